@@ -1,0 +1,46 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode plus the upcoming features STYLE.md asks for.
+let swiftSettings: [SwiftSetting] = [
+    // SE-0335: every existential is spelled `any`, so its cost is visible.
+    .enableUpcomingFeature("ExistentialAny"),
+    // SE-0444: a file sees only the modules it imports.
+    .enableUpcomingFeature("MemberImportVisibility"),
+    // SE-0409: imports are internal unless marked `public import`.
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "vigil",
+    products: [
+        .executable(name: "vigil", targets: ["VigilCLI"]),
+        .library(name: "VigilCore", targets: ["VigilCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        .target(name: "VigilCore"),
+        .executableTarget(
+            name: "VigilCLI",
+            dependencies: [
+                "VigilCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "VigilCoreTests",
+            dependencies: [
+                "VigilCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI"]),
+    ]
+)
+
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}

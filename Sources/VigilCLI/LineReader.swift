@@ -1,0 +1,112 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Reads a file or standard input line by line in large chunks, handing each line over as bytes.
+///
+/// Lines end at `\n` (a trailing `\r` is dropped). A line longer than ``maximumLineLength`` is cut there and the
+/// rest of it skipped, so one hostile line cannot exhaust memory; the count of cut lines is kept.
+struct LineReader {
+    /// The longest line kept whole (bytes).
+    static let maximumLineLength = 1 << 20
+
+    let path: String
+    private let descriptor: Int32
+    /// Bytes read so far.
+    private(set) var bytesRead = 0
+    /// The file's size if known (regular files), for progress.
+    let totalBytes: Int?
+    /// Lines that were longer than the limit and cut.
+    private(set) var truncatedLines = 0
+
+    /// Opens `path`, or standard input when `path` is `-`.
+    init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            self.descriptor = 0
+            self.totalBytes = nil
+        } else {
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else {
+                throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+            var info = stat()
+            if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                close(fd)
+                throw ValidationError("\(path) is a directory; give a log file or - for standard input")
+            }
+            self.descriptor = fd
+            self.totalBytes = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+        }
+    }
+
+    /// Calls `body` with every line (without its newline), in order, with its 1-based number.
+    mutating func forEachLine(_ body: (Span<UInt8>, Int) throws -> Void) throws {
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var pending: [UInt8] = []
+        var lineNumber = 0
+        var skippingRest = false
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("cannot read \(self.path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            self.bytesRead += count
+            var start = 0
+            var index = 0
+            while index < count {
+                if chunk[index] == 0x0A {
+                    if skippingRest {
+                        skippingRest = false
+                    } else if pending.isEmpty {
+                        lineNumber += 1
+                        try Self.deliver(chunk, start, index, lineNumber, body)
+                    } else {
+                        pending.append(contentsOf: chunk[start..<index])
+                        lineNumber += 1
+                        try Self.deliver(pending, 0, pending.count, lineNumber, body)
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    start = index + 1
+                }
+                index += 1
+            }
+            if start < count && !skippingRest {
+                pending.append(contentsOf: chunk[start..<count])
+                if pending.count > Self.maximumLineLength {
+                    lineNumber += 1
+                    self.truncatedLines += 1
+                    try Self.deliver(pending, 0, Self.maximumLineLength, lineNumber, body)
+                    pending.removeAll(keepingCapacity: true)
+                    skippingRest = true
+                }
+            }
+        }
+        if !pending.isEmpty {
+            lineNumber += 1
+            try Self.deliver(pending, 0, pending.count, lineNumber, body)
+        }
+        if self.descriptor != 0 { close(self.descriptor) }
+    }
+
+    private static func deliver(
+        _ bytes: [UInt8],
+        _ start: Int,
+        _ end: Int,
+        _ lineNumber: Int,
+        _ body: (Span<UInt8>, Int) throws -> Void
+    ) throws {
+        var stop = end
+        if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
+        try body(bytes.span.extracting(start..<stop), lineNumber)
+    }
+}

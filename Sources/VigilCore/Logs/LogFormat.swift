@@ -1,0 +1,67 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The layout of a log stream, detected from a sample of its lines.
+public enum LogFormat: Sendable, Hashable {
+    /// One JSON object per line.
+    case json
+    /// `key=value` pairs (logfmt).
+    case logfmt
+    /// RFC 5424 syslog (`<165>1 2003-10-11T22:14:15.003Z host app - ID47 [sd] msg`).
+    case syslog5424
+    /// A text header learned from the data, then the message (syslog 3164, log4j, klog, Apache, …).
+    case header(HeaderGrammar)
+    /// No recognisable structure: each line is the message.
+    case plain
+
+    /// A short name for reports (`json`, `header(time time level component:)`).
+    public var name: String {
+        switch self {
+        case .json: "json"
+        case .logfmt: "logfmt"
+        case .syslog5424: "syslog-rfc5424"
+        case .header(let grammar): "text header [\(grammar.summary)]"
+        case .plain: "plain text"
+        }
+    }
+
+    /// Share of a sample that must fit a structured format for it to be chosen.
+    static let majority = 0.8
+
+    /// Detects the format of a sample of lines (empty lines are ignored).
+    public static func detect(sample: [[UInt8]]) -> LogFormat {
+        let lines = sample.filter { line in line.contains { !ByteClass.isSpace($0) } }
+        guard !lines.isEmpty else { return .plain }
+        let needed = Int((majority * Double(lines.count)).rounded(.up))
+        if lines.count(where: { KeyValueLine.json($0.span) != nil }) >= needed { return .json }
+        if lines.count(where: { Syslog5424.parse($0.span, lineNumber: 0) != nil }) >= needed { return .syslog5424 }
+        if lines.count(where: { KeyValueLine.logfmt($0.span).map(Self.looksLikeLogfmt) ?? false }) >= needed {
+            return .logfmt
+        }
+        if let grammar = HeaderGrammar.learn(from: lines) {
+            let fitting = lines.count(where: { grammar.split($0.span) != nil })
+            if Double(fitting) >= 0.3 * Double(lines.count) { return .header(grammar) }
+        }
+        return .plain
+    }
+
+    private static func looksLikeLogfmt(_ pairs: [(key: String, value: String)]) -> Bool {
+        pairs.count >= 3
+            || pairs.contains { StructuredKeys.message.contains($0.key) || StructuredKeys.level.contains($0.key) }
+    }
+}
+
+/// The key spellings structured logs use for the fields Vigil cares about.
+enum StructuredKeys {
+    static let time: Set<String> = [
+        "time", "timestamp", "ts", "@timestamp", "datetime", "date", "t", "eventTime", "timeUnixNano", "asctime",
+    ]
+    static let level: Set<String> = [
+        "level", "lvl", "severity", "loglevel", "log.level", "levelname", "severityText", "severity_text", "log_level",
+    ]
+    static let message: Set<String> = ["msg", "message", "log", "text", "body", "event", "@message", "short_message"]
+    static let service: Set<String> = [
+        "service", "service.name", "service_name", "app", "application", "logger", "logger_name", "component",
+        "source", "name", "module",
+    ]
+}

@@ -1,0 +1,209 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Turns one line into a ``LogRecord`` according to a detected ``LogFormat``.
+public struct LogRecordReader: Sendable {
+    /// The format lines are read with.
+    public let format: LogFormat
+    /// The year given to dates that carry none (syslog's `Jun 14 15:16:01`).
+    public var defaultYear: Int64
+
+    /// Creates a reader for a format.
+    public init(format: LogFormat, defaultYear: Int64 = 1970) {
+        self.format = format
+        self.defaultYear = defaultYear
+    }
+
+    /// Reads a line, or returns `nil` when it does not fit the format (a continuation line, or foreign text).
+    public func record(from line: Span<UInt8>, lineNumber: Int) -> LogRecord? {
+        var record: LogRecord?
+        switch self.format {
+        case .plain:
+            record = LogRecord(message: line.string(from: 0, to: line.count), lineNumber: lineNumber)
+        case .json:
+            record = KeyValueLine.json(line).map { self.structured($0, lineNumber: lineNumber, separator: "=") }
+        case .logfmt:
+            record = KeyValueLine.logfmt(line).map { self.structured($0, lineNumber: lineNumber, separator: "=") }
+        case .syslog5424:
+            record = Syslog5424.parse(line, lineNumber: lineNumber)
+        case .header(let grammar):
+            record = grammar.split(line).map { self.headed(line, $0.fields, $0.messageStart, lineNumber) }
+        }
+        if var found = record, found.severity == .unknown {
+            found.severity = Self.inferSeverity(found.message)
+            record = found
+        }
+        return record
+    }
+
+    /// Builds the record of a line that does not fit the format: the whole line is the message.
+    public func fallbackRecord(from line: Span<UInt8>, lineNumber: Int) -> LogRecord {
+        let message = line.string(from: 0, to: line.count)
+        return LogRecord(severity: Self.inferSeverity(message), message: message, lineNumber: lineNumber)
+    }
+
+    // MARK: - Structured lines
+
+    private func structured(_ pairs: [(key: String, value: String)], lineNumber: Int, separator: String) -> LogRecord {
+        var record = LogRecord(message: "", lineNumber: lineNumber)
+        var rest: [String] = []
+        var message: String?
+        for (key, value) in pairs {
+            if record.timestamp == nil && StructuredKeys.time.contains(key) {
+                let bytes = Array(value.utf8)
+                if let time = TimestampParser.parse(bytes.span, defaultYear: self.defaultYear) {
+                    record.timestamp = time
+                    continue
+                }
+            }
+            if record.severity == .unknown && StructuredKeys.level.contains(key), let level = Severity(levelWord: value)
+            {
+                record.severity = level
+                continue
+            }
+            if message == nil && StructuredKeys.message.contains(key) {
+                message = value
+                continue
+            }
+            if record.fields["service"] == nil && StructuredKeys.service.contains(key) {
+                record.fields["service"] = value
+                continue
+            }
+            if record.fields.count < 32 { record.fields[key] = value }
+            rest.append(key + separator + value)
+        }
+        record.message = message ?? rest.joined(separator: " ")
+        return record
+    }
+
+    // MARK: - Text headers
+
+    private func headed(
+        _ line: Span<UInt8>,
+        _ fields: [HeaderField],
+        _ messageStart: Int,
+        _ lineNumber: Int
+    ) -> LogRecord {
+        var record = LogRecord(message: line.string(from: messageStart, to: line.count), lineNumber: lineNumber)
+        var runs: [[UInt8]] = []
+        var inRun = false
+        var continuesCompactDate = false
+        var epochCandidate: (Int, Int)?
+        for (index, field) in fields.enumerated() {
+            let length = field.end - field.start
+            let opensCompactDate =
+                field.kind == .number && (length == 6 || length == 8) && index + 1 < fields.count
+                && fields[index + 1].kind == .number && fields[index + 1].end - fields[index + 1].start == 6
+            let isTimeLike =
+                field.kind == .time || opensCompactDate || continuesCompactDate
+                || (inRun && field.kind == .number && Self.isDayOrYear(line, field))
+            continuesCompactDate = opensCompactDate
+            if isTimeLike {
+                if !inRun { runs.append([]) }
+                if inRun { runs[runs.count - 1].append(0x20) }
+                inRun = true
+                let bracketed = line[field.start] == UInt8(ascii: "[")
+                for position in (bracketed ? field.start + 1 : field.start)..<(bracketed ? field.end - 1 : field.end) {
+                    runs[runs.count - 1].append(line[position])
+                }
+                continue
+            }
+            inRun = isTimeLike
+            switch field.kind {
+            case .level:
+                let (start, end) =
+                    line[field.start] == UInt8(ascii: "[") ? (field.start + 1, field.end - 1) : (field.start, field.end)
+                record.severity = Severity(levelWord: line.extracting(start..<end)) ?? record.severity
+            case .terminator:
+                self.readComponent(line.string(from: field.start, to: field.end - 1), into: &record)
+            case .bracket:
+                record.fields["thread"] = line.string(from: field.start + 1, to: field.end - 1)
+            case .address:
+                record.fields["client"] = line.string(from: field.start, to: field.end)
+            case .number:
+                if length >= 10 && epochCandidate == nil { epochCandidate = (field.start, field.end) }
+                if !isTimeLike { record.fields["f\(index + 1)"] = line.string(from: field.start, to: field.end) }
+            case .word:
+                let name = index + 1 < fields.count && fields[index + 1].kind == .terminator ? "host" : "f\(index + 1)"
+                record.fields[name] = line.string(from: field.start, to: field.end)
+            case .time, .separator, .quoted:
+                break
+            }
+        }
+        // An epoch number is unambiguous (UTC); otherwise the run with the most detail wins.
+        if let (start, end) = epochCandidate {
+            record.timestamp = TimestampParser.parse(line.extracting(start..<end), defaultYear: self.defaultYear)
+        }
+        if record.timestamp == nil {
+            for run in runs.sorted(by: { $0.count > $1.count }) {
+                if let time = TimestampParser.parse(run.span, defaultYear: self.defaultYear) {
+                    record.timestamp = time
+                    break
+                }
+            }
+        }
+        // klog: `I1010` carries the level in its first letter.
+        if record.severity == .unknown, let first = fields.first, first.kind == .time, first.end - first.start == 5,
+            ByteClass.isLetter(line[first.start])
+        {
+            record.severity = Severity(levelWord: line.extracting(first.start..<(first.start + 1))) ?? .unknown
+        }
+        return record
+    }
+
+    /// Whether a number field next to a time field is a day (`14`) or a year (`2005`) rather than a pid.
+    private static func isDayOrYear(_ line: Span<UInt8>, _ field: HeaderField) -> Bool {
+        let length = field.end - field.start
+        if length <= 2 { return true }
+        return length == 4
+            && (line[field.start] == UInt8(ascii: "1") && line[field.start + 1] == UInt8(ascii: "9")
+                || line[field.start] == UInt8(ascii: "2") && line[field.start + 1] == UInt8(ascii: "0"))
+    }
+
+    /// Splits `sshd[24200]` into component and pid; klog's `file.go:12]` becomes the source location.
+    private func readComponent(_ text: String, into record: inout LogRecord) {
+        var name = Substring(text)
+        if name.hasSuffix("]"), let open = name.lastIndex(of: "[") {
+            let inside = name[name.index(after: open)..<name.index(before: name.endIndex)]
+            if !inside.isEmpty && inside.utf8.allSatisfy(ByteClass.isDigit) {
+                record.fields["pid"] = String(inside)
+                name = name[..<open]
+            } else if open == name.startIndex {
+                name = inside
+            } else {
+                name = name.dropLast()
+            }
+        }
+        record.fields["component"] = String(name)
+    }
+
+    /// Guesses a level from words in a message that declared none.
+    static func inferSeverity(_ message: String) -> Severity {
+        var word: [UInt8] = []
+        var result = Severity.unknown
+        func classify() {
+            switch word {
+            case Array("fatal".utf8), Array("panic".utf8), Array("critical".utf8):
+                result = max(result, .critical)
+            case Array("error".utf8), Array("errors".utf8), Array("exception".utf8), Array("failed".utf8),
+                Array("failure".utf8), Array("fail".utf8), Array("refused".utf8), Array("denied".utf8),
+                Array("timeout".utf8), Array("traceback".utf8):
+                result = max(result, .error)
+            case Array("warn".utf8), Array("warning".utf8):
+                result = max(result, .warning)
+            default:
+                break
+            }
+            word.removeAll(keepingCapacity: true)
+        }
+        for byte in message.utf8 {
+            if ByteClass.isLetter(byte) {
+                if word.count < 12 { word.append(byte | 0x20) }
+            } else if !word.isEmpty {
+                classify()
+            }
+        }
+        if !word.isEmpty { classify() }
+        return result
+    }
+}

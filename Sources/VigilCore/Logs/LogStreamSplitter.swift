@@ -1,0 +1,153 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Turns the lines of one log stream into records: detects the stream's format from its first lines, splits
+/// each line's header off, and optionally joins multi-line records (stack traces, Go panics) into one.
+///
+/// Lines are held back only while the format is being learned (the first ``sampleSize`` lines); after that
+/// every line is handed on at once.
+public struct LogStreamSplitter: Sendable {
+    /// How many leading lines are used to detect the format.
+    public let sampleSize: Int
+    /// Whether continuation lines are appended to the record before them.
+    public let joinsMultiline: Bool
+    /// The detected format, once known.
+    public private(set) var format: LogFormat?
+    /// Lines that did not fit the detected format and were read as bare messages.
+    public private(set) var unfittingLines = 0
+
+    private var reader: LogRecordReader?
+    private var sample: [[UInt8]] = []
+    private var lineNumber = 0
+    private var open: LogRecord?
+    private var openHasIndentedTail = false
+
+    /// Creates a splitter.
+    ///
+    /// - Parameters:
+    ///   - contentOnly: Treat every line as a bare message (no format detection).
+    ///   - joinMultiline: Join continuation lines into the record before them.
+    ///   - sampleSize: How many leading lines decide the format.
+    public init(contentOnly: Bool = false, joinMultiline: Bool = false, sampleSize: Int = 200) {
+        self.sampleSize = max(1, sampleSize)
+        self.joinsMultiline = joinMultiline
+        if contentOnly {
+            self.format = .plain
+            self.reader = LogRecordReader(format: .plain)
+        }
+    }
+
+    /// Adds one line and returns the records completed by it (none while the format is still being learned).
+    public mutating func add(_ line: Span<UInt8>) -> [LogRecord] {
+        guard let reader = self.reader else {
+            self.sample.append(line.withUnsafeBufferPointer { Array($0) })
+            if self.sample.count >= self.sampleSize { return self.detectAndReplay() }
+            return []
+        }
+        self.lineNumber += 1
+        return self.read(line, with: reader)
+    }
+
+    /// Returns every record still held: the sample (if the stream was shorter than it) and an open record.
+    public mutating func finish() -> [LogRecord] {
+        var records = self.reader == nil ? self.detectAndReplay() : []
+        if let open = self.open {
+            records.append(open)
+            self.open = nil
+        }
+        return records
+    }
+
+    private mutating func detectAndReplay() -> [LogRecord] {
+        let format = LogFormat.detect(sample: self.sample)
+        let reader = LogRecordReader(format: format)
+        self.format = format
+        self.reader = reader
+        var records: [LogRecord] = []
+        let held = self.sample
+        self.sample = []
+        for line in held {
+            self.lineNumber += 1
+            records += self.read(line.span, with: reader)
+        }
+        return records
+    }
+
+    private mutating func read(_ line: Span<UInt8>, with reader: LogRecordReader) -> [LogRecord] {
+        let fitted = reader.record(from: line, lineNumber: self.lineNumber)
+        if fitted == nil { self.unfittingLines += 1 }
+        guard self.joinsMultiline else {
+            return [fitted ?? reader.fallbackRecord(from: line, lineNumber: self.lineNumber)]
+        }
+        if var open = self.open,
+            MultilineRule.continues(
+                open,
+                line,
+                fitsFormat: fitted != nil,
+                format: reader.format,
+                indentedTail: self.openHasIndentedTail
+            )
+        {
+            open.message += "\n" + line.string(from: 0, to: line.count)
+            open.lineCount += 1
+            self.openHasIndentedTail = MultilineRule.isIndented(line)
+            if open.severity < .error && MultilineRule.startsException(line) { open.severity = .error }
+            self.open = open
+            return []
+        }
+        let completed = self.open
+        self.open = fitted ?? reader.fallbackRecord(from: line, lineNumber: self.lineNumber)
+        self.openHasIndentedTail = false
+        return completed.map { [$0] } ?? []
+    }
+}
+
+/// Decides whether a line continues the record before it (stack frames, `Caused by:`, Go panic goroutines).
+enum MultilineRule {
+    /// Whether `line` belongs to `open` rather than starting a new record.
+    static func continues(
+        _ open: LogRecord,
+        _ line: Span<UInt8>,
+        fitsFormat: Bool,
+        format: LogFormat,
+        indentedTail: Bool
+    ) -> Bool {
+        if fitsFormat {
+            if case .plain = format {} else { return false }
+        }
+        if line.count == 0 { return true }
+        if isIndented(line) { return true }
+        for prefix in continuationPrefixes where starts(line, with: prefix) { return true }
+        if case .plain = format {
+            // Python: the exception line closes an indented traceback.
+            if indentedTail && open.message.utf8.starts(with: "Traceback ".utf8) { return true }
+            // Go: frames of a panic are `pkg.func(...)` lines followed by indented `file.go:12` lines.
+            return open.message.utf8.starts(with: "panic: ".utf8) && line.count > 0
+                && line[line.count - 1] == UInt8(ascii: ")")
+        }
+        return true  // Structured streams: a line that does not fit is a continuation.
+    }
+
+    /// Whether a line starts with a space or tab.
+    static func isIndented(_ line: Span<UInt8>) -> Bool {
+        line.count > 0 && (line[0] == 0x20 || line[0] == 0x09)
+    }
+
+    /// Whether a line starts an exception report (`Traceback`, `Caused by:`, `panic:`, `Exception in thread`).
+    static func startsException(_ line: Span<UInt8>) -> Bool {
+        exceptionPrefixes.contains { starts(line, with: $0) }
+    }
+
+    private static let continuationPrefixes: [[UInt8]] = [
+        "at ", "Caused by:", "... ", "goroutine ", "created by ",
+    ]
+    .map { Array($0.utf8) }
+    private static let exceptionPrefixes: [[UInt8]] = ["Traceback ", "Caused by:", "panic: ", "Exception in thread"]
+        .map { Array($0.utf8) }
+
+    private static func starts(_ line: Span<UInt8>, with prefix: [UInt8]) -> Bool {
+        guard line.count >= prefix.count else { return false }
+        for index in prefix.indices where line[index] != prefix[index] { return false }
+        return true
+    }
+}

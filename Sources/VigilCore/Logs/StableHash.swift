@@ -1,0 +1,43 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// A 64-bit FNV-1a hash with a final avalanche, stable across processes and platforms.
+///
+/// Swift's `Hasher` is seeded per process, so anything persisted or shown to users (template IDs) uses this.
+struct StableHash {
+    private(set) var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// Mixes one byte in.
+    @inline(__always)
+    mutating func combine(_ byte: UInt8) {
+        self.state = (self.state ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+
+    /// Mixes every byte of `bytes` in.
+    @inline(__always)
+    mutating func combine(_ bytes: borrowing Span<UInt8>) {
+        var state = self.state
+        for index in bytes.indices {
+            state = (state ^ UInt64(bytes[index])) &* 0x100_0000_01b3
+        }
+        self.state = state
+    }
+
+    /// The finished hash (a murmur-style finaliser spreads the low bits).
+    var value: UInt64 {
+        var x = self.state
+        x ^= x >> 33
+        x &*= 0xff51_afd7_ed55_8ccd
+        x ^= x >> 33
+        x &*= 0xc4ce_b9fe_1a85_ec53
+        x ^= x >> 33
+        return x
+    }
+
+    /// The hash of a string's UTF-8 bytes.
+    static func of(_ text: String) -> UInt64 {
+        var hash = StableHash()
+        for byte in text.utf8 { hash.combine(byte) }
+        return hash.value
+    }
+}

@@ -1,0 +1,271 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Mines log templates online, one line at a time, deterministically and in bounded memory.
+///
+/// Each line is masked (``VariableMasker``) and its masked shape looked up in a hash table: the common case
+/// costs one pass over the bytes and no allocation. A shape seen for the first time becomes a *group* in a
+/// bucket of groups with the same token count and first token. A bucket's groups are partitioned into
+/// templates column by column, the way an engineer reads them: a column whose few values look like constants
+/// (`opened`/`closed`, `NEW`/`ASSIGNED`) splits the bucket, while a column with many values, or values that
+/// share a `key=` prefix, becomes a variable. Templates that differ only in how many tokens a variable spans
+/// (`name <*> <*>` and `name <*>`) collapse into one, so multi-token variables do not fragment an event.
+///
+/// Unlike Drain, nothing depends on arrival order beyond the set of groups seen: replaying a stream adds no
+/// group and no template, and a template's ID is a hash of its text, stable across runs and machines.
+public struct TemplateMiner: Sendable {
+    /// Tuning knobs; the defaults are what every evaluation and `vigil serve` use.
+    public struct Configuration: Sendable {
+        /// The most distinct line shapes kept; past it the rarest tenth is evicted.
+        public var maximumGroups: Int
+        /// A column with at most this many distinct constant-looking values separates templates.
+        public var splitThreshold: Int
+        /// How variables are recognised inside tokens.
+        public var masker: VariableMasker
+
+        /// Creates a configuration.
+        public init(maximumGroups: Int = 100_000, splitThreshold: Int = 3, masker: VariableMasker = VariableMasker()) {
+            self.maximumGroups = max(16, maximumGroups)
+            self.splitThreshold = splitThreshold
+            self.masker = masker
+        }
+    }
+
+    /// Identifies the masked shape a line had; valid until that shape is evicted.
+    public struct GroupID: Hashable, Sendable {
+        /// The group's serial number, unique for the life of the miner.
+        public let serial: UInt32
+    }
+
+    struct Group {
+        var serial: UInt32
+        var signature: [UInt8]
+        var tokens: [String]
+        var bucket: Int
+        var count: Int
+        var errorCount: Int
+        var firstOrdinal: Int
+        var lastOrdinal: Int
+        var firstSeen: Timestamp?
+        var lastSeen: Timestamp?
+        var severity: Severity
+        var template: Int
+    }
+
+    struct Bucket {
+        var members: [Int] = []
+        var templates: [(tokens: [String], template: Int)] = []
+        var hasUnpartitionedMembers = false
+    }
+
+    public let configuration: Configuration
+    var groups: [Group] = []
+    var slotByHash: [UInt64: Int] = [:]
+    var slotByCollidingSignature: [[UInt8]: Int] = [:]
+    var slotBySerial: [UInt32: Int] = [:]
+    var buckets: [Bucket] = []
+    var bucketByKey: [String: Int] = [:]
+    /// Buckets of every token count that share a first token, for variables that span several tokens.
+    var bucketsByFirstToken: [String: [Int]] = [:]
+    var templateTexts: [String] = []
+    var templateByText: [String: Int] = [:]
+    var nextSerial: UInt32 = 0
+    var scratch: [UInt8] = []
+    /// How many lines have been added.
+    public private(set) var lineCount = 0
+
+    /// Creates an empty miner.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.scratch.reserveCapacity(1024)
+    }
+
+    /// The number of distinct line shapes currently held.
+    public var groupCount: Int { self.groups.count }
+
+    // MARK: - Adding lines
+
+    /// Adds one message and returns the group it belongs to.
+    ///
+    /// - Parameters:
+    ///   - message: The message bytes, header already removed.
+    ///   - severity: The record's level, tracked per template.
+    ///   - time: When the record happened, if known.
+    /// - Returns: The line's group; ask ``template(of:)`` for its template.
+    /// - Complexity: O(length of the message) when its shape was seen before.
+    @discardableResult
+    public mutating func add(_ message: Span<UInt8>, severity: Severity = .unknown, time: Timestamp? = nil) -> GroupID {
+        self.lineCount += 1
+        self.scratch.removeAll(keepingCapacity: true)
+        let tokenCount = self.configuration.masker.mask(message, into: &self.scratch)
+        var hash = StableHash()
+        hash.combine(self.scratch.span)
+        let key = hash.value
+        let slot: Int
+        if let existing = self.slotByHash[key], self.groups[existing].signature == self.scratch {
+            slot = existing
+        } else if let existing = self.slotByCollidingSignature[self.scratch] {
+            slot = existing
+        } else {
+            slot = self.insertGroup(hash: key, tokenCount: tokenCount)
+        }
+        self.record(slot: slot, severity: severity, time: time)
+        let serial = self.groups[slot].serial
+        if self.groups.count > self.configuration.maximumGroups {
+            self.evictRarest()
+        }
+        return GroupID(serial: serial)
+    }
+
+    /// Adds one message given as a string.
+    @discardableResult
+    public mutating func add(_ message: String, severity: Severity = .unknown, time: Timestamp? = nil) -> GroupID {
+        var copy = message
+        return copy.withUTF8 { buffer in
+            self.add(Span(_unsafeElements: buffer), severity: severity, time: time)
+        }
+    }
+
+    private mutating func record(slot: Int, severity: Severity, time: Timestamp?) {
+        self.groups[slot].count += 1
+        if severity.isError { self.groups[slot].errorCount += 1 }
+        if severity > self.groups[slot].severity { self.groups[slot].severity = severity }
+        self.groups[slot].lastOrdinal = self.lineCount
+        if let time {
+            if self.groups[slot].firstSeen.map({ time < $0 }) ?? true { self.groups[slot].firstSeen = time }
+            if self.groups[slot].lastSeen.map({ time > $0 }) ?? true { self.groups[slot].lastSeen = time }
+        }
+    }
+
+    private mutating func insertGroup(hash: UInt64, tokenCount: Int) -> Int {
+        let tokens: [String] =
+            tokenCount == 0
+            ? []
+            : self.scratch.split(separator: 0x20, omittingEmptySubsequences: true).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+        let first = tokens.first.map { $0 == Self.wildcard ? "" : $0 } ?? ""
+        let bucketKey = "\(tokens.count)\u{1}\(first)"
+        let bucket: Int
+        if let existing = self.bucketByKey[bucketKey] {
+            bucket = existing
+        } else {
+            bucket = self.buckets.count
+            self.buckets.append(Bucket())
+            self.bucketByKey[bucketKey] = bucket
+            self.bucketsByFirstToken[first, default: []].append(bucket)
+        }
+        let slot = self.groups.count
+        self.groups.append(
+            Group(
+                serial: self.nextSerial,
+                signature: self.scratch,
+                tokens: tokens,
+                bucket: bucket,
+                count: 0,
+                errorCount: 0,
+                firstOrdinal: self.lineCount,
+                lastOrdinal: self.lineCount,
+                firstSeen: nil,
+                lastSeen: nil,
+                severity: .unknown,
+                template: -1
+            )
+        )
+        self.slotBySerial[self.nextSerial] = slot
+        self.nextSerial &+= 1
+        if self.slotByHash[hash] == nil {
+            self.slotByHash[hash] = slot
+        } else {
+            self.slotByCollidingSignature[self.scratch] = slot
+        }
+        self.buckets[bucket].members.append(slot)
+        if let known = self.buckets[bucket].templates.first(where: { Self.matches(template: $0.tokens, tokens: tokens) }
+        ) {
+            // The shape fits a template already learned: no need to re-partition now.
+            self.groups[slot].template = known.template
+            self.buckets[bucket].hasUnpartitionedMembers = true
+        } else {
+            self.partition(bucket: bucket)
+            self.absorbIntoWiderTemplates(firstToken: first)
+        }
+        return slot
+    }
+
+    // MARK: - Reading templates
+
+    /// Returns the current template of a group, or `nil` if the group was evicted.
+    public func template(of group: GroupID) -> Template? {
+        guard let slot = self.slotBySerial[group.serial] else { return nil }
+        return self.makeTemplate(index: self.groups[slot].template)
+    }
+
+    /// Returns the current template text of a group (`<*>` marks variables), or `nil` if it was evicted.
+    public func templateText(of group: GroupID) -> String? {
+        guard let slot = self.slotBySerial[group.serial] else { return nil }
+        return self.templateTexts[self.groups[slot].template]
+    }
+
+    /// Re-partitions every bucket that gained shapes since it was last partitioned, so each line's template
+    /// reflects everything seen. Batch callers (``vigil parse``) call this once at the end.
+    public mutating func consolidate() {
+        var touched = Set<String>()
+        for bucket in self.buckets.indices where self.buckets[bucket].hasUnpartitionedMembers {
+            self.partition(bucket: bucket)
+            if let first = self.groups[self.buckets[bucket].members[0]].tokens.first {
+                touched.insert(first == Self.wildcard ? "" : first)
+            }
+        }
+        for first in touched.sorted() { self.absorbIntoWiderTemplates(firstToken: first) }
+    }
+
+    /// Returns every live template with its statistics, most frequent first (ties by first appearance).
+    public func templates() -> [Template] {
+        var stats: [Int: Template] = [:]
+        for group in self.groups {
+            if var existing = stats[group.template] {
+                existing.absorb(group)
+                stats[group.template] = existing
+            } else if var fresh = self.makeTemplate(index: group.template, statistics: false) {
+                fresh.absorb(group)
+                stats[group.template] = fresh
+            }
+        }
+        return stats.values.sorted {
+            $0.count != $1.count ? $0.count > $1.count : $0.firstLine < $1.firstLine
+        }
+    }
+
+    private func makeTemplate(index: Int, statistics: Bool = true) -> Template? {
+        guard index >= 0 && index < self.templateTexts.count else { return nil }
+        var template = Template(text: self.templateTexts[index])
+        if statistics {
+            for group in self.groups where group.template == index { template.absorb(group) }
+        }
+        return template
+    }
+}
+
+extension TemplateMiner {
+    static let wildcard = "<*>"
+
+    /// Rebuilds every index after groups were dropped; templates keep their indices.
+    mutating func rebuildIndexes(with kept: [Group]) {
+        self.groups = kept
+        self.slotByHash.removeAll(keepingCapacity: true)
+        self.slotByCollidingSignature.removeAll()
+        self.slotBySerial.removeAll(keepingCapacity: true)
+        for bucket in self.buckets.indices { self.buckets[bucket].members.removeAll() }
+        for (slot, group) in kept.enumerated() {
+            var hash = StableHash()
+            hash.combine(group.signature.span)
+            if self.slotByHash[hash.value] == nil {
+                self.slotByHash[hash.value] = slot
+            } else {
+                self.slotByCollidingSignature[group.signature] = slot
+            }
+            self.slotBySerial[group.serial] = slot
+            self.buckets[group.bucket].members.append(slot)
+        }
+    }
+}

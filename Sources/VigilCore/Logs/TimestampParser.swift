@@ -1,0 +1,176 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Reads the timestamps log headers use, without knowing the format in advance.
+///
+/// It accepts ISO 8601 (`2024-10-10T13:55:36.123Z`, `2024-10-10 13:55:36,123`), syslog (`Jun 14 15:16:01`),
+/// Apache (`Sun Dec 04 04:47:44 2005`, `10/Oct/2000:13:55:36 -0700`), compact dates (`081109 203615`,
+/// `17/06/09 20:10:40`, `03-17 16:13:38.811`, klog's `I1010 13:55:36.123456`), dotted dates
+/// (`2005-06-03-15.42.50.675872`) and Unix epochs in seconds, milliseconds, microseconds or nanoseconds.
+/// Dates without a year get `defaultYear`.
+public enum TimestampParser {
+    private struct Group {
+        var value: Int64
+        var digits: Int
+        var separatorBefore: UInt8
+        var separatorAfter: UInt8
+    }
+
+    /// Parses `text` (the time fields of a header, joined by spaces), or returns `nil`.
+    public static func parse(_ text: Span<UInt8>, defaultYear: Int64 = 1970) -> Timestamp? {
+        var groups: [Group] = []
+        var month: Int64?
+        var offsetSeconds: Int64 = 0
+        var index = 0
+        var previousSeparator: UInt8 = 0
+        var sawColon = false
+        let count = text.count
+        while index < count {
+            let byte = text[index]
+            if ByteClass.isDigit(byte) {
+                var value: Int64 = 0
+                var digits = 0
+                while index < count && ByteClass.isDigit(text[index]) {
+                    if digits < 19 { value = value &* 10 &+ Int64(text[index] &- 0x30) }
+                    digits += 1
+                    index += 1
+                }
+                // A zone offset: `+0200`, `-07:00`, only once a time of day has been read.
+                if sawColon && (previousSeparator == UInt8(ascii: "+") || previousSeparator == UInt8(ascii: "-"))
+                    && groups.count >= 3 && (digits == 4 || digits == 2)
+                {
+                    var hours = digits == 4 ? value / 100 : value
+                    var minutes = digits == 4 ? value % 100 : 0
+                    if digits == 2 && index + 2 < count && text[index] == UInt8(ascii: ":") {
+                        minutes = Int64(text[index + 1] &- 0x30) * 10 + Int64(text[index + 2] &- 0x30)
+                        index += 3
+                    }
+                    if hours > 14 { hours = 0 }
+                    let sign: Int64 = previousSeparator == UInt8(ascii: "+") ? 1 : -1
+                    offsetSeconds = sign * (hours * 3600 + minutes * 60)
+                    previousSeparator = 0
+                    continue
+                }
+                if !groups.isEmpty { groups[groups.count - 1].separatorAfter = previousSeparator }
+                groups.append(
+                    Group(value: value, digits: digits, separatorBefore: previousSeparator, separatorAfter: 0)
+                )
+                previousSeparator = 0
+            } else if ByteClass.isLetter(byte) {
+                if let number = MonthName.number(text, index), month == nil {
+                    month = Int64(number)
+                }
+                while index < count && ByteClass.isLetter(text[index]) { index += 1 }
+                if byte == UInt8(ascii: "T") || byte == UInt8(ascii: "Z") { previousSeparator = byte }
+            } else {
+                if byte == UInt8(ascii: ":") { sawColon = true }
+                if previousSeparator == 0 || byte != UInt8(ascii: " ") { previousSeparator = byte }
+                index += 1
+            }
+        }
+        guard !groups.isEmpty else { return nil }
+        if let epoch = Self.epoch(groups[0]), groups.count == 1 || month == nil && groups[0].digits >= 10 {
+            return epoch
+        }
+        return Self.civil(groups, month: month, defaultYear: defaultYear).map {
+            Timestamp(nanoseconds: $0.nanoseconds - offsetSeconds * 1_000_000_000)
+        }
+    }
+
+    private static func epoch(_ group: Group) -> Timestamp? {
+        switch group.digits {
+        case 10 where group.value >= 100_000_000: Timestamp(nanoseconds: group.value * 1_000_000_000)
+        case 13: Timestamp(nanoseconds: group.value * 1_000_000)
+        case 16: Timestamp(nanoseconds: group.value * 1000)
+        case 19: Timestamp(nanoseconds: group.value)
+        default: nil
+        }
+    }
+
+    /// Reads year, month and day from the numeric groups before the time of day.
+    private static func date(from date: [Group], year: Int64?, month: Int64?) -> (Int64?, Int64?, Int64?) {
+        if month != nil { return (year, month, date.first?.value) }
+        switch (date.count, date.first?.digits) {
+        case (1, 8): return (date[0].value / 10_000, date[0].value / 100 % 100, date[0].value % 100)  // 20241010
+        case (1, 6): return (2000 + date[0].value / 10_000, date[0].value / 100 % 100, date[0].value % 100)  // 241010
+        case (3, _): return (year ?? 2000 + date[0].value, date[1].value, date[2].value)  // 17/06/09
+        case (2, _): return (year, date[0].value, date[1].value)  // 03-17
+        default: return (year, nil, nil)
+        }
+    }
+
+    private static func civil(_ groups: [Group], month namedMonth: Int64?, defaultYear: Int64) -> Timestamp? {
+        var year: Int64?
+        var month = namedMonth
+        var day: Int64?
+        var clock: [Group] = []
+        // The time of day starts at the first short group followed by a colon.
+        if let timeStart = groups.firstIndex(where: { $0.digits <= 2 && $0.separatorAfter == UInt8(ascii: ":") }) {
+            var date = Array(groups[..<timeStart])
+            clock = Array(groups[timeStart...])
+            // A year after the time (`Sun Dec 04 04:47:44 2005`).
+            if let trailingYear = clock.dropFirst(3).firstIndex(where: { $0.digits == 4 && $0.separatorBefore == 0x20 })
+            {
+                year = clock[trailingYear].value
+                clock.removeSubrange(trailingYear...)
+            }
+            if month == nil && date.count == 1 && date[0].digits == 4 && (101...1231).contains(date[0].value) {
+                month = date[0].value / 100  // klog `I1010`: month and day
+                day = date[0].value % 100
+                date.removeAll()
+            } else if let yearIndex = date.firstIndex(where: { $0.digits == 4 }) {
+                year = date[yearIndex].value
+                date.remove(at: yearIndex)
+            }
+            if day == nil {
+                (year, month, day) = Self.date(from: date, year: year, month: month)
+            }
+        } else if groups.count >= 6 && groups[0].digits == 4 {
+            year = groups[0].value  // 2005-06-03-15.42.50.675872
+            month = groups[1].value
+            day = groups[2].value
+            clock = Array(groups[3...])
+        } else if groups.count >= 2 && groups[0].digits == 6 && groups[1].digits == 6 {
+            year = 2000 + groups[0].value / 10_000  // 081109 203615
+            month = groups[0].value / 100 % 100
+            day = groups[0].value % 100
+            let hms = groups[1].value
+            clock =
+                [
+                    Group(value: hms / 10_000, digits: 2, separatorBefore: 0, separatorAfter: 0),
+                    Group(value: hms / 100 % 100, digits: 2, separatorBefore: 0, separatorAfter: 0),
+                    Group(value: hms % 100, digits: 2, separatorBefore: 0, separatorAfter: 0),
+                ] + groups.dropFirst(2)
+        } else if groups.count >= 3 && groups[0].digits == 4 {
+            year = groups[0].value
+            month = groups[1].value
+            day = groups[2].value
+        } else {
+            return nil
+        }
+        guard let month, let day, (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let resolvedYear = year ?? defaultYear
+        guard (1..<10_000).contains(resolvedYear) else { return nil }
+        let hour = clock.count > 0 ? clock[0].value : 0
+        let minute = clock.count > 1 ? clock[1].value : 0
+        let second = clock.count > 2 ? clock[2].value : 0
+        guard hour < 25, minute < 60, second < 61 else { return nil }
+        var nanos: Int64 = 0
+        if clock.count > 3 {
+            let fraction = clock[3]
+            nanos = fraction.digits <= 9 ? fraction.value : 0
+            var digits = fraction.digits <= 9 ? fraction.digits : 9
+            while digits < 9 {
+                nanos *= 10
+                digits += 1
+            }
+            while digits > 9 {
+                nanos /= 10
+                digits -= 1
+            }
+        }
+        let days = CivilDate.days(year: resolvedYear, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
+        return Timestamp(nanoseconds: seconds * 1_000_000_000 + nanos)
+    }
+}

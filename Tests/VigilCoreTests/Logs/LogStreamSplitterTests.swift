@@ -1,0 +1,75 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+@Suite struct LogStreamSplitterTests {
+    private func split(_ text: String, join: Bool) -> [LogRecord] {
+        var splitter = LogStreamSplitter(joinMultiline: join, sampleSize: 50)
+        var records: [LogRecord] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let bytes = Array(line.utf8)
+            records += splitter.add(bytes.span)
+        }
+        return records + splitter.finish()
+    }
+
+    private let javaLog = """
+        2024-10-10 13:55:36,123 INFO [main] com.shop.Checkout: order 1 placed
+        2024-10-10 13:55:36,200 ERROR [main] com.shop.Checkout: payment failed
+        java.lang.IllegalStateException: card declined
+        \tat com.shop.Payment.charge(Payment.java:42)
+        \tat com.shop.Checkout.place(Checkout.java:17)
+        Caused by: java.net.SocketTimeoutException: Read timed out
+        \t... 2 more
+        2024-10-10 13:55:37,000 INFO [main] com.shop.Checkout: order 2 placed
+        """
+
+    @Test func joinsJavaStackTraces() {
+        let records = self.split(self.javaLog, join: true)
+        #expect(records.count == 3)
+        #expect(records[1].lineCount == 6)
+        #expect(records[1].message.hasPrefix("payment failed\njava.lang.IllegalStateException"))
+        #expect(records[1].severity == .error)
+        #expect(records[2].lineNumber == 8)
+    }
+
+    @Test func keepsOneRecordPerLineWhenNotJoining() {
+        let records = self.split(self.javaLog, join: false)
+        #expect(records.count == 8)
+        #expect(records[2].message == "java.lang.IllegalStateException: card declined")
+    }
+
+    @Test func joinsPythonTracebacksInPlainText() {
+        let text = """
+            starting worker
+            Traceback (most recent call last):
+              File "app.py", line 3, in <module>
+                main()
+            ValueError: bad input
+            worker stopped
+            """
+        let records = self.split(text, join: true)
+        #expect(records.map(\.message.first) == ["s", "T", "w"])
+        #expect(records[1].lineCount == 4)
+        #expect(records[1].severity == .error)
+    }
+
+    @Test func joinsGoPanics() {
+        let text = """
+            2024/10/10 13:55:36 INFO server started
+            2024/10/10 13:55:40 ERROR handler crashed
+            panic: runtime error: index out of range [3] with length 3
+
+            goroutine 1 [running]:
+            main.main()
+            \t/app/main.go:12 +0x1d
+            2024/10/10 13:55:41 INFO server restarted
+            """
+        let records = self.split(text, join: true)
+        #expect(records.count == 3)
+        #expect(records[1].lineCount == 6)
+    }
+}

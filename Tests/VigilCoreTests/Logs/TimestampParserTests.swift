@@ -1,0 +1,39 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+@Suite struct TimestampParserTests {
+    @Test(arguments: [
+        ("2024-10-10T13:55:36.123Z", "2024-10-10T13:55:36.123Z"),
+        ("2024-10-10T13:55:36+02:00", "2024-10-10T11:55:36Z"),
+        ("2024-10-10 13:55:36,123", "2024-10-10T13:55:36.123Z"),
+        ("10/Oct/2000:13:55:36 -0700", "2000-10-10T20:55:36Z"),
+        ("Sun Dec 04 04:47:44 2005", "2005-12-04T04:47:44Z"),
+        ("Jun 14 15:16:01", "1970-06-14T15:16:01Z"),
+        ("081109 203615", "2008-11-09T20:36:15Z"),
+        ("17/06/09 20:10:40", "2017-06-09T20:10:40Z"),
+        ("2005-06-03-15.42.50.675872", "2005-06-03T15:42:50.675Z"),
+        ("1117838570", "2005-06-03T22:42:50Z"),
+        ("1700000000123", "2023-11-14T22:13:20.123Z"),
+    ])
+    func parsesCommonShapes(_ text: String, _ expected: String) {
+        let bytes = Array(text.utf8)
+        #expect(TimestampParser.parse(bytes.span)?.iso8601 == expected)
+    }
+
+    @Test(arguments: ["", "hello", "99:99:99", "2024-13-45 10:00:00", "::::"])
+    func rejectsNonsense(_ text: String) {
+        let bytes = Array(text.utf8)
+        #expect(TimestampParser.parse(bytes.span) == nil)
+    }
+
+    @Test func civilDateConversionRoundTrips() {
+        for days in stride(from: Int64(-800_000), through: 800_000, by: 997) {
+            let (year, month, day) = CivilDate.fromDays(days)
+            #expect(CivilDate.days(year: year, month: month, day: day) == days)
+        }
+    }
+}
