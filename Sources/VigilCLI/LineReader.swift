@@ -47,8 +47,9 @@ struct LineReader {
         }
     }
 
-    /// Calls `body` with every line (without its newline), in order, with its 1-based number.
-    mutating func forEachLine(_ body: (Span<UInt8>, Int) throws -> Void) throws {
+    /// Calls `body` with every line (without its newline), in order, with its 1-based number and the bytes read
+    /// so far (for progress).
+    mutating func forEachLine(_ body: (Span<UInt8>, Int, Int) throws -> Void) throws {
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var pending: [UInt8] = []
         var lineNumber = 0
@@ -69,11 +70,11 @@ struct LineReader {
                         skippingRest = false
                     } else if pending.isEmpty {
                         lineNumber += 1
-                        try Self.deliver(chunk, start, index, lineNumber, body)
+                        try Self.deliver(chunk, start, index, lineNumber, self.bytesRead, body)
                     } else {
                         pending.append(contentsOf: chunk[start..<index])
                         lineNumber += 1
-                        try Self.deliver(pending, 0, pending.count, lineNumber, body)
+                        try Self.deliver(pending, 0, pending.count, lineNumber, self.bytesRead, body)
                         pending.removeAll(keepingCapacity: true)
                     }
                     start = index + 1
@@ -85,7 +86,7 @@ struct LineReader {
                 if pending.count > Self.maximumLineLength {
                     lineNumber += 1
                     self.truncatedLines += 1
-                    try Self.deliver(pending, 0, Self.maximumLineLength, lineNumber, body)
+                    try Self.deliver(pending, 0, Self.maximumLineLength, lineNumber, self.bytesRead, body)
                     pending.removeAll(keepingCapacity: true)
                     skippingRest = true
                 }
@@ -93,7 +94,7 @@ struct LineReader {
         }
         if !pending.isEmpty {
             lineNumber += 1
-            try Self.deliver(pending, 0, pending.count, lineNumber, body)
+            try Self.deliver(pending, 0, pending.count, lineNumber, self.bytesRead, body)
         }
         if self.descriptor != 0 { close(self.descriptor) }
     }
@@ -103,10 +104,11 @@ struct LineReader {
         _ start: Int,
         _ end: Int,
         _ lineNumber: Int,
-        _ body: (Span<UInt8>, Int) throws -> Void
+        _ bytesRead: Int,
+        _ body: (Span<UInt8>, Int, Int) throws -> Void
     ) throws {
         var stop = end
         if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
-        try body(bytes.span.extracting(start..<stop), lineNumber)
+        try body(bytes.span.extracting(start..<stop), lineNumber, bytesRead)
     }
 }

@@ -41,7 +41,7 @@ struct Parse: ParsableCommand {
     func run() throws {
         var reader = try LineReader(path: self.file)
         var session = ParseSession(contentOnly: self.content, keepRecords: self.output == .json)
-        try reader.forEachLine { line, _ in session.add(line) }
+        try reader.forEachLine { line, _, _ in session.add(line) }
         session.finish()
         var out = OutputStream()
         switch self.output {
