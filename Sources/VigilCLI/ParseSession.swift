@@ -38,9 +38,9 @@ struct ParseSession {
         out.write("LineId,EventId,EventTemplate\n")
         var cache: [UInt32: (String, String)] = [:]
         for (index, group) in self.groups.enumerated() {
-            let (id, text) = self.describe(group, cache: &cache)
+            let (id, field) = self.describe(group, cache: &cache, csv: true)
             out.write("\(index + 1),\(id),")
-            out.write(CSV.field(text))
+            out.write(field)
             out.write("\n")
         }
     }
@@ -67,10 +67,14 @@ struct ParseSession {
         }
     }
 
-    private func describe(_ group: TemplateMiner.GroupID, cache: inout [UInt32: (String, String)]) -> (String, String) {
+    private func describe(
+        _ group: TemplateMiner.GroupID,
+        cache: inout [UInt32: (String, String)],
+        csv: Bool = false
+    ) -> (String, String) {
         if let known = cache[group.serial] { return known }
         let text = self.miner.templateText(of: group) ?? ""
-        let result = (Template.id(for: text), text)
+        let result = (Template.id(for: text), csv ? CSV.field(text) : text)
         cache[group.serial] = result
         return result
     }

@@ -21,13 +21,17 @@ enum ByteClass {
 
     /// Whether `byte` is punctuation that splits a token into segments during masking: `=:,;()[]{}"'<>#@|`.
     @inline(__always)
-    static func isSegmentDelimiter(_ byte: UInt8) -> Bool { segmentDelimiters[Int(byte)] }
-
-    private static let segmentDelimiters: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in "=:,;()[]{}\"'<>#@|".utf8 { table[Int(byte)] = true }
-        return table
-    }()
+    static func isSegmentDelimiter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "("),
+            UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"),
+            UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "#"),
+            UInt8(ascii: "@"), UInt8(ascii: "|"):
+            true
+        default:
+            false
+        }
+    }
 }
 
 extension Span where Element == UInt8 {

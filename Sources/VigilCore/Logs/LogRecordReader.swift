@@ -179,31 +179,48 @@ public struct LogRecordReader: Sendable {
 
     /// Guesses a level from words in a message that declared none.
     static func inferSeverity(_ message: String) -> Severity {
-        var word: [UInt8] = []
         var result = Severity.unknown
-        func classify() {
-            switch word {
-            case Array("fatal".utf8), Array("panic".utf8), Array("critical".utf8):
-                result = max(result, .critical)
-            case Array("error".utf8), Array("errors".utf8), Array("exception".utf8), Array("failed".utf8),
-                Array("failure".utf8), Array("fail".utf8), Array("refused".utf8), Array("denied".utf8),
-                Array("timeout".utf8), Array("traceback".utf8):
-                result = max(result, .error)
-            case Array("warn".utf8), Array("warning".utf8):
-                result = max(result, .warning)
-            default:
-                break
-            }
-            word.removeAll(keepingCapacity: true)
-        }
-        for byte in message.utf8 {
-            if ByteClass.isLetter(byte) {
-                if word.count < 12 { word.append(byte | 0x20) }
-            } else if !word.isEmpty {
-                classify()
+        _ = message.utf8.withContiguousStorageIfAvailable { bytes in
+            var start = 0
+            var index = 0
+            while index <= bytes.count {
+                if index < bytes.count && ByteClass.isLetter(bytes[index]) {
+                    index += 1
+                    continue
+                }
+                if index - start >= 4 && index - start <= 9,
+                    let key = PackedWord(
+                        lowercasing: Span(_unsafeElements: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    ),
+                    let severity = messageWords[key]
+                {
+                    result = max(result, severity)
+                }
+                index += 1
+                start = index
             }
         }
-        if !word.isEmpty { classify() }
         return result
     }
+
+    private static let messageWords: [PackedWord: Severity] = {
+        var table: [PackedWord: Severity] = [:]
+        let words: [(Severity, [String])] = [
+            (.critical, ["fatal", "panic", "critical"]),
+            (
+                .error,
+                [
+                    "error", "errors", "exception", "failed", "failure", "fail", "refused", "denied", "timeout",
+                    "traceback",
+                ]
+            ),
+            (.warning, ["warn", "warning"]),
+        ]
+        for (severity, spellings) in words {
+            for spelling in spellings {
+                if let key = PackedWord(lowercasing: Array(spelling.utf8).span) { table[key] = severity }
+            }
+        }
+        return table
+    }()
 }

@@ -33,6 +33,11 @@ public struct VariableMasker: Sendable {
     /// - Returns: The number of tokens written.
     @discardableResult
     public func mask(_ message: Span<UInt8>, into output: inout [UInt8]) -> Int {
+        // One bounds-checked view, then raw indexing: this loop runs for every byte of every line.
+        message.withUnsafeBufferPointer { self.mask($0, into: &output) }
+    }
+
+    private func mask(_ message: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Int {
         var tokens = 0
         var index = 0
         let count = message.count
@@ -40,9 +45,13 @@ public struct VariableMasker: Sendable {
             while index < count && ByteClass.isSpace(message[index]) { index += 1 }
             guard index < count else { break }
             let start = index
-            while index < count && !ByteClass.isSpace(message[index]) { index += 1 }
+            var colons = 0
+            while index < count && !ByteClass.isSpace(message[index]) {
+                if message[index] == UInt8(ascii: ":") { colons += 1 }
+                index += 1
+            }
             if tokens > 0 { output.append(0x20) }
-            self.maskToken(message, start, index, into: &output)
+            self.maskToken(message, start, index, colons: colons, into: &output)
             tokens += 1
         }
         return tokens
@@ -53,7 +62,7 @@ public struct VariableMasker: Sendable {
         var output: [UInt8] = []
         var copy = message
         copy.withUTF8 { buffer in
-            _ = self.mask(Span(_unsafeElements: buffer), into: &output)
+            _ = self.mask(buffer, into: &output)
         }
         return String(decoding: output, as: UTF8.self)
     }
@@ -66,18 +75,24 @@ public struct VariableMasker: Sendable {
 
     // MARK: - Tokens
 
-    private func maskToken(_ bytes: Span<UInt8>, _ start: Int, _ end: Int, into output: inout [UInt8]) {
+    private func maskToken(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ start: Int,
+        _ end: Int,
+        colons: Int,
+        into output: inout [UInt8]
+    ) {
         if end - start == 3 && Self.isMonthOrWeekday(bytes, start) {
             output.append(contentsOf: Self.wildcard)
             return
         }
-        if let (coreStart, coreEnd) = Self.hexColonAddress(bytes, start, end) {
+        if colons >= 2, let (coreStart, coreEnd) = Self.hexColonAddress(bytes, start, end) {
             Self.append(bytes, start, coreStart, to: &output)
             output.append(contentsOf: Self.wildcard)
             Self.append(bytes, coreEnd, end, to: &output)
             return
         }
-        if let schemeEnd = Self.urlSchemeEnd(bytes, start, end) {
+        if colons >= 1, let schemeEnd = Self.urlSchemeEnd(bytes, start, end) {
             // `https://host/path?q=1` is one value: keep the scheme and any closing punctuation.
             var valueEnd = end
             while valueEnd > schemeEnd && Self.isClosingPunctuation(bytes[valueEnd - 1]) { valueEnd -= 1 }
@@ -103,7 +118,8 @@ public struct VariableMasker: Sendable {
 
     // MARK: - Segments
 
-    private func maskSegment(_ bytes: Span<UInt8>, _ start: Int, _ end: Int, into output: inout [UInt8]) {
+    private func maskSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into output: inout [UInt8])
+    {
         guard start < end else { return }
         if Self.isLiteralValue(bytes, start, end) {
             output.append(contentsOf: Self.wildcard)
@@ -162,7 +178,8 @@ public struct VariableMasker: Sendable {
         output.append(contentsOf: Self.wildcard)
     }
 
-    private func maskPathLike(_ bytes: Span<UInt8>, _ start: Int, _ end: Int, into output: inout [UInt8]) {
+    private func maskPathLike(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into output: inout [UInt8])
+    {
         let first = bytes[start]
         let second: UInt8 = end - start > 1 ? bytes[start + 1] : 0
         if first == UInt8(ascii: "/") && second == UInt8(ascii: "/") {
@@ -188,15 +205,14 @@ public struct VariableMasker: Sendable {
 
     // MARK: - Recognisers
 
-    private static func append(_ bytes: Span<UInt8>, _ start: Int, _ end: Int, to output: inout [UInt8]) {
-        var index = start
-        while index < end {
-            output.append(bytes[index])
-            index += 1
-        }
+    @inline(__always)
+    private static func append(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, to output: inout [UInt8])
+    {
+        guard start < end else { return }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
     }
 
-    private static func allHexLike(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> Bool {
+    private static func allHexLike(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
         for index in start..<end {
             let byte = bytes[index]
             if !(ByteClass.isHexDigit(byte) || byte == UInt8(ascii: "x") || byte == UInt8(ascii: "X")) {
@@ -207,7 +223,7 @@ public struct VariableMasker: Sendable {
     }
 
     /// `true`, `false`, `null`, `None` and their capitalised forms are values, never part of a template.
-    private static func isLiteralValue(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> Bool {
+    private static func isLiteralValue(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
         let length = end - start
         guard length == 4 || length == 5 else { return false }
         var key: UInt64 = 0
@@ -225,24 +241,24 @@ public struct VariableMasker: Sendable {
     }
 
     /// Three-letter English month and weekday names (`Jul`, `Sun`) are parts of dates.
-    private static func isMonthOrWeekday(_ bytes: Span<UInt8>, _ start: Int) -> Bool {
+    private static func isMonthOrWeekday(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Bool {
         let key = UInt32(bytes[start]) << 16 | UInt32(bytes[start + 1]) << 8 | UInt32(bytes[start + 2])
-        return monthAndWeekdayKeys.contains(key)
-    }
-
-    private static let monthAndWeekdayKeys: Set<UInt32> = {
-        let names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun"
-        var keys = Set<UInt32>()
-        for name in names.split(separator: " ") {
-            let b = Array(name.utf8)
-            keys.insert(UInt32(b[0]) << 16 | UInt32(b[1]) << 8 | UInt32(b[2]))
+        switch key {
+        // Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec
+        case 0x4A_616E, 0x46_6562, 0x4D_6172, 0x41_7072, 0x4D_6179, 0x4A_756E, 0x4A_756C, 0x41_7567, 0x53_6570,
+            0x4F_6374, 0x4E_6F76, 0x44_6563:
+            return true
+        // Mon Tue Wed Thu Fri Sat Sun
+        case 0x4D_6F6E, 0x54_7565, 0x57_6564, 0x54_6875, 0x46_7269, 0x53_6174, 0x53_756E:
+            return true
+        default:
+            return false
         }
-        return keys
-    }()
+    }
 
     /// Finds an IPv6 or MAC address (hex groups joined by `:`, at least two colons, and a hex letter or at least
     /// four colons), ignoring surrounding brackets and punctuation; returns its bounds.
-    private static func hexColonAddress(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> (Int, Int)? {
+    private static func hexColonAddress(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (Int, Int)? {
         var coreStart = start
         while coreStart < end && isOpeningPunctuation(bytes[coreStart]) { coreStart += 1 }
         var coreEnd = end
@@ -269,7 +285,7 @@ public struct VariableMasker: Sendable {
 
     /// Finds `scheme://` inside a token (after optional punctuation such as `url=`); returns where the value
     /// after `://` starts.
-    private static func urlSchemeEnd(_ bytes: Span<UInt8>, _ start: Int, _ end: Int) -> Int? {
+    private static func urlSchemeEnd(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
         var index = start
         while index + 3 < end {
             if bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: "/")
