@@ -198,18 +198,30 @@ extension TemplateMiner {
         return (skeleton, segments)
     }
 
-    /// Joins tokens with single spaces, writing a run of variable tokens as one `<*>`.
+    /// Joins tokens with single spaces, writing variables separated only by spaces as one `<*>`
+    /// (`at <*> <*> <*>:<*>` → `at <*>:<*>`), the convention of the Loghub 2.0 labels: a date or a name split
+    /// over several tokens is one variable.
     static func collapse(_ tokens: [String]) -> String {
-        var result = ""
-        var previousWasWildcard = false
+        var bytes: [UInt8] = []
         for token in tokens {
-            let isWildcard = token == wildcard
-            if isWildcard && previousWasWildcard { continue }
-            if !result.isEmpty { result += " " }
-            result += token
-            previousWasWildcard = isWildcard
+            if !bytes.isEmpty { bytes.append(0x20) }
+            bytes.append(contentsOf: token.utf8)
         }
-        return result
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            // Drop " <*>" after a `<*>` that was just written.
+            if result.count >= 3 && result.suffix(3).elementsEqual(VariableMasker.wildcard)
+                && index + 4 <= bytes.count && bytes[index] == 0x20 && bytes[(index + 1)..<(index + 4)].elementsEqual(VariableMasker.wildcard)
+            {
+                index += 4
+                continue
+            }
+            result.append(bytes[index])
+            index += 1
+        }
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// Whether a line's masked tokens fit a template's tokens position by position.
