@@ -213,7 +213,8 @@ extension TemplateMiner {
         while index < bytes.count {
             // Drop " <*>" after a `<*>` that was just written.
             if result.count >= 3 && result.suffix(3).elementsEqual(VariableMasker.wildcard)
-                && index + 4 <= bytes.count && bytes[index] == 0x20 && bytes[(index + 1)..<(index + 4)].elementsEqual(VariableMasker.wildcard)
+                && index + 4 <= bytes.count && bytes[index] == 0x20
+                && bytes[(index + 1)..<(index + 4)].elementsEqual(VariableMasker.wildcard)
             {
                 index += 4
                 continue

@@ -37,7 +37,24 @@ public struct VariableMasker: Sendable {
         message.withUnsafeBufferPointer { self.mask($0, into: &output) }
     }
 
+    /// Masks into `output` through a raw writer: the masked form is at most three times the input plus a few
+    /// bytes (`/` becomes `<*>`), so the room is made once and every write is a plain store.
     private func mask(_ message: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Int {
+        let start = output.count
+        let room = 3 * message.count + 8
+        output.append(contentsOf: repeatElement(UInt8(0), count: room))
+        var written = 0
+        let tokens = output.withUnsafeMutableBufferPointer { buffer in
+            var writer = MaskedWriter(base: buffer.baseAddress! + start)
+            let tokens = self.maskTokens(message, into: &writer)
+            written = writer.count
+            return tokens
+        }
+        output.removeLast(room - written)
+        return tokens
+    }
+
+    private func maskTokens(_ message: UnsafeBufferPointer<UInt8>, into output: inout MaskedWriter) -> Int {
         var tokens = 0
         var index = 0
         let count = message.count
@@ -80,15 +97,15 @@ public struct VariableMasker: Sendable {
         _ start: Int,
         _ end: Int,
         colons: Int,
-        into output: inout [UInt8]
+        into output: inout MaskedWriter
     ) {
         if end - start == 3 && Self.isMonthOrWeekday(bytes, start) {
-            output.append(contentsOf: Self.wildcard)
+            output.appendWildcard()
             return
         }
         if colons >= 2, let (coreStart, coreEnd) = Self.hexColonAddress(bytes, start, end) {
             Self.append(bytes, start, coreStart, to: &output)
-            output.append(contentsOf: Self.wildcard)
+            output.appendWildcard()
             Self.append(bytes, coreEnd, end, to: &output)
             return
         }
@@ -97,8 +114,10 @@ public struct VariableMasker: Sendable {
             var valueEnd = end
             while valueEnd > schemeEnd && Self.isClosingPunctuation(bytes[valueEnd - 1]) { valueEnd -= 1 }
             self.maskSegment(bytes, start, schemeEnd - 3, into: &output)
-            output.append(contentsOf: Array("://".utf8))
-            output.append(contentsOf: Self.wildcard)
+            output.append(UInt8(ascii: ":"))
+            output.append(UInt8(ascii: "/"))
+            output.append(UInt8(ascii: "/"))
+            output.appendWildcard()
             Self.append(bytes, valueEnd, end, to: &output)
             return
         }
@@ -118,11 +137,15 @@ public struct VariableMasker: Sendable {
 
     // MARK: - Segments
 
-    private func maskSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into output: inout [UInt8])
-    {
+    private func maskSegment(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ start: Int,
+        _ end: Int,
+        into output: inout MaskedWriter
+    ) {
         guard start < end else { return }
         if Self.isLiteralValue(bytes, start, end) {
-            output.append(contentsOf: Self.wildcard)
+            output.appendWildcard()
             return
         }
         // Trailing sentence dots stay constant: `8030.` → `<*>.`
@@ -168,29 +191,34 @@ public struct VariableMasker: Sendable {
             && Self.allHexLike(bytes, numberStart, end)
         {
             Self.append(bytes, start, numberStart, to: &output)
-            output.append(contentsOf: Self.wildcard)
+            output.appendWildcard()
             return
         }
         if ByteClass.isLetter(bytes[start]) && digits <= self.maximumDigitsInName && !hasDashOrDot {
             Self.append(bytes, start, end, to: &output)
             return
         }
-        output.append(contentsOf: Self.wildcard)
+        output.appendWildcard()
     }
 
-    private func maskPathLike(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into output: inout [UInt8])
-    {
+    private func maskPathLike(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ start: Int,
+        _ end: Int,
+        into output: inout MaskedWriter
+    ) {
         let first = bytes[start]
         let second: UInt8 = end - start > 1 ? bytes[start + 1] : 0
         if first == UInt8(ascii: "/") && second == UInt8(ascii: "/") {
-            output.append(contentsOf: [UInt8(ascii: "/"), UInt8(ascii: "/")])
-            output.append(contentsOf: Self.wildcard)
+            output.append(UInt8(ascii: "/"))
+            output.append(UInt8(ascii: "/"))
+            output.appendWildcard()
             return
         }
         if first == UInt8(ascii: "/")
             || ((first == UInt8(ascii: ".") || first == UInt8(ascii: "~")) && second == UInt8(ascii: "/"))
         {
-            output.append(contentsOf: Self.wildcard)
+            output.appendWildcard()
             return
         }
         // `host/10.0.0.1` or `pkg/.Activity`: mask each part on its own.
@@ -206,10 +234,13 @@ public struct VariableMasker: Sendable {
     // MARK: - Recognisers
 
     @inline(__always)
-    private static func append(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, to output: inout [UInt8])
-    {
-        guard start < end else { return }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+    private static func append(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ start: Int,
+        _ end: Int,
+        to output: inout MaskedWriter
+    ) {
+        output.append(bytes, start, end)
     }
 
     private static func allHexLike(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
@@ -308,5 +339,32 @@ public struct VariableMasker: Sendable {
         byte == UInt8(ascii: "]") || byte == UInt8(ascii: ")") || byte == UInt8(ascii: ">")
             || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: ",")
             || byte == UInt8(ascii: ";") || byte == UInt8(ascii: ".")
+    }
+}
+
+/// Writes masked bytes into memory the caller sized for the worst case.
+private struct MaskedWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var count = 0
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        self.base[self.count] = byte
+        self.count += 1
+    }
+
+    @inline(__always)
+    mutating func appendWildcard() {
+        self.base[self.count] = UInt8(ascii: "<")
+        self.base[self.count + 1] = UInt8(ascii: "*")
+        self.base[self.count + 2] = UInt8(ascii: ">")
+        self.count += 3
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
+        guard start < end else { return }
+        (self.base + self.count).update(from: bytes.baseAddress! + start, count: end - start)
+        self.count += end - start
     }
 }

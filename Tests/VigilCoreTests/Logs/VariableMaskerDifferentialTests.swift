@@ -10,9 +10,9 @@ import Testing
 /// The byte masker against a straightforward `String` implementation of the same rules, on generated lines.
 @Suite struct VariableMaskerDifferentialTests {
     static let vocabulary = [
-                "=", ":", ",", "(", ")", "[", "]", "{", "}", "\"", "'", "/", ".", "-", "_", "#", "@", "|", "...",
-                "//", "0x1f", "true", "null", "Jul", "Sun", "fe80::1ff:fe23", "00:11:22:33:44:55", "https://a.b/c?d=1",
-                "core.", "node-", "/var/log", "~/x", "./y",
+        "=", ":", ",", "(", ")", "[", "]", "{", "}", "\"", "'", "/", ".", "-", "_", "#", "@", "|", "...",
+        "//", "0x1f", "true", "null", "Jul", "Sun", "fe80::1ff:fe23", "00:11:22:33:44:55", "https://a.b/c?d=1",
+        "core.", "node-", "/var/log", "~/x", "./y",
     ]
 
     @Test func byteMaskerAgreesWithStringReference() async {
@@ -40,7 +40,9 @@ private enum ReferenceMasker {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
     ]
-    static let literals: Set<String> = ["true", "True", "TRUE", "false", "False", "FALSE", "null", "NULL", "Null", "None"]
+    static let literals: Set<String> = [
+        "true", "True", "TRUE", "false", "False", "FALSE", "null", "NULL", "Null", "None",
+    ]
 
     static func mask(_ line: String) -> String {
         line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { maskToken(String($0)) }.joined(separator: " ")
@@ -50,7 +52,8 @@ private enum ReferenceMasker {
         if names.contains(token) { return wildcard }
         if let (head, core, tail) = hexColonAddress(token) { return head + wildcard + tail + (core.isEmpty ? "" : "") }
         if let range = token.range(of: "://"), range.lowerBound > token.startIndex,
-            token[token.index(before: range.lowerBound)].isASCII && token[token.index(before: range.lowerBound)].isLetter
+            token[token.index(before: range.lowerBound)].isASCII
+                && token[token.index(before: range.lowerBound)].isLetter
         {
             var value = token[range.upperBound...]
             var tail = ""
@@ -101,7 +104,9 @@ private enum ReferenceMasker {
         if literals.contains(segment) { return wildcard }
         if segment.hasSuffix("."), segment.count > 1 {
             let stem = segment.reversed().drop(while: { $0 == "." }).reversed()
-            if !stem.isEmpty { return maskSegment(String(stem)) + String(repeating: ".", count: segment.count - stem.count) }
+            if !stem.isEmpty {
+                return maskSegment(String(stem)) + String(repeating: ".", count: segment.count - stem.count)
+            }
         }
         let digits = segment.filter { $0.isASCII && $0.isNumber }.count
         if segment.contains("/") {
@@ -114,10 +119,14 @@ private enum ReferenceMasker {
         let word = segment.prefix(while: { $0.isASCII && $0.isLetter })
         let separators = segment.dropFirst(word.count).prefix(while: { $0 == "." || $0 == "-" })
         let number = segment.dropFirst(word.count + separators.count)
-        if !word.isEmpty && !separators.isEmpty && !number.isEmpty && number.allSatisfy({ $0.isHexDigit || $0 == "x" || $0 == "X" }) {
+        if !word.isEmpty && !separators.isEmpty && !number.isEmpty
+            && number.allSatisfy({ $0.isHexDigit || $0 == "x" || $0 == "X" })
+        {
             return String(word) + String(separators) + wildcard
         }
-        if let first = segment.first, first.isASCII && first.isLetter, digits <= 3, !segment.contains("-"), !segment.contains(".") {
+        if let first = segment.first, first.isASCII && first.isLetter, digits <= 3, !segment.contains("-"),
+            !segment.contains(".")
+        {
             return segment
         }
         return wildcard
