@@ -56,6 +56,8 @@ struct ParseSession {
                 let parameters =
                     WildcardPattern(text).captures(in: VariableMasker.normalizedSpacing(record.message)) ?? []
                 object += ",\"parameters\":[\(parameters.map(JSON.string).joined(separator: ","))]"
+                object +=
+                    ",\"parameter_types\":[\(parameters.map { JSON.string(VariableKind.classify($0).rawValue) }.joined(separator: ","))]"
                 if let time = record.timestamp { object += ",\"timestamp\":\(JSON.string(time.iso8601))" }
                 if record.severity != .unknown { object += ",\"severity\":\(JSON.string(record.severity.name))" }
                 for key in record.fields.keys.sorted() {
