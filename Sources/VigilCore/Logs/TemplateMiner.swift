@@ -60,7 +60,7 @@ public struct TemplateMiner: Sendable {
 
     public let configuration: Configuration
     var groups: [Group] = []
-    var slotByHash: [UInt64: Int] = [:]
+    var slotByHash = HashSlotTable()
     var slotByCollidingSignature: [[UInt8]: Int] = [:]
     var slotBySerial: [UInt32: Int] = [:]
     var buckets: [Bucket] = []
@@ -102,7 +102,8 @@ public struct TemplateMiner: Sendable {
         hash.combine(self.scratch.span)
         let key = hash.value
         let slot: Int
-        if let existing = self.slotByHash[key], self.groups[existing].signature == self.scratch {
+        if let existing = self.slotByHash.slot(for: key), Self.sameBytes(self.groups[existing].signature, self.scratch)
+        {
             slot = existing
         } else if let existing = self.slotByCollidingSignature[self.scratch] {
             slot = existing
@@ -174,8 +175,8 @@ public struct TemplateMiner: Sendable {
         )
         self.slotBySerial[self.nextSerial] = slot
         self.nextSerial &+= 1
-        if self.slotByHash[hash] == nil {
-            self.slotByHash[hash] = slot
+        if self.slotByHash.slot(for: hash) == nil {
+            self.slotByHash.set(slot, for: hash)
         } else {
             self.slotByCollidingSignature[self.scratch] = slot
         }
@@ -249,18 +250,43 @@ public struct TemplateMiner: Sendable {
 extension TemplateMiner {
     static let wildcard = "<*>"
 
+    /// Compares two byte arrays eight bytes at a time (the generic `==` goes element by element).
+    @inline(__always)
+    static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in
+                var index = 0
+                let count = x.count
+                while index + 8 <= count {
+                    if x.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                        != y.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    {
+                        return false
+                    }
+                    index += 8
+                }
+                while index < count {
+                    if x[index] != y[index] { return false }
+                    index += 1
+                }
+                return true
+            }
+        }
+    }
+
     /// Rebuilds every index after groups were dropped; templates keep their indices.
     mutating func rebuildIndexes(with kept: [Group]) {
         self.groups = kept
-        self.slotByHash.removeAll(keepingCapacity: true)
+        self.slotByHash.removeAll()
         self.slotByCollidingSignature.removeAll()
         self.slotBySerial.removeAll(keepingCapacity: true)
         for bucket in self.buckets.indices { self.buckets[bucket].members.removeAll() }
         for (slot, group) in kept.enumerated() {
             var hash = StableHash()
             hash.combine(group.signature.span)
-            if self.slotByHash[hash.value] == nil {
-                self.slotByHash[hash.value] = slot
+            if self.slotByHash.slot(for: hash.value) == nil {
+                self.slotByHash.set(slot, for: hash.value)
             } else {
                 self.slotByCollidingSignature[group.signature] = slot
             }
