@@ -68,9 +68,10 @@ struct ReportRenderer {
         if let start = t.start { text += "         from \(start)\n" }
         for burst in self.report.bursts {
             let what = burst.kind == "errors" ? "error records" : "records"
-            text +=
-                "burst    \(burst.start ?? "bucket \(burst.bucket)"): \(burst.count) \(what) (typical \(String(format: "%.0f", burst.typical)))"
-            if let top = burst.topTemplate { text += ", mostly \"\(Self.clip(top, 70))\"" }
+            let span = Self.duration(Double(burst.buckets) * t.bucketWidth)
+            text += "burst    \(burst.start ?? "bucket \(burst.bucket)") for \(span): \(burst.count) \(what)"
+            text += " (peak \(burst.peak) per bar, typical \(String(format: "%.0f", burst.typical)))"
+            if let top = burst.topTemplate { text += ", mostly \"\(Self.clip(top, 60))\"" }
             text += "\n"
         }
         for silence in self.report.silences {

@@ -61,19 +61,6 @@ import Testing
         #expect(result.stderr.contains("cannot open /nonexistent/vigil.log"))
     }
 
-    @Test func analyzeReportsTheSampleLog() throws {
-        let sample = Vigil.packageRoot.appendingPathComponent("samples/checkout-service.log").path
-        let result = try Vigil.run(["analyze", "--json", sample], input: "")
-        #expect(result.status == 0)
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(report["records"] as? Int == 900)
-        #expect((report["silences"] as? [Any])?.count == 1)
-        #expect(
-            (report["errorTemplates"] as? [[String: Any]])?.first?["template"] as? String
-                == "charge failed for order <*>: upstream payments-api returned <*> after <*>"
-        )
-    }
-
     @Test func helpTeachesTheCommands() throws {
         let result = try Vigil.run(["parse", "--help"], input: "")
         #expect(result.stdout.contains("LineId,EventId,EventTemplate"))

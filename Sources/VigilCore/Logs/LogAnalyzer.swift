@@ -192,19 +192,31 @@ public struct LogAnalyzer: Sendable {
             let median = Self.median(counts.map(Double.init))
             let mad = Self.median(counts.map { abs(Double($0) - median) })
             let threshold = max(median + 5 * max(mad, 1), 2 * median, 3)
+            // Neighbouring loud buckets form one episode.
+            var episodes: [ClosedRange<Int>] = []
             for (bucket, count) in counts.enumerated() where Double(count) > threshold {
+                if let last = episodes.last, last.upperBound == bucket - 1 {
+                    episodes[episodes.count - 1] = last.lowerBound...bucket
+                } else {
+                    episodes.append(bucket...bucket)
+                }
+            }
+            for episode in episodes {
                 var perGroup: [UInt32: Int] = [:]
                 for (index, entry) in timed.enumerated()
-                where bucketOf[index] == bucket && (kind == "records" || entry.severity.isError) {
+                where episode.contains(bucketOf[index]) && (kind == "records" || entry.severity.isError) {
                     perGroup[entry.group, default: 0] += 1
                 }
                 let top = perGroup.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }
                 result.append(
                     LogReport.Burst(
                         kind: kind,
-                        bucket: bucket,
-                        start: Timestamp(nanoseconds: origin + Int64(bucket) * width).iso8601,
-                        count: count,
+                        bucket: episode.lowerBound,
+                        buckets: episode.count,
+                        start: Timestamp(nanoseconds: origin + Int64(episode.lowerBound) * width).iso8601,
+                        end: Timestamp(nanoseconds: origin + Int64(episode.upperBound + 1) * width).iso8601,
+                        count: episode.reduce(0) { $0 + counts[$1] },
+                        peak: episode.map { counts[$0] }.max() ?? 0,
                         typical: median,
                         topTemplate: top.flatMap { self.miner.templateText(of: TemplateMiner.GroupID(serial: $0.key)) }
                     )

@@ -37,16 +37,22 @@ public struct LogReport: Sendable, Codable, Equatable {
         public var errors: [Int]
     }
 
-    /// A bucket with far more records than usual.
+    /// Consecutive buckets with far more records (or error records) than usual.
     public struct Burst: Sendable, Codable, Equatable {
         /// `"records"` for a burst of all records, `"errors"` for a burst of error records.
         public var kind: String
-        /// Bucket index in ``Timeline/counts``.
+        /// Index of its first bucket in ``Timeline/counts``.
         public var bucket: Int
-        /// When it starts (ISO 8601), for a time axis.
+        /// How many consecutive buckets it spans.
+        public var buckets: Int
+        /// When it starts (ISO 8601).
         public var start: String?
+        /// When it ends (ISO 8601).
+        public var end: String?
         /// Records (or error records) in it.
         public var count: Int
+        /// The most records (or error records) in one of its buckets.
+        public var peak: Int
         /// The usual (median) count per bucket.
         public var typical: Double
         /// The template contributing most records to it.
