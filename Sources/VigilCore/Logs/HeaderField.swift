@@ -59,7 +59,13 @@ struct HeaderField: Sendable {
                     continue
                 }
             }
-            while index < count && !ByteClass.isSpace(line[index]) { index += 1 }
+            // `|` separates fields even without spaces around it (`20171223-22:15:29:606|Step_LSC|30002312|msg`).
+            if line[index] == UInt8(ascii: "|") {
+                index += 1
+                fields.append(HeaderField(start: start, end: index, kind: .separator))
+                continue
+            }
+            while index < count && !ByteClass.isSpace(line[index]) && line[index] != UInt8(ascii: "|") { index += 1 }
             fields.append(HeaderField(start: start, end: index, kind: classify(line, start, index)))
         }
         return fields
@@ -79,6 +85,9 @@ struct HeaderField: Sendable {
         if first == UInt8(ascii: "\"") { return .quoted }
         if length > 1 && last == UInt8(ascii: ":") && line[end - 2] != UInt8(ascii: ":") {
             return isTimeText(line, start, end - 1) ? .time : .terminator
+        }
+        if length > 2 && first == UInt8(ascii: "[") && last == UInt8(ascii: "]") {
+            return Severity(levelWord: line.extracting((start + 1)..<(end - 1))) != nil ? .level : .bracket
         }
         if length > 2 && last == UInt8(ascii: "]") && first != UInt8(ascii: "[") && line[end - 2] != UInt8(ascii: "[") {
             return .terminator

@@ -80,6 +80,12 @@ public struct HeaderGrammar: Sendable, Hashable {
             )
         }
         guard var end = Self.headerEnd(consistent) else { return nil }
+        // `[time] program - message`, `time | host | message`: a separator shortly after the header closes it.
+        if let separator = consistent[end...].prefix(4).lastIndex(of: .separator),
+            consistent[end..<separator].allSatisfy({ $0 == .word || $0 == .separator })
+        {
+            end = separator + 1
+        }
         while end < consistent.count && consistent[end] == .separator { end += 1 }
         return HeaderGrammar(kinds: Array(consistent[..<end]))
     }

@@ -119,6 +119,51 @@ import Testing
             time: "2005-11-09T20:01:01Z"
         ),
         Case(
+            name: "ZooKeeper (log4j with dashes)",
+            lines: [
+                "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
+                "2015-07-29 19:04:12,394 - WARN  [SendWorker:188978561024:QuorumCnxManager$SendWorker@679] - Interrupted while waiting for message on queue",
+            ],
+            message: "Notification time out: 3200",
+            severity: .info,
+            component: nil,
+            time: "2015-07-29T17:41:44.747Z"
+        ),
+        Case(
+            name: "HealthApp (pipe-separated)",
+            lines: [
+                "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579",
+                "20171223-22:15:29:615|Step_StandReportReceiver|30002312|REPORT : 7007 5002 150089 240",
+            ],
+            message: "onStandStepChanged 3579",
+            severity: .unknown,
+            component: nil,
+            time: "2017-12-23T22:15:29.606Z"
+        ),
+        Case(
+            name: "Proxifier",
+            lines: [
+                "[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS",
+                "[10.30 16:49:07] chrome.exe - proxy.cse.cuhk.edu.hk:5070 close, 0 bytes sent, 0 bytes received, lifetime <1 sec",
+            ],
+            message: "proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS",
+            severity: .unknown,
+            component: nil,
+            time: "1970-10-30T16:49:06Z"
+        ),
+        Case(
+            name: "OpenStack",
+            lines: [
+                #"nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fdadf6c7a4fd6baa3a1fc6cb1a5e2 - - -] 10.11.10.1 "GET /v2/54fdadf6c7a4fd6baa3a1fc6cb1a5e2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829"#,
+                #"nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 INFO nova.compute.manager [req-3ea4052c-895d-4b64-9e2d-04d64c4d94ab - - - - -] [instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started (Lifecycle Event)"#,
+            ],
+            message:
+                #"10.11.10.1 "GET /v2/54fdadf6c7a4fd6baa3a1fc6cb1a5e2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829"#,
+            severity: .info,
+            component: nil,
+            time: "2017-05-16T00:00:00.008Z"
+        ),
+        Case(
             name: "Python logging",
             lines: [
                 "2024-10-10 13:55:36,123 - payments.api - WARNING - retrying charge 42 after timeout",
