@@ -38,8 +38,15 @@ public struct LogAnalyzer: Sendable {
     public mutating func add(_ record: LogRecord) {
         self.lines += record.lineCount
         // Only the first line of a multi-line record names its event; the frames are its detail.
-        let headline = record.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
-        let group = self.miner.add(String(headline ?? ""), severity: record.severity, time: record.timestamp)
+        var message = record.message
+        let group = message.withUTF8 { bytes in
+            let end = bytes.firstIndex(of: 0x0A) ?? bytes.count
+            return self.miner.add(
+                Span(_unsafeElements: UnsafeBufferPointer(rebasing: bytes[..<end])),
+                severity: record.severity,
+                time: record.timestamp
+            )
+        }
         self.entries.append(
             Entry(
                 nanoseconds: record.timestamp?.nanoseconds ?? Entry.noTime,

@@ -25,9 +25,11 @@ public struct PIIMasker: Sendable {
     }
 
     /// The kinds that are masked.
-    public var kinds: Set<Kind>
+    public let kinds: Set<Kind>
+    /// ``kinds`` as flags: the scan asks for each of them at every word start.
+    private let enabled: [Bool]
     /// Lowercased key names whose values are secrets (`password`, `token`, …).
-    public var secretKeys: Set<String>
+    public let secretKeys: Set<String>
 
     /// The secret key names masked by default.
     public static let defaultSecretKeys: Set<String> = [
@@ -39,8 +41,13 @@ public struct PIIMasker: Sendable {
     /// Creates a masker; by default every kind is masked.
     public init(kinds: Set<Kind> = Set(Kind.allCases), secretKeys: Set<String> = PIIMasker.defaultSecretKeys) {
         self.kinds = kinds
+        self.enabled = Kind.allCases.map { kinds.contains($0) }
         self.secretKeys = Set(secretKeys.map { $0.lowercased() })
+        self.packedSecretKeys = Set(self.secretKeys.compactMap { PackedWord(lowercasing: Array($0.utf8).span) })
     }
+
+    /// The secret keys of up to 16 bytes as integers: the per-word check hashes two integers, not a string.
+    private let packedSecretKeys: Set<PackedWord>
 
     /// Returns `text` with every recognised value replaced by its placeholder.
     public func mask(_ text: String) -> String {
@@ -87,17 +94,31 @@ public struct PIIMasker: Sendable {
 
     /// The end of a sensitive value starting at `start`, its kind, and how many leading bytes stay (a key name).
     private func match(_ s: [UInt8], at start: Int) -> (Int, Kind, Int)? {
-        if self.kinds.contains(.secret), let (end, keep) = self.secretValue(s, start) { return (end, .secret, keep) }
-        if self.kinds.contains(.token), let (end, keep) = Self.bearerToken(s, start) { return (end, .token, keep) }
-        if self.kinds.contains(.jwt), let end = Self.jwt(s, start) { return (end, .jwt, 0) }
-        if self.kinds.contains(.awsKey), let end = Self.awsAccessKey(s, start) { return (end, .awsKey, 0) }
-        if self.kinds.contains(.apiKey), let end = Self.apiKey(s, start) { return (end, .apiKey, 0) }
-        if self.kinds.contains(.email), let (emailStart, end) = Self.email(s, start) {
+        if self.isEnabled(.secret), let (end, keep) = self.secretValue(s, start) { return (end, .secret, keep) }
+        if self.isEnabled(.token), let (end, keep) = Self.bearerToken(s, start) { return (end, .token, keep) }
+        if self.isEnabled(.jwt), let end = Self.jwt(s, start) { return (end, .jwt, 0) }
+        if self.isEnabled(.awsKey), let end = Self.awsAccessKey(s, start) { return (end, .awsKey, 0) }
+        if self.isEnabled(.apiKey), let end = Self.apiKey(s, start) { return (end, .apiKey, 0) }
+        if self.isEnabled(.email), let (emailStart, end) = Self.email(s, start) {
             return (end, .email, emailStart - start)
         }
-        if self.kinds.contains(.card), let end = Self.card(s, start) { return (end, .card, 0) }
-        if self.kinds.contains(.ip), let end = Self.ipv4(s, start) ?? Self.ipv6(s, start) { return (end, .ip, 0) }
+        if self.isEnabled(.card), let end = Self.card(s, start) { return (end, .card, 0) }
+        if self.isEnabled(.ip), let end = Self.ipv4(s, start) ?? Self.ipv6(s, start) { return (end, .ip, 0) }
         return nil
+    }
+
+    @inline(__always)
+    private func isEnabled(_ kind: Kind) -> Bool {
+        switch kind {
+        case .email: self.enabled[0]
+        case .ip: self.enabled[1]
+        case .card: self.enabled[2]
+        case .jwt: self.enabled[3]
+        case .token: self.enabled[4]
+        case .awsKey: self.enabled[5]
+        case .apiKey: self.enabled[6]
+        case .secret: self.enabled[7]
+        }
     }
 
     private func mayStartInsideWord(_ s: [UInt8], _ index: Int) -> Bool {
@@ -116,8 +137,13 @@ public struct PIIMasker: Sendable {
     }
 
     private static func startsWith(_ s: [UInt8], _ start: Int, _ prefix: String, ignoringCase: Bool = false) -> Bool {
+        startsWith(s, start, Array(prefix.utf8), ignoringCase: ignoringCase)
+    }
+
+    private static func startsWith(_ s: [UInt8], _ start: Int, _ prefix: [UInt8], ignoringCase: Bool = false) -> Bool {
+        guard start + prefix.count <= s.count else { return false }
         var index = start
-        for byte in prefix.utf8 {
+        for byte in prefix {
             guard index < s.count else { return false }
             let actual = ignoringCase ? (ByteClass.isLetter(s[index]) ? s[index] | 0x20 : s[index]) : s[index]
             let expected = ignoringCase ? (ByteClass.isLetter(byte) ? byte | 0x20 : byte) : byte
@@ -139,12 +165,20 @@ public struct PIIMasker: Sendable {
             keyEnd += 1
         }
         guard keyEnd > keyStart else { return nil }
-        let key = String(decoding: s[keyStart..<keyEnd].map { ByteClass.isLetter($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
-        guard self.secretKeys.contains(key) else { return nil }
         var index = keyEnd
         if index < s.count && (s[index] == UInt8(ascii: "\"") || s[index] == UInt8(ascii: "'")) { index += 1 }
         while index < s.count && s[index] == 0x20 { index += 1 }
+        // Only a word followed by `=` or `:` can be a key: check that before building the name.
         guard index < s.count, s[index] == UInt8(ascii: "=") || s[index] == UInt8(ascii: ":") else { return nil }
+        if let packed = PackedWord(lowercasing: s.span.extracting(keyStart..<keyEnd)) {
+            guard self.packedSecretKeys.contains(packed) else { return nil }
+        } else {
+            let key = String(
+                decoding: s[keyStart..<keyEnd].map { ByteClass.isLetter($0) ? $0 | 0x20 : $0 },
+                as: UTF8.self
+            )
+            guard self.secretKeys.contains(key) else { return nil }
+        }
         index += 1
         while index < s.count && s[index] == 0x20 { index += 1 }
         var quote: UInt8?
@@ -176,8 +210,10 @@ public struct PIIMasker: Sendable {
         return (index, maskedStart - start)
     }
 
+    private static let bearer = Array("bearer ".utf8)
+
     private static func bearerToken(_ s: [UInt8], _ start: Int) -> (Int, Int)? {
-        guard startsWith(s, start, "bearer ", ignoringCase: true) else { return nil }
+        guard s[start] | 0x20 == UInt8(ascii: "b"), startsWith(s, start, bearer, ignoringCase: true) else { return nil }
         var index = start + 7
         while index < s.count && s[index] == 0x20 { index += 1 }
         let tokenStart = index
@@ -186,7 +222,7 @@ public struct PIIMasker: Sendable {
     }
 
     private static func jwt(_ s: [UInt8], _ start: Int) -> Int? {
-        guard startsWith(s, start, "eyJ") else { return nil }
+        guard s[start] == UInt8(ascii: "e"), startsWith(s, start, "eyJ") else { return nil }
         var index = start
         var dots = 0
         while index < s.count {
@@ -204,7 +240,9 @@ public struct PIIMasker: Sendable {
     }
 
     private static func awsAccessKey(_ s: [UInt8], _ start: Int) -> Int? {
-        guard startsWith(s, start, "AKIA") || startsWith(s, start, "ASIA"), start + 20 <= s.count else { return nil }
+        guard s[start] == UInt8(ascii: "A"), start + 20 <= s.count,
+            startsWith(s, start, "AKIA") || startsWith(s, start, "ASIA")
+        else { return nil }
         for index in (start + 4)..<(start + 20) {
             let byte = s[index]
             guard ByteClass.isDigit(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) else {
@@ -217,15 +255,17 @@ public struct PIIMasker: Sendable {
         return start + 20
     }
 
+    private static let apiKeyPrefixBytes: [[UInt8]] = apiKeyPrefixes.map { Array($0.utf8) }
+    private static let apiKeyFirstBytes: Set<UInt8> = Set(apiKeyPrefixes.compactMap { $0.utf8.first })
     private static let apiKeyPrefixes = [
         "sk-", "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "xoxb-",
         "xoxp-", "xoxa-", "glpat-", "AIza", "SG.",
     ]
 
     private static func apiKey(_ s: [UInt8], _ start: Int) -> Int? {
-        guard start == 0 || !isWordByte(s[start - 1]) else { return nil }
-        for prefix in apiKeyPrefixes where startsWith(s, start, prefix) {
-            var index = start + prefix.utf8.count
+        guard start == 0 || !isWordByte(s[start - 1]), apiKeyFirstBytes.contains(s[start]) else { return nil }
+        for prefix in apiKeyPrefixBytes where startsWith(s, start, prefix) {
+            var index = start + prefix.count
             var digits = 0
             while index < s.count
                 && (ByteClass.isLetter(s[index]) || ByteClass.isDigit(s[index]) || s[index] == UInt8(ascii: "_")
@@ -234,7 +274,7 @@ public struct PIIMasker: Sendable {
                 if ByteClass.isDigit(s[index]) { digits += 1 }
                 index += 1
             }
-            if index - start - prefix.utf8.count >= 16 && digits > 0 { return index }
+            if index - start - prefix.count >= 16 && digits > 0 { return index }
         }
         return nil
     }
