@@ -38,15 +38,9 @@ public struct LogAnalyzer: Sendable {
     public mutating func add(_ record: LogRecord) {
         self.lines += record.lineCount
         // Only the first line of a multi-line record names its event; the frames are its detail.
-        var message = record.message
-        let group = message.withUTF8 { bytes in
-            let end = bytes.firstIndex(of: 0x0A) ?? bytes.count
-            return self.miner.add(
-                Span(_unsafeElements: UnsafeBufferPointer(rebasing: bytes[..<end])),
-                severity: record.severity,
-                time: record.timestamp
-            )
-        }
+        var headline = record.message
+        if let newline = headline.utf8.firstIndex(of: 0x0A) { headline = String(headline[..<newline]) }
+        let group = self.miner.add(headline, severity: record.severity, time: record.timestamp)
         self.entries.append(
             Entry(
                 nanoseconds: record.timestamp?.nanoseconds ?? Entry.noTime,
@@ -69,7 +63,7 @@ public struct LogAnalyzer: Sendable {
         var errorsPerMinute: Double?
         var peak: Int?
         if let (first, last) = range, last > first {
-            let minutes = Double(last - first) / 60e9
+            let minutes = (Double(last) - Double(first)) / 60e9
             errorsPerMinute = Double(errorRecords) / max(minutes, 1.0 / 60)
             var perMinute: [Int64: Int] = [:]
             for entry in timed where entry.severity.isError {
@@ -146,19 +140,22 @@ public struct LogAnalyzer: Sendable {
 
     private func timeline(timed: [Entry], range: (Int64, Int64)?) -> (LogReport.Timeline, [Int]) {
         if let (first, last) = range, last > first, timed.count * 2 >= self.entries.count {
-            let span = Double(last - first) / 1e9
+            let span = (Double(last) - Double(first)) / 1e9
             let width =
                 Self.niceWidths.first { span / $0 <= Double(self.timelineBuckets) } ?? span
                 / Double(self.timelineBuckets)
-            let widthNanos = Int64(width * 1e9)
+            let widthNanos = Int64(min(width * 1e9, 9e18))
             let start = first - first % widthNanos
-            let count = Int((last - start) / widthNanos) + 1
+            let count = Int((Double(last) - Double(start)) / Double(widthNanos)) + 1
             var counts = [Int](repeating: 0, count: count)
             var errors = [Int](repeating: 0, count: count)
             var bucketOf: [Int] = []
             bucketOf.reserveCapacity(timed.count)
             for entry in timed {
-                let bucket = Int((entry.nanoseconds - start) / widthNanos)
+                let bucket = min(
+                    count - 1,
+                    max(0, Int((Double(entry.nanoseconds) - Double(start)) / Double(widthNanos)))
+                )
                 counts[bucket] += 1
                 if entry.severity.isError { errors[bucket] += 1 }
                 bucketOf.append(bucket)
@@ -192,7 +189,7 @@ public struct LogAnalyzer: Sendable {
     private func bursts(in timeline: LogReport.Timeline, bucketOf: [Int]) -> [LogReport.Burst] {
         guard timeline.axis == "time", timeline.counts.count >= 8 else { return [] }
         let timed = self.entries.filter { $0.nanoseconds != Entry.noTime }
-        let width = Int64(timeline.bucketWidth * 1e9)
+        let width = Int64(min(timeline.bucketWidth * 1e9, 9e18))
         let origin = timed.map(\.nanoseconds).min().map { $0 - $0 % width } ?? 0
         var result: [LogReport.Burst] = []
         for (kind, counts) in [("records", timeline.counts), ("errors", timeline.errors)] {
@@ -220,8 +217,10 @@ public struct LogAnalyzer: Sendable {
                         kind: kind,
                         bucket: episode.lowerBound,
                         buckets: episode.count,
-                        start: Timestamp(nanoseconds: origin + Int64(episode.lowerBound) * width).iso8601,
-                        end: Timestamp(nanoseconds: origin + Int64(episode.upperBound + 1) * width).iso8601,
+                        start: Timestamp(seconds: (Double(origin) + Double(episode.lowerBound) * Double(width)) / 1e9)
+                            .iso8601,
+                        end: Timestamp(seconds: (Double(origin) + Double(episode.upperBound + 1) * Double(width)) / 1e9)
+                            .iso8601,
                         count: episode.reduce(0) { $0 + counts[$1] },
                         peak: episode.map { counts[$0] }.max() ?? 0,
                         typical: median,
@@ -239,7 +238,7 @@ public struct LogAnalyzer: Sendable {
         let times = timed.map(\.nanoseconds).sorted()
         var gaps: [Double] = []
         gaps.reserveCapacity(times.count - 1)
-        for index in 1..<times.count { gaps.append(Double(times[index] - times[index - 1]) / 1e9) }
+        for index in 1..<times.count { gaps.append((Double(times[index]) - Double(times[index - 1])) / 1e9) }
         let sortedGaps = gaps.sorted()
         let median = sortedGaps[sortedGaps.count / 2]
         let p90 = sortedGaps[sortedGaps.count * 9 / 10]

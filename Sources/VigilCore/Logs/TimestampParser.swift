@@ -77,14 +77,21 @@ public enum TimestampParser {
         }
     }
 
+    /// Epoch seconds, milliseconds, microseconds or nanoseconds between 1990 and 2200.
     private static func epoch(_ group: Group) -> Timestamp? {
+        let scale: Int64
         switch group.digits {
-        case 10 where group.value >= 100_000_000: Timestamp(nanoseconds: group.value * 1_000_000_000)
-        case 13: Timestamp(nanoseconds: group.value * 1_000_000)
-        case 16: Timestamp(nanoseconds: group.value * 1000)
-        case 19: Timestamp(nanoseconds: group.value)
-        default: nil
+        case 10: scale = 1_000_000_000
+        case 13: scale = 1_000_000
+        case 16: scale = 1000
+        case 19: scale = 1
+        default: return nil
         }
+        let (nanoseconds, overflow) = group.value.multipliedReportingOverflow(by: scale)
+        guard !overflow, nanoseconds >= 631_152_000_000_000_000, nanoseconds < 7_258_118_400_000_000_000 else {
+            return nil
+        }
+        return Timestamp(nanoseconds: nanoseconds)
     }
 
     /// Reads year, month and day from the numeric groups before the time of day.
@@ -150,7 +157,8 @@ public enum TimestampParser {
         }
         guard let month, let day, (1...12).contains(month), (1...31).contains(day) else { return nil }
         let resolvedYear = year ?? defaultYear
-        guard (1..<10_000).contains(resolvedYear) else { return nil }
+        // Log years outside 1970–2200 are misreads; the bound also keeps differences of timestamps in an Int64.
+        guard (1970...2200).contains(resolvedYear) else { return nil }
         let hour = clock.count > 0 ? clock[0].value : 0
         let minute = clock.count > 1 ? clock[1].value : 0
         let second = clock.count > 2 ? clock[2].value : 0

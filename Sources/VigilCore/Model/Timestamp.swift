@@ -11,8 +11,20 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
     /// Creates a timestamp from nanoseconds since the epoch.
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
-    /// Creates a timestamp from (possibly fractional) seconds since the epoch.
-    public init(seconds: Double) { self.nanoseconds = Int64((seconds * 1e9).rounded()) }
+    /// Creates a timestamp from (possibly fractional) seconds since the epoch, clamped to the representable
+    /// range (years 1678–2261); not-a-number becomes the epoch.
+    public init(seconds: Double) {
+        let nanoseconds = (seconds * 1e9).rounded()
+        if nanoseconds.isNaN {
+            self.nanoseconds = 0
+        } else if nanoseconds >= 9.2e18 {
+            self.nanoseconds = Int64.max
+        } else if nanoseconds <= -9.2e18 {
+            self.nanoseconds = -Int64.max
+        } else {
+            self.nanoseconds = Int64(nanoseconds)
+        }
+    }
 
     /// Seconds since the epoch.
     public var seconds: Double { Double(self.nanoseconds) / 1e9 }
@@ -26,11 +38,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
 
     /// The civil UTC time as `YYYY-MM-DDTHH:MM:SS(.fff)Z`.
     public var iso8601: String {
-        let totalSeconds =
-            self.nanoseconds >= 0 ? self.nanoseconds / 1_000_000_000 : (self.nanoseconds - 999_999_999) / 1_000_000_000
-        let nanos = self.nanoseconds - totalSeconds * 1_000_000_000
-        let days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
-        let secondOfDay = totalSeconds - days * 86_400
+        // Floor division without overflow, for any Int64 (years 1677–2262).
+        let (seconds, remainder) = self.nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let totalSeconds = remainder < 0 ? seconds - 1 : seconds
+        let nanos = remainder < 0 ? remainder + 1_000_000_000 : remainder
+        let (wholeDays, secondsLeft) = totalSeconds.quotientAndRemainder(dividingBy: 86_400)
+        let days = secondsLeft < 0 ? wholeDays - 1 : wholeDays
+        let secondOfDay = secondsLeft < 0 ? secondsLeft + 86_400 : secondsLeft
         let (year, month, day) = CivilDate.fromDays(days)
         var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
         text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"

@@ -78,4 +78,14 @@ import Testing
         #expect(report.timeline.counts.reduce(0, +) == 100)
         #expect(report.silences.isEmpty && report.timeRange == nil)
     }
+
+    @Test func extremeTimestampsDoNotTrap() {
+        var analyzer = LogAnalyzer()
+        for seconds in [-1e300, 0, 1e300, .nan, 7.25e9, 1.7e9] {
+            for _ in 0..<10 { analyzer.add(LogRecord(timestamp: Timestamp(seconds: seconds), message: "tick")) }
+        }
+        let report = analyzer.report()
+        #expect(report.records == 60)
+        #expect(report.timeline.counts.reduce(0, +) == 60)
+    }
 }

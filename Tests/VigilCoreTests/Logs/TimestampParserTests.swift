@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import PropertyBased
 import Testing
 
 @testable import VigilCore
@@ -34,6 +35,21 @@ import Testing
         for days in stride(from: Int64(-800_000), through: 800_000, by: 997) {
             let (year, month, day) = CivilDate.fromDays(days)
             #expect(CivilDate.days(year: year, month: month, day: day) == days)
+        }
+    }
+
+    /// Digits, separators and month names in any order: a timestamp or `nil`, never a trap.
+    @Test func neverTrapsOnGeneratedInput() async {
+        let pieces = [
+            "9", "99", "2024", "9999999999", "99999999999999999999", "-", ":", "/", ".", ",", " ", "T", "Z", "+", "Jul",
+            "x",
+        ]
+        let text = Gen.int(in: 0...(pieces.count - 1)).map { pieces[$0] }.array(of: 0...14).map { $0.joined() }
+        await propertyCheck(count: 3000, input: text) { text in
+            let bytes = Array(text.utf8)
+            if let time = TimestampParser.parse(bytes.span) {
+                #expect(time.nanoseconds >= 0, "\(text)")
+            }
         }
     }
 }
