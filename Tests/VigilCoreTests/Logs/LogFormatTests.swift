@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import PropertyBased
 import Testing
 
 @testable import VigilCore
@@ -274,6 +275,26 @@ import Testing
             let record =
                 reader.record(from: line.span, lineNumber: 1) ?? reader.fallbackRecord(from: line.span, lineNumber: 1)
             #expect(record.lineNumber == 1)
+        }
+    }
+
+    /// Fragments of JSON, logfmt, syslog and headers glued at random: every line becomes a record, no trap.
+    @Test func mangledStructuredLinesNeverTrap() async {
+        let pieces = [
+            "{", "}", "[", "]", "\"", "\\", "\\u00", "\\uD83D", ":", ",", "=", " ", "<34>1 ", "level=", "msg=",
+            "\"ts\":",
+            "2024-10-10T13:55:36Z", "12:00:01", "INFO", "ERROR", "Jul", "9999999999999", "-", "|", "x", "\u{00e9}",
+        ]
+        let line = Gen.int(in: 0...(pieces.count - 1)).map { pieces[$0] }.array(of: 0...30).map { $0.joined() }
+        await propertyCheck(count: 500, input: line.array(of: 1...20)) { lines in
+            let sample = lines.map { Array($0.utf8) }
+            let reader = LogRecordReader(format: LogFormat.detect(sample: sample))
+            for bytes in sample {
+                let record =
+                    reader.record(from: bytes.span, lineNumber: 7)
+                    ?? reader.fallbackRecord(from: bytes.span, lineNumber: 7)
+                #expect(record.lineNumber == 7)
+            }
         }
     }
 }
