@@ -78,7 +78,7 @@ extension TemplateMiner {
                 guard shapes > 0 else { continue }
                 let collapsed = Self.collapse(entry.tokens).split(separator: " ").map(String.init)
                 candidates.append(
-                    (collapsed, entry.template, shapes, collapsed.count(where: { !$0.contains(Self.wildcard) }))
+                    (collapsed, entry.template, shapes, collapsed.count(where: { !Self.hasWildcard($0) }))
                 )
             }
         }
@@ -121,7 +121,7 @@ extension TemplateMiner {
             }
             guard
                 pattern[p] == tokens[t]
-                    || (pattern[p].contains(wildcard) && WildcardPattern(pattern[p]).captures(in: tokens[t]) != nil)
+                    || (hasWildcard(pattern[p]) && WildcardPattern(pattern[p]).captures(in: tokens[t]) != nil)
             else {
                 return false
             }
@@ -164,7 +164,7 @@ extension TemplateMiner {
     /// Whether a column's values are clearly one variable even though there are few of them: a value already
     /// masked, or values of one shape that differ only after a `key=` / `key:` prefix.
     static func looksVariable(_ values: Set<String>) -> Bool {
-        if values.contains(where: { $0.contains(wildcard) }) { return true }
+        if values.contains(where: hasWildcard) { return true }
         var skeleton: [Unicode.Scalar]?
         var key: String?
         for value in values {
@@ -225,11 +225,26 @@ extension TemplateMiner {
         return String(decoding: result, as: UTF8.self)
     }
 
+    /// Whether a token contains `<*>` (a byte scan: `String.contains(String)` goes through the regex engine).
+    static func hasWildcard(_ token: String) -> Bool {
+        var utf8 = token.utf8.makeIterator()
+        var state = 0
+        while let byte = utf8.next() {
+            switch (state, byte) {
+            case (_, UInt8(ascii: "<")): state = 1
+            case (1, UInt8(ascii: "*")): state = 2
+            case (2, UInt8(ascii: ">")): return true
+            default: state = 0
+            }
+        }
+        return false
+    }
+
     /// Whether a line's masked tokens fit a template's tokens position by position.
     static func matches(template: [String], tokens: [String]) -> Bool {
         guard template.count == tokens.count else { return false }
         for (pattern, token) in zip(template, tokens) where pattern != token {
-            guard pattern.contains(wildcard), WildcardPattern(pattern).captures(in: token) != nil else { return false }
+            guard hasWildcard(pattern), WildcardPattern(pattern).captures(in: token) != nil else { return false }
         }
         return true
     }
