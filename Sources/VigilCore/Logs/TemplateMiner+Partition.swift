@@ -28,6 +28,8 @@ extension TemplateMiner {
         }
         self.buckets[bucket].templates = templates
         self.buckets[bucket].hasUnpartitionedMembers = false
+        self.buckets[bucket].novelSincePartition = 0
+        self.buckets[bucket].membersAtPartition = members.count
     }
 
     /// Splits `slots` on the most constant-looking column, recursively, appending the final parts.
@@ -54,7 +56,7 @@ extension TemplateMiner {
         parts.append(slots)
     }
 
-    private mutating func registerTemplate(_ text: String) -> Int {
+    mutating func registerTemplate(_ text: String) -> Int {
         if let index = self.templateByText[text] { return index }
         let index = self.templateTexts.count
         self.templateTexts.append(text)

@@ -56,6 +56,11 @@ public struct TemplateMiner: Sendable {
         var members: [Int] = []
         var templates: [(tokens: [String], template: Int)] = []
         var hasUnpartitionedMembers = false
+        /// Shapes added since the last partition that fit none of its templates.
+        var novelSincePartition = 0
+        /// Members at the last partition; re-partitioning waits until the bucket has grown by half, so the
+        /// cost of learning stays amortised O(1) per new shape.
+        var membersAtPartition = 0
     }
 
     public let configuration: Configuration
@@ -186,9 +191,14 @@ public struct TemplateMiner: Sendable {
             // The shape fits a template already learned: no need to re-partition now.
             self.groups[slot].template = known.template
             self.buckets[bucket].hasUnpartitionedMembers = true
-        } else {
+        } else if self.buckets[bucket].novelSincePartition + 1 >= max(2, self.buckets[bucket].membersAtPartition / 2) {
             self.partition(bucket: bucket)
             self.absorbIntoWiderTemplates(firstToken: first)
+        } else {
+            // A new shape: its own text is its template until the bucket is partitioned again.
+            self.groups[slot].template = self.registerTemplate(Self.collapse(tokens))
+            self.buckets[bucket].novelSincePartition += 1
+            self.buckets[bucket].hasUnpartitionedMembers = true
         }
         return slot
     }

@@ -28,13 +28,15 @@ public enum TimestampParser {
         while index < count {
             let byte = text[index]
             if ByteClass.isDigit(byte) {
-                var value: Int64 = 0
+                var wide: UInt64 = 0
                 var digits = 0
                 while index < count && ByteClass.isDigit(text[index]) {
-                    if digits < 19 { value = value &* 10 &+ Int64(text[index] &- 0x30) }
+                    if digits < 19 { wide = wide * 10 + UInt64(text[index] &- 0x30) }  // 19 digits fit a UInt64
                     digits += 1
                     index += 1
                 }
+                // Too large for an Int64: -1 fails every later range check.
+                let value = wide > UInt64(Int64.max) ? -1 : Int64(wide)
                 // A zone offset: `+0200`, `-07:00`, only once a time of day has been read.
                 if sawColon && (previousSeparator == UInt8(ascii: "+") || previousSeparator == UInt8(ascii: "-"))
                     && groups.count >= 3 && (digits == 4 || digits == 2)
@@ -162,7 +164,7 @@ public enum TimestampParser {
         let hour = clock.count > 0 ? clock[0].value : 0
         let minute = clock.count > 1 ? clock[1].value : 0
         let second = clock.count > 2 ? clock[2].value : 0
-        guard hour < 25, minute < 60, second < 61 else { return nil }
+        guard (0..<25).contains(hour), (0..<60).contains(minute), (0..<61).contains(second) else { return nil }
         var nanos: Int64 = 0
         if clock.count > 3 {
             let fraction = clock[3]

@@ -45,7 +45,7 @@ import Testing
             "x",
         ]
         let text = Gen.int(in: 0...(pieces.count - 1)).map { pieces[$0] }.array(of: 0...14).map { $0.joined() }
-        await propertyCheck(count: 3000, input: text) { text in
+        await propertyCheck(count: 20000, input: text) { text in
             let bytes = Array(text.utf8)
             if let time = TimestampParser.parse(bytes.span) {
                 #expect(time.nanoseconds >= 0, "\(text)")
