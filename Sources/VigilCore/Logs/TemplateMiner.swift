@@ -11,10 +11,15 @@
 /// share a `key=` prefix, becomes a variable. Templates that differ only in how many tokens a variable spans
 /// (`name <*> <*>` and `name <*>`) collapse into one, so multi-token variables do not fragment an event.
 ///
-/// Unlike Drain, nothing depends on arrival order beyond the set of groups seen: replaying a stream adds no
-/// group and no template, and a template's ID is a hash of its text, stable across runs and machines.
+/// Online, a new shape that fits a learned template joins it at once; one that fits none keeps its own text
+/// as template until its bucket has grown by half and is partitioned again, which keeps learning amortised
+/// O(1) per shape. ``consolidate()`` re-partitions whatever changed, so after it every line's template
+/// reflects everything seen: call it before reporting, or periodically on a stream.
+///
+/// Unlike Drain, the consolidated result depends only on the set of shapes seen, not their order: replaying a
+/// stream adds no group and no template, and a template's ID is a hash of its text, stable across runs.
 public struct TemplateMiner: Sendable {
-    /// Tuning knobs; the defaults are what every evaluation and `vigil serve` use.
+    /// Tuning knobs; the defaults are what every evaluation uses.
     public struct Configuration: Sendable {
         /// The most distinct line shapes kept; past it the rarest tenth is evicted.
         public var maximumGroups: Int
