@@ -13,7 +13,7 @@ extension TemplateMiner {
         }
         var parts: [[Int]] = []
         self.split(members, width: width, into: &parts)
-        var templates: [(tokens: [String], template: Int)] = []
+        var templates: [(tokens: [String], template: Int, patterns: [WildcardPattern?])] = []
         for part in parts {
             var merged: [String] = []
             merged.reserveCapacity(width)
@@ -24,7 +24,9 @@ extension TemplateMiner {
             }
             let index = self.registerTemplate(Self.collapse(merged))
             for slot in part { self.groups[slot].template = index }
-            templates.append((merged, index))
+            templates.append(
+                (merged, index, merged.map { Self.hasWildcard($0) && $0 != Self.wildcard ? WildcardPattern($0) : nil })
+            )
         }
         self.buckets[bucket].templates = templates
         self.buckets[bucket].hasUnpartitionedMembers = false
@@ -242,11 +244,12 @@ extension TemplateMiner {
         return false
     }
 
-    /// Whether a line's masked tokens fit a template's tokens position by position.
-    static func matches(template: [String], tokens: [String]) -> Bool {
+    /// Whether a line's masked tokens fit a template's tokens position by position; `patterns` holds the compiled
+    /// form of each template token that has a `<*>` inside it (`uid=<*>`).
+    static func matches(_ patterns: [WildcardPattern?], template: [String], tokens: [String]) -> Bool {
         guard template.count == tokens.count else { return false }
-        for (pattern, token) in zip(template, tokens) where pattern != token {
-            guard hasWildcard(pattern), WildcardPattern(pattern).captures(in: token) != nil else { return false }
+        for index in template.indices where template[index] != tokens[index] && template[index] != wildcard {
+            guard let pattern = patterns[index], pattern.captures(in: tokens[index]) != nil else { return false }
         }
         return true
     }

@@ -57,9 +57,15 @@ public struct TemplateMiner: Sendable {
         var template: Int
     }
 
+    /// Buckets hold the shapes of one token count and first token (`""` when the first token is a variable).
+    struct BucketKey: Hashable {
+        var tokenCount: Int
+        var firstToken: String
+    }
+
     struct Bucket {
         var members: [Int] = []
-        var templates: [(tokens: [String], template: Int)] = []
+        var templates: [(tokens: [String], template: Int, patterns: [WildcardPattern?])] = []
         var hasUnpartitionedMembers = false
         /// Shapes added since the last partition that fit none of its templates.
         var novelSincePartition = 0
@@ -74,7 +80,7 @@ public struct TemplateMiner: Sendable {
     var slotByCollidingSignature: [[UInt8]: Int] = [:]
     var slotBySerial: [UInt32: Int] = [:]
     var buckets: [Bucket] = []
-    var bucketByKey: [String: Int] = [:]
+    var bucketByKey: [BucketKey: Int] = [:]
     /// Buckets of every token count that share a first token, for variables that span several tokens.
     var bucketsByFirstToken: [String: [Int]] = [:]
     var templateTexts: [String] = []
@@ -156,7 +162,7 @@ public struct TemplateMiner: Sendable {
                 String(decoding: $0, as: UTF8.self)
             }
         let first = tokens.first.map { $0 == Self.wildcard ? "" : $0 } ?? ""
-        let bucketKey = "\(tokens.count)\u{1}\(first)"
+        let bucketKey = BucketKey(tokenCount: tokens.count, firstToken: first)
         let bucket: Int
         if let existing = self.bucketByKey[bucketKey] {
             bucket = existing
@@ -191,7 +197,9 @@ public struct TemplateMiner: Sendable {
             self.slotByCollidingSignature[self.scratch] = slot
         }
         self.buckets[bucket].members.append(slot)
-        if let known = self.buckets[bucket].templates.first(where: { Self.matches(template: $0.tokens, tokens: tokens) }
+        if let known = self.buckets[bucket].templates.first(where: {
+            Self.matches($0.patterns, template: $0.tokens, tokens: tokens)
+        }
         ) {
             // The shape fits a template already learned: no need to re-partition now.
             self.groups[slot].template = known.template
