@@ -121,26 +121,63 @@ public struct VariableMasker: Sendable {
             Self.append(bytes, valueEnd, end, to: &output)
             return
         }
+        // One pass finds the segments and what each holds, so masking a segment need not scan it again.
         var segmentStart = start
+        var shape = SegmentShape()
         var index = start
         while index < end {
             let byte = bytes[index]
-            if ByteClass.isSegmentDelimiter(byte) {
-                self.maskSegment(bytes, segmentStart, index, into: &output)
+            if ByteClass.isDigit(byte) {
+                shape.digits += 1
+            } else if byte == UInt8(ascii: "/") {
+                shape.hasSlash = true
+            } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") {
+                shape.hasDashOrDot = true
+            } else if ByteClass.isSegmentDelimiter(byte) {
+                self.maskSegment(bytes, segmentStart, index, shape, into: &output)
                 output.append(byte)
                 segmentStart = index + 1
+                shape = SegmentShape()
             }
             index += 1
         }
-        self.maskSegment(bytes, segmentStart, end, into: &output)
+        self.maskSegment(bytes, segmentStart, end, shape, into: &output)
     }
 
     // MARK: - Segments
+
+    /// What a segment holds, counted while it is found.
+    private struct SegmentShape {
+        var digits = 0
+        var hasSlash = false
+        var hasDashOrDot = false
+    }
 
     private func maskSegment(
         _ bytes: UnsafeBufferPointer<UInt8>,
         _ start: Int,
         _ end: Int,
+        into output: inout MaskedWriter
+    ) {
+        var shape = SegmentShape()
+        for index in start..<max(start, end) {
+            let byte = bytes[index]
+            if ByteClass.isDigit(byte) {
+                shape.digits += 1
+            } else if byte == UInt8(ascii: "/") {
+                shape.hasSlash = true
+            } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") {
+                shape.hasDashOrDot = true
+            }
+        }
+        self.maskSegment(bytes, start, end, shape, into: &output)
+    }
+
+    private func maskSegment(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ start: Int,
+        _ end: Int,
+        _ shape: SegmentShape,
         into output: inout MaskedWriter
     ) {
         guard start < end else { return }
@@ -158,20 +195,8 @@ public struct VariableMasker: Sendable {
                 return
             }
         }
-        var digits = 0
-        var hasSlash = false
-        var hasDashOrDot = false
-        for index in start..<end {
-            let byte = bytes[index]
-            if ByteClass.isDigit(byte) {
-                digits += 1
-            } else if byte == UInt8(ascii: "/") {
-                hasSlash = true
-            } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") {
-                hasDashOrDot = true
-            }
-        }
-        if hasSlash {
+        let digits = shape.digits
+        if shape.hasSlash {
             self.maskPathLike(bytes, start, end, into: &output)
             return
         }
@@ -194,7 +219,7 @@ public struct VariableMasker: Sendable {
             output.appendWildcard()
             return
         }
-        if ByteClass.isLetter(bytes[start]) && digits <= self.maximumDigitsInName && !hasDashOrDot {
+        if ByteClass.isLetter(bytes[start]) && digits <= self.maximumDigitsInName && !shape.hasDashOrDot {
             Self.append(bytes, start, end, to: &output)
             return
         }
