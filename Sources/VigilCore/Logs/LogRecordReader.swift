@@ -189,10 +189,9 @@ public struct LogRecordReader: Sendable {
                     continue
                 }
                 if index - start >= 4 && index - start <= 9,
-                    let key = PackedWord(
-                        lowercasing: Span(_unsafeElements: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                    ),
-                    let severity = messageWords[key]
+                    let severity = messageWords.value(
+                        for: Span(_unsafeElements: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    )
                 {
                     result = max(result, severity)
                 }
@@ -203,9 +202,8 @@ public struct LogRecordReader: Sendable {
         return result
     }
 
-    private static let messageWords: [PackedWord: Severity] = {
-        var table: [PackedWord: Severity] = [:]
-        let words: [(Severity, [String])] = [
+    private static let messageWords = PackedWordTable<Severity>(
+        [
             (.critical, ["fatal", "panic", "critical"]),
             (
                 .error,
@@ -215,12 +213,6 @@ public struct LogRecordReader: Sendable {
                 ]
             ),
             (.warning, ["warn", "warning"]),
-        ]
-        for (severity, spellings) in words {
-            for spelling in spellings {
-                if let key = PackedWord(lowercasing: Array(spelling.utf8).span) { table[key] = severity }
-            }
-        }
-        return table
-    }()
+        ].flatMap { severity, spellings in spellings.map { ($0, severity) } }
+    )
 }

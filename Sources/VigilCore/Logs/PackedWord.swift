@@ -23,3 +23,33 @@ struct PackedWord: Hashable, Sendable {
         if index == 0 { return nil }
     }
 }
+
+/// A small fixed map from packed words to values, searched linearly after a first-byte check: for a few dozen
+/// words this beats hashing each candidate word.
+struct PackedWordTable<Value: Sendable>: Sendable {
+    private var words: [PackedWord] = []
+    private var values: [Value] = []
+    private var firstBytes = [Bool](repeating: false, count: 256)
+
+    /// Creates a table from spellings; the first spelling of a word wins.
+    init(_ entries: [(String, Value)]) {
+        for (spelling, value) in entries {
+            let bytes = Array(spelling.utf8)
+            guard let word = PackedWord(lowercasing: bytes.span), !self.words.contains(word) else { continue }
+            self.words.append(word)
+            self.values.append(value)
+            self.firstBytes[Int(bytes[0] | 0x20)] = true
+            self.firstBytes[Int(bytes[0] & ~0x20)] = true
+        }
+    }
+
+    /// The value of a word given as bytes, ignoring ASCII case.
+    @inline(__always)
+    func value(for bytes: Span<UInt8>) -> Value? {
+        guard bytes.count > 0, bytes.count <= 16, self.firstBytes[Int(bytes[0])],
+            let word = PackedWord(lowercasing: bytes)
+        else { return nil }
+        for index in self.words.indices where self.words[index] == word { return self.values[index] }
+        return nil
+    }
+}

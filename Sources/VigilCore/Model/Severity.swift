@@ -34,7 +34,7 @@ public enum Severity: Int, Sendable, Hashable, Comparable, CaseIterable, Codable
     ///
     /// Single letters are the Android/klog codes (V D I W E F). Returns `nil` for anything else.
     public init?(levelWord bytes: Span<UInt8>) {
-        guard let key = PackedWord(lowercasing: bytes), let severity = Self.levelWords[key] else { return nil }
+        guard let severity = Self.levelWords.value(for: bytes) else { return nil }
         self = severity
     }
 
@@ -44,9 +44,8 @@ public enum Severity: Int, Sendable, Hashable, Comparable, CaseIterable, Codable
         self.init(levelWord: bytes.span)
     }
 
-    private static let levelWords: [PackedWord: Severity] = {
-        var table: [PackedWord: Severity] = [:]
-        let words: [(Severity, [String])] = [
+    private static let levelWords = PackedWordTable<Severity>(
+        [
             (.trace, ["v", "trace", "trc", "verbose", "finest", "finer"]),
             (.debug, ["d", "debug", "dbg", "fine"]),
             (.info, ["i", "info", "inf", "information", "informational", "config"]),
@@ -54,16 +53,8 @@ public enum Severity: Int, Sendable, Hashable, Comparable, CaseIterable, Codable
             (.warning, ["w", "warn", "warning", "wrn"]),
             (.error, ["e", "error", "err", "severe", "failure"]),
             (.critical, ["f", "fatal", "crit", "critical", "alert", "emerg", "emergency", "panic", "ftl"]),
-        ]
-        for (severity, spellings) in words {
-            for spelling in spellings {
-                if let key = PackedWord(lowercasing: Array(spelling.utf8).span), table[key] == nil {
-                    table[key] = severity
-                }
-            }
-        }
-        return table
-    }()
+        ].flatMap { severity, spellings in spellings.map { ($0, severity) } }
+    )
 
     /// Maps a syslog severity code (0 emergency … 7 debug) to a severity.
     public init(syslogCode: Int) {
