@@ -81,6 +81,8 @@ public struct TemplateMiner: Sendable {
     var slotBySerial: [UInt32: Int] = [:]
     var buckets: [Bucket] = []
     var bucketByKey: [BucketKey: Int] = [:]
+    /// First tokens whose buckets were re-partitioned since the last ``consolidate()``.
+    var firstTokensToAbsorb = Set<String>()
     /// Buckets of every token count that share a first token, for variables that span several tokens.
     var bucketsByFirstToken: [String: [Int]] = [:]
     var templateTexts: [String] = []
@@ -206,7 +208,8 @@ public struct TemplateMiner: Sendable {
             self.buckets[bucket].hasUnpartitionedMembers = true
         } else if self.buckets[bucket].novelSincePartition + 1 >= max(2, self.buckets[bucket].membersAtPartition / 2) {
             self.partition(bucket: bucket)
-            self.absorbIntoWiderTemplates(firstToken: first)
+            // Merging across token counts looks at every bucket of this first token: leave it to consolidate().
+            self.firstTokensToAbsorb.insert(first)
         } else {
             // A new shape: its own text is its template until the bucket is partitioned again.
             self.groups[slot].template = self.registerTemplate(Self.collapse(tokens))
@@ -233,7 +236,8 @@ public struct TemplateMiner: Sendable {
     /// Re-partitions every bucket that gained shapes since it was last partitioned, so each line's template
     /// reflects everything seen. Batch callers (``vigil parse``) call this once at the end.
     public mutating func consolidate() {
-        var touched = Set<String>()
+        var touched = self.firstTokensToAbsorb
+        self.firstTokensToAbsorb.removeAll()
         for bucket in self.buckets.indices where self.buckets[bucket].hasUnpartitionedMembers {
             self.partition(bucket: bucket)
             if let first = self.groups[self.buckets[bucket].members[0]].tokens.first {
