@@ -116,9 +116,7 @@ public struct TemplateMiner: Sendable {
         self.lineCount += 1
         self.scratch.removeAll(keepingCapacity: true)
         let tokenCount = self.configuration.masker.mask(message, into: &self.scratch)
-        var hash = StableHash()
-        hash.combine(self.scratch.span)
-        let key = hash.value
+        let key = SignatureHash.of(self.scratch)
         let slot: Int
         if let existing = self.slotByHash.slot(for: key), Self.sameBytes(self.groups[existing].signature, self.scratch)
         {
@@ -310,10 +308,9 @@ extension TemplateMiner {
         self.slotBySerial.removeAll(keepingCapacity: true)
         for bucket in self.buckets.indices { self.buckets[bucket].members.removeAll() }
         for (slot, group) in kept.enumerated() {
-            var hash = StableHash()
-            hash.combine(group.signature.span)
-            if self.slotByHash.slot(for: hash.value) == nil {
-                self.slotByHash.set(slot, for: hash.value)
+            let hash = SignatureHash.of(group.signature)
+            if self.slotByHash.slot(for: hash) == nil {
+                self.slotByHash.set(slot, for: hash)
             } else {
                 self.slotByCollidingSignature[group.signature] = slot
             }
