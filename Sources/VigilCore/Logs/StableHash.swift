@@ -13,16 +13,6 @@ struct StableHash {
         self.state = (self.state ^ UInt64(byte)) &* 0x100_0000_01b3
     }
 
-    /// Mixes every byte of `bytes` in.
-    @inline(__always)
-    mutating func combine(_ bytes: borrowing Span<UInt8>) {
-        var state = self.state
-        for index in bytes.indices {
-            state = (state ^ UInt64(bytes[index])) &* 0x100_0000_01b3
-        }
-        self.state = state
-    }
-
     /// The finished hash (a murmur-style finaliser spreads the low bits).
     var value: UInt64 {
         var x = self.state
