@@ -25,7 +25,10 @@ struct ReportRenderer {
         }
         text += "levels      \(r.errorRecords) error, \(r.warningRecords) warning"
         if let rate = r.errorsPerMinute {
-            text += " · \(String(format: "%.2f", rate)) errors/min, peak \(r.peakErrorsPerMinute ?? 0) in one minute"
+            let shown =
+                rate >= 0.1 || rate == 0
+                ? String(format: "%.2f errors/min", rate) : String(format: "%.2f errors/h", rate * 60)
+            text += " · \(shown), peak \(r.peakErrorsPerMinute ?? 0) in one minute"
         }
         text += "\n"
         text += self.timeline()

@@ -229,7 +229,10 @@ public struct LogAnalyzer: Sendable {
                 )
             }
         }
-        return result
+        // The loudest episodes only, shown in time order.
+        let loudest = result.sorted { ($0.count, -$0.bucket) > ($1.count, -$1.bucket) }.prefix(self.listLength)
+        return loudest.sorted { ($0.bucket, $0.kind) < ($1.bucket, $1.kind) }
+
     }
 
     /// Gaps between consecutive records longer than 20 × the median gap and 10 × the 90th-percentile gap.
