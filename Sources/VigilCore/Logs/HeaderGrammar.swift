@@ -50,7 +50,9 @@ public struct HeaderGrammar: Sendable, Hashable {
         var openings: [HeaderField.Kind: Int] = [:]
         for fields in fieldsPerLine { if let first = fields.first { openings[first.kind, default: 0] += 1 } }
         guard
-            let (kind, count) = openings.filter({ $0.key.isStructural }).max(by: { $0.value < $1.value }),
+            // `Exception: message` lines open with a component-like word: headers open with a time, number, level…
+            let (kind, count) = openings.filter({ $0.key.isStructural && $0.key != .terminator })
+                .max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key.rawValue > $1.key.rawValue }),
             count >= 2, Double(count) >= 0.3 * Double(lines.count), count < lines.count
         else { return nil }
         return self.learn(fieldsPerLine.filter { $0.first?.kind == kind })

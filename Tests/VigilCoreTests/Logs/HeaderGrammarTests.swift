@@ -1,0 +1,50 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+@Suite struct HeaderGrammarTests {
+    private func learn(_ lines: [String]) -> HeaderGrammar? {
+        HeaderGrammar.learn(from: lines.map { Array($0.utf8) })
+    }
+
+    @Test func learnsAComponentTerminatedHeader() throws {
+        let grammar = try #require(
+            learn(
+                (0..<30).map {
+                    "2024-10-10 13:55:\(10 + $0 % 50),123 INFO [main] com.shop.Service\($0 % 3): step \($0) done"
+                }
+            )
+        )
+        #expect(grammar.summary == "time time level [bracket] component:")
+    }
+
+    @Test func ignoresIndentedAndExceptionLinesWhenLearning() throws {
+        var lines: [String] = []
+        for index in 0..<10 {
+            lines.append("2024-10-10 13:55:36,123 ERROR [main] com.shop.Checkout: failure \(index)")
+            lines += [
+                "java.lang.IllegalStateException: boom", "\tat com.shop.A.b(A.java:1)", "\tat com.shop.C.d(C.java:2)",
+            ]
+        }
+        #expect(learn(lines)?.summary == "time time level [bracket] component:")
+    }
+
+    @Test func rejectsLinesWithoutACommonHeader() {
+        #expect(learn(["the quick brown fox", "jumps over", "42 lazy dogs today"]) == nil)
+        #expect(learn([]) == nil)
+    }
+
+    @Test func linesThatDoNotFitAreNotSplit() throws {
+        let grammar = try #require(learn((0..<10).map { "Jun 14 15:16:0\($0) combo sshd[\($0)]: hello \($0)" }))
+        let foreign = Array("a line of another kind entirely".utf8)
+        let foreignSplit = grammar.split(foreign.span)
+        #expect(foreignSplit == nil)
+        let fitting = Array("Jul  1 09:00:55 combo kernel: usb 1-1: new device".utf8)
+        let fittingSplit = grammar.split(fitting.span)
+        let split = try #require(fittingSplit)
+        #expect(String(decoding: fitting[split.messageStart...], as: UTF8.self) == "usb 1-1: new device")
+    }
+}
