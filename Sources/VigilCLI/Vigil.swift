@@ -14,6 +14,6 @@ struct Vigil: ParsableCommand {
             line with its template.
             """,
         version: "0.1.0",
-        subcommands: [Analyze.self, Parse.self]
+        subcommands: [Analyze.self, Detect.self, Parse.self]
     )
 }

@@ -1,0 +1,136 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import VigilCore
+
+/// `vigil detect`: score every point of a metric series and report anomaly episodes.
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find anomalies in a metric series (CSV with timestamp,value).",
+        discussion: """
+            Reads a CSV whose header is timestamp,value (timestamps in increasing order, any common format), \
+            scores each point as it arrives (causal: no point looks ahead) and reports the alerts.
+
+            Output formats:
+              text  the alerts, with the value and the score (default)
+              nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract)
+
+            Examples:
+              vigil detect cpu.csv
+              vigil detect --format nab ../shared/data/nab/data/realKnownCause/nyc_taxi.csv
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case nab
+    }
+
+    @Option(help: "Output format: text or nab.")
+    var format: Format = .text
+
+    @Flag(help: "Fail on a timestamp that does not increase instead of scoring rows in file order.")
+    var strictTime = false
+
+    @Argument(help: "The CSV file to read, or - for standard input.")
+    var file: String
+
+    func run() throws {
+        var reader = try LineReader(path: self.file)
+        var points: [(raw: String, time: Timestamp, value: Double)] = []
+        var problem: String?
+        var duplicates: [Int] = []
+        try reader.forEachLine { line, number, _ in
+            guard problem == nil else { return }
+            let text = line.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+            if number == 1 {
+                let header = text.lowercased().split(separator: ",").map { $0.trimmingCharacters() }
+                if header.count < 2 || header[0] != "timestamp" || header[1] != "value" {
+                    problem = "line 1: expected the header timestamp,value, found \"\(text.prefix(80))\""
+                }
+                return
+            }
+            if text.allSatisfy({ $0 == " " }) { return }
+            let fields = text.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count >= 2 else {
+                problem = "line \(number): expected timestamp,value, found \"\(text.prefix(80))\""
+                return
+            }
+            let timeText = Array(fields[0].utf8)
+            guard let time = TimestampParser.parse(timeText.span) else {
+                problem = "line \(number): \"\(fields[0].prefix(40))\" is not a timestamp"
+                return
+            }
+            guard let value = Double(fields[1].trimmingCharacters()), value.isFinite else {
+                problem = "line \(number): \"\(fields[1].prefix(40))\" is not a number"
+                return
+            }
+            if let last = points.last, time <= last.time {
+                // Real exports repeat or step back a timestamp now and then (NAB's exchange-2 and
+                // machine_temperature do): points are scored in file order, and the lines are reported.
+                if self.strictTime {
+                    problem = "line \(number): timestamp \(fields[0]) is not after the previous row's \(last.raw)"
+                    return
+                }
+                duplicates.append(number)
+            }
+            points.append((String(fields[0]), time, value))
+        }
+        if let problem { throw ValidationError(problem) }
+        if let first = duplicates.first {
+            printError(
+                "vigil detect: \(duplicates.count) row(s) do not come after the previous row's timestamp (first at line \(first)); scored in file order (--strict-time makes this an error)"
+            )
+        }
+        guard !points.isEmpty else {
+            throw ValidationError("\(self.file) has no data rows under the header timestamp,value")
+        }
+
+        var detector = StreamingAnomalyDetector()
+        var out = OutputStream()
+        if self.format == .nab { out.write("timestamp,value,anomaly_score,is_anomaly\n") }
+        var alerts = 0
+        for point in points {
+            let result = detector.update(point.value)
+            switch self.format {
+            case .nab:
+                out.write(
+                    "\(point.raw),\(Self.number(point.value)),\(Self.score(result.score)),\(result.isAnomaly ? 1 : 0)\n"
+                )
+            case .text:
+                if result.isAnomaly {
+                    alerts += 1
+                    out.write(
+                        "alert  \(point.time.iso8601)  value \(Self.number(point.value))  score \(Self.score(result.score))\n"
+                    )
+                }
+            }
+        }
+        if self.format == .text {
+            out.write("\(points.count) points, \(alerts) alert(s)\n")
+        }
+        out.flush()
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    private static func score(_ value: Double) -> String {
+        let clamped = min(max(value, 0), 1)
+        let scaled = (clamped * 1_000_000).rounded() / 1_000_000
+        return String(scaled)
+    }
+}
+
+extension Substring {
+    /// The text without leading and trailing spaces, tabs and carriage returns.
+    func trimmingCharacters() -> String {
+        String(
+            self.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: {
+                $0 == " " || $0 == "\t" || $0 == "\r"
+            }).reversed()
+        )
+    }
+}

@@ -1,0 +1,52 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+/// Runs `vigil detect` on small CSV files.
+@Suite struct DetectTests {
+    private func series(_ values: [Double]) -> String {
+        "timestamp,value\n"
+            + values.enumerated().map {
+                "2024-01-01 00:\(String(format: "%02d", $0.offset / 60)):\(String(format: "%02d", $0.offset % 60)),\($0.element)"
+            }
+            .joined(separator: "\n") + "\n"
+    }
+
+    @Test func nabContractHasOneRowPerInputRow() throws {
+        let values = (0..<300).map { Double($0 % 10) }
+        let result = try Vigil.run(["detect", "--format", "nab"], input: self.series(values))
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == "timestamp,value,anomaly_score,is_anomaly")
+        #expect(lines.count == 301)
+        for line in lines.dropFirst() {
+            let fields = line.split(separator: ",")
+            #expect(fields.count == 4)
+            let score = try #require(Double(fields[2]))
+            #expect((0...1).contains(score) && (fields[3] == "0" || fields[3] == "1"))
+        }
+    }
+
+    @Test(arguments: [
+        ("timestamp,value\n2024-01-01 00:00:00,abc\n", "line 2: \"abc\" is not a number"),
+        ("timestamp,value\nyesterday,1\n", "line 2: \"yesterday\" is not a timestamp"),
+        ("time;value\n", "line 1: expected the header timestamp,value"),
+        ("timestamp,value\n", "has no data rows"),
+        ("", "has no data rows"),
+    ])
+    func badInputNamesTheLine(_ input: String, _ message: String) throws {
+        let result = try Vigil.run(["detect"], input: input)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
+    }
+
+    @Test func timestampsGoingBackAreReportedOrRejected() throws {
+        let input = "timestamp,value\n2024-01-01 00:00:02,1\n2024-01-01 00:00:01,2\n"
+        let lenient = try Vigil.run(["detect", "--format", "nab"], input: input)
+        #expect(lenient.status == 0 && lenient.stderr.contains("first at line 3"))
+        let strict = try Vigil.run(["detect", "--strict-time"], input: input)
+        #expect(strict.status != 0 && strict.stderr.contains("line 3"))
+    }
+}
