@@ -127,13 +127,8 @@ public struct VariableMasker: Sendable {
         var index = start
         while index < end {
             let byte = bytes[index]
-            if ByteClass.isDigit(byte) {
-                shape.digits += 1
-            } else if byte == UInt8(ascii: "/") {
-                shape.hasSlash = true
-            } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") {
-                shape.hasDashOrDot = true
-            } else if ByteClass.isSegmentDelimiter(byte) {
+            // Digits and `/-.` are the common bytes and never delimiters: test them first.
+            if !shape.note(byte) && ByteClass.isSegmentDelimiter(byte) {
                 self.maskSegment(bytes, segmentStart, index, shape, into: &output)
                 output.append(byte)
                 segmentStart = index + 1
@@ -151,6 +146,22 @@ public struct VariableMasker: Sendable {
         var digits = 0
         var hasSlash = false
         var hasDashOrDot = false
+
+        /// Counts one byte of the segment; returns whether it was a digit, `/`, `-` or `.`.
+        @inline(__always)
+        @discardableResult
+        mutating func note(_ byte: UInt8) -> Bool {
+            if ByteClass.isDigit(byte) {
+                self.digits += 1
+            } else if byte == UInt8(ascii: "/") {
+                self.hasSlash = true
+            } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") {
+                self.hasDashOrDot = true
+            } else {
+                return false
+            }
+            return true
+        }
     }
 
     private func maskSegment(
@@ -160,16 +171,7 @@ public struct VariableMasker: Sendable {
         into output: inout MaskedWriter
     ) {
         var shape = SegmentShape()
-        for index in start..<max(start, end) {
-            let byte = bytes[index]
-            if ByteClass.isDigit(byte) {
-                shape.digits += 1
-            } else if byte == UInt8(ascii: "/") {
-                shape.hasSlash = true
-            } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") {
-                shape.hasDashOrDot = true
-            }
-        }
+        for index in start..<max(start, end) { shape.note(bytes[index]) }
         self.maskSegment(bytes, start, end, shape, into: &output)
     }
 
