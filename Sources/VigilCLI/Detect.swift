@@ -9,8 +9,9 @@ struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find anomalies in a metric series (CSV with timestamp,value).",
         discussion: """
-            Reads a CSV whose header is timestamp,value (timestamps in increasing order, any common format), \
-            scores each point as it arrives (causal: no point looks ahead) and reports the alerts.
+            Reads a CSV whose header is timestamp,value (any common timestamp format), scores each row in file \
+            order as it arrives (causal: no row looks ahead) and reports the alerts. Rows whose timestamp does not \
+            come after the previous one are scored anyway and reported on standard error; --strict-time rejects them.
 
             Output formats:
               text  the alerts, with the value and the score (default)

@@ -14,8 +14,10 @@ struct Parse: ParsableCommand {
             been read, so every line carries its template's final form.
 
             Output formats:
-              csv   LineId,EventId,EventTemplate (variables written <*>), the Loghub benchmark contract
-              json  one JSON object per line: line, template_id, template, parameters, and the header fields
+              csv   LineId,EventId,EventTemplate (variables written <*>),
+                    the Loghub benchmark contract
+              json  a JSON object per line: template, typed parameters, time,
+                    level, header fields and message
 
             Examples:
               vigil parse --output csv app.log > templates.csv
