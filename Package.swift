@@ -20,13 +20,35 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         .target(name: "VigilCore"),
+        .target(name: "VigilIngest", dependencies: ["VigilCore"]),
+        .target(
+            name: "VigilStorage",
+            dependencies: ["VigilCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "VigilServer",
+            dependencies: [
+                "VigilCore", "VigilIngest", "VigilStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "VigilCLI",
             dependencies: [
-                "VigilCore",
+                "VigilCore", "VigilServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +59,12 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        .testTarget(
+            name: "VigilIngestTests",
+            dependencies: ["VigilIngest", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "VigilStorageTests", dependencies: ["VigilStorage"]),
+        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI"]),
     ]
 )

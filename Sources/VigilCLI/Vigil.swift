@@ -5,15 +5,16 @@ import ArgumentParser
 
 /// The `vigil` command: a self-hosted AIOps engine for logs, metrics, traces, alerts and changes.
 @main
-struct Vigil: ParsableCommand {
+struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Turn logs, metrics, traces, alerts and change events into a few explained incidents.",
         discussion: """
-            Start with `vigil analyze FILE` for a report on a log file, or `vigil parse FILE` to label every \
+            Run `vigil serve` to watch this machine and receive telemetry; `vigil analyze FILE` reports on a \
+            log file, and `vigil parse FILE` labels every \
             line with its template.
             """,
         version: "0.1.0",
-        subcommands: [Analyze.self, Detect.self, Parse.self]
+        subcommands: [Serve.self, Analyze.self, Detect.self, Parse.self, BenchIngest.self]
     )
 }

@@ -8,9 +8,9 @@
 /// long-run distribution (as HTM's anomaly likelihood does), so only a change in how surprising the series is
 /// raises the score, not every noisy point. Alerts come in episodes: a warm-up, one alert per episode and a
 /// cool-down. Everything is causal and O(1) per point with a few dozen bytes of state.
-public struct StreamingAnomalyDetector: Sendable {
+public struct StreamingAnomalyDetector: Sendable, Codable {
     /// Tuning knobs, one set for every series.
-    public struct Configuration: Sendable {
+    public struct Configuration: Sendable, Codable {
         /// Weight of a new point in the level and spread (smaller is slower).
         public var baselineWeight: Double = 0.02
         /// Weight of a new deviation in its long-run mean and variance.
@@ -58,6 +58,19 @@ public struct StreamingAnomalyDetector: Sendable {
         self.configuration = configuration
         self.recent = [Double](repeating: 0, count: max(1, configuration.shortWindow))
     }
+
+    /// The value the detector currently expects (its robust level).
+    public var expected: Double { self.level }
+
+    /// Half the width of the band of normal values around ``expected``: three robust spreads, never less than
+    /// the floor that keeps flat series quiet.
+    public var bandHalfWidth: Double {
+        let floor = max(self.configuration.minimumRelativeSpread * (self.maximum - self.minimum), 1e-9)
+        return 3 * max(self.spread, floor)
+    }
+
+    /// How many points the detector has seen.
+    public var pointCount: Int { self.count }
 
     /// Scores `value`, then learns from it.
     public mutating func update(_ value: Double) -> Result {

@@ -90,7 +90,7 @@ public struct TemplateMiner: Sendable {
     var nextSerial: UInt32 = 0
     var scratch: [UInt8] = []
     /// How many lines have been added.
-    public private(set) var lineCount = 0
+    public internal(set) var lineCount = 0
 
     /// Creates an empty miner.
     public init(configuration: Configuration = Configuration()) {
@@ -154,7 +154,7 @@ public struct TemplateMiner: Sendable {
         }
     }
 
-    private mutating func insertGroup(hash: UInt64, tokenCount: Int) -> Int {
+    mutating func insertGroup(hash: UInt64, tokenCount: Int) -> Int {
         let tokens: [String] =
             tokenCount == 0
             ? []

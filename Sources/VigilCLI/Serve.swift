@@ -1,0 +1,111 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import Foundation
+import Logging
+import VigilServer
+import VigilStorage
+
+/// `vigil serve`: the always-on engine.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the engine: receive telemetry, watch this machine, mine templates, detect anomalies.",
+        discussion: """
+            With no options at all it listens on http://127.0.0.1:3100, keeps its data in ./vigil-data (SQLite \
+            and a write-ahead log), and watches this machine: CPU, memory, load, disk and network from /proc every \
+            10 s, and the system log (journald, /var/log/syslog, /var/log/messages or the kernel log, whichever \
+            exists). Within a minute or two:
+
+              curl -s localhost:3100/api/v1/templates     # templates of the system log
+              curl -s localhost:3100/api/v1/series        # host CPU, memory, load, disk, network
+              curl -s localhost:3100/api/v1/anomalies     # findings with their evidence
+              curl -s localhost:3100/api/v1/stats         # accepted / processed / rejected per signal kind
+
+            Send logs with the Loki push API (POST /loki/api/v1/push, JSON or snappy protobuf), or follow files \
+            with --tail. Every option can also be set in the environment: VIGIL_PORT, VIGIL_HOST, VIGIL_DATA_DIR, \
+            VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1. Flags win over the \
+            environment. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
+            written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
+            acknowledged line is processed exactly once.
+            """
+    )
+
+    @Option(help: "The address to listen on.")
+    var host: String?
+
+    @Option(help: "The HTTP port for ingest, API and /metrics.")
+    var port: Int?
+
+    @Option(help: "Where the SQLite store and the write-ahead log live.")
+    var dataDir: String?
+
+    @Option(help: "Pipeline shards (default: one per core).")
+    var shards: Int?
+
+    @Option(
+        help:
+            "When accepted input reaches the disk: always (fsync before acknowledging; default) or interval (fsync every 100 ms)."
+    )
+    var walSync: String?
+
+    @Option(help: "Follow files matching this glob (repeatable), e.g. '/var/log/app/*.log'.")
+    var tail: [String] = []
+
+    @Flag(help: "Do not watch this machine's metrics and system log.")
+    var noHost = false
+
+    @Flag(help: "Do not mask personal data and secrets before template mining.")
+    var noPiiMasking = false
+
+    @Option(help: "Seconds between checkpoints.")
+    var checkpointSeconds: Double?
+
+    @Option(help: "Seconds between host metric samples.")
+    var hostSampleSeconds: Double?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        if let value = self.host ?? environment["VIGIL_HOST"] { configuration.host = value }
+        if let value = try self.port ?? Self.integer(environment, "VIGIL_PORT") { configuration.port = value }
+        if let value = self.dataDir ?? environment["VIGIL_DATA_DIR"] { configuration.dataDirectory = value }
+        if let value = try self.shards ?? Self.integer(environment, "VIGIL_SHARDS") { configuration.shards = value }
+        if let value = self.walSync ?? environment["VIGIL_WAL_SYNC"] {
+            guard let policy = WriteAheadLog.SyncPolicy(rawValue: value) else {
+                throw ValidationError("--wal-sync must be always or interval, not \(value)")
+            }
+            configuration.walSync = policy
+        }
+        configuration.tailPatterns =
+            self.tail.isEmpty
+            ? (environment["VIGIL_TAIL"]?.split(separator: ",").map(String.init) ?? []) : self.tail
+        configuration.monitorHost = !(self.noHost || environment["VIGIL_NO_HOST"] == "1")
+        configuration.masksPII = !self.noPiiMasking
+        if let value = self.checkpointSeconds { configuration.checkpointSeconds = value }
+        if let value = self.hostSampleSeconds { configuration.hostSampleSeconds = value }
+        guard (1...65535).contains(configuration.port) else { throw ValidationError("--port must be 1–65535") }
+        guard (1...64).contains(configuration.shards) else { throw ValidationError("--shards must be 1–64") }
+        guard configuration.checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be ≥ 1") }
+        guard configuration.hostSampleSeconds >= 1 else { throw ValidationError("--host-sample-seconds must be ≥ 1") }
+        guard let level = Logger.Level(rawValue: self.logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "vigil")
+        try await VigilServer(configuration: configuration, logger: logger).run()
+    }
+
+    static func integer(_ environment: [String: String], _ name: String) throws -> Int? {
+        guard let text = environment[name] else { return nil }
+        guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, not \(text)") }
+        return value
+    }
+}

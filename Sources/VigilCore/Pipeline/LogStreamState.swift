@@ -1,0 +1,186 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// One log stream inside a shard: its splitter, miner, per-template rate detectors and silence watch.
+struct LogStreamState: Sendable {
+    let key: StreamKey
+    let configuration: PipelineShard.Configuration
+    var splitter: LogStreamSplitter
+    var miner = TemplateMiner()
+    /// Start of the open bucket in seconds of data time, or `nil` before the first line.
+    var bucketStart: Int64?
+    /// Lines per group serial in the open bucket.
+    var bucketCounts: [UInt32: Int] = [:]
+    /// Buckets closed so far.
+    var closedBuckets = 0
+    /// The miner's line count when the open bucket started: templates first seen after it are new.
+    var linesBeforeBucket = 0
+    /// Rate detectors by template ID.
+    var rateDetectors: [String: StreamingAnomalyDetector] = [:]
+    /// The newest data time seen.
+    var lastTime: Timestamp?
+    /// A smoothed gap between consecutive lines, in seconds.
+    var typicalGap: Double?
+    /// Whether a silence was reported and no line came since.
+    var silent = false
+    /// The time of the line being processed (joined records take the time of their first line).
+    var currentTime = Timestamp(nanoseconds: 0)
+
+    init(key: StreamKey, configuration: PipelineShard.Configuration) {
+        self.key = key
+        self.configuration = configuration
+        self.splitter = LogStreamSplitter(joinMultiline: true, sampleSize: configuration.formatSample)
+    }
+
+    mutating func take(_ entry: LogEntry, masker: PIIMasker?, findings: inout [Anomaly]) {
+        self.advance(to: entry.time, findings: &findings)
+        if let last = self.lastTime {
+            let gap = max(0, entry.time.seconds - last.seconds)
+            self.typicalGap = self.typicalGap.map { $0 + 0.05 * (gap - $0) } ?? gap
+        }
+        if self.lastTime.map({ entry.time > $0 }) ?? true { self.lastTime = entry.time }
+        self.silent = false
+        self.currentTime = entry.time
+        let records = entry.line.withUnsafeBufferPointer { self.splitter.add(Span(_unsafeElements: $0)) }
+        for record in records { self.mine(record, masker: masker) }
+    }
+
+    /// Hands every held line (format sample, open multi-line record) to the miner.
+    mutating func flush(masker: PIIMasker?) {
+        for record in self.splitter.finish() { self.mine(record, masker: masker) }
+    }
+
+    private mutating func mine(_ record: LogRecord, masker: PIIMasker?) {
+        let message = masker.map { $0.mask(record.message) } ?? record.message
+        let group = self.miner.add(message, severity: record.severity, time: self.currentTime)
+        self.bucketCounts[group.serial, default: 0] += 1
+    }
+
+    mutating func tick(now: Timestamp, masker: PIIMasker?, findings: inout [Anomaly]) {
+        // A stream that stopped sending still has a format sample or an open record: hand them on.
+        if let last = self.lastTime, now.seconds - last.seconds >= Double(self.configuration.bucketSeconds) {
+            self.flush(masker: masker)
+        }
+        self.advance(to: now, findings: &findings)
+        guard !self.silent, let last = self.lastTime, let gap = self.typicalGap,
+            self.closedBuckets >= self.configuration.warmUpBuckets
+        else { return }
+        let quiet = now.seconds - last.seconds
+        let limit = max(Double(self.configuration.minimumSilenceSeconds), gap * self.configuration.silenceGapMultiple)
+        guard quiet >= limit else { return }
+        self.silent = true
+        findings.append(
+            Anomaly(
+                kind: .silence,
+                service: self.key.service,
+                subject: self.key.text,
+                time: last,
+                score: min(1, quiet / (2 * limit)),
+                evidence: Evidence(
+                    observed: 0,
+                    expected: gap > 0 ? 60 / gap : nil,
+                    summary: "\(self.key.text) has sent nothing for \(Int(quiet)) s; it used to send a line "
+                        + "every \(Format.number(gap)) s"
+                )
+            )
+        )
+    }
+
+    /// Closes every bucket that ends at or before `time`.
+    private mutating func advance(to time: Timestamp, findings: inout [Anomaly]) {
+        let width = self.configuration.bucketSeconds
+        let seconds = time.nanoseconds / 1_000_000_000
+        let start = seconds - ((seconds % width) + width) % width
+        guard let open = self.bucketStart else {
+            self.bucketStart = start
+            return
+        }
+        guard start > open else { return }
+        self.closeBucket(at: open, findings: &findings)
+        // Idle buckets count as zero for every watched template, up to an hour of them.
+        let idle = min((start - open) / width - 1, 3600 / width)
+        if idle > 0 {
+            for _ in 0..<idle {
+                for id in self.rateDetectors.keys.sorted() { _ = self.rateDetectors[id]!.update(0) }
+            }
+        }
+        self.bucketStart = start
+    }
+
+    private mutating func closeBucket(at start: Int64, findings: inout [Anomaly]) {
+        defer {
+            self.closedBuckets += 1
+            self.bucketCounts.removeAll(keepingCapacity: true)
+            self.linesBeforeBucket = self.miner.lineCount
+        }
+        self.miner.consolidate()
+        var perTemplate: [String: (count: Int, text: String)] = [:]
+        for (serial, count) in self.bucketCounts {
+            guard let text = self.miner.templateText(of: TemplateMiner.GroupID(serial: serial)) else { continue }
+            let id = Template.id(for: text)
+            perTemplate[id, default: (0, text)].count += count
+        }
+        let time = Timestamp(nanoseconds: start * 1_000_000_000)
+        let warm = self.closedBuckets >= self.configuration.warmUpBuckets
+        if warm {
+            self.reportNewErrors(time: time, findings: &findings)
+        }
+        for id in perTemplate.keys.sorted() where self.rateDetectors[id] == nil {
+            guard self.rateDetectors.count < self.configuration.maximumRateDetectors else { break }
+            var configuration = StreamingAnomalyDetector.Configuration()
+            configuration.warmUp = 30
+            configuration.coolDown = 30
+            configuration.minimumRelativeSpread = 0.1
+            self.rateDetectors[id] = StreamingAnomalyDetector(configuration: configuration)
+        }
+        for id in self.rateDetectors.keys.sorted() {
+            let observed = Double(perTemplate[id]?.count ?? 0)
+            let expected = self.rateDetectors[id]!.expected
+            let band = self.rateDetectors[id]!.bandHalfWidth
+            let result = self.rateDetectors[id]!.update(observed)
+            // A template rate moving by a handful of lines is never news, whatever its history.
+            guard result.isAnomaly, abs(observed - expected) >= 10 else { continue }
+            let rising = observed > expected
+            let text = perTemplate[id]?.text ?? id
+            findings.append(
+                Anomaly(
+                    kind: rising ? .templateRateSpike : .templateRateDrop,
+                    service: self.key.service,
+                    subject: id,
+                    time: time,
+                    score: result.score,
+                    evidence: Evidence(
+                        observed: observed,
+                        expected: expected,
+                        lower: max(0, expected - band),
+                        upper: expected + band,
+                        summary:
+                            "\(Format.number(observed)) lines/\(self.configuration.bucketSeconds) s of \"\(text)\" "
+                            + "where \(Format.number(expected)) were expected"
+                    )
+                )
+            )
+        }
+    }
+
+    private func reportNewErrors(time: Timestamp, findings: inout [Anomaly]) {
+        for template in self.miner.templates()
+        where template.errorCount > 0 && template.firstLine > self.linesBeforeBucket {
+            findings.append(
+                Anomaly(
+                    kind: .newErrorTemplate,
+                    service: self.key.service,
+                    subject: template.id,
+                    time: template.firstSeen ?? time,
+                    score: 1,
+                    evidence: Evidence(
+                        observed: Double(template.count),
+                        expected: 0,
+                        summary: "a new \(template.severity.name) template in \(self.key.text) after "
+                            + "\(self.linesBeforeBucket) lines: \"\(template.text)\" (\(template.count)×)"
+                    )
+                )
+            )
+        }
+    }
+}

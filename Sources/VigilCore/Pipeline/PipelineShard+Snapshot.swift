@@ -1,0 +1,113 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+extension PipelineShard {
+    /// A shard's learned state as plain values, for checkpoints.
+    public struct Snapshot: Sendable, Codable {
+        /// Each log stream's state.
+        public var streams: [StreamSnapshot]
+        /// Each metric series' detector.
+        public var series: [SeriesSnapshot]
+        /// Lines taken when the snapshot was made.
+        public var processedLines: Int
+        /// Samples taken when the snapshot was made.
+        public var processedSamples: Int
+
+        /// Creates a snapshot from parts (to re-route streams when the shard count changes).
+        public init(streams: [StreamSnapshot], series: [SeriesSnapshot], processedLines: Int, processedSamples: Int) {
+            self.streams = streams
+            self.series = series
+            self.processedLines = processedLines
+            self.processedSamples = processedSamples
+        }
+    }
+
+    /// One log stream's state.
+    public struct StreamSnapshot: Sendable, Codable {
+        /// The stream.
+        public var key: StreamKey
+        var miner: TemplateMiner.Snapshot
+        var bucketStart: Int64?
+        /// Lines of the open bucket per shape, by the shape's index in `miner.shapes`.
+        var bucketCounts: [Int: Int]
+        var closedBuckets: Int
+        var linesBeforeBucket: Int
+        var rateDetectors: [String: StreamingAnomalyDetector]
+        var lastTime: Timestamp?
+        var typicalGap: Double?
+        var silent: Bool
+    }
+
+    /// One metric series' detector.
+    public struct SeriesSnapshot: Sendable, Codable {
+        /// The series.
+        public var key: SeriesKey
+        var detector: StreamingAnomalyDetector
+    }
+
+    /// Hands every held line to its miner, then returns the state. Held lines are processed first so that the
+    /// snapshot covers every line taken, and nothing taken before it needs to be replayed after a restart.
+    public mutating func snapshot() -> Snapshot {
+        let masker = self.configuration.masksPII ? self.piiMasker : nil
+        var streams: [StreamSnapshot] = []
+        for key in self.streamKeys {
+            var state = self.streams[key]!
+            state.flush(masker: masker)
+            self.streams[key] = state
+            let miner = state.miner.snapshot()
+            var indexBySerial: [UInt32: Int] = [:]
+            for (index, serial) in state.miner.groups.map(\.serial).sorted().enumerated() {
+                indexBySerial[serial] = index
+            }
+            var counts: [Int: Int] = [:]
+            for (serial, count) in state.bucketCounts {
+                if let index = indexBySerial[serial] { counts[index] = count }
+            }
+            streams.append(
+                StreamSnapshot(
+                    key: key,
+                    miner: miner,
+                    bucketStart: state.bucketStart,
+                    bucketCounts: counts,
+                    closedBuckets: state.closedBuckets,
+                    linesBeforeBucket: state.linesBeforeBucket,
+                    rateDetectors: state.rateDetectors,
+                    lastTime: state.lastTime,
+                    typicalGap: state.typicalGap,
+                    silent: state.silent
+                )
+            )
+        }
+        let series = self.series.keys.sorted().map { SeriesSnapshot(key: $0, detector: self.series[$0]!) }
+        return Snapshot(
+            streams: streams,
+            series: series,
+            processedLines: self.processedLines,
+            processedSamples: self.processedSamples
+        )
+    }
+
+    /// Rebuilds a shard from a snapshot.
+    public init(restoring snapshot: Snapshot, configuration: Configuration = Configuration()) {
+        self.init(configuration: configuration)
+        for stream in snapshot.streams {
+            var state = LogStreamState(key: stream.key, configuration: configuration)
+            state.miner = TemplateMiner(restoring: stream.miner)
+            let serials = state.miner.groups.map(\.serial).sorted()
+            for (index, count) in stream.bucketCounts where index < serials.count {
+                state.bucketCounts[serials[index]] = count
+            }
+            state.bucketStart = stream.bucketStart
+            state.closedBuckets = stream.closedBuckets
+            state.linesBeforeBucket = stream.linesBeforeBucket
+            state.rateDetectors = stream.rateDetectors
+            state.lastTime = stream.lastTime
+            state.typicalGap = stream.typicalGap
+            state.silent = stream.silent
+            self.streams[stream.key] = state
+        }
+        for series in snapshot.series { self.series[series.key] = series.detector }
+        self.processedLines = snapshot.processedLines
+        self.processedSamples = snapshot.processedSamples
+    }
+}

@@ -1,0 +1,146 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The work of one pipeline shard as a plain value: the log streams and metric series routed to it, their
+/// miners and detectors, and the findings they produce.
+///
+/// Logs go through format detection, multi-line joining, PII masking and template mining, and are counted per
+/// template in buckets of data time; when a bucket closes, each busy template's rate goes through a detector,
+/// templates at error level that were never seen before are reported, and a stream that stops is reported
+/// as silent when ``tick(now:findings:)`` says how late it is. Metric samples go through one detector per
+/// series. Nothing here reads a clock: time arrives with the data and the ticks, so replaying the same input
+/// gives the same findings.
+public struct PipelineShard: Sendable {
+    /// Tuning knobs shared by every shard.
+    public struct Configuration: Sendable, Codable {
+        /// Length of a rate bucket in seconds.
+        public var bucketSeconds: Int64 = 60
+        /// Buckets a stream must have seen before new templates count as news.
+        public var warmUpBuckets: Int = 10
+        /// A stream is silent after this many seconds without a line, once it has been steady.
+        public var minimumSilenceSeconds: Int64 = 300
+        /// And after this many of its typical gaps between lines, whichever is longer.
+        public var silenceGapMultiple: Double = 20
+        /// Templates per stream whose rate is watched by a detector (the busiest first come first).
+        public var maximumRateDetectors: Int = 200
+        /// Whether personal data and secrets are masked before mining.
+        public var masksPII: Bool = true
+        /// Lines of a stream used to detect its format.
+        public var formatSample: Int = 32
+
+        /// The defaults.
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    var streams: [StreamKey: LogStreamState] = [:]
+    var series: [SeriesKey: StreamingAnomalyDetector] = [:]
+    let piiMasker = PIIMasker()
+    /// Log lines taken so far (each line once, whether or not it completed a record yet).
+    public internal(set) var processedLines = 0
+    /// Metric samples taken so far.
+    public internal(set) var processedSamples = 0
+
+    /// Creates an empty shard.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// The streams this shard owns, sorted.
+    public var streamKeys: [StreamKey] { self.streams.keys.sorted() }
+
+    // MARK: - Logs
+
+    /// Takes a batch of log lines; findings of buckets that closed are appended to `findings`.
+    public mutating func process(_ batch: LogBatch, findings: inout [Anomaly]) {
+        let config = self.configuration
+        let masker = config.masksPII ? self.piiMasker : nil
+        var state =
+            self.streams.removeValue(forKey: batch.stream)
+            ?? LogStreamState(key: batch.stream, configuration: config)
+        for entry in batch.entries {
+            state.take(entry, masker: masker, findings: &findings)
+        }
+        self.processedLines += batch.entries.count
+        self.streams[batch.stream] = state
+    }
+
+    /// Tells the shard what time it is: closes buckets that time has passed and reports silent streams.
+    public mutating func tick(now: Timestamp, findings: inout [Anomaly]) {
+        let masker = self.configuration.masksPII ? self.piiMasker : nil
+        for key in self.streams.keys.sorted() {
+            self.streams[key]!.tick(now: now, masker: masker, findings: &findings)
+        }
+    }
+
+    /// The consolidated templates of every stream, with their statistics.
+    public mutating func templates() -> [(stream: StreamKey, templates: [Template])] {
+        self.streamKeys.map { key in
+            self.streams[key]!.miner.consolidate()
+            return (key, self.streams[key]!.miner.templates())
+        }
+    }
+
+    // MARK: - Metrics
+
+    /// Takes metric samples; a sample that leaves its series' band appends a finding.
+    public mutating func process(_ points: [MetricPoint], findings: inout [Anomaly]) {
+        for point in points {
+            var detector = self.series.removeValue(forKey: point.series) ?? Self.metricDetector()
+            let expected = detector.expected
+            let band = detector.bandHalfWidth
+            let seen = detector.pointCount
+            let result = detector.update(point.value)
+            if result.isAnomaly {
+                let service =
+                    point.series.label("service") ?? point.series.label("job") ?? point.series.label("host")
+                    ?? "host"
+                let direction = point.value > expected ? "above" : "below"
+                findings.append(
+                    Anomaly(
+                        kind: .metricDeviation,
+                        service: service,
+                        subject: point.series.text,
+                        time: point.time,
+                        score: result.score,
+                        evidence: Evidence(
+                            observed: point.value,
+                            expected: expected,
+                            lower: expected - band,
+                            upper: expected + band,
+                            summary: "\(point.series.text) was \(Format.number(point.value)), \(direction) its band "
+                                + "\(Format.number(expected - band))…\(Format.number(expected + band)) "
+                                + "learned from \(seen) samples"
+                        )
+                    )
+                )
+            }
+            self.series[point.series] = detector
+        }
+        self.processedSamples += points.count
+    }
+
+    static func metricDetector() -> StreamingAnomalyDetector {
+        var configuration = StreamingAnomalyDetector.Configuration()
+        configuration.warmUp = 60
+        configuration.coolDown = 60
+        return StreamingAnomalyDetector(configuration: configuration)
+    }
+}
+
+/// Number formatting without Foundation, for evidence sentences.
+enum Format {
+    /// At most three decimals, trailing zeros dropped.
+    static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        let scaled = (value * 1000).rounded()
+        guard abs(scaled) < 1e15 else { return "\(value)" }
+        let integer = Int64(scaled)
+        let sign = integer < 0 ? "-" : ""
+        let magnitude = integer.magnitude
+        var fraction = String(magnitude % 1000)
+        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+        while fraction.last == "0" { fraction.removeLast() }
+        return sign + String(magnitude / 1000) + (fraction.isEmpty ? "" : "." + fraction)
+    }
+}

@@ -1,0 +1,90 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Reads the protobuf wire format field by field, bounds-checked: enough for the few messages Vigil receives,
+/// without generated code.
+struct ProtobufReader {
+    let bytes: ArraySlice<UInt8>
+    var index: Int
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        self.index = bytes.startIndex
+    }
+
+    var isAtEnd: Bool { self.index >= self.bytes.endIndex }
+
+    /// The next field's number and wire type.
+    mutating func field() throws(IngestError) -> (number: Int, wireType: Int) {
+        let key = try self.varint()
+        let number = Int(truncatingIfNeeded: key >> 3)
+        guard number > 0 else { throw IngestError("protobuf: field number 0") }
+        return (number, Int(key & 7))
+    }
+
+    mutating func varint() throws(IngestError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while self.index < self.bytes.endIndex {
+            let byte = self.bytes[self.index]
+            self.index += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+            guard shift < 70 else { break }
+        }
+        throw IngestError("protobuf: truncated or overlong varint")
+    }
+
+    /// A length-delimited field's bytes.
+    mutating func lengthDelimited() throws(IngestError) -> ArraySlice<UInt8> {
+        let length = try self.varint()
+        guard length <= UInt64(self.bytes.endIndex - self.index) else {
+            throw IngestError("protobuf: field length runs past the message")
+        }
+        let end = self.index + Int(length)
+        defer { self.index = end }
+        return self.bytes[self.index..<end]
+    }
+
+    /// Skips a field of a wire type not asked for.
+    mutating func skip(wireType: Int) throws(IngestError) {
+        switch wireType {
+        case 0: _ = try self.varint()
+        case 1: try self.advance(8)
+        case 2: _ = try self.lengthDelimited()
+        case 5: try self.advance(4)
+        default: throw IngestError("protobuf: unsupported wire type \(wireType)")
+        }
+    }
+
+    private mutating func advance(_ count: Int) throws(IngestError) {
+        guard self.bytes.endIndex - self.index >= count else { throw IngestError("protobuf: truncated field") }
+        self.index += count
+    }
+}
+
+/// Writes the protobuf wire format, for fixtures and load generators.
+struct ProtobufWriter {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            self.bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        self.bytes.append(UInt8(value))
+    }
+
+    mutating func field(_ number: Int, varint value: UInt64) {
+        self.varint(UInt64(number << 3))
+        self.varint(value)
+    }
+
+    mutating func field(_ number: Int, bytes value: some Collection<UInt8>) {
+        self.varint(UInt64(number << 3 | 2))
+        self.varint(UInt64(value.count))
+        self.bytes.append(contentsOf: value)
+    }
+}

@@ -1,0 +1,145 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// The snappy *block* format (not the framed stream format), as Prometheus remote_write and Loki push use it.
+public enum Snappy {
+    /// Decompresses a block, refusing any whose declared size exceeds `maximumLength`.
+    public static func decompress(_ input: [UInt8], maximumLength: Int) throws(IngestError) -> [UInt8] {
+        var index = 0
+        let declared = try varint(input, &index)
+        guard declared <= UInt64(maximumLength) else {
+            throw IngestError("snappy: block declares \(declared) bytes, more than the limit of \(maximumLength)")
+        }
+        let length = Int(declared)
+        var output = [UInt8]()
+        output.reserveCapacity(length)
+        while index < input.count {
+            let tag = input[index]
+            index += 1
+            var copyLength = 0
+            var offset = 0
+            switch tag & 3 {
+            case 0:
+                var literal = Int(tag >> 2)
+                if literal >= 60 {
+                    let bytes = literal - 59
+                    guard index + bytes <= input.count else { throw IngestError("snappy: truncated literal length") }
+                    literal = 0
+                    for shift in 0..<bytes { literal |= Int(input[index + shift]) << (8 * shift) }
+                    index += bytes
+                }
+                literal += 1
+                guard literal <= input.count - index else { throw IngestError("snappy: literal runs past the input") }
+                guard output.count + literal <= length else { throw IngestError("snappy: output exceeds its size") }
+                output.append(contentsOf: input[index..<index + literal])
+                index += literal
+                continue
+            case 1:
+                guard index < input.count else { throw IngestError("snappy: truncated copy") }
+                copyLength = 4 + Int((tag >> 2) & 7)
+                offset = Int(tag >> 5) << 8 | Int(input[index])
+                index += 1
+            case 2:
+                guard index + 2 <= input.count else { throw IngestError("snappy: truncated copy") }
+                copyLength = 1 + Int(tag >> 2)
+                offset = Int(input[index]) | Int(input[index + 1]) << 8
+                index += 2
+            default:
+                guard index + 4 <= input.count else { throw IngestError("snappy: truncated copy") }
+                copyLength = 1 + Int(tag >> 2)
+                offset = 0
+                for shift in 0..<4 { offset |= Int(input[index + shift]) << (8 * shift) }
+                index += 4
+            }
+            guard offset > 0, offset <= output.count else { throw IngestError("snappy: copy offset out of range") }
+            guard output.count + copyLength <= length else { throw IngestError("snappy: output exceeds its size") }
+            let start = output.count - offset
+            for step in 0..<copyLength { output.append(output[start + step]) }
+        }
+        guard output.count == length else {
+            throw IngestError("snappy: block decodes to \(output.count) bytes but declares \(length)")
+        }
+        return output
+    }
+
+    /// Compresses a block: greedy matching of 4-byte sequences, enough for fixtures and load generators.
+    public static func compress(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count / 2 + 16)
+        var length = UInt64(input.count)
+        while length >= 0x80 {
+            output.append(UInt8(length & 0x7F) | 0x80)
+            length >>= 7
+        }
+        output.append(UInt8(length))
+        var table = [Int](repeating: -1, count: 1 << 14)
+        var literalStart = 0
+        var index = 0
+        func key(_ at: Int) -> Int {
+            let word =
+                UInt32(input[at]) | UInt32(input[at + 1]) << 8 | UInt32(input[at + 2]) << 16
+                | UInt32(input[at + 3]) << 24
+            return Int((word &* 0x1E35_A7BD) >> 18)
+        }
+        func emitLiteral(_ from: Int, _ to: Int) {
+            var start = from
+            while start < to {
+                let count = min(to - start, 65536)
+                let n = count - 1
+                if n < 60 {
+                    output.append(UInt8(n << 2))
+                } else if n < 256 {
+                    output.append(60 << 2)
+                    output.append(UInt8(n))
+                } else {
+                    output.append(61 << 2)
+                    output.append(UInt8(n & 0xFF))
+                    output.append(UInt8(n >> 8))
+                }
+                output.append(contentsOf: input[start..<start + count])
+                start += count
+            }
+        }
+        while index + 4 <= input.count {
+            let slot = key(index)
+            let candidate = table[slot]
+            table[slot] = index
+            if candidate >= 0, index - candidate < 65536,
+                input[candidate] == input[index], input[candidate + 1] == input[index + 1],
+                input[candidate + 2] == input[index + 2], input[candidate + 3] == input[index + 3]
+            {
+                emitLiteral(literalStart, index)
+                var matched = 4
+                while index + matched < input.count && input[candidate + matched] == input[index + matched]
+                    && matched < 64
+                {
+                    matched += 1
+                }
+                let offset = index - candidate
+                output.append(UInt8((matched - 1) << 2) | 2)
+                output.append(UInt8(offset & 0xFF))
+                output.append(UInt8(offset >> 8))
+                index += matched
+                literalStart = index
+            } else {
+                index += 1
+            }
+        }
+        emitLiteral(literalStart, input.count)
+        return output
+    }
+
+    static func varint(_ input: [UInt8], _ index: inout Int) throws(IngestError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while index < input.count {
+            let byte = input[index]
+            index += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+            guard shift < 64 else { break }
+        }
+        throw IngestError("snappy: bad length preamble")
+    }
+}

@@ -1,0 +1,238 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Prometheus
+import Synchronization
+import VigilCore
+import VigilIngest
+import VigilStorage
+
+/// The routes of the one HTTP port: ingest, the REST API, health and `/metrics`.
+struct HTTPAPI {
+    let pipeline: Pipeline
+    let metrics: ServerMetrics
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/loki/api/v1/push") { request, _ in try await self.lokiPush(request) }
+        router.get("/api/v1/stats") { _, _ in try self.json(self.stats()) }
+        router.get("/api/v1/templates") { request, _ in
+            let query = request.uri.queryParameters
+            let limit = try Self.limit(query["limit"].map(String.init))
+            return try self.json(
+                try self.pipeline.store.templates(service: query["service"].map(String.init), limit: limit)
+            )
+        }
+        router.get("/api/v1/anomalies") { request, _ in
+            let query = request.uri.queryParameters
+            let found = try self.pipeline.store.anomalies(
+                service: query["service"].map(String.init),
+                from: try Self.time(query["from"].map(String.init), name: "from"),
+                to: try Self.time(query["to"].map(String.init), name: "to"),
+                limit: try Self.limit(query["limit"].map(String.init))
+            )
+            return try self.json(found.map(AnomalyView.init))
+        }
+        router.get("/api/v1/series") { request, _ in
+            let query = request.uri.queryParameters
+            if let series = query["series"].map(String.init) {
+                let points = try self.pipeline.store.samples(
+                    series: series,
+                    from: try Self.time(query["from"].map(String.init), name: "from"),
+                    to: try Self.time(query["to"].map(String.init), name: "to"),
+                    limit: try Self.limit(query["limit"].map(String.init), default: 10_000)
+                )
+                return try self.json(SamplesView(series: series, points: points.map { [$0.0.seconds, $0.1] }))
+            }
+            return try self.json(
+                try self.pipeline.store.series(
+                    service: query["service"].map(String.init),
+                    name: query["name"].map(String.init)
+                )
+            )
+        }
+        router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/readyz") { _, _ in
+            guard self.pipeline.ready.load(ordering: .relaxed) else {
+                throw HTTPError(.serviceUnavailable, message: "replaying the write-ahead log")
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+        }
+        router.get("/metrics") { _, _ in
+            self.metrics.update(from: self.pipeline)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.registry.emitToBuffer()))
+            )
+        }
+        return router
+    }
+
+    // MARK: - Ingest
+
+    func lokiPush(_ request: Request) async throws -> Response {
+        let started = ContinuousClock.now
+        let body = try await self.body(request)
+        let contentType = request.headers[.contentType] ?? ""
+        let batches: [LogBatch]
+        do {
+            if contentType.hasPrefix("application/json") {
+                if request.headers[.contentEncoding].map({ $0 != "identity" }) ?? false {
+                    throw IngestError("Content-Encoding \(request.headers[.contentEncoding]!) is not supported")
+                }
+                batches = try LokiPush.decodeJSON(body)
+            } else if contentType.isEmpty || contentType.hasPrefix("application/x-protobuf") {
+                batches = try LokiPush.decodeProtobuf(body)
+            } else {
+                throw IngestError(
+                    "Content-Type \(contentType) is not supported; send application/json or application/x-protobuf"
+                )
+            }
+        } catch let error as IngestError {
+            self.pipeline.counters.rejected(logs: 1)
+            throw HTTPError(.badRequest, message: error.message)
+        }
+        let payload = WALPayload.logs(batches.filter { !$0.entries.isEmpty })
+        if payload.count > 0 { try await self.submit(payload) }
+        self.metrics.acknowledged(kind: "logs", since: started)
+        return Response(status: .noContent)
+    }
+
+    func submit(_ payload: WALPayload) async throws {
+        do {
+            try await self.pipeline.submit(payload)
+        } catch .overloaded {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "1"
+            throw HTTPError(.tooManyRequests, headers: headers, message: "the pipeline is full; retry after 1 s")
+        } catch .unavailable(let reason) {
+            throw HTTPError(.serviceUnavailable, message: "cannot persist input: \(reason)")
+        }
+    }
+
+    func body(_ request: Request) async throws -> [UInt8] {
+        let limit = self.pipeline.configuration.maximumBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            self.pipeline.counters.rejected(logs: 1)
+            throw HTTPError(.contentTooLarge, message: "the body is \(length) bytes; the limit is \(limit)")
+        }
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            self.pipeline.counters.rejected(logs: 1)
+            throw HTTPError(.contentTooLarge, message: "the body exceeds the limit of \(limit) bytes")
+        }
+    }
+
+    // MARK: - API
+
+    struct StatsView: Codable {
+        struct Kind: Codable {
+            var accepted: Int
+            var processed: Int
+            var rejected: Int
+        }
+        var logs: Kind
+        var samples: Kind
+        var spans: Kind
+        var alerts: Kind
+        var changes: Kind
+        var inFlight: Int
+        var walBytes: Int
+        var ready: Bool
+    }
+
+    func stats() -> StatsView {
+        let counters = self.pipeline.counters.value
+        func kind(_ counts: IngestCounters.Counts) -> StatsView.Kind {
+            StatsView.Kind(accepted: counts.accepted, processed: counts.processed, rejected: counts.rejected)
+        }
+        return StatsView(
+            logs: kind(counters.logs),
+            samples: kind(counters.samples),
+            spans: kind(counters.spans),
+            alerts: kind(counters.alerts),
+            changes: kind(counters.changes),
+            inFlight: self.pipeline.counters.inFlight,
+            walBytes: self.pipeline.wal.totalBytes,
+            ready: self.pipeline.ready.load(ordering: .relaxed)
+        )
+    }
+
+    struct AnomalyView: Codable {
+        var id: String
+        var kind: String
+        var service: String
+        var subject: String
+        var time: String
+        var score: Double
+        var evidence: Evidence
+
+        init(_ anomaly: Anomaly) {
+            self.id = anomaly.id
+            self.kind = anomaly.kind.rawValue
+            self.service = anomaly.service
+            self.subject = anomaly.subject
+            self.time = anomaly.time.iso8601
+            self.score = anomaly.score
+            self.evidence = anomaly.evidence
+        }
+    }
+
+    struct SamplesView: Codable {
+        var series: String
+        var points: [[Double]]
+    }
+
+    func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "+Inf",
+            negativeInfinity: "-Inf",
+            nan: "NaN"
+        )
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
+        )
+    }
+
+    static func limit(_ text: String?, default fallback: Int = 100) throws -> Int {
+        guard let text else { return fallback }
+        guard let value = Int(text), value > 0, value <= 100_000 else {
+            throw HTTPError(
+                .badRequest,
+                message: "limit must be an integer from 1 to 100000, not \"\(text.prefix(40))\""
+            )
+        }
+        return value
+    }
+
+    /// Accepts Unix seconds (`1700000000`, `1700000000.5`) or RFC 3339 (`2026-11-23T10:00:00Z`).
+    static func time(_ text: String?, name: String) throws -> Timestamp? {
+        guard let text else { return nil }
+        if let seconds = Double(text), seconds.isFinite { return Timestamp(seconds: seconds) }
+        var bytes = Array(text.utf8)
+        if let parsed = bytes.withUnsafeMutableBufferPointer({
+            TimestampParser.parse(Span(_unsafeElements: UnsafeBufferPointer($0)))
+        }) {
+            return parsed
+        }
+        throw HTTPError(
+            .badRequest,
+            message: "\(name) must be Unix seconds or an RFC 3339 time, not \"\(text.prefix(40))\""
+        )
+    }
+}

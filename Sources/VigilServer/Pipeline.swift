@@ -1,0 +1,219 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+public import Logging
+import Synchronization
+import VigilCore
+public import VigilStorage
+
+/// The durable, sharded pipeline: input is appended to the write-ahead log, acknowledged, and handed to the
+/// shard that owns its stream, in log order. Checkpoints record each shard's state together with the last log
+/// record it reflects, so a restart restores the state and replays only what came after.
+public final class Pipeline: Sendable {
+    /// Why input was refused.
+    public enum Refusal: Error, Sendable {
+        /// More input is waiting than the pipeline may hold; try again shortly (429).
+        case overloaded
+        /// The write-ahead log cannot take it (503).
+        case unavailable(String)
+    }
+
+    let configuration: ServerConfiguration
+    let wal: WriteAheadLog
+    let store: any Store
+    let workers: [ShardWorker]
+    let counters = Counters()
+    let logger: Logger
+    /// Serialises dispatch so every shard sees records, ticks and checkpoint markers in one global order.
+    private let dispatchLock = Mutex<UInt64>(0)
+    private let checkpointLock = Mutex<Bool>(false)
+    /// Whether recovery (WAL replay) has finished.
+    let ready = Atomic<Bool>(false)
+    let recoveredRecords: Int
+
+    /// Opens the store and the log in the data directory, restores the last checkpoint and replays the log.
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let directory = URL(fileURLWithPath: configuration.dataDirectory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.store = try SQLiteStore(
+            path: directory.appendingPathComponent("vigil.sqlite").path,
+            retention: configuration.retention
+        )
+        self.wal = try WriteAheadLog(
+            directory: directory.appendingPathComponent("wal").path,
+            syncPolicy: configuration.walSync
+        )
+        var shardConfiguration = PipelineShard.Configuration()
+        shardConfiguration.masksPII = configuration.masksPII
+        let checkpoint = try self.store.loadCheckpoint()
+        let shards = Self.distribute(checkpoint?.shards ?? [], into: configuration.shards, shardConfiguration)
+        self.workers = shards.enumerated().map { ShardWorker(index: $0.offset, shard: $0.element) }
+        if let checkpoint { self.counters.restore(checkpoint.counters) }
+        let replay = self.wal.records(after: checkpoint?.walSequence ?? 0)
+        self.recoveredRecords = replay.count
+        self.dispatchLock.withLock { $0 = checkpoint?.walSequence ?? 0 }
+        for record in replay {
+            guard let payload = WALPayload.decode(record.payload) else {
+                logger.error("write-ahead log record \(record.sequence) is not readable; skipped")
+                continue
+            }
+            _ = self.counters.reserve(payload.count, limit: Int.max)
+            self.dispatch(sequence: record.sequence, payload)
+        }
+    }
+
+    /// Restores shard snapshots, re-routing streams when the shard count changed.
+    static func distribute(
+        _ snapshots: [PipelineShard.Snapshot],
+        into count: Int,
+        _ configuration: PipelineShard.Configuration
+    ) -> [PipelineShard] {
+        if snapshots.count == count {
+            return snapshots.map { PipelineShard(restoring: $0, configuration: configuration) }
+        }
+        var parts = [PipelineShard.Snapshot](
+            repeating: PipelineShard.Snapshot(streams: [], series: [], processedLines: 0, processedSamples: 0),
+            count: count
+        )
+        for snapshot in snapshots {
+            for stream in snapshot.streams { parts[Int(stream.key.stableHash % UInt64(count))].streams.append(stream) }
+            for series in snapshot.series {
+                parts[Int(series.key.stableHash % UInt64(count))].series.append(series)
+            }
+        }
+        return parts.map { PipelineShard(restoring: $0, configuration: configuration) }
+    }
+
+    /// Runs the shards until ``shutdown()``.
+    func runWorkers() async {
+        await withTaskGroup(of: Void.self) { group in
+            for worker in self.workers {
+                group.addTask {
+                    await worker.run(store: self.store, counters: self.counters) { message in
+                        self.logger.error("\(message)")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Input
+
+    /// Makes input durable, then hands it to its shards; returns once it may be acknowledged.
+    public func submit(_ payload: WALPayload) async throws(Refusal) {
+        let count = payload.count
+        guard self.counters.reserve(count, limit: self.configuration.maximumInFlight) else {
+            self.reject(payload)
+            throw .overloaded
+        }
+        do {
+            _ = try await self.wal.append(payload.encoded()) { sequence in
+                self.dispatch(sequence: sequence, payload)
+            }
+        } catch {
+            self.counters.release(count)
+            self.reject(payload)
+            throw .unavailable("\(error)")
+        }
+    }
+
+    /// Counts input refused before it reached the log.
+    func reject(_ payload: WALPayload) {
+        switch payload {
+        case .logs: self.counters.rejected(logs: payload.count)
+        case .samples: self.counters.rejected(samples: payload.count)
+        }
+    }
+
+    private func dispatch(sequence: UInt64, _ payload: WALPayload) {
+        self.dispatchLock.withLock { last in
+            last = sequence
+            let count = self.workers.count
+            switch payload {
+            case .logs(let batches):
+                self.counters.accepted(logs: payload.count)
+                var parts = [[LogBatch]](repeating: [], count: count)
+                for batch in batches { parts[Int(batch.stream.stableHash % UInt64(count))].append(batch) }
+                for (index, part) in parts.enumerated() where !part.isEmpty {
+                    self.workers[index].send(.logs(part, lines: part.reduce(0) { $0 + $1.entries.count }))
+                }
+            case .samples(let points):
+                self.counters.accepted(samples: points.count)
+                var parts = [[MetricPoint]](repeating: [], count: count)
+                for point in points { parts[Int(point.series.stableHash % UInt64(count))].append(point) }
+                for (index, part) in parts.enumerated() where !part.isEmpty { self.workers[index].send(.samples(part)) }
+            }
+        }
+    }
+
+    /// Tells every shard the time.
+    func tick(_ now: Timestamp) {
+        self.dispatchLock.withLock { _ in
+            for worker in self.workers { worker.send(.tick(now)) }
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Takes a consistent checkpoint: a marker goes to every shard in log order; each shard writes its pending
+    /// output and answers with its state; the states, the log position and the counters are saved together,
+    /// and log segments the checkpoint covers are deleted.
+    public func checkpoint() async throws {
+        guard
+            self.checkpointLock.withLock({ busy in
+                busy
+                    ? false
+                    : {
+                        busy = true
+                        return true
+                    }()
+            })
+        else { return }
+        defer { self.checkpointLock.withLock { $0 = false } }
+        let collected = Mutex<[Int: PipelineShard.Snapshot]>([:])
+        let (sequence, counters) = await withCheckedContinuation {
+            (marker: CheckedContinuation<(UInt64, IngestCounters), Never>) in
+            let position = self.dispatchLock.withLock { position -> (UInt64, IngestCounters) in
+                let last = position
+                let total = self.workers.count
+                let answered = Atomic<Int>(0)
+                let counters = self.counters.value
+                for worker in self.workers {
+                    worker.send(
+                        .checkpoint { snapshot in
+                            collected.withLock { $0[worker.index] = snapshot }
+                            if answered.add(1, ordering: .acquiringAndReleasing).newValue == total {
+                                marker.resume(returning: (last, counters))
+                            }
+                        }
+                    )
+                }
+                return (last, counters)
+            }
+            _ = position
+        }
+        var saved = counters
+        // Everything up to the marker has been processed by every shard.
+        saved.logs.processed = saved.logs.accepted
+        saved.samples.processed = saved.samples.accepted
+        saved.logs.rejected = self.counters.value.logs.rejected
+        saved.samples.rejected = self.counters.value.samples.rejected
+        let snapshots = collected.withLock { all in (0..<self.workers.count).map { all[$0]! } }
+        try self.store.saveCheckpoint(Checkpoint(walSequence: sequence, shards: snapshots, counters: saved))
+        self.wal.truncate(through: sequence)
+    }
+
+    /// Stops taking input, drains the log, checkpoints and stops the shards.
+    func shutdown() async {
+        self.wal.close()
+        do {
+            try await self.checkpoint()
+        } catch {
+            self.logger.error("final checkpoint failed: \(error)")
+        }
+        for worker in self.workers { worker.finish() }
+    }
+}

@@ -1,0 +1,76 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Prometheus
+import VigilStorage
+
+/// Vigil's own metrics on `/metrics`: ingest counts, queue depth, write-ahead log size, acknowledgement latency.
+final class ServerMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let accepted: [String: Gauge]
+    private let processed: [String: Gauge]
+    private let rejected: [String: Gauge]
+    private let inFlight: Gauge
+    private let walBytes: Gauge
+    private let latency: [String: DurationHistogram]
+
+    init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        let kinds = ["logs", "samples"]
+        func gauges(_ name: String, _ help: String) -> [String: Gauge] {
+            Dictionary(
+                uniqueKeysWithValues: kinds.map {
+                    (
+                        $0,
+                        registry.makeGauge(descriptor: .init(metricName: name, helpText: help), labels: [("kind", $0)])
+                    )
+                }
+            )
+        }
+        self.accepted = gauges("vigil_ingest_accepted_total", "Signals acknowledged (durable in the write-ahead log)")
+        self.processed = gauges("vigil_ingest_processed_total", "Signals the pipeline has processed")
+        self.rejected = gauges("vigil_ingest_rejected_total", "Signals refused: malformed, too large or overload")
+        self.inFlight = registry.makeGauge(
+            descriptor: .init(metricName: "vigil_pipeline_in_flight", helpText: "Signals accepted, not yet processed")
+        )
+        self.walBytes = registry.makeGauge(
+            descriptor: .init(metricName: "vigil_wal_bytes", helpText: "Bytes held by the write-ahead log")
+        )
+        let buckets: [Duration] = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2.5),
+        ]
+        self.latency = Dictionary(
+            uniqueKeysWithValues: kinds.map {
+                (
+                    $0,
+                    registry.makeDurationHistogram(
+                        descriptor: .init(
+                            metricName: "vigil_ingest_ack_seconds",
+                            helpText: "Time from request to acknowledgement"
+                        ),
+                        labels: [("kind", $0)],
+                        buckets: buckets
+                    )
+                )
+            }
+        )
+    }
+
+    func acknowledged(kind: String, since start: ContinuousClock.Instant) {
+        self.latency[kind]?.record(ContinuousClock.now - start)
+    }
+
+    func update(from pipeline: Pipeline) {
+        let counters = pipeline.counters.value
+        for (kind, counts) in [("logs", counters.logs), ("samples", counters.samples)] {
+            self.accepted[kind]?.set(Double(counts.accepted))
+            self.processed[kind]?.set(Double(counts.processed))
+            self.rejected[kind]?.set(Double(counts.rejected))
+        }
+        self.inFlight.set(Double(pipeline.counters.inFlight))
+        self.walBytes.set(Double(pipeline.wal.totalBytes))
+    }
+}

@@ -1,0 +1,121 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Synchronization
+import VigilCore
+import VigilStorage
+
+/// One pipeline shard running as one task: it owns a ``PipelineShard`` value and takes messages in order.
+final class ShardWorker: Sendable {
+    enum Message: Sendable {
+        case logs([LogBatch], lines: Int)
+        case samples([MetricPoint])
+        case tick(Timestamp)
+        case checkpoint(@Sendable (PipelineShard.Snapshot) -> Void)
+    }
+
+    let index: Int
+    private let stream: AsyncStream<Message>
+    private let continuation: AsyncStream<Message>.Continuation
+    private let initial: Mutex<PipelineShard?>
+
+    init(index: Int, shard: PipelineShard) {
+        self.index = index
+        (self.stream, self.continuation) = AsyncStream.makeStream(of: Message.self, bufferingPolicy: .unbounded)
+        self.initial = Mutex(shard)
+    }
+
+    func send(_ message: Message) { self.continuation.yield(message) }
+
+    func finish() { self.continuation.finish() }
+
+    /// Processes messages until ``finish()``; store output is written on ticks and before every checkpoint.
+    func run(store: any Store, counters: Counters, onError: @Sendable (String) -> Void) async {
+        guard var shard = self.initial.withLock({ $0.take() }) else { return }
+        var pending = StoreBatch()
+        var templatesChanged = false
+        var lastTemplateWrite = Timestamp(nanoseconds: 0)
+        func flush(templates: Bool) {
+            if templates && templatesChanged {
+                pending.templates = shard.templates()
+                templatesChanged = false
+            }
+            guard !pending.isEmpty else { return }
+            do {
+                try store.write(pending)
+                pending = StoreBatch()
+            } catch {
+                onError("store write failed (will retry): \(error)")
+            }
+        }
+        for await message in self.stream {
+            switch message {
+            case .logs(let batches, let lines):
+                for batch in batches { shard.process(batch, findings: &pending.anomalies) }
+                templatesChanged = true
+                counters.processed(logs: lines)
+            case .samples(let points):
+                shard.process(points, findings: &pending.anomalies)
+                pending.samples += points
+                counters.processed(samples: points.count)
+            case .tick(let now):
+                shard.tick(now: now, findings: &pending.anomalies)
+                let writeTemplates = now.seconds - lastTemplateWrite.seconds >= 5
+                if writeTemplates { lastTemplateWrite = now }
+                flush(templates: writeTemplates)
+            case .checkpoint(let reply):
+                let snapshot = shard.snapshot()
+                templatesChanged = true
+                flush(templates: true)
+                reply(snapshot)
+            }
+        }
+        flush(templates: true)
+    }
+}
+
+/// Ingest counters shared by the HTTP handlers and the shards.
+final class Counters: Sendable {
+    private let state = Mutex(IngestCounters())
+    private let inFlightCount = Atomic<Int>(0)
+
+    var value: IngestCounters { self.state.withLock { $0 } }
+
+    var inFlight: Int { self.inFlightCount.load(ordering: .relaxed) }
+
+    func restore(_ counters: IngestCounters) { self.state.withLock { $0 = counters } }
+
+    func reserve(_ count: Int, limit: Int) -> Bool {
+        let now = self.inFlightCount.add(count, ordering: .relaxed).newValue
+        if now > limit && now != count {
+            self.inFlightCount.subtract(count, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func release(_ count: Int) { self.inFlightCount.subtract(count, ordering: .relaxed) }
+
+    func accepted(logs: Int = 0, samples: Int = 0) {
+        self.state.withLock {
+            $0.logs.accepted += logs
+            $0.samples.accepted += samples
+        }
+    }
+
+    func rejected(logs: Int = 0, samples: Int = 0, changes: Int = 0) {
+        self.state.withLock {
+            $0.logs.rejected += logs
+            $0.samples.rejected += samples
+            $0.changes.rejected += changes
+        }
+    }
+
+    func processed(logs: Int = 0, samples: Int = 0) {
+        self.state.withLock {
+            $0.logs.processed += logs
+            $0.samples.processed += samples
+        }
+        self.release(logs + samples)
+    }
+}

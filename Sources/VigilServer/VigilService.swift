@@ -1,0 +1,115 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Hummingbird
+public import Logging
+import ServiceLifecycle
+import Synchronization
+import VigilCore
+import VigilStorage
+
+/// `vigil serve`: the HTTP server and the pipeline with its clocks (ticks, checkpoints, retention), host
+/// monitoring and file tailing, shut down gracefully on SIGTERM or SIGINT: stop accepting, drain, checkpoint.
+public struct VigilServer: Sendable {
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    /// Creates a server.
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run() async throws {
+        let started = ContinuousClock.now
+        let pipeline = try Pipeline(configuration: self.configuration, logger: self.logger)
+        self.logger.info(
+            "recovered \(pipeline.recoveredRecords) write-ahead log record(s) in \(ContinuousClock.now - started)"
+        )
+        let api = HTTPAPI(pipeline: pipeline, metrics: ServerMetrics())
+        let engine = EngineService(pipeline: pipeline, configuration: self.configuration, logger: self.logger)
+        let host = self.configuration.host
+        let port = self.configuration.port
+        let logger = self.logger
+        let app = Application(
+            router: api.router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "vigil"),
+            services: [engine],
+            onServerRunning: { _ in
+                logger.info(
+                    "vigil is listening on http://\(host):\(port) (data in \(pipeline.configuration.dataDirectory))"
+                )
+            },
+            logger: self.logger
+        )
+        try await app.runService()
+    }
+}
+
+/// The pipeline's own service: shard tasks plus the periodic jobs. On graceful shutdown (after the HTTP server
+/// has stopped) it drains the log, takes a final checkpoint and stops the shards.
+struct EngineService: Service {
+    let pipeline: Pipeline
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    func run() async throws {
+        self.pipeline.ready.store(true, ordering: .relaxed)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.pipeline.runWorkers() }
+            let periodic = Task {
+                await withTaskGroup(of: Void.self) { jobs in
+                    jobs.addTask { await self.every(1) { self.pipeline.tick(Clock.now()) } }
+                    jobs.addTask {
+                        await self.every(self.configuration.checkpointSeconds) {
+                            do { try await self.pipeline.checkpoint() } catch {
+                                self.logger.error("checkpoint failed: \(error)")
+                            }
+                        }
+                    }
+                    jobs.addTask {
+                        await self.every(3600) {
+                            do { try self.pipeline.store.applyRetention(now: Clock.now()) } catch {
+                                self.logger.error("retention failed: \(error)")
+                            }
+                        }
+                    }
+                    if self.configuration.monitorHost {
+                        let monitor = HostMonitor(
+                            pipeline: self.pipeline,
+                            sampleSeconds: self.configuration.hostSampleSeconds,
+                            logger: self.logger
+                        )
+                        jobs.addTask { await monitor.runMetrics() }
+                        jobs.addTask { await monitor.runSystemLog() }
+                    }
+                    if !self.configuration.tailPatterns.isEmpty {
+                        var tailer = FileTailer(patterns: self.configuration.tailPatterns)
+                        jobs.addTask {
+                            while !Task.isCancelled {
+                                let batches = tailer.poll(now: Clock.now())
+                                if !batches.isEmpty { try? await self.pipeline.submit(.logs(batches)) }
+                                try? await Task.sleep(for: .milliseconds(250))
+                            }
+                        }
+                    }
+                }
+            }
+            try? await gracefulShutdown()
+            periodic.cancel()
+            await periodic.value
+            self.logger.info("shutting down: draining the pipeline and writing a checkpoint")
+            await self.pipeline.shutdown()
+            await group.waitForAll()
+            self.logger.info("stopped cleanly")
+        }
+    }
+
+    private func every(_ seconds: Double, _ job: () async -> Void) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
+            await job()
+        }
+    }
+}

@@ -1,0 +1,250 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import GRDB
+import Synchronization
+public import VigilCore
+
+/// The embedded store: one SQLite file in WAL mode (GRDB), written in batches by the pipeline and read by the
+/// API. Migrations are append-only: once shipped, a migration never changes.
+public final class SQLiteStore: Store {
+    /// How long samples and findings are kept.
+    public struct Retention: Sendable {
+        /// Samples older than this many seconds are deleted (default 7 days).
+        public var sampleSeconds: Int64 = 7 * 86_400
+        /// Findings older than this many seconds are deleted (default 30 days).
+        public var anomalySeconds: Int64 = 30 * 86_400
+
+        /// The defaults.
+        public init() {}
+    }
+
+    private let pool: DatabasePool
+    private let retention: Retention
+    private let seriesIDs = Mutex<[String: Int64]>([:])
+
+    /// Opens (or creates) the store at `path`.
+    public init(path: String, retention: Retention = Retention()) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.retention = retention
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE templates (
+                        service TEXT NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL, text TEXT NOT NULL,
+                        count INTEGER NOT NULL, error_count INTEGER NOT NULL, severity TEXT NOT NULL,
+                        first_seen INTEGER, last_seen INTEGER,
+                        PRIMARY KEY (service, source, id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE series (
+                        id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE, name TEXT NOT NULL, service TEXT
+                    );
+                    CREATE TABLE samples (
+                        series_id INTEGER NOT NULL, time INTEGER NOT NULL, value REAL NOT NULL,
+                        PRIMARY KEY (series_id, time)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE anomalies (
+                        id TEXT PRIMARY KEY, kind TEXT NOT NULL, service TEXT NOT NULL, subject TEXT NOT NULL,
+                        time INTEGER NOT NULL, score REAL NOT NULL, evidence TEXT NOT NULL
+                    );
+                    CREATE INDEX anomalies_by_time ON anomalies (time);
+                    CREATE TABLE checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), wal_sequence INTEGER NOT NULL,
+                        state BLOB NOT NULL);
+                    """
+            )
+        }
+        try migrator.migrate(self.pool)
+    }
+
+    public func write(_ batch: StoreBatch) throws {
+        guard !batch.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try self.pool.write { db in
+            for (stream, templates) in batch.templates {
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO templates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (service, source, id) DO UPDATE SET count = excluded.count,
+                        error_count = excluded.error_count, severity = excluded.severity,
+                        first_seen = excluded.first_seen, last_seen = excluded.last_seen
+                        """
+                )
+                for template in templates {
+                    try statement.execute(arguments: [
+                        stream.service, stream.source, template.id, template.text, template.count,
+                        template.errorCount, template.severity.name, template.firstSeen?.nanoseconds,
+                        template.lastSeen?.nanoseconds,
+                    ])
+                }
+            }
+            if !batch.samples.isEmpty {
+                let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO samples VALUES (?, ?, ?)")
+                for point in batch.samples {
+                    let id = try self.seriesID(point.series, db)
+                    try statement.execute(arguments: [id, point.time.nanoseconds, point.value])
+                }
+            }
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for anomaly in batch.anomalies {
+                let evidence = String(decoding: try encoder.encode(anomaly.evidence), as: UTF8.self)
+                try insert.execute(arguments: [
+                    anomaly.id, anomaly.kind.rawValue, anomaly.service, anomaly.subject, anomaly.time.nanoseconds,
+                    anomaly.score, evidence,
+                ])
+            }
+        }
+    }
+
+    private func seriesID(_ key: SeriesKey, _ db: Database) throws -> Int64 {
+        let text = key.text
+        if let id = self.seriesIDs.withLock({ $0[text] }) { return id }
+        let service = key.label("service") ?? key.label("job") ?? key.label("host")
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO series (text, name, service) VALUES (?, ?, ?)",
+            arguments: [text, key.name, service]
+        )
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM series WHERE text = ?", arguments: [text]) ?? 0
+        self.seriesIDs.withLock { $0[text] = id }
+        return id
+    }
+
+    public func saveCheckpoint(_ checkpoint: Checkpoint) throws {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        let state = try encoder.encode(checkpoint)
+        try self.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)",
+                arguments: [Int64(bitPattern: checkpoint.walSequence), state]
+            )
+        }
+    }
+
+    public func loadCheckpoint() throws -> Checkpoint? {
+        let data = try self.pool.read { db in try Data.fetchOne(db, sql: "SELECT state FROM checkpoint WHERE id = 1") }
+        guard let data else { return nil }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        return try decoder.decode(Checkpoint.self, from: data)
+    }
+
+    public func templates(service: String?, limit: Int) throws -> [StoredTemplate] {
+        try self.pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM templates WHERE (?1 IS NULL OR service = ?1)
+                    ORDER BY count DESC, id LIMIT ?2
+                    """,
+                arguments: [service, limit]
+            )
+            return rows.map { row in
+                StoredTemplate(
+                    id: row["id"],
+                    service: row["service"],
+                    source: row["source"],
+                    text: row["text"],
+                    count: row["count"],
+                    errorCount: row["error_count"],
+                    severity: row["severity"],
+                    firstSeen: (row["first_seen"] as Int64?).map { Timestamp(nanoseconds: $0).iso8601 },
+                    lastSeen: (row["last_seen"] as Int64?).map { Timestamp(nanoseconds: $0).iso8601 }
+                )
+            }
+        }
+    }
+
+    public func anomalies(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [Anomaly] {
+        let decoder = JSONDecoder()
+        return try self.pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM anomalies WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR time >= ?2)
+                    AND (?3 IS NULL OR time <= ?3) ORDER BY time DESC, id LIMIT ?4
+                    """,
+                arguments: [service, from?.nanoseconds, to?.nanoseconds, limit]
+            )
+            return try rows.compactMap { row -> Anomaly? in
+                guard let kind = Anomaly.Kind(rawValue: row["kind"]) else { return nil }
+                let evidence = try decoder.decode(Evidence.self, from: Data((row["evidence"] as String).utf8))
+                var anomaly = Anomaly(
+                    kind: kind,
+                    service: row["service"],
+                    subject: row["subject"],
+                    time: Timestamp(nanoseconds: row["time"]),
+                    score: row["score"],
+                    evidence: evidence
+                )
+                anomaly.id = row["id"]
+                return anomaly
+            }
+        }
+    }
+
+    public func series(service: String?, name: String?) throws -> [SeriesSummary] {
+        try self.pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.text, s.name, COUNT(*) AS n, MAX(p.time) AS last_time,
+                    (SELECT value FROM samples q WHERE q.series_id = s.id ORDER BY time DESC LIMIT 1) AS last_value
+                    FROM series s JOIN samples p ON p.series_id = s.id
+                    WHERE (?1 IS NULL OR s.service = ?1) AND (?2 IS NULL OR s.name = ?2)
+                    GROUP BY s.id ORDER BY s.text
+                    """,
+                arguments: [service, name]
+            )
+            return rows.map { row in
+                SeriesSummary(
+                    series: row["text"],
+                    name: row["name"],
+                    samples: row["n"],
+                    lastTime: Timestamp(nanoseconds: row["last_time"]).iso8601,
+                    lastValue: row["last_value"]
+                )
+            }
+        }
+    }
+
+    public func samples(series: String, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [(Timestamp, Double)] {
+        try self.pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.time, p.value FROM samples p JOIN series s ON s.id = p.series_id
+                    WHERE s.text = ?1 AND (?2 IS NULL OR p.time >= ?2) AND (?3 IS NULL OR p.time <= ?3)
+                    ORDER BY p.time LIMIT ?4
+                    """,
+                arguments: [series, from?.nanoseconds, to?.nanoseconds, limit]
+            )
+            return rows.map { (Timestamp(nanoseconds: $0["time"]), $0["value"]) }
+        }
+    }
+
+    public func applyRetention(now: Timestamp) throws {
+        try self.pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM samples WHERE time < ?",
+                arguments: [now.nanoseconds - self.retention.sampleSeconds * 1_000_000_000]
+            )
+            try db.execute(
+                sql: "DELETE FROM anomalies WHERE time < ?",
+                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
+            )
+        }
+    }
+}

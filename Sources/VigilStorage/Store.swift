@@ -1,0 +1,134 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+public import VigilCore
+
+/// Where findings, templates, series and checkpoints live. The embedded SQLite store is the default; a
+/// PostgreSQL store will implement the same protocol for scale-out.
+public protocol Store: Sendable {
+    /// Writes one batch of pipeline output in one transaction. Every write is idempotent (templates and
+    /// samples are upserts, anomalies are keyed by ID), so replaying input after a crash changes nothing.
+    func write(_ batch: StoreBatch) throws
+    /// Saves a checkpoint atomically, replacing the previous one.
+    func saveCheckpoint(_ checkpoint: Checkpoint) throws
+    /// The last checkpoint, if any.
+    func loadCheckpoint() throws -> Checkpoint?
+    /// Templates, busiest first.
+    func templates(service: String?, limit: Int) throws -> [StoredTemplate]
+    /// Findings in a time range, newest first.
+    func anomalies(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [Anomaly]
+    /// Every series with its latest sample.
+    func series(service: String?, name: String?) throws -> [SeriesSummary]
+    /// Samples of one series (by its text form) in a time range, oldest first.
+    func samples(series: String, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [(Timestamp, Double)]
+    /// Deletes samples and findings older than the retention allows.
+    func applyRetention(now: Timestamp) throws
+}
+
+/// One transaction's worth of pipeline output.
+public struct StoreBatch: Sendable {
+    /// The current templates of streams whose templates changed.
+    public var templates: [(stream: StreamKey, templates: [Template])] = []
+    /// Metric samples (host metrics, template rates).
+    public var samples: [MetricPoint] = []
+    /// New findings.
+    public var anomalies: [Anomaly] = []
+
+    /// Creates a batch.
+    public init(
+        templates: [(stream: StreamKey, templates: [Template])] = [],
+        samples: [MetricPoint] = [],
+        anomalies: [Anomaly] = []
+    ) {
+        self.templates = templates
+        self.samples = samples
+        self.anomalies = anomalies
+    }
+
+    /// Whether there is nothing to write.
+    public var isEmpty: Bool { self.templates.isEmpty && self.samples.isEmpty && self.anomalies.isEmpty }
+}
+
+/// Everything needed to resume after a restart: the last write-ahead log record the shards had processed, each
+/// shard's state, and the ingest counters at that point.
+public struct Checkpoint: Sendable, Codable {
+    /// Records up to and including this sequence number are reflected in `shards`.
+    public var walSequence: UInt64
+    /// Each shard's state, in shard order.
+    public var shards: [PipelineShard.Snapshot]
+    /// Ingest counters at the checkpoint.
+    public var counters: IngestCounters
+
+    /// Creates a checkpoint.
+    public init(walSequence: UInt64, shards: [PipelineShard.Snapshot], counters: IngestCounters) {
+        self.walSequence = walSequence
+        self.shards = shards
+        self.counters = counters
+    }
+}
+
+/// Per signal kind, how much was accepted, processed and rejected.
+public struct IngestCounters: Sendable, Codable, Equatable {
+    /// One signal kind's counts.
+    public struct Counts: Sendable, Codable, Equatable {
+        /// Signals acknowledged to a sender (durable in the write-ahead log).
+        public var accepted = 0
+        /// Signals the pipeline has taken.
+        public var processed = 0
+        /// Signals refused (malformed, too large, overload).
+        public var rejected = 0
+
+        /// Zero counts.
+        public init() {}
+    }
+
+    /// Log lines.
+    public var logs = Counts()
+    /// Metric samples.
+    public var samples = Counts()
+    /// Spans (no ingest path yet).
+    public var spans = Counts()
+    /// External alerts (no ingest path yet).
+    public var alerts = Counts()
+    /// Change events.
+    public var changes = Counts()
+
+    /// Zero counts.
+    public init() {}
+}
+
+/// A template as stored, with its stream.
+public struct StoredTemplate: Sendable, Codable, Equatable {
+    /// The stable template ID.
+    public var id: String
+    /// The service of its stream.
+    public var service: String
+    /// The source of its stream.
+    public var source: String
+    /// The template text.
+    public var text: String
+    /// Lines that matched it.
+    public var count: Int
+    /// Lines at error level or above.
+    public var errorCount: Int
+    /// The highest severity seen.
+    public var severity: String
+    /// First time seen (RFC 3339), if known.
+    public var firstSeen: String?
+    /// Last time seen (RFC 3339), if known.
+    public var lastSeen: String?
+}
+
+/// A series and its latest sample.
+public struct SeriesSummary: Sendable, Codable, Equatable {
+    /// The series in Prometheus spelling.
+    public var series: String
+    /// The metric name.
+    public var name: String
+    /// Samples stored.
+    public var samples: Int
+    /// The latest sample's time (RFC 3339).
+    public var lastTime: String
+    /// The latest sample's value.
+    public var lastValue: Double
+}

@@ -1,0 +1,156 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+public import VigilCore
+
+/// What one write-ahead log record holds: an accepted batch of one signal kind, in a compact binary form.
+public enum WALPayload: Sendable, Equatable {
+    /// Log lines, grouped by stream.
+    case logs([LogBatch])
+    /// Metric samples.
+    case samples([MetricPoint])
+
+    /// The number of signals (lines or samples) in the payload.
+    public var count: Int {
+        switch self {
+        case .logs(let batches): batches.reduce(0) { $0 + $1.entries.count }
+        case .samples(let points): points.count
+        }
+    }
+
+    /// Encodes the payload.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter()
+        switch self {
+        case .logs(let batches):
+            writer.bytes.append(1)
+            writer.varint(UInt64(batches.count))
+            for batch in batches {
+                writer.string(batch.stream.service)
+                writer.string(batch.stream.source)
+                writer.varint(UInt64(batch.entries.count))
+                for entry in batch.entries {
+                    writer.varint(UInt64(bitPattern: entry.time.nanoseconds))
+                    writer.varint(UInt64(entry.line.count))
+                    writer.bytes += entry.line
+                }
+            }
+        case .samples(let points):
+            writer.bytes.append(2)
+            writer.varint(UInt64(points.count))
+            for point in points {
+                writer.string(point.series.name)
+                writer.varint(UInt64(point.series.labels.count))
+                for label in point.series.labels {
+                    writer.string(label.name)
+                    writer.string(label.value)
+                }
+                writer.varint(UInt64(bitPattern: point.time.nanoseconds))
+                writer.varint(point.value.bitPattern)
+            }
+        }
+        return writer.bytes
+    }
+
+    /// Decodes a payload written by ``encoded()``; `nil` if the bytes are not one.
+    public static func decode(_ bytes: [UInt8]) -> WALPayload? {
+        var reader = ByteReader(bytes: bytes)
+        guard let kind = reader.byte() else { return nil }
+        switch kind {
+        case 1:
+            guard let count = reader.count() else { return nil }
+            var batches: [LogBatch] = []
+            for _ in 0..<count {
+                guard let service = reader.string(), let source = reader.string(), let entries = reader.count()
+                else { return nil }
+                var batch = LogBatch(stream: StreamKey(service: service, source: source), entries: [])
+                batch.entries.reserveCapacity(entries)
+                for _ in 0..<entries {
+                    guard let time = reader.varint(), let line = reader.blob() else { return nil }
+                    batch.entries.append(LogEntry(time: Timestamp(nanoseconds: Int64(bitPattern: time)), line: line))
+                }
+                batches.append(batch)
+            }
+            return .logs(batches)
+        case 2:
+            guard let count = reader.count() else { return nil }
+            var points: [MetricPoint] = []
+            for _ in 0..<count {
+                guard let name = reader.string(), let labelCount = reader.count() else { return nil }
+                var labels: [SeriesKey.Label] = []
+                for _ in 0..<labelCount {
+                    guard let label = reader.string(), let value = reader.string() else { return nil }
+                    labels.append(SeriesKey.Label(label, value))
+                }
+                guard let time = reader.varint(), let value = reader.varint() else { return nil }
+                points.append(
+                    MetricPoint(
+                        series: SeriesKey(name: name, labels: labels),
+                        time: Timestamp(nanoseconds: Int64(bitPattern: time)),
+                        value: Double(bitPattern: value)
+                    )
+                )
+            }
+            return .samples(points)
+        default:
+            return nil
+        }
+    }
+}
+
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            self.bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        self.bytes.append(UInt8(value))
+    }
+
+    mutating func string(_ text: String) {
+        self.varint(UInt64(text.utf8.count))
+        self.bytes += text.utf8
+    }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    var index = 0
+
+    mutating func byte() -> UInt8? {
+        guard self.index < self.bytes.count else { return nil }
+        defer { self.index += 1 }
+        return self.bytes[self.index]
+    }
+
+    mutating func varint() -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while let byte = self.byte() {
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+            if shift >= 70 { return nil }
+        }
+        return nil
+    }
+
+    /// A length that cannot exceed the bytes left (so a damaged record cannot ask for a huge allocation).
+    mutating func count() -> Int? {
+        guard let value = self.varint(), value <= UInt64(self.bytes.count - self.index) else { return nil }
+        return Int(value)
+    }
+
+    mutating func blob() -> [UInt8]? {
+        guard let length = self.count() else { return nil }
+        defer { self.index += length }
+        return Array(self.bytes[self.index..<self.index + length])
+    }
+
+    mutating func string() -> String? {
+        self.blob().map { String(decoding: $0, as: UTF8.self) }
+    }
+}
