@@ -59,13 +59,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(
-            name: "VigilIngestTests",
-            dependencies: ["VigilIngest", .product(name: "PropertyBased", package: "swift-property-based")]
-        ),
+        .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"]),
         .testTarget(name: "VigilStorageTests", dependencies: ["VigilStorage"]),
         .testTarget(name: "VigilServerTests", dependencies: ["VigilServer"]),
-        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI"]),
+        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilServer", "VigilIngest"]),
     ]
 )
 

@@ -64,6 +64,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between host metric samples.")
     var hostSampleSeconds: Double?
 
+    @Option(help: "The largest request body accepted, in bytes (larger: 413).")
+    var maxBodyBytes: Int?
+
+    @Option(help: "Lines and samples accepted but not yet processed before new input gets 429.")
+    var maxInFlight: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -87,6 +93,10 @@ struct Serve: AsyncParsableCommand {
         configuration.masksPII = !self.noPiiMasking
         if let value = self.checkpointSeconds { configuration.checkpointSeconds = value }
         if let value = self.hostSampleSeconds { configuration.hostSampleSeconds = value }
+        if let value = self.maxBodyBytes { configuration.maximumBodyBytes = value }
+        if let value = self.maxInFlight { configuration.maximumInFlight = value }
+        guard configuration.maximumBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be ≥ 1024") }
+        guard configuration.maximumInFlight >= 1 else { throw ValidationError("--max-in-flight must be ≥ 1") }
         guard (1...65535).contains(configuration.port) else { throw ValidationError("--port must be 1–65535") }
         guard (1...64).contains(configuration.shards) else { throw ValidationError("--shards must be 1–64") }
         guard configuration.checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be ≥ 1") }

@@ -82,20 +82,23 @@ struct HTTPAPI {
         let body = try await self.body(request)
         let contentType = request.headers[.contentType] ?? ""
         let batches: [LogBatch]
+        if let encoding = request.headers[.contentEncoding], encoding != "identity",
+            !(encoding == "snappy" && !contentType.hasPrefix("application/json"))
+        {
+            self.pipeline.counters.rejected(logs: 1)
+            throw HTTPError(.unsupportedMediaType, message: "Content-Encoding \(encoding) is not supported")
+        }
+        let isJSON = contentType.hasPrefix("application/json")
+        guard isJSON || contentType.isEmpty || contentType.hasPrefix("application/x-protobuf") else {
+            self.pipeline.counters.rejected(logs: 1)
+            throw HTTPError(
+                .unsupportedMediaType,
+                message: "Content-Type \(contentType) is not supported; send application/json or application/x-protobuf"
+            )
+        }
         do {
-            if contentType.hasPrefix("application/json") {
-                if request.headers[.contentEncoding].map({ $0 != "identity" }) ?? false {
-                    throw IngestError("Content-Encoding \(request.headers[.contentEncoding]!) is not supported")
-                }
-                batches = try LokiPush.decodeJSON(body)
-            } else if contentType.isEmpty || contentType.hasPrefix("application/x-protobuf") {
-                batches = try LokiPush.decodeProtobuf(body)
-            } else {
-                throw IngestError(
-                    "Content-Type \(contentType) is not supported; send application/json or application/x-protobuf"
-                )
-            }
-        } catch let error as IngestError {
+            batches = isJSON ? try LokiPush.decodeJSON(body) : try LokiPush.decodeProtobuf(body)
+        } catch {
             self.pipeline.counters.rejected(logs: 1)
             throw HTTPError(.badRequest, message: error.message)
         }

@@ -73,6 +73,11 @@ struct FileTailer {
         var offset: Int64
     }
 
+    struct FileInfo {
+        var inode: UInt64
+        var size: Int64
+    }
+
     let patterns: [String]
     /// Whether files present at start are read from their beginning (otherwise from their end).
     let fromStart: Bool
@@ -90,11 +95,15 @@ struct FileTailer {
         var paths: [String] = []
         for pattern in self.patterns { paths += Self.glob(pattern) }
         for path in Set(paths).sorted() {
-            var info = stat()
-            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                attributes[.type] as? FileAttributeType == .typeRegular,
+                let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value,
+                let size = (attributes[.size] as? NSNumber)?.int64Value
+            else { continue }
+            let info = FileInfo(inode: inode, size: size)
             var lines: [[UInt8]] = []
             if var followed = self.files[path] {
-                if UInt64(info.st_ino) != followed.inode || Int64(info.st_size) < followed.offset {
+                if info.inode != followed.inode || info.size < followed.offset {
                     // Rotated or truncated: finish the old file, then start the new one from its beginning.
                     lines += followed.follower.readLines(budget: .max).lines
                     if let rest = followed.follower.takePartial() { lines.append(rest) }
@@ -104,7 +113,7 @@ struct FileTailer {
                 } else {
                     let read = followed.follower.readLines()
                     lines += read.lines
-                    followed.offset = Int64(info.st_size)
+                    followed.offset = info.size
                     self.files[path] = followed
                 }
             } else if let opened = Self.open(path, atEnd: self.started ? false : !self.fromStart, info: info) {
@@ -128,14 +137,14 @@ struct FileTailer {
         return batches
     }
 
-    static func open(_ path: String, atEnd: Bool, info: stat) -> Followed? {
+    static func open(_ path: String, atEnd: Bool, info: FileInfo) -> Followed? {
         let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         if atEnd { lseek(descriptor, 0, SEEK_END) }
         return Followed(
             follower: LineFollower(descriptor: descriptor),
-            inode: UInt64(info.st_ino),
-            offset: atEnd ? Int64(info.st_size) : 0
+            inode: info.inode,
+            offset: atEnd ? info.size : 0
         )
     }
 
