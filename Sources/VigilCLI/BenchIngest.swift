@@ -37,20 +37,20 @@ struct BenchIngest: ParsableCommand {
     @Option(help: "Lines per request.")
     var batch = 1000
 
-    @Option(help: "Streams (services) the lines are spread over.")
+    @Option(help: "Streams (services) generated lines are spread over.")
     var streams = 8
 
     @Option(help: "Encoding: protobuf (snappy) or json.")
     var format = "protobuf"
 
-    @Option(help: "A file whose lines are sent (repeated as needed); default: generated lines.")
-    var lines: String?
+    @Option(
+        help:
+            "A log file whose lines are sent as one stream, repeated as needed (repeatable: one stream per file); default: generated lines over --streams streams."
+    )
+    var lines: [String] = []
 
     @Option(help: "The server's process ID, to report its peak resident memory (VmHWM).")
     var serverPid: Int?
-
-    @Option(help: "Stop after this many lines in total (0: no limit).")
-    var maximumLines = 0
 
     func validate() throws {
         guard self.duration > 0, self.connections > 0, self.batch > 0, self.streams > 0 else {
@@ -62,6 +62,7 @@ struct BenchIngest: ParsableCommand {
     func run() throws {
         let source = try self.sourceLines()
         let bodies = self.encode(source)
+        let linesPerRequest = max(1, self.batch / source.count) * source.count
         let counter = StatsClient(port: self.port)
         let before = try counter.processedLogs()
         let start = Date()
@@ -76,11 +77,6 @@ struct BenchIngest: ParsableCommand {
                 var refused = 0
                 var failures = 0
                 while Date() < deadline {
-                    if self.maximumLines > 0
-                        && results.total + acked >= self.maximumLines / self.connections * self.connections
-                    {
-                        break
-                    }
                     let body = bodies[index % bodies.count]
                     index += self.connections
                     let sent = Date()
@@ -95,7 +91,7 @@ struct BenchIngest: ParsableCommand {
                         )
                         latencies.append(Date().timeIntervalSince(sent))
                         if response.status == 204 {
-                            acked += self.batch
+                            acked += linesPerRequest
                         } else if response.status == 429 {
                             refused += 1
                             Thread.sleep(forTimeInterval: 0.05)
@@ -127,7 +123,9 @@ struct BenchIngest: ParsableCommand {
             let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
             return String(format: "%.1f ms", value * 1000)
         }
-        print("requests: \(latencies.count) of \(self.batch) lines, \(self.connections) connections, \(self.format)")
+        print(
+            "requests: \(latencies.count) of \(linesPerRequest) lines over \(source.count) streams, \(self.connections) connections, \(self.format)"
+        )
         print(
             String(
                 format: "acknowledged: %d lines in %.1f s = %.0f lines/s",
@@ -156,14 +154,17 @@ struct BenchIngest: ParsableCommand {
         }
     }
 
-    func sourceLines() throws -> [[UInt8]] {
-        if let path = self.lines {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read \(path)")
+    /// The streams to send: each file is one stream; generated lines are dealt over `--streams` streams.
+    func sourceLines() throws -> [(name: String, lines: [[UInt8]])] {
+        if !self.lines.isEmpty {
+            return try self.lines.map { path in
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw ValidationError("cannot read \(path)")
+                }
+                let lines = data.split(separator: 0x0A).map { Array($0) }.filter { !$0.isEmpty }
+                guard !lines.isEmpty else { throw ValidationError("\(path) has no lines") }
+                return (URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, lines)
             }
-            let lines = data.split(separator: 0x0A).map { Array($0) }.filter { !$0.isEmpty }
-            guard !lines.isEmpty else { throw ValidationError("\(path) has no lines") }
-            return lines
         }
         var generator = SplitMix(seed: 42)
         let shapes = [
@@ -173,43 +174,41 @@ struct BenchIngest: ParsableCommand {
             "INFO  [scheduler-%d] c.e.inventory.Sync - synced %d items from warehouse %d in %d ms",
             "ERROR [http-nio-8080-exec-%d] c.e.payment.Client - charge %d failed for account %d: timeout after %d ms",
         ]
-        return (0..<50_000).map { _ in
+        let generated: [[UInt8]] = (0..<50_000).map { _ in
             var line = shapes[Int(generator.next() % UInt64(shapes.count))]
             while let range = line.range(of: "%d") {
                 line.replaceSubrange(range, with: String(generator.next() % 10_000))
             }
             return Array(line.utf8)
         }
+        return (0..<self.streams).map { stream in
+            ("bench-\(stream)", stride(from: stream, to: generated.count, by: self.streams).map { generated[$0] })
+        }
     }
 
-    func encode(_ lines: [[UInt8]]) -> [[UInt8]] {
+    /// 64 pre-encoded request bodies; each holds `--batch` lines dealt evenly over the streams, every stream
+    /// continuing where its previous request stopped.
+    func encode(_ sources: [(name: String, lines: [[UInt8]])]) -> [[UInt8]] {
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         var bodies: [[UInt8]] = []
-        var cursor = 0
+        var cursors = [Int](repeating: 0, count: sources.count)
+        let perStream = max(1, self.batch / sources.count)
         for request in 0..<64 {
-            let perStream = max(1, self.batch / self.streams)
             var streams: [(labels: String, entries: [LogEntry])] = []
-            var produced = 0
-            for stream in 0..<self.streams where produced < self.batch {
-                let count = min(perStream, self.batch - produced)
+            for (index, source) in sources.enumerated() {
                 var entries: [LogEntry] = []
-                for offset in 0..<count {
+                for offset in 0..<perStream {
                     entries.append(
                         LogEntry(
-                            time: Timestamp(nanoseconds: now + Int64(request * self.batch + produced + offset)),
-                            line: lines[cursor % lines.count]
+                            time: Timestamp(nanoseconds: now + Int64(request * self.batch + offset) * 1000),
+                            line: source.lines[cursors[index] % source.lines.count]
                         )
                     )
-                    cursor += 1
+                    cursors[index] += 1
                 }
-                produced += count
-                streams.append(("{service_name=\"bench-\(stream)\", source=\"bench\"}", entries))
+                streams.append(("{service_name=\"\(source.name)\", source=\"bench\"}", entries))
             }
-            if self.format == "json" {
-                bodies.append(Self.json(streams))
-            } else {
-                bodies.append(LokiPush.encodeProtobuf(streams))
-            }
+            bodies.append(self.format == "json" ? Self.json(streams) : LokiPush.encodeProtobuf(streams))
         }
         return bodies
     }

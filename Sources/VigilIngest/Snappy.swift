@@ -11,8 +11,28 @@ public enum Snappy {
             throw IngestError("snappy: block declares \(declared) bytes, more than the limit of \(maximumLength)")
         }
         let length = Int(declared)
-        var output = [UInt8]()
-        output.reserveCapacity(length)
+        var failure: IngestError?
+        let output = [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
+            failure = input.withUnsafeBufferPointer { source in
+                Self.decode(source, from: index, into: out, written: &initialized)
+            }
+            if failure != nil { initialized = 0 }
+        }
+        if let failure { throw failure }
+        return output
+    }
+
+    /// Decodes the elements after the preamble into `out`, whose size is the declared length; returns the error
+    /// if the block is damaged. Every copy is bounds-checked before it is made.
+    private static func decode(
+        _ input: UnsafeBufferPointer<UInt8>,
+        from start: Int,
+        into out: UnsafeMutableBufferPointer<UInt8>,
+        written: inout Int
+    ) -> IngestError? {
+        var index = start
+        var position = 0
+        let length = out.count
         while index < input.count {
             let tag = input[index]
             index += 1
@@ -23,43 +43,52 @@ public enum Snappy {
                 var literal = Int(tag >> 2)
                 if literal >= 60 {
                     let bytes = literal - 59
-                    guard index + bytes <= input.count else { throw IngestError("snappy: truncated literal length") }
+                    guard index + bytes <= input.count else { return IngestError("snappy: truncated literal length") }
                     literal = 0
                     for shift in 0..<bytes { literal |= Int(input[index + shift]) << (8 * shift) }
                     index += bytes
                 }
                 literal += 1
-                guard literal <= input.count - index else { throw IngestError("snappy: literal runs past the input") }
-                guard output.count + literal <= length else { throw IngestError("snappy: output exceeds its size") }
-                output.append(contentsOf: input[index..<index + literal])
+                guard literal <= input.count - index else { return IngestError("snappy: literal runs past the input") }
+                guard literal <= length - position else { return IngestError("snappy: output exceeds its size") }
+                (out.baseAddress! + position).update(from: input.baseAddress! + index, count: literal)
+                position += literal
+                written = position
                 index += literal
                 continue
             case 1:
-                guard index < input.count else { throw IngestError("snappy: truncated copy") }
+                guard index < input.count else { return IngestError("snappy: truncated copy") }
                 copyLength = 4 + Int((tag >> 2) & 7)
                 offset = Int(tag >> 5) << 8 | Int(input[index])
                 index += 1
             case 2:
-                guard index + 2 <= input.count else { throw IngestError("snappy: truncated copy") }
+                guard index + 2 <= input.count else { return IngestError("snappy: truncated copy") }
                 copyLength = 1 + Int(tag >> 2)
                 offset = Int(input[index]) | Int(input[index + 1]) << 8
                 index += 2
             default:
-                guard index + 4 <= input.count else { throw IngestError("snappy: truncated copy") }
+                guard index + 4 <= input.count else { return IngestError("snappy: truncated copy") }
                 copyLength = 1 + Int(tag >> 2)
                 offset = 0
                 for shift in 0..<4 { offset |= Int(input[index + shift]) << (8 * shift) }
                 index += 4
             }
-            guard offset > 0, offset <= output.count else { throw IngestError("snappy: copy offset out of range") }
-            guard output.count + copyLength <= length else { throw IngestError("snappy: output exceeds its size") }
-            let start = output.count - offset
-            for step in 0..<copyLength { output.append(output[start + step]) }
+            guard offset > 0, offset <= position else { return IngestError("snappy: copy offset out of range") }
+            guard copyLength <= length - position else { return IngestError("snappy: output exceeds its size") }
+            let base = out.baseAddress!
+            if offset >= copyLength {
+                (base + position).update(from: base + position - offset, count: copyLength)
+            } else {
+                // Overlapping copy: a repeating pattern, byte by byte.
+                for step in 0..<copyLength { base[position + step] = base[position - offset + step] }
+            }
+            position += copyLength
+            written = position
         }
-        guard output.count == length else {
-            throw IngestError("snappy: block decodes to \(output.count) bytes but declares \(length)")
+        guard position == length else {
+            return IngestError("snappy: block decodes to \(position) bytes but declares \(length)")
         }
-        return output
+        return nil
     }
 
     /// Compresses a block: greedy matching of 4-byte sequences, enough for fixtures and load generators.

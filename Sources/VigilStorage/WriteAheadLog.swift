@@ -319,23 +319,50 @@ public struct WALError: Error, CustomStringConvertible {
     public var description: String { self.message }
 }
 
-/// CRC-32 (IEEE 802.3, reflected), table driven.
+/// CRC-32 (IEEE 802.3, reflected), slicing by eight bytes at a time.
 struct CRC32 {
-    static let table: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-        return value
-    }
+    static let tables: [UInt32] = {
+        var tables = [UInt32](repeating: 0, count: 8 * 256)
+        for index in 0..<256 {
+            var value = UInt32(index)
+            for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+            tables[index] = value
+        }
+        for index in 0..<256 {
+            for slice in 1..<8 {
+                let previous = tables[(slice - 1) * 256 + index]
+                tables[slice * 256 + index] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+            }
+        }
+        return tables
+    }()
 
     private(set) var state: UInt32 = 0xFFFF_FFFF
 
     var value: UInt32 { self.state ^ 0xFFFF_FFFF }
 
     mutating func update(_ bytes: ArraySlice<UInt8>) {
-        var state = self.state
-        Self.table.withUnsafeBufferPointer { table in
-            for byte in bytes { state = table[Int((state ^ UInt32(byte)) & 0xFF)] ^ (state >> 8) }
+        var crc = self.state
+        Self.tables.withUnsafeBufferPointer { t in
+            bytes.withUnsafeBytes { raw in
+                var index = 0
+                let count = raw.count
+                while index + 8 <= count {
+                    let low = raw.loadUnaligned(fromByteOffset: index, as: UInt32.self).littleEndian ^ crc
+                    let high = raw.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self).littleEndian
+                    crc =
+                        t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
+                        ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
+                        ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
+                        ^ t[1 * 256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
+                    index += 8
+                }
+                while index < count {
+                    crc = t[Int((crc ^ UInt32(raw[index])) & 0xFF)] ^ (crc >> 8)
+                    index += 1
+                }
+            }
         }
-        self.state = state
+        self.state = crc
     }
 }

@@ -79,7 +79,8 @@ public struct LogStreamSplitter: Sendable {
         guard self.joinsMultiline else {
             return [fitted ?? reader.fallbackRecord(from: line, lineNumber: self.lineNumber)]
         }
-        if var open = self.open,
+        if var open = self.open, open.lineCount < MultilineRule.maximumLines,
+            open.message.utf8.count + line.count < MultilineRule.maximumBytes,
             MultilineRule.continues(
                 open,
                 line,
@@ -104,6 +105,12 @@ public struct LogStreamSplitter: Sendable {
 
 /// Decides whether a line continues the record before it (stack frames, `Caused by:`, Go panic goroutines).
 enum MultilineRule {
+    /// The most lines joined into one record; past it a new record starts, so a stream whose lines all look like
+    /// continuations (a format change, hostile input) cannot build one unbounded record.
+    static let maximumLines = 500
+    /// The most bytes joined into one record.
+    static let maximumBytes = 256 * 1024
+
     /// Whether `line` belongs to `open` rather than starting a new record.
     static func continues(
         _ open: LogRecord,

@@ -256,14 +256,19 @@ public struct PIIMasker: Sendable {
     }
 
     private static let apiKeyPrefixBytes: [[UInt8]] = apiKeyPrefixes.map { Array($0.utf8) }
-    private static let apiKeyFirstBytes: Set<UInt8> = Set(apiKeyPrefixes.compactMap { $0.utf8.first })
+    /// Whether a byte starts some API key prefix, as a 256-entry table (a `Set` would hash every byte).
+    private static let apiKeyFirstBytes: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for prefix in apiKeyPrefixes { if let first = prefix.utf8.first { table[Int(first)] = true } }
+        return table
+    }()
     private static let apiKeyPrefixes = [
         "sk-", "sk_live_", "sk_test_", "rk_live_", "pk_live_", "ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "xoxb-",
         "xoxp-", "xoxa-", "glpat-", "AIza", "SG.",
     ]
 
     private static func apiKey(_ s: [UInt8], _ start: Int) -> Int? {
-        guard start == 0 || !isWordByte(s[start - 1]), apiKeyFirstBytes.contains(s[start]) else { return nil }
+        guard start == 0 || !isWordByte(s[start - 1]), apiKeyFirstBytes[Int(s[start])] else { return nil }
         for prefix in apiKeyPrefixBytes where startsWith(s, start, prefix) {
             var index = start + prefix.count
             var digits = 0

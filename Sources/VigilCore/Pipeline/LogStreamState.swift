@@ -23,7 +23,7 @@ struct LogStreamState: Sendable {
     var typicalGap: Double?
     /// Whether a silence was reported and no line came since.
     var silent = false
-    /// The time of the line being processed (joined records take the time of their first line).
+    /// The time of the newest line, given to the records it starts.
     var currentTime = Timestamp(nanoseconds: 0)
 
     init(key: StreamKey, configuration: PipelineShard.Configuration) {
@@ -33,6 +33,10 @@ struct LogStreamState: Sendable {
     }
 
     mutating func take(_ entry: LogEntry, masker: PIIMasker?, findings: inout [Anomaly]) {
+        // A line completes the record before it (which may have been waiting for continuation lines): mine that
+        // record in the bucket of its own time before this line's time moves the bucket on.
+        let records = entry.line.withUnsafeBufferPointer { self.splitter.add(Span(_unsafeElements: $0)) }
+        for record in records { self.mine(record, masker: masker) }
         self.advance(to: entry.time, findings: &findings)
         if let last = self.lastTime {
             let gap = max(0, entry.time.seconds - last.seconds)
@@ -41,8 +45,6 @@ struct LogStreamState: Sendable {
         if self.lastTime.map({ entry.time > $0 }) ?? true { self.lastTime = entry.time }
         self.silent = false
         self.currentTime = entry.time
-        let records = entry.line.withUnsafeBufferPointer { self.splitter.add(Span(_unsafeElements: $0)) }
-        for record in records { self.mine(record, masker: masker) }
     }
 
     /// Hands every held line (format sample, open multi-line record) to the miner.

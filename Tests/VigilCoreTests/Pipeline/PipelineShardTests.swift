@@ -1,0 +1,162 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+@Suite struct PipelineShardTests {
+    static let stream = StreamKey(service: "checkout", source: "loki")
+    static let minute: Int64 = 60_000_000_000
+
+    /// `count` lines of steady traffic spread over minute `minute`.
+    static func traffic(minute: Int64, count: Int = 30, error: String? = nil) -> LogBatch {
+        var entries = (0..<count).map { index in
+            LogEntry(
+                time: Timestamp(nanoseconds: minute * Self.minute + Int64(index) * (Self.minute / Int64(count))),
+                line: Array("2024-01-01 10:00:00 INFO order \(index * 7 + Int(minute)) placed in \(index + 3) ms".utf8)
+            )
+        }
+        if let error {
+            entries.append(
+                LogEntry(
+                    time: Timestamp(nanoseconds: minute * Self.minute + 1),
+                    line: Array("2024-01-01 10:00:00 ERROR \(error)".utf8)
+                )
+            )
+        }
+        return LogBatch(stream: Self.stream, entries: entries)
+    }
+
+    @Test func reportsANewErrorTemplateOnlyAfterWarmUp() {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        shard.process(Self.traffic(minute: 0, error: "cache warm-up failed for region eu-1"), findings: &findings)
+        for minute in 1...15 { shard.process(Self.traffic(minute: Int64(minute)), findings: &findings) }
+        #expect(findings.allSatisfy { $0.kind != .newErrorTemplate }, "errors during warm-up are not news")
+        shard.process(
+            Self.traffic(minute: 16, error: "payment provider refused card for order 991: code 51"),
+            findings: &findings
+        )
+        shard.process(Self.traffic(minute: 17), findings: &findings)
+        let news = findings.filter { $0.kind == .newErrorTemplate }
+        #expect(news.count == 1)
+        #expect(news.first?.evidence.summary.contains("payment provider refused card") == true)
+        #expect(news.first?.service == "checkout")
+        #expect(shard.processedLines == 18 * 30 + 2)
+    }
+
+    @Test func reportsSilenceOnceWhenASteadyStreamStops() {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        for minute in 0..<20 {
+            shard.process(Self.traffic(minute: Int64(minute)), findings: &findings)
+            shard.tick(now: Timestamp(nanoseconds: Int64(minute) * Self.minute + 59_000_000_000), findings: &findings)
+        }
+        #expect(findings.isEmpty)
+        for second in stride(from: 20 * 60, to: 40 * 60, by: 10) {
+            shard.tick(now: Timestamp(nanoseconds: Int64(second) * 1_000_000_000), findings: &findings)
+        }
+        let silences = findings.filter { $0.kind == .silence }
+        #expect(silences.count == 1)
+        #expect(silences.first?.subject == "checkout/loki")
+        // Traffic returns, then stops again: a second episode.
+        shard.process(Self.traffic(minute: 40), findings: &findings)
+        for second in stride(from: 41 * 60, to: 60 * 60, by: 10) {
+            shard.tick(now: Timestamp(nanoseconds: Int64(second) * 1_000_000_000), findings: &findings)
+        }
+        #expect(findings.filter { $0.kind == .silence }.count == 2)
+    }
+
+    @Test func reportsATemplateRateSpike() {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        for minute in 0..<60 { shard.process(Self.traffic(minute: Int64(minute)), findings: &findings) }
+        #expect(findings.isEmpty)
+        shard.process(Self.traffic(minute: 60, count: 600), findings: &findings)
+        shard.process(Self.traffic(minute: 61), findings: &findings)
+        let spikes = findings.filter { $0.kind == .templateRateSpike }
+        #expect(spikes.count == 1)
+        #expect(spikes.first?.evidence.observed == 600)
+    }
+
+    @Test func metricDeviationCarriesItsBand() {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let series = SeriesKey(name: "host_cpu_busy_ratio", labels: [.init("host", "a")])
+        for index in 0..<200 {
+            let value = 0.2 + 0.01 * Double(index % 5)
+            shard.process(
+                [
+                    MetricPoint(
+                        series: series,
+                        time: Timestamp(nanoseconds: Int64(index) * 10_000_000_000),
+                        value: value
+                    )
+                ],
+                findings: &findings
+            )
+        }
+        #expect(findings.isEmpty)
+        shard.process(
+            [MetricPoint(series: series, time: Timestamp(nanoseconds: 2_000_000_000_000), value: 0.95)],
+            findings: &findings
+        )
+        let found = findings.first
+        #expect(found?.kind == .metricDeviation)
+        #expect(found?.evidence.observed == 0.95)
+        #expect((found?.evidence.upper ?? 1) < 0.95)
+        #expect((found?.evidence.expected ?? 0) > 0.19 && (found?.evidence.expected ?? 1) < 0.25)
+    }
+
+    /// A shard restored from a snapshot continues exactly as the original: same findings, same templates.
+    @Test func aRestoredShardBehavesLikeTheOriginal() {
+        var original = PipelineShard()
+        var findings: [Anomaly] = []
+        for minute in 0..<12 {
+            original.process(
+                Self.traffic(minute: Int64(minute), error: minute == 3 ? "disk full on /var" : nil),
+                findings: &findings
+            )
+        }
+        let snapshot = original.snapshot()
+        var restored = PipelineShard(restoring: snapshot)
+        var originalFindings: [Anomaly] = []
+        var restoredFindings: [Anomaly] = []
+        for minute in 12..<30 {
+            let error = minute == 20 ? "replica lag 31 s on db-2" : nil
+            original.process(Self.traffic(minute: Int64(minute), error: error), findings: &originalFindings)
+            restored.process(Self.traffic(minute: Int64(minute), error: error), findings: &restoredFindings)
+        }
+        #expect(restoredFindings == originalFindings)
+        #expect(!restoredFindings.isEmpty)
+        let originalTemplates = original.templates().flatMap { $0.templates.map { "\($0.id) \($0.count)" } }
+        let restoredTemplates = restored.templates().flatMap { $0.templates.map { "\($0.id) \($0.count)" } }
+        #expect(restoredTemplates == originalTemplates)
+        #expect(restored.processedLines == original.processedLines)
+    }
+}
+
+@Suite struct TemplateMinerSnapshotTests {
+    @Test func restoringKeepsTemplateIDsAndCounts() {
+        var miner = TemplateMiner()
+        let lines = [
+            "Receiving block blk_1 src: /10.0.0.1:5000 dest: /10.0.0.2:50010",
+            "Receiving block blk_2 src: /10.0.0.3:5000 dest: /10.0.0.4:50010",
+            "PacketResponder 1 for block blk_1 terminating",
+            "PacketResponder 2 for block blk_9 terminating",
+            "Verification succeeded for blk_5",
+        ]
+        for (index, line) in lines.enumerated() {
+            miner.add(line, severity: index == 4 ? .error : .info, time: Timestamp(nanoseconds: Int64(index)))
+        }
+        miner.consolidate()
+        let restored = TemplateMiner(restoring: miner.snapshot())
+        #expect(restored.templates() == miner.templates())
+        #expect(restored.lineCount == miner.lineCount)
+        var next = restored
+        let group = next.add("Receiving block blk_1 src: /10.0.0.7:5001 dest: /10.0.0.6:50010")
+        #expect(next.groupCount == restored.groupCount, "a known shape maps to its restored group")
+        #expect(next.templateText(of: group) == miner.templates().first { $0.text.hasPrefix("Receiving") }?.text)
+    }
+}
