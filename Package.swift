@@ -16,6 +16,8 @@ let package = Package(
     products: [
         .executable(name: "vigil", targets: ["VigilCLI"]),
         .library(name: "VigilCore", targets: ["VigilCore"]),
+        .library(name: "VigilIngest", targets: ["VigilIngest"]),
+        .library(name: "VigilStorage", targets: ["VigilStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

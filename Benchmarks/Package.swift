@@ -17,6 +17,17 @@ let package = Package(
             ],
             path: "Benchmarks/TemplateMinerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "IngestPipelineBenchmarks",
+            dependencies: [
+                .product(name: "VigilCore", package: "vigil"),
+                .product(name: "VigilIngest", package: "vigil"),
+                .product(name: "VigilStorage", package: "vigil"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/IngestPipelineBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -18,7 +18,7 @@ public struct ServerConfiguration: Sendable {
     /// The largest request body accepted (larger: 413).
     public var maximumBodyBytes = 16 << 20
     /// Lines and samples accepted but not yet processed before new input is refused with 429.
-    public var maximumInFlight = 2_000_000
+    public var maximumInFlight = 500_000
     /// Seconds between checkpoints.
     public var checkpointSeconds = 30.0
     /// Whether to watch this machine (CPU, memory, disk, network, system log) with no other configuration.

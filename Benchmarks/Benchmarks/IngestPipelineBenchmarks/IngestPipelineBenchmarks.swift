@@ -1,0 +1,96 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Benchmark
+import Foundation
+import VigilCore
+import VigilIngest
+import VigilStorage
+
+/// The per-stage costs of `vigil serve`'s log path, on real Loghub lines: one stream per system, 100 lines of
+/// each per request (1,000 lines), as `vigil bench-ingest` sends them.
+let streams: [(name: String, lines: [[UInt8]])] = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../../../shared/data/logs/loghub2k"
+    )
+    .standardized
+    let systems = (try? FileManager.default.contentsOfDirectory(atPath: root.path).sorted()) ?? []
+    let result: [(name: String, lines: [[UInt8]])] = systems.compactMap { system in
+        let file = root.appendingPathComponent("\(system)/\(system)_2k.log")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        return (system, data.split(separator: 0x0A).map { Array($0) })
+    }
+    precondition(!result.isEmpty, "no Loghub data under \(root.path)")
+    return result
+}()
+
+/// The 20 requests of 1,000 lines that carry the 20,000 lines once.
+let requests: [[(labels: String, entries: [LogEntry])]] = (0..<20).map { request in
+    streams.map { stream in
+        let entries = (0..<100).map { offset in
+            let index = (request * 100 + offset) % stream.lines.count
+            return LogEntry(
+                time: Timestamp(nanoseconds: Int64(request * 100 + offset) * 1_000_000),
+                line: stream.lines[index]
+            )
+        }
+        return ("{service_name=\"\(stream.name)\"}", entries)
+    }
+}
+let protobufBodies = requests.map { LokiPush.encodeProtobuf($0) }
+let jsonBodies: [[UInt8]] = requests.map { streams in
+    let encoded = streams.map { stream -> String in
+        let values = stream.entries.map { entry -> String in
+            let data = try! JSONSerialization.data(
+                withJSONObject: [String(entry.time.nanoseconds), String(decoding: entry.line, as: UTF8.self)]
+            )
+            return String(decoding: data, as: UTF8.self)
+        }
+        return
+            "{\"stream\":{\"service_name\":\"\(stream.labels.split(separator: "\"")[1])\"},\"values\":[\(values.joined(separator: ","))]}"
+    }
+    return Array("{\"streams\":[\(encoded.joined(separator: ","))]}".utf8)
+}
+let batches: [[LogBatch]] = protobufBodies.map { try! LokiPush.decodeProtobuf($0) }
+
+@inline(never)
+func process(_ batches: [[LogBatch]], into shard: inout PipelineShard, findings: inout [Anomaly]) {
+    for request in batches {
+        for batch in request { shard.process(batch, findings: &findings) }
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        maxDuration: .seconds(5)
+    )
+
+    // Each iteration handles all 20 requests: 20,000 lines. lines/s = throughput × 20,000.
+    Benchmark("LokiPush.decodeProtobuf (snappy), 20k lines per iteration") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for body in protobufBodies { blackHole(try LokiPush.decodeProtobuf(body)) }
+        }
+    }
+    Benchmark("LokiPush.decodeJSON, 20k lines per iteration") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for body in jsonBodies { blackHole(try LokiPush.decodeJSON(body)) }
+        }
+    }
+    Benchmark("WALPayload.encoded (write-ahead log record), 20k lines per iteration") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for request in batches { blackHole(WALPayload.logs(request).encoded()) }
+        }
+    }
+    // The shard's whole log path: format detection, multi-line joining, PII masking, template mining, rate
+    // buckets and detectors; warm (the shard has seen the stream once).
+    Benchmark("PipelineShard.process, warm, 20k Loghub lines in 10 streams per iteration") { benchmark in
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        process(batches, into: &shard, findings: &findings)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { process(batches, into: &shard, findings: &findings) }
+        benchmark.stopMeasurement()
+        blackHole(findings)
+    }
+}
