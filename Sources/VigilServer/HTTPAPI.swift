@@ -19,6 +19,17 @@ struct HTTPAPI {
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/loki/api/v1/push") { request, _ in try await self.lokiPush(request) }
+        router.post("/api/v1/changes") { request, _ in try await self.changes(request) }
+        router.get("/api/v1/changes") { request, _ in
+            let query = request.uri.queryParameters
+            let found = try self.pipeline.store.changes(
+                service: query["service"].map(String.init),
+                from: try Self.time(query["from"].map(String.init), name: "from"),
+                to: try Self.time(query["to"].map(String.init), name: "to"),
+                limit: try Self.limit(query["limit"].map(String.init))
+            )
+            return try self.json(found.map(ChangeView.init))
+        }
         router.get("/api/v1/stats") { _, _ in try self.json(self.stats()) }
         router.get("/api/v1/templates") { request, _ in
             let query = request.uri.queryParameters
@@ -39,13 +50,11 @@ struct HTTPAPI {
         }
         router.get("/api/v1/series") { request, _ in
             let query = request.uri.queryParameters
+            let limit = try Self.limit(query["limit"].map(String.init), default: 10_000)
+            let from = try Self.time(query["from"].map(String.init), name: "from")
+            let to = try Self.time(query["to"].map(String.init), name: "to")
             if let series = query["series"].map(String.init) {
-                let points = try self.pipeline.store.samples(
-                    series: series,
-                    from: try Self.time(query["from"].map(String.init), name: "from"),
-                    to: try Self.time(query["to"].map(String.init), name: "to"),
-                    limit: try Self.limit(query["limit"].map(String.init), default: 10_000)
-                )
+                let points = try self.pipeline.store.samples(series: series, from: from, to: to, limit: limit)
                 return try self.json(SamplesView(series: series, points: points.map { [$0.0.seconds, $0.1] }))
             }
             return try self.json(
@@ -55,12 +64,12 @@ struct HTTPAPI {
                 )
             )
         }
-        router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/healthz") { _, _ in Self.text("ok\n") }
         router.get("/readyz") { _, _ in
             guard self.pipeline.ready.load(ordering: .relaxed) else {
                 throw HTTPError(.serviceUnavailable, message: "replaying the write-ahead log")
             }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+            return Self.text("ready\n")
         }
         router.get("/metrics") { _, _ in
             self.metrics.update(from: self.pipeline)
@@ -108,6 +117,39 @@ struct HTTPAPI {
         return Response(status: .noContent)
     }
 
+    func changes(_ request: Request) async throws -> Response {
+        let body = try await self.body(request, kind: .changes)
+        guard request.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true else {
+            self.pipeline.counters.rejected(changes: 1)
+            throw HTTPError(.unsupportedMediaType, message: "send change events as application/json")
+        }
+        let events: [ChangeEvent]
+        do {
+            events = try ChangeEvents.decode(body, now: Clock.now())
+        } catch {
+            self.pipeline.counters.rejected(changes: 1)
+            throw HTTPError(.badRequest, message: error.message)
+        }
+        try await self.submit(.changes(events))
+        return Response(status: .accepted)
+    }
+
+    struct ChangeView: Codable {
+        var service: String
+        var kind: String
+        var version: String?
+        var time: String
+        var description: String?
+
+        init(_ event: ChangeEvent) {
+            self.service = event.service
+            self.kind = event.kind.rawValue
+            self.version = event.version
+            self.time = event.time.iso8601
+            self.description = event.description
+        }
+    }
+
     func submit(_ payload: WALPayload) async throws {
         do {
             try await self.pipeline.submit(payload)
@@ -120,17 +162,22 @@ struct HTTPAPI {
         }
     }
 
-    func body(_ request: Request) async throws -> [UInt8] {
+    enum Kind { case logs, changes }
+
+    func body(_ request: Request, kind: Kind = .logs) async throws -> [UInt8] {
         let limit = self.pipeline.configuration.maximumBodyBytes
+        let reject = {
+            kind == .logs ? self.pipeline.counters.rejected(logs: 1) : self.pipeline.counters.rejected(changes: 1)
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            self.pipeline.counters.rejected(logs: 1)
+            reject()
             throw HTTPError(.contentTooLarge, message: "the body is \(length) bytes; the limit is \(limit)")
         }
         do {
             let buffer = try await request.body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            self.pipeline.counters.rejected(logs: 1)
+            reject()
             throw HTTPError(.contentTooLarge, message: "the body exceeds the limit of \(limit) bytes")
         }
     }
@@ -210,6 +257,12 @@ struct HTTPAPI {
             headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
         )
+    }
+
+    static func text(_ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func limit(_ text: String?, default fallback: Int = 100) throws -> Int {

@@ -125,6 +125,7 @@ public final class Pipeline: Sendable {
         switch payload {
         case .logs: self.counters.rejected(logs: payload.count)
         case .samples: self.counters.rejected(samples: payload.count)
+        case .changes: self.counters.rejected(changes: payload.count)
         }
     }
 
@@ -145,6 +146,15 @@ public final class Pipeline: Sendable {
                 var parts = [[MetricPoint]](repeating: [], count: count)
                 for point in points { parts[Int(point.series.stableHash % UInt64(count))].append(point) }
                 for (index, part) in parts.enumerated() where !part.isEmpty { self.workers[index].send(.samples(part)) }
+            case .changes(let events):
+                self.counters.accepted(changes: events.count)
+                var parts = [[ChangeEvent]](repeating: [], count: count)
+                for event in events {
+                    parts[Int(StreamKey(service: event.service, source: "changes").stableHash % UInt64(count))].append(
+                        event
+                    )
+                }
+                for (index, part) in parts.enumerated() where !part.isEmpty { self.workers[index].send(.changes(part)) }
             }
         }
     }
@@ -199,8 +209,10 @@ public final class Pipeline: Sendable {
         // Everything up to the marker has been processed by every shard.
         saved.logs.processed = saved.logs.accepted
         saved.samples.processed = saved.samples.accepted
+        saved.changes.processed = saved.changes.accepted
         saved.logs.rejected = self.counters.value.logs.rejected
         saved.samples.rejected = self.counters.value.samples.rejected
+        saved.changes.rejected = self.counters.value.changes.rejected
         let snapshots = collected.withLock { all in (0..<self.workers.count).map { all[$0]! } }
         try self.store.saveCheckpoint(Checkpoint(walSequence: sequence, shards: snapshots, counters: saved))
         self.wal.truncate(through: sequence)

@@ -10,6 +10,7 @@ final class ShardWorker: Sendable {
     enum Message: Sendable {
         case logs([LogBatch], lines: Int)
         case samples([MetricPoint])
+        case changes([ChangeEvent])
         case tick(Timestamp)
         case checkpoint(@Sendable (PipelineShard.Snapshot) -> Void)
     }
@@ -58,6 +59,9 @@ final class ShardWorker: Sendable {
                 shard.process(points, findings: &pending.anomalies)
                 pending.samples += points
                 counters.processed(samples: points.count)
+            case .changes(let events):
+                pending.changes += events
+                counters.processed(changes: events.count)
             case .tick(let now):
                 shard.tick(now: now, findings: &pending.anomalies)
                 let writeTemplates = now.seconds - lastTemplateWrite.seconds >= 5
@@ -96,10 +100,11 @@ final class Counters: Sendable {
 
     func release(_ count: Int) { self.inFlightCount.subtract(count, ordering: .relaxed) }
 
-    func accepted(logs: Int = 0, samples: Int = 0) {
+    func accepted(logs: Int = 0, samples: Int = 0, changes: Int = 0) {
         self.state.withLock {
             $0.logs.accepted += logs
             $0.samples.accepted += samples
+            $0.changes.accepted += changes
         }
     }
 
@@ -111,11 +116,12 @@ final class Counters: Sendable {
         }
     }
 
-    func processed(logs: Int = 0, samples: Int = 0) {
+    func processed(logs: Int = 0, samples: Int = 0, changes: Int = 0) {
         self.state.withLock {
             $0.logs.processed += logs
             $0.samples.processed += samples
+            $0.changes.processed += changes
         }
-        self.release(logs + samples)
+        self.release(logs + samples + changes)
     }
 }

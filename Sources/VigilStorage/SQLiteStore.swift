@@ -57,6 +57,17 @@ public final class SQLiteStore: Store {
                     """
             )
         }
+        migrator.registerMigration("v2-changes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE changes (
+                        service TEXT NOT NULL, kind TEXT NOT NULL, version TEXT NOT NULL, time INTEGER NOT NULL,
+                        description TEXT, PRIMARY KEY (service, kind, time, version)
+                    );
+                    CREATE INDEX changes_by_time ON changes (time);
+                    """
+            )
+        }
         try migrator.migrate(self.pool)
     }
 
@@ -88,6 +99,12 @@ public final class SQLiteStore: Store {
                     let id = try self.seriesID(point.series, db)
                     try statement.execute(arguments: [id, point.time.nanoseconds, point.value])
                 }
+            }
+            let change = try db.cachedStatement(sql: "INSERT OR IGNORE INTO changes VALUES (?, ?, ?, ?, ?)")
+            for event in batch.changes {
+                try change.execute(arguments: [
+                    event.service, event.kind.rawValue, event.version ?? "", event.time.nanoseconds, event.description,
+                ])
             }
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?)")
             for anomaly in batch.anomalies {
@@ -235,11 +252,38 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func changes(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [ChangeEvent] {
+        try self.pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM changes WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR time >= ?2)
+                    AND (?3 IS NULL OR time <= ?3) ORDER BY time DESC LIMIT ?4
+                    """,
+                arguments: [service, from?.nanoseconds, to?.nanoseconds, limit]
+            )
+            return rows.compactMap { row in
+                guard let kind = ChangeEvent.Kind(rawValue: row["kind"]) else { return nil }
+                return ChangeEvent(
+                    service: row["service"],
+                    kind: kind,
+                    version: (row["version"] as String?).flatMap { $0.isEmpty ? nil : $0 },
+                    time: Timestamp(nanoseconds: row["time"]),
+                    description: row["description"]
+                )
+            }
+        }
+    }
+
     public func applyRetention(now: Timestamp) throws {
         try self.pool.write { db in
             try db.execute(
                 sql: "DELETE FROM samples WHERE time < ?",
                 arguments: [now.nanoseconds - self.retention.sampleSeconds * 1_000_000_000]
+            )
+            try db.execute(
+                sql: "DELETE FROM changes WHERE time < ?",
+                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
             )
             try db.execute(
                 sql: "DELETE FROM anomalies WHERE time < ?",

@@ -21,6 +21,8 @@ public protocol Store: Sendable {
     func series(service: String?, name: String?) throws -> [SeriesSummary]
     /// Samples of one series (by its text form) in a time range, oldest first.
     func samples(series: String, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [(Timestamp, Double)]
+    /// Change events in a time range, newest first.
+    func changes(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [ChangeEvent]
     /// Deletes samples and findings older than the retention allows.
     func applyRetention(now: Timestamp) throws
 }
@@ -33,20 +35,26 @@ public struct StoreBatch: Sendable {
     public var samples: [MetricPoint] = []
     /// New findings.
     public var anomalies: [Anomaly] = []
+    /// Change events received.
+    public var changes: [ChangeEvent] = []
 
     /// Creates a batch.
     public init(
         templates: [(stream: StreamKey, templates: [Template])] = [],
         samples: [MetricPoint] = [],
-        anomalies: [Anomaly] = []
+        anomalies: [Anomaly] = [],
+        changes: [ChangeEvent] = []
     ) {
         self.templates = templates
         self.samples = samples
         self.anomalies = anomalies
+        self.changes = changes
     }
 
     /// Whether there is nothing to write.
-    public var isEmpty: Bool { self.templates.isEmpty && self.samples.isEmpty && self.anomalies.isEmpty }
+    public var isEmpty: Bool {
+        self.templates.isEmpty && self.samples.isEmpty && self.anomalies.isEmpty && self.changes.isEmpty
+    }
 }
 
 /// Everything needed to resume after a restart: the last write-ahead log record the shards had processed, each

@@ -9,12 +9,15 @@ public enum WALPayload: Sendable, Equatable {
     case logs([LogBatch])
     /// Metric samples.
     case samples([MetricPoint])
+    /// Change events (deploys, config changes, flag flips, scaling).
+    case changes([ChangeEvent])
 
     /// The number of signals (lines or samples) in the payload.
     public var count: Int {
         switch self {
         case .logs(let batches): batches.reduce(0) { $0 + $1.entries.count }
         case .samples(let points): points.count
+        case .changes(let events): events.count
         }
     }
 
@@ -47,6 +50,16 @@ public enum WALPayload: Sendable, Equatable {
                 }
                 writer.varint(UInt64(bitPattern: point.time.nanoseconds))
                 writer.varint(point.value.bitPattern)
+            }
+        case .changes(let events):
+            writer.bytes.append(3)
+            writer.varint(UInt64(events.count))
+            for event in events {
+                writer.string(event.service)
+                writer.string(event.kind.rawValue)
+                writer.string(event.version ?? "")
+                writer.string(event.description ?? "")
+                writer.varint(UInt64(bitPattern: event.time.nanoseconds))
             }
         }
         return writer.bytes
@@ -92,6 +105,24 @@ public enum WALPayload: Sendable, Equatable {
                 )
             }
             return .samples(points)
+        case 3:
+            guard let count = reader.count() else { return nil }
+            var events: [ChangeEvent] = []
+            for _ in 0..<count {
+                guard let service = reader.string(), let kind = reader.string().flatMap(ChangeEvent.Kind.init),
+                    let version = reader.string(), let description = reader.string(), let time = reader.varint()
+                else { return nil }
+                events.append(
+                    ChangeEvent(
+                        service: service,
+                        kind: kind,
+                        version: version.isEmpty ? nil : version,
+                        time: Timestamp(nanoseconds: Int64(bitPattern: time)),
+                        description: description.isEmpty ? nil : description
+                    )
+                )
+            }
+            return .changes(events)
         default:
             return nil
         }

@@ -107,6 +107,41 @@ import VigilServer
         server.stop()
     }
 
+    @Test func changeEventsAreStoredAndListed() throws {
+        let server = try ServerProcess(arguments: ["--no-host"])
+        try server.start()
+        let client = server.client()
+        let body = """
+            [{"service":"checkout","kind":"deploy","version":"v2.4.1","time":"2026-11-23T14:31:45Z","description":"CI run 812"},
+             {"service":"auth-api","kind":"config","time":1795000000}]
+            """
+        let response = try client.request(
+            "POST",
+            "/api/v1/changes",
+            headers: [("Content-Type", "application/json")],
+            body: Array(body.utf8)
+        )
+        #expect(response.status == 202)
+        let bad = try client.request(
+            "POST",
+            "/api/v1/changes",
+            body: Array("{\"service\":\"x\",\"kind\":\"reboot\"}".utf8)
+        )
+        #expect(bad.status == 400 && bad.text.contains("deploy, config, flag, scale"))
+        try server.waitUntilDrained()
+        #expect(try server.stats("changes").processed == 2)
+        // Stored on the next tick (once a second); a restart must not duplicate them.
+        Thread.sleep(forTimeInterval: 1.5)
+        server.stop()
+        try server.start()
+        let listed = try server.json("/api/v1/changes?service=checkout") as? [[String: Any]] ?? []
+        #expect(listed.count == 1)
+        #expect(listed.first?["version"] as? String == "v2.4.1")
+        #expect(listed.first?["time"] as? String == "2026-11-23T14:31:45Z")
+        #expect((try server.json("/api/v1/changes") as? [Any])?.count == 2)
+        server.stop()
+    }
+
     @Test func hostileInputGetsClearErrors() throws {
         let server = try ServerProcess(arguments: ["--no-host", "--max-body-bytes", "4096", "--max-in-flight", "1"])
         try server.start()
