@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
     ],
     targets: [
         .target(name: "VigilCore"),
@@ -45,6 +46,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -63,7 +65,7 @@ let package = Package(
         ),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"]),
         .testTarget(name: "VigilStorageTests", dependencies: ["VigilStorage"]),
-        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer"]),
+        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilStorage"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilServer", "VigilIngest"]),
     ]
 )

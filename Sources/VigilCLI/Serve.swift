@@ -24,12 +24,16 @@ struct Serve: AsyncParsableCommand {
 
             Send logs with the Loki push API (POST /loki/api/v1/push, JSON or snappy protobuf), or follow files \
             with --tail. Every option can also be set in the environment: VIGIL_PORT, VIGIL_HOST, VIGIL_DATA_DIR, \
-            VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1. Flags win over the \
-            environment. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
+            VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_CONFIG; or in a YAML \
+            file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
+            environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
             written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
             acknowledged line is processed exactly once.
             """
     )
+
+    @Option(help: "A YAML configuration file (see vigil.example.yaml); flags and VIGIL_* variables override it.")
+    var config: String?
 
     @Option(help: "The address to listen on.")
     var host: String?
@@ -76,6 +80,14 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
+        if let path = self.config ?? environment["VIGIL_CONFIG"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read the configuration file \(path)")
+            }
+            do { try configuration.apply(yaml: text, source: path) } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         if let value = self.host ?? environment["VIGIL_HOST"] { configuration.host = value }
         if let value = try self.port ?? Self.integer(environment, "VIGIL_PORT") { configuration.port = value }
         if let value = self.dataDir ?? environment["VIGIL_DATA_DIR"] { configuration.dataDirectory = value }
@@ -86,21 +98,18 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.walSync = policy
         }
-        configuration.tailPatterns =
-            self.tail.isEmpty
-            ? (environment["VIGIL_TAIL"]?.split(separator: ",").map(String.init) ?? []) : self.tail
-        configuration.monitorHost = !(self.noHost || environment["VIGIL_NO_HOST"] == "1")
-        configuration.masksPII = !self.noPiiMasking
+        if !self.tail.isEmpty {
+            configuration.tailPatterns = self.tail
+        } else if let patterns = environment["VIGIL_TAIL"] {
+            configuration.tailPatterns = patterns.split(separator: ",").map(String.init)
+        }
+        if self.noHost || environment["VIGIL_NO_HOST"] == "1" { configuration.monitorHost = false }
+        if self.noPiiMasking { configuration.masksPII = false }
         if let value = self.checkpointSeconds { configuration.checkpointSeconds = value }
         if let value = self.hostSampleSeconds { configuration.hostSampleSeconds = value }
         if let value = self.maxBodyBytes { configuration.maximumBodyBytes = value }
         if let value = self.maxInFlight { configuration.maximumInFlight = value }
-        guard configuration.maximumBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be ≥ 1024") }
-        guard configuration.maximumInFlight >= 1 else { throw ValidationError("--max-in-flight must be ≥ 1") }
-        guard (1...65535).contains(configuration.port) else { throw ValidationError("--port must be 1–65535") }
-        guard (1...64).contains(configuration.shards) else { throw ValidationError("--shards must be 1–64") }
-        guard configuration.checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be ≥ 1") }
-        guard configuration.hostSampleSeconds >= 1 else { throw ValidationError("--host-sample-seconds must be ≥ 1") }
+        do { try configuration.validate() } catch { throw ValidationError("\(error)") }
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }

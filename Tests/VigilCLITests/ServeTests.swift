@@ -107,6 +107,16 @@ import VigilServer
         server.stop()
     }
 
+    @Test func aBadConfigurationFileStopsStartWithItsReason() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).yaml")
+        try Data("port: 3100\nretension: {samples_days: 3}\n".utf8).write(to: file)
+        let result = try Vigil.run(["serve", "--config", file.path], input: "")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("unknown setting \"retension\""))
+        let missing = try Vigil.run(["serve", "--config", "/nonexistent/vigil.yaml"], input: "")
+        #expect(missing.status != 0 && missing.stderr.contains("cannot read the configuration file"))
+    }
+
     @Test func changeEventsAreStoredAndListed() throws {
         let server = try ServerProcess(arguments: ["--no-host"])
         try server.start()

@@ -1,0 +1,118 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import VigilStorage
+import Yams
+
+extension ServerConfiguration {
+    /// A configuration file was not usable; the message names the key and what is wrong.
+    public struct FileError: Error, CustomStringConvertible {
+        /// What is wrong.
+        public let description: String
+    }
+
+    /// The keys a configuration file may hold (see `vigil.example.yaml`).
+    static let fileKeys: Set<String> = [
+        "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
+        "host_monitoring", "tail", "pii_masking", "retention",
+    ]
+
+    /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
+    /// silently fall back to a default.
+    public mutating func apply(yaml text: String, source: String) throws {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch {
+            throw FileError(description: "\(source): not valid YAML: \(error)")
+        }
+        guard let root = loaded as? [String: Any] else {
+            if loaded == nil { return }  // an empty file changes nothing
+            throw FileError(description: "\(source): expected a mapping of settings at the top level")
+        }
+        for key in root.keys.sorted() where !Self.fileKeys.contains(key) {
+            throw FileError(
+                description:
+                    "\(source): unknown setting \"\(key)\"; known: \(Self.fileKeys.sorted().joined(separator: ", "))"
+            )
+        }
+        func value<T>(_ key: String, _ type: T.Type, in map: [String: Any] = root, path: String? = nil) throws -> T? {
+            guard let raw = map[key] else { return nil }
+            if T.self == Double.self, let integer = raw as? Int { return Double(integer) as? T }
+            guard let typed = raw as? T else {
+                throw FileError(description: "\(source): \(path ?? key) must be \(Self.describe(T.self)), not \(raw)")
+            }
+            return typed
+        }
+        if let host = try value("host", String.self) { self.host = host }
+        if let port = try value("port", Int.self) { self.port = port }
+        if let directory = try value("data_dir", String.self) { self.dataDirectory = directory }
+        if let shards = try value("shards", Int.self) { self.shards = shards }
+        if let sync = try value("wal_sync", String.self) {
+            guard let policy = WriteAheadLog.SyncPolicy(rawValue: sync) else {
+                throw FileError(description: "\(source): wal_sync must be always or interval, not \(sync)")
+            }
+            self.walSync = policy
+        }
+        if let bytes = try value("max_body_bytes", Int.self) { self.maximumBodyBytes = bytes }
+        if let count = try value("max_in_flight", Int.self) { self.maximumInFlight = count }
+        if let seconds = try value("checkpoint_seconds", Double.self) { self.checkpointSeconds = seconds }
+        if let masking = try value("pii_masking", Bool.self) { self.masksPII = masking }
+        if let tail = root["tail"] {
+            guard let patterns = tail as? [String] else {
+                throw FileError(description: "\(source): tail must be a list of glob patterns")
+            }
+            self.tailPatterns = patterns
+        }
+        if let host = root["host_monitoring"] {
+            guard let map = host as? [String: Any] else {
+                throw FileError(description: "\(source): host_monitoring must be a mapping (enabled, sample_seconds)")
+            }
+            for key in map.keys.sorted() where !["enabled", "sample_seconds"].contains(key) {
+                throw FileError(description: "\(source): unknown setting \"host_monitoring.\(key)\"")
+            }
+            if let enabled = try value("enabled", Bool.self, in: map, path: "host_monitoring.enabled") {
+                self.monitorHost = enabled
+            }
+            if let seconds = try value("sample_seconds", Double.self, in: map, path: "host_monitoring.sample_seconds") {
+                self.hostSampleSeconds = seconds
+            }
+        }
+        if let retention = root["retention"] {
+            guard let map = retention as? [String: Any] else {
+                throw FileError(description: "\(source): retention must be a mapping (samples_days, anomalies_days)")
+            }
+            for key in map.keys.sorted() where !["samples_days", "anomalies_days"].contains(key) {
+                throw FileError(description: "\(source): unknown setting \"retention.\(key)\"")
+            }
+            if let days = try value("samples_days", Double.self, in: map, path: "retention.samples_days") {
+                self.retention.sampleSeconds = Int64(days * 86_400)
+            }
+            if let days = try value("anomalies_days", Double.self, in: map, path: "retention.anomalies_days") {
+                self.retention.anomalySeconds = Int64(days * 86_400)
+            }
+        }
+    }
+
+    /// Checks every value is in range; the message says which and why.
+    public func validate() throws {
+        func fail(_ text: String) throws { throw FileError(description: text) }
+        if !(1...65535).contains(self.port) { try fail("port must be 1–65535, not \(self.port)") }
+        if !(1...64).contains(self.shards) { try fail("shards must be 1–64, not \(self.shards)") }
+        if self.maximumBodyBytes < 1024 { try fail("max_body_bytes must be at least 1024") }
+        if self.maximumInFlight < 1 { try fail("max_in_flight must be at least 1") }
+        if self.checkpointSeconds < 1 { try fail("checkpoint_seconds must be at least 1") }
+        if self.hostSampleSeconds < 1 { try fail("host_monitoring.sample_seconds must be at least 1") }
+        if self.retention.sampleSeconds < 3600 || self.retention.anomalySeconds < 3600 {
+            try fail("retention must keep at least an hour")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "a string"
+        }
+    }
+}

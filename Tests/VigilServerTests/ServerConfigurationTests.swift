@@ -1,0 +1,73 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import VigilServer
+import VigilStorage
+
+@Suite struct ServerConfigurationTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func theExampleFileHoldsTheDefaults() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("vigil.example.yaml"), encoding: .utf8)
+        var configuration = ServerConfiguration()
+        try configuration.apply(yaml: text, source: "vigil.example.yaml")
+        let defaults = ServerConfiguration()
+        #expect(configuration.port == defaults.port)
+        #expect(configuration.host == defaults.host)
+        #expect(configuration.dataDirectory == defaults.dataDirectory)
+        #expect(configuration.walSync == defaults.walSync)
+        #expect(configuration.maximumBodyBytes == defaults.maximumBodyBytes)
+        #expect(configuration.maximumInFlight == defaults.maximumInFlight)
+        #expect(configuration.checkpointSeconds == defaults.checkpointSeconds)
+        #expect(configuration.hostSampleSeconds == defaults.hostSampleSeconds)
+        #expect(configuration.retention.sampleSeconds == defaults.retention.sampleSeconds)
+        #expect(configuration.tailPatterns.isEmpty && configuration.monitorHost && configuration.masksPII)
+        try configuration.validate()
+    }
+
+    @Test func settingsApply() throws {
+        var configuration = ServerConfiguration()
+        try configuration.apply(
+            yaml: """
+                port: 9000
+                wal_sync: interval
+                tail: ["/var/log/app/*.log"]
+                host_monitoring: {enabled: false, sample_seconds: 5}
+                retention: {samples_days: 1.5}
+                """,
+            source: "test"
+        )
+        #expect(configuration.port == 9000)
+        #expect(configuration.walSync == .interval)
+        #expect(configuration.tailPatterns == ["/var/log/app/*.log"])
+        #expect(!configuration.monitorHost && configuration.hostSampleSeconds == 5)
+        #expect(configuration.retention.sampleSeconds == 129_600)
+    }
+
+    @Test(arguments: [
+        ("prot: 9000", "unknown setting \"prot\""),
+        ("port: high", "port must be an integer"),
+        ("wal_sync: sometimes", "wal_sync must be always or interval"),
+        ("host_monitoring: {enable: true}", "host_monitoring.enable"),
+        ("tail: /var/log/x.log", "tail must be a list"),
+        ("- 1\n- 2", "mapping of settings"),
+        ("port: [", "not valid YAML"),
+    ])
+    func mistakesAreNamed(yaml: String, message: String) {
+        var configuration = ServerConfiguration()
+        #expect {
+            try configuration.apply(yaml: yaml, source: "test")
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test func outOfRangeValuesAreRefused() throws {
+        var configuration = ServerConfiguration()
+        try configuration.apply(yaml: "port: 70000", source: "test")
+        #expect(throws: ServerConfiguration.FileError.self) { try configuration.validate() }
+    }
+}
