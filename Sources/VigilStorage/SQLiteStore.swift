@@ -13,8 +13,13 @@ public final class SQLiteStore: Store {
     public struct Retention: Sendable {
         /// Samples older than this many seconds are deleted (default 7 days).
         public var sampleSeconds: Int64 = 7 * 86_400
-        /// Findings older than this many seconds are deleted (default 30 days).
+        /// Findings and change events older than this many seconds are deleted (default 30 days).
         public var anomalySeconds: Int64 = 30 * 86_400
+        /// Samples older than this many seconds are averaged into buckets of ``downsampleBucketSeconds``
+        /// (default 1 day).
+        public var downsampleAfterSeconds: Int64 = 86_400
+        /// The bucket of downsampled samples (default 5 minutes).
+        public var downsampleBucketSeconds: Int64 = 300
 
         /// The defaults.
         public init() {}
@@ -276,7 +281,31 @@ public final class SQLiteStore: Store {
     }
 
     public func applyRetention(now: Timestamp) throws {
+        let bucket = self.retention.downsampleBucketSeconds * 1_000_000_000
+        let cutoff = now.nanoseconds - self.retention.downsampleAfterSeconds * 1_000_000_000
         try self.pool.write { db in
+            // Average old raw samples into buckets; a bucket already reduced to one aligned row is left alone.
+            try db.execute(
+                sql: "CREATE TEMP TABLE IF NOT EXISTS downsampled (series_id INTEGER, time INTEGER, value REAL)"
+            )
+            try db.execute(sql: "DELETE FROM downsampled")
+            try db.execute(
+                sql: """
+                    INSERT INTO downsampled
+                    SELECT series_id, (time / ?1) * ?1, avg(value) FROM samples WHERE time < ?2
+                    GROUP BY series_id, time / ?1 HAVING count(*) > 1 OR min(time) % ?1 != 0
+                    """,
+                arguments: [bucket, cutoff]
+            )
+            try db.execute(
+                sql: """
+                    DELETE FROM samples WHERE time < ?2 AND EXISTS (SELECT 1 FROM downsampled d
+                    WHERE d.series_id = samples.series_id AND d.time = (samples.time / ?1) * ?1)
+                    """,
+                arguments: [bucket, cutoff]
+            )
+            try db.execute(sql: "INSERT OR REPLACE INTO samples SELECT series_id, time, value FROM downsampled")
+            try db.execute(sql: "DELETE FROM downsampled")
             try db.execute(
                 sql: "DELETE FROM samples WHERE time < ?",
                 arguments: [now.nanoseconds - self.retention.sampleSeconds * 1_000_000_000]

@@ -65,6 +65,25 @@ import VigilStorage
         #expect(loaded.shards.first?.processedLines == 1)
     }
 
+    @Test func oldSamplesAreAveragedIntoFiveMinuteBuckets() throws {
+        let store = try self.store()
+        let series = SeriesKey(name: "load")
+        let day: Int64 = 86_400_000_000_000
+        let second: Int64 = 1_000_000_000
+        // Ten minutes at 10 s of an old day (values 0…59), and one recent sample.
+        var points = (0..<60).map {
+            MetricPoint(series: series, time: Timestamp(nanoseconds: day + Int64($0) * 10 * second), value: Double($0))
+        }
+        points.append(MetricPoint(series: series, time: Timestamp(nanoseconds: 3 * day), value: 7))
+        try store.write(StoreBatch(samples: points))
+        try store.applyRetention(now: Timestamp(nanoseconds: 3 * day + 1))
+        let kept = try store.samples(series: "load", from: nil, to: nil, limit: 100)
+        #expect(kept.map(\.0.nanoseconds) == [day, day + 300 * second, 3 * day])
+        #expect(kept.map(\.1) == [14.5, 44.5, 7])
+        try store.applyRetention(now: Timestamp(nanoseconds: 3 * day + 2))  // again: nothing changes
+        #expect(try store.samples(series: "load", from: nil, to: nil, limit: 100).map(\.1) == [14.5, 44.5, 7])
+    }
+
     @Test func retentionDropsOldData() throws {
         let store = try self.store()
         let series = SeriesKey(name: "x")
