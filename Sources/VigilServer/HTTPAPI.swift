@@ -89,6 +89,7 @@ struct HTTPAPI {
     func lokiPush(_ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         let body = try await self.body(request)
+        let decodeStarted = ContinuousClock.now
         let contentType = request.headers[.contentType] ?? ""
         let batches: [LogBatch]
         if let encoding = request.headers[.contentEncoding], encoding != "identity",
@@ -111,6 +112,7 @@ struct HTTPAPI {
             self.pipeline.counters.rejected(logs: 1)
             throw HTTPError(.badRequest, message: error.message)
         }
+        self.metrics.stage("decode", ContinuousClock.now - decodeStarted)
         let payload = WALPayload.logs(batches.filter { !$0.entries.isEmpty })
         if payload.count > 0 { try await self.submit(payload) }
         self.metrics.acknowledged(kind: "logs", since: started)

@@ -25,6 +25,7 @@ public final class Pipeline: Sendable {
     let workers: [ShardWorker]
     let counters = Counters()
     let logger: Logger
+    let metrics: ServerMetrics
     /// Serialises dispatch so every shard sees records, ticks and checkpoint markers in one global order.
     private let dispatchLock = Mutex<UInt64>(0)
     private let checkpointLock = Mutex<Bool>(false)
@@ -33,9 +34,10 @@ public final class Pipeline: Sendable {
     let recoveredRecords: Int
 
     /// Opens the store and the log in the data directory, restores the last checkpoint and replays the log.
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
+    init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics) throws {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         let directory = URL(fileURLWithPath: configuration.dataDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.store = try SQLiteStore(
@@ -92,9 +94,12 @@ public final class Pipeline: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for worker in self.workers {
                 group.addTask {
-                    await worker.run(store: self.store, counters: self.counters) { message in
-                        self.logger.error("\(message)")
-                    }
+                    await worker.run(
+                        store: self.store,
+                        counters: self.counters,
+                        observe: { stage, duration in self.metrics.stage(stage, duration) },
+                        onError: { message in self.logger.error("\(message)") }
+                    )
                 }
             }
         }
@@ -109,6 +114,8 @@ public final class Pipeline: Sendable {
             self.reject(payload)
             throw .overloaded
         }
+        let started = ContinuousClock.now
+        defer { self.metrics.stage("wal", ContinuousClock.now - started) }
         do {
             _ = try await self.wal.append(payload.encoded()) { sequence in
                 self.dispatch(sequence: sequence, payload)

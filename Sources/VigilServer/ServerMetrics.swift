@@ -13,6 +13,7 @@ final class ServerMetrics: Sendable {
     private let inFlight: Gauge
     private let walBytes: Gauge
     private let latency: [String: DurationHistogram]
+    private let stages: [String: DurationHistogram]
 
     init() {
         let registry = PrometheusCollectorRegistry()
@@ -42,6 +43,22 @@ final class ServerMetrics: Sendable {
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .milliseconds(500), .seconds(1), .seconds(2.5),
         ]
+        self.stages = Dictionary(
+            uniqueKeysWithValues: ["decode", "wal", "shard", "store"].map {
+                (
+                    $0,
+                    registry.makeDurationHistogram(
+                        descriptor: .init(
+                            metricName: "vigil_stage_seconds",
+                            helpText:
+                                "Time per pass of a pipeline stage: decode (a request), wal (an append until durable), shard (a batch), store (a write transaction)"
+                        ),
+                        labels: [("stage", $0)],
+                        buckets: buckets
+                    )
+                )
+            }
+        )
         self.latency = Dictionary(
             uniqueKeysWithValues: kinds.map {
                 (
@@ -57,6 +74,11 @@ final class ServerMetrics: Sendable {
                 )
             }
         )
+    }
+
+    /// Records how long one pass of a pipeline stage took: `decode`, `wal`, `shard`, `store`.
+    func stage(_ name: String, _ duration: Duration) {
+        self.stages[name]?.record(duration)
     }
 
     func acknowledged(kind: String, since start: ContinuousClock.Instant) {

@@ -31,7 +31,12 @@ final class ShardWorker: Sendable {
     func finish() { self.continuation.finish() }
 
     /// Processes messages until ``finish()``; store output is written on ticks and before every checkpoint.
-    func run(store: any Store, counters: Counters, onError: @Sendable (String) -> Void) async {
+    func run(
+        store: any Store,
+        counters: Counters,
+        observe: @Sendable (String, Duration) -> Void,
+        onError: @Sendable (String) -> Void
+    ) async {
         guard var shard = self.initial.withLock({ $0.take() }) else { return }
         var pending = StoreBatch()
         var templatesChanged = false
@@ -42,6 +47,8 @@ final class ShardWorker: Sendable {
                 templatesChanged = false
             }
             guard !pending.isEmpty else { return }
+            let started = ContinuousClock.now
+            defer { observe("store", ContinuousClock.now - started) }
             do {
                 try store.write(pending)
                 pending = StoreBatch()
@@ -52,7 +59,9 @@ final class ShardWorker: Sendable {
         for await message in self.stream {
             switch message {
             case .logs(let batches, let lines):
+                let started = ContinuousClock.now
                 for batch in batches { shard.process(batch, findings: &pending.anomalies) }
+                observe("shard", ContinuousClock.now - started)
                 templatesChanged = true
                 counters.processed(logs: lines)
             case .samples(let points):
@@ -63,7 +72,9 @@ final class ShardWorker: Sendable {
                 pending.changes += events
                 counters.processed(changes: events.count)
             case .tick(let now):
+                let records = shard.recordCount
                 shard.tick(now: now, findings: &pending.anomalies)
+                if shard.recordCount != records { templatesChanged = true }
                 let writeTemplates = now.seconds - lastTemplateWrite.seconds >= 5
                 if writeTemplates { lastTemplateWrite = now }
                 flush(templates: writeTemplates)

@@ -23,11 +23,12 @@ public struct VigilServer: Sendable {
     /// Runs until SIGTERM or SIGINT.
     public func run() async throws {
         let started = ContinuousClock.now
-        let pipeline = try Pipeline(configuration: self.configuration, logger: self.logger)
+        let metrics = ServerMetrics()
+        let pipeline = try Pipeline(configuration: self.configuration, logger: self.logger, metrics: metrics)
         self.logger.info(
             "recovered \(pipeline.recoveredRecords) write-ahead log record(s) in \(ContinuousClock.now - started)"
         )
-        let api = HTTPAPI(pipeline: pipeline, metrics: ServerMetrics())
+        let api = HTTPAPI(pipeline: pipeline, metrics: metrics)
         let engine = EngineService(pipeline: pipeline, configuration: self.configuration, logger: self.logger)
         let host = self.configuration.host
         let port = self.configuration.port
@@ -84,8 +85,12 @@ struct EngineService: Service {
                         jobs.addTask { await monitor.runMetrics() }
                         jobs.addTask { await monitor.runSystemLog() }
                     }
-                    if !self.configuration.tailPatterns.isEmpty {
-                        var tailer = FileTailer(patterns: self.configuration.tailPatterns)
+                    if self.configuration.tailPatterns.contains("-") {
+                        jobs.addTask { await self.followStandardInput() }
+                    }
+                    let patterns = self.configuration.tailPatterns.filter { $0 != "-" }
+                    if !patterns.isEmpty {
+                        var tailer = FileTailer(patterns: patterns)
                         jobs.addTask {
                             while !Task.isCancelled {
                                 let batches = tailer.poll(now: Clock.now())
@@ -103,6 +108,28 @@ struct EngineService: Service {
             await self.pipeline.shutdown()
             await group.waitForAll()
             self.logger.info("stopped cleanly")
+        }
+    }
+
+    /// `--tail -`: lines from standard input, as the stream `stdin/stdin`, until it closes.
+    private func followStandardInput() async {
+        var follower = LineFollower(descriptor: 0)
+        let key = StreamKey(service: "stdin", source: "stdin")
+        while !Task.isCancelled {
+            let (lines, endOfFile) = follower.readLines()
+            var all = lines
+            if endOfFile, let rest = follower.takePartial() { all.append(rest) }
+            if !all.isEmpty {
+                let now = Clock.now()
+                try? await self.pipeline.submit(
+                    .logs([LogBatch(stream: key, entries: all.map { LogEntry(time: now, line: $0) })])
+                )
+            }
+            if endOfFile {
+                self.logger.info("standard input closed")
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(lines.isEmpty ? 200 : 1))
         }
     }
 

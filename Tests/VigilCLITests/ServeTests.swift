@@ -107,6 +107,62 @@ import VigilServer
         server.stop()
     }
 
+    /// Sums the template counts of one service, waiting up to `timeout` for them to reach `expected`.
+    func lines(of service: String, in server: ServerProcess, expected: Int, timeout: TimeInterval = 20) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        var total = 0
+        while Date() < deadline {
+            let list = try server.json("/api/v1/templates?limit=100000&service=\(service)") as? [[String: Any]] ?? []
+            total = list.reduce(0) { $0 + ($1["count"] as? Int ?? 0) }
+            if total >= expected { return total }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        return total
+    }
+
+    @Test func followsFilesThroughRotationAndTruncation() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-tail-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("orders.log")
+        func append(_ range: Range<Int>, to url: URL) throws {
+            let text = range.map { "2026-11-23 10:00:00 INFO order \($0) placed\n" }.joined()
+            if let handle = try? FileHandle(forWritingTo: url) {
+                handle.seekToEndOfFile()
+                handle.write(Data(text.utf8))
+                try handle.close()
+            } else {
+                try Data(text.utf8).write(to: url)
+            }
+        }
+        try append(0..<10, to: file)  // there before the start: not read (tail -F starts at the end)
+        let server = try ServerProcess(arguments: ["--no-host", "--tail", folder.path + "/*.log"])
+        try server.start()
+        Thread.sleep(forTimeInterval: 0.6)
+        try append(10..<60, to: file)
+        Thread.sleep(forTimeInterval: 0.6)
+        // Rotation: the file is renamed and a new one takes its name.
+        try FileManager.default.moveItem(at: file, to: folder.appendingPathComponent("orders.log.1"))
+        try append(60..<100, to: file)
+        Thread.sleep(forTimeInterval: 0.6)
+        // A second file matching the pattern appears.
+        try append(0..<25, to: folder.appendingPathComponent("billing.log"))
+        #expect(try self.lines(of: "orders", in: server, expected: 90) == 90)
+        #expect(try self.lines(of: "billing", in: server, expected: 25) == 25)
+        server.stop()
+    }
+
+    @Test func readsStandardInput() throws {
+        let pipe = Pipe()
+        var server = try ServerProcess(arguments: ["--no-host", "--tail", "-"])
+        server.standardInput = pipe
+        try server.start()
+        let text = (0..<40).map { "job \($0) finished in \($0 * 3) ms\n" }.joined()
+        pipe.fileHandleForWriting.write(Data(text.utf8))
+        try pipe.fileHandleForWriting.close()
+        #expect(try self.lines(of: "stdin", in: server, expected: 40) == 40)
+        server.stop()
+    }
+
     @Test func aBadConfigurationFileStopsStartWithItsReason() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).yaml")
         try Data("port: 3100\nretension: {samples_days: 3}\n".utf8).write(to: file)

@@ -12,6 +12,8 @@ final class ServerProcess {
     let logFile: URL
     private(set) var process: Process?
     let extraArguments: [String]
+    /// What the server reads on standard input (default: nothing).
+    var standardInput: Any?
 
     init(dataDirectory: URL? = nil, arguments: [String] = []) throws {
         self.port = try Self.freePort()
@@ -40,6 +42,7 @@ final class ServerProcess {
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
+        process.standardInput = self.standardInput ?? FileHandle.nullDevice
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(30)

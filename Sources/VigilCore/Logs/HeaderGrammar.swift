@@ -95,7 +95,9 @@ public struct HeaderGrammar: Sendable, Hashable {
     private static func headerEnd(_ kinds: [HeaderField.Kind]) -> Int? {
         if let terminator = kinds.firstIndex(of: .terminator) { return terminator + 1 }
         if let marked = kinds.lastIndex(where: { $0 == .level || $0 == .bracket }) { return marked + 1 }
-        // Numbers and times only count while they lead the line: later ones are likely message values.
+        // Numbers and times only count while they lead the line: later ones are likely message values. A line
+        // that opens with a plain word (`job 12 finished in 3 ms`) has no such header.
+        guard let first = kinds.first, first != .word, first != .quoted else { return nil }
         var end = 0
         for (index, kind) in kinds.enumerated() {
             if kind == .number || kind == .time || kind == .address {

@@ -15,6 +15,8 @@ public struct Anomaly: Sendable, Hashable, Codable {
         case newErrorTemplate = "new_error_template"
         /// A stream that used to send steadily went quiet.
         case silence
+        /// A series climbing steadily towards its limit (memory, disk): the evidence says when it gets there.
+        case trendExhaustion = "trend_exhaustion"
     }
 
     /// A stable ID: the kind, subject and start time hashed.

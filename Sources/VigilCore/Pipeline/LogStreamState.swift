@@ -23,6 +23,10 @@ struct LogStreamState: Sendable {
     var typicalGap: Double?
     /// Whether a silence was reported and no line came since.
     var silent = false
+    /// Records mined so far (a joined stack trace is one record).
+    var records = 0
+    /// Lines taken since the last tick; a tick that finds none hands held lines on.
+    var linesSinceTick = 0
     /// The time of the newest line, given to the records it starts.
     var currentTime = Timestamp(nanoseconds: 0)
 
@@ -45,6 +49,7 @@ struct LogStreamState: Sendable {
         if self.lastTime.map({ entry.time > $0 }) ?? true { self.lastTime = entry.time }
         self.silent = false
         self.currentTime = entry.time
+        self.linesSinceTick += 1
     }
 
     /// Hands every held line (format sample, open multi-line record) to the miner.
@@ -55,14 +60,15 @@ struct LogStreamState: Sendable {
     private mutating func mine(_ record: LogRecord, masker: PIIMasker?) {
         let message = masker.map { $0.mask(record.message) } ?? record.message
         let group = self.miner.add(message, severity: record.severity, time: self.currentTime)
+        self.records += 1
         self.bucketCounts[group.serial, default: 0] += 1
     }
 
     mutating func tick(now: Timestamp, masker: PIIMasker?, findings: inout [Anomaly]) {
-        // A stream that stopped sending still has a format sample or an open record: hand them on.
-        if let last = self.lastTime, now.seconds - last.seconds >= Double(self.configuration.bucketSeconds) {
-            self.flush(masker: masker)
-        }
+        // A stream that paused for a whole tick may still hold a format sample or an open record: hand them on
+        // (a stack trace whose lines arrive more than a tick apart is split; that is the price of not waiting).
+        if self.linesSinceTick == 0 { self.flush(masker: masker) }
+        self.linesSinceTick = 0
         self.advance(to: now, findings: &findings)
         guard !self.silent, let last = self.lastTime, let gap = self.typicalGap,
             self.closedBuckets >= self.configuration.warmUpBuckets

@@ -43,6 +43,7 @@ extension PipelineShard {
         /// The series.
         public var key: SeriesKey
         var detector: StreamingAnomalyDetector
+        var trend: TrendDetector?
     }
 
     /// Hands every held line to its miner, then returns the state. Held lines are processed first so that the
@@ -78,7 +79,9 @@ extension PipelineShard {
                 )
             )
         }
-        let series = self.series.keys.sorted().map { SeriesSnapshot(key: $0, detector: self.series[$0]!) }
+        let series = self.series.keys.sorted().map {
+            SeriesSnapshot(key: $0, detector: self.series[$0]!, trend: self.trends[$0])
+        }
         return Snapshot(
             streams: streams,
             series: series,
@@ -106,7 +109,10 @@ extension PipelineShard {
             state.silent = stream.silent
             self.streams[stream.key] = state
         }
-        for series in snapshot.series { self.series[series.key] = series.detector }
+        for series in snapshot.series {
+            self.series[series.key] = series.detector
+            if let trend = series.trend { self.trends[series.key] = trend }
+        }
         self.processedLines = snapshot.processedLines
         self.processedSamples = snapshot.processedSamples
     }

@@ -35,6 +35,7 @@ public struct PipelineShard: Sendable {
     public let configuration: Configuration
     var streams: [StreamKey: LogStreamState] = [:]
     var series: [SeriesKey: StreamingAnomalyDetector] = [:]
+    var trends: [SeriesKey: TrendDetector] = [:]
     let piiMasker = PIIMasker()
     /// Log lines taken so far (each line once, whether or not it completed a record yet).
     public internal(set) var processedLines = 0
@@ -45,6 +46,9 @@ public struct PipelineShard: Sendable {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
+
+    /// Records mined so far over all streams; it grows when a tick hands held lines on.
+    public var recordCount: Int { self.streams.values.reduce(0) { $0 + $1.records } }
 
     /// The streams this shard owns, sorted.
     public var streamKeys: [StreamKey] { self.streams.keys.sorted() }
@@ -116,8 +120,46 @@ public struct PipelineShard: Sendable {
                 )
             }
             self.series[point.series] = detector
+            if let limit = Self.limit(of: point.series) {
+                var trend =
+                    self.trends.removeValue(forKey: point.series) ?? TrendDetector(configuration: .init(limit: limit))
+                if let prediction = trend.update(time: point.time, value: point.value) {
+                    findings.append(Self.exhaustion(point, prediction, limit: limit))
+                }
+                self.trends[point.series] = trend
+            }
         }
         self.processedSamples += points.count
+    }
+
+    /// The limit a series must not reach, when its name says it has one: a `…_used_ratio` runs out at 1.
+    static func limit(of series: SeriesKey) -> Double? {
+        series.name.hasSuffix("_used_ratio") ? 1 : nil
+    }
+
+    static func exhaustion(_ point: MetricPoint, _ prediction: TrendDetector.Prediction, limit: Double) -> Anomaly {
+        func hours(_ seconds: Double) -> String {
+            seconds.isFinite ? Format.number((seconds / 360).rounded() / 10) + " h" : "never"
+        }
+        let crossing = point.time.adding(seconds: prediction.secondsToLimit)
+        let service = point.series.label("service") ?? point.series.label("job") ?? point.series.label("host") ?? "host"
+        return Anomaly(
+            kind: .trendExhaustion,
+            service: service,
+            subject: point.series.text,
+            time: point.time,
+            score: prediction.confidence,
+            evidence: Evidence(
+                observed: prediction.level,
+                expected: limit,
+                lower: prediction.earliestSeconds,
+                upper: prediction.latestSeconds.isFinite ? prediction.latestSeconds : nil,
+                summary: "\(point.series.text) is at \(Format.number(prediction.level)) and rising "
+                    + "\(Format.number(prediction.slopePerSecond * 3600)) per hour: it reaches \(Format.number(limit)) in "
+                    + "\(hours(prediction.secondsToLimit)) (between \(hours(prediction.earliestSeconds)) and "
+                    + "\(hours(prediction.latestSeconds))), around \(crossing.iso8601)"
+            )
+        )
     }
 
     static func metricDetector() -> StreamingAnomalyDetector {

@@ -109,6 +109,33 @@ import Testing
         #expect((found?.evidence.expected ?? 0) > 0.19 && (found?.evidence.expected ?? 1) < 0.25)
     }
 
+    @Test func aFillingDiskIsReportedWithItsCrossingTime() throws {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let series = SeriesKey(
+            name: "host_filesystem_used_ratio",
+            labels: [.init("host", "db-1"), .init("mountpoint", "/")]
+        )
+        for index in 0..<720 {  // two hours at 10 s, filling 1 % an hour from 0.9
+            let value = 0.9 + 0.01 * Double(index) / 360 + 0.0005 * Double(index % 7 - 3) / 3
+            shard.process(
+                [
+                    MetricPoint(
+                        series: series,
+                        time: Timestamp(seconds: 1_700_000_000 + Double(index) * 10),
+                        value: value
+                    )
+                ],
+                findings: &findings
+            )
+        }
+        let trend = try #require(findings.first { $0.kind == .trendExhaustion })
+        #expect(findings.count(where: { $0.kind == .trendExhaustion }) == 1)
+        #expect(trend.subject == series.text && trend.service == "db-1")
+        #expect(trend.evidence.expected == 1)
+        #expect(trend.evidence.summary.contains("reaches 1 in"))
+    }
+
     /// A shard restored from a snapshot continues exactly as the original: same findings, same templates.
     @Test func aRestoredShardBehavesLikeTheOriginal() {
         var original = PipelineShard()

@@ -1,0 +1,163 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Watches a series that can run out (memory, disk, a quota) for a steady climb towards its limit, and predicts
+/// when it gets there, with an interval.
+///
+/// A least-squares line is fitted to the recent points with exponential forgetting (about `memory` points carry
+/// the fit), in O(1) time and memory per point. The slope's standard error gives both the confidence that the
+/// series is really rising and the interval of the crossing time: the limit is reached between the times the
+/// line would reach it at slope + 2 se and at slope − 2 se. An alert fires once per episode when the climb is
+/// significant and the limit is within the horizon.
+public struct TrendDetector: Sendable, Codable {
+    /// Tuning knobs.
+    public struct Configuration: Sendable, Codable {
+        /// The value the series must not reach (1.0 for a used ratio).
+        public var limit: Double
+        /// How many recent points carry the fit.
+        public var memory: Double = 360
+        /// Points before any prediction is made.
+        public var warmUp: Int = 60
+        /// Only crossings predicted within this many seconds alert (default 7 days).
+        public var horizonSeconds: Double = 7 * 86_400
+        /// The z-score of the slope needed to call the climb real.
+        public var minimumZ: Double = 4
+
+        /// Creates a configuration for a limit.
+        public init(limit: Double) { self.limit = limit }
+    }
+
+    /// A prediction of when the limit is reached.
+    public struct Prediction: Sendable, Equatable {
+        /// The fitted current value.
+        public var level: Double
+        /// The climb per second.
+        public var slopePerSecond: Double
+        /// Seconds until the limit at the fitted slope.
+        public var secondsToLimit: Double
+        /// The earliest plausible crossing (slope + 2 standard errors), in seconds from now.
+        public var earliestSeconds: Double
+        /// The latest plausible crossing (slope − 2 standard errors), or infinity when a flat line is plausible.
+        public var latestSeconds: Double
+        /// How sure the detector is that the series is rising, in [0, 1].
+        public var confidence: Double
+    }
+
+    public let configuration: Configuration
+    private var origin: Double?
+    private var slow = Fit()
+    private var fast = Fit()
+    private var count = 0
+    private var alerted = false
+
+    /// Creates a detector with no history.
+    public init(configuration: Configuration) { self.configuration = configuration }
+
+    /// Takes a point; returns a prediction when an alert should fire (once per episode).
+    public mutating func update(time: Timestamp, value: Double) -> Prediction? {
+        guard value.isFinite else { return nil }
+        let seconds = time.seconds
+        let origin = self.origin ?? seconds
+        self.origin = origin
+        let t = seconds - origin
+        self.slow.add(t: t, value: value, memory: self.configuration.memory)
+        self.fast.add(t: t, value: value, memory: self.configuration.memory / 3)
+        self.count += 1
+        guard let prediction = self.predict(at: t) else {
+            self.alerted = false
+            return nil
+        }
+        let fires =
+            prediction.confidence >= StreamingAnomalyDetector.normalCDF(self.configuration.minimumZ)
+            && prediction.secondsToLimit <= self.configuration.horizonSeconds
+        defer { self.alerted = fires }
+        return fires && !self.alerted ? prediction : nil
+    }
+
+    /// The current fit, if there is enough history and the series is climbing along a line: the recent third of
+    /// the memory agrees with the whole, and the points scatter around the line no more than their own noise
+    /// explains, so a one-off step (a deploy that needs more memory) is not taken for a leak.
+    public func predict(at t: Double) -> Prediction? {
+        guard self.count >= self.configuration.warmUp, let line = self.slow.line(at: t),
+            let recent = self.fast.line(at: t)
+        else { return nil }
+        let (level, slope, standardError) = line
+        guard slope > 0, level < self.configuration.limit, recent.slope > 0.5 * slope, self.slow.isLinear() else {
+            return nil
+        }
+        let remaining = self.configuration.limit - level
+        let high = slope + 2 * standardError
+        let low = slope - 2 * standardError
+        return Prediction(
+            level: level,
+            slopePerSecond: slope,
+            secondsToLimit: remaining / slope,
+            earliestSeconds: remaining / high,
+            latestSeconds: low > 0 ? remaining / low : .infinity,
+            confidence: StreamingAnomalyDetector.normalCDF(slope / standardError)
+        )
+    }
+
+    /// Exponentially forgotten least-squares sums.
+    struct Fit: Sendable, Codable {
+        var weight = 0.0
+        var sumT = 0.0
+        var sumV = 0.0
+        var sumTT = 0.0
+        var sumTV = 0.0
+        var sumVV = 0.0
+        /// Squared differences of consecutive values, to tell a line plus noise from a step.
+        var sumSquaredSteps = 0.0
+        var stepWeight = 0.0
+        var last: Double?
+
+        mutating func add(t: Double, value: Double, memory: Double) {
+            let keep = 1 - 1 / max(2, memory)
+            if let last = self.last {
+                self.sumSquaredSteps = self.sumSquaredSteps * keep + (value - last) * (value - last)
+                self.stepWeight = self.stepWeight * keep + 1
+            }
+            self.last = value
+            self.weight = self.weight * keep + 1
+            self.sumT = self.sumT * keep + t
+            self.sumV = self.sumV * keep + value
+            self.sumTT = self.sumTT * keep + t * t
+            self.sumTV = self.sumTV * keep + t * value
+            self.sumVV = self.sumVV * keep + value * value
+        }
+
+        /// Whether the points lie along the line: the scatter around it is no larger than the point-to-point noise
+        /// explains (for a line plus noise, half the mean squared step equals the noise variance; a step or a
+        /// curve leaves far more scatter around any line).
+        func isLinear() -> Bool {
+            let n = self.weight
+            guard n > 2, self.stepWeight > 1 else { return false }
+            let meanT = self.sumT / n
+            let meanV = self.sumV / n
+            let sxx = self.sumTT - n * meanT * meanT
+            let sxy = self.sumTV - n * meanT * meanV
+            let syy = self.sumVV - n * meanV * meanV
+            guard sxx > 0 else { return false }
+            let residual = max(0, syy - sxy * sxy / sxx) / (n - 2)
+            let noise = self.sumSquaredSteps / self.stepWeight / 2
+            return residual <= 4 * noise + 1e-12
+        }
+
+        /// The fitted value at `t`, the slope and its standard error.
+        func line(at t: Double) -> (level: Double, slope: Double, standardError: Double)? {
+            let n = self.weight
+            guard n > 2 else { return nil }
+            let meanT = self.sumT / n
+            let meanV = self.sumV / n
+            let sxx = self.sumTT - n * meanT * meanT
+            let sxy = self.sumTV - n * meanT * meanV
+            let syy = self.sumVV - n * meanV * meanV
+            guard sxx > 0 else { return nil }
+            let slope = sxy / sxx
+            let residual = max(0, syy - slope * sxy) / (n - 2)
+            // A perfectly straight line still gets a tiny error, so the z-score stays finite.
+            let standardError = max((residual / sxx).squareRoot(), abs(slope) * 1e-6, 1e-15)
+            return (meanV + slope * (t - meanT), slope, standardError)
+        }
+    }
+}
