@@ -1,0 +1,165 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import Foundation
+import VigilCore
+
+/// `vigil rca`: ranks the root-cause candidates of one incident case folder.
+struct RCA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rca",
+        abstract: "Rank the likely root causes of an incident from its metrics and call graph.",
+        discussion: """
+            CASEDIR holds metrics.csv (time,<service>.<metric>,…), and optionally topology.json \
+            ({"services": [...], "calls": [[caller, callee], ...]}) and hint.json ({"alert_time": unix seconds}). \
+            Without hint.json the incident onset is found in the data. The format is described in \
+            ../shared/eval/RCA_CASES.md.
+
+            Examples:
+              vigil rca incidents/2026-11-23-checkout
+              vigil rca incidents/2026-11-23-checkout --output json | jq '.ranking[0]'
+            """
+    )
+
+    @Option(help: "text (a report) or json ({\"ranking\": [{\"service\", \"score\"}, …], …}).")
+    var output = "text"
+
+    @Option(help: "How many candidates the text report lists.")
+    var top = 5
+
+    @Argument(help: "The case folder.")
+    var caseDirectory: String
+
+    func validate() throws {
+        guard ["text", "json"].contains(self.output) else { throw ValidationError("--output must be text or json") }
+    }
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: self.caseDirectory)
+        let data = try Self.load(folder)
+        var alertTime: Double?
+        if let hint = try? Data(contentsOf: folder.appendingPathComponent("hint.json")),
+            let object = try? JSONSerialization.jsonObject(with: hint) as? [String: Any]
+        {
+            alertTime = (object["alert_time"] as? NSNumber)?.doubleValue
+        }
+        let result = RootCauseRanker().rank(data, alertTime: alertTime)
+        var out = OutputStream()
+        if self.output == "json" {
+            let ranking: [[String: Any]] = result.candidates.map { candidate in
+                var entry: [String: Any] = ["service": candidate.service, "score": candidate.score]
+                if let metric = candidate.metric { entry["metric"] = metric }
+                if let yielded = candidate.yieldedTo { entry["symptom_of"] = yielded }
+                if let first = candidate.firstDeviation { entry["first_deviation"] = first }
+                return entry
+            }
+            let object: [String: Any] = [
+                "ranking": ranking, "onset": result.onset, "onset_detected": result.onsetDetected,
+            ]
+            let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            out.write(String(decoding: json, as: UTF8.self) + "\n")
+        } else {
+            let onset = Timestamp(seconds: result.onset).iso8601
+            out.write("incident onset: \(onset) (\(result.onsetDetected ? "found in the data" : "from hint.json"))\n")
+            out.write("root-cause candidates:\n")
+            for (index, candidate) in result.candidates.prefix(self.top).enumerated() {
+                var line = "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score))"
+                if let metric = candidate.metric {
+                    line += "  (\(metric) deviated \(String(format: "%.1f", candidate.deviation)) IQRs from normal"
+                    if let first = candidate.firstDeviation {
+                        line += ", first at \(Timestamp(seconds: first).iso8601)"
+                    }
+                    line += ")"
+                }
+                if let yielded = candidate.yieldedTo { line += "  likely a symptom of \(yielded), which it calls" }
+                out.write(line + "\n")
+            }
+        }
+        out.flush()
+    }
+
+    /// Reads metrics.csv and topology.json of a case folder.
+    static func load(_ folder: URL) throws -> IncidentData {
+        let metricsURL = folder.appendingPathComponent("metrics.csv")
+        guard let bytes = FileManager.default.contents(atPath: metricsURL.path) else {
+            throw ValidationError("cannot read \(metricsURL.path)")
+        }
+        let rows = CSVReader.rows([UInt8](bytes))
+        guard let header = rows.first, header.first?.lowercased() == "time", header.count >= 2 else {
+            throw ValidationError("\(metricsURL.path): the header must be time,<service>.<metric>,…")
+        }
+        var times: [Double] = []
+        var values = [[Double?]](repeating: [], count: header.count - 1)
+        for (index, row) in rows.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
+            guard let time = Double(row[0]) else {
+                throw ValidationError(
+                    "\(metricsURL.path) line \(index + 2): time \"\(row[0].prefix(40))\" is not a number"
+                )
+            }
+            times.append(time)
+            for column in 0..<(header.count - 1) {
+                let cell = column + 1 < row.count ? row[column + 1] : ""
+                values[column].append(cell.isEmpty ? nil : Double(cell).flatMap { $0.isFinite ? $0 : nil })
+            }
+        }
+        let columns = header.dropFirst().enumerated().map { index, name in
+            let (service, metric) = IncidentData.split(columnName: name)
+            return IncidentData.Column(service: service, metric: metric, values: values[index])
+        }
+        var services: [String] = []
+        var calls: [(String, String)] = []
+        if let topology = try? Data(contentsOf: folder.appendingPathComponent("topology.json")),
+            let object = try? JSONSerialization.jsonObject(with: topology) as? [String: Any]
+        {
+            services = object["services"] as? [String] ?? []
+            for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 { calls.append((pair[0], pair[1])) }
+        }
+        return IncidentData(times: times, columns: columns, services: services, calls: calls)
+    }
+}
+
+/// RFC 4180 CSV on bytes: quoted fields, doubled quotes, CRLF or LF.
+enum CSVReader {
+    static func rows(_ bytes: [UInt8]) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field: [UInt8] = []
+        var quoted = false
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if quoted {
+                if byte == UInt8(ascii: "\"") {
+                    if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        index += 1
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(byte)
+                }
+            } else if byte == UInt8(ascii: "\"") && field.isEmpty {
+                quoted = true
+            } else if byte == UInt8(ascii: ",") {
+                row.append(String(decoding: field, as: UTF8.self))
+                field.removeAll(keepingCapacity: true)
+            } else if byte == 0x0A {
+                if field.last == 0x0D { field.removeLast() }
+                row.append(String(decoding: field, as: UTF8.self))
+                rows.append(row)
+                row = []
+                field.removeAll(keepingCapacity: true)
+            } else {
+                field.append(byte)
+            }
+            index += 1
+        }
+        if !field.isEmpty || !row.isEmpty {
+            row.append(String(decoding: field, as: UTF8.self))
+            rows.append(row)
+        }
+        return rows
+    }
+}

@@ -1,0 +1,233 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Ranks the services of an incident by how likely each is its root cause, from metrics alone (and the call
+/// graph when known), deterministically.
+///
+/// 1. **Onset.** Given an alert time, the rows before it are the reference. Otherwise the onset is found in the
+///    data: every metric is standardised robustly, and the row that best splits all of them into a before and
+///    an after (the multivariate CUSUM change point) is taken as the start of the incident.
+/// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
+///    values after the onset go from the reference median, in reference IQRs. The deviation is signed: a rise
+///    counts for ordinary metrics, a drop for success-rate and availability metrics, because in a resource
+///    fault the culprit's CPU rises while its neighbours' falls. The scale has a floor, so a metric that was
+///    constant before (availability at 100 %) still counts when it moves.
+/// 3. **Service.** A service scores as its most deviating metric.
+/// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
+///    (faults travel up the call graph): it yields to that callee.
+public struct RootCauseRanker: Sendable {
+    /// Tuning knobs, one set for every system.
+    public struct Configuration: Sendable {
+        /// The scale never counts as smaller than this share of the reference median's magnitude.
+        public var relativeScaleFloor = 0.05
+        /// A callee deviating at least this share of its caller's score makes the caller yield.
+        public var symptomRatio = 0.5
+        /// How much a caller that yields keeps of its score.
+        public var symptomPenalty = 0.5
+        /// How much a traffic metric's deviation counts (load moves with users more often than it breaks things).
+        public var trafficWeight = 0.3
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// One ranked service.
+    public struct Candidate: Sendable, Equatable {
+        /// The service.
+        public var service: String
+        /// The score (deviations in reference IQRs, after the call-graph adjustment).
+        public var score: Double
+        /// The metric that deviated most.
+        public var metric: String?
+        /// Its score before the call-graph adjustment.
+        public var deviation: Double
+        /// The first time after the onset the service left its reference band, if it did.
+        public var firstDeviation: Double?
+        /// The deviating callee this service yielded to, if any.
+        public var yieldedTo: String?
+    }
+
+    /// The ranking and how it was reached.
+    public struct Result: Sendable {
+        /// The incident onset used (Unix seconds).
+        public var onset: Double
+        /// Whether the onset was found in the data rather than given.
+        public var onsetDetected: Bool
+        /// Services, most likely root cause first.
+        public var candidates: [Candidate]
+    }
+
+    public let configuration: Configuration
+
+    /// Creates a ranker.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Ranks the services of `data`; `alertTime` is when the incident was noticed, if known.
+    public func rank(_ data: IncidentData, alertTime: Double? = nil) -> Result {
+        let rows = data.times.count
+        let columns = data.columns.filter { $0.values.count == rows && $0.values.count(where: { $0 != nil }) >= 2 }
+        guard rows >= 3, !columns.isEmpty else {
+            return Result(
+                onset: data.times.first ?? 0,
+                onsetDetected: alertTime == nil,
+                candidates: data.services.map {
+                    Candidate(service: $0, score: 0, metric: nil, deviation: 0, firstDeviation: nil, yieldedTo: nil)
+                }
+            )
+        }
+        let onsetRow: Int
+        if let alertTime {
+            onsetRow = min(max(1, data.times.firstIndex { $0 >= alertTime } ?? rows - 1), rows - 1)
+        } else {
+            onsetRow = Self.changePoint(columns, rows: rows)
+        }
+
+        // Score every metric against the rows before the onset.
+        var best: [String: (score: Double, metric: String, first: Double?)] = [:]
+        for column in columns {
+            let reference = column.values[..<onsetRow].compactMap { $0 }
+            guard reference.count >= 2 else { continue }
+            let sorted = reference.sorted()
+            let median = Self.quantile(sorted, 0.5)
+            let iqr = Self.quantile(sorted, 0.75) - Self.quantile(sorted, 0.25)
+            let magnitude = column.values.compactMap { $0 }.reduce(0) { max($0, abs($1)) }
+            let kind = MetricKind(column.metric)
+            let floor =
+                kind == .quality ? 0.1 * self.configuration.relativeScaleFloor : self.configuration.relativeScaleFloor
+            let scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
+            let sign = kind == .quality ? -1.0 : 1.0
+            // How far the metric already strayed before the onset: a spiky metric must go further to count.
+            var usual = 1.0
+            for value in column.values[..<onsetRow] {
+                if let value { usual = max(usual, sign * (value - median) / scale) }
+            }
+            var score = -Double.infinity
+            var first: Double?
+            for row in onsetRow..<rows {
+                guard let value = column.values[row] else { continue }
+                let deviation = sign * (value - median) / scale
+                score = max(score, deviation)
+                if first == nil && deviation > 3 { first = data.times[row] }
+            }
+            guard score.isFinite else { continue }
+            score /= usual.squareRoot()
+            if kind == .traffic { score *= self.configuration.trafficWeight }
+            if let existing = best[column.service], existing.score >= score { continue }
+            best[column.service] = (score, column.metric, first ?? best[column.service]?.first)
+        }
+
+        // A service yields to a callee that deviates about as much: it is more likely a symptom.
+        var callees: [String: [String]] = [:]
+        for call in data.calls where call.caller != call.callee {
+            callees[call.caller, default: []].append(call.callee)
+        }
+        var candidates: [Candidate] = []
+        for service in data.services {
+            let own = best[service]
+            let deviation = max(0, own?.score ?? 0)
+            var score = deviation
+            var yielded: String?
+            if deviation > 3 {
+                let reachable = Self.reachable(from: service, callees)
+                if let culprit = reachable.filter({
+                    (best[$0]?.score ?? 0) >= self.configuration.symptomRatio * deviation
+                })
+                .max(by: { (best[$0]?.score ?? 0) < (best[$1]?.score ?? 0) }) {
+                    score *= self.configuration.symptomPenalty
+                    yielded = culprit
+                }
+            }
+            candidates.append(
+                Candidate(
+                    service: service,
+                    score: score,
+                    metric: own?.metric,
+                    deviation: deviation,
+                    firstDeviation: own?.first,
+                    yieldedTo: yielded
+                )
+            )
+        }
+        candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
+        return Result(onset: data.times[onsetRow], onsetDetected: alertTime == nil, candidates: candidates)
+    }
+
+    /// What a metric measures, from its name: it decides which direction hurts and how much a move means.
+    enum MetricKind {
+        /// Success rate, availability, hit ratio, idle or free capacity: a fall hurts.
+        case quality
+        /// Request counts and throughput: they move with users, and rarely start an incident.
+        case traffic
+        /// Everything else (CPU, memory, latency, errors): a rise hurts.
+        case other
+
+        init(_ metric: String) {
+            let name = metric.lowercased()
+            if ["success", "availab", "idle", "free", "hit"].contains(where: { name.contains($0) }) {
+                self = .quality
+            } else if ["request", "lod", "workload", "throughput", "_ops", "qps", "rps"].contains(where: {
+                name.contains($0)
+            }) {
+                self = .traffic
+            } else {
+                self = .other
+            }
+        }
+    }
+
+    /// Services reachable from `start` along calls, `start` excluded.
+    static func reachable(from start: String, _ callees: [String: [String]]) -> [String] {
+        var seen: Set<String> = [start]
+        var queue = callees[start] ?? []
+        var result: [String] = []
+        while let next = queue.popLast() {
+            guard seen.insert(next).inserted else { continue }
+            result.append(next)
+            queue += callees[next] ?? []
+        }
+        return result.sorted()
+    }
+
+    /// The row that best splits every metric into a before and an after: the maximum over split points of the
+    /// summed squared CUSUM statistics of the robustly standardised, clipped metrics.
+    static func changePoint(_ columns: [IncidentData.Column], rows: Int) -> Int {
+        var total = [Double](repeating: 0, count: rows)
+        for column in columns {
+            let finite = column.values.compactMap { $0 }.sorted()
+            guard finite.count >= 3 else { continue }
+            let median = quantile(finite, 0.5)
+            let iqr = quantile(finite, 0.75) - quantile(finite, 0.25)
+            let scale = max(iqr, 0.05 * abs(median), 1e-9)
+            // Missing values take the median: they move neither side.
+            let z = column.values.map { value in value.map { min(5, max(-5, ($0 - median) / scale)) } ?? 0 }
+            let sum = z.reduce(0, +)
+            var prefix = 0.0
+            for split in 1..<rows {
+                prefix += z[split - 1]
+                let k = Double(split)
+                let n = Double(rows)
+                let difference = prefix - k / n * sum
+                total[split] += difference * difference / (k * (n - k) / n)
+            }
+        }
+        var bestRow = rows / 2
+        var bestValue = -1.0
+        for split in 1..<rows where total[split] > bestValue {
+            bestValue = total[split]
+            bestRow = split
+        }
+        return bestRow
+    }
+
+    /// Linear-interpolated quantile of sorted values.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position)
+        let upper = min(lower + 1, sorted.count - 1)
+        let fraction = position - Double(lower)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+    }
+}

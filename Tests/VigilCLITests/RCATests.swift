@@ -1,0 +1,71 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+/// `vigil rca` on a constructed case: the contract of ../shared/eval/RCA_CASES.md, and the reasoning it promises.
+@Suite struct RCATests {
+    /// Three services, front → api → db; db's latency jumps at row 60, api's latency follows, front's CPU
+    /// falls (less work arrives) and its request count rises a little.
+    func makeCase(hint: Double?) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var csv =
+            "time,front.cpu,front.requests_Sum,\"api.lat_90\",api.cpu,db.lat_90,db.availability_Average,cache.cpu\n"
+        for row in 0..<100 {
+            let wiggle = Double((row * 7) % 5) / 10
+            let broken = row >= 60
+            let db = broken ? 80 + wiggle : 5 + wiggle
+            let api = broken ? 60 + wiggle : 20 + wiggle
+            let front = broken ? 10 + wiggle : 30 + wiggle
+            let cacheCPU = row % 9 == 0 ? "" : String(3 + wiggle)  // gaps: empty cells are missing values
+            csv += "\(1_700_000_000 + row * 60),\(front),\(100 + row % 3),\(api),\(12 + wiggle),\(db),100,\(cacheCPU)\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        let topology =
+            #"{"services": ["front", "api", "db", "cache", "queue"], "calls": [["front", "api"], ["api", "db"], ["api", "cache"]]}"#
+        try Data(topology.utf8).write(to: folder.appendingPathComponent("topology.json"))
+        if let hint {
+            try Data(#"{"alert_time": \#(hint), "note": "unknown keys are ignored"}"#.utf8).write(
+                to: folder.appendingPathComponent("hint.json")
+            )
+        }
+        return folder
+    }
+
+    @Test(arguments: [nil, 1_700_003_600.0])
+    func ranksTheDeepestDeviatingServiceFirst(hint: Double?) throws {
+        let folder = try self.makeCase(hint: hint)
+        let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let ranking = try #require(object["ranking"] as? [[String: Any]])
+        let services = ranking.compactMap { $0["service"] as? String }
+        #expect(services.first == "db")
+        #expect(Set(services) == ["front", "api", "db", "cache", "queue"], "every known service is ranked once")
+        #expect(ranking.allSatisfy { $0["score"] is NSNumber })
+        #expect(ranking.first { $0["service"] as? String == "api" }?["symptom_of"] as? String == "db")
+        let onset = try #require(object["onset"] as? Double)
+        #expect(abs(onset - 1_700_003_600) <= 60, "the onset is found at the step: \(onset)")
+        #expect(object["onset_detected"] as? Bool == (hint == nil))
+    }
+
+    @Test func explainsInText() throws {
+        let folder = try self.makeCase(hint: nil)
+        let result = try Vigil.run(["rca", folder.path], input: "")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("1. db"))
+        #expect(result.stdout.contains("likely a symptom of db"))
+    }
+
+    @Test func reportsAnUnreadableCase() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let missing = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(missing.status != 0 && missing.stderr.contains("metrics.csv"))
+        try Data("time,a.cpu\nnoon,1\n".utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        let bad = try Vigil.run(["rca", folder.path], input: "")
+        #expect(bad.status != 0 && bad.stderr.contains("line 2"))
+    }
+}
