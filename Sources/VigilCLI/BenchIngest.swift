@@ -110,8 +110,13 @@ struct BenchIngest: ParsableCommand {
         while results.finished < self.connections { Thread.sleep(forTimeInterval: 0.05) }
         let sendSeconds = Date().timeIntervalSince(start)
         // Wait for the pipeline to process everything it acknowledged.
-        var processed = try counter.processedLogs() - before
         let acked = results.total
+        guard var processed = (try? counter.processedLogs()).map({ $0 - before }) else {
+            print(
+                "acknowledged: \(acked) lines in \(String(format: "%.1f", sendSeconds)) s; the server no longer answers"
+            )
+            throw ExitCode(2)
+        }
         while processed < acked && Date().timeIntervalSince(start) < self.duration * 3 + 30 {
             Thread.sleep(forTimeInterval: 0.2)
             processed = try counter.processedLogs() - before

@@ -32,6 +32,7 @@ public final class Pipeline: Sendable {
     /// Whether recovery (WAL replay) has finished.
     let ready = Atomic<Bool>(false)
     let recoveredRecords: Int
+    private let lock: DataDirectoryLock
 
     /// Opens the store and the log in the data directory, restores the last checkpoint and replays the log.
     init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics) throws {
@@ -40,6 +41,7 @@ public final class Pipeline: Sendable {
         self.metrics = metrics
         let directory = URL(fileURLWithPath: configuration.dataDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.lock = try DataDirectoryLock(directory: directory.path)
         self.store = try SQLiteStore(
             path: directory.appendingPathComponent("vigil.sqlite").path,
             retention: configuration.retention

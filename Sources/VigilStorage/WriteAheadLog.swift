@@ -314,7 +314,8 @@ public struct WALError: Error, CustomStringConvertible {
     /// What went wrong.
     public let message: String
 
-    init(_ message: String) { self.message = message }
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
 
     public var description: String { self.message }
 }

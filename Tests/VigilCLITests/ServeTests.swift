@@ -163,6 +163,20 @@ import VigilServer
         server.stop()
     }
 
+    @Test func aSecondServerOnTheSameDataDirectoryIsRefused() throws {
+        let server = try ServerProcess(arguments: ["--no-host"])
+        try server.start()
+        let port = try ServerProcess.freePort()
+        let second = try Vigil.run(
+            ["serve", "--no-host", "--port", String(port), "--data-dir", server.dataDirectory.path],
+            input: ""
+        )
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("in use by another vigil"), "\(second.stderr)")
+        #expect(try server.stats().accepted == 0, "the first server is unharmed")
+        server.stop()
+    }
+
     @Test func aBadConfigurationFileStopsStartWithItsReason() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).yaml")
         try Data("port: 3100\nretension: {samples_days: 3}\n".utf8).write(to: file)
