@@ -86,6 +86,8 @@ public struct RootCauseRanker: Sendable {
 
         // Score every metric against the rows before the onset.
         var best: [String: (score: Double, metric: String, first: Double?)] = [:]
+        /// The most deviating metric that is not traffic: what a caller may be a symptom of.
+        var fault: [String: Double] = [:]
         for column in columns {
             let reference = column.values[..<onsetRow].compactMap { $0 }
             guard reference.count >= 2 else { continue }
@@ -96,7 +98,10 @@ public struct RootCauseRanker: Sendable {
             let kind = MetricKind(column.metric)
             let floor =
                 kind == .quality ? 0.1 * self.configuration.relativeScaleFloor : self.configuration.relativeScaleFloor
-            let scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
+            var scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
+            // Counts vary at least like a Poisson count does: a service that got 44 requests where it got none
+            // has not deviated by thousands of scales.
+            if kind == .traffic { scale = max(scale, max(1, abs(median)).squareRoot()) }
             let sign = kind == .quality ? -1.0 : 1.0
             // How far the metric already strayed before the onset: a spiky metric must go further to count.
             var usual = 1.0
@@ -113,7 +118,11 @@ public struct RootCauseRanker: Sendable {
             }
             guard score.isFinite else { continue }
             score /= usual.squareRoot()
-            if kind == .traffic { score *= self.configuration.trafficWeight }
+            if kind == .traffic {
+                score *= self.configuration.trafficWeight
+            } else {
+                fault[column.service] = max(fault[column.service] ?? 0, score)
+            }
             if let existing = best[column.service], existing.score >= score { continue }
             best[column.service] = (score, column.metric, first ?? best[column.service]?.first)
         }
@@ -131,10 +140,11 @@ public struct RootCauseRanker: Sendable {
             var yielded: String?
             if deviation > 3 {
                 let reachable = Self.reachable(from: service, callees)
+                // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
                 if let culprit = reachable.filter({
-                    (best[$0]?.score ?? 0) >= self.configuration.symptomRatio * deviation
+                    (fault[$0] ?? 0) >= self.configuration.symptomRatio * deviation
                 })
-                .max(by: { (best[$0]?.score ?? 0) < (best[$1]?.score ?? 0) }) {
+                .max(by: { (fault[$0] ?? 0) < (fault[$1] ?? 0) }) {
                     score *= self.configuration.symptomPenalty
                     yielded = culprit
                 }
