@@ -118,7 +118,7 @@ public struct RootCauseRanker: Sendable {
             }
             guard score.isFinite else { continue }
             score /= usual.squareRoot()
-            if kind == .traffic {
+            if kind == .traffic || kind == .outbound {
                 score *= self.configuration.trafficWeight
             } else {
                 fault[column.service] = max(fault[column.service] ?? 0, score)
@@ -168,8 +168,11 @@ public struct RootCauseRanker: Sendable {
     enum MetricKind {
         /// Success rate, availability, hit ratio, idle or free capacity: a fall hurts.
         case quality
-        /// Request counts and throughput: they move with users, and rarely start an incident.
+        /// Request counts, throughput, network bytes and system calls: they move with users and with every
+        /// other service's trouble, and rarely start an incident.
         case traffic
+        /// What a service sees of the services it calls (client-side latency): a rise points at a callee.
+        case outbound
         /// Everything else (CPU, memory, latency, errors): a rise hurts.
         case other
 
@@ -177,7 +180,12 @@ public struct RootCauseRanker: Sendable {
             let name = metric.lowercased()
             if ["success", "availab", "idle", "free", "hit"].contains(where: { name.contains($0) }) {
                 self = .quality
-            } else if ["request", "lod", "workload", "throughput", "_ops", "qps", "rps"].contains(where: {
+            } else if name.contains("client") && (name.contains("latency") || name.contains("duration")) {
+                self = .outbound
+            } else if [
+                "request", "lod", "workload", "throughput", "_ops", "qps", "rps", "bytes", "receive", "transmit",
+                "syscall", "packets",
+            ].contains(where: {
                 name.contains($0)
             }) {
                 self = .traffic
