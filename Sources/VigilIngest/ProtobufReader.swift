@@ -36,6 +36,15 @@ struct ProtobufReader {
         throw IngestError("protobuf: truncated or overlong varint")
     }
 
+    /// A fixed 64-bit field (wire type 1), little-endian.
+    mutating func fixed64() throws(IngestError) -> UInt64 {
+        guard self.bytes.endIndex - self.index >= 8 else { throw IngestError("protobuf: truncated fixed64") }
+        var value: UInt64 = 0
+        for shift in 0..<8 { value |= UInt64(self.bytes[self.index + shift]) << (8 * shift) }
+        self.index += 8
+        return value
+    }
+
     /// A length-delimited field's bytes.
     mutating func lengthDelimited() throws(IngestError) -> ArraySlice<UInt8> {
         let length = try self.varint()
@@ -80,6 +89,11 @@ struct ProtobufWriter {
     mutating func field(_ number: Int, varint value: UInt64) {
         self.varint(UInt64(number << 3))
         self.varint(value)
+    }
+
+    mutating func fixed64(_ number: Int, _ value: UInt64) {
+        self.varint(UInt64(number << 3 | 1))
+        for shift in 0..<8 { self.bytes.append(UInt8(truncatingIfNeeded: value >> (8 * shift))) }
     }
 
     mutating func field(_ number: Int, bytes value: some Collection<UInt8>) {

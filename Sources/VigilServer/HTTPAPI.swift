@@ -19,6 +19,7 @@ struct HTTPAPI {
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/loki/api/v1/push") { request, _ in try await self.lokiPush(request) }
+        router.post("/api/v1/write") { request, _ in try await self.remoteWrite(request) }
         router.post("/api/v1/changes") { request, _ in try await self.changes(request) }
         router.get("/api/v1/changes") { request, _ in
             let query = request.uri.queryParameters
@@ -119,6 +120,27 @@ struct HTTPAPI {
         return Response(status: .noContent)
     }
 
+    /// Prometheus remote_write 1.0: snappy-compressed protobuf samples.
+    func remoteWrite(_ request: Request) async throws -> Response {
+        let started = ContinuousClock.now
+        let body = try await self.body(request, kind: .samples)
+        if let encoding = request.headers[.contentEncoding], encoding != "snappy" {
+            self.pipeline.counters.rejected(samples: 1)
+            throw HTTPError(.unsupportedMediaType, message: "Content-Encoding must be snappy, not \(encoding)")
+        }
+        let decoded: RemoteWrite.Decoded
+        do {
+            decoded = try RemoteWrite.decode(body)
+        } catch {
+            self.pipeline.counters.rejected(samples: 1)
+            throw HTTPError(.badRequest, message: error.message)
+        }
+        self.metrics.stage("decode", ContinuousClock.now - started)
+        if !decoded.points.isEmpty { try await self.submit(.samples(decoded.points)) }
+        self.metrics.acknowledged(kind: "samples", since: started)
+        return Response(status: .noContent)
+    }
+
     func changes(_ request: Request) async throws -> Response {
         let body = try await self.body(request, kind: .changes)
         guard request.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true else {
@@ -164,7 +186,7 @@ struct HTTPAPI {
         }
     }
 
-    enum Kind { case logs, changes }
+    enum Kind { case logs, samples, changes }
 
     func body(_ request: Request, kind: Kind = .logs) async throws -> [UInt8] {
         let limit = self.pipeline.configuration.maximumBodyBytes

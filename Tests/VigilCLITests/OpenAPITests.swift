@@ -48,7 +48,20 @@ import VigilServer
                     }
                 } else {
                     let content = (operation["requestBody"] as? [String: Any])?["content"] as? [String: Any] ?? [:]
-                    let json = content["application/json"] as? [String: Any] ?? [:]
+                    guard let json = content["application/json"] as? [String: Any] else {
+                        // A binary-only endpoint (remote_write): garbage is a 400 with a reason.
+                        try self.check(
+                            server,
+                            "POST",
+                            path,
+                            [0xFF, 0xFF, 0x01],
+                            "application/x-protobuf",
+                            responses: responses,
+                            expect: "400"
+                        )
+                        checked += 1
+                        continue
+                    }
                     let example = try JSONSerialization.data(withJSONObject: try #require(json["example"]))
                     let success = responses.keys.first { $0.hasPrefix("2") } ?? "2xx"
                     try self.check(
@@ -74,7 +87,7 @@ import VigilServer
                 checked += 1
             }
         }
-        #expect(checked == 10)
+        #expect(checked == 11)
     }
 
     func check(
