@@ -20,6 +20,20 @@ struct HTTPAPI {
         let router = Router(context: BasicRequestContext.self)
         router.post("/loki/api/v1/push") { request, _ in try await self.lokiPush(request) }
         router.post("/api/v1/write") { request, _ in try await self.remoteWrite(request) }
+        router.post("/api/v1/alerts/alertmanager") { request, _ in try await self.alertmanager(request) }
+        router.get("/api/v1/alerts") { request, _ in
+            let query = request.uri.queryParameters
+            let status = query["status"].map(String.init)
+            if let status, Alert.Status(rawValue: status) == nil {
+                throw HTTPError(.badRequest, message: "status must be firing or resolved, not \"\(status.prefix(40))\"")
+            }
+            let found = try self.pipeline.store.alerts(
+                service: query["service"].map(String.init),
+                status: status,
+                limit: try Self.limit(query["limit"].map(String.init))
+            )
+            return try self.json(found.map(AlertView.init))
+        }
         router.post("/api/v1/changes") { request, _ in try await self.changes(request) }
         router.get("/api/v1/changes") { request, _ in
             let query = request.uri.queryParameters
@@ -141,6 +155,46 @@ struct HTTPAPI {
         return Response(status: .noContent)
     }
 
+    /// Alertmanager's webhook (payload version 4).
+    func alertmanager(_ request: Request) async throws -> Response {
+        let body = try await self.body(request, kind: .alerts)
+        guard request.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true else {
+            self.pipeline.counters.rejected(alerts: 1)
+            throw HTTPError(.unsupportedMediaType, message: "send the Alertmanager webhook as application/json")
+        }
+        let alerts: [Alert]
+        do {
+            alerts = try AlertmanagerWebhook.decode(body)
+        } catch {
+            self.pipeline.counters.rejected(alerts: 1)
+            throw HTTPError(.badRequest, message: error.message)
+        }
+        if !alerts.isEmpty { try await self.submit(.alerts(alerts)) }
+        return Response(status: .ok)
+    }
+
+    struct AlertView: Codable {
+        var fingerprint: String
+        var name: String
+        var service: String
+        var status: String
+        var labels: [String: String]
+        var summary: String?
+        var startsAt: String
+        var endsAt: String?
+
+        init(_ alert: Alert) {
+            self.fingerprint = alert.fingerprint
+            self.name = alert.name
+            self.service = alert.service
+            self.status = alert.status.rawValue
+            self.labels = Dictionary(alert.labels.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+            self.summary = alert.summary
+            self.startsAt = alert.startsAt.iso8601
+            self.endsAt = alert.endsAt?.iso8601
+        }
+    }
+
     func changes(_ request: Request) async throws -> Response {
         let body = try await self.body(request, kind: .changes)
         guard request.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true else {
@@ -186,7 +240,7 @@ struct HTTPAPI {
         }
     }
 
-    enum Kind { case logs, samples, changes }
+    enum Kind { case logs, samples, changes, alerts }
 
     func body(_ request: Request, kind: Kind = .logs) async throws -> [UInt8] {
         let limit = self.pipeline.configuration.maximumBodyBytes

@@ -135,6 +135,7 @@ public final class Pipeline: Sendable {
         case .logs: self.counters.rejected(logs: payload.count)
         case .samples: self.counters.rejected(samples: payload.count)
         case .changes: self.counters.rejected(changes: payload.count)
+        case .alerts: self.counters.rejected(alerts: payload.count)
         }
     }
 
@@ -155,6 +156,14 @@ public final class Pipeline: Sendable {
                 var parts = [[MetricPoint]](repeating: [], count: count)
                 for point in points { parts[Int(point.series.stableHash % UInt64(count))].append(point) }
                 for (index, part) in parts.enumerated() where !part.isEmpty { self.workers[index].send(.samples(part)) }
+            case .alerts(let alerts):
+                self.counters.accepted(alerts: alerts.count)
+                var parts = [[Alert]](repeating: [], count: count)
+                for alert in alerts {
+                    parts[Int(StreamKey(service: alert.fingerprint, source: "alerts").stableHash % UInt64(count))]
+                        .append(alert)
+                }
+                for (index, part) in parts.enumerated() where !part.isEmpty { self.workers[index].send(.alerts(part)) }
             case .changes(let events):
                 self.counters.accepted(changes: events.count)
                 var parts = [[ChangeEvent]](repeating: [], count: count)
@@ -219,9 +228,11 @@ public final class Pipeline: Sendable {
         saved.logs.processed = saved.logs.accepted
         saved.samples.processed = saved.samples.accepted
         saved.changes.processed = saved.changes.accepted
+        saved.alerts.processed = saved.alerts.accepted
         saved.logs.rejected = self.counters.value.logs.rejected
         saved.samples.rejected = self.counters.value.samples.rejected
         saved.changes.rejected = self.counters.value.changes.rejected
+        saved.alerts.rejected = self.counters.value.alerts.rejected
         let snapshots = collected.withLock { all in (0..<self.workers.count).map { all[$0]! } }
         try self.store.saveCheckpoint(Checkpoint(walSequence: sequence, shards: snapshots, counters: saved))
         self.wal.truncate(through: sequence)

@@ -11,6 +11,7 @@ final class ShardWorker: Sendable {
         case logs([LogBatch], lines: Int)
         case samples([MetricPoint])
         case changes([ChangeEvent])
+        case alerts([Alert])
         case tick(Timestamp)
         case checkpoint(@Sendable (PipelineShard.Snapshot) -> Void)
     }
@@ -71,6 +72,9 @@ final class ShardWorker: Sendable {
             case .changes(let events):
                 pending.changes += events
                 counters.processed(changes: events.count)
+            case .alerts(let alerts):
+                pending.alerts += alerts
+                counters.processed(alerts: alerts.count)
             case .tick(let now):
                 let records = shard.recordCount
                 shard.tick(now: now, findings: &pending.anomalies)
@@ -111,28 +115,31 @@ final class Counters: Sendable {
 
     func release(_ count: Int) { self.inFlightCount.subtract(count, ordering: .relaxed) }
 
-    func accepted(logs: Int = 0, samples: Int = 0, changes: Int = 0) {
+    func accepted(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0) {
         self.state.withLock {
+            $0.alerts.accepted += alerts
             $0.logs.accepted += logs
             $0.samples.accepted += samples
             $0.changes.accepted += changes
         }
     }
 
-    func rejected(logs: Int = 0, samples: Int = 0, changes: Int = 0) {
+    func rejected(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0) {
         self.state.withLock {
+            $0.alerts.rejected += alerts
             $0.logs.rejected += logs
             $0.samples.rejected += samples
             $0.changes.rejected += changes
         }
     }
 
-    func processed(logs: Int = 0, samples: Int = 0, changes: Int = 0) {
+    func processed(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0) {
         self.state.withLock {
+            $0.alerts.processed += alerts
             $0.logs.processed += logs
             $0.samples.processed += samples
             $0.changes.processed += changes
         }
-        self.release(logs + samples + changes)
+        self.release(logs + samples + changes + alerts)
     }
 }

@@ -73,6 +73,18 @@ public final class SQLiteStore: Store {
                     """
             )
         }
+        migrator.registerMigration("v3-alerts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE alerts (
+                        fingerprint TEXT NOT NULL, starts_at INTEGER NOT NULL, name TEXT NOT NULL, service TEXT NOT NULL,
+                        status TEXT NOT NULL, labels TEXT NOT NULL, summary TEXT, ends_at INTEGER,
+                        PRIMARY KEY (fingerprint, starts_at)
+                    );
+                    CREATE INDEX alerts_by_start ON alerts (starts_at);
+                    """
+            )
+        }
         try migrator.migrate(self.pool)
     }
 
@@ -109,6 +121,19 @@ public final class SQLiteStore: Store {
             for event in batch.changes {
                 try change.execute(arguments: [
                     event.service, event.kind.rawValue, event.version ?? "", event.time.nanoseconds, event.description,
+                ])
+            }
+            let alert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint, starts_at) DO UPDATE
+                    SET status = excluded.status, ends_at = excluded.ends_at, summary = excluded.summary
+                    """
+            )
+            for item in batch.alerts {
+                let labels = String(decoding: try encoder.encode(item.labels), as: UTF8.self)
+                try alert.execute(arguments: [
+                    item.fingerprint, item.startsAt.nanoseconds, item.name, item.service, item.status.rawValue, labels,
+                    item.summary, item.endsAt?.nanoseconds,
                 ])
             }
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -280,6 +305,34 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func alerts(service: String?, status: String?, limit: Int) throws -> [Alert] {
+        let decoder = JSONDecoder()
+        return try self.pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM alerts WHERE (?1 IS NULL OR service = ?1) AND (?2 IS NULL OR status = ?2)
+                    ORDER BY starts_at DESC, fingerprint LIMIT ?3
+                    """,
+                arguments: [service, status, limit]
+            )
+            return try rows.compactMap { row -> Alert? in
+                guard let status = Alert.Status(rawValue: row["status"]) else { return nil }
+                let labels = try decoder.decode([SeriesKey.Label].self, from: Data((row["labels"] as String).utf8))
+                return Alert(
+                    fingerprint: row["fingerprint"],
+                    name: row["name"],
+                    service: row["service"],
+                    status: status,
+                    labels: labels,
+                    summary: row["summary"],
+                    startsAt: Timestamp(nanoseconds: row["starts_at"]),
+                    endsAt: (row["ends_at"] as Int64?).map { Timestamp(nanoseconds: $0) }
+                )
+            }
+        }
+    }
+
     public func applyRetention(now: Timestamp) throws {
         let bucket = self.retention.downsampleBucketSeconds * 1_000_000_000
         let cutoff = now.nanoseconds - self.retention.downsampleAfterSeconds * 1_000_000_000
@@ -309,6 +362,10 @@ public final class SQLiteStore: Store {
             try db.execute(
                 sql: "DELETE FROM samples WHERE time < ?",
                 arguments: [now.nanoseconds - self.retention.sampleSeconds * 1_000_000_000]
+            )
+            try db.execute(
+                sql: "DELETE FROM alerts WHERE starts_at < ?",
+                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
             )
             try db.execute(
                 sql: "DELETE FROM changes WHERE time < ?",

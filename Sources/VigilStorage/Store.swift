@@ -23,6 +23,8 @@ public protocol Store: Sendable {
     func samples(series: String, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [(Timestamp, Double)]
     /// Change events in a time range, newest first.
     func changes(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [ChangeEvent]
+    /// External alerts, newest first.
+    func alerts(service: String?, status: String?, limit: Int) throws -> [Alert]
     /// Deletes samples and findings older than the retention allows.
     func applyRetention(now: Timestamp) throws
 }
@@ -37,6 +39,8 @@ public struct StoreBatch: Sendable {
     public var anomalies: [Anomaly] = []
     /// Change events received.
     public var changes: [ChangeEvent] = []
+    /// External alerts received (a resolved alert updates its firing one).
+    public var alerts: [Alert] = []
 
     /// Creates a batch.
     public init(
@@ -54,6 +58,7 @@ public struct StoreBatch: Sendable {
     /// Whether there is nothing to write.
     public var isEmpty: Bool {
         self.templates.isEmpty && self.samples.isEmpty && self.anomalies.isEmpty && self.changes.isEmpty
+            && self.alerts.isEmpty
     }
 }
 

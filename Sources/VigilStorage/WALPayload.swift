@@ -11,6 +11,8 @@ public enum WALPayload: Sendable, Equatable {
     case samples([MetricPoint])
     /// Change events (deploys, config changes, flag flips, scaling).
     case changes([ChangeEvent])
+    /// External alerts, firing or resolved.
+    case alerts([Alert])
 
     /// The number of signals (lines or samples) in the payload.
     public var count: Int {
@@ -18,6 +20,7 @@ public enum WALPayload: Sendable, Equatable {
         case .logs(let batches): batches.reduce(0) { $0 + $1.entries.count }
         case .samples(let points): points.count
         case .changes(let events): events.count
+        case .alerts(let alerts): alerts.count
         }
     }
 
@@ -60,6 +63,23 @@ public enum WALPayload: Sendable, Equatable {
                 writer.string(event.version ?? "")
                 writer.string(event.description ?? "")
                 writer.varint(UInt64(bitPattern: event.time.nanoseconds))
+            }
+        case .alerts(let alerts):
+            writer.bytes.append(4)
+            writer.varint(UInt64(alerts.count))
+            for alert in alerts {
+                writer.string(alert.fingerprint)
+                writer.string(alert.name)
+                writer.string(alert.service)
+                writer.string(alert.status.rawValue)
+                writer.varint(UInt64(alert.labels.count))
+                for label in alert.labels {
+                    writer.string(label.name)
+                    writer.string(label.value)
+                }
+                writer.string(alert.summary ?? "")
+                writer.varint(UInt64(bitPattern: alert.startsAt.nanoseconds))
+                writer.varint(UInt64(bitPattern: alert.endsAt?.nanoseconds ?? 0))
             }
         }
         return writer.bytes
@@ -123,6 +143,35 @@ public enum WALPayload: Sendable, Equatable {
                 )
             }
             return .changes(events)
+        case 4:
+            guard let count = reader.count() else { return nil }
+            var alerts: [Alert] = []
+            for _ in 0..<count {
+                guard let fingerprint = reader.string(), let name = reader.string(), let service = reader.string(),
+                    let status = reader.string().flatMap(Alert.Status.init), let labelCount = reader.count()
+                else { return nil }
+                var labels: [SeriesKey.Label] = []
+                for _ in 0..<labelCount {
+                    guard let label = reader.string(), let value = reader.string() else { return nil }
+                    labels.append(.init(label, value))
+                }
+                guard let summary = reader.string(), let starts = reader.varint(), let ends = reader.varint() else {
+                    return nil
+                }
+                alerts.append(
+                    Alert(
+                        fingerprint: fingerprint,
+                        name: name,
+                        service: service,
+                        status: status,
+                        labels: labels,
+                        summary: summary.isEmpty ? nil : summary,
+                        startsAt: Timestamp(nanoseconds: Int64(bitPattern: starts)),
+                        endsAt: ends == 0 ? nil : Timestamp(nanoseconds: Int64(bitPattern: ends))
+                    )
+                )
+            }
+            return .alerts(alerts)
         default:
             return nil
         }

@@ -87,7 +87,7 @@ import VigilServer
                 checked += 1
             }
         }
-        #expect(checked == 11)
+        #expect(checked == 13)
     }
 
     func check(
