@@ -171,7 +171,7 @@ struct BenchIngest: ParsableCommand {
                 return (URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, lines)
             }
         }
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let shapes = [
             "INFO  [http-nio-8080-exec-%d] c.e.checkout.OrderService - order %d placed by user %d in %d ms",
             "DEBUG [pool-2-thread-%d] c.e.cache.Redis - cache hit for key session:%d (%d bytes) after %d us",
@@ -266,20 +266,5 @@ final class LockedResults: @unchecked Sendable {
             self.failures += failures
             self.finished += 1
         }
-    }
-}
-
-/// A small deterministic random generator (SplitMix64) for reproducible load.
-struct SplitMix {
-    var state: UInt64
-
-    init(seed: UInt64) { self.state = seed }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1330_11EB
-        return z ^ (z >> 31)
     }
 }

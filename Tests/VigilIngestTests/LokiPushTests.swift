@@ -78,7 +78,7 @@ import VigilIngest
         let json = Array(
             "{\"streams\":[{\"stream\":{\"app\":\"x\"},\"values\":[[\"1\",\"hello\"],[\"2\",\"w\\u00e9rld\"]]}]}".utf8
         )
-        var random = Random(seed: 7)
+        var random = SplitMix64(seed: 7)
         var decoded = 0
         var failed = 0
         for round in 0..<100_000 {
@@ -103,21 +103,6 @@ import VigilIngest
         }
         #expect(decoded + failed == 100_000)
         #expect(decoded > 100 && failed > 10_000)
-    }
-}
-
-/// SplitMix64: reproducible pseudo-random numbers for mutation tests.
-struct Random {
-    var state: UInt64
-
-    init(seed: UInt64) { self.state = seed }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1330_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -41,7 +41,7 @@ import VigilIngest
                 )
             }
         )
-        var random = Random(seed: 11)
+        var random = SplitMix64(seed: 11)
         var decoded = 0
         for _ in 0..<100_000 {
             var body = seed
