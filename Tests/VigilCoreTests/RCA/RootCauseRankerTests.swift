@@ -1,0 +1,89 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+@Suite struct RootCauseRankerTests {
+    static let times = (0..<120).map { 1_700_000_000 + Double($0) * 60 }
+
+    static func series(_ normal: Double, _ faulty: Double, from onset: Int = 80, noise: Double = 0.5) -> [Double?] {
+        (0..<120).map { row in (row < onset ? normal : faulty) + noise * Double((row * 7) % 5 - 2) / 2 }
+    }
+
+    /// In a CPU fault the culprit's CPU rises while its neighbours' falls further: the signed score ranks the
+    /// rise first, where |z| would not tell them apart.
+    @Test func aRiseOutranksALargerFall() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "carts", metric: "cpu", values: Self.series(20, 60)),
+                .init(service: "orders", metric: "cpu", values: Self.series(60, 10)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.map(\.service) == ["carts", "orders"])
+        #expect(result.candidates[1].score == 0)
+    }
+
+    /// Availability at a constant 100 % has no spread; the floor still lets its fall count, downwards.
+    @Test func aConstantMetricStillCountsWhenItFalls() {
+        let flat: [Double?] = (0..<120).map { $0 < 80 ? 100 : 92 }
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "payments", metric: "availability_Average", values: flat),
+                .init(service: "search", metric: "latency_p50", values: Self.series(100, 103, noise: 4)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.first?.service == "payments")
+        #expect(result.candidates.first?.metric == "availability_Average")
+    }
+
+    /// A caller whose latency follows its callee's yields to the callee; the onset is found without a hint.
+    @Test func theCallGraphAndTheOnset() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "frontend", metric: "lat_90", values: Self.series(50, 300, from: 70)),
+                .init(service: "db", metric: "lat_90", values: Self.series(5, 20, from: 70, noise: 0.05)),
+                .init(
+                    service: "frontend",
+                    metric: "requests_Sum",
+                    values: Self.series(1000, 1500, from: 70, noise: 20)
+                ),
+            ],
+            services: ["frontend", "db", "cache"],
+            calls: [("frontend", "db"), ("frontend", "cache")]
+        )
+        let result = RootCauseRanker().rank(data)
+        #expect(result.onsetDetected)
+        #expect(result.onset == Self.times[70])
+        #expect(result.candidates.first?.service == "db")
+        #expect(result.candidates.first { $0.service == "frontend" }?.yieldedTo == "db")
+        #expect(result.candidates.map(\.service).sorted() == ["cache", "db", "frontend"])
+    }
+
+    @Test func splitsColumnNamesAtTheLastDot() {
+        #expect(
+            IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
+                "servi-searc.us-west-2.elb.amazonaws.com_remote", "latency_p90"
+            )
+        )
+        #expect(
+            IncidentData.split(columnName: "petInfo_AWS::DynamoDB::Table.requests_Sum").service
+                == "petInfo_AWS::DynamoDB::Table"
+        )
+    }
+
+    @Test func tooLittleDataStillRanksEveryService() {
+        let data = IncidentData(
+            times: [1, 2],
+            columns: [.init(service: "a", metric: "cpu", values: [1, 2])],
+            services: ["b"]
+        )
+        #expect(Set(RootCauseRanker().rank(data).candidates.map(\.service)) == ["a", "b"])
+    }
+}
