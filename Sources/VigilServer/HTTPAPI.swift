@@ -82,7 +82,7 @@ struct HTTPAPI {
         router.get("/healthz") { _, _ in Self.text("ok\n") }
         router.get("/readyz") { _, _ in
             guard self.pipeline.ready.load(ordering: .relaxed) else {
-                throw HTTPError(.serviceUnavailable, message: "replaying the write-ahead log")
+                throw HTTPError(.serviceUnavailable, message: "the pipeline is not running yet")
             }
             return Self.text("ready\n")
         }
@@ -358,12 +358,8 @@ struct HTTPAPI {
     static func time(_ text: String?, name: String) throws -> Timestamp? {
         guard let text else { return nil }
         if let seconds = Double(text), seconds.isFinite { return Timestamp(seconds: seconds) }
-        var bytes = Array(text.utf8)
-        if let parsed = bytes.withUnsafeMutableBufferPointer({
-            TimestampParser.parse(Span(_unsafeElements: UnsafeBufferPointer($0)))
-        }) {
-            return parsed
-        }
+        let bytes = Array(text.utf8)
+        if let parsed = TimestampParser.parse(bytes.span) { return parsed }
         throw HTTPError(
             .badRequest,
             message: "\(name) must be Unix seconds or an RFC 3339 time, not \"\(text.prefix(40))\""

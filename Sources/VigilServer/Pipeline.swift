@@ -190,38 +190,31 @@ public final class Pipeline: Sendable {
     /// output and answers with its state; the states, the log position and the counters are saved together,
     /// and log segments the checkpoint covers are deleted.
     public func checkpoint() async throws {
-        guard
-            self.checkpointLock.withLock({ busy in
-                busy
-                    ? false
-                    : {
-                        busy = true
-                        return true
-                    }()
-            })
-        else { return }
+        let claimed = self.checkpointLock.withLock { busy in
+            defer { busy = true }
+            return !busy
+        }
+        guard claimed else { return }
         defer { self.checkpointLock.withLock { $0 = false } }
         let collected = Mutex<[Int: PipelineShard.Snapshot]>([:])
         let (sequence, counters) = await withCheckedContinuation {
             (marker: CheckedContinuation<(UInt64, IngestCounters), Never>) in
-            let position = self.dispatchLock.withLock { position -> (UInt64, IngestCounters) in
-                let last = position
-                let total = self.workers.count
-                let answered = Atomic<Int>(0)
+            // Under the dispatch lock the marker lands in every shard's queue after every record up to `last`.
+            self.dispatchLock.withLock { last in
+                let position = last
                 let counters = self.counters.value
+                let answered = Atomic<Int>(0)
                 for worker in self.workers {
                     worker.send(
                         .checkpoint { snapshot in
                             collected.withLock { $0[worker.index] = snapshot }
-                            if answered.add(1, ordering: .acquiringAndReleasing).newValue == total {
-                                marker.resume(returning: (last, counters))
+                            if answered.add(1, ordering: .acquiringAndReleasing).newValue == self.workers.count {
+                                marker.resume(returning: (position, counters))
                             }
                         }
                     )
                 }
-                return (last, counters)
             }
-            _ = position
         }
         var saved = counters
         // Everything up to the marker has been processed by every shard.

@@ -3,6 +3,10 @@
 
 public import VigilStorage
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Everything `vigil serve` can be told; every field has a default, so no configuration is required.
 public struct ServerConfiguration: Sendable {
     /// The address to listen on (`127.0.0.1` by default: expose it deliberately).
@@ -40,7 +44,3 @@ public struct ServerConfiguration: Sendable {
         max(1, min(64, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -150,7 +150,7 @@ public final class SQLiteStore: Store {
     private func seriesID(_ key: SeriesKey, _ db: Database) throws -> Int64 {
         let text = key.text
         if let id = self.seriesIDs.withLock({ $0[text] }) { return id }
-        let service = key.label("service") ?? key.label("job") ?? key.label("host")
+        let service = key.service
         try db.execute(
             sql: "INSERT OR IGNORE INTO series (text, name, service) VALUES (?, ?, ?)",
             arguments: [text, key.name, service]

@@ -35,6 +35,9 @@ public struct SeriesKey: Sendable, Hashable, Codable, Comparable {
         self.labels.first { $0.name == name }?.value
     }
 
+    /// The service the series is about: its `service` label, else `job`, else `host`.
+    public var service: String? { self.label("service") ?? self.label("job") ?? self.label("host") }
+
     /// The Prometheus spelling: `name{a="1",b="2"}`.
     public var text: String {
         guard !self.labels.isEmpty else { return self.name }

@@ -96,9 +96,7 @@ public struct PipelineShard: Sendable {
             let seen = detector.pointCount
             let result = detector.update(point.value)
             if result.isAnomaly {
-                let service =
-                    point.series.label("service") ?? point.series.label("job") ?? point.series.label("host")
-                    ?? "host"
+                let service = point.series.service ?? "host"
                 let direction = point.value > expected ? "above" : "below"
                 findings.append(
                     Anomaly(
@@ -142,7 +140,7 @@ public struct PipelineShard: Sendable {
             seconds.isFinite ? Format.number((seconds / 360).rounded() / 10) + " h" : "never"
         }
         let crossing = point.time.adding(seconds: prediction.secondsToLimit)
-        let service = point.series.label("service") ?? point.series.label("job") ?? point.series.label("host") ?? "host"
+        let service = point.series.service ?? "host"
         return Anomaly(
             kind: .trendExhaustion,
             service: service,
