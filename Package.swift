@@ -32,7 +32,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "VigilCore"),
-        .target(name: "VigilIngest", dependencies: ["VigilCore"]),
+        // The system zlib (zlib1g-dev), for gzip request bodies.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "VigilIngest", dependencies: ["VigilCore", "CZlib"]),
         .target(
             name: "VigilStorage",
             dependencies: ["VigilCore", .product(name: "GRDB", package: "GRDB.swift")]
@@ -70,6 +72,6 @@ let package = Package(
     ]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
 }

@@ -20,6 +20,24 @@ struct HTTPAPI {
         let router = Router(context: BasicRequestContext.self)
         router.post("/loki/api/v1/push") { request, _ in try await self.lokiPush(request) }
         router.post("/api/v1/write") { request, _ in try await self.remoteWrite(request) }
+        router.post("/v1/logs") { request, _ in try await self.otlp(request, .logs) }
+        router.post("/v1/metrics") { request, _ in try await self.otlp(request, .samples) }
+        router.post("/v1/traces") { request, _ in try await self.otlp(request, .spans) }
+        router.get("/api/v1/topology") { request, _ in
+            let query = request.uri.queryParameters
+            let to = try Self.time(query["to"].map(String.init), name: "to") ?? Clock.now()
+            let from = try Self.time(query["from"].map(String.init), name: "from") ?? to.adding(seconds: -900)
+            guard from < to else { throw HTTPError(.badRequest, message: "from must be before to") }
+            let edges = try self.pipeline.store.topology(from: from, to: to)
+            var services = Set<String>()
+            for edge in edges {
+                services.insert(edge.caller)
+                services.insert(edge.callee)
+            }
+            return try self.json(
+                TopologyView(from: from.iso8601, to: to.iso8601, services: services.sorted(), edges: edges)
+            )
+        }
         router.post("/api/v1/alerts/alertmanager") { request, _ in try await self.alertmanager(request) }
         router.get("/api/v1/alerts") { request, _ in
             let query = request.uri.queryParameters
@@ -103,11 +121,13 @@ struct HTTPAPI {
 
     func lokiPush(_ request: Request) async throws -> Response {
         let started = ContinuousClock.now
-        let body = try await self.body(request)
+        var body = try await self.body(request)
         let decodeStarted = ContinuousClock.now
         let contentType = request.headers[.contentType] ?? ""
         let batches: [LogBatch]
-        if let encoding = request.headers[.contentEncoding], encoding != "identity",
+        if request.headers[.contentEncoding] == "gzip" && contentType.hasPrefix("application/json") {
+            body = try self.inflate(body, request, .logs)
+        } else if let encoding = request.headers[.contentEncoding], encoding != "identity",
             !(encoding == "snappy" && !contentType.hasPrefix("application/json"))
         {
             self.pipeline.counters.rejected(logs: 1)
@@ -153,6 +173,70 @@ struct HTTPAPI {
         if !decoded.points.isEmpty { try await self.submit(.samples(decoded.points)) }
         self.metrics.acknowledged(kind: "samples", since: started)
         return Response(status: .noContent)
+    }
+
+    /// OTLP/HTTP: protobuf or JSON by Content-Type, optionally gzip; answers an empty `Export*ServiceResponse`
+    /// in the request's encoding.
+    func otlp(_ request: Request, _ kind: Kind) async throws -> Response {
+        let started = ContinuousClock.now
+        var body = try await self.body(request, kind: kind)
+        let contentType = request.headers[.contentType] ?? "application/x-protobuf"
+        let isJSON = contentType.hasPrefix("application/json")
+        guard isJSON || contentType.hasPrefix("application/x-protobuf") else {
+            self.count(rejected: kind)
+            throw HTTPError(
+                .unsupportedMediaType,
+                message: "Content-Type \(contentType) is not supported; send application/x-protobuf or application/json"
+            )
+        }
+        body = try self.inflate(body, request, kind)
+        let payload: WALPayload
+        do {
+            switch kind {
+            case .logs:
+                payload = .logs(
+                    isJSON
+                        ? try OTLP.decodeLogs(json: body, now: Clock.now())
+                        : try OTLP.decodeLogs(protobuf: body, now: Clock.now())
+                )
+            case .samples:
+                payload = .samples(isJSON ? try OTLP.decodeMetrics(json: body) : try OTLP.decodeMetrics(protobuf: body))
+            default:
+                payload = .spans(isJSON ? try OTLP.decodeTraces(json: body) : try OTLP.decodeTraces(protobuf: body))
+            }
+        } catch {
+            self.count(rejected: kind)
+            throw HTTPError(.badRequest, message: error.message)
+        }
+        self.metrics.stage("decode", ContinuousClock.now - started)
+        if payload.count > 0 { try await self.submit(payload) }
+        self.metrics.acknowledged(kind: kind.label, since: started)
+        var headers = HTTPFields()
+        headers[.contentType] = isJSON ? "application/json" : "application/x-protobuf"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: isJSON ? "{}" : "")))
+    }
+
+    /// Inflates a gzip or deflate body; identity passes through.
+    func inflate(_ body: [UInt8], _ request: Request, _ kind: Kind) throws -> [UInt8] {
+        guard let encoding = request.headers[.contentEncoding], encoding != "identity" else { return body }
+        guard encoding == "gzip" || encoding == "deflate" else {
+            self.count(rejected: kind)
+            throw HTTPError(.unsupportedMediaType, message: "Content-Encoding \(encoding) is not supported; use gzip")
+        }
+        do {
+            return try Gzip.decompress(body, maximumLength: 4 * self.pipeline.configuration.maximumBodyBytes)
+        } catch {
+            self.count(rejected: kind)
+            let tooLarge = error.message.contains("limit")
+            throw HTTPError(tooLarge ? .contentTooLarge : .badRequest, message: error.message)
+        }
+    }
+
+    struct TopologyView: Codable {
+        var from: String
+        var to: String
+        var services: [String]
+        var edges: [TopologyEdge]
     }
 
     /// Alertmanager's webhook (payload version 4).
@@ -240,13 +324,33 @@ struct HTTPAPI {
         }
     }
 
-    enum Kind { case logs, samples, changes, alerts }
+    enum Kind {
+        case logs, samples, changes, alerts, spans
+
+        var label: String {
+            switch self {
+            case .logs: "logs"
+            case .samples: "samples"
+            case .changes: "changes"
+            case .alerts: "alerts"
+            case .spans: "spans"
+            }
+        }
+    }
+
+    func count(rejected kind: Kind) {
+        switch kind {
+        case .logs: self.pipeline.counters.rejected(logs: 1)
+        case .samples: self.pipeline.counters.rejected(samples: 1)
+        case .changes: self.pipeline.counters.rejected(changes: 1)
+        case .alerts: self.pipeline.counters.rejected(alerts: 1)
+        case .spans: self.pipeline.counters.rejected(spans: 1)
+        }
+    }
 
     func body(_ request: Request, kind: Kind = .logs) async throws -> [UInt8] {
         let limit = self.pipeline.configuration.maximumBodyBytes
-        let reject = {
-            kind == .logs ? self.pipeline.counters.rejected(logs: 1) : self.pipeline.counters.rejected(changes: 1)
-        }
+        let reject = { self.count(rejected: kind) }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             reject()
             throw HTTPError(.contentTooLarge, message: "the body is \(length) bytes; the limit is \(limit)")

@@ -88,6 +88,11 @@ public final class Pipeline: Sendable {
                 parts[Int(series.key.stableHash % UInt64(count))].series.append(series)
             }
         }
+        // Open span minutes stay with a shard of the same number (a trace or service may move: a minute's share).
+        for (index, snapshot) in snapshots.enumerated() where index < count {
+            parts[index].graph = snapshot.graph
+            parts[index].spanMetrics = snapshot.spanMetrics
+        }
         return parts.map { PipelineShard(restoring: $0, configuration: configuration) }
     }
 
@@ -136,6 +141,7 @@ public final class Pipeline: Sendable {
         case .samples: self.counters.rejected(samples: payload.count)
         case .changes: self.counters.rejected(changes: payload.count)
         case .alerts: self.counters.rejected(alerts: payload.count)
+        case .spans: self.counters.rejected(spans: payload.count)
         }
     }
 
@@ -173,6 +179,23 @@ public final class Pipeline: Sendable {
                     )
                 }
                 for (index, part) in parts.enumerated() where !part.isEmpty { self.workers[index].send(.changes(part)) }
+            case .spans(let spans):
+                self.counters.accepted(spans: spans.count)
+                // A trace's spans meet in one shard to be joined into edges; a service's spans meet in one shard
+                // to be measured. The join message carries the count that is released when processed.
+                var byTrace = [[TraceSpan]](repeating: [], count: count)
+                var byService = [[TraceSpan]](repeating: [], count: count)
+                for span in spans {
+                    byTrace[Int((span.traceID.high ^ span.traceID.low) % UInt64(count))].append(span)
+                    if span.isEntry {
+                        byService[Int(StreamKey(service: span.service, source: "spans").stableHash % UInt64(count))]
+                            .append(span)
+                    }
+                }
+                for index in 0..<count {
+                    if !byService[index].isEmpty { self.workers[index].send(.measureSpans(byService[index])) }
+                    if !byTrace[index].isEmpty { self.workers[index].send(.joinSpans(byTrace[index])) }
+                }
             }
         }
     }
@@ -222,6 +245,8 @@ public final class Pipeline: Sendable {
         saved.samples.processed = saved.samples.accepted
         saved.changes.processed = saved.changes.accepted
         saved.alerts.processed = saved.alerts.accepted
+        saved.spans.processed = saved.spans.accepted
+        saved.spans.rejected = self.counters.value.spans.rejected
         saved.logs.rejected = self.counters.value.logs.rejected
         saved.samples.rejected = self.counters.value.samples.rejected
         saved.changes.rejected = self.counters.value.changes.rejected

@@ -18,7 +18,7 @@ final class ServerMetrics: Sendable {
     init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        let kinds = ["logs", "samples"]
+        let kinds = ["logs", "samples", "spans", "changes", "alerts"]
         func gauges(_ name: String, _ help: String) -> [String: Gauge] {
             Dictionary(
                 uniqueKeysWithValues: kinds.map {
@@ -87,7 +87,10 @@ final class ServerMetrics: Sendable {
 
     func update(from pipeline: Pipeline) {
         let counters = pipeline.counters.value
-        for (kind, counts) in [("logs", counters.logs), ("samples", counters.samples)] {
+        for (kind, counts) in [
+            ("logs", counters.logs), ("samples", counters.samples), ("spans", counters.spans),
+            ("changes", counters.changes), ("alerts", counters.alerts),
+        ] {
             self.accepted[kind]?.set(Double(counts.accepted))
             self.processed[kind]?.set(Double(counts.processed))
             self.rejected[kind]?.set(Double(counts.rejected))

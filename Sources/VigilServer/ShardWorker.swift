@@ -12,6 +12,10 @@ final class ShardWorker: Sendable {
         case samples([MetricPoint])
         case changes([ChangeEvent])
         case alerts([Alert])
+        /// Spans of the traces this shard joins into edges.
+        case joinSpans([TraceSpan])
+        /// Entry spans of the services this shard measures.
+        case measureSpans([TraceSpan])
         case tick(Timestamp)
         case checkpoint(@Sendable (PipelineShard.Snapshot) -> Void)
     }
@@ -40,6 +44,7 @@ final class ShardWorker: Sendable {
     ) async {
         guard var shard = self.initial.withLock({ $0.take() }) else { return }
         var pending = StoreBatch()
+        pending.partition = self.index
         var templatesChanged = false
         var lastTemplateWrite = Timestamp(nanoseconds: 0)
         func flush(templates: Bool) {
@@ -53,6 +58,7 @@ final class ShardWorker: Sendable {
             do {
                 try store.write(pending)
                 pending = StoreBatch()
+                pending.partition = self.index
             } catch {
                 onError("store write failed (will retry): \(error)")
             }
@@ -75,9 +81,22 @@ final class ShardWorker: Sendable {
             case .alerts(let alerts):
                 pending.alerts += alerts
                 counters.processed(alerts: alerts.count)
+            case .joinSpans(let spans):
+                let started = ContinuousClock.now
+                shard.join(spans, edges: &pending.edges)
+                observe("shard", ContinuousClock.now - started)
+                counters.processed(spans: spans.count)
+            case .measureSpans(let spans):
+                shard.measure(spans, points: &pending.samples, findings: &pending.anomalies)
             case .tick(let now):
                 let records = shard.recordCount
                 shard.tick(now: now, findings: &pending.anomalies)
+                shard.tickSpans(
+                    now: now,
+                    edges: &pending.edges,
+                    points: &pending.samples,
+                    findings: &pending.anomalies
+                )
                 if shard.recordCount != records { templatesChanged = true }
                 let writeTemplates = now.seconds - lastTemplateWrite.seconds >= 5
                 if writeTemplates { lastTemplateWrite = now }
@@ -115,8 +134,9 @@ final class Counters: Sendable {
 
     func release(_ count: Int) { self.inFlightCount.subtract(count, ordering: .relaxed) }
 
-    func accepted(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0) {
+    func accepted(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0, spans: Int = 0) {
         self.state.withLock {
+            $0.spans.accepted += spans
             $0.alerts.accepted += alerts
             $0.logs.accepted += logs
             $0.samples.accepted += samples
@@ -124,8 +144,9 @@ final class Counters: Sendable {
         }
     }
 
-    func rejected(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0) {
+    func rejected(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0, spans: Int = 0) {
         self.state.withLock {
+            $0.spans.rejected += spans
             $0.alerts.rejected += alerts
             $0.logs.rejected += logs
             $0.samples.rejected += samples
@@ -133,13 +154,14 @@ final class Counters: Sendable {
         }
     }
 
-    func processed(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0) {
+    func processed(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0, spans: Int = 0) {
         self.state.withLock {
+            $0.spans.processed += spans
             $0.alerts.processed += alerts
             $0.logs.processed += logs
             $0.samples.processed += samples
             $0.changes.processed += changes
         }
-        self.release(logs + samples + changes + alerts)
+        self.release(logs + samples + changes + alerts + spans)
     }
 }

@@ -85,6 +85,17 @@ public final class SQLiteStore: Store {
                     """
             )
         }
+        migrator.registerMigration("v4-edges") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE edges (
+                        minute INTEGER NOT NULL, caller TEXT NOT NULL, callee TEXT NOT NULL, partition INTEGER NOT NULL,
+                        calls INTEGER NOT NULL, errors INTEGER NOT NULL, latency BLOB NOT NULL,
+                        PRIMARY KEY (minute, caller, callee, partition)
+                    ) WITHOUT ROWID
+                    """
+            )
+        }
         try migrator.migrate(self.pool)
     }
 
@@ -134,6 +145,13 @@ public final class SQLiteStore: Store {
                 try alert.execute(arguments: [
                     item.fingerprint, item.startsAt.nanoseconds, item.name, item.service, item.status.rawValue, labels,
                     item.summary, item.endsAt?.nanoseconds,
+                ])
+            }
+            let edge = try db.cachedStatement(sql: "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for item in batch.edges {
+                try edge.execute(arguments: [
+                    item.minute.nanoseconds, item.caller, item.callee, batch.partition, item.calls, item.errors,
+                    try encoder.encode(item.latency),
                 ])
             }
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO anomalies VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -375,6 +393,40 @@ public final class SQLiteStore: Store {
                 sql: "DELETE FROM anomalies WHERE time < ?",
                 arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
             )
+            try db.execute(
+                sql: "DELETE FROM edges WHERE minute < ?",
+                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
+            )
+        }
+    }
+
+    public func topology(from: Timestamp, to: Timestamp) throws -> [TopologyEdge] {
+        let decoder = JSONDecoder()
+        return try self.pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM edges WHERE minute >= ? AND minute < ? ORDER BY caller, callee, minute",
+                arguments: [from.nanoseconds, to.nanoseconds]
+            )
+            var byEdge: [[String]: [ServiceGraph.EdgeMinute]] = [:]
+            for row in rows {
+                let caller: String = row["caller"]
+                let callee: String = row["callee"]
+                let latency = try decoder.decode(LatencyHistogram.self, from: row["latency"] as Data)
+                byEdge[[caller, callee], default: []].append(
+                    ServiceGraph.EdgeMinute(
+                        minute: Timestamp(nanoseconds: row["minute"]),
+                        caller: caller,
+                        callee: callee,
+                        calls: row["calls"],
+                        errors: row["errors"],
+                        latency: latency
+                    )
+                )
+            }
+            return byEdge.keys.sorted { $0.lexicographicallyPrecedes($1) }.map {
+                TopologyEdge(caller: $0[0], callee: $0[1], minutes: byEdge[$0]!)
+            }
         }
     }
 }

@@ -25,6 +25,8 @@ public protocol Store: Sendable {
     func changes(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [ChangeEvent]
     /// External alerts, newest first.
     func alerts(service: String?, status: String?, limit: Int) throws -> [Alert]
+    /// The service graph of the minutes in `[from, to)`: each edge's calls, errors and latency.
+    func topology(from: Timestamp, to: Timestamp) throws -> [TopologyEdge]
     /// Deletes samples and findings older than the retention allows.
     func applyRetention(now: Timestamp) throws
 }
@@ -41,6 +43,10 @@ public struct StoreBatch: Sendable {
     public var changes: [ChangeEvent] = []
     /// External alerts received (a resolved alert updates its firing one).
     public var alerts: [Alert] = []
+    /// Service-graph edges of closed minutes, absolute values that replace what `partition` wrote before.
+    public var edges: [ServiceGraph.EdgeMinute] = []
+    /// Which shard wrote the edges: each shard's share of a minute is its own row.
+    public var partition = 0
 
     /// Creates a batch.
     public init(
@@ -58,7 +64,7 @@ public struct StoreBatch: Sendable {
     /// Whether there is nothing to write.
     public var isEmpty: Bool {
         self.templates.isEmpty && self.samples.isEmpty && self.anomalies.isEmpty && self.changes.isEmpty
-            && self.alerts.isEmpty
+            && self.alerts.isEmpty && self.edges.isEmpty
     }
 }
 
@@ -99,9 +105,9 @@ public struct IngestCounters: Sendable, Codable, Equatable {
     public var logs = Counts()
     /// Metric samples.
     public var samples = Counts()
-    /// Spans (no ingest path yet).
+    /// Trace spans.
     public var spans = Counts()
-    /// External alerts (no ingest path yet).
+    /// External alerts.
     public var alerts = Counts()
     /// Change events.
     public var changes = Counts()
@@ -144,4 +150,44 @@ public struct SeriesSummary: Sendable, Codable, Equatable {
     public var lastTime: String
     /// The latest sample's value.
     public var lastValue: Double
+}
+
+/// One edge of the service graph over a time range.
+public struct TopologyEdge: Sendable, Codable, Equatable {
+    /// The calling service.
+    public var caller: String
+    /// The called service (or, for an uninstrumented callee, what the caller's spans named).
+    public var callee: String
+    /// Calls in the range.
+    public var calls: Int
+    /// Calls that failed.
+    public var errors: Int
+    /// errors / calls.
+    public var errorRatio: Double
+    /// Calls per second over the minutes the edge was seen.
+    public var callsPerSecond: Double
+    /// Latency percentiles of the callee's spans, in seconds.
+    public var latencyP50Seconds: Double
+    public var latencyP90Seconds: Double
+    public var latencyP99Seconds: Double
+    /// The first and last minute with calls (RFC 3339).
+    public var firstSeen: String
+    public var lastSeen: String
+
+    public init(caller: String, callee: String, minutes: [ServiceGraph.EdgeMinute]) {
+        var latency = LatencyHistogram()
+        for minute in minutes { latency.merge(minute.latency) }
+        self.caller = caller
+        self.callee = callee
+        self.calls = minutes.reduce(0) { $0 + $1.calls }
+        self.errors = minutes.reduce(0) { $0 + $1.errors }
+        self.errorRatio = self.calls > 0 ? Double(self.errors) / Double(self.calls) : 0
+        let seenMinutes = Set(minutes.map(\.minute)).count
+        self.callsPerSecond = Double(self.calls) / Double(max(1, seenMinutes) * 60)
+        self.latencyP50Seconds = latency.quantile(0.5) ?? 0
+        self.latencyP90Seconds = latency.quantile(0.9) ?? 0
+        self.latencyP99Seconds = latency.quantile(0.99) ?? 0
+        self.firstSeen = (minutes.map(\.minute).min() ?? Timestamp(nanoseconds: 0)).iso8601
+        self.lastSeen = (minutes.map(\.minute).max() ?? Timestamp(nanoseconds: 0)).iso8601
+    }
 }

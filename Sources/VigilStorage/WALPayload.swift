@@ -13,6 +13,8 @@ public enum WALPayload: Sendable, Equatable {
     case changes([ChangeEvent])
     /// External alerts, firing or resolved.
     case alerts([Alert])
+    /// Trace spans.
+    case spans([TraceSpan])
 
     /// The number of signals (lines or samples) in the payload.
     public var count: Int {
@@ -21,6 +23,7 @@ public enum WALPayload: Sendable, Equatable {
         case .samples(let points): points.count
         case .changes(let events): events.count
         case .alerts(let alerts): alerts.count
+        case .spans(let spans): spans.count
         }
     }
 
@@ -80,6 +83,21 @@ public enum WALPayload: Sendable, Equatable {
                 writer.string(alert.summary ?? "")
                 writer.varint(UInt64(bitPattern: alert.startsAt.nanoseconds))
                 writer.varint(UInt64(bitPattern: alert.endsAt?.nanoseconds ?? 0))
+            }
+        case .spans(let spans):
+            writer.bytes.append(5)
+            writer.varint(UInt64(spans.count))
+            for span in spans {
+                writer.varint(span.traceID.high)
+                writer.varint(span.traceID.low)
+                writer.varint(span.spanID)
+                writer.varint(span.parentSpanID)
+                writer.string(span.service)
+                writer.string(span.name)
+                writer.bytes.append(span.kind.rawValue | (span.isError ? 0x80 : 0))
+                writer.varint(UInt64(bitPattern: span.start.nanoseconds))
+                writer.varint(UInt64(bitPattern: span.end.nanoseconds))
+                writer.string(span.peer ?? "")
             }
         }
         return writer.bytes
@@ -172,6 +190,32 @@ public enum WALPayload: Sendable, Equatable {
                 )
             }
             return .alerts(alerts)
+        case 5:
+            guard let count = reader.count() else { return nil }
+            var spans: [TraceSpan] = []
+            spans.reserveCapacity(count)
+            for _ in 0..<count {
+                guard let high = reader.varint(), let low = reader.varint(), let id = reader.varint(),
+                    let parent = reader.varint(), let service = reader.string(), let name = reader.string(),
+                    let flags = reader.byte(), let kind = TraceSpan.Kind(rawValue: flags & 0x7F),
+                    let start = reader.varint(), let end = reader.varint(), let peer = reader.string()
+                else { return nil }
+                spans.append(
+                    TraceSpan(
+                        traceID: .init(high: high, low: low),
+                        spanID: id,
+                        parentSpanID: parent,
+                        service: service,
+                        name: name,
+                        kind: kind,
+                        start: Timestamp(nanoseconds: Int64(bitPattern: start)),
+                        end: Timestamp(nanoseconds: Int64(bitPattern: end)),
+                        isError: flags & 0x80 != 0,
+                        peer: peer.isEmpty ? nil : peer
+                    )
+                )
+            }
+            return .spans(spans)
         default:
             return nil
         }

@@ -29,6 +29,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable {
     /// Seconds since the epoch.
     public var seconds: Double { Double(self.nanoseconds) / 1e9 }
 
+    /// Whole seconds since the epoch, rounded down (also before 1970).
+    public var wholeSeconds: Int64 {
+        let (seconds, remainder) = self.nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        return remainder < 0 ? seconds - 1 : seconds
+    }
+
+    /// The start of the minute this time falls in.
+    public var minute: Int64 {
+        let seconds = self.wholeSeconds
+        return seconds - ((seconds % 60) + 60) % 60
+    }
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
     /// The timestamp `seconds` later.

@@ -12,6 +12,12 @@ extension PipelineShard {
         public var processedLines: Int
         /// Samples taken when the snapshot was made.
         public var processedSamples: Int
+        /// The service graph's open minutes.
+        public var graph: ServiceGraph.Snapshot?
+        /// The span series' open minutes.
+        public var spanMetrics: SpanMetrics.Snapshot?
+        /// Spans taken when the snapshot was made.
+        public var processedSpans: Int?
 
         /// Creates a snapshot from parts (to re-route streams when the shard count changes).
         public init(streams: [StreamSnapshot], series: [SeriesSnapshot], processedLines: Int, processedSamples: Int) {
@@ -82,12 +88,16 @@ extension PipelineShard {
         let series = self.series.keys.sorted().map {
             SeriesSnapshot(key: $0, detector: self.series[$0]!, trend: self.trends[$0])
         }
-        return Snapshot(
+        var snapshot = Snapshot(
             streams: streams,
             series: series,
             processedLines: self.processedLines,
             processedSamples: self.processedSamples
         )
+        snapshot.graph = self.graph.snapshot
+        snapshot.spanMetrics = self.spanMetrics.snapshot
+        snapshot.processedSpans = self.processedSpans
+        return snapshot
     }
 
     /// Rebuilds a shard from a snapshot.
@@ -115,5 +125,8 @@ extension PipelineShard {
         }
         self.processedLines = snapshot.processedLines
         self.processedSamples = snapshot.processedSamples
+        self.processedSpans = snapshot.processedSpans ?? 0
+        if let graph = snapshot.graph { self.graph = ServiceGraph(restoring: graph) }
+        if let spanMetrics = snapshot.spanMetrics { self.spanMetrics = SpanMetrics(restoring: spanMetrics) }
     }
 }

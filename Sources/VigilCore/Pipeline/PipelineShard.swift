@@ -36,11 +36,15 @@ public struct PipelineShard: Sendable {
     var streams: [StreamKey: LogStreamState] = [:]
     var series: [SeriesKey: StreamingAnomalyDetector] = [:]
     var trends: [SeriesKey: TrendDetector] = [:]
+    var graph = ServiceGraph()
+    var spanMetrics = SpanMetrics()
     let piiMasker = PIIMasker()
     /// Log lines taken so far (each line once, whether or not it completed a record yet).
     public internal(set) var processedLines = 0
     /// Metric samples taken so far.
     public internal(set) var processedSamples = 0
+    /// Spans joined into the service graph so far.
+    public internal(set) var processedSpans = 0
 
     /// Creates an empty shard.
     public init(configuration: Configuration = Configuration()) {

@@ -1,0 +1,100 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Turns each service's entry spans (server, consumer and root spans: the requests it served) into per-minute
+/// series: request rate, error ratio and latency percentiles, labelled with the service, so the metric detectors
+/// watch every traced service without any metric configuration.
+///
+/// A service's spans must reach the same instance (the pipeline routes them by service).
+public struct SpanMetrics: Sendable {
+    /// The series names, per second and in seconds as Prometheus names them.
+    public static let requestRate = "span_requests_per_second"
+    public static let errorRatio = "span_error_ratio"
+    public static let latencyP50 = "span_latency_p50_seconds"
+    public static let latencyP95 = "span_latency_p95_seconds"
+
+    struct Key: Hashable, Codable {
+        var minute: Int64
+        var service: String
+    }
+
+    struct Stats: Codable {
+        var requests = 0
+        var errors = 0
+        var latency = LatencyHistogram()
+    }
+
+    /// A minute is reported once data time is this far past its end.
+    public var closeAfterSeconds: Int64 = 60
+    var open: [Key: Stats] = [:]
+    var watermark: Int64 = .min
+    var closedThrough: Int64 = .min
+    /// Entry spans that arrived for a minute already reported.
+    public private(set) var lateSpans = 0
+
+    public init() {}
+
+    /// Takes spans; the series points of minutes that data time has passed are appended to `points`.
+    public mutating func add(_ spans: [TraceSpan], points: inout [MetricPoint]) {
+        for span in spans where span.isEntry {
+            let end = span.end.wholeSeconds
+            if end > self.watermark { self.watermark = end }
+            let minute = span.start.minute
+            guard minute + 60 > self.closedThrough else {
+                self.lateSpans += 1
+                continue
+            }
+            let key = Key(minute: minute, service: span.service)
+            self.open[key, default: Stats()].requests += 1
+            if span.isError { self.open[key]!.errors += 1 }
+            self.open[key]!.latency.add(span.seconds)
+        }
+        self.close(before: self.watermark - self.closeAfterSeconds, into: &points)
+    }
+
+    /// Reports minutes older than `now` minus the close delay, for services that went quiet.
+    public mutating func tick(now: Timestamp, points: inout [MetricPoint]) {
+        self.close(before: now.wholeSeconds - self.closeAfterSeconds, into: &points)
+    }
+
+    mutating func close(before second: Int64, into points: inout [MetricPoint]) {
+        let boundary = second - ((second % 60) + 60) % 60
+        guard boundary > self.closedThrough else { return }
+        self.closedThrough = boundary
+        let ready = self.open.filter { $0.key.minute + 60 <= boundary }
+        for key in ready.keys.sorted(by: { ($0.minute, $0.service) < ($1.minute, $1.service) }) {
+            let stats = ready[key]!
+            self.open[key] = nil
+            // The point stands at the end of its minute, when its value is known.
+            let time = Timestamp(nanoseconds: (key.minute + 60) * 1_000_000_000)
+            func point(_ name: String, _ value: Double) -> MetricPoint {
+                MetricPoint(
+                    series: SeriesKey(name: name, labels: [.init("service", key.service)]),
+                    time: time,
+                    value: value
+                )
+            }
+            points.append(point(Self.requestRate, Double(stats.requests) / 60))
+            points.append(point(Self.errorRatio, Double(stats.errors) / Double(stats.requests)))
+            if let p50 = stats.latency.quantile(0.5) { points.append(point(Self.latencyP50, p50)) }
+            if let p95 = stats.latency.quantile(0.95) { points.append(point(Self.latencyP95, p95)) }
+        }
+    }
+
+    /// The open minutes, for checkpoints.
+    public struct Snapshot: Sendable, Codable {
+        var open: [Key: Stats]
+        var watermark: Int64
+        var closedThrough: Int64
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(open: self.open, watermark: self.watermark, closedThrough: self.closedThrough)
+    }
+
+    public init(restoring snapshot: Snapshot) {
+        self.open = snapshot.open
+        self.watermark = snapshot.watermark
+        self.closedThrough = snapshot.closedThrough
+    }
+}

@@ -1,0 +1,459 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+public import VigilCore
+
+/// Decodes OTLP/HTTP requests (`ExportLogsServiceRequest`, `ExportMetricsServiceRequest`,
+/// `ExportTraceServiceRequest`) in protobuf and JSON into Vigil's values. The message subset read is written
+/// down in `docs/otlp-subset.proto`; the reader walks the wire format directly, bounds-checked, without
+/// generated message trees.
+public enum OTLP {
+    /// Log records grouped into one batch per service; `now` stamps records that carry no time.
+    public static func decodeLogs(protobuf body: [UInt8], now: Timestamp) throws(IngestError) -> [LogBatch] {
+        var batches: [String: Int] = [:]
+        var result: [LogBatch] = []
+        try Self.context(.logs) { () throws(IngestError) in
+            var request = ProtobufReader(body[...])
+            while !request.isAtEnd {
+                let (field, type) = try request.field()
+                guard field == 1, type == 2 else {
+                    try request.skip(wireType: type)
+                    continue
+                }
+                var resourceLogs = ProtobufReader(try request.lengthDelimited())
+                var resource = OTLPResource()
+                var scopes: [ArraySlice<UInt8>] = []
+                while !resourceLogs.isAtEnd {
+                    let (field, type) = try resourceLogs.field()
+                    switch (field, type) {
+                    case (1, 2): resource = try Self.resource(try resourceLogs.lengthDelimited())
+                    case (2, 2): scopes.append(try resourceLogs.lengthDelimited())
+                    default: try resourceLogs.skip(wireType: type)
+                    }
+                }
+                let stream = StreamKey(service: resource.serviceName, source: "otlp")
+                let index =
+                    batches[stream.service]
+                    ?? {
+                        result.append(LogBatch(stream: stream, entries: []))
+                        batches[stream.service] = result.count - 1
+                        return result.count - 1
+                    }()
+                for scope in scopes {
+                    var scopeLogs = ProtobufReader(scope)
+                    while !scopeLogs.isAtEnd {
+                        let (field, type) = try scopeLogs.field()
+                        guard field == 2, type == 2 else {
+                            try scopeLogs.skip(wireType: type)
+                            continue
+                        }
+                        result[index].entries.append(try Self.logRecord(try scopeLogs.lengthDelimited(), now: now))
+                    }
+                }
+            }
+        }
+        return result.filter { !$0.entries.isEmpty }
+    }
+
+    static func logRecord(_ bytes: ArraySlice<UInt8>, now: Timestamp) throws(IngestError) -> LogEntry {
+        var record = ProtobufReader(bytes)
+        var time: UInt64 = 0
+        var observed: UInt64 = 0
+        var severityNumber = 0
+        var severityText = ""
+        var body = ""
+        while !record.isAtEnd {
+            let (field, type) = try record.field()
+            switch (field, type) {
+            case (1, 1): time = try record.fixed64()
+            case (11, 1): observed = try record.fixed64()
+            case (2, 0): severityNumber = Int(truncatingIfNeeded: try record.varint())
+            case (3, 2): severityText = String(decoding: try record.lengthDelimited(), as: UTF8.self)
+            case (5, 2): body = try Self.anyValueText(try record.lengthDelimited(), depth: 0)
+            default: try record.skip(wireType: type)
+            }
+        }
+        let nanoseconds = time != 0 ? time : observed
+        return LogEntry(
+            time: nanoseconds != 0 ? Timestamp(nanoseconds: Int64(truncatingIfNeeded: nanoseconds)) : now,
+            line: Self.line(severityText: severityText, severityNumber: severityNumber, body: body)
+        )
+    }
+
+    /// Metric data points as samples: gauges and sums as they are; histograms and summaries as `_count` and
+    /// `_sum` (summaries also per quantile); labels from the resource and the point's attributes.
+    public static func decodeMetrics(protobuf body: [UInt8]) throws(IngestError) -> [MetricPoint] {
+        var points: [MetricPoint] = []
+        try Self.context(.metrics) { () throws(IngestError) in
+            var request = ProtobufReader(body[...])
+            while !request.isAtEnd {
+                let (field, type) = try request.field()
+                guard field == 1, type == 2 else {
+                    try request.skip(wireType: type)
+                    continue
+                }
+                var resourceMetrics = ProtobufReader(try request.lengthDelimited())
+                var resource = OTLPResource()
+                var scopes: [ArraySlice<UInt8>] = []
+                while !resourceMetrics.isAtEnd {
+                    let (field, type) = try resourceMetrics.field()
+                    switch (field, type) {
+                    case (1, 2): resource = try Self.resource(try resourceMetrics.lengthDelimited())
+                    case (2, 2): scopes.append(try resourceMetrics.lengthDelimited())
+                    default: try resourceMetrics.skip(wireType: type)
+                    }
+                }
+                let labels = resource.labels
+                for scope in scopes {
+                    var scopeMetrics = ProtobufReader(scope)
+                    while !scopeMetrics.isAtEnd {
+                        let (field, type) = try scopeMetrics.field()
+                        guard field == 2, type == 2 else {
+                            try scopeMetrics.skip(wireType: type)
+                            continue
+                        }
+                        try Self.metric(try scopeMetrics.lengthDelimited(), labels: labels, into: &points)
+                    }
+                }
+            }
+        }
+        return points
+    }
+
+    static func metric(
+        _ bytes: ArraySlice<UInt8>,
+        labels: [SeriesKey.Label],
+        into points: inout [MetricPoint]
+    ) throws(IngestError) {
+        var metric = ProtobufReader(bytes)
+        var name = ""
+        var data: [(kind: Int, bytes: ArraySlice<UInt8>)] = []
+        while !metric.isAtEnd {
+            let (field, type) = try metric.field()
+            switch (field, type) {
+            case (1, 2): name = Self.metricName(String(decoding: try metric.lengthDelimited(), as: UTF8.self))
+            case (5, 2), (7, 2), (9, 2), (10, 2), (11, 2): data.append((field, try metric.lengthDelimited()))
+            default: try metric.skip(wireType: type)
+            }
+        }
+        guard !name.isEmpty else { throw IngestError("a metric has no name") }
+        for (kind, bytes) in data {
+            var container = ProtobufReader(bytes)
+            while !container.isAtEnd {
+                let (field, type) = try container.field()
+                guard field == 1, type == 2 else {
+                    try container.skip(wireType: type)
+                    continue
+                }
+                let point = try container.lengthDelimited()
+                switch kind {
+                case 5, 7: try Self.numberPoint(point, name: name, labels: labels, into: &points)
+                default: try Self.distributionPoint(point, kind: kind, name: name, labels: labels, into: &points)
+                }
+            }
+        }
+    }
+
+    static func numberPoint(
+        _ bytes: ArraySlice<UInt8>,
+        name: String,
+        labels: [SeriesKey.Label],
+        into points: inout [MetricPoint]
+    ) throws(IngestError) {
+        var point = ProtobufReader(bytes)
+        var all = labels
+        var time: UInt64 = 0
+        var value: Double?
+        while !point.isAtEnd {
+            let (field, type) = try point.field()
+            switch (field, type) {
+            case (7, 2): all.append(try Self.label(try point.lengthDelimited()))
+            case (3, 1): time = try point.fixed64()
+            case (4, 1): value = Double(bitPattern: try point.fixed64())
+            case (6, 1): value = Double(Int64(bitPattern: try point.fixed64()))
+            default: try point.skip(wireType: type)
+            }
+        }
+        guard let value else { return }
+        points.append(
+            MetricPoint(
+                series: SeriesKey(name: name, labels: all),
+                time: Timestamp(nanoseconds: Int64(truncatingIfNeeded: time)),
+                value: value
+            )
+        )
+    }
+
+    /// Histogram (9), exponential histogram (10) and summary (11) points.
+    static func distributionPoint(
+        _ bytes: ArraySlice<UInt8>,
+        kind: Int,
+        name: String,
+        labels: [SeriesKey.Label],
+        into points: inout [MetricPoint]
+    ) throws(IngestError) {
+        var point = ProtobufReader(bytes)
+        var all = labels
+        var time: UInt64 = 0
+        var count: UInt64 = 0
+        var sum: Double?
+        var quantiles: [(Double, Double)] = []
+        let attributesField = kind == 9 ? 9 : kind == 10 ? 1 : 7
+        while !point.isAtEnd {
+            let (field, type) = try point.field()
+            switch (field, type) {
+            case (attributesField, 2): all.append(try Self.label(try point.lengthDelimited()))
+            case (3, 1): time = try point.fixed64()
+            case (4, 1): count = try point.fixed64()
+            case (5, 1): sum = Double(bitPattern: try point.fixed64())
+            case (6, 2) where kind == 11:
+                var quantile = ProtobufReader(try point.lengthDelimited())
+                var q = 0.0
+                var value = 0.0
+                while !quantile.isAtEnd {
+                    let (field, type) = try quantile.field()
+                    switch (field, type) {
+                    case (1, 1): q = Double(bitPattern: try quantile.fixed64())
+                    case (2, 1): value = Double(bitPattern: try quantile.fixed64())
+                    default: try quantile.skip(wireType: type)
+                    }
+                }
+                quantiles.append((q, value))
+            default: try point.skip(wireType: type)
+            }
+        }
+        let at = Timestamp(nanoseconds: Int64(truncatingIfNeeded: time))
+        points.append(
+            MetricPoint(series: SeriesKey(name: name + "_count", labels: all), time: at, value: Double(count))
+        )
+        if let sum {
+            points.append(MetricPoint(series: SeriesKey(name: name + "_sum", labels: all), time: at, value: sum))
+        }
+        for (q, value) in quantiles {
+            points.append(
+                MetricPoint(
+                    series: SeriesKey(name: name, labels: all + [.init("quantile", "\(q)")]),
+                    time: at,
+                    value: value
+                )
+            )
+        }
+    }
+
+    /// Spans with the service of their resource.
+    public static func decodeTraces(protobuf body: [UInt8]) throws(IngestError) -> [TraceSpan] {
+        var spans: [TraceSpan] = []
+        try Self.context(.traces) { () throws(IngestError) in
+            var request = ProtobufReader(body[...])
+            while !request.isAtEnd {
+                let (field, type) = try request.field()
+                guard field == 1, type == 2 else {
+                    try request.skip(wireType: type)
+                    continue
+                }
+                var resourceSpans = ProtobufReader(try request.lengthDelimited())
+                var resource = OTLPResource()
+                var scopes: [ArraySlice<UInt8>] = []
+                while !resourceSpans.isAtEnd {
+                    let (field, type) = try resourceSpans.field()
+                    switch (field, type) {
+                    case (1, 2): resource = try Self.resource(try resourceSpans.lengthDelimited())
+                    case (2, 2): scopes.append(try resourceSpans.lengthDelimited())
+                    default: try resourceSpans.skip(wireType: type)
+                    }
+                }
+                for scope in scopes {
+                    var scopeSpans = ProtobufReader(scope)
+                    while !scopeSpans.isAtEnd {
+                        let (field, type) = try scopeSpans.field()
+                        guard field == 2, type == 2 else {
+                            try scopeSpans.skip(wireType: type)
+                            continue
+                        }
+                        spans.append(try Self.span(try scopeSpans.lengthDelimited(), service: resource.serviceName))
+                    }
+                }
+            }
+        }
+        return spans
+    }
+
+    static func span(_ bytes: ArraySlice<UInt8>, service: String) throws(IngestError) -> TraceSpan {
+        var reader = ProtobufReader(bytes)
+        var span = TraceSpan(
+            traceID: .init(high: 0, low: 0),
+            spanID: 0,
+            service: service,
+            name: "",
+            kind: .unspecified,
+            start: Timestamp(nanoseconds: 0),
+            end: Timestamp(nanoseconds: 0)
+        )
+        var peers = PeerAttributes()
+        while !reader.isAtEnd {
+            let (field, type) = try reader.field()
+            switch (field, type) {
+            case (1, 2): span.traceID = try Self.traceID(try reader.lengthDelimited())
+            case (2, 2): span.spanID = try Self.spanID(try reader.lengthDelimited(), field: "spanId")
+            case (4, 2): span.parentSpanID = try Self.spanID(try reader.lengthDelimited(), field: "parentSpanId")
+            case (5, 2): span.name = String(decoding: try reader.lengthDelimited(), as: UTF8.self)
+            case (6, 0):
+                span.kind = TraceSpan.Kind(rawValue: UInt8(truncatingIfNeeded: try reader.varint())) ?? .unspecified
+            case (7, 1): span.start = Timestamp(nanoseconds: Int64(truncatingIfNeeded: try reader.fixed64()))
+            case (8, 1): span.end = Timestamp(nanoseconds: Int64(truncatingIfNeeded: try reader.fixed64()))
+            case (9, 2):
+                let label = try Self.label(try reader.lengthDelimited())
+                peers.take(label.name, label.value)
+            case (15, 2):
+                var status = ProtobufReader(try reader.lengthDelimited())
+                while !status.isAtEnd {
+                    let (field, type) = try status.field()
+                    if field == 3, type == 0 {
+                        span.isError = try status.varint() == 2
+                    } else {
+                        try status.skip(wireType: type)
+                    }
+                }
+            default: try reader.skip(wireType: type)
+            }
+        }
+        guard span.spanID != 0 else { throw IngestError("a span has no spanId") }
+        span.peer = peers.peer
+        return span
+    }
+
+    // MARK: - Shared pieces
+
+    static func context<T>(_ signal: OTLPSignal, _ body: () throws(IngestError) -> T) throws(IngestError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw IngestError("OTLP \(signal.rawValue): \(error.message)")
+        }
+    }
+
+    static func resource(_ bytes: ArraySlice<UInt8>) throws(IngestError) -> OTLPResource {
+        var reader = ProtobufReader(bytes)
+        var resource = OTLPResource()
+        while !reader.isAtEnd {
+            let (field, type) = try reader.field()
+            guard field == 1, type == 2 else {
+                try reader.skip(wireType: type)
+                continue
+            }
+            let label = try Self.label(try reader.lengthDelimited())
+            resource.take(label.name, label.value)
+        }
+        return resource
+    }
+
+    /// A `KeyValue` as a label (the value as text).
+    static func label(_ bytes: ArraySlice<UInt8>) throws(IngestError) -> SeriesKey.Label {
+        var reader = ProtobufReader(bytes)
+        var key = ""
+        var value = ""
+        while !reader.isAtEnd {
+            let (field, type) = try reader.field()
+            switch (field, type) {
+            case (1, 2): key = String(decoding: try reader.lengthDelimited(), as: UTF8.self)
+            case (2, 2): value = try Self.anyValueText(try reader.lengthDelimited(), depth: 0)
+            default: try reader.skip(wireType: type)
+            }
+        }
+        return SeriesKey.Label(key, value)
+    }
+
+    /// An `AnyValue` as text: strings as they are, numbers and booleans spelled out, arrays and maps in brackets.
+    static func anyValueText(_ bytes: ArraySlice<UInt8>, depth: Int) throws(IngestError) -> String {
+        guard depth < 16 else { throw IngestError("an attribute value nests deeper than 16 levels") }
+        var reader = ProtobufReader(bytes)
+        var text = ""
+        while !reader.isAtEnd {
+            let (field, type) = try reader.field()
+            switch (field, type) {
+            case (1, 2): text = String(decoding: try reader.lengthDelimited(), as: UTF8.self)
+            case (2, 0): text = try reader.varint() != 0 ? "true" : "false"
+            case (3, 0): text = String(Int64(bitPattern: try reader.varint()))
+            case (4, 1): text = "\(Double(bitPattern: try reader.fixed64()))"
+            case (5, 2), (6, 2):
+                var list = ProtobufReader(try reader.lengthDelimited())
+                var parts: [String] = []
+                while !list.isAtEnd {
+                    let (item, itemType) = try list.field()
+                    guard item == 1, itemType == 2 else {
+                        try list.skip(wireType: itemType)
+                        continue
+                    }
+                    let element = try list.lengthDelimited()
+                    if field == 5 {
+                        parts.append(try Self.anyValueText(element, depth: depth + 1))
+                    } else {
+                        var pair = ProtobufReader(element)
+                        var key = ""
+                        var value = ""
+                        while !pair.isAtEnd {
+                            let (pairField, pairType) = try pair.field()
+                            switch (pairField, pairType) {
+                            case (1, 2): key = String(decoding: try pair.lengthDelimited(), as: UTF8.self)
+                            case (2, 2): value = try Self.anyValueText(try pair.lengthDelimited(), depth: depth + 1)
+                            default: try pair.skip(wireType: pairType)
+                            }
+                        }
+                        parts.append("\(key)=\(value)")
+                    }
+                }
+                text =
+                    field == 5 ? "[" + parts.joined(separator: ", ") + "]" : "{" + parts.joined(separator: ", ") + "}"
+            case (7, 2): text = Self.hex(try reader.lengthDelimited())
+            default: try reader.skip(wireType: type)
+            }
+        }
+        return text
+    }
+
+    static func traceID(_ bytes: ArraySlice<UInt8>) throws(IngestError) -> TraceSpan.TraceID {
+        guard bytes.count == 16 else { throw IngestError("a traceId has \(bytes.count) bytes, not 16") }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (offset, byte) in bytes.enumerated() {
+            if offset < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        return .init(high: high, low: low)
+    }
+
+    static func spanID(_ bytes: ArraySlice<UInt8>, field: String) throws(IngestError) -> UInt64 {
+        if bytes.isEmpty { return 0 }
+        guard bytes.count == 8 else { throw IngestError("a \(field) has \(bytes.count) bytes, not 8") }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The attributes that name what a client span called when the callee reports no spans itself.
+struct PeerAttributes {
+    var peerService: String?
+    var dbSystem: String?
+    var serverAddress: String?
+
+    mutating func take(_ key: String, _ value: String) {
+        switch key {
+        case "peer.service": self.peerService = value
+        case "db.system", "db.system.name": self.dbSystem = value
+        case "server.address", "net.peer.name": self.serverAddress = value
+        default: break
+        }
+    }
+
+    var peer: String? {
+        [self.peerService, self.dbSystem, self.serverAddress].lazy.compactMap { $0 }.first { !$0.isEmpty }
+    }
+}
