@@ -87,16 +87,22 @@ final class ShardWorker: Sendable {
                 observe("shard", ContinuousClock.now - started)
                 counters.processed(spans: spans.count)
             case .measureSpans(let spans):
-                shard.measure(spans, points: &pending.samples, findings: &pending.anomalies)
+                // `pending` is captured by `flush`, so two of its fields cannot be passed inout at once.
+                var points: [MetricPoint] = []
+                var findings: [Anomaly] = []
+                shard.measure(spans, points: &points, findings: &findings)
+                pending.samples += points
+                pending.anomalies += findings
             case .tick(let now):
                 let records = shard.recordCount
                 shard.tick(now: now, findings: &pending.anomalies)
-                shard.tickSpans(
-                    now: now,
-                    edges: &pending.edges,
-                    points: &pending.samples,
-                    findings: &pending.anomalies
-                )
+                var edges: [ServiceGraph.EdgeMinute] = []
+                var points: [MetricPoint] = []
+                var findings: [Anomaly] = []
+                shard.tickSpans(edges: &edges, points: &points, findings: &findings)
+                pending.edges += edges
+                pending.samples += points
+                pending.anomalies += findings
                 if shard.recordCount != records { templatesChanged = true }
                 let writeTemplates = now.seconds - lastTemplateWrite.seconds >= 5
                 if writeTemplates { lastTemplateWrite = now }

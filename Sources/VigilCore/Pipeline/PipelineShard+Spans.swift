@@ -17,16 +17,15 @@ extension PipelineShard {
         self.derive(closed, points: &points, findings: &findings)
     }
 
-    /// Closes the span minutes that wall time has passed, for services and edges that went quiet.
+    /// Counts a quiet tick for the span minutes: once spans stop, open minutes are reported.
     public mutating func tickSpans(
-        now: Timestamp,
         edges: inout [ServiceGraph.EdgeMinute],
         points: inout [MetricPoint],
         findings: inout [Anomaly]
     ) {
-        self.graph.tick(now: now, closed: &edges)
+        self.graph.tick(closed: &edges)
         var closed: [MetricPoint] = []
-        self.spanMetrics.tick(now: now, points: &closed)
+        self.spanMetrics.tick(points: &closed)
         self.derive(closed, points: &points, findings: &findings)
     }
 

@@ -17,6 +17,8 @@ public struct ServiceGraph: Sendable {
         public var maximumWaiting = 100_000
         /// A minute is closed and reported once data time is this far past its end.
         public var closeAfterSeconds: Int64 = 60
+        /// After this many ticks without a span, everything waiting is settled and every open minute reported.
+        public var quietTicks = 15
 
         public init() {}
     }
@@ -100,15 +102,23 @@ public struct ServiceGraph: Sendable {
     /// Takes spans; minutes that data time has passed are appended to `closed`.
     public mutating func add(_ spans: [TraceSpan], closed: inout [EdgeMinute]) {
         for span in spans { self.add(span) }
-        self.close(before: self.watermark - self.configuration.closeAfterSeconds, into: &closed)
+        guard self.watermark != .min else { return }
+        self.close(before: self.watermark &- self.configuration.closeAfterSeconds, into: &closed)
     }
 
-    /// Closes minutes older than `now` minus the close delay, for streams that went quiet.
-    public mutating func tick(now: Timestamp, closed: inout [EdgeMinute]) {
-        self.close(before: now.wholeSeconds - self.configuration.closeAfterSeconds, into: &closed)
+    /// Counts a quiet tick (the server ticks every second); once spans have stopped for
+    /// ``Configuration/quietTicks`` ticks, client spans still waiting become peer edges and every open minute
+    /// is reported. Ticks carry no data time, so replaying the same spans gives the same edges.
+    public mutating func tick(closed: inout [EdgeMinute]) {
+        self.quietTicks += 1
+        guard self.quietTicks == self.configuration.quietTicks, self.watermark != .min else { return }
+        self.settle()
+        self.settle()
+        self.close(before: self.watermark + 60, into: &closed)
     }
 
     mutating func add(_ span: TraceSpan) {
+        self.quietTicks = 0
         let seconds = span.end.wholeSeconds
         if seconds > self.watermark { self.watermark = seconds }
         self.rotateIfDue(now: seconds)
@@ -167,6 +177,7 @@ public struct ServiceGraph: Sendable {
 
     /// Minutes ending at or before this second have been reported.
     var closedThrough: Int64 = .min
+    var quietTicks = 0
 
     mutating func rotateIfDue(now: Int64) {
         guard let start = self.generationStart else {
@@ -178,6 +189,13 @@ public struct ServiceGraph: Sendable {
                 || self.current.count >= self.configuration.maximumWaiting
                 || self.orphans.count >= self.configuration.maximumWaiting
         else { return }
+        self.settle()
+        self.generationStart = now
+    }
+
+    /// Drops the older generation (its client spans that never met their callee become edges to their peer)
+    /// and makes the current one older.
+    mutating func settle() {
         // Client spans that never met their callee: an edge to what they called, when they say.
         for waiting in self.previous.values where !waiting.matched && waiting.kind == .client {
             if let peer = waiting.peer, peer != waiting.service {
@@ -188,7 +206,6 @@ public struct ServiceGraph: Sendable {
         self.current = [:]
         self.previousOrphans = self.orphans
         self.orphans = [:]
-        self.generationStart = now
     }
 
     mutating func close(before second: Int64, into closed: inout [EdgeMinute]) {

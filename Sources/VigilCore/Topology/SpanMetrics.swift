@@ -26,6 +26,9 @@ public struct SpanMetrics: Sendable {
 
     /// A minute is reported once data time is this far past its end.
     public var closeAfterSeconds: Int64 = 60
+    /// Ticks without a span after which every open minute is reported.
+    public var quietTicksBeforeClosing = 15
+    var quietTicks = 0
     var open: [Key: Stats] = [:]
     var watermark: Int64 = .min
     var closedThrough: Int64 = .min
@@ -36,6 +39,7 @@ public struct SpanMetrics: Sendable {
 
     /// Takes spans; the series points of minutes that data time has passed are appended to `points`.
     public mutating func add(_ spans: [TraceSpan], points: inout [MetricPoint]) {
+        if !spans.isEmpty { self.quietTicks = 0 }
         for span in spans where span.isEntry {
             let end = span.end.wholeSeconds
             if end > self.watermark { self.watermark = end }
@@ -49,12 +53,16 @@ public struct SpanMetrics: Sendable {
             if span.isError { self.open[key]!.errors += 1 }
             self.open[key]!.latency.add(span.seconds)
         }
-        self.close(before: self.watermark - self.closeAfterSeconds, into: &points)
+        guard self.watermark != .min else { return }
+        self.close(before: self.watermark &- self.closeAfterSeconds, into: &points)
     }
 
-    /// Reports minutes older than `now` minus the close delay, for services that went quiet.
-    public mutating func tick(now: Timestamp, points: inout [MetricPoint]) {
-        self.close(before: now.wholeSeconds - self.closeAfterSeconds, into: &points)
+    /// Counts a quiet tick; after ``quietTicksBeforeClosing`` ticks without a span every open minute is
+    /// reported.
+    public mutating func tick(points: inout [MetricPoint]) {
+        self.quietTicks += 1
+        guard self.quietTicks == self.quietTicksBeforeClosing, self.watermark != .min else { return }
+        self.close(before: self.watermark + 60, into: &points)
     }
 
     mutating func close(before second: Int64, into points: inout [MetricPoint]) {
