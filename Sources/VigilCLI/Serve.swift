@@ -23,8 +23,12 @@ struct Serve: AsyncParsableCommand {
               curl -s localhost:3100/api/v1/stats         # accepted / processed / rejected per signal kind
 
             Send logs with the Loki push API (POST /loki/api/v1/push, JSON or snappy protobuf), or follow files \
-            with --tail. Every option can also be set in the environment: VIGIL_PORT, VIGIL_HOST, VIGIL_DATA_DIR, \
-            VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_CONFIG; or in a YAML \
+            with --tail. OTLP/HTTP (POST /v1/logs, /v1/metrics, /v1/traces), Prometheus remote_write \
+            (POST /api/v1/write), Alertmanager (POST /api/v1/alerts/alertmanager), change events and GitHub/CI \
+            webhooks (POST /api/v1/changes, /api/v1/changes/github) arrive on the same port; syslog on the ports \
+            given by --syslog-udp and --syslog-tcp. Every option can also be set in the environment: VIGIL_PORT, VIGIL_HOST, VIGIL_DATA_DIR, \
+            VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_SYSLOG_UDP, VIGIL_SYSLOG_TCP, \
+            VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
             written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
@@ -74,6 +78,32 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Lines and samples accepted but not yet processed before new input gets 429.")
     var maxInFlight: Int?
 
+    @Option(help: "Receive syslog (RFC 5424/3164) over UDP on HOST:PORT, e.g. 127.0.0.1:5514.")
+    var syslogUdp: String?
+
+    @Option(help: "Receive syslog over TCP on HOST:PORT (octet counting or one message per line).")
+    var syslogTcp: String?
+
+    @Option(
+        help:
+            "Pull mode: the Prometheus to poll with query_range (e.g. http://127.0.0.1:9090); needs --prometheus-query."
+    )
+    var prometheusUrl: String?
+
+    @Option(help: "A PromQL query to poll from --prometheus-url (repeatable); each result series becomes a series.")
+    var prometheusQuery: [String] = []
+
+    @Option(help: "Seconds between Prometheus polls.")
+    var prometheusInterval: Double?
+
+    @Option(
+        help: ArgumentHelp(
+            "Follow Kubernetes events: `kubectl get events -A -w -o json | vigil serve --k8s-events -` (or a FIFO).",
+            discussion: "Rollouts, autoscaling, OOM kills and CrashLoopBackOff become change events."
+        )
+    )
+    var k8sEvents: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -109,6 +139,30 @@ struct Serve: AsyncParsableCommand {
         if let value = self.hostSampleSeconds { configuration.hostSampleSeconds = value }
         if let value = self.maxBodyBytes { configuration.maximumBodyBytes = value }
         if let value = self.maxInFlight { configuration.maximumInFlight = value }
+        for (flag, text) in [
+            ("--syslog-udp", self.syslogUdp ?? environment["VIGIL_SYSLOG_UDP"]),
+            ("--syslog-tcp", self.syslogTcp ?? environment["VIGIL_SYSLOG_TCP"]),
+        ] {
+            guard let text else { continue }
+            guard let address = ServerConfiguration.Address(text) else {
+                throw ValidationError("\(flag) must be HOST:PORT or PORT, not \(text)")
+            }
+            if flag == "--syslog-udp" { configuration.syslogUDP = address } else { configuration.syslogTCP = address }
+        }
+        if let path = self.k8sEvents {
+            if path == "-" && configuration.tailPatterns.contains("-") {
+                throw ValidationError("--k8s-events - and --tail - cannot both read standard input")
+            }
+            configuration.kubernetesEvents = path
+        }
+        if let secret = environment["VIGIL_WEBHOOK_SECRET"] { configuration.webhookSecret = secret }
+        if let url = self.prometheusUrl {
+            guard !self.prometheusQuery.isEmpty else {
+                throw ValidationError("--prometheus-url needs at least one --prometheus-query")
+            }
+            configuration.prometheusPull = .init(url: url, queries: self.prometheusQuery)
+        }
+        if let seconds = self.prometheusInterval { configuration.prometheusPull?.intervalSeconds = seconds }
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")

@@ -5,7 +5,7 @@ public import VigilCore
 
 /// Decodes the generic change-event webhook (`POST /api/v1/changes`): one object or an array of them,
 /// `{"service": "checkout", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:31:45Z",
-/// "description": "rollout by CI run 812"}`. `kind` is deploy, config, flag or scale; `time` is RFC 3339 or
+/// "description": "rollout by CI run 812"}`. `kind` is deploy, config, flag, scale or restart; `time` is RFC 3339 or
 /// Unix seconds and defaults to `now`.
 public enum ChangeEvents {
     /// The most events one request may carry.
@@ -31,7 +31,10 @@ public enum ChangeEvents {
                 throw IngestError("change events\(place): \"service\" must be a non-empty string of at most 256 bytes")
             }
             guard let kindText = item["kind"]?.string, let kind = ChangeEvent.Kind(rawValue: kindText) else {
-                throw IngestError("change events\(place): \"kind\" must be one of deploy, config, flag, scale")
+                throw IngestError(
+                    "change events\(place): \"kind\" must be one of "
+                        + ChangeEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+                )
             }
             var time = now
             switch item["time"] {

@@ -53,6 +53,10 @@ struct HTTPAPI {
             return try self.json(found.map(AlertView.init))
         }
         router.post("/api/v1/changes") { request, _ in try await self.changes(request) }
+        router.post("/api/v1/changes/github") { request, _ in try await self.changes(request, source: .github) }
+        router.post("/api/v1/changes/kubernetes") { request, _ in
+            try await self.changes(request, source: .kubernetes)
+        }
         router.get("/api/v1/changes") { request, _ in
             let query = request.uri.queryParameters
             let found = try self.pipeline.store.changes(
@@ -279,21 +283,56 @@ struct HTTPAPI {
         }
     }
 
-    func changes(_ request: Request) async throws -> Response {
+    enum ChangeSource { case generic, github, kubernetes }
+
+    /// Change events: Vigil's own JSON, GitHub's `deployment_status`, or Kubernetes events (a `List`, one
+    /// `Event`, or `kubectl get events -w -o json` output). With a webhook secret configured the body must be
+    /// signed (`X-Hub-Signature-256: sha256=HMAC`).
+    func changes(_ request: Request, source: ChangeSource = .generic) async throws -> Response {
         let body = try await self.body(request, kind: .changes)
+        if let secret = self.pipeline.configuration.webhookSecret {
+            let signature = request.headers[HTTPField.Name("X-Hub-Signature-256")!] ?? ""
+            guard SHA256.verify(signature: signature, secret: secret, body: body) else {
+                self.pipeline.counters.rejected(changes: 1)
+                throw HTTPError(
+                    .unauthorized,
+                    message: signature.isEmpty
+                        ? "X-Hub-Signature-256 is required: sha256= and the HMAC-SHA256 of the body under the webhook secret"
+                        : "X-Hub-Signature-256 does not match the body"
+                )
+            }
+        }
         guard request.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true else {
             self.pipeline.counters.rejected(changes: 1)
             throw HTTPError(.unsupportedMediaType, message: "send change events as application/json")
         }
         let events: [ChangeEvent]
         do {
-            events = try ChangeEvents.decode(body, now: Clock.now())
+            switch source {
+            case .generic: events = try ChangeEvents.decode(body, now: Clock.now())
+            case .github:
+                let event = request.headers[HTTPField.Name("X-GitHub-Event")!] ?? ""
+                guard !event.isEmpty else { throw IngestError("GitHub webhook: the X-GitHub-Event header is missing") }
+                events = try ChangeWebhooks.github(event: event, body: body)
+            case .kubernetes:
+                var splitter = JSONObjectSplitter()
+                var found: [ChangeEvent] = []
+                let objects = try splitter.feed(body)
+                guard !objects.isEmpty else { throw IngestError("Kubernetes events: no JSON object in the body") }
+                for object in objects {
+                    let document = try JSONParser.parse(object)
+                    for item in document["items"]?.array ?? [document] {
+                        if let event = ChangeWebhooks.kubernetes(item) { found.append(event) }
+                    }
+                }
+                events = found
+            }
         } catch {
             self.pipeline.counters.rejected(changes: 1)
-            throw HTTPError(.badRequest, message: error.message)
+            throw HTTPError(.badRequest, message: (error as? IngestError)?.message ?? "\(error)")
         }
-        try await self.submit(.changes(events))
-        return Response(status: .accepted)
+        if !events.isEmpty { try await self.submit(.changes(events)) }
+        return try self.json(["accepted": events.count], status: .accepted)
     }
 
     struct ChangeView: Codable {
@@ -424,7 +463,7 @@ struct HTTPAPI {
         var points: [[Double]]
     }
 
-    func json(_ value: some Encodable) throws -> Response {
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
@@ -435,7 +474,7 @@ struct HTTPAPI {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(
-            status: .ok,
+            status: status,
             headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
         )

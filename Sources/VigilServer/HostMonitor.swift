@@ -21,7 +21,7 @@ struct HostMonitor {
         while !Task.isCancelled {
             let points = sampler.sample(at: Clock.now())
             if !points.isEmpty {
-                try? await self.pipeline.submit(.samples(points))
+                await self.pipeline.submitWaiting(.samples(points))
             }
             try? await Task.sleep(for: .seconds(self.sampleSeconds))
         }
@@ -78,7 +78,7 @@ struct HostMonitor {
     private func poll(_ read: () -> [LogBatch]) async {
         while !Task.isCancelled {
             let batches = read()
-            if !batches.isEmpty { try? await self.pipeline.submit(.logs(batches)) }
+            if !batches.isEmpty { await self.pipeline.submitWaiting(.logs(batches)) }
             try? await Task.sleep(for: .seconds(1))
         }
     }

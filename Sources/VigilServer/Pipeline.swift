@@ -115,10 +115,10 @@ public final class Pipeline: Sendable {
     // MARK: - Input
 
     /// Makes input durable, then hands it to its shards; returns once it may be acknowledged.
-    public func submit(_ payload: WALPayload) async throws(Refusal) {
+    public func submit(_ payload: WALPayload, countsRefusal: Bool = true) async throws(Refusal) {
         let count = payload.count
         guard self.counters.reserve(count, limit: self.configuration.maximumInFlight) else {
-            self.reject(payload)
+            if countsRefusal { self.reject(payload) }
             throw .overloaded
         }
         let started = ContinuousClock.now
@@ -131,6 +131,25 @@ public final class Pipeline: Sendable {
             self.counters.release(count)
             self.reject(payload)
             throw .unavailable("\(error)")
+        }
+    }
+
+    /// For Vigil's own sources (host monitor, tailed files, syslog): submits, waiting while the pipeline is
+    /// full instead of dropping; gives up only when the log cannot take input at all (logged, counted).
+    func submitWaiting(_ payload: WALPayload) async {
+        while !Task.isCancelled {
+            do {
+                try await self.submit(payload, countsRefusal: false)
+                return
+            } catch {
+                switch error {
+                case .overloaded:
+                    try? await Task.sleep(for: .milliseconds(100))
+                case .unavailable(let reason):
+                    self.logger.error("cannot persist \(payload.count) signal(s): \(reason)")
+                    return
+                }
+            }
         }
     }
 

@@ -15,7 +15,7 @@ extension ServerConfiguration {
     /// The keys a configuration file may hold (see `vigil.example.yaml`).
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
-        "host_monitoring", "tail", "pii_masking", "retention",
+        "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -77,6 +77,51 @@ extension ServerConfiguration {
                 self.hostSampleSeconds = seconds
             }
         }
+        if let syslog = root["syslog"] {
+            guard let map = syslog as? [String: Any] else {
+                throw FileError(description: "\(source): syslog must be a mapping (udp, tcp)")
+            }
+            for key in map.keys.sorted() where !["udp", "tcp"].contains(key) {
+                throw FileError(description: "\(source): unknown setting \"syslog.\(key)\"")
+            }
+            for key in ["udp", "tcp"] {
+                guard let text = try value(key, String.self, in: map, path: "syslog.\(key)") else { continue }
+                guard let address = Address(text) else {
+                    throw FileError(description: "\(source): syslog.\(key) must be host:port, not \(text)")
+                }
+                if key == "udp" { self.syslogUDP = address } else { self.syslogTCP = address }
+            }
+        }
+        if let secret = try value("webhook_secret", String.self) { self.webhookSecret = secret }
+        if let pull = root["prometheus_pull"] {
+            guard let map = pull as? [String: Any] else {
+                throw FileError(
+                    description:
+                        "\(source): prometheus_pull must be a mapping (url, queries, interval_seconds, step_seconds)"
+                )
+            }
+            for key in map.keys.sorted() where !["url", "queries", "interval_seconds", "step_seconds"].contains(key) {
+                throw FileError(description: "\(source): unknown setting \"prometheus_pull.\(key)\"")
+            }
+            guard let url = try value("url", String.self, in: map, path: "prometheus_pull.url"),
+                let queries = map["queries"] as? [String], !queries.isEmpty
+            else {
+                throw FileError(description: "\(source): prometheus_pull needs url and a list of queries")
+            }
+            var settings = PrometheusPull(url: url, queries: queries)
+            if let seconds = try value(
+                "interval_seconds",
+                Double.self,
+                in: map,
+                path: "prometheus_pull.interval_seconds"
+            ) {
+                settings.intervalSeconds = seconds
+            }
+            if let seconds = try value("step_seconds", Double.self, in: map, path: "prometheus_pull.step_seconds") {
+                settings.stepSeconds = seconds
+            }
+            self.prometheusPull = settings
+        }
         if let retention = root["retention"] {
             guard let map = retention as? [String: Any] else {
                 throw FileError(description: "\(source): retention must be a mapping (samples_days, anomalies_days)")
@@ -99,6 +144,13 @@ extension ServerConfiguration {
         if !(1...65535).contains(self.port) { try fail("port must be 1–65535, not \(self.port)") }
         if !(1...64).contains(self.shards) { try fail("shards must be 1–64, not \(self.shards)") }
         if self.maximumBodyBytes < 1024 { try fail("max_body_bytes must be at least 1024") }
+        if let pull = self.prometheusPull {
+            if !(pull.url.hasPrefix("http://")) {
+                try fail("prometheus_pull.url must start with http://, not \(pull.url)")
+            }
+            if pull.intervalSeconds < 1 { try fail("prometheus_pull.interval_seconds must be at least 1") }
+            if pull.stepSeconds < 1 { try fail("prometheus_pull.step_seconds must be at least 1") }
+        }
         if self.maximumInFlight < 1 { try fail("max_in_flight must be at least 1") }
         if self.checkpointSeconds < 1 { try fail("checkpoint_seconds must be at least 1") }
         if self.hostSampleSeconds < 1 { try fail("host_monitoring.sample_seconds must be at least 1") }

@@ -35,6 +35,52 @@ public struct ServerConfiguration: Sendable {
     public var masksPII = true
     /// Retention of samples and findings.
     public var retention = SQLiteStore.Retention()
+    /// Where to receive syslog over UDP (off unless set), e.g. `127.0.0.1:5514`.
+    public var syslogUDP: Address?
+    /// Where to receive syslog over TCP (off unless set).
+    public var syslogTCP: Address?
+    /// The shared secret of the change webhooks: when set, `X-Hub-Signature-256` (HMAC-SHA256 of the body) is
+    /// required and checked.
+    public var webhookSecret: String?
+    /// Kubernetes events to follow (`kubectl get events -w -o json` output: a FIFO, a file, or `-` for stdin).
+    public var kubernetesEvents: String?
+    /// A Prometheus to watch without touching it: its base URL, the PromQL queries, and how often to poll.
+    public var prometheusPull: PrometheusPull?
+
+    /// A `host:port` to listen on.
+    public struct Address: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        /// Parses `host:port`, `:port` (all interfaces) or `port` (loopback).
+        public init?(_ text: String) {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard let last = parts.last, let port = Int(last), (0...65535).contains(port) else { return nil }
+            self.port = port
+            switch parts.count {
+            case 1: self.host = "127.0.0.1"
+            case 2: self.host = parts[0].isEmpty ? "0.0.0.0" : String(parts[0])
+            default: return nil
+            }
+        }
+    }
+
+    /// Pull mode: PromQL queries evaluated by an existing Prometheus through `query_range`.
+    public struct PrometheusPull: Sendable, Equatable {
+        /// The Prometheus base URL (`http://host:port`).
+        public var url: String
+        /// PromQL expressions; each result series becomes a Vigil series.
+        public var queries: [String]
+        /// Seconds between polls (each poll asks for the range since the last one).
+        public var intervalSeconds: Double = 15
+        /// The `step` of each query_range call, in seconds.
+        public var stepSeconds: Double = 15
+
+        public init(url: String, queries: [String]) {
+            self.url = url
+            self.queries = queries
+        }
+    }
 
     /// The defaults.
     public init() {}

@@ -1,11 +1,13 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import Glibc
 import Hummingbird
 public import Logging
 import ServiceLifecycle
 import Synchronization
 import VigilCore
+import VigilIngest
 import VigilStorage
 
 /// `vigil serve`: the HTTP server and the pipeline with its clocks (ticks, checkpoints, retention), host
@@ -85,6 +87,19 @@ struct EngineService: Service {
                         jobs.addTask { await monitor.runMetrics() }
                         jobs.addTask { await monitor.runSystemLog() }
                     }
+                    if self.configuration.syslogUDP != nil || self.configuration.syslogTCP != nil {
+                        let receiver = SyslogReceiver(pipeline: self.pipeline, logger: self.logger)
+                        jobs.addTask {
+                            await receiver.run(udp: self.configuration.syslogUDP, tcp: self.configuration.syslogTCP)
+                        }
+                    }
+                    if let pull = self.configuration.prometheusPull {
+                        let poller = PrometheusPoller(settings: pull, pipeline: self.pipeline, logger: self.logger)
+                        jobs.addTask { await poller.run() }
+                    }
+                    if let path = self.configuration.kubernetesEvents {
+                        jobs.addTask { await self.followKubernetesEvents(path) }
+                    }
                     if self.configuration.tailPatterns.contains("-") {
                         jobs.addTask { await self.followStandardInput() }
                     }
@@ -94,7 +109,7 @@ struct EngineService: Service {
                         jobs.addTask {
                             while !Task.isCancelled {
                                 let batches = tailer.poll(now: Clock.now())
-                                if !batches.isEmpty { try? await self.pipeline.submit(.logs(batches)) }
+                                if !batches.isEmpty { await self.pipeline.submitWaiting(.logs(batches)) }
                                 try? await Task.sleep(for: .milliseconds(250))
                             }
                         }
@@ -111,6 +126,44 @@ struct EngineService: Service {
         }
     }
 
+    /// `--k8s-events PATH`: Kubernetes events as `kubectl get events -w -o json` writes them (a pipe, a FIFO
+    /// or a file; `-` is standard input), turned into change events as they arrive.
+    private func followKubernetesEvents(_ path: String) async {
+        let descriptor = path == "-" ? 0 : open(path, O_RDONLY | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            self.logger.error("--k8s-events: cannot open \(path)")
+            return
+        }
+        var follower = LineFollower(descriptor: descriptor)
+        var splitter = JSONObjectSplitter()
+        while !Task.isCancelled {
+            let (lines, endOfFile) = follower.readLines()
+            var events: [ChangeEvent] = []
+            for line in lines {
+                do {
+                    for object in try splitter.feed(line + [0x0A]) {
+                        guard let document = try? JSONParser.parse(object) else {
+                            self.pipeline.counters.rejected(changes: 1)
+                            continue
+                        }
+                        for item in document["items"]?.array ?? [document] {
+                            if let event = ChangeWebhooks.kubernetes(item) { events.append(event) }
+                        }
+                    }
+                } catch {
+                    self.logger.warning("--k8s-events: \(error.message); skipping to the next object")
+                    splitter = JSONObjectSplitter()
+                }
+            }
+            if !events.isEmpty { await self.pipeline.submitWaiting(.changes(events)) }
+            if endOfFile {
+                self.logger.info("--k8s-events: \(path) ended")
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(lines.isEmpty ? 200 : 1))
+        }
+    }
+
     /// `--tail -`: lines from standard input, as the stream `stdin/stdin`, until it closes.
     private func followStandardInput() async {
         var follower = LineFollower(descriptor: 0)
@@ -121,7 +174,7 @@ struct EngineService: Service {
             if endOfFile, let rest = follower.takePartial() { all.append(rest) }
             if !all.isEmpty {
                 let now = Clock.now()
-                try? await self.pipeline.submit(
+                await self.pipeline.submitWaiting(
                     .logs([LogBatch(stream: key, entries: all.map { LogEntry(time: now, line: $0) })])
                 )
             }

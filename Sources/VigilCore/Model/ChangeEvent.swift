@@ -13,6 +13,8 @@ public struct ChangeEvent: Sendable, Hashable, Codable {
         case flag
         /// Capacity changed (replicas, instance size).
         case scale
+        /// A workload was killed or restarted by its platform (OOMKilled, CrashLoopBackOff, evicted).
+        case restart
     }
 
     /// The service that changed.
