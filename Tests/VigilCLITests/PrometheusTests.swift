@@ -76,6 +76,58 @@ struct PrometheusTests {
         #expect(query.text.contains("\"value\":[") && query.text.contains("\"1\"]"))
     }
 
+    /// Pull mode: Vigil polls the real Prometheus with query_range; what arrives equals Prometheus's own answer.
+    @Test func vigilPullsQueriesFromPrometheus() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-pull-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let exporterPort = try ServerProcess.freePort()
+        let prometheusPort = try ServerProcess.freePort()
+        let config = """
+            global: {scrape_interval: 1s}
+            scrape_configs:
+              - job_name: node
+                static_configs: [{targets: ['127.0.0.1:\(exporterPort)']}]
+            """
+        try Data(config.utf8).write(to: folder.appendingPathComponent("prometheus.yml"))
+        let exporter = try Self.launch(
+            "/usr/bin/prometheus-node-exporter",
+            ["--web.listen-address=127.0.0.1:\(exporterPort)"],
+            log: folder.appendingPathComponent("exporter.log")
+        )
+        defer { exporter.terminate() }
+        let prometheus = try Self.launch(
+            "/usr/bin/prometheus",
+            [
+                "--config.file=\(folder.path)/prometheus.yml", "--storage.tsdb.path=\(folder.path)/data",
+                "--web.listen-address=127.0.0.1:\(prometheusPort)",
+            ],
+            log: folder.appendingPathComponent("prometheus.log")
+        )
+        defer { prometheus.terminate() }
+        let vigil = try ServerProcess(arguments: [
+            "--no-host", "--prometheus-url", "http://127.0.0.1:\(prometheusPort)", "--prometheus-query", "up",
+            "--prometheus-query", "memory_free = node_memory_MemFree_bytes", "--prometheus-interval", "1",
+        ])
+        try vigil.start()
+        defer { vigil.stop() }
+        let deadline = Date().addingTimeInterval(60)
+        var up: [[String: Any]] = []
+        var memory: [[String: Any]] = []
+        while (up.isEmpty || memory.isEmpty) && Date() < deadline {
+            up = try vigil.json("/api/v1/series?name=up") as? [[String: Any]] ?? []
+            memory = try vigil.json("/api/v1/series?name=node_memory_MemFree_bytes") as? [[String: Any]] ?? []
+            if up.isEmpty || memory.isEmpty { Thread.sleep(forTimeInterval: 0.5) }
+        }
+        #expect((up.first?["lastValue"] as? NSNumber)?.doubleValue == 1, "\(up)")
+        #expect((up.first?["series"] as? String)?.contains("job=\"node\"") == true)
+        let free = try #require(
+            (memory.first?["lastValue"] as? NSNumber)?.doubleValue,
+            "no memory series: \(vigil.log())"
+        )
+        #expect(free > 1e6, "MemFree is bytes")
+        #expect(try vigil.stats("samples").rejected == 0)
+    }
+
     static func launch(_ path: String, _ arguments: [String], log: URL) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
