@@ -7,16 +7,16 @@ import VigilCore
 import VigilIngest
 import VigilServer
 
-/// `vigil bench-ingest`: a Loki-push load generator for a running `vigil serve`.
+/// `vigil bench-ingest`: a load generator (Loki push, remote_write, OTLP logs) for a running `vigil serve`.
 struct BenchIngest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-ingest",
-        abstract: "Push Loki batches at a running vigil serve and report throughput and latency.",
+        abstract: "Send Loki, remote_write or OTLP batches to a running vigil serve; report throughput and latency.",
         discussion: """
             Pre-encodes requests (snappy protobuf by default) from the lines of --lines (or from generated \
             service-log lines), sends them over keep-alive connections for --duration seconds, then waits until \
-            the server has processed everything it acknowledged. Prints lines/s acknowledged, lines/s processed \
-            (from /api/v1/stats), acknowledgement latency percentiles, refusals, and the server's peak RSS when \
+            the server has processed everything it acknowledged. Prints lines (or samples) per second acknowledged and \
+            processed (from /api/v1/stats), acknowledgement latency percentiles, refusals, and the server's peak RSS when \
             --server-pid is given.
 
             Example:
@@ -49,6 +49,24 @@ struct BenchIngest: ParsableCommand {
     )
     var lines: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "What to send: loki (default), remote-write, or otlp-logs.",
+            discussion: """
+                remote-write sends Prometheus's shape: --series series with --labels labels each, --batch series \
+                per request, one sample per series, senders owning disjoint series, timestamps advancing 1 ms per \
+                round. otlp-logs sends OTLP/HTTP protobuf log records (--lines or generated lines).
+                """
+        )
+    )
+    var `protocol` = "loki"
+
+    @Option(help: "remote-write: series in all (split over the connections).")
+    var series = 10_000
+
+    @Option(help: "remote-write: labels per series besides __name__.")
+    var labels = 8
+
     @Option(help: "The server's process ID, to report its peak resident memory (VmHWM).")
     var serverPid: Int?
 
@@ -57,13 +75,38 @@ struct BenchIngest: ParsableCommand {
             throw ValidationError("--duration, --connections, --batch and --streams must be positive")
         }
         guard ["protobuf", "json"].contains(self.format) else { throw ValidationError("--format: protobuf or json") }
+        guard ["loki", "remote-write", "otlp-logs"].contains(self.protocol) else {
+            throw ValidationError("--protocol: loki, remote-write or otlp-logs")
+        }
     }
 
     func run() throws {
         let source = try self.sourceLines()
-        let bodies = self.encode(source)
-        let linesPerRequest = max(1, self.batch / source.count) * source.count
-        let counter = StatsClient(port: self.port)
+        let kind = self.protocol == "remote-write" ? "samples" : "logs"
+        let perConnection: [[[UInt8]]]
+        let linesPerRequest: Int
+        let path: String
+        let headers: [(String, String)]
+        switch self.protocol {
+        case "remote-write":
+            perConnection = self.remoteWriteBodies()
+            linesPerRequest = self.batch
+            path = "/api/v1/write"
+            headers = [("Content-Type", "application/x-protobuf"), ("Content-Encoding", "snappy")]
+        case "otlp-logs":
+            let bodies = self.otlpBodies(source)
+            perConnection = Array(repeating: bodies, count: self.connections)
+            linesPerRequest = max(1, self.batch / source.count) * source.count
+            path = "/v1/logs"
+            headers = [("Content-Type", "application/x-protobuf")]
+        default:
+            let bodies = self.encode(source)
+            perConnection = Array(repeating: bodies, count: self.connections)
+            linesPerRequest = max(1, self.batch / source.count) * source.count
+            path = "/loki/api/v1/push"
+            headers = [("Content-Type", self.format == "json" ? "application/json" : "application/x-protobuf")]
+        }
+        let counter = StatsClient(port: self.port, kind: kind)
         let before = try counter.processedLogs()
         let start = Date()
         let deadline = start.addingTimeInterval(self.duration)
@@ -71,6 +114,7 @@ struct BenchIngest: ParsableCommand {
         let threads = (0..<self.connections).map { connection in
             Thread {
                 let client = SimpleHTTPClient(port: self.port)
+                let bodies = perConnection[connection]
                 var index = connection
                 var latencies: [Double] = []
                 var acked = 0
@@ -78,19 +122,12 @@ struct BenchIngest: ParsableCommand {
                 var failures = 0
                 while Date() < deadline {
                     let body = bodies[index % bodies.count]
-                    index += self.connections
+                    index += 1
                     let sent = Date()
                     do {
-                        let response = try client.request(
-                            "POST",
-                            "/loki/api/v1/push",
-                            headers: [
-                                ("Content-Type", self.format == "json" ? "application/json" : "application/x-protobuf")
-                            ],
-                            body: body
-                        )
+                        let response = try client.request("POST", path, headers: headers, body: body)
                         latencies.append(Date().timeIntervalSince(sent))
-                        if response.status == 204 {
+                        if response.status == 204 || response.status == 200 {
                             acked += linesPerRequest
                         } else if response.status == 429 {
                             refused += 1
@@ -129,11 +166,11 @@ struct BenchIngest: ParsableCommand {
             return String(format: "%.1f ms", value * 1000)
         }
         print(
-            "requests: \(latencies.count) of \(linesPerRequest) lines over \(source.count) streams, \(self.connections) connections, \(self.format)"
+            "requests: \(latencies.count) of \(linesPerRequest) \(kind == "samples" ? "samples" : "lines") each, \(self.connections) connections, \(self.protocol)"
         )
         print(
             String(
-                format: "acknowledged: %d lines in %.1f s = %.0f lines/s",
+                format: "acknowledged: %d \(kind) in %.1f s = %.0f \(kind)/s",
                 acked,
                 sendSeconds,
                 Double(acked) / sendSeconds
@@ -141,7 +178,7 @@ struct BenchIngest: ParsableCommand {
         )
         print(
             String(
-                format: "processed:    %d lines in %.1f s = %.0f lines/s (send time plus drain)",
+                format: "processed:    %d \(kind) in %.1f s = %.0f \(kind)/s (send time plus drain)",
                 processed,
                 totalSeconds,
                 Double(processed) / totalSeconds
@@ -156,6 +193,65 @@ struct BenchIngest: ParsableCommand {
         }
         if processed < acked {
             throw ValidationError("the server processed \(processed) of \(acked) acknowledged lines before the timeout")
+        }
+    }
+
+    /// remote_write requests per connection: each connection owns `series / connections` series and cycles
+    /// through 64 rounds of them, each round one sample per series 1 ms after the previous round.
+    func remoteWriteBodies() -> [[[UInt8]]] {
+        let now = Int64(Date().timeIntervalSince1970 * 1000) * 1_000_000
+        // Whole requests only: each connection owns a multiple of --batch series.
+        let perConnection = max(1, self.series / self.connections / self.batch) * self.batch
+        return (0..<self.connections).map { connection in
+            let keys = (0..<perConnection).map { offset -> SeriesKey in
+                let id = connection * perConnection + offset
+                var labels = [SeriesKey.Label("instance", "host-\(id % 500):9100"), .init("job", "bench")]
+                for extra in 0..<max(0, self.labels - 2) {
+                    labels.append(.init("label\(extra)", "value-\(id % (7 + extra))"))
+                }
+                return SeriesKey(name: "bench_metric_\(id % 50)", labels: labels + [.init("series", "\(id)")])
+            }
+            var bodies: [[UInt8]] = []
+            for round in 0..<64 {
+                for start in stride(from: 0, to: keys.count, by: self.batch) {
+                    let points = keys[start..<min(keys.count, start + self.batch)].enumerated().map { offset, key in
+                        MetricPoint(
+                            series: key,
+                            time: Timestamp(nanoseconds: now + Int64(round) * 1_000_000),
+                            value: Double(round * 10 + offset % 10)
+                        )
+                    }
+                    bodies.append(RemoteWrite.encode(points))
+                }
+            }
+            return bodies
+        }
+    }
+
+    /// OTLP/HTTP protobuf log requests: each source is one service.
+    func otlpBodies(_ sources: [(name: String, lines: [[UInt8]])]) -> [[UInt8]] {
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        var cursors = [Int](repeating: 0, count: sources.count)
+        let perStream = max(1, self.batch / sources.count)
+        return (0..<64).map { request in
+            var body: [UInt8] = []
+            for (index, source) in sources.enumerated() {
+                var records: [OTLP.Record] = []
+                for offset in 0..<perStream {
+                    let line = source.lines[cursors[index] % source.lines.count]
+                    cursors[index] += 1
+                    records.append(
+                        .init(
+                            time: Timestamp(nanoseconds: now + Int64(request * self.batch + offset) * 1000),
+                            severity: "",
+                            body: String(decoding: line, as: UTF8.self)
+                        )
+                    )
+                }
+                // Concatenated requests are one request with more resources (protobuf repeated fields).
+                body += OTLP.encodeLogs(service: source.name, records)
+            }
+            return body
         }
     }
 
@@ -236,14 +332,18 @@ struct BenchIngest: ParsableCommand {
 /// Reads `/api/v1/stats` of the server.
 struct StatsClient {
     let client: SimpleHTTPClient
+    let kind: String
 
-    init(port: Int) { self.client = SimpleHTTPClient(port: port) }
+    init(port: Int, kind: String = "logs") {
+        self.client = SimpleHTTPClient(port: port)
+        self.kind = kind
+    }
 
     func processedLogs() throws -> Int {
         let response = try self.client.request("GET", "/api/v1/stats")
         guard response.status == 200,
             let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let logs = object["logs"] as? [String: Any], let processed = logs["processed"] as? Int
+            let logs = object[self.kind] as? [String: Any], let processed = logs["processed"] as? Int
         else { throw ValidationError("unexpected /api/v1/stats answer: \(response.text.prefix(200))") }
         return processed
     }

@@ -1,7 +1,12 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import Synchronization
 public import VigilCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Decodes Prometheus remote_write 1.0 (`POST /api/v1/write`): a snappy block holding a
 /// `prometheus.WriteRequest` (`timeseries = 1` of `labels = 1` {name = 1, value = 2} and
@@ -18,13 +23,20 @@ public enum RemoteWrite {
         public var staleMarkers: Int
     }
 
-    /// Decodes a request body.
-    public static func decode(_ body: [UInt8], maximumDecodedBytes: Int = 64 << 20) throws(IngestError) -> Decoded {
+    /// Decodes a request body. `cache` remembers series already seen (Prometheus sends the same series every
+    /// scrape), so their labels are not turned into strings again.
+    public static func decode(
+        _ body: [UInt8],
+        maximumDecodedBytes: Int = 64 << 20,
+        cache: SeriesCache? = nil
+    ) throws(IngestError) -> Decoded {
         let raw = try Snappy.decompress(body, maximumLength: maximumDecodedBytes)
         var request = ProtobufReader(raw[...])
         var points: [MetricPoint] = []
         var stale = 0
         var seriesIndex = 0
+        var labelSlices: [ArraySlice<UInt8>] = []
+        var samples: [(Double, Int64)] = []
         while !request.isAtEnd {
             let (number, wireType) = try request.field()
             guard number == 1, wireType == 2 else {
@@ -32,32 +44,16 @@ public enum RemoteWrite {
                 continue
             }
             var series = ProtobufReader(try request.lengthDelimited())
-            var name: String?
-            var labels: [SeriesKey.Label] = []
-            var samples: [(Double, Int64)] = []
+            labelSlices.removeAll(keepingCapacity: true)
+            samples.removeAll(keepingCapacity: true)
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             while !series.isAtEnd {
                 let (field, type) = try series.field()
                 switch (field, type) {
                 case (1, 2):
-                    var label = ProtobufReader(try series.lengthDelimited())
-                    var labelName = ""
-                    var labelValue = ""
-                    while !label.isAtEnd {
-                        let (labelField, labelType) = try label.field()
-                        switch (labelField, labelType) {
-                        case (1, 2): labelName = String(decoding: try label.lengthDelimited(), as: UTF8.self)
-                        case (2, 2): labelValue = String(decoding: try label.lengthDelimited(), as: UTF8.self)
-                        default: try label.skip(wireType: labelType)
-                        }
-                    }
-                    guard !labelName.isEmpty else {
-                        throw IngestError("remote_write: timeseries[\(seriesIndex)] has a label without a name")
-                    }
-                    if labelName == "__name__" {
-                        name = labelValue
-                    } else {
-                        labels.append(.init(labelName, labelValue))
-                    }
+                    let label = try series.lengthDelimited()
+                    labelSlices.append(label)
+                    hash = Self.mix(hash, label)
                 case (2, 2):
                     var sample = ProtobufReader(try series.lengthDelimited())
                     var value = 0.0
@@ -75,10 +71,13 @@ public enum RemoteWrite {
                     try series.skip(wireType: type)
                 }
             }
-            guard let name, !name.isEmpty else {
-                throw IngestError("remote_write: timeseries[\(seriesIndex)] has no __name__ label")
+            let key: SeriesKey
+            if let cached = cache?.lookup(hash: hash, labels: labelSlices) {
+                key = cached
+            } else {
+                key = try Self.seriesKey(labelSlices, index: seriesIndex)
+                cache?.store(hash: hash, labels: labelSlices, key: key)
             }
-            let key = SeriesKey(name: name, labels: labels)
             for (value, milliseconds) in samples {
                 if value.bitPattern == staleMarker {
                     stale += 1
@@ -93,6 +92,100 @@ public enum RemoteWrite {
             seriesIndex += 1
         }
         return Decoded(points: points, staleMarkers: stale)
+    }
+
+    /// Mixes bytes into a hash eight at a time (in-process only: lookups are verified byte for byte).
+    @inline(__always)
+    static func mix(_ seed: UInt64, _ bytes: ArraySlice<UInt8>) -> UInt64 {
+        bytes.withUnsafeBytes { raw -> UInt64 in
+            var hash = seed ^ (UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15)
+            var offset = 0
+            while offset + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+                hash ^= hash >> 29
+                offset += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while offset < raw.count {
+                tail |= UInt64(raw[offset]) << shift
+                shift += 8
+                offset += 1
+            }
+            hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            return hash ^ (hash >> 32)
+        }
+    }
+
+    static func seriesKey(_ slices: [ArraySlice<UInt8>], index: Int) throws(IngestError) -> SeriesKey {
+        var name: String?
+        var labels: [SeriesKey.Label] = []
+        for slice in slices {
+            var label = ProtobufReader(slice)
+            var labelName = ""
+            var labelValue = ""
+            while !label.isAtEnd {
+                let (labelField, labelType) = try label.field()
+                switch (labelField, labelType) {
+                case (1, 2): labelName = String(decoding: try label.lengthDelimited(), as: UTF8.self)
+                case (2, 2): labelValue = String(decoding: try label.lengthDelimited(), as: UTF8.self)
+                default: try label.skip(wireType: labelType)
+                }
+            }
+            guard !labelName.isEmpty else {
+                throw IngestError("remote_write: timeseries[\(index)] has a label without a name")
+            }
+            if labelName == "__name__" {
+                name = labelValue
+            } else {
+                labels.append(.init(labelName, labelValue))
+            }
+        }
+        guard let name, !name.isEmpty else {
+            throw IngestError("remote_write: timeseries[\(index)] has no __name__ label")
+        }
+        return SeriesKey(name: name, labels: labels)
+    }
+
+    /// Series keys by the bytes of their labels, shared by all requests; cleared when it holds a million.
+    public final class SeriesCache: Sendable {
+        struct Entry {
+            var labels: [UInt8]
+            var key: SeriesKey
+        }
+
+        public static let capacity = 1_000_000
+        private let entries = Mutex<[UInt64: Entry]>([:])
+
+        public init() {}
+
+        func lookup(hash: UInt64, labels: [ArraySlice<UInt8>]) -> SeriesKey? {
+            guard let entry = self.entries.withLock({ $0[hash] }) else { return nil }
+            // Verify outside the lock: the stored bytes must be the same labels, byte for byte.
+            let matches = entry.labels.withUnsafeBytes { stored -> Bool in
+                var offset = 0
+                for slice in labels {
+                    guard offset + slice.count <= stored.count else { return false }
+                    let same = slice.withUnsafeBytes { given in
+                        given.count == 0 || memcmp(stored.baseAddress! + offset, given.baseAddress!, given.count) == 0
+                    }
+                    guard same else { return false }
+                    offset += slice.count
+                }
+                return offset == stored.count
+            }
+            return matches ? entry.key : nil
+        }
+
+        func store(hash: UInt64, labels: [ArraySlice<UInt8>], key: SeriesKey) {
+            var bytes: [UInt8] = []
+            for slice in labels { bytes += slice }
+            self.entries.withLock { entries in
+                if entries.count >= Self.capacity { entries.removeAll() }
+                entries[hash] = Entry(labels: bytes, key: key)
+            }
+        }
     }
 
     /// Encodes samples as a remote_write request (snappy-compressed), for tests and load generators.

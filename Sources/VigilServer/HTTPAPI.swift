@@ -168,13 +168,15 @@ struct HTTPAPI {
         }
         let decoded: RemoteWrite.Decoded
         do {
-            decoded = try RemoteWrite.decode(body)
+            decoded = try RemoteWrite.decode(body, cache: self.pipeline.seriesCache)
         } catch {
             self.pipeline.counters.rejected(samples: 1)
             throw HTTPError(.badRequest, message: error.message)
         }
         self.metrics.stage("decode", ContinuousClock.now - started)
-        if !decoded.points.isEmpty { try await self.submit(.samples(decoded.points)) }
+        if !decoded.points.isEmpty {
+            try await self.submit(.samples(decoded.points), record: WALPayload.remoteWriteBody(body).encoded())
+        }
         self.metrics.acknowledged(kind: "samples", since: started)
         return Response(status: .noContent)
     }
@@ -351,9 +353,9 @@ struct HTTPAPI {
         }
     }
 
-    func submit(_ payload: WALPayload) async throws {
+    func submit(_ payload: WALPayload, record: [UInt8]? = nil) async throws {
         do {
-            try await self.pipeline.submit(payload)
+            try await self.pipeline.submit(payload, record: record)
         } catch .overloaded {
             var headers = HTTPFields()
             headers[.retryAfter] = "1"

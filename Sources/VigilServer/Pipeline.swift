@@ -5,6 +5,7 @@ import Foundation
 public import Logging
 import Synchronization
 import VigilCore
+import VigilIngest
 public import VigilStorage
 
 /// The durable, sharded pipeline: input is appended to the write-ahead log, acknowledged, and handed to the
@@ -24,6 +25,8 @@ public final class Pipeline: Sendable {
     let store: any Store
     let workers: [ShardWorker]
     let counters = Counters()
+    /// Series already seen by remote_write, shared by all requests.
+    let seriesCache = RemoteWrite.SeriesCache()
     let logger: Logger
     let metrics: ServerMetrics
     /// Serialises dispatch so every shard sees records, ticks and checkpoint markers in one global order.
@@ -60,9 +63,16 @@ public final class Pipeline: Sendable {
         self.recoveredRecords = replay.count
         self.dispatchLock.withLock { $0 = checkpoint?.walSequence ?? 0 }
         for record in replay {
-            guard let payload = WALPayload.decode(record.payload) else {
+            guard var payload = WALPayload.decode(record.payload) else {
                 logger.error("write-ahead log record \(record.sequence) is not readable; skipped")
                 continue
+            }
+            if case .remoteWriteBody(let body) = payload {
+                guard let decoded = try? RemoteWrite.decode(body) else {
+                    logger.error("write-ahead log record \(record.sequence) holds an unreadable remote_write body")
+                    continue
+                }
+                payload = .samples(decoded.points)
             }
             _ = self.counters.reserve(payload.count, limit: Int.max)
             self.dispatch(sequence: record.sequence, payload)
@@ -115,7 +125,9 @@ public final class Pipeline: Sendable {
     // MARK: - Input
 
     /// Makes input durable, then hands it to its shards; returns once it may be acknowledged.
-    public func submit(_ payload: WALPayload, countsRefusal: Bool = true) async throws(Refusal) {
+    /// `record` is what the log keeps when it is not `payload` itself (a remote_write body as received).
+    public func submit(_ payload: WALPayload, record: [UInt8]? = nil, countsRefusal: Bool = true) async throws(Refusal)
+    {
         let count = payload.count
         guard self.counters.reserve(count, limit: self.configuration.maximumInFlight) else {
             if countsRefusal { self.reject(payload) }
@@ -124,7 +136,7 @@ public final class Pipeline: Sendable {
         let started = ContinuousClock.now
         defer { self.metrics.stage("wal", ContinuousClock.now - started) }
         do {
-            _ = try await self.wal.append(payload.encoded()) { sequence in
+            _ = try await self.wal.append(record ?? payload.encoded()) { sequence in
                 self.dispatch(sequence: sequence, payload)
             }
         } catch {
@@ -161,6 +173,7 @@ public final class Pipeline: Sendable {
         case .changes: self.counters.rejected(changes: payload.count)
         case .alerts: self.counters.rejected(alerts: payload.count)
         case .spans: self.counters.rejected(spans: payload.count)
+        case .remoteWriteBody: break
         }
     }
 
@@ -198,6 +211,9 @@ public final class Pipeline: Sendable {
                     )
                 }
                 for (index, part) in parts.enumerated() where !part.isEmpty { self.workers[index].send(.changes(part)) }
+            case .remoteWriteBody:
+                // Never dispatched: submit and replay hand over the decoded samples.
+                break
             case .spans(let spans):
                 self.counters.accepted(spans: spans.count)
                 // A trace's spans meet in one shard to be joined into edges; a service's spans meet in one shard

@@ -45,9 +45,11 @@ final class ShardWorker: Sendable {
         guard var shard = self.initial.withLock({ $0.take() }) else { return }
         var pending = StoreBatch()
         pending.partition = self.index
+        var rollup = SampleRollup()
         var templatesChanged = false
         var lastTemplateWrite = Timestamp(nanoseconds: 0)
         func flush(templates: Bool) {
+            if !rollup.isEmpty { pending.samples += rollup.take() }
             if templates && templatesChanged {
                 pending.templates = shard.templates()
                 templatesChanged = false
@@ -73,7 +75,7 @@ final class ShardWorker: Sendable {
                 counters.processed(logs: lines)
             case .samples(let points):
                 shard.process(points, findings: &pending.anomalies)
-                pending.samples += points
+                rollup.add(points)
                 counters.processed(samples: points.count)
             case .changes(let events):
                 pending.changes += events
@@ -91,7 +93,7 @@ final class ShardWorker: Sendable {
                 var points: [MetricPoint] = []
                 var findings: [Anomaly] = []
                 shard.measure(spans, points: &points, findings: &findings)
-                pending.samples += points
+                rollup.add(points)
                 pending.anomalies += findings
             case .tick(let now):
                 let records = shard.recordCount
@@ -101,7 +103,7 @@ final class ShardWorker: Sendable {
                 var findings: [Anomaly] = []
                 shard.tickSpans(edges: &edges, points: &points, findings: &findings)
                 pending.edges += edges
-                pending.samples += points
+                rollup.add(points)
                 pending.anomalies += findings
                 if shard.recordCount != records { templatesChanged = true }
                 let writeTemplates = now.seconds - lastTemplateWrite.seconds >= 5

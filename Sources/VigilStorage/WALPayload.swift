@@ -15,6 +15,9 @@ public enum WALPayload: Sendable, Equatable {
     case alerts([Alert])
     /// Trace spans.
     case spans([TraceSpan])
+    /// A Prometheus remote_write request body exactly as received (snappy protobuf): several times smaller than
+    /// its samples written out. Only in the log: the server decodes it again on replay.
+    case remoteWriteBody([UInt8])
 
     /// The number of signals (lines or samples) in the payload.
     public var count: Int {
@@ -24,6 +27,7 @@ public enum WALPayload: Sendable, Equatable {
         case .changes(let events): events.count
         case .alerts(let alerts): alerts.count
         case .spans(let spans): spans.count
+        case .remoteWriteBody: 0
         }
     }
 
@@ -99,6 +103,10 @@ public enum WALPayload: Sendable, Equatable {
                 writer.varint(UInt64(bitPattern: span.end.nanoseconds))
                 writer.string(span.peer ?? "")
             }
+        case .remoteWriteBody(let body):
+            writer.bytes.reserveCapacity(body.count + 1)
+            writer.bytes.append(6)
+            writer.bytes += body
         }
         return writer.bytes
     }
@@ -216,6 +224,8 @@ public enum WALPayload: Sendable, Equatable {
                 )
             }
             return .spans(spans)
+        case 6:
+            return .remoteWriteBody(Array(bytes.dropFirst()))
         default:
             return nil
         }

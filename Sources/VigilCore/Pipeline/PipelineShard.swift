@@ -94,11 +94,11 @@ public struct PipelineShard: Sendable {
     /// Takes metric samples; a sample that leaves its series' band appends a finding.
     public mutating func process(_ points: [MetricPoint], findings: inout [Anomaly]) {
         for point in points {
-            var detector = self.series.removeValue(forKey: point.series) ?? Self.metricDetector()
-            let expected = detector.expected
-            let band = detector.bandHalfWidth
-            let seen = detector.pointCount
-            let result = detector.update(point.value)
+            // Updated in place: one lookup, no removal (a removal re-places the keys after it).
+            let (expected, band, seen, result) = Self.observe(
+                point.value,
+                with: &self.series[point.series, default: Self.metricDetector()]
+            )
             if result.isAnomaly {
                 let service = point.series.service ?? "host"
                 let direction = point.value > expected ? "above" : "below"
@@ -121,17 +121,24 @@ public struct PipelineShard: Sendable {
                     )
                 )
             }
-            self.series[point.series] = detector
-            if let limit = Self.limit(of: point.series) {
-                var trend =
-                    self.trends.removeValue(forKey: point.series) ?? TrendDetector(configuration: .init(limit: limit))
-                if let prediction = trend.update(time: point.time, value: point.value) {
-                    findings.append(Self.exhaustion(point, prediction, limit: limit))
-                }
-                self.trends[point.series] = trend
+            if let limit = Self.limit(of: point.series),
+                let prediction = self.trends[point.series, default: TrendDetector(configuration: .init(limit: limit))]
+                    .update(time: point.time, value: point.value)
+            {
+                findings.append(Self.exhaustion(point, prediction, limit: limit))
             }
         }
         self.processedSamples += points.count
+    }
+
+    static func observe(
+        _ value: Double,
+        with detector: inout StreamingAnomalyDetector
+    ) -> (expected: Double, band: Double, seen: Int, result: StreamingAnomalyDetector.Result) {
+        let expected = detector.expected
+        let band = detector.bandHalfWidth
+        let seen = detector.pointCount
+        return (expected, band, seen, detector.update(value))
     }
 
     /// The limit a series must not reach, when its name says it has one: a `…_used_ratio` runs out at 1.
