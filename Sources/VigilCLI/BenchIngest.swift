@@ -67,6 +67,9 @@ struct BenchIngest: ParsableCommand {
     @Option(help: "remote-write: labels per series besides __name__.")
     var labels = 8
 
+    @Flag(help: "The receiver is not Vigil (e.g. Prometheus): report acknowledged throughput only.")
+    var acknowledgedOnly = false
+
     @Option(help: "The server's process ID, to report its peak resident memory (VmHWM).")
     var serverPid: Int?
 
@@ -84,12 +87,13 @@ struct BenchIngest: ParsableCommand {
         let source = try self.sourceLines()
         let kind = self.protocol == "remote-write" ? "samples" : "logs"
         let perConnection: [[[UInt8]]]
+        let templates = self.protocol == "remote-write" ? self.remoteWriteTemplates() : []
         let linesPerRequest: Int
         let path: String
         let headers: [(String, String)]
         switch self.protocol {
         case "remote-write":
-            perConnection = self.remoteWriteBodies()
+            perConnection = templates.map { $0.map(\.bytes) }
             linesPerRequest = self.batch
             path = "/api/v1/write"
             headers = [("Content-Type", "application/x-protobuf"), ("Content-Encoding", "snappy")]
@@ -107,21 +111,33 @@ struct BenchIngest: ParsableCommand {
             headers = [("Content-Type", self.format == "json" ? "application/json" : "application/x-protobuf")]
         }
         let counter = StatsClient(port: self.port, kind: kind)
-        let before = try counter.processedLogs()
+        let before = self.acknowledgedOnly ? 0 : try counter.processedLogs()
         let start = Date()
         let deadline = start.addingTimeInterval(self.duration)
         let results = LockedResults()
         let threads = (0..<self.connections).map { connection in
             Thread {
                 let client = SimpleHTTPClient(port: self.port)
-                let bodies = perConnection[connection]
-                var index = connection
+                var bodies = perConnection[connection]
+                let stamps = templates.isEmpty ? [] : templates[connection].map(\.timestampOffsets)
+                let firstMillisecond = Int64(Date().timeIntervalSince1970 * 1000)
+                var index = 0
                 var latencies: [Double] = []
                 var acked = 0
                 var refused = 0
                 var failures = 0
                 while Date() < deadline {
-                    let body = bodies[index % bodies.count]
+                    var body = bodies[index % bodies.count]
+                    if !stamps.isEmpty {
+                        // A new timestamp for every round over this connection's series.
+                        let slot = index % bodies.count
+                        RemoteWrite.stamp(
+                            &bodies[slot],
+                            offsets: stamps[slot],
+                            milliseconds: firstMillisecond + Int64(index / bodies.count)
+                        )
+                        body = Snappy.compress(bodies[slot])
+                    }
                     index += 1
                     let sent = Date()
                     do {
@@ -148,6 +164,27 @@ struct BenchIngest: ParsableCommand {
         let sendSeconds = Date().timeIntervalSince(start)
         // Wait for the pipeline to process everything it acknowledged.
         let acked = results.total
+        if self.acknowledgedOnly {
+            let latencies = results.latencies.sorted()
+            let p99 = latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+            print(
+                String(
+                    format: "acknowledged: %d \(kind) in %.1f s = %.0f \(kind)/s",
+                    acked,
+                    sendSeconds,
+                    Double(acked) / sendSeconds
+                )
+            )
+            print(
+                String(
+                    format: "ack latency:  p99 %.1f ms; refused (429): %d; failed: %d",
+                    p99 * 1000,
+                    results.refused,
+                    results.failures
+                )
+            )
+            return
+        }
         guard var processed = (try? counter.processedLogs()).map({ $0 - before }) else {
             print(
                 "acknowledged: \(acked) lines in \(String(format: "%.1f", sendSeconds)) s; the server no longer answers"
@@ -196,35 +233,28 @@ struct BenchIngest: ParsableCommand {
         }
     }
 
-    /// remote_write requests per connection: each connection owns `series / connections` series and cycles
-    /// through 64 rounds of them, each round one sample per series 1 ms after the previous round.
-    func remoteWriteBodies() -> [[[UInt8]]] {
+    /// remote_write request templates per connection: each connection owns `series / connections` series
+    /// (whole requests of --batch); every send stamps a new timestamp (1 ms later per round, as increasing
+    /// timestamps are what a TSDB accepts) and snappy-compresses, as Prometheus does for each request.
+    func remoteWriteTemplates() -> [[(bytes: [UInt8], timestampOffsets: [Int])]] {
         let now = Int64(Date().timeIntervalSince1970 * 1000) * 1_000_000
-        // Whole requests only: each connection owns a multiple of --batch series.
         let perConnection = max(1, self.series / self.connections / self.batch) * self.batch
         return (0..<self.connections).map { connection in
             let keys = (0..<perConnection).map { offset -> SeriesKey in
                 let id = connection * perConnection + offset
                 var labels = [SeriesKey.Label("instance", "host-\(id % 500):9100"), .init("job", "bench")]
-                for extra in 0..<max(0, self.labels - 2) {
+                for extra in 0..<max(0, self.labels - 3) {
                     labels.append(.init("label\(extra)", "value-\(id % (7 + extra))"))
                 }
                 return SeriesKey(name: "bench_metric_\(id % 50)", labels: labels + [.init("series", "\(id)")])
             }
-            var bodies: [[UInt8]] = []
-            for round in 0..<64 {
-                for start in stride(from: 0, to: keys.count, by: self.batch) {
-                    let points = keys[start..<min(keys.count, start + self.batch)].enumerated().map { offset, key in
-                        MetricPoint(
-                            series: key,
-                            time: Timestamp(nanoseconds: now + Int64(round) * 1_000_000),
-                            value: Double(round * 10 + offset % 10)
-                        )
+            return stride(from: 0, to: keys.count, by: self.batch).map { start in
+                RemoteWrite.template(
+                    keys[start..<min(keys.count, start + self.batch)].enumerated().map { offset, key in
+                        MetricPoint(series: key, time: Timestamp(nanoseconds: now), value: Double(offset % 10))
                     }
-                    bodies.append(RemoteWrite.encode(points))
-                }
+                )
             }
-            return bodies
         }
     }
 

@@ -188,6 +188,50 @@ public enum RemoteWrite {
         }
     }
 
+    /// An uncompressed request whose sample timestamps are written as padded 8-byte varints, with their
+    /// offsets, so a load generator can give every round new timestamps (``stamp(_:offsets:milliseconds:)``)
+    /// and compress it as Prometheus would.
+    public static func template(_ points: [MetricPoint]) -> (bytes: [UInt8], timestampOffsets: [Int]) {
+        var request = ProtobufWriter()
+        var offsets: [Int] = []
+        for point in points {
+            var series = ProtobufWriter()
+            var name = ProtobufWriter()
+            name.field(1, bytes: Array("__name__".utf8))
+            name.field(2, bytes: Array(point.series.name.utf8))
+            series.field(1, bytes: name.bytes)
+            for label in point.series.labels {
+                var encoded = ProtobufWriter()
+                encoded.field(1, bytes: Array(label.name.utf8))
+                encoded.field(2, bytes: Array(label.value.utf8))
+                series.field(1, bytes: encoded.bytes)
+            }
+            // Sample: value (key + 8 bytes) and timestamp (key + 8 padded varint bytes) = 18 bytes.
+            series.varint(UInt64(2 << 3 | 2))
+            series.varint(18)
+            series.fixed64(1, point.value.bitPattern)
+            series.varint(UInt64(2 << 3))
+            let sampleOffset = series.bytes.count
+            series.bytes += [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]
+            request.varint(UInt64(1 << 3 | 2))
+            request.varint(UInt64(series.bytes.count))
+            offsets.append(request.bytes.count + sampleOffset)
+            request.bytes += series.bytes
+        }
+        return (request.bytes, offsets)
+    }
+
+    /// Writes `milliseconds` (below 2^56) into every timestamp of a ``template(_:)``.
+    public static func stamp(_ bytes: inout [UInt8], offsets: [Int], milliseconds: Int64) {
+        let value = UInt64(milliseconds)
+        for offset in offsets {
+            for index in 0..<8 {
+                let group = UInt8(truncatingIfNeeded: value >> (7 * UInt64(index))) & 0x7F
+                bytes[offset + index] = index < 7 ? group | 0x80 : group
+            }
+        }
+    }
+
     /// Encodes samples as a remote_write request (snappy-compressed), for tests and load generators.
     public static func encode(_ points: [MetricPoint]) -> [UInt8] {
         var request = ProtobufWriter()

@@ -23,6 +23,34 @@ import VigilIngest
         #expect(decoded.staleMarkers == 1)
     }
 
+    @Test func stampedTemplatesDecodeWithTheirNewTimestamps() throws {
+        let series = SeriesKey(name: "up", labels: [.init("job", "node")])
+        var (bytes, offsets) = RemoteWrite.template([
+            MetricPoint(series: series, time: Timestamp(nanoseconds: 0), value: 1)
+        ])
+        RemoteWrite.stamp(&bytes, offsets: offsets, milliseconds: 1_700_000_000_123)
+        let decoded = try RemoteWrite.decode(Snappy.compress(bytes), cache: RemoteWrite.SeriesCache())
+        #expect(
+            decoded.points == [
+                MetricPoint(series: series, time: Timestamp(nanoseconds: 1_700_000_000_123_000_000), value: 1)
+            ]
+        )
+    }
+
+    @Test func theSeriesCacheGivesTheSameKeys() throws {
+        let cache = RemoteWrite.SeriesCache()
+        let points = (0..<50).map {
+            MetricPoint(
+                series: SeriesKey(name: "m", labels: [.init("i", "\($0 % 7)")]),
+                time: Timestamp(nanoseconds: Int64($0) * 1_000_000),
+                value: Double($0)
+            )
+        }
+        let body = RemoteWrite.encode(points)
+        #expect(try RemoteWrite.decode(body, cache: cache).points == points)
+        #expect(try RemoteWrite.decode(body, cache: cache).points == points)  // now from the cache
+    }
+
     @Test func refusesSeriesWithoutAName() {
         let nameless = RemoteWrite.encode([
             MetricPoint(series: SeriesKey(name: ""), time: Timestamp(nanoseconds: 0), value: 1)
