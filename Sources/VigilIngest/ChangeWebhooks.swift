@@ -6,13 +6,16 @@ public import VigilCore
 /// Change events from other systems' own formats: GitHub's `deployment_status` webhook and Kubernetes events
 /// (`kubectl get events -w -o json`).
 public enum ChangeWebhooks {
-    /// GitHub webhook (`X-GitHub-Event` names the event). `deployment_status` with state success, failure or
+    /// GitHub webhook (`X-GitHub-Event` names the event; empty when the header is missing). `deployment_status` with state success, failure or
     /// error becomes a deploy of the repository's name (the environment and state in the description);
     /// other events and states give nothing (`ping` included).
     public static func github(event: String, body: [UInt8]) throws(IngestError) -> [ChangeEvent] {
         let document = try JSONParser.parse(body)
         guard case .object = document else { throw IngestError("GitHub webhook: expected a JSON object") }
-        guard event == "deployment_status" else { return [] }
+        // Without the header (a hand-made request), a body with a deployment_status is one.
+        guard event == "deployment_status" || (event.isEmpty && document["deployment_status"] != nil) else {
+            return []
+        }
         guard let status = document["deployment_status"], let deployment = document["deployment"] else {
             throw IngestError("GitHub deployment_status: missing deployment_status or deployment")
         }

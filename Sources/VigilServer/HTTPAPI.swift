@@ -28,7 +28,10 @@ struct HTTPAPI {
             let to = try Self.time(query["to"].map(String.init), name: "to") ?? Clock.now()
             let from = try Self.time(query["from"].map(String.init), name: "from") ?? to.adding(seconds: -900)
             guard from < to else { throw HTTPError(.badRequest, message: "from must be before to") }
-            let edges = try self.pipeline.store.topology(from: from, to: to)
+            let limit = try Self.limit(query["limit"].map(String.init), default: 1000)
+            let edges = Array(
+                try self.pipeline.store.topology(from: from, to: to).sorted { $0.calls > $1.calls }.prefix(limit)
+            )
             var services = Set<String>()
             for edge in edges {
                 services.insert(edge.caller)
@@ -313,9 +316,10 @@ struct HTTPAPI {
             switch source {
             case .generic: events = try ChangeEvents.decode(body, now: Clock.now())
             case .github:
-                let event = request.headers[HTTPField.Name("X-GitHub-Event")!] ?? ""
-                guard !event.isEmpty else { throw IngestError("GitHub webhook: the X-GitHub-Event header is missing") }
-                events = try ChangeWebhooks.github(event: event, body: body)
+                events = try ChangeWebhooks.github(
+                    event: request.headers[HTTPField.Name("X-GitHub-Event")!] ?? "",
+                    body: body
+                )
             case .kubernetes:
                 var splitter = JSONObjectSplitter()
                 var found: [ChangeEvent] = []

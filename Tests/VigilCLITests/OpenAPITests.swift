@@ -87,7 +87,7 @@ import VigilServer
                 checked += 1
             }
         }
-        #expect(checked == 13)
+        #expect(checked == 19)
     }
 
     func check(
