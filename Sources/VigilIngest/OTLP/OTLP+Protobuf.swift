@@ -13,46 +13,57 @@ public enum OTLP {
         var batches: [String: Int] = [:]
         var result: [LogBatch] = []
         try Self.context(.logs) { () throws(IngestError) in
-            var request = ProtobufReader(body[...])
-            while !request.isAtEnd {
-                let (field, type) = try request.field()
-                guard field == 1, type == 2 else {
-                    try request.skip(wireType: type)
-                    continue
-                }
-                var resourceLogs = ProtobufReader(try request.lengthDelimited())
-                var resource = OTLPResource()
-                var scopes: [ArraySlice<UInt8>] = []
-                while !resourceLogs.isAtEnd {
-                    let (field, type) = try resourceLogs.field()
-                    switch (field, type) {
-                    case (1, 2): resource = try Self.resource(try resourceLogs.lengthDelimited())
-                    case (2, 2): scopes.append(try resourceLogs.lengthDelimited())
-                    default: try resourceLogs.skip(wireType: type)
-                    }
-                }
-                let stream = StreamKey(service: resource.serviceName, source: "otlp")
+            try Self.forEachItem(body) { (resource, record) throws(IngestError) in
+                let service = resource.serviceName
                 let index =
-                    batches[stream.service]
+                    batches[service]
                     ?? {
-                        result.append(LogBatch(stream: stream, entries: []))
-                        batches[stream.service] = result.count - 1
+                        result.append(LogBatch(stream: StreamKey(service: service, source: "otlp"), entries: []))
+                        batches[service] = result.count - 1
                         return result.count - 1
                     }()
-                for scope in scopes {
-                    var scopeLogs = ProtobufReader(scope)
-                    while !scopeLogs.isAtEnd {
-                        let (field, type) = try scopeLogs.field()
-                        guard field == 2, type == 2 else {
-                            try scopeLogs.skip(wireType: type)
-                            continue
-                        }
-                        result[index].entries.append(try Self.logRecord(try scopeLogs.lengthDelimited(), now: now))
-                    }
-                }
+                result[index].entries.append(try Self.logRecord(record, now: now))
             }
         }
         return result.filter { !$0.entries.isEmpty }
+    }
+
+    /// Walks `resource* = 1 { resource = 1, scope* = 2 { item* = 2 } }`, the shape shared by the three
+    /// requests, handing each item (log record, metric, span) with its resource.
+    static func forEachItem(
+        _ body: [UInt8],
+        _ take: (OTLPResource, ArraySlice<UInt8>) throws(IngestError) -> Void
+    ) throws(IngestError) {
+        var request = ProtobufReader(body[...])
+        while !request.isAtEnd {
+            let (field, type) = try request.field()
+            guard field == 1, type == 2 else {
+                try request.skip(wireType: type)
+                continue
+            }
+            var resourceItems = ProtobufReader(try request.lengthDelimited())
+            var resource = OTLPResource()
+            var scopes: [ArraySlice<UInt8>] = []
+            while !resourceItems.isAtEnd {
+                let (field, type) = try resourceItems.field()
+                switch (field, type) {
+                case (1, 2): resource = try Self.resource(try resourceItems.lengthDelimited())
+                case (2, 2): scopes.append(try resourceItems.lengthDelimited())
+                default: try resourceItems.skip(wireType: type)
+                }
+            }
+            for scope in scopes {
+                var items = ProtobufReader(scope)
+                while !items.isAtEnd {
+                    let (field, type) = try items.field()
+                    guard field == 2, type == 2 else {
+                        try items.skip(wireType: type)
+                        continue
+                    }
+                    try take(resource, try items.lengthDelimited())
+                }
+            }
+        }
     }
 
     static func logRecord(_ bytes: ArraySlice<UInt8>, now: Timestamp) throws(IngestError) -> LogEntry {
@@ -85,36 +96,8 @@ public enum OTLP {
     public static func decodeMetrics(protobuf body: [UInt8]) throws(IngestError) -> [MetricPoint] {
         var points: [MetricPoint] = []
         try Self.context(.metrics) { () throws(IngestError) in
-            var request = ProtobufReader(body[...])
-            while !request.isAtEnd {
-                let (field, type) = try request.field()
-                guard field == 1, type == 2 else {
-                    try request.skip(wireType: type)
-                    continue
-                }
-                var resourceMetrics = ProtobufReader(try request.lengthDelimited())
-                var resource = OTLPResource()
-                var scopes: [ArraySlice<UInt8>] = []
-                while !resourceMetrics.isAtEnd {
-                    let (field, type) = try resourceMetrics.field()
-                    switch (field, type) {
-                    case (1, 2): resource = try Self.resource(try resourceMetrics.lengthDelimited())
-                    case (2, 2): scopes.append(try resourceMetrics.lengthDelimited())
-                    default: try resourceMetrics.skip(wireType: type)
-                    }
-                }
-                let labels = resource.labels
-                for scope in scopes {
-                    var scopeMetrics = ProtobufReader(scope)
-                    while !scopeMetrics.isAtEnd {
-                        let (field, type) = try scopeMetrics.field()
-                        guard field == 2, type == 2 else {
-                            try scopeMetrics.skip(wireType: type)
-                            continue
-                        }
-                        try Self.metric(try scopeMetrics.lengthDelimited(), labels: labels, into: &points)
-                    }
-                }
+            try Self.forEachItem(body) { (resource, metric) throws(IngestError) in
+                try Self.metric(metric, labels: resource.labels, into: &points)
             }
         }
         return points
@@ -244,35 +227,8 @@ public enum OTLP {
     public static func decodeTraces(protobuf body: [UInt8]) throws(IngestError) -> [TraceSpan] {
         var spans: [TraceSpan] = []
         try Self.context(.traces) { () throws(IngestError) in
-            var request = ProtobufReader(body[...])
-            while !request.isAtEnd {
-                let (field, type) = try request.field()
-                guard field == 1, type == 2 else {
-                    try request.skip(wireType: type)
-                    continue
-                }
-                var resourceSpans = ProtobufReader(try request.lengthDelimited())
-                var resource = OTLPResource()
-                var scopes: [ArraySlice<UInt8>] = []
-                while !resourceSpans.isAtEnd {
-                    let (field, type) = try resourceSpans.field()
-                    switch (field, type) {
-                    case (1, 2): resource = try Self.resource(try resourceSpans.lengthDelimited())
-                    case (2, 2): scopes.append(try resourceSpans.lengthDelimited())
-                    default: try resourceSpans.skip(wireType: type)
-                    }
-                }
-                for scope in scopes {
-                    var scopeSpans = ProtobufReader(scope)
-                    while !scopeSpans.isAtEnd {
-                        let (field, type) = try scopeSpans.field()
-                        guard field == 2, type == 2 else {
-                            try scopeSpans.skip(wireType: type)
-                            continue
-                        }
-                        spans.append(try Self.span(try scopeSpans.lengthDelimited(), service: resource.serviceName))
-                    }
-                }
+            try Self.forEachItem(body) { (resource, span) throws(IngestError) in
+                spans.append(try Self.span(span, service: resource.serviceName))
             }
         }
         return spans
