@@ -46,4 +46,22 @@ import VigilIngest
             "\(error)".contains(reason)
         }
     }
+
+    /// 100,000 mutated webhooks (and generic change events) never crash the decoders.
+    @Test func survivesMutatedBodies() {
+        var mutation = Mutation(seed: 17)
+        let webhook = Array(
+            #"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"HighLatency","service":"checkout"},"annotations":{"summary":"p99 > 1s"},"startsAt":"2026-11-23T14:31:45Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"abc"}]}"#
+                .utf8
+        )
+        let change = Array(
+            #"[{"service":"checkout","kind":"deploy","version":"v2","time":"2026-11-23T14:31:45Z"}]"#.utf8
+        )
+        let alerts = mutation.count(100_000, seeds: [webhook]) { _ = try AlertmanagerWebhook.decode($0) }
+        let changes = mutation.count(100_000, seeds: [change]) {
+            _ = try ChangeEvents.decode($0, now: Timestamp(nanoseconds: 0))
+        }
+        #expect(alerts > 0 && alerts < 100_000)
+        #expect(changes > 0 && changes < 100_000)
+    }
 }

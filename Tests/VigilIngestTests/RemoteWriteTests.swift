@@ -69,21 +69,8 @@ import VigilIngest
                 )
             }
         )
-        var random = SplitMix64(seed: 11)
-        var decoded = 0
-        for _ in 0..<100_000 {
-            var body = seed
-            for _ in 0...(random.next() % 4) {
-                let position = Int(random.next() % UInt64(body.count + 1))
-                switch random.next() % 4 {
-                case 0 where position < body.count: body[position] = UInt8(truncatingIfNeeded: random.next())
-                case 1: body.insert(UInt8(truncatingIfNeeded: random.next()), at: position)
-                case 2 where position < body.count: body.remove(at: position)
-                default: body = Array(body.prefix(position))
-                }
-            }
-            if (try? RemoteWrite.decode(body)) != nil { decoded += 1 }
-        }
+        var mutation = Mutation(seed: 11)
+        let decoded = mutation.count(100_000, seeds: [seed]) { _ = try RemoteWrite.decode($0) }
         #expect(decoded > 0 && decoded < 100_000)
     }
 }
