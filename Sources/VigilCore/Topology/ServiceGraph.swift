@@ -19,6 +19,9 @@ public struct ServiceGraph: Sendable {
         public var closeAfterSeconds: Int64 = 60
         /// After this many ticks without a span, everything waiting is settled and every open minute reported.
         public var quietTicks = 15
+        /// Reported minutes are kept this long (seconds of data time): a span that arrives late for one updates
+        /// it and it is reported again (rows are replaced, so the store ends with the full count).
+        public var lateSeconds: Int64 = 900
 
         public init() {}
     }
@@ -74,6 +77,8 @@ public struct ServiceGraph: Sendable {
         var calls = 0
         var errors = 0
         var latency = LatencyHistogram()
+        /// Changed since last reported.
+        var dirty = true
     }
 
     public let configuration: Configuration
@@ -165,7 +170,7 @@ public struct ServiceGraph: Sendable {
 
     mutating func count(caller: String, callee: String, _ span: Waiting) {
         let minute = span.start.minute
-        if minute + 60 <= self.closedThrough {
+        if self.closedThrough != .min && minute + 60 <= self.closedThrough - self.configuration.lateSeconds {
             self.lateSpans += 1
             return
         }
@@ -173,6 +178,7 @@ public struct ServiceGraph: Sendable {
         self.open[key, default: EdgeStats()].calls += 1
         if span.isError { self.open[key]!.errors += 1 }
         self.open[key]!.latency.add(span.seconds)
+        self.open[key]!.dirty = true
     }
 
     /// Minutes ending at or before this second have been reported.
@@ -208,11 +214,18 @@ public struct ServiceGraph: Sendable {
         self.orphans = [:]
     }
 
+    /// Reports minutes that end at or before `second` and changed since they were last reported; forgets
+    /// minutes older than the late window.
     mutating func close(before second: Int64, into closed: inout [EdgeMinute]) {
         let boundary = second - ((second % 60) + 60) % 60
-        guard boundary > self.closedThrough else { return }
+        if boundary > self.closedThrough { self.closedThrough = boundary }
+        let boundaryNow = self.closedThrough
+        guard boundaryNow != .min else { return }
         var ready: [EdgeMinute] = []
-        for (key, stats) in self.open where key.minute + 60 <= boundary {
+        var forget: [EdgeKey] = []
+        for (key, stats) in self.open where key.minute + 60 <= boundaryNow {
+            if key.minute + 60 <= boundaryNow - self.configuration.lateSeconds { forget.append(key) }
+            guard stats.dirty else { continue }
             ready.append(
                 EdgeMinute(
                     minute: Timestamp(nanoseconds: key.minute * 1_000_000_000),
@@ -223,9 +236,9 @@ public struct ServiceGraph: Sendable {
                     latency: stats.latency
                 )
             )
-            self.open[key] = nil
+            self.open[key]!.dirty = false
         }
-        self.closedThrough = boundary
+        for key in forget { self.open[key] = nil }
         ready.sort { ($0.minute, $0.caller, $0.callee) < ($1.minute, $1.caller, $1.callee) }
         closed += ready
     }

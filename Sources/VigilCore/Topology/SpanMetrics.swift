@@ -22,10 +22,15 @@ public struct SpanMetrics: Sendable {
         var requests = 0
         var errors = 0
         var latency = LatencyHistogram()
+        /// Changed since last reported.
+        var dirty = true
     }
 
     /// A minute is reported once data time is this far past its end.
     public var closeAfterSeconds: Int64 = 60
+    /// Reported minutes are kept this long (seconds of data time); a late span updates its minute, which is
+    /// reported again.
+    public var lateSeconds: Int64 = 900
     /// Ticks without a span after which every open minute is reported.
     public var quietTicksBeforeClosing = 15
     var quietTicks = 0
@@ -44,7 +49,7 @@ public struct SpanMetrics: Sendable {
             let end = span.end.wholeSeconds
             if end > self.watermark { self.watermark = end }
             let minute = span.start.minute
-            guard minute + 60 > self.closedThrough else {
+            guard self.closedThrough == .min || minute + 60 > self.closedThrough - self.lateSeconds else {
                 self.lateSpans += 1
                 continue
             }
@@ -52,6 +57,7 @@ public struct SpanMetrics: Sendable {
             self.open[key, default: Stats()].requests += 1
             if span.isError { self.open[key]!.errors += 1 }
             self.open[key]!.latency.add(span.seconds)
+            self.open[key]!.dirty = true
         }
         guard self.watermark != .min else { return }
         self.close(before: self.watermark &- self.closeAfterSeconds, into: &points)
@@ -67,12 +73,14 @@ public struct SpanMetrics: Sendable {
 
     mutating func close(before second: Int64, into points: inout [MetricPoint]) {
         let boundary = second - ((second % 60) + 60) % 60
-        guard boundary > self.closedThrough else { return }
-        self.closedThrough = boundary
-        let ready = self.open.filter { $0.key.minute + 60 <= boundary }
+        if boundary > self.closedThrough { self.closedThrough = boundary }
+        let through = self.closedThrough
+        guard through != .min else { return }
+        for key in self.open.keys where key.minute + 60 <= through - self.lateSeconds { self.open[key] = nil }
+        let ready = self.open.filter { $0.key.minute + 60 <= through && $0.value.dirty }
         for key in ready.keys.sorted(by: { ($0.minute, $0.service) < ($1.minute, $1.service) }) {
             let stats = ready[key]!
-            self.open[key] = nil
+            self.open[key]!.dirty = false
             // The point stands at the end of its minute, when its value is known.
             let time = Timestamp(nanoseconds: (key.minute + 60) * 1_000_000_000)
             func point(_ name: String, _ value: Double) -> MetricPoint {

@@ -70,6 +70,39 @@ import VigilCore
         #expect(closed.map { "\($0.caller)→\($0.callee)" } == ["cart→redis"])
     }
 
+    /// A sender that pauses longer than the quiet period: the minute is reported, then reported again with the
+    /// late calls included (the store replaces the row), so the total is right whatever the timing.
+    @Test func lateSpansUpdateAReportedMinute() {
+        var graph = ServiceGraph()
+        var closed: [ServiceGraph.EdgeMinute] = []
+        func call(_ trace: UInt64) -> [TraceSpan] {
+            [Self.span(trace, 1, "a", .client, at: 5), Self.span(trace, 2, parent: 1, "b", .server, at: 5)]
+        }
+        graph.add(call(1) + call(2), closed: &closed)
+        for _ in 0..<15 { graph.tick(closed: &closed) }
+        #expect(closed.map(\.calls) == [2])
+        graph.add(call(3), closed: &closed)
+        #expect(closed.map(\.calls) == [2, 3])
+        for _ in 0..<15 { graph.tick(closed: &closed) }
+        #expect(closed.map(\.calls) == [2, 3], "an unchanged minute is not reported again")
+        // Later than the late window: counted as late, not added.
+        let old = TraceSpan(
+            traceID: .init(high: 9, low: 9),
+            spanID: 1,
+            service: "a",
+            name: "x",
+            kind: .server,
+            start: Timestamp(nanoseconds: (Self.base - 3600) * 1_000_000_000),
+            end: Timestamp(nanoseconds: (Self.base - 3600) * 1_000_000_000)
+        )
+        var child = old
+        child.spanID = 2
+        child.parentSpanID = 1
+        child.service = "b"
+        graph.add([old, child], closed: &closed)
+        #expect(graph.lateSpans == 1)
+    }
+
     @Test func callsWithinOneServiceAreNotEdges() {
         var graph = ServiceGraph()
         var closed: [ServiceGraph.EdgeMinute] = []
