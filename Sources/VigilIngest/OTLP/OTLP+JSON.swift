@@ -141,9 +141,9 @@ extension OTLP {
                                     )
                                 }
                                 for quantile in point["quantileValues"]?.array ?? [] {
-                                    guard let q = quantile["quantile"]?.double ?? Optional(0),
-                                        let value = quantile["value"]?.double
-                                    else { continue }
+                                    // proto3 leaves a zero quantile out.
+                                    let q = quantile["quantile"]?.double ?? 0
+                                    guard let value = quantile["value"]?.double else { continue }
                                     points.append(
                                         MetricPoint(
                                             series: SeriesKey(name: name, labels: all + [.init("quantile", "\(q)")]),
