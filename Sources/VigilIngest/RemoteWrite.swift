@@ -195,17 +195,7 @@ public enum RemoteWrite {
         var request = ProtobufWriter()
         var offsets: [Int] = []
         for point in points {
-            var series = ProtobufWriter()
-            var name = ProtobufWriter()
-            name.field(1, bytes: Array("__name__".utf8))
-            name.field(2, bytes: Array(point.series.name.utf8))
-            series.field(1, bytes: name.bytes)
-            for label in point.series.labels {
-                var encoded = ProtobufWriter()
-                encoded.field(1, bytes: Array(label.name.utf8))
-                encoded.field(2, bytes: Array(label.value.utf8))
-                series.field(1, bytes: encoded.bytes)
-            }
+            var series = Self.labels(point.series)
             // Sample: value (key + 8 bytes) and timestamp (key + 8 padded varint bytes) = 18 bytes.
             series.varint(UInt64(2 << 3 | 2))
             series.varint(18)
@@ -219,6 +209,18 @@ public enum RemoteWrite {
             request.bytes += series.bytes
         }
         return (request.bytes, offsets)
+    }
+
+    /// A `TimeSeries` with its labels (`__name__` first), samples still to come.
+    static func labels(_ key: SeriesKey) -> ProtobufWriter {
+        var series = ProtobufWriter()
+        for (name, value) in [("__name__", key.name)] + key.labels.map({ ($0.name, $0.value) }) {
+            var label = ProtobufWriter()
+            label.field(1, bytes: Array(name.utf8))
+            label.field(2, bytes: Array(value.utf8))
+            series.field(1, bytes: label.bytes)
+        }
+        return series
     }
 
     /// Writes `milliseconds` (below 2^56) into every timestamp of a ``template(_:)``.
@@ -236,17 +238,7 @@ public enum RemoteWrite {
     public static func encode(_ points: [MetricPoint]) -> [UInt8] {
         var request = ProtobufWriter()
         for point in points {
-            var series = ProtobufWriter()
-            var name = ProtobufWriter()
-            name.field(1, bytes: Array("__name__".utf8))
-            name.field(2, bytes: Array(point.series.name.utf8))
-            series.field(1, bytes: name.bytes)
-            for label in point.series.labels {
-                var encoded = ProtobufWriter()
-                encoded.field(1, bytes: Array(label.name.utf8))
-                encoded.field(2, bytes: Array(label.value.utf8))
-                series.field(1, bytes: encoded.bytes)
-            }
+            var series = Self.labels(point.series)
             var sample = ProtobufWriter()
             sample.fixed64(1, point.value.bitPattern)
             sample.field(2, varint: UInt64(bitPattern: point.time.nanoseconds / 1_000_000))

@@ -20,36 +20,17 @@ struct PrometheusTests {
         let vigil = try ServerProcess(arguments: ["--no-host"])
         try vigil.start()
         defer { vigil.stop() }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-prom-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let exporterPort = try ServerProcess.freePort()
-        let prometheusPort = try ServerProcess.freePort()
-        let config = """
-            global: {scrape_interval: 1s, evaluation_interval: 1s}
-            scrape_configs:
-              - job_name: node
-                static_configs: [{targets: ['127.0.0.1:\(exporterPort)']}]
-            remote_write:
-              - url: http://127.0.0.1:\(vigil.port)/api/v1/write
-                queue_config: {batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s}
-            """
-        try Data(config.utf8).write(to: folder.appendingPathComponent("prometheus.yml"))
-        let exporter = try Self.launch(
-            "/usr/bin/prometheus-node-exporter",
-            ["--web.listen-address=127.0.0.1:\(exporterPort)"],
-            log: folder.appendingPathComponent("exporter.log")
+        let stack = try Self.startPrometheus(
+            name: "vigil-prom",
+            settings: """
+                remote_write:
+                  - url: http://127.0.0.1:\(vigil.port)/api/v1/write
+                    queue_config: {batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s}
+                """
         )
-        defer { exporter.terminate() }
-        let prometheus = try Self.launch(
-            "/usr/bin/prometheus",
-            [
-                "--config.file=\(folder.path)/prometheus.yml", "--storage.tsdb.path=\(folder.path)/data",
-                "--web.listen-address=127.0.0.1:\(prometheusPort)",
-            ],
-            log: folder.appendingPathComponent("prometheus.log")
-        )
-        defer { prometheus.terminate() }
-
+        defer { stack.stop() }
+        let exporterPort = stack.exporterPort
+        let prometheusPort = stack.prometheusPort
         // node_exporter's series arrive through remote_write.
         let deadline = Date().addingTimeInterval(60)
         var load: [[String: Any]] = []
@@ -78,32 +59,9 @@ struct PrometheusTests {
 
     /// Pull mode: Vigil polls the real Prometheus with query_range; what arrives equals Prometheus's own answer.
     @Test func vigilPullsQueriesFromPrometheus() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-pull-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let exporterPort = try ServerProcess.freePort()
-        let prometheusPort = try ServerProcess.freePort()
-        let config = """
-            global: {scrape_interval: 1s}
-            scrape_configs:
-              - job_name: node
-                static_configs: [{targets: ['127.0.0.1:\(exporterPort)']}]
-            """
-        try Data(config.utf8).write(to: folder.appendingPathComponent("prometheus.yml"))
-        let exporter = try Self.launch(
-            "/usr/bin/prometheus-node-exporter",
-            ["--web.listen-address=127.0.0.1:\(exporterPort)"],
-            log: folder.appendingPathComponent("exporter.log")
-        )
-        defer { exporter.terminate() }
-        let prometheus = try Self.launch(
-            "/usr/bin/prometheus",
-            [
-                "--config.file=\(folder.path)/prometheus.yml", "--storage.tsdb.path=\(folder.path)/data",
-                "--web.listen-address=127.0.0.1:\(prometheusPort)",
-            ],
-            log: folder.appendingPathComponent("prometheus.log")
-        )
-        defer { prometheus.terminate() }
+        let stack = try Self.startPrometheus(name: "vigil-pull", settings: "")
+        defer { stack.stop() }
+        let prometheusPort = stack.prometheusPort
         let vigil = try ServerProcess(arguments: [
             "--no-host", "--prometheus-url", "http://127.0.0.1:\(prometheusPort)", "--prometheus-query", "up",
             "--prometheus-query", "memory_free = node_memory_MemFree_bytes", "--prometheus-interval", "1",
@@ -126,6 +84,44 @@ struct PrometheusTests {
         )
         #expect(free > 1e6, "MemFree is bytes")
         #expect(try vigil.stats("samples").rejected == 0)
+    }
+
+    /// node_exporter and Prometheus (scraping it every second, plus `settings`) on free loopback ports.
+    struct Stack {
+        let exporterPort: Int
+        let prometheusPort: Int
+        let processes: [Process]
+
+        func stop() { for process in self.processes { process.terminate() } }
+    }
+
+    static func startPrometheus(name: String, settings: String) throws -> Stack {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let exporterPort = try ServerProcess.freePort()
+        let prometheusPort = try ServerProcess.freePort()
+        let config = """
+            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            scrape_configs:
+              - job_name: node
+                static_configs: [{targets: ['127.0.0.1:\(exporterPort)']}]
+
+            """ + settings
+        try Data(config.utf8).write(to: folder.appendingPathComponent("prometheus.yml"))
+        let exporter = try Self.launch(
+            "/usr/bin/prometheus-node-exporter",
+            ["--web.listen-address=127.0.0.1:\(exporterPort)"],
+            log: folder.appendingPathComponent("exporter.log")
+        )
+        let prometheus = try Self.launch(
+            "/usr/bin/prometheus",
+            [
+                "--config.file=\(folder.path)/prometheus.yml", "--storage.tsdb.path=\(folder.path)/data",
+                "--web.listen-address=127.0.0.1:\(prometheusPort)",
+            ],
+            log: folder.appendingPathComponent("prometheus.log")
+        )
+        return Stack(exporterPort: exporterPort, prometheusPort: prometheusPort, processes: [prometheus, exporter])
     }
 
     static func launch(_ path: String, _ arguments: [String], log: URL) throws -> Process {
