@@ -53,6 +53,29 @@ let jsonBodies: [[UInt8]] = requests.map { streams in
 }
 let batches: [[LogBatch]] = protobufBodies.map { try! LokiPush.decodeProtobuf($0) }
 
+/// The same 20,000 lines as OTLP/HTTP protobuf log requests (one resource per system).
+let otlpBodies: [[UInt8]] = requests.map { streams in
+    streams.flatMap { stream in
+        OTLP.encodeLogs(
+            service: String(stream.labels.split(separator: "\"")[1]),
+            stream.entries.map { .init(time: $0.time, severity: "", body: String(decoding: $0.line, as: UTF8.self)) }
+        )
+    }
+}
+
+/// remote_write in Prometheus's shape: 10,000 series with 8 labels in 5 requests of 2,000 (one sample each).
+let seriesKeys: [SeriesKey] = (0..<10_000).map { id in
+    var labels = [SeriesKey.Label("instance", "host-\(id % 500):9100"), .init("job", "bench")]
+    for extra in 0..<5 { labels.append(.init("label\(extra)", "value-\(id % (7 + extra))")) }
+    return SeriesKey(name: "bench_metric_\(id % 50)", labels: labels + [.init("series", "\(id)")])
+}
+let remoteWriteBodies: [[UInt8]] = stride(from: 0, to: 10_000, by: 2_000).map { start in
+    RemoteWrite.encode(
+        seriesKeys[start..<start + 2_000].map { MetricPoint(series: $0, time: Timestamp(nanoseconds: 0), value: 1) }
+    )
+}
+let samples: [[MetricPoint]] = remoteWriteBodies.map { try! RemoteWrite.decode($0).points }
+
 @inline(never)
 func process(_ batches: [[LogBatch]], into shard: inout PipelineShard, findings: inout [Anomaly]) {
     for request in batches {
@@ -81,6 +104,33 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             for request in batches { blackHole(WALPayload.logs(request).encoded()) }
         }
+    }
+    Benchmark("OTLP.decodeLogs (protobuf), 20k records per iteration") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for body in otlpBodies { blackHole(try OTLP.decodeLogs(protobuf: body, now: Timestamp(nanoseconds: 0))) }
+        }
+    }
+    // Warm cache, as in a running server: every series was seen before.
+    Benchmark("RemoteWrite.decode (snappy, series cache), 10k samples per iteration") { benchmark in
+        let cache = RemoteWrite.SeriesCache()
+        for body in remoteWriteBodies { blackHole(try RemoteWrite.decode(body, cache: cache)) }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for body in remoteWriteBodies { blackHole(try RemoteWrite.decode(body, cache: cache)) }
+        }
+        benchmark.stopMeasurement()
+    }
+    // The shard's metric path: one detector per series, updated in place.
+    Benchmark("PipelineShard.process (metrics), warm, 10k samples per iteration") { benchmark in
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        for points in samples { shard.process(points, findings: &findings) }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for points in samples { shard.process(points, findings: &findings) }
+        }
+        benchmark.stopMeasurement()
+        blackHole(findings)
     }
     // The shard's whole log path: format detection, multi-line joining, PII masking, template mining, rate
     // buckets and detectors; warm (the shard has seen the stream once).
