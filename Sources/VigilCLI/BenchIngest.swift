@@ -164,30 +164,28 @@ struct BenchIngest: ParsableCommand {
         let sendSeconds = Date().timeIntervalSince(start)
         // Wait for the pipeline to process everything it acknowledged.
         let acked = results.total
+        let latencies = results.latencies.sorted()
+        func percentile(_ p: Double) -> String {
+            guard !latencies.isEmpty else { return "-" }
+            let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+            return String(format: "%.1f ms", value * 1000)
+        }
+        let acknowledged = String(
+            format: "acknowledged: %d \(kind) in %.1f s = %.0f \(kind)/s",
+            acked,
+            sendSeconds,
+            Double(acked) / sendSeconds
+        )
         if self.acknowledgedOnly {
-            let latencies = results.latencies.sorted()
-            let p99 = latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+            print(acknowledged)
             print(
-                String(
-                    format: "acknowledged: %d \(kind) in %.1f s = %.0f \(kind)/s",
-                    acked,
-                    sendSeconds,
-                    Double(acked) / sendSeconds
-                )
-            )
-            print(
-                String(
-                    format: "ack latency:  p99 %.1f ms; refused (429): %d; failed: %d",
-                    p99 * 1000,
-                    results.refused,
-                    results.failures
-                )
+                "ack latency:  p99 \(percentile(0.99)); refused (429): \(results.refused); failed: \(results.failures)"
             )
             return
         }
         guard var processed = (try? counter.processedLogs()).map({ $0 - before }) else {
             print(
-                "acknowledged: \(acked) lines in \(String(format: "%.1f", sendSeconds)) s; the server no longer answers"
+                "acknowledged: \(acked) \(kind) in \(String(format: "%.1f", sendSeconds)) s; the server no longer answers"
             )
             throw ExitCode(2)
         }
@@ -196,23 +194,10 @@ struct BenchIngest: ParsableCommand {
             processed = try counter.processedLogs() - before
         }
         let totalSeconds = Date().timeIntervalSince(start)
-        let latencies = results.latencies.sorted()
-        func percentile(_ p: Double) -> String {
-            guard !latencies.isEmpty else { return "-" }
-            let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-            return String(format: "%.1f ms", value * 1000)
-        }
         print(
             "requests: \(latencies.count) of \(linesPerRequest) \(kind == "samples" ? "samples" : "lines") each, \(self.connections) connections, \(self.protocol)"
         )
-        print(
-            String(
-                format: "acknowledged: %d \(kind) in %.1f s = %.0f \(kind)/s",
-                acked,
-                sendSeconds,
-                Double(acked) / sendSeconds
-            )
-        )
+        print(acknowledged)
         print(
             String(
                 format: "processed:    %d \(kind) in %.1f s = %.0f \(kind)/s (send time plus drain)",
