@@ -31,9 +31,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+        // Elementary functions (log, exp) for the pure core, which does not import Foundation.
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
     ],
     targets: [
-        .target(name: "VigilCore"),
+        .target(name: "VigilCore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         // The system zlib (zlib1g-dev), for gzip request bodies.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "VigilIngest", dependencies: ["VigilCore", "CZlib"]),
@@ -67,6 +69,7 @@ let package = Package(
             dependencies: [
                 "VigilCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"]),

@@ -14,8 +14,15 @@ struct Detect: ParsableCommand {
             come after the previous one are scored anyway and reported on standard error; --strict-time rejects them.
 
             Output formats:
-              text  the alerts, with the value and the score (default)
+              text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline), value, \
+            expected value and band, the baseline it was judged against (recent, daily, weekly), score (default)
+              json  {"points": n, "alerts": [{time, signal, value, expected, lower, upper, baseline, score, \
+            seconds_outside}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract)
+
+            One configuration for every series: baselines (recent level, same time of day, same time of week, \
+            chosen by how well each predicts), spike/dip and level-shift detectors calibrated into tail \
+            probabilities, a warm-up of 150 points, one alert per episode and a rest of 300 points after it.
 
             Examples:
               vigil detect cpu.csv
@@ -25,10 +32,11 @@ struct Detect: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text
+        case json
         case nab
     }
 
-    @Option(help: "Output format: text or nab.")
+    @Option(help: "Output format: text, json or nab.")
     var format: Format = .text
 
     @Flag(help: "Fail on a timestamp that does not increase instead of scoring rows in file order.")
@@ -88,30 +96,67 @@ struct Detect: ParsableCommand {
             throw ValidationError("\(self.file) has no data rows under the header timestamp,value")
         }
 
-        var detector = StreamingAnomalyDetector()
+        var detector = MetricAnomalyDetector()
         var out = OutputStream()
-        if self.format == .nab { out.write("timestamp,value,anomaly_score,is_anomaly\n") }
-        var alerts = 0
-        for point in points {
-            let result = detector.update(point.value)
-            switch self.format {
-            case .nab:
+        switch self.format {
+        case .nab:
+            out.write("timestamp,value,anomaly_score,is_anomaly\n")
+            for point in points {
+                let result = detector.update(time: point.time, value: point.value)
                 out.write(
                     "\(point.raw),\(Self.number(point.value)),\(Self.score(result.score)),\(result.isAnomaly ? 1 : 0)\n"
                 )
-            case .text:
-                if result.isAnomaly {
-                    alerts += 1
-                    out.write(
-                        "alert  \(point.time.iso8601)  value \(Self.number(point.value))  score \(Self.score(result.score))\n"
-                    )
-                }
+            }
+        case .text, .json:
+            var alerts: [String] = []
+            for point in points {
+                let result = detector.update(time: point.time, value: point.value)
+                guard result.isAnomaly else { continue }
+                alerts.append(
+                    self.format == .json ? Self.json(point, result) : Self.sentence(point, result)
+                )
+            }
+            if self.format == .json {
+                out.write("{\"points\":\(points.count),\"alerts\":[\(alerts.joined(separator: ","))]}\n")
+            } else {
+                for alert in alerts { out.write(alert + "\n") }
+                out.write("\(points.count) points, \(alerts.count) alert(s)\n")
             }
         }
-        if self.format == .text {
-            out.write("\(points.count) points, \(alerts) alert(s)\n")
-        }
         out.flush()
+    }
+
+    /// One alert as a line a person reads: when, what, observed against expected, and why.
+    private static func sentence(
+        _ point: (raw: String, time: Timestamp, value: Double),
+        _ result: MetricAnomalyDetector.Result
+    ) -> String {
+        let lower = result.expected - result.bandHalfWidth
+        let upper = result.expected + result.bandHalfWidth
+        var text = "alert  \(point.time.iso8601)  \(result.signal.rawValue)  value \(Self.number(point.value))"
+        text += "  expected \(Self.number(result.expected)) (band \(Self.number(lower))…\(Self.number(upper)), "
+        text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
+        if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
+        return text
+    }
+
+    /// One alert as a JSON object.
+    private static func json(
+        _ point: (raw: String, time: Timestamp, value: Double),
+        _ result: MetricAnomalyDetector.Result
+    ) -> String {
+        let fields = [
+            "\"time\":\"\(point.time.iso8601)\"",
+            "\"signal\":\"\(result.signal.rawValue)\"",
+            "\"value\":\(Self.number(point.value))",
+            "\"expected\":\(Self.number(result.expected))",
+            "\"lower\":\(Self.number(result.expected - result.bandHalfWidth))",
+            "\"upper\":\(Self.number(result.expected + result.bandHalfWidth))",
+            "\"baseline\":\"\(result.baseline.rawValue)\"",
+            "\"score\":\(Self.score(result.score))",
+            "\"seconds_outside\":\(Self.number(result.secondsOutside))",
+        ]
+        return "{" + fields.joined(separator: ",") + "}"
     }
 
     private static func number(_ value: Double) -> String {

@@ -29,6 +29,28 @@ import Testing
         }
     }
 
+    /// A spike at row 1000 of a calm series: one alert, with its evidence, in text and in JSON.
+    @Test func reportsTheAlertWithItsEvidence() throws {
+        var values = (0..<1200).map { 100 + Double(($0 * 7919) % 13) / 13 }
+        values[1000] = 250
+        let text = try Vigil.run(["detect"], input: self.series(values))
+        #expect(text.status == 0)
+        let alert = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("alert") })
+        #expect(alert.contains("spike") && alert.contains("value 250") && alert.contains("recent baseline"), "\(alert)")
+        #expect(text.stdout.contains("1200 points, 1 alert(s)"), "\(text.stdout)")
+
+        let json = try Vigil.run(["detect", "--format", "json"], input: self.series(values))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["points"] as? Int == 1200)
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        #expect(alerts.count == 1)
+        #expect(alerts.first?["signal"] as? String == "spike")
+        #expect(alerts.first?["value"] as? Double == 250)
+        let expected = try #require(alerts.first?["expected"] as? Double)
+        let upper = try #require(alerts.first?["upper"] as? Double)
+        #expect(abs(expected - 100.5) < 1 && upper < 250)
+    }
+
     @Test(arguments: [
         ("timestamp,value\n2024-01-01 00:00:00,abc\n", "line 2: \"abc\" is not a number"),
         ("timestamp,value\nyesterday,1\n", "line 2: \"yesterday\" is not a timestamp"),

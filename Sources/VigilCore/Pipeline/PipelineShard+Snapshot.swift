@@ -48,7 +48,7 @@ extension PipelineShard {
     public struct SeriesSnapshot: Sendable, Codable {
         /// The series.
         public var key: SeriesKey
-        var detector: StreamingAnomalyDetector
+        var detector: MetricAnomalyDetector
         var trend: TrendDetector?
     }
 

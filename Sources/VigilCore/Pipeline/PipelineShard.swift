@@ -34,7 +34,7 @@ public struct PipelineShard: Sendable {
 
     public let configuration: Configuration
     var streams: [StreamKey: LogStreamState] = [:]
-    var series: [SeriesKey: StreamingAnomalyDetector] = [:]
+    var series: [SeriesKey: MetricAnomalyDetector] = [:]
     var trends: [SeriesKey: TrendDetector] = [:]
     var graph = ServiceGraph()
     var spanMetrics = SpanMetrics()
@@ -95,31 +95,11 @@ public struct PipelineShard: Sendable {
     public mutating func process(_ points: [MetricPoint], findings: inout [Anomaly]) {
         for point in points {
             // Updated in place: one lookup, no removal (a removal re-places the keys after it).
-            let (expected, band, seen, result) = Self.observe(
-                point.value,
-                with: &self.series[point.series, default: Self.metricDetector()]
-            )
+            let seen = self.series[point.series]?.pointCount ?? 0
+            let result = self.series[point.series, default: Self.metricDetector()]
+                .update(time: point.time, value: point.value)
             if result.isAnomaly {
-                let service = point.series.service ?? "host"
-                let direction = point.value > expected ? "above" : "below"
-                findings.append(
-                    Anomaly(
-                        kind: .metricDeviation,
-                        service: service,
-                        subject: point.series.text,
-                        time: point.time,
-                        score: result.score,
-                        evidence: Evidence(
-                            observed: point.value,
-                            expected: expected,
-                            lower: expected - band,
-                            upper: expected + band,
-                            summary: "\(point.series.text) was \(Format.number(point.value)), \(direction) its band "
-                                + "\(Format.number(expected - band))…\(Format.number(expected + band)) "
-                                + "learned from \(seen) samples"
-                        )
-                    )
-                )
+                findings.append(Self.deviation(point, result, seen: seen))
             }
             if let limit = Self.limit(of: point.series),
                 let prediction = self.trends[point.series, default: TrendDetector(configuration: .init(limit: limit))]
@@ -131,14 +111,37 @@ public struct PipelineShard: Sendable {
         self.processedSamples += points.count
     }
 
-    static func observe(
-        _ value: Double,
-        with detector: inout StreamingAnomalyDetector
-    ) -> (expected: Double, band: Double, seen: Int, result: StreamingAnomalyDetector.Result) {
-        let expected = detector.expected
-        let band = detector.bandHalfWidth
-        let seen = detector.pointCount
-        return (expected, band, seen, detector.update(value))
+    /// The finding for a sample its detector alerted on, with the numbers behind it.
+    static func deviation(_ point: MetricPoint, _ result: MetricAnomalyDetector.Result, seen: Int) -> Anomaly {
+        let service = point.series.service ?? "host"
+        let lower = result.expected - result.bandHalfWidth
+        let upper = result.expected + result.bandHalfWidth
+        let position = point.value > upper ? "above" : point.value < lower ? "below" : "inside"
+        let baseline =
+            switch result.baseline {
+            case .recent: "its recent level"
+            case .daily: "the same time of day"
+            case .weekly: "the same time of the week"
+            }
+        let outside =
+            result.secondsOutside > 0 ? ", outside for \(Format.number(result.secondsOutside)) s" : ""
+        return Anomaly(
+            kind: .metricDeviation,
+            service: service,
+            subject: point.series.text,
+            time: point.time,
+            score: result.score,
+            evidence: Evidence(
+                observed: point.value,
+                expected: result.expected,
+                lower: lower,
+                upper: upper,
+                summary: "\(point.series.text) was \(Format.number(point.value)), \(position) its band "
+                    + "\(Format.number(lower))…\(Format.number(upper)) (expected \(Format.number(result.expected)) "
+                    + "from \(baseline), \(seen) samples learnt); \(result.signal.rawValue.replacing("_", with: " "))"
+                    + outside
+            )
+        )
     }
 
     /// The limit a series must not reach, when its name says it has one: a `…_used_ratio` runs out at 1.
@@ -171,11 +174,11 @@ public struct PipelineShard: Sendable {
         )
     }
 
-    static func metricDetector() -> StreamingAnomalyDetector {
-        var configuration = StreamingAnomalyDetector.Configuration()
+    static func metricDetector() -> MetricAnomalyDetector {
+        var configuration = MetricAnomalyDetector.Configuration()
         configuration.warmUp = 60
-        configuration.coolDown = 60
-        return StreamingAnomalyDetector(configuration: configuration)
+        configuration.rest = 60
+        return MetricAnomalyDetector(configuration: configuration)
     }
 }
 

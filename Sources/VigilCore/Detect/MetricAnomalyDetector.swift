@@ -1,0 +1,244 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Scores one metric series point by point and decides when to alert, with the evidence behind each alert.
+///
+/// An ensemble of cheap streaming models, all causal (a point is judged before it is learnt) and O(1) per point
+/// in about 3 KiB:
+/// - **baselines**: the recent level (fast exponential average, or the last value, whichever is closer) and a
+///   day and a week ``SeasonalProfile``. A profile becomes the baseline once it has seen two periods and its
+///   long-run squared error is well below the recent level's, which is how the seasonal period is found.
+/// - **spike and dip**: the point's distance from the baseline in units of the baseline's own recent error.
+/// - **level shift**: averages over 2, 8 and 64 points against a slow level, in the same units, so a
+///   sustained change that no single point shows still stands out.
+/// - **flatline**: a run of identical values far longer than any run before it, on a series that used to move.
+///
+/// Each statistic is calibrated into a tail probability by its own ``TailCalibrator``; the score is the most
+/// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
+/// episode, and a rest period after it in which scores are halved (repeats would only add noise). The error
+/// never counts as smaller than 1 % of the range seen, so tiny wiggles on a flat series never page anyone.
+public struct MetricAnomalyDetector: Sendable, Codable {
+    /// Knobs, one set for every series.
+    public struct Configuration: Sendable, Codable, Equatable {
+        /// Points before any alert (the baselines form).
+        public var warmUp = 150
+        /// Points after an alert during which no other fires and scores are halved.
+        public var rest = 300
+        /// Score at which an alert fires.
+        public var alertThreshold = 0.4
+        /// −log10 of the tail probability that maps to a score of 1.
+        public var saturationLog10 = 6.0
+        /// The error never counts as smaller than this share of the range seen.
+        public var minimumRelativeError = 0.01
+        /// Creates the defaults.
+        public init() {}
+    }
+
+    /// Which baseline the detector judged a point against.
+    public enum Baseline: String, Sendable, Codable, Equatable {
+        /// The recent level (no seasonality found).
+        case recent
+        /// The same time of day.
+        case daily
+        /// The same time of the week.
+        case weekly
+    }
+
+    /// Which detector found a point surprising.
+    public enum Signal: String, Sendable, Codable, Equatable {
+        /// Nothing unusual.
+        case none
+        /// A point far above the baseline.
+        case spike
+        /// A point far below the baseline.
+        case dip
+        /// The level moved up and stayed.
+        case levelShiftUp = "level_shift_up"
+        /// The level moved down and stayed.
+        case levelShiftDown = "level_shift_down"
+        /// The series stopped changing.
+        case flatline
+    }
+
+    /// The judgement of one point.
+    public struct Result: Sendable, Equatable {
+        /// A calibrated surprise in [0, 1]: −log10 of the tail probability over ``Configuration/saturationLog10``.
+        public var score: Double
+        /// Whether an alert fires here (once per episode).
+        public var isAnomaly: Bool
+        /// The detector behind the score.
+        public var signal: Signal
+        /// The baseline the point was judged against.
+        public var baseline: Baseline
+        /// The value expected at this time.
+        public var expected: Double
+        /// Half the width of the normal band around `expected`.
+        public var bandHalfWidth: Double
+        /// Seconds the series has been outside its band, up to and including this point (0 when inside).
+        public var secondsOutside: Double
+    }
+
+    static let shiftSpans: [Double] = [2, 8, 64]
+    public let configuration: Configuration
+    private var count = 0
+    private var level = 0.0
+    private var slowLevel = 0.0
+    private var last = 0.0
+    private var recentError = 0.0
+    private var minimum = Double.infinity
+    private var maximum = -Double.infinity
+    private var profiles = [
+        SeasonalProfile(period: 86_400, binCount: 144), SeasonalProfile(period: 7 * 86_400, binCount: 168),
+    ]
+    private var profileErrors = [0.0, 0.0]
+    private var profileSquaredErrors = [0.0, 0.0]
+    private var recentSquaredError = 0.0
+    private var shiftMeans = [0.0, 0.0, 0.0]
+    private var calibrators = [TailCalibrator](repeating: TailCalibrator(), count: 4)
+    private var pointsSinceAlert = Int.max / 2
+    private var outsideSince: Timestamp?
+    private var run = 0
+    private var longestRun = 0
+
+    /// Creates a detector with no history.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// How many points the detector has seen.
+    public var pointCount: Int { self.count }
+
+    /// Judges a point, then learns from it.
+    public mutating func update(time: Timestamp, value: Double) -> Result {
+        let seconds = time.wholeSeconds
+        self.count += 1
+        guard self.count > 1 else {
+            self.level = value
+            self.slowLevel = value
+            self.last = value
+            self.minimum = value
+            self.maximum = value
+            for index in self.shiftMeans.indices { self.shiftMeans[index] = value }
+            for index in self.profiles.indices { self.profiles[index].learn(value, at: seconds) }
+            return Result(
+                score: 0,
+                isAnomaly: false,
+                signal: .none,
+                baseline: .recent,
+                expected: value,
+                bandHalfWidth: 0,
+                secondsOutside: 0
+            )
+        }
+        self.minimum = Swift.min(self.minimum, value)
+        self.maximum = Swift.max(self.maximum, value)
+        let floor = Swift.max(self.configuration.minimumRelativeError * (self.maximum - self.minimum), 1e-9)
+
+        // The baseline: the recent level, or a seasonal profile that has earned it.
+        var baseline = Baseline.recent
+        var expected = abs(value - self.level) < abs(value - self.last) ? self.level : self.last
+        var error = self.recentError
+        var bestSquared = 0.6 * self.recentSquaredError
+        var predictions: (Double?, Double?) = (nil, nil)
+        for index in self.profiles.indices {
+            let prediction = self.profiles[index].predict(at: seconds)
+            if index == 0 { predictions.0 = prediction } else { predictions.1 = prediction }
+            if let prediction, self.profileSquaredErrors[index] < bestSquared,
+                self.profiles[index].isReady(at: seconds)
+            {
+                bestSquared = self.profileSquaredErrors[index]
+                expected = prediction
+                error = self.profileErrors[index]
+                baseline = index == 0 ? .daily : .weekly
+            }
+        }
+        let scale = Swift.max(error, floor)
+
+        // Spike or dip, then level shifts at three spans: the most surprising one speaks.
+        let deviation = abs(value - expected) / scale
+        var surprise = self.calibrators[0].surpriseLog10(deviation)
+        var signal: Signal = value >= expected ? .spike : .dip
+        self.calibrators[0].add(deviation)
+        for index in self.shiftMeans.indices {
+            self.shiftMeans[index] += 2 / (Self.shiftSpans[index] + 1) * (value - self.shiftMeans[index])
+            let shift = abs(self.shiftMeans[index] - self.slowLevel) / scale
+            let shiftSurprise = self.calibrators[index + 1].surpriseLog10(shift)
+            self.calibrators[index + 1].add(shift)
+            if shiftSurprise > surprise {
+                surprise = shiftSurprise
+                signal = self.shiftMeans[index] >= self.slowLevel ? .levelShiftUp : .levelShiftDown
+            }
+        }
+        var score = Swift.min(1, surprise / self.configuration.saturationLog10)
+
+        // A freeze: a run of equal values three times longer than any before, on a series that used to move.
+        if value == self.last {
+            self.run += 1
+            if self.run == Swift.max(12, 3 * self.longestRun) && self.count - self.run > 100 {
+                score = Swift.max(score, self.configuration.alertThreshold)
+                signal = .flatline
+            }
+        } else {
+            self.longestRun = Swift.max(self.longestRun, self.run)
+            self.run = 0
+        }
+
+        self.learn(value, seconds: seconds, predictions: predictions, cap: 10 * scale)
+
+        let band = 4 * scale
+        if abs(value - expected) > band {
+            if self.outsideSince == nil { self.outsideSince = time }
+        } else {
+            self.outsideSince = nil
+        }
+        let secondsOutside = self.outsideSince.map { time.seconds - $0.seconds } ?? 0
+
+        // Episodes: one alert, then a rest in which repeats count half.
+        self.pointsSinceAlert += 1
+        var alert = false
+        if self.count > self.configuration.warmUp && score >= self.configuration.alertThreshold
+            && self.pointsSinceAlert > self.configuration.rest
+        {
+            alert = true
+            self.pointsSinceAlert = 0
+        } else if self.pointsSinceAlert <= self.configuration.rest {
+            score *= 0.5
+        }
+        if score < 0.05 { signal = .none }
+        return Result(
+            score: score,
+            isAnomaly: alert,
+            signal: signal,
+            baseline: baseline,
+            expected: expected,
+            bandHalfWidth: band,
+            secondsOutside: secondsOutside
+        )
+    }
+
+    /// Updates every baseline and error estimate with a point already judged.
+    private mutating func learn(_ value: Double, seconds: Int64, predictions: (Double?, Double?), cap: Double) {
+        let fast = 0.05
+        self.recentError +=
+            fast * (Swift.min(Swift.min(abs(value - self.level), abs(value - self.last)), cap) - self.recentError)
+        let selection = 0.003
+        let recentMiss = value - self.level
+        self.recentSquaredError += selection * (recentMiss * recentMiss - self.recentSquaredError)
+        for index in self.profiles.indices {
+            let prediction = index == 0 ? predictions.0 : predictions.1
+            if let prediction {
+                let miss = value - prediction
+                self.profileErrors[index] += 0.02 * (Swift.min(abs(miss), cap) - self.profileErrors[index])
+                self.profileSquaredErrors[index] += selection * (miss * miss - self.profileSquaredErrors[index])
+            } else {
+                self.profileErrors[index] += 0.02 * (cap - self.profileErrors[index])
+                self.profileSquaredErrors[index] +=
+                    selection * (4 * self.recentSquaredError - self.profileSquaredErrors[index])
+            }
+            self.profiles[index].learn(value, at: seconds)
+        }
+        self.level += fast * (value - self.level)
+        self.slowLevel += 0.005 * (value - self.slowLevel)
+        self.last = value
+    }
+}

@@ -1,0 +1,116 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import RealModule
+
+/// Turns a non-negative surprise statistic into a calibrated tail probability learned from the statistic's own
+/// history, so a raw deviation of "7 spreads" on a spiky series and on a calm one mean what they should.
+///
+/// The history is a histogram over log-spaced buckets (four per doubling) with exponential forgetting; the
+/// upper 3 % is modelled as an exponential tail fitted to its mean excess (the peaks-over-threshold idea behind
+/// SPOT), so values beyond anything seen still get ever smaller probabilities instead of all tying at 1/n.
+/// `add` is O(1) (forgetting is lazy: new points weigh more); the table of tail probabilities is rebuilt every
+/// 32 points, so `surprise` is a table lookup. About 400 bytes.
+public struct TailCalibrator: Sendable, Codable, Equatable {
+    static let bucketCount = 48
+    /// Statistics at or below this fall in bucket 0.
+    static let floor = 0.0625
+    static let refreshEvery = 32
+
+    /// Weighted counts per bucket, in units of `weight` at the time they were added.
+    private var mass: [Float]
+    /// −log10 P(U ≥ lower edge of bucket), rebuilt every `refreshEvery` points.
+    private var tailLog10: [Float]
+    private var total: Double = 0
+    private var weight: Double = 1
+    private var sinceRefresh = 0
+    /// Where the fitted exponential tail starts, its −log10 probability there and its scale.
+    private var tailStart = Double.infinity
+    private var tailStartLog10 = 0.0
+    private var tailScale = 1.0
+    private var seen = 0
+    /// Per-point forgetting: history weighs `exp(−forgetting · age)`.
+    public let forgetting: Double
+
+    /// Creates an empty calibrator; `forgetting` of 0.0005 keeps about the last 2,000 points.
+    public init(forgetting: Double = 0.0005) {
+        self.forgetting = forgetting
+        self.mass = [Float](repeating: 0, count: Self.bucketCount)
+        self.tailLog10 = [Float](repeating: 0, count: Self.bucketCount)
+    }
+
+    /// −log10 of the probability of a statistic at least `u` under the learned distribution (0 until 20 points
+    /// have been seen).
+    public func surpriseLog10(_ u: Double) -> Double {
+        guard self.seen > 20 else { return 0 }
+        if u > self.tailStart {
+            return self.tailStartLog10 + (u - self.tailStart) / self.tailScale / Double.log(10)
+        }
+        return Double(self.tailLog10[Self.bucket(of: u)])
+    }
+
+    /// Learns one statistic.
+    public mutating func add(_ u: Double) {
+        self.seen += 1
+        self.weight /= 1 - self.forgetting
+        if self.weight > 1e12 {
+            let scale = 1 / self.weight
+            for index in self.mass.indices { self.mass[index] *= Float(scale) }
+            self.total *= scale
+            self.weight = 1
+        }
+        self.mass[Self.bucket(of: u)] += Float(self.weight)
+        self.total += self.weight
+        self.sinceRefresh += 1
+        if self.sinceRefresh >= Self.refreshEvery || self.seen == 21 { self.refresh() }
+    }
+
+    /// Rebuilds the tail table and the exponential tail from the histogram.
+    private mutating func refresh() {
+        self.sinceRefresh = 0
+        let total = self.total + self.weight
+        var above = 0.0
+        var tailBucket = 0
+        var tailMass = 0.0
+        var index = Self.bucketCount - 1
+        while index >= 0 {
+            above += Double(self.mass[index])
+            // Half of a bucket's own mass counts: the statistic is anywhere inside it.
+            let probability = (above - Double(self.mass[index]) / 2 + 0.5 * self.weight) / total
+            self.tailLog10[index] = Float(-Double.log10(max(probability, 1e-300)))
+            if tailBucket == 0 && above > 0.03 * self.total {
+                tailBucket = min(index + 1, Self.bucketCount - 1)
+                tailMass = above - Double(self.mass[index])
+            }
+            index -= 1
+        }
+        let start = Self.lowerEdge(of: tailBucket)
+        var excess = 0.0
+        for bucket in tailBucket..<Self.bucketCount {
+            excess += Double(self.mass[bucket]) * (Self.center(of: bucket) - start)
+        }
+        self.tailStart = start
+        self.tailStartLog10 = -Double.log10(max((tailMass + 0.5 * self.weight) / total, 1e-300))
+        self.tailScale = max(excess / max(tailMass, 1e-12), 0.25 * start)
+    }
+
+    /// The bucket of a statistic: four per doubling above `floor`, read from the floating-point exponent and the
+    /// top of the significand (no logarithm on the hot path).
+    static func bucket(of u: Double) -> Int {
+        guard u > Self.floor else { return 0 }
+        guard u.isFinite else { return Self.bucketCount - 1 }
+        let scaled = u / Self.floor
+        let significand = scaled.significand
+        let quarter =
+            significand < 1.189_207_115 ? 0 : significand < 1.414_213_562 ? 1 : significand < 1.681_792_831 ? 2 : 3
+        return min(Self.bucketCount - 1, Int(scaled.exponent) * 4 + quarter + 1)
+    }
+
+    static func lowerEdge(of bucket: Int) -> Double {
+        bucket == 0 ? 0 : Self.floor * Double.exp2(Double(bucket - 1) / 4)
+    }
+
+    static func center(of bucket: Int) -> Double {
+        bucket == 0 ? Self.floor / 2 : Self.floor * Double.exp2((Double(bucket) - 0.5) / 4)
+    }
+}

@@ -1,0 +1,143 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+/// Five minutes between points, as in most exported metrics.
+private let step: Int64 = 300
+
+@Suite struct MetricAnomalyDetectorTests {
+    /// Deterministic noise in [−0.5, 0.5).
+    private func noise(_ count: Int, seed: UInt64 = 7) -> [Double] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Double(random.next() >> 11) / Double(1 << 53) - 0.5 }
+    }
+
+    private func run(_ values: [Double], times: [Int64]? = nil) -> [MetricAnomalyDetector.Result] {
+        var detector = MetricAnomalyDetector()
+        return values.indices.map { index in
+            let seconds = times?[index] ?? Int64(index) * step
+            return detector.update(time: Timestamp(nanoseconds: seconds * 1_000_000_000), value: values[index])
+        }
+    }
+
+    private func alerts(_ results: [MetricAnomalyDetector.Result]) -> [Int] {
+        results.indices.filter { results[$0].isAnomaly }
+    }
+
+    @Test func spikeAlertsAtThePointAsASpike() {
+        var values = self.noise(2000).map { 100 + 4 * $0 }
+        values[1500] = 160
+        let results = self.run(values)
+        #expect(self.alerts(results).contains(1500), "alerts at \(self.alerts(results))")
+        #expect(results[1500].signal == .spike)
+        #expect(results[1500].score > 0.9)
+        #expect(abs(results[1500].expected - 100) < 3)
+    }
+
+    @Test func dipIsNamedADip() {
+        var values = self.noise(2000).map { 100 + 4 * $0 }
+        values[1500] = 40
+        let results = self.run(values)
+        #expect(results[1500].isAnomaly)
+        #expect(results[1500].signal == .dip)
+    }
+
+    @Test func stepAlertsOnceWithinAFewPoints() {
+        var values = self.noise(3000).map { 50 + 2 * $0 }
+        for index in 2000..<3000 { values[index] += 8 }
+        let results = self.run(values)
+        let inStep = self.alerts(results).filter { $0 >= 2000 }
+        #expect(inStep.count >= 1 && inStep[0] < 2010, "alerts at \(inStep)")
+        #expect(inStep.filter { $0 < 2300 }.count == 1, "one alert per episode: \(inStep)")
+    }
+
+    @Test func slowRampShowsAsALevelShift() {
+        var values = self.noise(3000).map { 20 + $0 }
+        for index in 2000..<3000 { values[index] += Double(index - 2000) * 0.05 }
+        let results = self.run(values)
+        let first = self.alerts(results).first { $0 >= 2000 }
+        #expect(first != nil && first! < 2150, "alerts at \(self.alerts(results))")
+        if let first { #expect(results[first].signal == .levelShiftUp || results[first].signal == .spike) }
+    }
+
+    /// A daily cycle that jumps from 20 to 80 every morning: the morning jump is normal, its absence is not.
+    @Test func seasonalSeriesAlertsWhenTheDailyJumpIsMissing() {
+        let perDay = Int(86_400 / step)
+        let days = 12
+        let noise = self.noise(perDay * days)
+        var values = (0..<(perDay * days)).map { index -> Double in
+            let minute = (index % perDay) * Int(step) / 60
+            return (minute >= 9 * 60 && minute < 17 * 60 ? 80 : 20) + 2 * noise[index]
+        }
+        let skipped = 10 * perDay
+        for index in skipped..<(skipped + perDay) { values[index] = 20 + 2 * noise[index] }
+        let results = self.run(values)
+        let alerts = self.alerts(results)
+        let missing = skipped + 9 * 12
+        #expect(alerts.contains { (missing..<(missing + 6)).contains($0) }, "alerts at \(alerts)")
+        #expect(results[missing].baseline == .daily)
+        #expect(abs(results[missing].expected - 80) < 10)
+        // Normal mornings after the daily profile is ready do not alert.
+        let normalMornings = (3..<10).map { $0 * perDay + 9 * 12 }
+        #expect(normalMornings.allSatisfy { day in !alerts.contains { (day..<(day + 6)).contains($0) } }, "\(alerts)")
+    }
+
+    @Test func flatlineAfterMovementAlerts() {
+        var values = self.noise(1500).map { 10 + $0 }
+        for index in 1000..<1500 { values[index] = 10.25 }
+        let results = self.run(values)
+        let alerts = self.alerts(results).filter { $0 >= 1000 }
+        #expect(alerts.first.map { $0 < 1020 } == true, "alerts at \(alerts)")
+        #expect(alerts.first.map { results[$0].signal } == .flatline)
+    }
+
+    @Test func flatSeriesWithTinyWigglesNeverAlerts() {
+        let values = (0..<3000).map { 50.0 + ($0 % 7 == 0 ? 0.001 : 0) }
+        #expect(self.alerts(self.run(values)).isEmpty)
+    }
+
+    @Test func gapsAndIrregularTimestampsKeepTheDailyPhase() {
+        let perDay = Int(86_400 / step)
+        var times: [Int64] = []
+        var values: [Double] = []
+        var random = SplitMix64(seed: 3)
+        var second: Int64 = 0
+        while second < 12 * 86_400 {
+            // A six-hour gap on day 5; otherwise 4–6 minutes between points.
+            if second >= 5 * 86_400 && second < 5 * 86_400 + 6 * 3600 {
+                second += 6 * 3600
+                continue
+            }
+            let hour = (second % 86_400) / 3600
+            times.append(second)
+            values.append((hour >= 9 && hour < 17 ? 80 : 20) + Double(random.next() % 100) / 50)
+            second += 240 + Int64(random.next() % 120)
+        }
+        let results = self.run(values, times: times)
+        let warm = times.firstIndex { $0 >= 3 * 86_400 }!
+        #expect(self.alerts(results).filter { $0 >= warm }.isEmpty, "no alert on a normal cycle with gaps")
+        #expect(results.last!.baseline == .daily)
+        _ = perDay
+    }
+
+    @Test func truncatingASeriesLeavesEarlierOutputsUnchanged() {
+        var values = self.noise(3000).map { 40 + 3 * $0 }
+        values[1800] = 90
+        for index in 2200..<3000 { values[index] -= 10 }
+        let full = self.run(values)
+        for cut in [500, 1801, 2500] {
+            #expect(Array(full.prefix(cut)) == self.run(Array(values.prefix(cut))), "cut at \(cut)")
+        }
+        #expect(full.allSatisfy { (0...1).contains($0.score) })
+    }
+
+    @Test func stateStaysSmall() {
+        // The state's heap: the calibrators' tables and the seasonal profiles' bins.
+        let bytes = 4 * (TailCalibrator.bucketCount * 2 * 4) + (144 + 168) * 4
+        #expect(bytes <= 4096, "\(bytes) bytes")
+        #expect(MemoryLayout<MetricAnomalyDetector>.size < 512)
+    }
+}
