@@ -46,56 +46,7 @@ struct Detect: ParsableCommand {
     var file: String
 
     func run() throws {
-        var reader = try LineReader(path: self.file)
-        var points: [(raw: String, time: Timestamp, value: Double)] = []
-        var problem: String?
-        var duplicates: [Int] = []
-        try reader.forEachLine { line, number, _ in
-            guard problem == nil else { return }
-            let text = line.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
-            if number == 1 {
-                let header = text.lowercased().split(separator: ",").map { $0.trimmingCharacters() }
-                if header.count < 2 || header[0] != "timestamp" || header[1] != "value" {
-                    problem = "line 1: expected the header timestamp,value, found \"\(text.prefix(80))\""
-                }
-                return
-            }
-            if text.allSatisfy({ $0 == " " }) { return }
-            let fields = text.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count >= 2 else {
-                problem = "line \(number): expected timestamp,value, found \"\(text.prefix(80))\""
-                return
-            }
-            let timeText = Array(fields[0].utf8)
-            guard let time = TimestampParser.parse(timeText.span) else {
-                problem = "line \(number): \"\(fields[0].prefix(40))\" is not a timestamp"
-                return
-            }
-            guard let value = Double(fields[1].trimmingCharacters()), value.isFinite else {
-                problem = "line \(number): \"\(fields[1].prefix(40))\" is not a number"
-                return
-            }
-            if let last = points.last, time <= last.time {
-                // Real exports repeat or step back a timestamp now and then (NAB's exchange-2 and
-                // machine_temperature do): points are scored in file order, and the lines are reported.
-                if self.strictTime {
-                    problem = "line \(number): timestamp \(fields[0]) is not after the previous row's \(last.raw)"
-                    return
-                }
-                duplicates.append(number)
-            }
-            points.append((String(fields[0]), time, value))
-        }
-        if let problem { throw ValidationError(problem) }
-        if let first = duplicates.first {
-            printError(
-                "vigil detect: \(duplicates.count) row(s) do not come after the previous row's timestamp (first at line \(first)); scored in file order (--strict-time makes this an error)"
-            )
-        }
-        guard !points.isEmpty else {
-            throw ValidationError("\(self.file) has no data rows under the header timestamp,value")
-        }
-
+        let points = try SeriesFile.read(self.file, command: "detect", strictTime: self.strictTime)
         var detector = MetricAnomalyDetector()
         var out = OutputStream()
         switch self.format {
@@ -128,7 +79,7 @@ struct Detect: ParsableCommand {
 
     /// One alert as a line a person reads: when, what, observed against expected, and why.
     private static func sentence(
-        _ point: (raw: String, time: Timestamp, value: Double),
+        _ point: SeriesFile.Point,
         _ result: MetricAnomalyDetector.Result
     ) -> String {
         let lower = result.expected - result.bandHalfWidth
@@ -142,7 +93,7 @@ struct Detect: ParsableCommand {
 
     /// One alert as a JSON object.
     private static func json(
-        _ point: (raw: String, time: Timestamp, value: Double),
+        _ point: SeriesFile.Point,
         _ result: MetricAnomalyDetector.Result
     ) -> String {
         let fields = [

@@ -15,6 +15,6 @@ struct Vigil: AsyncParsableCommand {
             line with its template.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Analyze.self, Detect.self, Parse.self, RCA.self, BenchIngest.self]
+        subcommands: [Serve.self, Analyze.self, Detect.self, Forecast.self, Parse.self, RCA.self, BenchIngest.self]
     )
 }

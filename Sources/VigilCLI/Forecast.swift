@@ -1,0 +1,166 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import VigilCore
+
+/// `vigil forecast`: forecast a metric series ahead with a prediction interval.
+struct Forecast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forecast a metric series (CSV with timestamp,value) with a prediction interval.",
+        discussion: """
+            Fits candidate models to the whole series (seasonal naive, Holt-Winters without a season, and with an \
+            additive or multiplicative daily or weekly season when the series is long enough, parameters by grid \
+            search), picks the one that forecast its last quarter best (rolling origin), and prints the points \
+            after the last row. The interval holds the chosen model's own backtest misses at each step (80 % by \
+            default). The step is the median spacing of the timestamps.
+
+            Output (csv): timestamp,forecast,lower,upper, one row per step; json: the same as an object with \
+            the model chosen. With --backtest-from F the model is fitted on the first F of the rows only, then \
+            run through the rest as it would have been used live (forecast, then learn the row); each row then \
+            gets the forecasts made one step and the full horizon before it: \
+            row,timestamp,steps,forecast,lower,upper,actual.
+
+            Examples:
+              vigil forecast requests.csv --horizon 15m
+              vigil forecast requests.csv --horizon 2h --coverage 0.95 --format json
+              vigil forecast ../shared/data/nab/data/realKnownCause/nyc_taxi.csv --horizon 1h --backtest-from 0.7
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case csv
+        case json
+    }
+
+    @Argument(help: "The CSV file to read, or - for standard input.")
+    var file: String
+
+    @Option(help: "How far ahead: a number with s, m, h or d (15m, 2h, 1d).")
+    var horizon: String = "15m"
+
+    @Option(help: "The share of future points the interval should hold, in (0, 1).")
+    var coverage: Double = 0.8
+
+    @Option(help: "Output format: csv or json.")
+    var format: Format = .csv
+
+    @Option(help: "Fit on this fraction of the rows and report rolling forecasts for the rest (0.5 to 0.95).")
+    var backtestFrom: Double?
+
+    @Flag(help: "Fail on a timestamp that does not increase instead of keeping rows in file order.")
+    var strictTime = false
+
+    func validate() throws {
+        guard self.coverage > 0 && self.coverage < 1 else {
+            throw ValidationError("--coverage must be between 0 and 1, got \(self.coverage)")
+        }
+        guard Self.seconds(self.horizon) != nil else {
+            throw ValidationError("--horizon \(self.horizon) is not a duration like 15m, 2h or 1d")
+        }
+        if let fraction = self.backtestFrom, !(0.5...0.95).contains(fraction) {
+            throw ValidationError("--backtest-from must be between 0.5 and 0.95, got \(fraction)")
+        }
+    }
+
+    func run() throws {
+        let points = try SeriesFile.read(self.file, command: "forecast", strictTime: self.strictTime)
+        guard points.count >= 20 else {
+            throw ValidationError("\(self.file) has \(points.count) rows; a forecast needs at least 20")
+        }
+        let step = Self.medianStep(points)
+        let horizonSteps = max(1, Int((Self.seconds(self.horizon)! / step).rounded(.up)))
+        let day = Int((86_400 / step).rounded())
+        let periods = [day, 7 * day].filter { $0 >= 2 && $0 * 4 <= points.count }
+        let values = points.map(\.value)
+        let fitted = self.backtestFrom.map { Int(Double(values.count) * $0) } ?? values.count
+        guard
+            var forecaster = Forecaster.fit(
+                Array(values[..<fitted]),
+                periods: periods,
+                horizon: horizonSteps,
+                coverage: self.coverage
+            )
+        else {
+            throw ValidationError("\(self.file): too few rows to fit a model")
+        }
+        printError(
+            "vigil forecast: step \(Self.number(step)) s, horizon \(horizonSteps) step(s), model: \(forecaster.model.summary), backtest MAE \(Self.number(forecaster.backtestError))"
+        )
+        var out = OutputStream()
+        if self.backtestFrom != nil {
+            out.write("row,timestamp,steps,forecast,lower,upper,actual\n")
+            // The forecasts made for each row: one step before it and the full horizon before it.
+            var pending: [Int: [Forecaster.Step]] = [:]
+            for index in fitted..<values.count {
+                for step in Set([1, horizonSteps]).sorted() where index + step - 1 < values.count {
+                    pending[index + step - 1, default: []].append(forecaster.forecast(steps: step))
+                }
+                for made in pending.removeValue(forKey: index) ?? [] {
+                    out.write(
+                        "\(index + 2),\(points[index].raw),\(made.steps),\(Self.number(made.value)),"
+                            + "\(Self.number(made.lower)),\(Self.number(made.upper)),\(Self.number(values[index]))\n"
+                    )
+                }
+                forecaster.update(values[index])
+            }
+            out.flush()
+            return
+        }
+        let last = points[points.count - 1].time
+        let steps = forecaster.forecast()
+        switch self.format {
+        case .csv:
+            out.write("timestamp,forecast,lower,upper\n")
+            for item in steps {
+                let time = last.adding(seconds: step * Double(item.steps))
+                out.write(
+                    "\(time.iso8601),\(Self.number(item.value)),\(Self.number(item.lower)),\(Self.number(item.upper))\n"
+                )
+            }
+        case .json:
+            let rows = steps.map { item in
+                let time = last.adding(seconds: step * Double(item.steps))
+                return "{\"timestamp\":\"\(time.iso8601)\",\"forecast\":\(Self.number(item.value)),"
+                    + "\"lower\":\(Self.number(item.lower)),\"upper\":\(Self.number(item.upper))}"
+            }
+            out.write(
+                "{\"model\":\"\(forecaster.model.summary)\",\"step_seconds\":\(Self.number(step)),"
+                    + "\"coverage\":\(self.coverage),\"forecast\":[\(rows.joined(separator: ","))]}\n"
+            )
+        }
+        out.flush()
+    }
+
+    /// Seconds in a duration such as 90s, 15m, 2h or 1d; nil when it is not one.
+    static func seconds(_ text: String) -> Double? {
+        guard let unit = text.last, let amount = Double(text.dropLast()), amount > 0, amount.isFinite else {
+            return nil
+        }
+        switch unit {
+        case "s": return amount
+        case "m": return amount * 60
+        case "h": return amount * 3600
+        case "d": return amount * 86_400
+        default: return nil
+        }
+    }
+
+    /// The median spacing of the timestamps, in seconds (1 when they do not increase).
+    static func medianStep(_ points: [SeriesFile.Point]) -> Double {
+        var gaps: [Double] = []
+        gaps.reserveCapacity(points.count)
+        for index in 1..<points.count {
+            let gap = points[index].time.seconds - points[index - 1].time.seconds
+            if gap > 0 { gaps.append(gap) }
+        }
+        guard !gaps.isEmpty else { return 1 }
+        gaps.sort()
+        return gaps[gaps.count / 2]
+    }
+
+    private static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}

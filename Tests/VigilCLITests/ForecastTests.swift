@@ -1,0 +1,71 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+/// Runs `vigil forecast` on small CSV files.
+@Suite struct ForecastTests {
+    /// Fourteen days of a 5-minute daily square wave (high from 08:00 to 18:00).
+    private func daily() -> String {
+        var text = "timestamp,value\n"
+        let start = Date(timeIntervalSince1970: 1_699_920_000)
+        let formatter = ISO8601DateFormatter()
+        for index in 0..<(14 * 288) {
+            let time = start.addingTimeInterval(Double(index) * 300)
+            let hour = (index % 288) / 12
+            text += "\(formatter.string(from: time)),\(hour >= 8 && hour < 18 ? 80 : 20)\n"
+        }
+        return text
+    }
+
+    @Test func forecastsTheNextStepsWithIntervals() throws {
+        let result = try Vigil.run(["forecast", "--horizon", "1h"], input: self.daily())
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == "timestamp,forecast,lower,upper")
+        #expect(lines.count == 13, "one row per 5-minute step of the hour")
+        // The series ends at 23:55, so the next hour is night: 20.
+        for line in lines.dropFirst() {
+            let fields = line.split(separator: ",")
+            let value = try #require(Double(fields[1]))
+            let lower = try #require(Double(fields[2]))
+            let upper = try #require(Double(fields[3]))
+            #expect(abs(value - 20) < 0.5 && lower <= value && value <= upper, "\(line)")
+        }
+        #expect(result.stderr.contains("step 300 s, horizon 12 step(s)"), "\(result.stderr)")
+    }
+
+    @Test func jsonNamesTheModel() throws {
+        let result = try Vigil.run(["forecast", "--horizon", "15m", "--format", "json"], input: self.daily())
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((object["forecast"] as? [Any])?.count == 3)
+        #expect(object["step_seconds"] as? Int == 300)
+        #expect((object["model"] as? String)?.isEmpty == false)
+    }
+
+    @Test func backtestReportsOneAndHorizonStepForecasts() throws {
+        let result = try Vigil.run(["forecast", "--horizon", "15m", "--backtest-from", "0.75"], input: self.daily())
+        #expect(result.status == 0)
+        let rows = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        #expect(Set(rows.map { $0[2] }) == ["1", "3"])
+        // Rows past the fitted part only, each forecast close to the noise-free value it forecast.
+        #expect(rows.allSatisfy { Int($0[0])! > 3024 })
+        #expect(rows.allSatisfy { abs(Double($0[3])! - Double($0[6])!) < 1 })
+    }
+
+    @Test(arguments: [
+        (["--horizon", "soon"], "is not a duration"),
+        (["--coverage", "1.5"], "--coverage must be between 0 and 1"),
+        (["--backtest-from", "0.1"], "--backtest-from must be between"),
+    ])
+    func badOptionsAreExplained(_ options: [String], _ message: String) throws {
+        let result = try Vigil.run(["forecast"] + options, input: self.daily())
+        #expect(result.status != 0 && result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func tooShortASeriesIsAnError() throws {
+        let result = try Vigil.run(["forecast"], input: "timestamp,value\n2024-01-01 00:00:00,1\n")
+        #expect(result.status != 0 && result.stderr.contains("at least 20"), "\(result.stderr)")
+    }
+}
