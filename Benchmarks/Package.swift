@@ -19,6 +19,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "DetectorBenchmarks",
+            dependencies: [
+                .product(name: "VigilCore", package: "vigil"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/DetectorBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "IngestPipelineBenchmarks",
             dependencies: [
                 .product(name: "VigilCore", package: "vigil"),

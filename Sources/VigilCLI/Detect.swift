@@ -39,6 +39,9 @@ struct Detect: ParsableCommand {
     @Option(help: "Output format: text, json or nab.")
     var format: Format = .text
 
+    @Option(help: "Score at which an alert fires, in (0, 1]: higher alerts less often.")
+    var alertThreshold: Double = MetricAnomalyDetector.Configuration().alertThreshold
+
     @Flag(help: "Fail on a timestamp that does not increase instead of scoring rows in file order.")
     var strictTime = false
 
@@ -47,7 +50,12 @@ struct Detect: ParsableCommand {
 
     func run() throws {
         let points = try SeriesFile.read(self.file, command: "detect", strictTime: self.strictTime)
-        var detector = MetricAnomalyDetector()
+        guard self.alertThreshold > 0 && self.alertThreshold <= 1 else {
+            throw ValidationError("--alert-threshold must be in (0, 1], got \(self.alertThreshold)")
+        }
+        var configuration = MetricAnomalyDetector.Configuration()
+        configuration.alertThreshold = self.alertThreshold
+        var detector = MetricAnomalyDetector(configuration: configuration)
         var out = OutputStream()
         switch self.format {
         case .nab:

@@ -25,7 +25,7 @@ public struct MetricAnomalyDetector: Sendable, Codable {
         /// Points after an alert during which no other fires and scores are halved.
         public var rest = 300
         /// Score at which an alert fires.
-        public var alertThreshold = 0.4
+        public var alertThreshold = 0.43
         /// −log10 of the tail probability that maps to a score of 1.
         public var saturationLog10 = 6.0
         /// The error never counts as smaller than this share of the range seen.
@@ -78,7 +78,10 @@ public struct MetricAnomalyDetector: Sendable, Codable {
         public var secondsOutside: Double
     }
 
-    static let shiftSpans: [Double] = [2, 8, 64]
+    /// The level-shift averages' weights: spans of 2, 8 and 64 points (weight 2 / (span + 1)).
+    /// Points that only settle the error estimates before the calibrators learn.
+    static let settling = 30
+    static let shiftWeights = (2.0 / 3, 2.0 / 9, 2.0 / 65)
     public let configuration: Configuration
     private var count = 0
     private var level = 0.0
@@ -87,14 +90,21 @@ public struct MetricAnomalyDetector: Sendable, Codable {
     private var recentError = 0.0
     private var minimum = Double.infinity
     private var maximum = -Double.infinity
-    private var profiles = [
-        SeasonalProfile(period: 86_400, binCount: 144), SeasonalProfile(period: 7 * 86_400, binCount: 168),
-    ]
-    private var profileErrors = [0.0, 0.0]
-    private var profileSquaredErrors = [0.0, 0.0]
+    // Named fields rather than arrays of structs: no nested copy-on-write checks on the hot path.
+    private var daily = SeasonalProfile(period: 86_400, binCount: 144)
+    private var weekly = SeasonalProfile(period: 7 * 86_400, binCount: 168)
+    private var dailyError = 0.0
+    private var weeklyError = 0.0
+    private var dailySquaredError = 0.0
+    private var weeklySquaredError = 0.0
     private var recentSquaredError = 0.0
-    private var shiftMeans = [0.0, 0.0, 0.0]
-    private var calibrators = [TailCalibrator](repeating: TailCalibrator(), count: 4)
+    private var shortMean = 0.0
+    private var mediumMean = 0.0
+    private var longMean = 0.0
+    private var pointCalibrator = TailCalibrator()
+    private var shortCalibrator = TailCalibrator()
+    private var mediumCalibrator = TailCalibrator()
+    private var longCalibrator = TailCalibrator()
     private var pointsSinceAlert = Int.max / 2
     private var outsideSince: Timestamp?
     private var run = 0
@@ -108,6 +118,14 @@ public struct MetricAnomalyDetector: Sendable, Codable {
     /// How many points the detector has seen.
     public var pointCount: Int { self.count }
 
+    /// Bytes this detector holds: its inline fields plus the storage of its arrays (profiles, calibrators).
+    public var stateBytes: Int {
+        let inline =
+            MemoryLayout<Self>.size - 2 * MemoryLayout<SeasonalProfile>.size - 4 * MemoryLayout<TailCalibrator>.size
+        return inline + self.daily.stateBytes + self.weekly.stateBytes + self.pointCalibrator.stateBytes
+            + self.shortCalibrator.stateBytes + self.mediumCalibrator.stateBytes + self.longCalibrator.stateBytes
+    }
+
     /// Judges a point, then learns from it.
     public mutating func update(time: Timestamp, value: Double) -> Result {
         let seconds = time.wholeSeconds
@@ -118,8 +136,11 @@ public struct MetricAnomalyDetector: Sendable, Codable {
             self.last = value
             self.minimum = value
             self.maximum = value
-            for index in self.shiftMeans.indices { self.shiftMeans[index] = value }
-            for index in self.profiles.indices { self.profiles[index].learn(value, at: seconds) }
+            self.shortMean = value
+            self.mediumMean = value
+            self.longMean = value
+            self.daily.learn(value, at: seconds)
+            self.weekly.learn(value, at: seconds)
             return Result(
                 score: 0,
                 isAnomaly: false,
@@ -139,35 +160,47 @@ public struct MetricAnomalyDetector: Sendable, Codable {
         var expected = abs(value - self.level) < abs(value - self.last) ? self.level : self.last
         var error = self.recentError
         var bestSquared = 0.6 * self.recentSquaredError
-        var predictions: (Double?, Double?) = (nil, nil)
-        for index in self.profiles.indices {
-            let prediction = self.profiles[index].predict(at: seconds)
-            if index == 0 { predictions.0 = prediction } else { predictions.1 = prediction }
-            if let prediction, self.profileSquaredErrors[index] < bestSquared,
-                self.profiles[index].isReady(at: seconds)
-            {
-                bestSquared = self.profileSquaredErrors[index]
-                expected = prediction
-                error = self.profileErrors[index]
-                baseline = index == 0 ? .daily : .weekly
-            }
+        let bins = (self.daily.bin(at: seconds), self.weekly.bin(at: seconds))
+        let predictions = (self.daily.predict(bin: bins.0), self.weekly.predict(bin: bins.1))
+        if let prediction = predictions.0, self.dailySquaredError < bestSquared, self.daily.isReady(at: seconds) {
+            bestSquared = self.dailySquaredError
+            expected = prediction
+            error = self.dailyError
+            baseline = .daily
+        }
+        if let prediction = predictions.1, self.weeklySquaredError < bestSquared, self.weekly.isReady(at: seconds) {
+            expected = prediction
+            error = self.weeklyError
+            baseline = .weekly
         }
         let scale = Swift.max(error, floor)
 
         // Spike or dip, then level shifts at three spans: the most surprising one speaks.
-        let deviation = abs(value - expected) / scale
-        var surprise = self.calibrators[0].surpriseLog10(deviation)
+        let inverseScale = 1 / scale
+        // The first points only settle the error estimates: their ratios would teach the calibrators a tail
+        // that is not there.
+        let learning = self.count > Self.settling
+        var surprise = self.pointCalibrator.judge(abs(value - expected) * inverseScale, learning: learning)
         var signal: Signal = value >= expected ? .spike : .dip
-        self.calibrators[0].add(deviation)
-        for index in self.shiftMeans.indices {
-            self.shiftMeans[index] += 2 / (Self.shiftSpans[index] + 1) * (value - self.shiftMeans[index])
-            let shift = abs(self.shiftMeans[index] - self.slowLevel) / scale
-            let shiftSurprise = self.calibrators[index + 1].surpriseLog10(shift)
-            self.calibrators[index + 1].add(shift)
-            if shiftSurprise > surprise {
-                surprise = shiftSurprise
-                signal = self.shiftMeans[index] >= self.slowLevel ? .levelShiftUp : .levelShiftDown
-            }
+        self.shortMean += Self.shiftWeights.0 * (value - self.shortMean)
+        self.mediumMean += Self.shiftWeights.1 * (value - self.mediumMean)
+        self.longMean += Self.shiftWeights.2 * (value - self.longMean)
+        let shifts = (
+            self.shortCalibrator.judge(abs(self.shortMean - self.slowLevel) * inverseScale, learning: learning),
+            self.mediumCalibrator.judge(abs(self.mediumMean - self.slowLevel) * inverseScale, learning: learning),
+            self.longCalibrator.judge(abs(self.longMean - self.slowLevel) * inverseScale, learning: learning)
+        )
+        if shifts.0 > surprise {
+            surprise = shifts.0
+            signal = self.shortMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
+        }
+        if shifts.1 > surprise {
+            surprise = shifts.1
+            signal = self.mediumMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
+        }
+        if shifts.2 > surprise {
+            surprise = shifts.2
+            signal = self.longMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
         }
         var score = Swift.min(1, surprise / self.configuration.saturationLog10)
 
@@ -183,7 +216,7 @@ public struct MetricAnomalyDetector: Sendable, Codable {
             self.run = 0
         }
 
-        self.learn(value, seconds: seconds, predictions: predictions, cap: 10 * scale)
+        self.learn(value, seconds: seconds, bins: bins, predictions: predictions, cap: 10 * scale)
 
         let band = 4 * scale
         if abs(value - expected) > band {
@@ -217,26 +250,34 @@ public struct MetricAnomalyDetector: Sendable, Codable {
     }
 
     /// Updates every baseline and error estimate with a point already judged.
-    private mutating func learn(_ value: Double, seconds: Int64, predictions: (Double?, Double?), cap: Double) {
+    private mutating func learn(
+        _ value: Double,
+        seconds: Int64,
+        bins: (Int, Int),
+        predictions: (Double?, Double?),
+        cap: Double
+    ) {
         let fast = 0.05
         self.recentError +=
             fast * (Swift.min(Swift.min(abs(value - self.level), abs(value - self.last)), cap) - self.recentError)
         let selection = 0.003
         let recentMiss = value - self.level
         self.recentSquaredError += selection * (recentMiss * recentMiss - self.recentSquaredError)
-        for index in self.profiles.indices {
-            let prediction = index == 0 ? predictions.0 : predictions.1
+        let cap = cap
+        func track(_ prediction: Double?, _ error: inout Double, _ squared: inout Double, recentSquared: Double) {
             if let prediction {
                 let miss = value - prediction
-                self.profileErrors[index] += 0.02 * (Swift.min(abs(miss), cap) - self.profileErrors[index])
-                self.profileSquaredErrors[index] += selection * (miss * miss - self.profileSquaredErrors[index])
+                error += 0.02 * (Swift.min(abs(miss), cap) - error)
+                squared += selection * (miss * miss - squared)
             } else {
-                self.profileErrors[index] += 0.02 * (cap - self.profileErrors[index])
-                self.profileSquaredErrors[index] +=
-                    selection * (4 * self.recentSquaredError - self.profileSquaredErrors[index])
+                error += 0.02 * (cap - error)
+                squared += selection * (4 * recentSquared - squared)
             }
-            self.profiles[index].learn(value, at: seconds)
         }
+        track(predictions.0, &self.dailyError, &self.dailySquaredError, recentSquared: self.recentSquaredError)
+        track(predictions.1, &self.weeklyError, &self.weeklySquaredError, recentSquared: self.recentSquaredError)
+        self.daily.learn(value, at: seconds, bin: bins.0)
+        self.weekly.learn(value, at: seconds, bin: bins.1)
         self.level += fast * (value - self.level)
         self.slowLevel += 0.005 * (value - self.slowLevel)
         self.last = value

@@ -19,12 +19,15 @@ public struct SeasonalProfile: Sendable, Codable, Equatable {
         self.bins = [Float](repeating: .nan, count: binCount)
     }
 
-    /// The bin of a time.
+    /// Bytes held: the inline fields and the bins.
+    public var stateBytes: Int { MemoryLayout<Self>.size + self.bins.count * 4 }
+
+    /// The bin of a time: one integer remainder, then a multiply.
     @inline(__always)
-    func bin(_ seconds: Int64) -> Int {
+    public func bin(at seconds: Int64) -> Int {
         var phase = seconds % self.period
         if phase < 0 { phase += self.period }
-        return Int(phase * Int64(self.bins.count) / self.period)
+        return min(self.bins.count - 1, Int(Double(phase) * Double(self.bins.count) / Double(self.period)))
     }
 
     /// Whether two full periods have been seen, enough for the profile to be trusted.
@@ -33,20 +36,31 @@ public struct SeasonalProfile: Sendable, Codable, Equatable {
         return seconds - first >= 2 * self.period
     }
 
-    /// The value expected at a time, or nil when its bin was never seen.
-    public func predict(at seconds: Int64) -> Double? {
-        let value = self.bins[self.bin(seconds)]
+    /// The value expected in a bin (from ``bin(at:)``), or nil when it was never seen.
+    @inline(__always)
+    public func predict(bin: Int) -> Double? {
+        let value = self.bins[bin]
         return value.isNaN ? nil : Double(value) + self.offset
     }
 
-    /// Learns a value at a time.
-    public mutating func learn(_ value: Double, at seconds: Int64) {
+    /// The value expected at a time, or nil when its bin was never seen.
+    public func predict(at seconds: Int64) -> Double? {
+        self.predict(bin: self.bin(at: seconds))
+    }
+
+    /// Learns a value at a time whose bin is known.
+    @inline(__always)
+    public mutating func learn(_ value: Double, at seconds: Int64, bin index: Int) {
         if self.firstSecond == nil { self.firstSecond = seconds }
-        let index = self.bin(seconds)
         let old = self.bins[index]
         let shape = value - self.offset
         let updated = old.isNaN ? shape : Double(old) + 0.1 * (shape - Double(old))
         self.bins[index] = Float(updated)
         self.offset += 0.05 * (value - updated - self.offset)
+    }
+
+    /// Learns a value at a time.
+    public mutating func learn(_ value: Double, at seconds: Int64) {
+        self.learn(value, at: seconds, bin: self.bin(at: seconds))
     }
 }

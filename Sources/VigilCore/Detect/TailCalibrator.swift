@@ -10,12 +10,13 @@ import RealModule
 /// upper 3 % is modelled as an exponential tail fitted to its mean excess (the peaks-over-threshold idea behind
 /// SPOT), so values beyond anything seen still get ever smaller probabilities instead of all tying at 1/n.
 /// `add` is O(1) (forgetting is lazy: new points weigh more); the table of tail probabilities is rebuilt every
-/// 32 points, so `surprise` is a table lookup. About 400 bytes.
+/// 64 points, so `surprise` is a table lookup. About 400 bytes.
 public struct TailCalibrator: Sendable, Codable, Equatable {
     static let bucketCount = 48
     /// Statistics at or below this fall in bucket 0.
     static let floor = 0.0625
-    static let refreshEvery = 32
+    static let refreshEvery = 64
+    static let log10OfE = 0.434_294_481_903_251_8
 
     /// Weighted counts per bucket, in units of `weight` at the time they were added.
     private var mass: [Float]
@@ -31,28 +32,45 @@ public struct TailCalibrator: Sendable, Codable, Equatable {
     private var seen = 0
     /// Per-point forgetting: history weighs `exp(−forgetting · age)`.
     public let forgetting: Double
+    /// 1 / (1 − forgetting): how much more each new point weighs than the one before.
+    private let growth: Double
 
     /// Creates an empty calibrator; `forgetting` of 0.0005 keeps about the last 2,000 points.
     public init(forgetting: Double = 0.0005) {
         self.forgetting = forgetting
+        self.growth = 1 / (1 - forgetting)
         self.mass = [Float](repeating: 0, count: Self.bucketCount)
         self.tailLog10 = [Float](repeating: 0, count: Self.bucketCount)
     }
 
+    /// Bytes held: the inline fields and both tables.
+    public var stateBytes: Int { MemoryLayout<Self>.size + (self.mass.count + self.tailLog10.count) * 4 }
+
     /// −log10 of the probability of a statistic at least `u` under the learned distribution (0 until 20 points
     /// have been seen).
+    @inline(__always)
     public func surpriseLog10(_ u: Double) -> Double {
         guard self.seen > 20 else { return 0 }
         if u > self.tailStart {
-            return self.tailStartLog10 + (u - self.tailStart) / self.tailScale / Double.log(10)
+            return self.tailStartLog10 + (u - self.tailStart) / self.tailScale * Self.log10OfE
         }
         return Double(self.tailLog10[Self.bucket(of: u)])
     }
 
+    /// −log10 of the tail probability of `u` (as ``surpriseLog10(_:)``), then learns it when `learning`: one
+    /// call per point.
+    @inline(__always)
+    public mutating func judge(_ u: Double, learning: Bool = true) -> Double {
+        let surprise = self.surpriseLog10(u)
+        if learning { self.add(u) }
+        return surprise
+    }
+
     /// Learns one statistic.
+    @inline(__always)
     public mutating func add(_ u: Double) {
         self.seen += 1
-        self.weight /= 1 - self.forgetting
+        self.weight *= self.growth
         if self.weight > 1e12 {
             let scale = 1 / self.weight
             for index in self.mass.indices { self.mass[index] *= Float(scale) }
@@ -77,40 +95,63 @@ public struct TailCalibrator: Sendable, Codable, Equatable {
             above += Double(self.mass[index])
             // Half of a bucket's own mass counts: the statistic is anywhere inside it.
             let probability = (above - Double(self.mass[index]) / 2 + 0.5 * self.weight) / total
-            self.tailLog10[index] = Float(-Double.log10(max(probability, 1e-300)))
+            self.tailLog10[index] = Float(-Self.fastLog10(probability))
             if tailBucket == 0 && above > 0.03 * self.total {
                 tailBucket = min(index + 1, Self.bucketCount - 1)
                 tailMass = above - Double(self.mass[index])
             }
             index -= 1
         }
-        let start = Self.lowerEdge(of: tailBucket)
+        let edges = Self.edges
+        let start = edges[tailBucket].lower
         var excess = 0.0
         for bucket in tailBucket..<Self.bucketCount {
-            excess += Double(self.mass[bucket]) * (Self.center(of: bucket) - start)
+            excess += Double(self.mass[bucket]) * (edges[bucket].center - start)
         }
         self.tailStart = start
-        self.tailStartLog10 = -Double.log10(max((tailMass + 0.5 * self.weight) / total, 1e-300))
+        self.tailStartLog10 = -Self.fastLog10((tailMass + 0.5 * self.weight) / total)
         self.tailScale = max(excess / max(tailMass, 1e-12), 0.25 * start)
     }
 
-    /// The bucket of a statistic: four per doubling above `floor`, read from the floating-point exponent and the
-    /// top of the significand (no logarithm on the hot path).
+    /// log10 to about 1e-5 for positive finite values (the refresh takes 48 of them; libm's is several times
+    /// slower): the binary exponent plus the atanh series of the significand.
+    @inline(__always)
+    static func fastLog10(_ value: Double) -> Double {
+        guard value > 1e-300 else { return -300 }
+        let (exponent, significand) = Self.split(value)
+        let y = (significand - 1) / (significand + 1)
+        let y2 = y * y
+        let naturalOfSignificand = 2 * y * (1 + y2 * (1.0 / 3 + y2 * (1.0 / 5 + y2 * (1.0 / 7 + y2 / 9))))
+        return (naturalOfSignificand + Double(exponent) * 0.693_147_180_559_945_3) * Self.log10OfE
+    }
+
+    /// The binary exponent and the significand in [1, 2) of a positive normal value, read from its bits.
+    @inline(__always)
+    static func split(_ value: Double) -> (exponent: Int, significand: Double) {
+        let bits = value.bitPattern
+        let exponent = Int((bits >> 52) & 0x7FF) - 1023
+        let significand = Double(bitPattern: (bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000)
+        return (exponent, significand)
+    }
+
+    /// The bucket of a statistic: four per doubling above `floor`, read from the bits of the value (no
+    /// logarithm on the hot path).
+    @inline(__always)
     static func bucket(of u: Double) -> Int {
         guard u > Self.floor else { return 0 }
-        guard u.isFinite else { return Self.bucketCount - 1 }
-        let scaled = u / Self.floor
-        let significand = scaled.significand
+        guard u < 1e300 else { return Self.bucketCount - 1 }
+        let (exponent, significand) = Self.split(u * (1 / Self.floor))
         let quarter =
             significand < 1.189_207_115 ? 0 : significand < 1.414_213_562 ? 1 : significand < 1.681_792_831 ? 2 : 3
-        return min(Self.bucketCount - 1, Int(scaled.exponent) * 4 + quarter + 1)
+        return min(Self.bucketCount - 1, exponent * 4 + quarter + 1)
     }
 
-    static func lowerEdge(of bucket: Int) -> Double {
-        bucket == 0 ? 0 : Self.floor * Double.exp2(Double(bucket - 1) / 4)
-    }
-
-    static func center(of bucket: Int) -> Double {
-        bucket == 0 ? Self.floor / 2 : Self.floor * Double.exp2((Double(bucket) - 0.5) / 4)
+    /// Each bucket's lower edge and centre.
+    static let edges: [(lower: Double, center: Double)] = (0..<bucketCount).map {
+        bucket -> (lower: Double, center: Double) in
+        guard bucket > 0 else { return (0, Self.floor / 2) }
+        let lower: Double = Self.floor * Double.exp2(Double(bucket - 1) / 4)
+        let center: Double = Self.floor * Double.exp2((Double(bucket) - 0.5) / 4)
+        return (lower, center)
     }
 }
