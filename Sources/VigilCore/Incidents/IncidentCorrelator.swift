@@ -1,0 +1,428 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Turns a storm of symptoms (Vigil's own anomalies and external alerts) and change events into a few incidents,
+/// each with ranked root-cause candidates, a trigger, an impact chain, a timeline and a first action.
+///
+/// The grouping is a function of the set of inputs, not of their order: symptoms are sorted, repeats of one
+/// fingerprint collapse into one member (a gap longer than `flapWindow` starts a new one), and two members join
+/// when they overlap within `joinWindow` and are related: the same service, a direct call between their services
+/// (from traces or configuration), or the same `namespace` label on two alerts. Joins are transitive, so an
+/// incident that keeps growing absorbs new symptoms instead of opening siblings, and every member records why it
+/// joined. Time is data time: the latest time seen, so replaying the same data gives the same incidents.
+public struct IncidentCorrelator: Sendable {
+    /// Windows, in seconds.
+    public struct Configuration: Sendable, Equatable {
+        /// Two related symptoms join when they are at most this far apart.
+        public var joinWindow = 300.0
+        /// A fingerprint seen again within this after its last occurrence continues the same member (flaps do not
+        /// open new incidents).
+        public var flapWindow = 900.0
+        /// Quiet for this long with nothing firing: mitigated.
+        public var mitigateAfter = 300.0
+        /// Quiet for this long with nothing firing: resolved.
+        public var resolveAfter = 900.0
+        /// Change events up to this long before a service's first deviation can be its trigger.
+        public var changeLookback = 1800.0
+        /// … and up to this long after it (clocks disagree).
+        public var changeLookahead = 60.0
+        /// Symptoms kept; the oldest go first.
+        public var maximumSymptoms = 50_000
+        /// Creates the defaults.
+        public init() {}
+    }
+
+    struct Symptom: Sendable, Equatable {
+        var fingerprint: String
+        var kind: String
+        var service: String
+        var subject: String
+        var time: Timestamp
+        var score: Double
+        var summary: String
+        var namespace: String?
+    }
+
+    public let configuration: Configuration
+    private var symptoms: [Symptom] = []
+    private var changes: [ChangeEvent] = []
+    /// caller → callees.
+    private var calls: [String: Set<String>] = [:]
+    /// The latest state of each external alert.
+    private var alertStates: [String: (time: Timestamp, firing: Bool)] = [:]
+    /// The latest data time seen.
+    public private(set) var now = Timestamp(nanoseconds: 0)
+
+    /// Creates an empty correlator.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Takes one of Vigil's findings.
+    public mutating func add(_ anomaly: Anomaly) {
+        let fingerprint = anomaly.kind.rawValue + "|" + anomaly.service + "|" + anomaly.subject
+        self.append(
+            Symptom(
+                fingerprint: fingerprint,
+                kind: anomaly.kind.rawValue,
+                service: anomaly.service,
+                subject: anomaly.subject,
+                time: anomaly.time,
+                score: anomaly.score,
+                summary: anomaly.evidence.summary,
+                namespace: nil
+            )
+        )
+    }
+
+    /// Takes an external alert: firing ones are symptoms; a resolved one ends its fingerprint's firing.
+    public mutating func add(_ alert: Alert) {
+        let time = alert.status == .resolved ? (alert.endsAt ?? alert.startsAt) : alert.startsAt
+        let firing = alert.status == .firing
+        if let known = self.alertStates[alert.fingerprint],
+            known.time > time || (known.time == time && !known.firing)
+        {
+            // An older or equal-time state never overrides a newer one (resolved wins ties): order-independent.
+        } else {
+            self.alertStates[alert.fingerprint] = (time, firing)
+        }
+        self.now = max(self.now, time)
+        guard firing else { return }
+        self.append(
+            Symptom(
+                fingerprint: "alert|" + alert.fingerprint,
+                kind: "alert",
+                service: alert.service,
+                subject: alert.name,
+                time: alert.startsAt,
+                score: 1,
+                summary: alert.summary ?? "\(alert.name) firing",
+                namespace: alert.labels.first { $0.name == "namespace" }?.value
+            )
+        )
+    }
+
+    /// Takes a change event (deploy, config, flag, scale, restart).
+    public mutating func add(_ change: ChangeEvent) {
+        self.changes.append(change)
+        self.now = max(self.now, change.time)
+        if self.changes.count > 10_000 {
+            self.changes.sort { $0.time < $1.time }
+            self.changes.removeFirst(self.changes.count - 10_000)
+        }
+    }
+
+    /// Records that `caller` calls `callee` (from spans or a dependency list).
+    public mutating func addCall(caller: String, callee: String) {
+        guard caller != callee else { return }
+        self.calls[caller, default: []].insert(callee)
+    }
+
+    private mutating func append(_ symptom: Symptom) {
+        self.symptoms.append(symptom)
+        self.now = max(self.now, symptom.time)
+        if self.symptoms.count > self.configuration.maximumSymptoms {
+            self.symptoms.sort { Self.order($0, $1) }
+            self.symptoms.removeFirst(self.symptoms.count - self.configuration.maximumSymptoms)
+        }
+    }
+
+    static func order(_ a: Symptom, _ b: Symptom) -> Bool {
+        if a.time != b.time { return a.time < b.time }
+        if a.fingerprint != b.fingerprint { return a.fingerprint < b.fingerprint }
+        return a.score < b.score
+    }
+
+    /// Whether `a` calls `b` directly.
+    func calls(_ a: String, _ b: String) -> Bool { self.calls[a]?.contains(b) ?? false }
+
+    // MARK: - Grouping
+
+    /// A member in the making: one fingerprint's occurrences without a gap longer than `flapWindow`.
+    private struct Node {
+        var member: Incident.Member
+        var count: Int
+        var namespace: String?
+    }
+
+    /// The incidents, newest first.
+    public func incidents() -> [Incident] {
+        let config = self.configuration
+        // Members: a fingerprint's occurrences, split at gaps longer than the flap window.
+        var nodes: [Node] = []
+        var open: [String: Int] = [:]
+        for symptom in self.symptoms.sorted(by: Self.order) {
+            if let index = open[symptom.fingerprint],
+                symptom.time.seconds - nodes[index].member.lastSeen.seconds <= config.flapWindow
+            {
+                nodes[index].member.lastSeen = symptom.time
+                nodes[index].member.count += 1
+                nodes[index].member.score = max(nodes[index].member.score, symptom.score)
+                continue
+            }
+            open[symptom.fingerprint] = nodes.count
+            nodes.append(
+                Node(
+                    member: Incident.Member(
+                        fingerprint: symptom.fingerprint,
+                        kind: symptom.kind,
+                        service: symptom.service,
+                        subject: symptom.subject,
+                        firstSeen: symptom.time,
+                        lastSeen: symptom.time,
+                        count: 1,
+                        score: symptom.score,
+                        summary: symptom.summary,
+                        joinedBecause: nil
+                    ),
+                    count: 1,
+                    namespace: symptom.namespace
+                )
+            )
+        }
+        // Joins: each member links to the earliest related member overlapping it within the join window.
+        var parent = Array(nodes.indices)
+        func root(_ index: Int) -> Int {
+            var index = index
+            while parent[index] != index {
+                parent[index] = parent[parent[index]]
+                index = parent[index]
+            }
+            return index
+        }
+        for later in nodes.indices {
+            let b = nodes[later].member
+            for earlier in 0..<later {
+                let a = nodes[earlier].member
+                guard a.lastSeen.seconds + config.joinWindow >= b.firstSeen.seconds else { continue }
+                guard let reason = self.relation(nodes[earlier], nodes[later]) else { continue }
+                if nodes[later].member.joinedBecause == nil {
+                    let gap = Int((b.firstSeen.seconds - a.firstSeen.seconds).rounded())
+                    nodes[later].member.joinedBecause = "\(reason) and both deviated within \(gap) s"
+                }
+                let (x, y) = (root(earlier), root(later))
+                if x != y { parent[max(x, y)] = min(x, y) }
+            }
+        }
+        var groups: [Int: [Int]] = [:]
+        for index in nodes.indices { groups[root(index), default: []].append(index) }
+        return groups.keys.sorted().map { key in self.incident(groups[key]!.map { nodes[$0] }) }
+            .sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
+    }
+
+    /// Why two members belong together, or nil when they do not.
+    private func relation(_ a: Node, _ b: Node) -> String? {
+        let (x, y) = (a.member.service, b.member.service)
+        if x == y { return "both are \(x)" }
+        if self.calls(x, y) { return "\(x) calls \(y)" }
+        if self.calls(y, x) { return "\(y) calls \(x)" }
+        if let namespace = a.namespace, namespace == b.namespace { return "both are in namespace \(namespace)" }
+        return nil
+    }
+
+    // MARK: - One incident
+
+    private func incident(_ nodes: [Node]) -> Incident {
+        let config = self.configuration
+        var members = nodes.map(\.member).sorted {
+            $0.firstSeen < $1.firstSeen || ($0.firstSeen == $1.firstSeen && $0.fingerprint < $1.fingerprint)
+        }
+        // The first member has no reason to give; a later one may have linked to it only through another.
+        members[0].joinedBecause = nil
+        let opened = members[0].firstSeen
+        let updated = members.map(\.lastSeen).max()!
+        var onset: [String: Timestamp] = [:]
+        var severity: [String: Double] = [:]
+        for member in members {
+            onset[member.service] = min(onset[member.service] ?? member.lastSeen, member.firstSeen)
+            severity[member.service] = max(severity[member.service] ?? 0, member.score)
+        }
+        let services = onset.keys.sorted { (onset[$0]!, $0) < (onset[$1]!, $1) }
+        let affected = Set(services)
+
+        // Changes of affected services near their onsets.
+        func change(of service: String) -> ChangeEvent? {
+            let start = onset[service]!.seconds
+            return self.changes.filter {
+                $0.service == service && $0.time.seconds >= start - config.changeLookback
+                    && $0.time.seconds <= start + config.changeLookahead
+            }
+            .max { ($0.time, $0.kind.rawValue) < ($1.time, $1.kind.rawValue) }
+        }
+
+        // Who (transitively) calls whom among the affected services.
+        func reach(from service: String, forward: Bool) -> Set<String> {
+            var seen: Set<String> = [service]
+            var queue = [service]
+            while let next = queue.popLast() {
+                let neighbours =
+                    forward ? (self.calls[next] ?? []) : Set(self.calls.keys.filter { self.calls($0, next) })
+                for neighbour in neighbours where affected.contains(neighbour) && !seen.contains(neighbour) {
+                    seen.insert(neighbour)
+                    queue.append(neighbour)
+                }
+            }
+            seen.remove(service)
+            return seen
+        }
+
+        var candidates: [Incident.Candidate] = []
+        for service in services {
+            var reasons: [String] = []
+            let delay = onset[service]!.seconds - opened.seconds
+            let early = 1 / (1 + delay / 60)
+            reasons.append(
+                delay < 1 ? "first to deviate" : "deviated \(Int(delay.rounded())) s after the first symptom"
+            )
+            let dependents = reach(from: service, forward: false)
+            let share = services.count > 1 ? Double(dependents.count) / Double(services.count - 1) : 0
+            if !dependents.isEmpty {
+                reasons.append(
+                    "\(dependents.count) affected service(s) depend on it: \(dependents.sorted().joined(separator: ", "))"
+                )
+            }
+            // A service that calls an affected service which deviated no later is more likely its victim.
+            let upstreamOf = reach(from: service, forward: true).filter {
+                onset[$0]!.seconds <= onset[service]!.seconds + 30
+            }
+            if !upstreamOf.isEmpty {
+                reasons.append("it calls \(upstreamOf.sorted().joined(separator: ", ")), which deviated as early")
+            }
+            var changeScore = 0.0
+            if let event = change(of: service) {
+                let before = onset[service]!.seconds - event.time.seconds
+                changeScore = 1 / (1 + max(0, before) / 300)
+                reasons.append(
+                    "\(event.kind.rawValue)\(event.version.map { " " + $0 } ?? "") \(Int(abs(before).rounded())) s \(before >= 0 ? "before" : "after") it deviated"
+                )
+            }
+            let score =
+                0.3 * early + 0.3 * share - (upstreamOf.isEmpty ? 0 : 0.3) + 0.3 * changeScore
+                + 0.1 * (severity[service] ?? 0)
+            candidates.append(
+                Incident.Candidate(service: service, score: max(score, 0.01), confidence: 0, reasons: reasons)
+            )
+        }
+        candidates.sort { $0.score > $1.score || ($0.score == $1.score && $0.service < $1.service) }
+        let total = candidates.reduce(0) { $0 + $1.score }
+        for index in candidates.indices { candidates[index].confidence = candidates[index].score / total }
+
+        let root = candidates[0].service
+        let trigger = change(of: root) ?? services.compactMap(change(of:)).min { $0.time < $1.time }
+
+        // The impact chain: the longest path of affected callers from the root cause.
+        var chain = [root]
+        var previous: [String: String] = [:]
+        var frontier = [root]
+        var visited: Set<String> = [root]
+        var deepest = root
+        while !frontier.isEmpty {
+            var next: [String] = []
+            for service in frontier {
+                for caller in self.calls.keys.sorted() where self.calls(caller, service) && affected.contains(caller) {
+                    guard !visited.contains(caller) else { continue }
+                    visited.insert(caller)
+                    previous[caller] = service
+                    next.append(caller)
+                    deepest = caller
+                }
+            }
+            frontier = next
+        }
+        if deepest != root {
+            chain = [deepest]
+            while let step = previous[chain.last!] { chain.append(step) }
+            chain.reverse()
+        }
+
+        var timeline = services.map { service -> Incident.Moment in
+            let first = members.first { $0.service == service }!
+            return Incident.Moment(time: onset[service]!, service: service, what: "first deviation: \(first.summary)")
+        }
+        for event in self.changes where affected.contains(event.service) {
+            if event.time.seconds >= opened.seconds - config.changeLookback && event.time <= updated {
+                timeline.append(
+                    Incident.Moment(
+                        time: event.time,
+                        service: event.service,
+                        what: "\(event.kind.rawValue)\(event.version.map { " " + $0 } ?? "")"
+                            + (event.description.map { ": " + $0 } ?? "")
+                    )
+                )
+            }
+        }
+        timeline.sort { ($0.time, $0.service, $0.what) < ($1.time, $1.service, $1.what) }
+
+        let firing = members.contains { member in
+            member.kind == "alert" && (self.alertStates[String(member.fingerprint.dropFirst(6))]?.firing ?? false)
+        }
+        let quiet = self.now.seconds - updated.seconds
+        let status: Incident.Status =
+            firing || quiet <= config.mitigateAfter ? .open : quiet <= config.resolveAfter ? .mitigated : .resolved
+
+        return Incident(
+            id: Template.id(for: "incident|\(members[0].fingerprint)|\(opened.nanoseconds)"),
+            status: status,
+            opened: opened,
+            updated: updated,
+            services: services,
+            symptomCount: members.reduce(0) { $0 + $1.count },
+            members: members,
+            rootCauses: candidates,
+            trigger: trigger,
+            impactChain: chain,
+            timeline: timeline,
+            recommendation: Self.recommendation(root: root, trigger: trigger, members: members)
+        )
+    }
+
+    /// The first thing to try, from the trigger's kind or, without one, from the root cause's symptoms.
+    static func recommendation(
+        root: String,
+        trigger: ChangeEvent?,
+        members: [Incident.Member]
+    ) -> Incident.Recommendation {
+        if let trigger, trigger.service == root {
+            let version = trigger.version.map { " " + $0 } ?? ""
+            switch trigger.kind {
+            case .deploy:
+                return .init(
+                    action: "Roll back the deploy\(version) of \(root)",
+                    reason:
+                        "\(root) was deployed at \(trigger.time.iso8601), just before it degraded, and the other affected services depend on it"
+                )
+            case .config:
+                return .init(
+                    action: "Revert the configuration change of \(root)",
+                    reason: "it changed at \(trigger.time.iso8601), just before \(root) degraded"
+                )
+            case .flag:
+                return .init(
+                    action: "Turn the feature flag change on \(root) back",
+                    reason: "it flipped at \(trigger.time.iso8601), just before \(root) degraded"
+                )
+            case .scale:
+                return .init(
+                    action: "Check the scaling of \(root) and scale it back out",
+                    reason: "it was rescaled at \(trigger.time.iso8601), just before it degraded"
+                )
+            case .restart:
+                return .init(
+                    action: "Raise the memory limit of \(root) or roll back its last deploy",
+                    reason: "it was restarted (\(trigger.description ?? "killed")) at \(trigger.time.iso8601)"
+                )
+            }
+        }
+        let subjects = members.filter { $0.service == root }.map(\.subject).joined(separator: " ")
+        if subjects.contains("latency") || subjects.contains("cpu") || subjects.contains("load") {
+            return .init(
+                action: "Scale \(root) out",
+                reason: "its latency or load rose first and the services that depend on it followed"
+            )
+        }
+        return .init(
+            action: "Restart \(root) and look at its error logs",
+            reason: "it deviated first and the services that depend on it followed; no change event explains it"
+        )
+    }
+}

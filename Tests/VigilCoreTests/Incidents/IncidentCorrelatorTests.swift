@@ -1,0 +1,202 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+/// 14:30:00 on some day, in seconds.
+private let base: Int64 = 1_700_000_000 - 1_700_000_000 % 3600 + 1800
+
+private func at(_ seconds: Int64) -> Timestamp { Timestamp(nanoseconds: (base + seconds) * 1_000_000_000) }
+
+private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, score: Double = 0.9) -> Anomaly {
+    Anomaly(
+        kind: .metricDeviation,
+        service: service,
+        subject: subject,
+        time: at(seconds),
+        score: score,
+        evidence: Evidence(observed: 2, expected: 1, lower: 0.5, upper: 1.5, summary: "\(subject) was 2, above 0.5…1.5")
+    )
+}
+
+@Suite struct IncidentCorrelatorTests {
+    /// auth-api is called by user-service, which checkout calls, which payment calls.
+    private func chain() -> IncidentCorrelator {
+        var correlator = IncidentCorrelator()
+        correlator.addCall(caller: "user-service", callee: "auth-api")
+        correlator.addCall(caller: "checkout", callee: "user-service")
+        correlator.addCall(caller: "payment", callee: "checkout")
+        correlator.addCall(caller: "search", callee: "catalogue")
+        return correlator
+    }
+
+    /// The storm of the issue: a deploy of auth-api, then its error ratio, then its dependents, each repeating.
+    private func storm() -> (changes: [ChangeEvent], anomalies: [Anomaly]) {
+        let changes = [ChangeEvent(service: "auth-api", kind: .deploy, version: "v2.4.1", time: at(105))]
+        var anomalies: [Anomaly] = []
+        for (offset, service) in ["auth-api", "user-service", "checkout", "payment"].enumerated() {
+            for repeatIndex in 0..<40 {
+                anomalies.append(
+                    anomaly(
+                        service,
+                        "http_errors_ratio{service=\"\(service)\"}",
+                        225 + Int64(offset * 20 + repeatIndex * 10)
+                    )
+                )
+                anomalies.append(
+                    anomaly(
+                        service,
+                        "latency_p95_seconds{service=\"\(service)\"}",
+                        230 + Int64(offset * 20 + repeatIndex * 10)
+                    )
+                )
+            }
+        }
+        return (changes, anomalies)
+    }
+
+    @Test func stormBecomesOneExplainedIncident() throws {
+        var correlator = self.chain()
+        let (changes, anomalies) = self.storm()
+        for change in changes { correlator.add(change) }
+        for item in anomalies { correlator.add(item) }
+        let incidents = correlator.incidents()
+        try #require(incidents.count == 1, "\(incidents.map(\.services))")
+        let incident = incidents[0]
+        #expect(incident.symptomCount == anomalies.count)
+        #expect(incident.members.count == 8, "repeats collapse into members")
+        #expect(incident.rootCauses.first?.service == "auth-api")
+        #expect((incident.rootCauses.first?.confidence ?? 0) > 0.4)
+        #expect(incident.trigger?.version == "v2.4.1")
+        #expect(incident.impactChain == ["auth-api", "user-service", "checkout", "payment"])
+        #expect(incident.services == ["auth-api", "user-service", "checkout", "payment"])
+        #expect(incident.recommendation?.action == "Roll back the deploy v2.4.1 of auth-api")
+        #expect(incident.timeline.first?.what == "deploy v2.4.1")
+        let joined = try #require(incident.members.first { $0.service == "user-service" }?.joinedBecause)
+        #expect(joined.contains("user-service calls auth-api") && joined.contains("within 20 s"), "\(joined)")
+        #expect(incident.status == .open)
+        #expect(incident.narrative.contains("Root cause auth-api"))
+    }
+
+    @Test func inputOrderDoesNotMatter() {
+        let (changes, anomalies) = self.storm()
+        var inOrder = self.chain()
+        for change in changes { inOrder.add(change) }
+        for item in anomalies { inOrder.add(item) }
+        var random = SplitMix64(seed: 9)
+        var shuffled = anomalies
+        for index in shuffled.indices.reversed() {
+            shuffled.swapAt(index, Int(random.next() % UInt64(index + 1)))
+        }
+        var mixed = self.chain()
+        for item in shuffled.prefix(100) { mixed.add(item) }
+        for change in changes { mixed.add(change) }
+        for item in shuffled.dropFirst(100) { mixed.add(item) }
+        #expect(inOrder.incidents() == mixed.incidents())
+    }
+
+    @Test func unrelatedServicesDoNotMerge() {
+        var correlator = self.chain()
+        correlator.add(anomaly("payment", "errors", 0))
+        correlator.add(anomaly("search", "latency", 10))
+        let incidents = correlator.incidents()
+        #expect(incidents.count == 2)
+        #expect(Set(incidents.map { $0.services }) == [["payment"], ["search"]])
+    }
+
+    @Test func symptomsFarApartInTimeDoNotMerge() {
+        var correlator = self.chain()
+        correlator.add(anomaly("checkout", "errors", 0))
+        correlator.add(anomaly("payment", "errors", 3600))
+        #expect(correlator.incidents().count == 2)
+    }
+
+    /// Without a change event, the service the others depend on and that deviated first is the root cause; a
+    /// caller that deviated after its callee is a symptom.
+    @Test func onsetOrderAlongTheChainPicksTheCallee() {
+        var correlator = self.chain()
+        correlator.add(anomaly("payment", "latency", 30))
+        correlator.add(anomaly("checkout", "latency", 15))
+        correlator.add(anomaly("user-service", "latency", 0))
+        let incident = correlator.incidents()[0]
+        #expect(incident.rootCauses.map(\.service) == ["user-service", "checkout", "payment"])
+        #expect(incident.trigger == nil)
+        #expect(incident.recommendation?.action == "Scale user-service out")
+    }
+
+    @Test func aDeployAttributesTheIncidentToItsService() {
+        var correlator = IncidentCorrelator()
+        correlator.addCall(caller: "frontend", callee: "cart")
+        correlator.addCall(caller: "frontend", callee: "catalogue")
+        correlator.add(ChangeEvent(service: "catalogue", kind: .deploy, version: "v7", time: at(-120)))
+        correlator.add(anomaly("frontend", "errors", 0))
+        correlator.add(anomaly("cart", "errors", 0))
+        correlator.add(anomaly("catalogue", "errors", 0))
+        let incidents = correlator.incidents()
+        #expect(incidents.count == 1)
+        #expect(incidents[0].rootCauses.first?.service == "catalogue")
+        #expect(incidents[0].rootCauses.first?.reasons.contains { $0.contains("deploy v7 120 s before") } == true)
+        #expect(incidents[0].trigger?.service == "catalogue")
+    }
+
+    @Test func lifecycleGoesOpenMitigatedResolvedAndFlapsReopenTheSameIncident() throws {
+        var correlator = self.chain()
+        correlator.add(anomaly("checkout", "errors", 0))
+        let id = try #require(correlator.incidents().first?.id)
+        #expect(correlator.incidents().first?.status == .open)
+        correlator.add(anomaly("search", "cpu", 400))
+        #expect(correlator.incidents().first { $0.id == id }?.status == .mitigated)
+        // The same symptom returns within the flap window: the same incident reopens.
+        correlator.add(anomaly("checkout", "errors", 700))
+        #expect(correlator.incidents().first { $0.id == id }?.status == .open)
+        #expect(correlator.incidents().filter { $0.services == ["checkout"] }.count == 1)
+        correlator.add(anomaly("search", "cpu", 2000))
+        #expect(correlator.incidents().first { $0.id == id }?.status == .resolved)
+    }
+
+    @Test func aFiringAlertKeepsItsIncidentOpenUntilResolved() {
+        var correlator = IncidentCorrelator()
+        let labels = [SeriesKey.Label("namespace", "shop")]
+        correlator.add(
+            Alert(
+                fingerprint: "f1",
+                name: "HighErrorRate",
+                service: "cart",
+                status: .firing,
+                labels: labels,
+                startsAt: at(0)
+            )
+        )
+        correlator.add(
+            Alert(
+                fingerprint: "f2",
+                name: "HighLatency",
+                service: "orders",
+                status: .firing,
+                labels: labels,
+                startsAt: at(20)
+            )
+        )
+        correlator.add(anomaly("unrelated", "cpu", 3000))
+        var incident = correlator.incidents().first { $0.services.contains("cart") }
+        #expect(incident?.services == ["cart", "orders"], "alerts in one namespace group")
+        #expect(incident?.status == .open)
+        for fingerprint in ["f1", "f2"] {
+            correlator.add(
+                Alert(
+                    fingerprint: fingerprint,
+                    name: "x",
+                    service: "cart",
+                    status: .resolved,
+                    labels: labels,
+                    startsAt: at(0),
+                    endsAt: at(100)
+                )
+            )
+        }
+        incident = correlator.incidents().first { $0.services.contains("cart") }
+        #expect(incident?.status == .resolved)
+    }
+}
