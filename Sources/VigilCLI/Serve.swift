@@ -98,6 +98,14 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "POST incidents to this http:// URL when they open, change or resolve (repeatable).",
+            discussion: "The JSON has a Slack-style `text`, the `event` and the `incident`; HTTPS needs a relay."
+        )
+    )
+    var incidentWebhook: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
             "Follow Kubernetes events: `kubectl get events -A -w -o json | vigil serve --k8s-events -` (or a FIFO).",
             discussion: "Rollouts, autoscaling, OOM kills and CrashLoopBackOff become change events."
         )
@@ -156,6 +164,12 @@ struct Serve: AsyncParsableCommand {
             configuration.kubernetesEvents = path
         }
         if let secret = environment["VIGIL_WEBHOOK_SECRET"] { configuration.webhookSecret = secret }
+        if !self.incidentWebhook.isEmpty {
+            for url in self.incidentWebhook where !url.hasPrefix("http://") {
+                throw ValidationError("--incident-webhook \(url) must be an http:// URL (HTTPS needs a relay for now)")
+            }
+            configuration.incidentWebhooks = self.incidentWebhook
+        }
         if let url = self.prometheusUrl {
             guard !self.prometheusQuery.isEmpty else {
                 throw ValidationError("--prometheus-url needs at least one --prometheus-query")

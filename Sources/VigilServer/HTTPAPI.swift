@@ -41,6 +41,26 @@ struct HTTPAPI {
                 TopologyView(from: from.iso8601, to: to.iso8601, services: services.sorted(), edges: edges)
             )
         }
+        router.get("/api/v1/incidents") { request, _ in
+            let query = request.uri.queryParameters
+            let status = query["status"].map(String.init)
+            if let status, Incident.Status(rawValue: status) == nil {
+                throw HTTPError(
+                    .badRequest,
+                    message: "status must be open, mitigated or resolved, not \"\(status.prefix(40))\""
+                )
+            }
+            let limit = try Self.limit(query["limit"].map(String.init))
+            let found = self.pipeline.incidents.incidents().filter { status == nil || $0.status.rawValue == status }
+            return try self.json(found.prefix(limit).map(IncidentSummaryJSON.init))
+        }
+        router.get("/api/v1/incidents/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let incident = self.pipeline.incidents.incidents().first(where: { $0.id == id }) else {
+                throw HTTPError(.notFound, message: "no incident \(id.prefix(40))")
+            }
+            return try self.json(IncidentJSON(incident))
+        }
         router.post("/api/v1/alerts/alertmanager") { request, _ in try await self.alertmanager(request) }
         router.get("/api/v1/alerts") { request, _ in
             let query = request.uri.queryParameters

@@ -23,6 +23,8 @@ public final class Pipeline: Sendable {
     let configuration: ServerConfiguration
     let wal: WriteAheadLog
     let store: any Store
+    /// Groups what the shards store into incidents.
+    let incidents: IncidentService
     let workers: [ShardWorker]
     let counters = Counters()
     /// Series already seen by remote_write, shared by all requests.
@@ -49,6 +51,8 @@ public final class Pipeline: Sendable {
             path: directory.appendingPathComponent("vigil.sqlite").path,
             retention: configuration.retention
         )
+        self.incidents = IncidentService(webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)))
+        try self.incidents.restore(from: self.store, now: Clock.now())
         self.wal = try WriteAheadLog(
             directory: directory.appendingPathComponent("wal").path,
             syncPolicy: configuration.walSync
@@ -114,6 +118,7 @@ public final class Pipeline: Sendable {
                     await worker.run(
                         store: self.store,
                         counters: self.counters,
+                        correlate: { batch in self.incidents.observe(batch) },
                         observe: { stage, duration in self.metrics.stage(stage, duration) },
                         onError: { message in self.logger.error("\(message)") }
                     )

@@ -16,6 +16,7 @@ extension ServerConfiguration {
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
+        "incident_webhooks",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -93,6 +94,12 @@ extension ServerConfiguration {
             }
         }
         if let secret = try value("webhook_secret", String.self) { self.webhookSecret = secret }
+        if let hooks = root["incident_webhooks"] {
+            guard let urls = hooks as? [String], urls.allSatisfy({ $0.hasPrefix("http://") }) else {
+                throw FileError(description: "\(source): incident_webhooks must be a list of http:// URLs")
+            }
+            self.incidentWebhooks = urls
+        }
         if let pull = root["prometheus_pull"] {
             guard let map = pull as? [String: Any] else {
                 throw FileError(

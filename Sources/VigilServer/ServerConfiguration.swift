@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     /// The shared secret of the change webhooks: when set, `X-Hub-Signature-256` (HMAC-SHA256 of the body) is
     /// required and checked.
     public var webhookSecret: String?
+    /// Webhooks told when an incident opens, changes or resolves (http:// URLs; JSON with a Slack-style `text`).
+    public var incidentWebhooks: [String] = []
     /// Kubernetes events to follow (`kubectl get events -w -o json` output: a FIFO, a file, or `-` for stdin).
     public var kubernetesEvents: String?
     /// A Prometheus to watch without touching it: its base URL, the PromQL queries, and how often to poll.

@@ -39,6 +39,7 @@ final class ShardWorker: Sendable {
     func run(
         store: any Store,
         counters: Counters,
+        correlate: @Sendable (StoreBatch) -> Void,
         observe: @Sendable (String, Duration) -> Void,
         onError: @Sendable (String) -> Void
     ) async {
@@ -47,6 +48,7 @@ final class ShardWorker: Sendable {
         pending.partition = self.index
         var rollup = SampleRollup()
         var templatesChanged = false
+        var correlated = false
         var lastTemplateWrite = Timestamp(nanoseconds: 0)
         func flush(templates: Bool) {
             if !rollup.isEmpty { pending.samples += rollup.take() }
@@ -55,10 +57,16 @@ final class ShardWorker: Sendable {
                 templatesChanged = false
             }
             guard !pending.isEmpty else { return }
+            // Once per batch: a batch whose write failed is kept and retried, not correlated again.
+            if !correlated {
+                correlate(pending)
+                correlated = true
+            }
             let started = ContinuousClock.now
             defer { observe("store", ContinuousClock.now - started) }
             do {
                 try store.write(pending)
+                correlated = false
                 pending = StoreBatch()
                 pending.partition = self.index
             } catch {

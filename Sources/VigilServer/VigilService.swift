@@ -64,6 +64,13 @@ struct EngineService: Service {
             let periodic = Task {
                 await withTaskGroup(of: Void.self) { jobs in
                     jobs.addTask { await self.every(1) { self.pipeline.tick(Clock.now()) } }
+                    if !self.pipeline.incidents.webhooks.isEmpty {
+                        jobs.addTask {
+                            await self.every(2) {
+                                self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
+                            }
+                        }
+                    }
                     jobs.addTask {
                         await self.every(self.configuration.checkpointSeconds) {
                             do { try await self.pipeline.checkpoint() } catch {

@@ -42,6 +42,13 @@ import VigilServer
                         let encoded = firstSeries.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
                         target = path + "?series=" + encoded
                     }
+                    if path.contains("{id}") {
+                        // An unknown ID: the documented 404 (a real incident is checked in IncidentTests).
+                        let unknown = path.replacingOccurrences(of: "{id}", with: "no-such-incident")
+                        try self.check(server, "GET", unknown, nil, nil, responses: responses, expect: "404")
+                        checked += 1
+                        continue
+                    }
                     try self.check(server, "GET", target, nil, nil, responses: responses, expect: "200")
                     if (operation["parameters"] as? [Any])?.isEmpty == false && path.hasPrefix("/api/") {
                         try self.check(server, "GET", path + "?limit=0", nil, nil, responses: responses, expect: "400")
@@ -87,7 +94,7 @@ import VigilServer
                 checked += 1
             }
         }
-        #expect(checked == 19)
+        #expect(checked == 21)
     }
 
     func check(

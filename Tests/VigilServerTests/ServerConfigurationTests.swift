@@ -37,6 +37,7 @@ import VigilStorage
                 tail: ["/var/log/app/*.log"]
                 host_monitoring: {enabled: false, sample_seconds: 5}
                 retention: {samples_days: 1.5}
+                incident_webhooks: ["http://127.0.0.1:8080/vigil"]
                 """,
             source: "test"
         )
@@ -45,10 +46,12 @@ import VigilStorage
         #expect(configuration.tailPatterns == ["/var/log/app/*.log"])
         #expect(!configuration.monitorHost && configuration.hostSampleSeconds == 5)
         #expect(configuration.retention.sampleSeconds == 129_600)
+        #expect(configuration.incidentWebhooks == ["http://127.0.0.1:8080/vigil"])
     }
 
     @Test(arguments: [
         ("prot: 9000", "unknown setting \"prot\""),
+        ("incident_webhooks: [https://hooks.slack.com/x]", "incident_webhooks must be a list of http:// URLs"),
         ("port: high", "port must be an integer"),
         ("wal_sync: sometimes", "wal_sync must be always or interval"),
         ("host_monitoring: {enable: true}", "host_monitoring.enable"),

@@ -1,0 +1,211 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Synchronization
+import VigilCore
+import VigilStorage
+
+/// The server's one ``IncidentCorrelator``: every shard hands it the findings, alerts, changes and call edges it
+/// stores; the HTTP API reads incidents from it; and it notifies webhooks when an incident opens, changes or
+/// resolves.
+final class IncidentService: Sendable {
+    private let correlator = Mutex(IncidentCorrelator())
+    /// What each webhook was last told per incident: status, member count and root cause.
+    private let notified = Mutex<[String: String]>([:])
+    let webhooks: [URL]
+
+    init(webhooks: [URL]) {
+        self.webhooks = webhooks
+    }
+
+    /// Takes what a shard is about to store.
+    func observe(_ batch: StoreBatch) {
+        guard !batch.anomalies.isEmpty || !batch.alerts.isEmpty || !batch.changes.isEmpty || !batch.edges.isEmpty
+        else { return }
+        self.correlator.withLock { correlator in
+            for edge in batch.edges { correlator.addCall(caller: edge.caller, callee: edge.callee) }
+            for change in batch.changes { correlator.add(change) }
+            for alert in batch.alerts { correlator.add(alert) }
+            for anomaly in batch.anomalies { correlator.add(anomaly) }
+        }
+    }
+
+    /// Rebuilds the correlator from the store after a restart: the last day of findings, alerts, changes and
+    /// call edges (the correlator keeps no state of its own on disk).
+    func restore(from store: any Store, now: Timestamp) throws {
+        let since = now.adding(seconds: -86_400)
+        var batch = StoreBatch()
+        batch.anomalies = try store.anomalies(service: nil, from: since, to: nil, limit: 50_000)
+        batch.alerts = try store.alerts(service: nil, status: nil, limit: 50_000)
+        batch.changes = try store.changes(service: nil, from: since, to: nil, limit: 10_000)
+        self.correlator.withLock { correlator in
+            for edge in (try? store.topology(from: since, to: now.adding(seconds: 60))) ?? [] {
+                correlator.addCall(caller: edge.caller, callee: edge.callee)
+            }
+        }
+        self.observe(batch)
+    }
+
+    /// Every incident, newest first.
+    func incidents() -> [Incident] {
+        self.correlator.withLock { $0.incidents() }
+    }
+
+    /// Posts a notification for every incident that opened, changed or resolved since the last call. Returns
+    /// how many were sent; failures are reported through `onError` and retried on the next call.
+    @discardableResult
+    func notify(onError: @Sendable (String) -> Void) -> Int {
+        guard !self.webhooks.isEmpty else { return 0 }
+        let incidents = self.incidents()
+        var sent = 0
+        for incident in incidents {
+            let state =
+                "\(incident.status.rawValue)|\(incident.members.count)|\(incident.rootCauses.first?.service ?? "")"
+            let previous = self.notified.withLock { $0[incident.id] }
+            guard previous != state else { continue }
+            // A resolved incident nobody was told about is not news.
+            if previous == nil && incident.status == .resolved {
+                self.notified.withLock { $0[incident.id] = state }
+                continue
+            }
+            let event =
+                previous == nil ? "opened" : incident.status == .resolved ? "resolved" : "changed"
+            let body = Self.notification(incident, event: event)
+            var delivered = true
+            for url in self.webhooks {
+                do {
+                    try Self.post(body, to: url)
+                } catch {
+                    delivered = false
+                    onError("incident webhook \(url.absoluteString): \(error)")
+                }
+            }
+            if delivered {
+                self.notified.withLock { $0[incident.id] = state }
+                sent += 1
+            }
+        }
+        return sent
+    }
+
+    /// The JSON a webhook receives: `text` (what Slack's incoming webhooks show), the event and the incident.
+    static func notification(_ incident: Incident, event: String) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        struct Payload: Encodable {
+            var text: String
+            var event: String
+            var incident: IncidentJSON
+        }
+        let text = "[\(event)] incident \(incident.id) (\(incident.status.rawValue)): \(incident.narrative)"
+        let payload = Payload(text: text, event: event, incident: IncidentJSON(incident))
+        return Array((try? encoder.encode(payload)) ?? Data())
+    }
+
+    /// POSTs a JSON body to an http:// URL (HTTPS endpoints such as Slack need a relay for now).
+    static func post(_ body: [UInt8], to url: URL) throws {
+        guard url.scheme == "http", let host = url.host else {
+            throw SimpleHTTPClient.Failure(
+                description: "only http:// webhook URLs are supported, got \(url.absoluteString)"
+            )
+        }
+        let address = host == "localhost" ? "127.0.0.1" : host
+        let client = SimpleHTTPClient(host: address, port: url.port ?? 80)
+        let path = url.path.isEmpty ? "/" : url.path + (url.query.map { "?" + $0 } ?? "")
+        let response = try client.request(
+            "POST",
+            path,
+            headers: [("Content-Type", "application/json")],
+            body: body
+        )
+        guard (200..<300).contains(response.status) else {
+            throw SimpleHTTPClient.Failure(description: "answered \(response.status)")
+        }
+    }
+}
+
+/// An incident as the API and webhooks show it: times as ISO 8601 text.
+struct IncidentJSON: Encodable {
+    struct Member: Encodable {
+        var fingerprint, kind, service, subject, firstSeen, lastSeen, summary: String
+        var count: Int
+        var score: Double
+        var joinedBecause: String?
+    }
+    struct Moment: Encodable {
+        var time, service, what: String
+    }
+    struct Change: Encodable {
+        var service, kind, time: String
+        var version, description: String?
+    }
+
+    var id, status, opened, updated, narrative: String
+    var services: [String]
+    var symptomCount: Int
+    var members: [Member]
+    var rootCauses: [Incident.Candidate]
+    var trigger: Change?
+    var impactChain: [String]
+    var timeline: [Moment]
+    var recommendation: Incident.Recommendation?
+
+    init(_ incident: Incident) {
+        self.id = incident.id
+        self.status = incident.status.rawValue
+        self.opened = incident.opened.iso8601
+        self.updated = incident.updated.iso8601
+        self.narrative = incident.narrative
+        self.services = incident.services
+        self.symptomCount = incident.symptomCount
+        self.members = incident.members.map {
+            Member(
+                fingerprint: $0.fingerprint,
+                kind: $0.kind,
+                service: $0.service,
+                subject: $0.subject,
+                firstSeen: $0.firstSeen.iso8601,
+                lastSeen: $0.lastSeen.iso8601,
+                summary: $0.summary,
+                count: $0.count,
+                score: $0.score,
+                joinedBecause: $0.joinedBecause
+            )
+        }
+        self.rootCauses = incident.rootCauses
+        self.trigger = incident.trigger.map {
+            Change(
+                service: $0.service,
+                kind: $0.kind.rawValue,
+                time: $0.time.iso8601,
+                version: $0.version,
+                description: $0.description
+            )
+        }
+        self.impactChain = incident.impactChain
+        self.timeline = incident.timeline.map { Moment(time: $0.time.iso8601, service: $0.service, what: $0.what) }
+        self.recommendation = incident.recommendation
+    }
+}
+
+/// An incident in the list endpoint: no members or timeline.
+struct IncidentSummaryJSON: Encodable {
+    var id, status, opened, updated, narrative: String
+    var services: [String]
+    var symptomCount: Int
+    var rootCause: String?
+    var confidence: Double?
+
+    init(_ incident: Incident) {
+        self.id = incident.id
+        self.status = incident.status.rawValue
+        self.opened = incident.opened.iso8601
+        self.updated = incident.updated.iso8601
+        self.narrative = incident.narrative
+        self.services = incident.services
+        self.symptomCount = incident.symptomCount
+        self.rootCause = incident.rootCauses.first?.service
+        self.confidence = incident.rootCauses.first?.confidence
+    }
+}

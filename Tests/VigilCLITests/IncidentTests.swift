@@ -1,0 +1,106 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import VigilServer
+
+/// `vigil serve` turns a deploy and the alert storm after it into one incident, serves it over the API and tells
+/// a webhook (a small Python HTTP server standing in for Slack or a relay).
+@Suite(.serialized) struct IncidentTests {
+    @Test func alertStormBecomesOneIncidentWithItsTriggerAndAWebhook() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-hook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let received = folder.appendingPathComponent("received.jsonl")
+        let hookPort = try ServerProcess.freePort()
+        let receiver = Process()
+        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        receiver.arguments = [
+            "-c",
+            """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers['Content-Length']))
+                    with open(sys.argv[1], 'ab') as f: f.write(body + b'\\n')
+                    self.send_response(200); self.end_headers()
+                def log_message(self, *a): pass
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[2])), H).serve_forever()
+            """,
+            received.path, String(hookPort),
+        ]
+        // Not the test runner's pipes: a receiver left behind must not keep `swift test` waiting.
+        receiver.standardOutput = FileHandle.nullDevice
+        receiver.standardError = FileHandle.nullDevice
+        try receiver.run()
+        defer { receiver.terminate() }
+
+        let vigil = try ServerProcess(arguments: [
+            "--no-host", "--incident-webhook", "http://127.0.0.1:\(hookPort)/hook",
+        ])
+        try vigil.start()
+        defer { vigil.stop() }
+        let client = vigil.client()
+
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        let json = [("Content-Type", "application/json")]
+        #expect(try client.request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status == 202)
+        // The storm: auth-api's errors first, then its dependents, all in namespace shop.
+        var alerts: [String] = []
+        for (index, service) in ["auth-api", "user-service", "checkout", "auth-api"].enumerated() {
+            let name = "\(service)-errors"
+            // The last is a repeat of the first (Alertmanager resends firing alerts).
+            let second = index == 3 ? 45 : 45 + index * 4
+            alerts.append(
+                """
+                {"status": "firing", "fingerprint": "\(name)", "startsAt": "2026-11-23T14:31:\(second)Z",
+                 "labels": {"alertname": "\(name)", "service": "\(service)", "namespace": "shop"},
+                 "annotations": {"summary": "\(service) error ratio above 5 %"}}
+                """
+            )
+        }
+        let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
+        let answer = try client.request("POST", "/api/v1/alerts/alertmanager", headers: json, body: Array(payload.utf8))
+        #expect(answer.status == 200, "\(answer.status) \(answer.text)")
+
+        var incidents: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
+            if incidents.first?["symptomCount"] as? Int == 4 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        try #require(incidents.count == 1, "\(incidents)")
+        #expect(incidents[0]["rootCause"] as? String == "auth-api")
+        #expect(incidents[0]["services"] as? [String] == ["auth-api", "user-service", "checkout"])
+        let id = try #require(incidents[0]["id"] as? String)
+
+        let incident = try #require(try vigil.json("/api/v1/incidents/\(id)") as? [String: Any])
+        let members = try #require(incident["members"] as? [[String: Any]])
+        #expect(members.count == 3)
+        #expect(members.contains { ($0["joinedBecause"] as? String)?.contains("namespace shop") == true })
+        let trigger = try #require(incident["trigger"] as? [String: Any])
+        #expect(trigger["service"] as? String == "auth-api" && trigger["version"] as? String == "v2.4.1")
+        let recommendation = try #require(incident["recommendation"] as? [String: Any])
+        #expect(recommendation["action"] as? String == "Roll back the deploy v2.4.1 of auth-api")
+        #expect((incident["timeline"] as? [[String: Any]])?.first?["what"] as? String == "deploy v2.4.1")
+        #expect(try client.request("GET", "/api/v1/incidents/nope").status == 404)
+        #expect(try client.request("GET", "/api/v1/incidents?status=burning").status == 400)
+
+        // The webhook hears about it (notifications go out every 2 s).
+        var notifications: [[String: Any]] = []
+        let heard = Date().addingTimeInterval(15)
+        while Date() < heard
+            && !notifications.contains(where: { ($0["incident"] as? [String: Any])?["id"] as? String == id })
+        {
+            Thread.sleep(forTimeInterval: 0.3)
+            let lines = ((try? String(contentsOf: received, encoding: .utf8)) ?? "").split(separator: "\n")
+            notifications = lines.compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+        let opened = try #require(notifications.first { ($0["incident"] as? [String: Any])?["id"] as? String == id })
+        #expect(opened["event"] as? String == "opened" || opened["event"] as? String == "changed")
+        #expect((opened["text"] as? String)?.contains("Root cause auth-api") == true, "\(opened["text"] ?? "")")
+    }
+}
