@@ -68,7 +68,7 @@ public struct TrendDetector: Sendable, Codable {
             return nil
         }
         let fires =
-            prediction.confidence >= StreamingAnomalyDetector.normalCDF(self.configuration.minimumZ)
+            prediction.confidence >= RateAnomalyDetector.normalCDF(self.configuration.minimumZ)
             && prediction.secondsToLimit <= self.configuration.horizonSeconds
         defer { self.alerted = fires }
         return fires && !self.alerted ? prediction : nil
@@ -94,7 +94,7 @@ public struct TrendDetector: Sendable, Codable {
             secondsToLimit: remaining / slope,
             earliestSeconds: remaining / high,
             latestSeconds: low > 0 ? remaining / low : .infinity,
-            confidence: StreamingAnomalyDetector.normalCDF(slope / standardError)
+            confidence: RateAnomalyDetector.normalCDF(slope / standardError)
         )
     }
 

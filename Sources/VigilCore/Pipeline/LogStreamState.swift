@@ -16,7 +16,7 @@ struct LogStreamState: Sendable {
     /// The miner's line count when the open bucket started: templates first seen after it are new.
     var linesBeforeBucket = 0
     /// Rate detectors by template ID.
-    var rateDetectors: [String: StreamingAnomalyDetector] = [:]
+    var rateDetectors: [String: RateAnomalyDetector] = [:]
     /// The newest data time seen.
     var lastTime: Timestamp?
     /// A smoothed gap between consecutive lines, in seconds.
@@ -135,11 +135,11 @@ struct LogStreamState: Sendable {
         }
         for id in perTemplate.keys.sorted() where self.rateDetectors[id] == nil {
             guard self.rateDetectors.count < self.configuration.maximumRateDetectors else { break }
-            var configuration = StreamingAnomalyDetector.Configuration()
+            var configuration = RateAnomalyDetector.Configuration()
             configuration.warmUp = 30
             configuration.coolDown = 30
             configuration.minimumRelativeSpread = 0.1
-            self.rateDetectors[id] = StreamingAnomalyDetector(configuration: configuration)
+            self.rateDetectors[id] = RateAnomalyDetector(configuration: configuration)
         }
         for id in self.rateDetectors.keys.sorted() {
             let observed = Double(perTemplate[id]?.count ?? 0)

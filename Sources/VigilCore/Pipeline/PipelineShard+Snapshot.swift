@@ -38,7 +38,7 @@ extension PipelineShard {
         var bucketCounts: [Int: Int]
         var closedBuckets: Int
         var linesBeforeBucket: Int
-        var rateDetectors: [String: StreamingAnomalyDetector]
+        var rateDetectors: [String: RateAnomalyDetector]
         var lastTime: Timestamp?
         var typicalGap: Double?
         var silent: Bool

@@ -1,14 +1,15 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
-/// Scores one metric series point by point: how surprising each value is given the series so far.
+/// Scores a log template's per-minute rate point by point: how surprising each count is given the counts so far.
 ///
-/// A first, deliberately simple member of the detector family of issue #4: an exponentially weighted level and
+/// Metric series use ``MetricAnomalyDetector``; rates keep this simpler, time-free detector (ticks without lines
+/// feed it zeros, and it needs no seasonal profile of its own yet): an exponentially weighted level and
 /// spread give a robust deviation per point; the deviation's short-term mean is then compared with its own
 /// long-run distribution (as HTM's anomaly likelihood does), so only a change in how surprising the series is
 /// raises the score, not every noisy point. Alerts come in episodes: a warm-up, one alert per episode and a
 /// cool-down. Everything is causal and O(1) per point with a few dozen bytes of state.
-public struct StreamingAnomalyDetector: Sendable, Codable {
+public struct RateAnomalyDetector: Sendable, Codable {
     /// Tuning knobs, one set for every series.
     public struct Configuration: Sendable, Codable {
         /// Weight of a new point in the level and spread (smaller is slower).

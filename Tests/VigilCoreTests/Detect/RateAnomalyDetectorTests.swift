@@ -5,7 +5,7 @@ import Testing
 
 @testable import VigilCore
 
-@Suite struct StreamingAnomalyDetectorTests {
+@Suite struct RateAnomalyDetectorTests {
     /// A deterministic noisy series: a sine wave plus pseudo-random noise.
     private func noisy(_ count: Int, seed: UInt64 = 42) -> [Double] {
         var state = seed
@@ -16,8 +16,8 @@ import Testing
         }
     }
 
-    private func run(_ values: [Double]) -> [StreamingAnomalyDetector.Result] {
-        var detector = StreamingAnomalyDetector()
+    private func run(_ values: [Double]) -> [RateAnomalyDetector.Result] {
+        var detector = RateAnomalyDetector()
         return values.map { detector.update($0) }
     }
 
@@ -53,10 +53,10 @@ import Testing
     }
 
     @Test func helperMathsIsAccurate() {
-        #expect(abs(StreamingAnomalyDetector.normalCDF(0) - 0.5) < 1e-7)
-        #expect(abs(StreamingAnomalyDetector.normalCDF(1.959_964) - 0.975) < 1e-6)
-        #expect(abs(StreamingAnomalyDetector.exponential(-1) - 0.367_879_441_171_442_3) < 1e-12)
-        #expect(abs(StreamingAnomalyDetector.log10(1000) - 3) < 1e-12)
-        #expect(abs(StreamingAnomalyDetector.upperTailLog10(4.753_424) - -6) < 0.01)
+        #expect(abs(RateAnomalyDetector.normalCDF(0) - 0.5) < 1e-7)
+        #expect(abs(RateAnomalyDetector.normalCDF(1.959_964) - 0.975) < 1e-6)
+        #expect(abs(RateAnomalyDetector.exponential(-1) - 0.367_879_441_171_442_3) < 1e-12)
+        #expect(abs(RateAnomalyDetector.log10(1000) - 3) < 1e-12)
+        #expect(abs(RateAnomalyDetector.upperTailLog10(4.753_424) - -6) < 0.01)
     }
 }
