@@ -19,6 +19,31 @@ public struct SeasonalProfile: Sendable, Codable, Equatable {
         self.bins = [Float](repeating: .nan, count: binCount)
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case period, bins, offset, firstSecond
+    }
+
+    /// Decodes a profile whose bins were packed by ``encode(to:)``.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.period = try container.decode(Int64.self, forKey: .period)
+        guard let bins = PackedFloats.decode(try container.decode(String.self, forKey: .bins)), !bins.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .bins, in: container, debugDescription: "bad packed bins")
+        }
+        self.bins = bins
+        self.offset = try container.decode(Double.self, forKey: .offset)
+        self.firstSecond = try container.decodeIfPresent(Int64.self, forKey: .firstSecond)
+    }
+
+    /// Encodes the bins as one packed string (NaN marks bins never seen).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.period, forKey: .period)
+        try container.encode(PackedFloats.encode(self.bins), forKey: .bins)
+        try container.encode(self.offset, forKey: .offset)
+        try container.encodeIfPresent(self.firstSecond, forKey: .firstSecond)
+    }
+
     /// Bytes held: the inline fields and the bins.
     public var stateBytes: Int { MemoryLayout<Self>.size + self.bins.count * 4 }
 

@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import Foundation
 import Testing
 
 @testable import VigilCore
@@ -144,5 +145,48 @@ private let step: Int64 = 300
         }
         #expect(detector.stateBytes <= 4096, "\(detector.stateBytes) bytes")
         #expect(detector.stateBytes > 2048, "the profiles and calibrators are counted")
+    }
+}
+
+/// Checkpoints: a detector restored from its JSON goes on exactly as the original.
+@Suite struct MetricAnomalyDetectorCodingTests {
+    @Test func roundTripContinuesIdentically() throws {
+        var random = SplitMix64(seed: 21)
+        let values = (0..<3000).map { index in
+            Double(index % 288 < 100 ? 80 : 20) + Double(random.next() % 1000) / 100
+        }
+        func time(_ index: Int) -> Timestamp { Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000) }
+        var original = MetricAnomalyDetector()
+        for index in 0..<2000 { _ = original.update(time: time(index), value: values[index]) }
+        // As the store writes checkpoints.
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        let json = try encoder.encode(original)
+        #expect(json.count < 8000, "\(json.count) bytes of JSON")
+        var restored = try decoder.decode(MetricAnomalyDetector.self, from: json)
+        for index in 2000..<3000 {
+            #expect(
+                original.update(time: time(index), value: values[index])
+                    == restored.update(time: time(index), value: values[index])
+            )
+        }
+    }
+
+    @Test func packedFloatsKeepEveryBit() {
+        let values: [Float] = [0, -0, 1.5, -3.25e-12, .infinity, -.infinity, .greatestFiniteMagnitude]
+        let decoded = PackedFloats.decode(PackedFloats.encode(values + [.nan]))
+        #expect(decoded.map { Array($0.prefix(values.count)) } == values)
+        #expect(decoded?.last?.isNaN == true)
+        #expect(PackedFloats.decode("12345") == nil && PackedFloats.decode("1234567g") == nil)
     }
 }
