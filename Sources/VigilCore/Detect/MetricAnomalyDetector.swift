@@ -82,7 +82,7 @@ public struct MetricAnomalyDetector: Sendable, Codable {
     /// Points that only settle the error estimates before the calibrators learn.
     static let settling = 30
     static let shiftWeights = (2.0 / 3, 2.0 / 9, 2.0 / 65)
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     private var count = 0
     private var level = 0.0
     private var slowLevel = 0.0
@@ -124,6 +124,65 @@ public struct MetricAnomalyDetector: Sendable, Codable {
             MemoryLayout<Self>.size - 2 * MemoryLayout<SeasonalProfile>.size - 4 * MemoryLayout<TailCalibrator>.size
         return inline + self.daily.stateBytes + self.weekly.stateBytes + self.pointCalibrator.stateBytes
             + self.shortCalibrator.stateBytes + self.mediumCalibrator.stateBytes + self.longCalibrator.stateBytes
+    }
+
+    /// The whole state as one base64 string: checkpoints hold one JSON value per series, not a hundred.
+    public func encode(to encoder: any Encoder) throws {
+        var writer = PackedWriter()
+        let c = self.configuration
+        for value in [c.warmUp, c.rest, self.count, self.pointsSinceAlert, self.run, self.longestRun] {
+            writer.write(value)
+        }
+        for value in [
+            c.alertThreshold, c.saturationLog10, c.minimumRelativeError, self.level, self.slowLevel, self.last,
+            self.recentError, self.minimum, self.maximum, self.dailyError, self.weeklyError, self.dailySquaredError,
+            self.weeklySquaredError, self.recentSquaredError, self.shortMean, self.mediumMean, self.longMean,
+        ] {
+            writer.write(value)
+        }
+        writer.write(self.outsideSince.map { Int($0.nanoseconds) } ?? Int.min)
+        self.daily.write(to: &writer)
+        self.weekly.write(to: &writer)
+        for calibrator in [self.pointCalibrator, self.shortCalibrator, self.mediumCalibrator, self.longCalibrator] {
+            calibrator.write(to: &writer)
+        }
+        var container = encoder.singleValueContainer()
+        try container.encode(writer.base64)
+    }
+
+    /// Reads what ``encode(to:)`` wrote.
+    public init(from decoder: any Decoder) throws {
+        var reader = try PackedReader(base64: try decoder.singleValueContainer().decode(String.self))
+        var configuration = Configuration()
+        configuration.warmUp = try reader.int()
+        configuration.rest = try reader.int()
+        self.init(configuration: configuration)
+        self.count = try reader.int()
+        self.pointsSinceAlert = try reader.int()
+        self.run = try reader.int()
+        self.longestRun = try reader.int()
+        var doubles: [Double] = []
+        for _ in 0..<17 { doubles.append(try reader.double()) }
+        self.configuration.alertThreshold = doubles[0]
+        self.configuration.saturationLog10 = doubles[1]
+        self.configuration.minimumRelativeError = doubles[2]
+        (self.level, self.slowLevel, self.last, self.recentError) = (doubles[3], doubles[4], doubles[5], doubles[6])
+        (self.minimum, self.maximum, self.dailyError, self.weeklyError) = (
+            doubles[7], doubles[8], doubles[9], doubles[10]
+        )
+        (self.dailySquaredError, self.weeklySquaredError, self.recentSquaredError) = (
+            doubles[11], doubles[12], doubles[13]
+        )
+        (self.shortMean, self.mediumMean, self.longMean) = (doubles[14], doubles[15], doubles[16])
+        let outside = try reader.int()
+        self.outsideSince = outside == Int.min ? nil : Timestamp(nanoseconds: Int64(outside))
+        self.daily = try SeasonalProfile(reading: &reader)
+        self.weekly = try SeasonalProfile(reading: &reader)
+        self.pointCalibrator = try TailCalibrator(reading: &reader)
+        self.shortCalibrator = try TailCalibrator(reading: &reader)
+        self.mediumCalibrator = try TailCalibrator(reading: &reader)
+        self.longCalibrator = try TailCalibrator(reading: &reader)
+        guard reader.isAtEnd else { throw PackedReader.Failure(description: "trailing bytes in a detector") }
     }
 
     /// Judges a point, then learns from it.

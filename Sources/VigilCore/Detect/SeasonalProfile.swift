@@ -19,29 +19,36 @@ public struct SeasonalProfile: Sendable, Codable, Equatable {
         self.bins = [Float](repeating: .nan, count: binCount)
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case period, bins, offset, firstSecond
+    /// Appends the state to a checkpoint record.
+    func write(to writer: inout PackedWriter) {
+        writer.write(Int(self.period))
+        writer.write(self.bins)
+        writer.write(self.offset)
+        writer.write(self.firstSecond.map { Int($0) } ?? Int.min)
     }
 
-    /// Decodes a profile whose bins were packed by ``encode(to:)``.
+    /// Reads what ``write(to:)`` wrote.
+    init(reading reader: inout PackedReader) throws {
+        self.period = Int64(try reader.int())
+        self.bins = try reader.floats()
+        guard self.period > 0, !self.bins.isEmpty else { throw PackedReader.Failure(description: "bad profile") }
+        self.offset = try reader.double()
+        let first = try reader.int()
+        self.firstSecond = first == Int.min ? nil : Int64(first)
+    }
+
+    /// One base64 string (NaN marks bins never seen).
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.period = try container.decode(Int64.self, forKey: .period)
-        guard let bins = PackedFloats.decode(try container.decode(String.self, forKey: .bins)), !bins.isEmpty else {
-            throw DecodingError.dataCorruptedError(forKey: .bins, in: container, debugDescription: "bad packed bins")
-        }
-        self.bins = bins
-        self.offset = try container.decode(Double.self, forKey: .offset)
-        self.firstSecond = try container.decodeIfPresent(Int64.self, forKey: .firstSecond)
+        var reader = try PackedReader(base64: try decoder.singleValueContainer().decode(String.self))
+        try self.init(reading: &reader)
     }
 
-    /// Encodes the bins as one packed string (NaN marks bins never seen).
+    /// One base64 string.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.period, forKey: .period)
-        try container.encode(PackedFloats.encode(self.bins), forKey: .bins)
-        try container.encode(self.offset, forKey: .offset)
-        try container.encodeIfPresent(self.firstSecond, forKey: .firstSecond)
+        var writer = PackedWriter()
+        self.write(to: &writer)
+        var container = encoder.singleValueContainer()
+        try container.encode(writer.base64)
     }
 
     /// Bytes held: the inline fields and the bins.

@@ -43,48 +43,46 @@ public struct TailCalibrator: Sendable, Codable, Equatable {
         self.tailLog10 = [Float](repeating: 0, count: Self.bucketCount)
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case mass, tailLog10, total, weight, sinceRefresh, seen, forgetting, tailStart, tailStartLog10, tailScale
+    /// Appends the state to a checkpoint record.
+    func write(to writer: inout PackedWriter) {
+        writer.write(self.forgetting)
+        writer.write(self.mass)
+        writer.write(self.tailLog10)
+        writer.write(self.total)
+        writer.write(self.weight)
+        writer.write(self.sinceRefresh)
+        writer.write(self.tailStart)
+        writer.write(self.tailStartLog10)
+        writer.write(self.tailScale)
+        writer.write(self.seen)
     }
 
-    /// Decodes a calibrator written by ``encode(to:)``.
+    /// Reads what ``write(to:)`` wrote.
+    init(reading reader: inout PackedReader) throws {
+        self.init(forgetting: try reader.double())
+        self.mass = try reader.floats(count: Self.bucketCount)
+        self.tailLog10 = try reader.floats(count: Self.bucketCount)
+        self.total = try reader.double()
+        self.weight = try reader.double()
+        self.sinceRefresh = try reader.int()
+        self.tailStart = try reader.double()
+        self.tailStartLog10 = try reader.double()
+        self.tailScale = try reader.double()
+        self.seen = try reader.int()
+    }
+
+    /// One base64 string.
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        guard let mass = PackedFloats.decode(try container.decode(String.self, forKey: .mass)),
-            mass.count == Self.bucketCount
-        else {
-            throw DecodingError.dataCorruptedError(forKey: .mass, in: container, debugDescription: "bad packed mass")
-        }
-        self.init(forgetting: try container.decode(Double.self, forKey: .forgetting))
-        self.mass = mass
-        self.total = try container.decode(Double.self, forKey: .total)
-        self.weight = try container.decode(Double.self, forKey: .weight)
-        self.seen = try container.decode(Int.self, forKey: .seen)
-        self.sinceRefresh = try container.decode(Int.self, forKey: .sinceRefresh)
-        guard let table = PackedFloats.decode(try container.decode(String.self, forKey: .tailLog10)),
-            table.count == Self.bucketCount
-        else {
-            throw DecodingError.dataCorruptedError(forKey: .tailLog10, in: container, debugDescription: "bad table")
-        }
-        self.tailLog10 = table
-        self.tailStart = try container.decodeIfPresent(Double.self, forKey: .tailStart) ?? .infinity
-        self.tailStartLog10 = try container.decode(Double.self, forKey: .tailStartLog10)
-        self.tailScale = try container.decode(Double.self, forKey: .tailScale)
+        var reader = try PackedReader(base64: try decoder.singleValueContainer().decode(String.self))
+        try self.init(reading: &reader)
     }
 
-    /// Encodes the histogram and the tail table as packed strings.
+    /// One base64 string.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(PackedFloats.encode(self.mass), forKey: .mass)
-        try container.encode(self.total, forKey: .total)
-        try container.encode(self.weight, forKey: .weight)
-        try container.encode(self.sinceRefresh, forKey: .sinceRefresh)
-        try container.encode(self.seen, forKey: .seen)
-        try container.encode(self.forgetting, forKey: .forgetting)
-        try container.encode(PackedFloats.encode(self.tailLog10), forKey: .tailLog10)
-        try container.encodeIfPresent(self.tailStart.isFinite ? self.tailStart : nil, forKey: .tailStart)
-        try container.encode(self.tailStartLog10, forKey: .tailStartLog10)
-        try container.encode(self.tailScale, forKey: .tailScale)
+        var writer = PackedWriter()
+        self.write(to: &writer)
+        var container = encoder.singleValueContainer()
+        try container.encode(writer.base64)
     }
 
     /// Bytes held: the inline fields and both tables.

@@ -172,7 +172,7 @@ private let step: Int64 = 300
             nan: "nan"
         )
         let json = try encoder.encode(original)
-        #expect(json.count < 8000, "\(json.count) bytes of JSON")
+        #expect(json.count < 5500, "\(json.count) bytes of JSON")
         var restored = try decoder.decode(MetricAnomalyDetector.self, from: json)
         for index in 2000..<3000 {
             #expect(
@@ -180,13 +180,5 @@ private let step: Int64 = 300
                     == restored.update(time: time(index), value: values[index])
             )
         }
-    }
-
-    @Test func packedFloatsKeepEveryBit() {
-        let values: [Float] = [0, -0, 1.5, -3.25e-12, .infinity, -.infinity, .greatestFiniteMagnitude]
-        let decoded = PackedFloats.decode(PackedFloats.encode(values + [.nan]))
-        #expect(decoded.map { Array($0.prefix(values.count)) } == values)
-        #expect(decoded?.last?.isNaN == true)
-        #expect(PackedFloats.decode("12345") == nil && PackedFloats.decode("1234567g") == nil)
     }
 }
