@@ -17,7 +17,7 @@
 /// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
 /// episode, and a rest period after it in which scores are halved (repeats would only add noise). The error
 /// never counts as smaller than 1 % of the range seen, so tiny wiggles on a flat series never page anyone.
-public struct MetricAnomalyDetector: Sendable, Codable {
+public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// Knobs, one set for every series.
     public struct Configuration: Sendable, Codable, Equatable {
         /// Points before any alert (the baselines form).
@@ -126,9 +126,8 @@ public struct MetricAnomalyDetector: Sendable, Codable {
             + self.shortCalibrator.stateBytes + self.mediumCalibrator.stateBytes + self.longCalibrator.stateBytes
     }
 
-    /// The whole state as one base64 string: checkpoints hold one JSON value per series, not a hundred.
-    public func encode(to encoder: any Encoder) throws {
-        var writer = PackedWriter()
+    /// The whole state, packed: checkpoints hold one JSON value per series, not a hundred.
+    func write(to writer: inout PackedWriter) {
         let c = self.configuration
         for value in [c.warmUp, c.rest, self.count, self.pointsSinceAlert, self.run, self.longestRun] {
             writer.write(value)
@@ -146,13 +145,10 @@ public struct MetricAnomalyDetector: Sendable, Codable {
         for calibrator in [self.pointCalibrator, self.shortCalibrator, self.mediumCalibrator, self.longCalibrator] {
             calibrator.write(to: &writer)
         }
-        var container = encoder.singleValueContainer()
-        try container.encode(writer.base64)
     }
 
-    /// Reads what ``encode(to:)`` wrote.
-    public init(from decoder: any Decoder) throws {
-        var reader = try PackedReader(base64: try decoder.singleValueContainer().decode(String.self))
+    /// Reads what ``write(to:)`` wrote.
+    init(reading reader: inout PackedReader) throws {
         var configuration = Configuration()
         configuration.warmUp = try reader.int()
         configuration.rest = try reader.int()
@@ -182,7 +178,6 @@ public struct MetricAnomalyDetector: Sendable, Codable {
         self.shortCalibrator = try TailCalibrator(reading: &reader)
         self.mediumCalibrator = try TailCalibrator(reading: &reader)
         self.longCalibrator = try TailCalibrator(reading: &reader)
-        guard reader.isAtEnd else { throw PackedReader.Failure(description: "trailing bytes in a detector") }
     }
 
     /// Judges a point, then learns from it.

@@ -6,7 +6,7 @@
 ///
 /// Phase comes from the timestamps, so gaps and irregular sampling do not shift it. Bins never seen hold NaN and
 /// predict nothing. 4 bytes per bin.
-public struct SeasonalProfile: Sendable, Codable, Equatable {
+public struct SeasonalProfile: Sendable, PackedCodable, Equatable {
     /// The period in seconds.
     public let period: Int64
     private var bins: [Float]
@@ -35,20 +35,6 @@ public struct SeasonalProfile: Sendable, Codable, Equatable {
         self.offset = try reader.double()
         let first = try reader.int()
         self.firstSecond = first == Int.min ? nil : Int64(first)
-    }
-
-    /// One base64 string (NaN marks bins never seen).
-    public init(from decoder: any Decoder) throws {
-        var reader = try PackedReader(base64: try decoder.singleValueContainer().decode(String.self))
-        try self.init(reading: &reader)
-    }
-
-    /// One base64 string.
-    public func encode(to encoder: any Encoder) throws {
-        var writer = PackedWriter()
-        self.write(to: &writer)
-        var container = encoder.singleValueContainer()
-        try container.encode(writer.base64)
     }
 
     /// Bytes held: the inline fields and the bins.

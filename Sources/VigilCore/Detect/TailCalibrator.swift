@@ -11,7 +11,7 @@ import RealModule
 /// SPOT), so values beyond anything seen still get ever smaller probabilities instead of all tying at 1/n.
 /// `add` is O(1) (forgetting is lazy: new points weigh more); the table of tail probabilities is rebuilt every
 /// 64 points, so `surprise` is a table lookup. About 400 bytes.
-public struct TailCalibrator: Sendable, Codable, Equatable {
+public struct TailCalibrator: Sendable, PackedCodable, Equatable {
     static let bucketCount = 48
     /// Statistics at or below this fall in bucket 0.
     static let floor = 0.0625
@@ -69,20 +69,6 @@ public struct TailCalibrator: Sendable, Codable, Equatable {
         self.tailStartLog10 = try reader.double()
         self.tailScale = try reader.double()
         self.seen = try reader.int()
-    }
-
-    /// One base64 string.
-    public init(from decoder: any Decoder) throws {
-        var reader = try PackedReader(base64: try decoder.singleValueContainer().decode(String.self))
-        try self.init(reading: &reader)
-    }
-
-    /// One base64 string.
-    public func encode(to encoder: any Encoder) throws {
-        var writer = PackedWriter()
-        self.write(to: &writer)
-        var container = encoder.singleValueContainer()
-        try container.encode(writer.base64)
     }
 
     /// Bytes held: the inline fields and both tables.

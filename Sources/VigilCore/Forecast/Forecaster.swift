@@ -137,15 +137,7 @@ public struct Forecaster: Sendable, Codable {
 
     /// The forecasts for steps 1…horizon after the last point learnt.
     public func forecast() -> [Step] {
-        (1...self.horizon).map { step in
-            let value = self.model.forecast(steps: step)
-            return Step(
-                steps: step,
-                value: value,
-                lower: value + self.lowerErrors[step - 1],
-                upper: value + self.upperErrors[step - 1]
-            )
-        }
+        (1...self.horizon).map { self.forecast(steps: $0) }
     }
 
     /// The forecast for one step ahead of the last point learnt (1…horizon).

@@ -131,3 +131,28 @@ enum Base64 {
         return out
     }
 }
+
+/// A value whose checkpoint form is one base64 string of its packed state.
+protocol PackedCodable: Codable {
+    /// Appends the state.
+    func write(to writer: inout PackedWriter)
+    /// Reads what ``write(to:)`` wrote.
+    init(reading reader: inout PackedReader) throws
+}
+
+extension PackedCodable {
+    /// Decodes the base64 string.
+    public init(from decoder: any Decoder) throws {
+        var reader = try PackedReader(base64: try decoder.singleValueContainer().decode(String.self))
+        try self.init(reading: &reader)
+        guard reader.isAtEnd else { throw PackedReader.Failure(description: "trailing bytes in \(Self.self)") }
+    }
+
+    /// Encodes the state as one base64 string.
+    public func encode(to encoder: any Encoder) throws {
+        var writer = PackedWriter()
+        self.write(to: &writer)
+        var container = encoder.singleValueContainer()
+        try container.encode(writer.base64)
+    }
+}
