@@ -128,14 +128,3 @@ struct Detect: ParsableCommand {
         return String(scaled)
     }
 }
-
-extension Substring {
-    /// The text without leading and trailing spaces, tabs and carriage returns.
-    func trimmingCharacters() -> String {
-        String(
-            self.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: {
-                $0 == " " || $0 == "\t" || $0 == "\r"
-            }).reversed()
-        )
-    }
-}
