@@ -76,6 +76,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var bandHalfWidth: Double
         /// Seconds the series has been outside its band, up to and including this point (0 when inside).
         public var secondsOutside: Double
+        /// Points the detector had learnt from before this one.
+        public var learntPoints: Int
     }
 
     /// The level-shift averages' weights: spans of 2, 8 and 64 points (weight 2 / (span + 1)).
@@ -202,7 +204,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
                 baseline: .recent,
                 expected: value,
                 bandHalfWidth: 0,
-                secondsOutside: 0
+                secondsOutside: 0,
+                learntPoints: 0
             )
         }
         self.minimum = Swift.min(self.minimum, value)
@@ -299,7 +302,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             baseline: baseline,
             expected: expected,
             bandHalfWidth: band,
-            secondsOutside: secondsOutside
+            secondsOutside: secondsOutside,
+            learntPoints: self.count - 1
         )
     }
 

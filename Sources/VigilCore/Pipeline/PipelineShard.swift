@@ -94,12 +94,11 @@ public struct PipelineShard: Sendable {
     /// Takes metric samples; a sample that leaves its series' band appends a finding.
     public mutating func process(_ points: [MetricPoint], findings: inout [Anomaly]) {
         for point in points {
-            // Updated in place: one lookup, no removal (a removal re-places the keys after it).
-            let seen = self.series[point.series]?.pointCount ?? 0
+            // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys after it).
             let result = self.series[point.series, default: Self.metricDetector()]
                 .update(time: point.time, value: point.value)
             if result.isAnomaly {
-                findings.append(Self.deviation(point, result, seen: seen))
+                findings.append(Self.deviation(point, result))
             }
             if let limit = Self.limit(of: point.series),
                 let prediction = self.trends[point.series, default: TrendDetector(configuration: .init(limit: limit))]
@@ -112,7 +111,7 @@ public struct PipelineShard: Sendable {
     }
 
     /// The finding for a sample its detector alerted on, with the numbers behind it.
-    static func deviation(_ point: MetricPoint, _ result: MetricAnomalyDetector.Result, seen: Int) -> Anomaly {
+    static func deviation(_ point: MetricPoint, _ result: MetricAnomalyDetector.Result) -> Anomaly {
         let service = point.series.service ?? "host"
         let lower = result.expected - result.bandHalfWidth
         let upper = result.expected + result.bandHalfWidth
@@ -138,7 +137,7 @@ public struct PipelineShard: Sendable {
                 upper: upper,
                 summary: "\(point.series.text) was \(Format.number(point.value)), \(position) its band "
                     + "\(Format.number(lower))…\(Format.number(upper)) (expected \(Format.number(result.expected)) "
-                    + "from \(baseline), \(seen) samples learnt); \(result.signal.rawValue.replacing("_", with: " "))"
+                    + "from \(baseline), \(result.learntPoints) samples learnt); \(result.signal.rawValue.replacing("_", with: " "))"
                     + outside
             )
         )

@@ -7,7 +7,10 @@
 public struct SampleRollup: Sendable {
     /// The bucket length in seconds.
     public let bucketSeconds: Int64
-    private var touched: [SeriesKey: [Int64: Double]] = [:]
+    /// The buckets touched since the last ``take()``, in the order first touched.
+    private var points: [MetricPoint] = []
+    /// Where each series' latest bucket sits in `points`.
+    private var latest: [SeriesKey: Int] = [:]
 
     public init(bucketSeconds: Int64 = 10) {
         self.bucketSeconds = bucketSeconds
@@ -18,23 +21,35 @@ public struct SampleRollup: Sendable {
         let length = self.bucketSeconds * 1_000_000_000
         for point in points {
             let time = point.time.nanoseconds
-            let bucket = time - ((time % length) + length) % length
-            self.touched[point.series, default: [:]][bucket] = point.value
+            let bucket = Timestamp(nanoseconds: time - ((time % length) + length) % length)
+            // The series' latest bucket is replaced when it is this one; a later bucket is appended.
+            let index = self.latest[point.series]
+            if let index, self.points[index].time == bucket {
+                self.points[index].value = point.value
+                continue
+            }
+            if let index, bucket < self.points[index].time {
+                // A late sample for an older bucket (rare): replace it if this batch holds it, else add it.
+                if let earlier = self.points.lastIndex(where: { $0.series == point.series && $0.time == bucket }) {
+                    self.points[earlier].value = point.value
+                    continue
+                }
+            } else {
+                self.latest[point.series] = self.points.count
+            }
+            self.points.append(MetricPoint(series: point.series, time: bucket, value: point.value))
         }
     }
 
     /// Whether nothing is waiting.
-    public var isEmpty: Bool { self.touched.isEmpty }
+    public var isEmpty: Bool { self.points.isEmpty }
 
     /// The buckets touched since the last call, each at its start with its last value.
     public mutating func take() -> [MetricPoint] {
-        var points: [MetricPoint] = []
-        for (series, buckets) in self.touched {
-            for (bucket, value) in buckets {
-                points.append(MetricPoint(series: series, time: Timestamp(nanoseconds: bucket), value: value))
-            }
+        defer {
+            self.points = []
+            self.latest.removeAll(keepingCapacity: true)
         }
-        self.touched = [:]
-        return points
+        return self.points
     }
 }

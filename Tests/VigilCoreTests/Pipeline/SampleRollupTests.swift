@@ -17,6 +17,24 @@ import VigilCore
         #expect(rollup.isEmpty)
     }
 
+    @Test func lateAndInterleavedSamplesLandInTheirOwnBuckets() {
+        var rollup = SampleRollup(bucketSeconds: 10)
+        let a = SeriesKey(name: "a")
+        let b = SeriesKey(name: "b")
+        func point(_ series: SeriesKey, _ second: Double, _ value: Double) -> MetricPoint {
+            MetricPoint(series: series, time: Timestamp(seconds: second), value: value)
+        }
+        rollup.add([point(a, 1001, 1), point(b, 1002, 2), point(a, 1011, 3), point(a, 1005, 4), point(b, 995, 5)])
+        rollup.add([point(a, 1012, 6), point(b, 1003, 7)])
+        let points = rollup.take().sorted { ($0.series.name, $0.time) < ($1.series.name, $1.time) }
+        #expect(
+            points.map { "\($0.series.name)@\($0.time.wholeSeconds)=\($0.value)" } == [
+                "a@1000=4.0", "a@1010=6.0", "b@990=5.0", "b@1000=7.0",
+            ]
+        )
+        #expect(rollup.isEmpty && rollup.take().isEmpty)
+    }
+
     @Test func seriesKeysHashByTheirText() {
         let a = SeriesKey(name: "x", labels: [.init("b", "2"), .init("a", "1")])
         let b = SeriesKey(name: "x", labels: [.init("a", "1"), .init("b", "2")])
