@@ -225,13 +225,27 @@ public enum RemoteWrite {
 
     /// Writes `milliseconds` (below 2^56) into every timestamp of a ``template(_:)``.
     public static func stamp(_ bytes: inout [UInt8], offsets: [Int], milliseconds: Int64) {
+        Self.stamp(&bytes, positions: offsets.flatMap { $0..<$0 + 8 }, milliseconds: milliseconds)
+    }
+
+    /// Writes `milliseconds` (below 2^56) into timestamps whose 8 bytes sit at `positions`, 8 per timestamp,
+    /// in order: the bytes of a ``template(_:)`` or of a ``compressedTemplate(_:)``.
+    public static func stamp(_ bytes: inout [UInt8], positions: [Int], milliseconds: Int64) {
         let value = UInt64(milliseconds)
-        for offset in offsets {
-            for index in 0..<8 {
-                let group = UInt8(truncatingIfNeeded: value >> (7 * UInt64(index))) & 0x7F
-                bytes[offset + index] = index < 7 ? group | 0x80 : group
-            }
+        var groups: [UInt8] = []
+        for index in 0..<8 {
+            let group = UInt8(truncatingIfNeeded: value >> (7 * UInt64(index))) & 0x7F
+            groups.append(index < 7 ? group | 0x80 : group)
         }
+        for (index, position) in positions.enumerated() { bytes[position] = groups[index & 7] }
+    }
+
+    /// A snappy-compressed ``template(_:)`` whose timestamps stayed literals: `timestampPositions` are the bytes
+    /// ``stamp(_:positions:milliseconds:)`` rewrites, so each send costs no compression.
+    public static func compressedTemplate(_ points: [MetricPoint]) -> (bytes: [UInt8], timestampPositions: [Int]) {
+        let (bytes, offsets) = Self.template(points)
+        let compressed = Snappy.compress(bytes, keepingLiteral: offsets.map { $0..<$0 + 8 })
+        return (compressed.bytes, compressed.literalPositions)
     }
 
     /// Encodes samples as a remote_write request (snappy-compressed), for tests and load generators.

@@ -93,6 +93,16 @@ public enum Snappy {
 
     /// Compresses a block: greedy matching of 4-byte sequences, enough for fixtures and load generators.
     public static func compress(_ input: [UInt8]) -> [UInt8] {
+        Self.compress(input, keepingLiteral: []).bytes
+    }
+
+    /// Compresses a block in which the bytes of `ranges` (sorted, disjoint) are always written as literals and
+    /// never matched, so they can be rewritten in the compressed block: `literalPositions` says where each of
+    /// their bytes landed, in order. A load generator stamps new timestamps this way without compressing again.
+    public static func compress(
+        _ input: [UInt8],
+        keepingLiteral ranges: [Range<Int>]
+    ) -> (bytes: [UInt8], literalPositions: [Int]) {
         var output: [UInt8] = []
         output.reserveCapacity(input.count / 2 + 16)
         var length = UInt64(input.count)
@@ -101,6 +111,9 @@ public enum Snappy {
             length >>= 7
         }
         output.append(UInt8(length))
+        var kept = [Bool](repeating: false, count: input.count + 1)
+        for range in ranges { for index in range { kept[index] = true } }
+        var positions: [Int] = []
         var table = [Int](repeating: -1, count: 1 << 14)
         var literalStart = 0
         var index = 0
@@ -125,11 +138,20 @@ public enum Snappy {
                     output.append(UInt8(n & 0xFF))
                     output.append(UInt8(n >> 8))
                 }
+                if !ranges.isEmpty {
+                    for offset in 0..<count where kept[start + offset] { positions.append(output.count + offset) }
+                }
                 output.append(contentsOf: input[start..<start + count])
                 start += count
             }
         }
+        // A 4-byte window may start a match only if none of its bytes is kept.
+        func free(_ at: Int) -> Bool { !kept[at] && !kept[at + 1] && !kept[at + 2] && !kept[at + 3] }
         while index + 4 <= input.count {
+            guard ranges.isEmpty || free(index) else {
+                index += 1
+                continue
+            }
             let slot = key(index)
             let candidate = table[slot]
             table[slot] = index
@@ -140,7 +162,7 @@ public enum Snappy {
                 emitLiteral(literalStart, index)
                 var matched = 4
                 while index + matched < input.count && input[candidate + matched] == input[index + matched]
-                    && matched < 64
+                    && matched < 64 && !kept[index + matched] && !kept[candidate + matched]
                 {
                     matched += 1
                 }
@@ -155,7 +177,7 @@ public enum Snappy {
             }
         }
         emitLiteral(literalStart, input.count)
-        return output
+        return (output, positions)
     }
 
     static func varint(_ input: [UInt8], _ index: inout Int) throws(IngestError) -> UInt64 {

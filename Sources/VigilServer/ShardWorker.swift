@@ -46,11 +46,13 @@ final class ShardWorker: Sendable {
         guard var shard = self.initial.withLock({ $0.take() }) else { return }
         var pending = StoreBatch()
         pending.partition = self.index
+        // Span-derived series skip the detectors; the shard rolls up the series it judges itself.
         var rollup = SampleRollup()
         var templatesChanged = false
         var correlated = false
         var lastTemplateWrite = Timestamp(nanoseconds: 0)
         func flush(templates: Bool) {
+            pending.samples += shard.takeSamples()
             if !rollup.isEmpty { pending.samples += rollup.take() }
             if templates && templatesChanged {
                 pending.templates = shard.templates()
@@ -83,7 +85,6 @@ final class ShardWorker: Sendable {
                 counters.processed(logs: lines)
             case .samples(let points):
                 shard.process(points, findings: &pending.anomalies)
-                rollup.add(points)
                 counters.processed(samples: points.count)
             case .changes(let events):
                 pending.changes += events

@@ -105,25 +105,3 @@ import VigilIngest
         #expect(decoded > 100 && failed > 10_000)
     }
 }
-
-@Suite struct SnappyTests {
-    @Test func roundTripsAndChecksLengths() throws {
-        let text = Array(String(repeating: "the quick brown fox jumps over the lazy dog ", count: 200).utf8)
-        let compressed = Snappy.compress(text)
-        #expect(compressed.count < text.count / 4)
-        #expect(try Snappy.decompress(compressed, maximumLength: 1 << 20) == text)
-        #expect(throws: IngestError.self) { try Snappy.decompress(compressed, maximumLength: 100) }
-        #expect(throws: IngestError.self) {
-            try Snappy.decompress(Array(compressed.dropLast(3)), maximumLength: 1 << 20)
-        }
-        // A copy that reaches before the start of the output.
-        #expect(throws: IngestError.self) {
-            try Snappy.decompress([10, 0b0000_0001 | (5 << 2), 200], maximumLength: 64)
-        }
-    }
-
-    @Test func decodesALiteralOnlyBlockAsPrometheusClientsWriteIt() throws {
-        // Preamble 5, literal tag (5 - 1) << 2, then the bytes.
-        #expect(try Snappy.decompress([5, 16] + Array("hello".utf8), maximumLength: 16) == Array("hello".utf8))
-    }
-}

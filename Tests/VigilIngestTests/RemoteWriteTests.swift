@@ -37,6 +37,26 @@ import VigilIngest
         )
     }
 
+    @Test func compressedTemplatesAreStampedWithoutCompressingAgain() throws {
+        let points = (0..<300).map {
+            MetricPoint(
+                series: SeriesKey(name: "m", labels: [.init("job", "node"), .init("i", "\($0)")]),
+                time: Timestamp(nanoseconds: 0),
+                value: Double($0 % 4)
+            )
+        }
+        var (bytes, positions) = RemoteWrite.compressedTemplate(points)
+        #expect(positions.count == 8 * points.count)
+        #expect(bytes.count < RemoteWrite.template(points).bytes.count / 2)
+        for milliseconds: Int64 in [1_700_000_000_123, 1_700_000_000_124, 1_800_000_000_000] {
+            RemoteWrite.stamp(&bytes, positions: positions, milliseconds: milliseconds)
+            let decoded = try RemoteWrite.decode(bytes)
+            #expect(decoded.points.map(\.series) == points.map(\.series))
+            #expect(decoded.points.allSatisfy { $0.time.nanoseconds == milliseconds * 1_000_000 })
+            #expect(decoded.points.map(\.value) == points.map(\.value))
+        }
+    }
+
     @Test func theSeriesCacheGivesTheSameKeys() throws {
         let cache = RemoteWrite.SeriesCache()
         let points = (0..<50).map {

@@ -10,7 +10,8 @@ import RealModule
 /// upper 3 % is modelled as an exponential tail fitted to its mean excess (the peaks-over-threshold idea behind
 /// SPOT), so values beyond anything seen still get ever smaller probabilities instead of all tying at 1/n.
 /// `add` is O(1) (forgetting is lazy: new points weigh more); the table of tail probabilities is rebuilt every
-/// 64 points, so `surprise` is a table lookup. About 400 bytes.
+/// 64 points, so `surprise` is a table lookup. About 460 bytes, all inline: no allocation and no
+/// copy-on-write check per point.
 public struct TailCalibrator: Sendable, PackedCodable, Equatable {
     static let bucketCount = 48
     /// Statistics at or below this fall in bucket 0.
@@ -19,9 +20,9 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
     static let log10OfE = 0.434_294_481_903_251_8
 
     /// Weighted counts per bucket, in units of `weight` at the time they were added.
-    private var mass: [Float]
+    private var mass = InlineArray<48, Float>(repeating: 0)  // 48 = bucketCount
     /// −log10 P(U ≥ lower edge of bucket), rebuilt every `refreshEvery` points.
-    private var tailLog10: [Float]
+    private var tailLog10 = InlineArray<48, Float>(repeating: 0)
     private var total: Double = 0
     private var weight: Double = 1
     private var sinceRefresh = 0
@@ -39,15 +40,21 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
     public init(forgetting: Double = 0.0005) {
         self.forgetting = forgetting
         self.growth = 1 / (1 - forgetting)
-        self.mass = [Float](repeating: 0, count: Self.bucketCount)
-        self.tailLog10 = [Float](repeating: 0, count: Self.bucketCount)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.forgetting == rhs.forgetting && lhs.total == rhs.total && lhs.weight == rhs.weight
+            && lhs.sinceRefresh == rhs.sinceRefresh && lhs.tailStart == rhs.tailStart
+            && lhs.tailStartLog10 == rhs.tailStartLog10 && lhs.tailScale == rhs.tailScale && lhs.seen == rhs.seen
+            && lhs.mass.indices.allSatisfy { lhs.mass[$0] == rhs.mass[$0] }
+            && lhs.tailLog10.indices.allSatisfy { lhs.tailLog10[$0] == rhs.tailLog10[$0] }
     }
 
     /// Appends the state to a checkpoint record.
     func write(to writer: inout PackedWriter) {
         writer.write(self.forgetting)
-        writer.write(self.mass)
-        writer.write(self.tailLog10)
+        writer.write(self.mass.indices.map { self.mass[$0] })
+        writer.write(self.tailLog10.indices.map { self.tailLog10[$0] })
         writer.write(self.total)
         writer.write(self.weight)
         writer.write(self.sinceRefresh)
@@ -60,8 +67,12 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
     /// Reads what ``write(to:)`` wrote.
     init(reading reader: inout PackedReader) throws {
         self.init(forgetting: try reader.double())
-        self.mass = try reader.floats(count: Self.bucketCount)
-        self.tailLog10 = try reader.floats(count: Self.bucketCount)
+        let mass = try reader.floats(count: Self.bucketCount)
+        let tailLog10 = try reader.floats(count: Self.bucketCount)
+        for index in 0..<Self.bucketCount {
+            self.mass[index] = mass[index]
+            self.tailLog10[index] = tailLog10[index]
+        }
         self.total = try reader.double()
         self.weight = try reader.double()
         self.sinceRefresh = try reader.int()
@@ -71,8 +82,8 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
         self.seen = try reader.int()
     }
 
-    /// Bytes held: the inline fields and both tables.
-    public var stateBytes: Int { MemoryLayout<Self>.size + (self.mass.count + self.tailLog10.count) * 4 }
+    /// Bytes held, both tables included.
+    public var stateBytes: Int { MemoryLayout<Self>.size }
 
     /// −log10 of the probability of a statistic at least `u` under the learned distribution (0 until 20 points
     /// have been seen).

@@ -85,9 +85,10 @@ extension PipelineShard {
                 )
             )
         }
-        let series = self.series.keys.sorted().map {
-            SeriesSnapshot(key: $0, detector: self.series[$0]!, trend: self.trends[$0])
-        }
+        // Sorted by text, built once per key (comparing keys builds both texts).
+        let series = self.series.map { (text: $0.key.text, key: $0.key, detector: $0.value.detector) }
+            .sorted { $0.text < $1.text }
+            .map { SeriesSnapshot(key: $0.key, detector: $0.detector, trend: self.trends[$0.key]) }
         var snapshot = Snapshot(
             streams: streams,
             series: series,
@@ -120,7 +121,7 @@ extension PipelineShard {
             self.streams[stream.key] = state
         }
         for series in snapshot.series {
-            self.series[series.key] = series.detector
+            self.series[series.key] = MetricSeries(detector: series.detector)
             if let trend = series.trend { self.trends[series.key] = trend }
         }
         self.processedLines = snapshot.processedLines

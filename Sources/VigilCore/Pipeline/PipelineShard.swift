@@ -27,6 +27,8 @@ public struct PipelineShard: Sendable {
         public var masksPII: Bool = true
         /// Lines of a stream used to detect its format.
         public var formatSample: Int = 32
+        /// The store keeps the last sample of each bucket of this many seconds per series (see ``SampleRollup``).
+        public var sampleBucketSeconds: Int64 = 10
 
         /// The defaults.
         public init() {}
@@ -34,7 +36,9 @@ public struct PipelineShard: Sendable {
 
     public let configuration: Configuration
     var streams: [StreamKey: LogStreamState] = [:]
-    var series: [SeriesKey: MetricAnomalyDetector] = [:]
+    var series: [SeriesKey: MetricSeries] = [:]
+    /// Store buckets a later bucket of their series replaced before ``takeSamples()`` took them.
+    var finishedBuckets: [MetricPoint] = []
     var trends: [SeriesKey: TrendDetector] = [:]
     var graph = ServiceGraph()
     var spanMetrics = SpanMetrics()
@@ -91,12 +95,25 @@ public struct PipelineShard: Sendable {
 
     // MARK: - Metrics
 
-    /// Takes metric samples; a sample that leaves its series' band appends a finding.
+    /// Takes metric samples; a sample that leaves its series' band appends a finding. The store's buckets of
+    /// the samples wait for ``takeSamples()``.
     public mutating func process(_ points: [MetricPoint], findings: inout [Anomaly]) {
+        let length = self.configuration.sampleBucketSeconds * 1_000_000_000
         for point in points {
+            let time = point.time.nanoseconds
+            let bucket = time - ((time % length) + length) % length
             // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys after it).
-            let result = self.series[point.series, default: Self.metricDetector()]
-                .update(time: point.time, value: point.value)
+            let (result, finished) = self.series[point.series, default: MetricSeries(detector: Self.metricDetector())]
+                .take(point, bucket: bucket)
+            if let finished {
+                self.finishedBuckets.append(
+                    MetricPoint(
+                        series: point.series,
+                        time: Timestamp(nanoseconds: finished.start),
+                        value: finished.value
+                    )
+                )
+            }
             if result.isAnomaly {
                 findings.append(Self.deviation(point, result))
             }
@@ -108,6 +125,25 @@ public struct PipelineShard: Sendable {
             }
         }
         self.processedSamples += points.count
+    }
+
+    /// The store buckets filled since the last call, each at its start with the last value it got; filling a
+    /// bucket again later replaces it in the store.
+    public mutating func takeSamples() -> [MetricPoint] {
+        var points = self.finishedBuckets
+        self.finishedBuckets = []
+        for index in self.series.indices where self.series.values[index].bucket != Int64.min {
+            let series = self.series.values[index]
+            points.append(
+                MetricPoint(
+                    series: self.series.keys[index],
+                    time: Timestamp(nanoseconds: series.bucket),
+                    value: series.bucketValue
+                )
+            )
+            self.series.values[index].bucket = Int64.min
+        }
+        return points
     }
 
     /// The finding for a sample its detector alerted on, with the numbers behind it.
@@ -195,5 +231,31 @@ enum Format {
         fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
         while fraction.last == "0" { fraction.removeLast() }
         return sign + String(magnitude / 1000) + (fraction.isEmpty ? "" : "." + fraction)
+    }
+}
+
+/// One metric series of a shard: its detector and the store bucket it is filling.
+struct MetricSeries: Sendable {
+    var detector: MetricAnomalyDetector
+    /// The start (nanoseconds) of the bucket waiting for the store, `Int64.min` when none is.
+    var bucket = Int64.min
+    /// The last value that bucket got.
+    var bucketValue = 0.0
+
+    /// Judges a sample and files it in its bucket; a bucket the sample's replaces (or a late sample's own
+    /// earlier bucket) comes back to go to the store.
+    @inline(__always)
+    mutating func take(
+        _ point: MetricPoint,
+        bucket: Int64
+    ) -> (result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?) {
+        let result = self.detector.update(time: point.time, value: point.value)
+        if bucket == self.bucket {
+            self.bucketValue = point.value
+            return (result, nil)
+        }
+        if bucket < self.bucket { return (result, (bucket, point.value)) }
+        defer { (self.bucket, self.bucketValue) = (bucket, point.value) }
+        return (result, self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue))
     }
 }

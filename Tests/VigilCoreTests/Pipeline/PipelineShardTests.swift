@@ -109,6 +109,28 @@ import Testing
         #expect((found?.evidence.expected ?? 0) > 0.19 && (found?.evidence.expected ?? 1) < 0.25)
     }
 
+    @Test func judgedSamplesReachTheStoreAsTheLastValueOfEachBucket() {
+        var shard = PipelineShard()
+        let a = SeriesKey(name: "a")
+        let b = SeriesKey(name: "b")
+        func point(_ series: SeriesKey, _ second: Double, _ value: Double) -> MetricPoint {
+            MetricPoint(series: series, time: Timestamp(seconds: second), value: value)
+        }
+        var findings: [Anomaly] = []
+        shard.process(
+            [point(a, 1001, 1), point(b, 1002, 2), point(a, 1011, 3), point(a, 1005, 4), point(a, 1019, 5)],
+            findings: &findings
+        )
+        func texts(_ points: [MetricPoint]) -> [String] {
+            points.map { "\($0.series.name)@\($0.time.wholeSeconds)=\($0.value)" }.sorted()
+        }
+        #expect(texts(shard.takeSamples()) == ["a@1000=1.0", "a@1000=4.0", "a@1010=5.0", "b@1000=2.0"])
+        #expect(shard.takeSamples().isEmpty)
+        shard.process([point(b, 1003, 6)], findings: &findings)
+        #expect(texts(shard.takeSamples()) == ["b@1000=6.0"])
+        #expect(shard.processedSamples == 6)
+    }
+
     @Test func aFillingDiskIsReportedWithItsCrossingTime() throws {
         var shard = PipelineShard()
         var findings: [Anomaly] = []
