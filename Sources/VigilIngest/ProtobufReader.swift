@@ -73,6 +73,89 @@ struct ProtobufReader {
     }
 }
 
+/// ``ProtobufReader`` over borrowed memory, for hot paths: fields come back as offsets, so reading a message
+/// creates no slices and touches no reference counts. Valid only inside the `withUnsafeBytes` that lent `base`.
+struct ProtobufCursor {
+    let base: UnsafeRawBufferPointer
+    var index: Int
+    let end: Int
+
+    init(_ base: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        self.base = base
+        self.index = range.lowerBound
+        self.end = range.upperBound
+    }
+
+    var isAtEnd: Bool { self.index >= self.end }
+
+    /// The next field's number and wire type.
+    @inline(__always)
+    mutating func field() throws(IngestError) -> (number: Int, wireType: Int) {
+        let key = try self.varint()
+        let number = Int(truncatingIfNeeded: key >> 3)
+        guard number > 0 else { throw IngestError("protobuf: field number 0") }
+        return (number, Int(key & 7))
+    }
+
+    @inline(__always)
+    mutating func varint() throws(IngestError) -> UInt64 {
+        if self.index < self.end {
+            let byte = self.base[self.index]
+            if byte < 0x80 {
+                self.index += 1
+                return UInt64(byte)
+            }
+        }
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while self.index < self.end {
+            let byte = self.base[self.index]
+            self.index += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+            guard shift < 70 else { break }
+        }
+        throw IngestError("protobuf: truncated or overlong varint")
+    }
+
+    /// A fixed 64-bit field (wire type 1), little-endian.
+    @inline(__always)
+    mutating func fixed64() throws(IngestError) -> UInt64 {
+        guard self.end - self.index >= 8 else { throw IngestError("protobuf: truncated fixed64") }
+        defer { self.index += 8 }
+        return UInt64(littleEndian: self.base.loadUnaligned(fromByteOffset: self.index, as: UInt64.self))
+    }
+
+    /// Where a length-delimited field's bytes are.
+    @inline(__always)
+    mutating func lengthDelimited() throws(IngestError) -> Range<Int> {
+        let length = try self.varint()
+        guard length <= UInt64(self.end - self.index) else {
+            throw IngestError("protobuf: field length runs past the message")
+        }
+        let start = self.index
+        self.index += Int(length)
+        return start..<self.index
+    }
+
+    /// Skips a field of a wire type not asked for.
+    mutating func skip(wireType: Int) throws(IngestError) {
+        switch wireType {
+        case 0: _ = try self.varint()
+        case 1: try self.advance(8)
+        case 2: _ = try self.lengthDelimited()
+        case 5: try self.advance(4)
+        default: throw IngestError("protobuf: unsupported wire type \(wireType)")
+        }
+    }
+
+    private mutating func advance(_ count: Int) throws(IngestError) {
+        guard self.end - self.index >= count else { throw IngestError("protobuf: truncated field") }
+        self.index += count
+    }
+}
+
 /// Writes the protobuf wire format, for fixtures and load generators.
 struct ProtobufWriter {
     var bytes: [UInt8] = []

@@ -31,11 +31,32 @@ public enum RemoteWrite {
         cache: SeriesCache? = nil
     ) throws(IngestError) -> Decoded {
         let raw = try Snappy.decompress(body, maximumLength: maximumDecodedBytes)
-        var request = ProtobufReader(raw[...])
         var points: [MetricPoint] = []
         var stale = 0
+        var failure: IngestError?
+        raw.withUnsafeBytes { buffer in
+            do throws(IngestError) {
+                try Self.decode(buffer, raw: raw, cache: cache, points: &points, stale: &stale)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return Decoded(points: points, staleMarkers: stale)
+    }
+
+    /// The loop of ``decode(_:maximumDecodedBytes:cache:)`` over the decompressed request in `buffer` (`raw`'s
+    /// bytes): labels are offsets until a series is new to the cache.
+    private static func decode(
+        _ buffer: UnsafeRawBufferPointer,
+        raw: [UInt8],
+        cache: SeriesCache?,
+        points: inout [MetricPoint],
+        stale: inout Int
+    ) throws(IngestError) {
+        var request = ProtobufCursor(buffer, 0..<buffer.count)
         var seriesIndex = 0
-        var labelSlices: [ArraySlice<UInt8>] = []
+        var labelRanges: [Range<Int>] = []
         var samples: [(Double, Int64)] = []
         while !request.isAtEnd {
             let (number, wireType) = try request.field()
@@ -43,8 +64,8 @@ public enum RemoteWrite {
                 try request.skip(wireType: wireType)
                 continue
             }
-            var series = ProtobufReader(try request.lengthDelimited())
-            labelSlices.removeAll(keepingCapacity: true)
+            var series = ProtobufCursor(buffer, try request.lengthDelimited())
+            labelRanges.removeAll(keepingCapacity: true)
             samples.removeAll(keepingCapacity: true)
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             while !series.isAtEnd {
@@ -52,10 +73,10 @@ public enum RemoteWrite {
                 switch (field, type) {
                 case (1, 2):
                     let label = try series.lengthDelimited()
-                    labelSlices.append(label)
-                    hash = Self.mix(hash, label)
+                    labelRanges.append(label)
+                    hash = Self.mix(hash, UnsafeRawBufferPointer(rebasing: buffer[label]))
                 case (2, 2):
-                    var sample = ProtobufReader(try series.lengthDelimited())
+                    var sample = ProtobufCursor(buffer, try series.lengthDelimited())
                     var value = 0.0
                     var timestamp: Int64 = 0
                     while !sample.isAtEnd {
@@ -72,11 +93,11 @@ public enum RemoteWrite {
                 }
             }
             let key: SeriesKey
-            if let cached = cache?.lookup(hash: hash, labels: labelSlices) {
+            if let cached = cache?.lookup(hash: hash, labels: labelRanges, in: buffer) {
                 key = cached
             } else {
-                key = try Self.seriesKey(labelSlices, index: seriesIndex)
-                cache?.store(hash: hash, labels: labelSlices, key: key)
+                key = try Self.seriesKey(labelRanges.map { raw[$0] }, index: seriesIndex)
+                cache?.store(hash: hash, labels: labelRanges, in: buffer, key: key)
             }
             for (value, milliseconds) in samples {
                 if value.bitPattern == staleMarker {
@@ -91,31 +112,28 @@ public enum RemoteWrite {
             }
             seriesIndex += 1
         }
-        return Decoded(points: points, staleMarkers: stale)
     }
 
     /// Mixes bytes into a hash eight at a time (in-process only: lookups are verified byte for byte).
     @inline(__always)
-    static func mix(_ seed: UInt64, _ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.withUnsafeBytes { raw -> UInt64 in
-            var hash = seed ^ (UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15)
-            var offset = 0
-            while offset + 8 <= raw.count {
-                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
-                hash ^= hash >> 29
-                offset += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < raw.count {
-                tail |= UInt64(raw[offset]) << shift
-                shift += 8
-                offset += 1
-            }
-            hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-            return hash ^ (hash >> 32)
+    static func mix(_ seed: UInt64, _ raw: UnsafeRawBufferPointer) -> UInt64 {
+        var hash = seed ^ (UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15)
+        var offset = 0
+        while offset + 8 <= raw.count {
+            let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 29
+            offset += 8
         }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < raw.count {
+            tail |= UInt64(raw[offset]) << shift
+            shift += 8
+            offset += 1
+        }
+        hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return hash ^ (hash >> 32)
     }
 
     static func seriesKey(_ slices: [ArraySlice<UInt8>], index: Int) throws(IngestError) -> SeriesKey {
@@ -160,27 +178,35 @@ public enum RemoteWrite {
 
         public init() {}
 
-        func lookup(hash: UInt64, labels: [ArraySlice<UInt8>]) -> SeriesKey? {
-            guard let entry = self.entries.withLock({ $0[hash] }) else { return nil }
-            // Verify outside the lock: the stored bytes must be the same labels, byte for byte.
-            let matches = entry.labels.withUnsafeBytes { stored -> Bool in
-                var offset = 0
-                for slice in labels {
-                    guard offset + slice.count <= stored.count else { return false }
-                    let same = slice.withUnsafeBytes { given in
-                        given.count == 0 || memcmp(stored.baseAddress! + offset, given.baseAddress!, given.count) == 0
+        func lookup(hash: UInt64, labels: [Range<Int>], in buffer: UnsafeRawBufferPointer) -> SeriesKey? {
+            self.entries.withLock { entries -> SeriesKey? in
+                guard let index = entries.index(forKey: hash) else { return nil }
+                // The stored bytes must be the same labels, byte for byte (compared in place, no copy).
+                let matches = entries.values[index].labels.withUnsafeBytes { stored -> Bool in
+                    var offset = 0
+                    for range in labels {
+                        guard offset + range.count <= stored.count else { return false }
+                        guard
+                            range.isEmpty
+                                || memcmp(
+                                    stored.baseAddress! + offset,
+                                    buffer.baseAddress! + range.lowerBound,
+                                    range.count
+                                ) == 0
+                        else {
+                            return false
+                        }
+                        offset += range.count
                     }
-                    guard same else { return false }
-                    offset += slice.count
+                    return offset == stored.count
                 }
-                return offset == stored.count
+                return matches ? entries.values[index].key : nil
             }
-            return matches ? entry.key : nil
         }
 
-        func store(hash: UInt64, labels: [ArraySlice<UInt8>], key: SeriesKey) {
+        func store(hash: UInt64, labels: [Range<Int>], in buffer: UnsafeRawBufferPointer, key: SeriesKey) {
             var bytes: [UInt8] = []
-            for slice in labels { bytes += slice }
+            for range in labels { bytes += buffer[range] }
             self.entries.withLock { entries in
                 if entries.count >= Self.capacity { entries.removeAll() }
                 entries[hash] = Entry(labels: bytes, key: key)

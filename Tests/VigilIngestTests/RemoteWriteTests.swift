@@ -90,7 +90,9 @@ import VigilIngest
             }
         )
         var mutation = Mutation(seed: 11)
-        let decoded = mutation.count(100_000, seeds: [seed]) { _ = try RemoteWrite.decode($0) }
+        // Through the series cache, as the server decodes: mutated labels must miss it, never match wrongly.
+        let cache = RemoteWrite.SeriesCache()
+        let decoded = mutation.count(100_000, seeds: [seed]) { _ = try RemoteWrite.decode($0, cache: cache) }
         #expect(decoded > 0 && decoded < 100_000)
     }
 }
