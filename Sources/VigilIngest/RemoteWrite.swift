@@ -168,21 +168,23 @@ public enum RemoteWrite {
 
     /// Series keys by the bytes of their labels, shared by all requests; cleared when it holds a million.
     public final class SeriesCache: Sendable {
-        struct Entry {
-            var labels: [UInt8]
-            var key: SeriesKey
+        /// Slots by hash; each slot's label bytes and key sit at the same index of the two arrays.
+        struct Entries {
+            var slots: [UInt64: Int] = [:]
+            var labels: [[UInt8]] = []
+            var keys: [SeriesKey] = []
         }
 
         public static let capacity = 1_000_000
-        private let entries = Mutex<[UInt64: Entry]>([:])
+        private let entries = Mutex(Entries())
 
         public init() {}
 
         func lookup(hash: UInt64, labels: [Range<Int>], in buffer: UnsafeRawBufferPointer) -> SeriesKey? {
             self.entries.withLock { entries -> SeriesKey? in
-                guard let index = entries.index(forKey: hash) else { return nil }
+                guard let slot = entries.slots[hash] else { return nil }
                 // The stored bytes must be the same labels, byte for byte (compared in place, no copy).
-                let matches = entries.values[index].labels.withUnsafeBytes { stored -> Bool in
+                let matches = entries.labels[slot].withUnsafeBytes { stored -> Bool in
                     var offset = 0
                     for range in labels {
                         guard offset + range.count <= stored.count else { return false }
@@ -200,7 +202,7 @@ public enum RemoteWrite {
                     }
                     return offset == stored.count
                 }
-                return matches ? entries.values[index].key : nil
+                return matches ? entries.keys[slot] : nil
             }
         }
 
@@ -208,8 +210,14 @@ public enum RemoteWrite {
             var bytes: [UInt8] = []
             for range in labels { bytes += buffer[range] }
             self.entries.withLock { entries in
-                if entries.count >= Self.capacity { entries.removeAll() }
-                entries[hash] = Entry(labels: bytes, key: key)
+                if entries.keys.count >= Self.capacity { entries = Entries() }
+                if let slot = entries.slots[hash] {
+                    (entries.labels[slot], entries.keys[slot]) = (bytes, key)
+                } else {
+                    entries.slots[hash] = entries.keys.count
+                    entries.labels.append(bytes)
+                    entries.keys.append(key)
+                }
             }
         }
     }
