@@ -50,6 +50,11 @@ extension PipelineShard {
         public var key: SeriesKey
         var detector: MetricAnomalyDetector
         var trend: TrendDetector?
+        /// The newest sample's time (nanoseconds), the typical gap in seconds, and whether it was reported
+        /// silent (absent in checkpoints older than silence detection).
+        var lastTime: Int64?
+        var typicalGap: Double?
+        var silent: Bool?
     }
 
     /// Hands every held line to its miner, then returns the state. Held lines are processed first so that the
@@ -86,9 +91,18 @@ extension PipelineShard {
             )
         }
         // Sorted by text, built once per key (comparing keys builds both texts).
-        let series = self.series.map { (text: $0.key.text, key: $0.key, detector: $0.value.detector) }
+        let series = self.series.map { (text: $0.key.text, key: $0.key, series: $0.value) }
             .sorted { $0.text < $1.text }
-            .map { SeriesSnapshot(key: $0.key, detector: $0.detector, trend: self.trends[$0.key]) }
+            .map {
+                SeriesSnapshot(
+                    key: $0.key,
+                    detector: $0.series.detector,
+                    trend: self.trends[$0.key],
+                    lastTime: $0.series.lastTime == Int64.min ? nil : $0.series.lastTime,
+                    typicalGap: $0.series.typicalGap,
+                    silent: $0.series.silent
+                )
+            }
         var snapshot = Snapshot(
             streams: streams,
             series: series,
@@ -121,7 +135,11 @@ extension PipelineShard {
             self.streams[stream.key] = state
         }
         for series in snapshot.series {
-            self.series[series.key] = MetricSeries(detector: series.detector)
+            var restored = MetricSeries(detector: series.detector)
+            restored.lastTime = series.lastTime ?? Int64.min
+            restored.typicalGap = series.typicalGap ?? 0
+            restored.silent = series.silent ?? false
+            self.series[series.key] = restored
             if let trend = series.trend { self.trends[series.key] = trend }
         }
         self.processedLines = snapshot.processedLines

@@ -8,7 +8,7 @@
 /// template in buckets of data time; when a bucket closes, each busy template's rate goes through a detector,
 /// templates at error level that were never seen before are reported, and a stream that stops is reported
 /// as silent when ``tick(now:findings:)`` says how late it is. Metric samples go through one detector per
-/// series. Nothing here reads a clock: time arrives with the data and the ticks, so replaying the same input
+/// series, and a series that stops arriving is reported silent the same way. Nothing here reads a clock: time arrives with the data and the ticks, so replaying the same input
 /// gives the same findings.
 public struct PipelineShard: Sendable {
     /// Tuning knobs shared by every shard.
@@ -17,10 +17,12 @@ public struct PipelineShard: Sendable {
         public var bucketSeconds: Int64 = 60
         /// Buckets a stream must have seen before new templates count as news.
         public var warmUpBuckets: Int = 10
-        /// A stream is silent after this many seconds without a line, once it has been steady.
+        /// A log stream or metric series is silent after this many seconds without data, once it has been steady.
         public var minimumSilenceSeconds: Int64 = 300
-        /// And after this many of its typical gaps between lines, whichever is longer.
+        /// And after this many of its typical gaps between lines (or samples), whichever is longer.
         public var silenceGapMultiple: Double = 20
+        /// Samples a metric series must have sent before its silence counts.
+        public var samplesBeforeSilence: Int = 10
         /// Templates per stream whose rate is watched by a detector (the busiest first come first).
         public var maximumRateDetectors: Int = 200
         /// Whether personal data and secrets are masked before mining.
@@ -83,6 +85,30 @@ public struct PipelineShard: Sendable {
         for key in self.streams.keys.sorted() {
             self.streams[key]!.tick(now: now, masker: masker, findings: &findings)
         }
+        // Metric series that stopped arriving, in key order.
+        var silent: [Anomaly] = []
+        for index in self.series.indices {
+            guard let (last, gap, quiet) = self.series.values[index].fallSilent(now: now, self.configuration) else {
+                continue
+            }
+            let key = self.series.keys[index]
+            silent.append(
+                Anomaly(
+                    kind: .silence,
+                    service: key.service ?? "host",
+                    subject: key.text,
+                    time: Timestamp(nanoseconds: last),
+                    score: 1,
+                    evidence: Evidence(
+                        observed: 0,
+                        expected: nil,
+                        summary: "\(key.text) has sent no sample for \(Int(quiet)) s; it used to send one every "
+                            + "\(Format.number(gap)) s"
+                    )
+                )
+            )
+        }
+        findings += silent.sorted { $0.subject < $1.subject }
     }
 
     /// The consolidated templates of every stream, with their statistics.
@@ -132,16 +158,12 @@ public struct PipelineShard: Sendable {
     public mutating func takeSamples() -> [MetricPoint] {
         var points = self.finishedBuckets
         self.finishedBuckets = []
-        for index in self.series.indices where self.series.values[index].bucket != Int64.min {
-            let series = self.series.values[index]
+        // Through the values' in-place accessor: reading a series whole would copy its detector.
+        for index in self.series.indices {
+            guard let (start, value) = self.series.values[index].takeBucket() else { continue }
             points.append(
-                MetricPoint(
-                    series: self.series.keys[index],
-                    time: Timestamp(nanoseconds: series.bucket),
-                    value: series.bucketValue
-                )
+                MetricPoint(series: self.series.keys[index], time: Timestamp(nanoseconds: start), value: value)
             )
-            self.series.values[index].bucket = Int64.min
         }
         return points
     }
@@ -241,6 +263,11 @@ struct MetricSeries: Sendable {
     var bucket = Int64.min
     /// The last value that bucket got.
     var bucketValue = 0.0
+    /// The newest sample's time (nanoseconds), the typical seconds between samples, and whether the series has
+    /// been reported silent since its last sample.
+    var lastTime = Int64.min
+    var typicalGap = 0.0
+    var silent = false
 
     /// Judges a sample and files it in its bucket; a bucket the sample's replaces (or a late sample's own
     /// earlier bucket) comes back to go to the store.
@@ -250,6 +277,14 @@ struct MetricSeries: Sendable {
         bucket: Int64
     ) -> (result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?) {
         let result = self.detector.update(time: point.time, value: point.value)
+        let time = point.time.nanoseconds
+        // The gap that ends a silence is not the series' rhythm.
+        if self.lastTime != Int64.min && !self.silent {
+            let gap = Double(max(0, time - self.lastTime)) / 1e9
+            self.typicalGap = result.learntPoints == 1 ? gap : self.typicalGap + 0.05 * (gap - self.typicalGap)
+        }
+        self.lastTime = max(self.lastTime, time)
+        self.silent = false
         if bucket == self.bucket {
             self.bucketValue = point.value
             return (result, nil)
@@ -257,5 +292,29 @@ struct MetricSeries: Sendable {
         if bucket < self.bucket { return (result, (bucket, point.value)) }
         defer { (self.bucket, self.bucketValue) = (bucket, point.value) }
         return (result, self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue))
+    }
+
+    /// The bucket waiting for the store, now handed over.
+    mutating func takeBucket() -> (start: Int64, value: Double)? {
+        guard self.bucket != Int64.min else { return nil }
+        defer { self.bucket = Int64.min }
+        return (self.bucket, self.bucketValue)
+    }
+
+    /// Whether the series has just gone silent at `now`: it had settled into a rhythm (`samplesBeforeSilence`)
+    /// and has sent nothing for `silenceGapMultiple` typical gaps, and at least `minimumSilenceSeconds`.
+    /// Reported once until a sample arrives.
+    mutating func fallSilent(
+        now: Timestamp,
+        _ configuration: PipelineShard.Configuration
+    ) -> (last: Int64, gap: Double, quiet: Double)? {
+        guard !self.silent, self.lastTime != Int64.min, now.nanoseconds > self.lastTime,
+            self.detector.pointCount >= configuration.samplesBeforeSilence
+        else { return nil }
+        let quiet = Double(now.nanoseconds - self.lastTime) / 1e9
+        let limit = max(Double(configuration.minimumSilenceSeconds), configuration.silenceGapMultiple * self.typicalGap)
+        guard quiet >= limit else { return nil }
+        self.silent = true
+        return (self.lastTime, self.typicalGap, quiet)
     }
 }

@@ -131,6 +131,38 @@ import Testing
         #expect(shard.processedSamples == 6)
     }
 
+    @Test func aMetricSeriesThatStopsIsReportedSilentOnce() {
+        var shard = PipelineShard()
+        let steady = SeriesKey(name: "up", labels: [.init("job", "api")])
+        let young = SeriesKey(name: "up", labels: [.init("job", "new")])
+        var findings: [Anomaly] = []
+        shard.process(
+            (0..<20).map { MetricPoint(series: steady, time: Timestamp(seconds: 1000 + 15 * Double($0)), value: 1) }
+                + (0..<5).map { MetricPoint(series: young, time: Timestamp(seconds: 1000 + Double($0)), value: 1) },
+            findings: &findings
+        )
+        let last = 1000 + 15 * 19.0
+        shard.tick(now: Timestamp(seconds: last + 299), findings: &findings)
+        #expect(findings.filter { $0.kind == .silence }.isEmpty)  // 300 s at least, 20 gaps of 15 s = 300 s
+        shard.tick(now: Timestamp(seconds: last + 301), findings: &findings)
+        let silent = findings.filter { $0.kind == .silence }
+        #expect(silent.map(\.subject) == [steady.text])
+        #expect(silent.first?.service == "api")
+        #expect(silent.first?.time == Timestamp(seconds: last))
+        #expect(silent.first?.evidence.summary.contains("every 15 s") == true)
+
+        // Once only; a checkpoint keeps that; a new sample re-arms it.
+        var restored = PipelineShard(restoring: shard.snapshot())
+        restored.tick(now: Timestamp(seconds: last + 900), findings: &findings)
+        #expect(findings.filter { $0.kind == .silence }.count == 1)
+        restored.process(
+            [MetricPoint(series: steady, time: Timestamp(seconds: last + 1000), value: 1)],
+            findings: &findings
+        )
+        restored.tick(now: Timestamp(seconds: last + 1000 + 400), findings: &findings)
+        #expect(findings.filter { $0.kind == .silence }.count == 2)
+    }
+
     @Test func aFillingDiskIsReportedWithItsCrossingTime() throws {
         var shard = PipelineShard()
         var findings: [Anomaly] = []
