@@ -8,8 +8,8 @@
 /// template in buckets of data time; when a bucket closes, each busy template's rate goes through a detector,
 /// templates at error level that were never seen before are reported, and a stream that stops is reported
 /// as silent when ``tick(now:findings:)`` says how late it is. Metric samples go through one detector per
-/// series, and a series that stops arriving is reported silent the same way. Nothing here reads a clock: time arrives with the data and the ticks, so replaying the same input
-/// gives the same findings.
+/// series, and a series that stops arriving is reported silent the same way. Nothing here reads a clock: time
+/// arrives with the data and the ticks, so replaying the same input gives the same findings.
 public struct PipelineShard: Sendable {
     /// Tuning knobs shared by every shard.
     public struct Configuration: Sendable, Codable {
@@ -128,7 +128,8 @@ public struct PipelineShard: Sendable {
         for point in points {
             let time = point.time.nanoseconds
             let bucket = time - ((time % length) + length) % length
-            // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys after it).
+            // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys
+            // after it).
             let (result, finished) = self.series[point.series, default: MetricSeries(detector: Self.metricDetector())]
                 .take(point, bucket: bucket)
             if let finished {
@@ -195,7 +196,8 @@ public struct PipelineShard: Sendable {
                 upper: upper,
                 summary: "\(point.series.text) was \(Format.number(point.value)), \(position) its band "
                     + "\(Format.number(lower))…\(Format.number(upper)) (expected \(Format.number(result.expected)) "
-                    + "from \(baseline), \(result.learntPoints) samples learnt); \(result.signal.rawValue.replacing("_", with: " "))"
+                    + "from \(baseline), \(result.learntPoints) samples learnt); "
+                    + result.signal.rawValue.replacing("_", with: " ")
                     + outside
             )
         )

@@ -3,7 +3,9 @@
 
 /// What the store keeps of a metric series: the last value of each bucket of data time (10 s by default), stored
 /// at the bucket's start, so a series sent 100 times a second costs the store one row per bucket while the
-/// detectors still see every sample. Writing a bucket again replaces it, so flushing often is safe.
+/// detectors still see every sample. Writing a bucket again replaces it, so flushing often is safe. The shard
+/// rolls up the series it judges itself, in the same lookup as their detectors (``PipelineShard/takeSamples()``);
+/// this is for series that skip the detectors (the span-derived ones).
 public struct SampleRollup: Sendable {
     /// The bucket length in seconds.
     public let bucketSeconds: Int64
