@@ -41,6 +41,9 @@ public struct PipelineShard: Sendable {
     var series: [SeriesKey: MetricSeries] = [:]
     /// Store buckets a later bucket of their series replaced before ``takeSamples()`` took them.
     var finishedBuckets: [MetricPoint] = []
+    /// The newest sample time (nanoseconds) of any series, and the data clock that silence is judged on.
+    var newestSample = Int64.min
+    var sampleClock = SampleClock()
     var trends: [SeriesKey: TrendDetector] = [:]
     var graph = ServiceGraph()
     var spanMetrics = SpanMetrics()
@@ -85,10 +88,11 @@ public struct PipelineShard: Sendable {
         for key in self.streams.keys.sorted() {
             self.streams[key]!.tick(now: now, masker: masker, findings: &findings)
         }
-        // Metric series that stopped arriving, in key order.
+        // Metric series that stopped arriving, in key order, judged on the data's own clock.
+        guard let clock = self.sampleClock.now(newestSample: self.newestSample, tick: now) else { return }
         var silent: [Anomaly] = []
         for index in self.series.indices {
-            guard let (last, gap, quiet) = self.series.values[index].fallSilent(now: now, self.configuration) else {
+            guard let (last, gap, quiet) = self.series.values[index].fallSilent(now: clock, self.configuration) else {
                 continue
             }
             let key = self.series.keys[index]
@@ -127,6 +131,7 @@ public struct PipelineShard: Sendable {
         let length = self.configuration.sampleBucketSeconds * 1_000_000_000
         for point in points {
             let time = point.time.nanoseconds
+            self.newestSample = max(self.newestSample, time)
             let bucket = time - ((time % length) + length) % length
             // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys
             // after it).
@@ -318,5 +323,23 @@ struct MetricSeries: Sendable {
         guard quiet >= limit else { return nil }
         self.silent = true
         return (self.lastTime, self.typicalGap, quiet)
+    }
+}
+
+/// The time silence is judged at: the newest sample's time, moving on with the ticks' clock since that sample
+/// first showed. Live data keeps it at the wall clock; a replay or backfill of old data (hours behind the wall
+/// clock) is judged on its own time, so a replayed series is silent only when the others move on without it,
+/// or when the whole replay stops.
+struct SampleClock: Sendable {
+    private var newest = Int64.min
+    private var tickWhenNewest = Int64.min
+
+    /// The clock at this tick, nil before any sample.
+    mutating func now(newestSample: Int64, tick: Timestamp) -> Timestamp? {
+        guard newestSample != Int64.min else { return nil }
+        if newestSample > self.newest || self.tickWhenNewest == Int64.min {
+            (self.newest, self.tickWhenNewest) = (newestSample, tick.nanoseconds)
+        }
+        return Timestamp(nanoseconds: self.newest + max(0, tick.nanoseconds - self.tickWhenNewest))
     }
 }

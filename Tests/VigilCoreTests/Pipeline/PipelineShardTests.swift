@@ -141,12 +141,14 @@ import Testing
                 + (0..<5).map { MetricPoint(series: young, time: Timestamp(seconds: 1000 + Double($0)), value: 1) },
             findings: &findings
         )
+        // Live data: the ticks' clock is where the data is.
         let last = 1000 + 15 * 19.0
+        shard.tick(now: Timestamp(seconds: last), findings: &findings)
         shard.tick(now: Timestamp(seconds: last + 299), findings: &findings)
         #expect(findings.filter { $0.kind == .silence }.isEmpty)  // 300 s at least, 20 gaps of 15 s = 300 s
         shard.tick(now: Timestamp(seconds: last + 301), findings: &findings)
         let silent = findings.filter { $0.kind == .silence }
-        #expect(silent.map(\.subject) == [steady.text])
+        #expect(silent.map(\.subject) == [steady.text])  // the young series has too few samples to judge
         #expect(silent.first?.service == "api")
         #expect(silent.first?.time == Timestamp(seconds: last))
         #expect(silent.first?.evidence.summary.contains("every 15 s") == true)
@@ -159,8 +161,38 @@ import Testing
             [MetricPoint(series: steady, time: Timestamp(seconds: last + 1000), value: 1)],
             findings: &findings
         )
+        restored.tick(now: Timestamp(seconds: last + 1000), findings: &findings)
         restored.tick(now: Timestamp(seconds: last + 1000 + 400), findings: &findings)
         #expect(findings.filter { $0.kind == .silence }.count == 2)
+    }
+
+    @Test func aReplayIsJudgedOnItsOwnClock() {
+        // Data from 2022 replayed quickly while the wall clock says 2026: only a series the others leave behind
+        // is silent.
+        var shard = PipelineShard()
+        let a = SeriesKey(name: "cpu", labels: [.init("service", "a")])
+        let b = SeriesKey(name: "cpu", labels: [.init("service", "b")])
+        let start = 1_650_000_000.0
+        let wall = 1_795_000_000.0
+        var findings: [Anomaly] = []
+        for minute in 0..<30 {
+            var points = [MetricPoint(series: a, time: Timestamp(seconds: start + 60 * Double(minute)), value: 1)]
+            if minute < 15 {
+                points.append(MetricPoint(series: b, time: Timestamp(seconds: start + 60 * Double(minute)), value: 1))
+            }
+            shard.process(points, findings: &findings)
+            shard.tick(now: Timestamp(seconds: wall + Double(minute) / 10), findings: &findings)
+        }
+        // b stopped at minute 14; 20 gaps of 60 s later (minute 34) it is silent in data time, not before.
+        #expect(findings.filter { $0.kind == .silence }.isEmpty)
+        for minute in 30..<36 {
+            shard.process(
+                [MetricPoint(series: a, time: Timestamp(seconds: start + 60 * Double(minute)), value: 1)],
+                findings: &findings
+            )
+            shard.tick(now: Timestamp(seconds: wall + Double(minute) / 10), findings: &findings)
+        }
+        #expect(findings.filter { $0.kind == .silence }.map(\.service) == ["b"])
     }
 
     @Test func aFillingDiskIsReportedWithItsCrossingTime() throws {
