@@ -106,6 +106,18 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Service dependencies from a JSON file: {\"calls\": [[\"caller\", \"callee\"], …]} or a list of pairs.",
+            discussion: """
+                Known calls join symptoms of neighbouring services into one incident and order its root causes, \
+                beside the calls that traces show. An RCA case's topology.json works as is.
+                """,
+            valueName: "file"
+        )
+    )
+    var dependencies: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Follow Kubernetes events: `kubectl get events -A -w -o json | vigil serve --k8s-events -` (or a FIFO).",
             discussion: "Rollouts, autoscaling, OOM kills and CrashLoopBackOff become change events."
         )
@@ -169,6 +181,16 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--incident-webhook \(url) must be an http:// URL (HTTPS needs a relay for now)")
             }
             configuration.incidentWebhooks = self.incidentWebhook
+        }
+        if let path = self.dependencies {
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("--dependencies \(path): cannot read the file")
+            }
+            do {
+                configuration.dependencies = try ServerConfiguration.Dependency.read(json: Array(bytes), source: path)
+            } catch {
+                throw ValidationError("--dependencies \(error)")
+            }
         }
         if let url = self.prometheusUrl {
             guard !self.prometheusQuery.isEmpty else {

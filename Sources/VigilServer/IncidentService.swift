@@ -15,8 +15,11 @@ final class IncidentService: Sendable {
     private let notified = Mutex<[String: String]>([:])
     let webhooks: [URL]
 
-    init(webhooks: [URL]) {
+    init(webhooks: [URL], dependencies: [ServerConfiguration.Dependency] = []) {
         self.webhooks = webhooks
+        self.correlator.withLock { correlator in
+            for dependency in dependencies { correlator.addCall(caller: dependency.caller, callee: dependency.callee) }
+        }
     }
 
     /// Takes what a shard is about to store.

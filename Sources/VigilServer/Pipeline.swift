@@ -51,7 +51,10 @@ public final class Pipeline: Sendable {
             path: directory.appendingPathComponent("vigil.sqlite").path,
             retention: configuration.retention
         )
-        self.incidents = IncidentService(webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)))
+        self.incidents = IncidentService(
+            webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)),
+            dependencies: configuration.dependencies
+        )
         try self.incidents.restore(from: self.store, now: Clock.now())
         self.wal = try WriteAheadLog(
             directory: directory.appendingPathComponent("wal").path,

@@ -16,7 +16,7 @@ extension ServerConfiguration {
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
-        "incident_webhooks",
+        "incident_webhooks", "dependencies",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -100,6 +100,9 @@ extension ServerConfiguration {
             }
             self.incidentWebhooks = urls
         }
+        if let dependencies = root["dependencies"] {
+            self.dependencies = try Dependency.pairs(dependencies, source: source, key: "dependencies")
+        }
         if let pull = root["prometheus_pull"] {
             guard let map = pull as? [String: Any] else {
                 throw FileError(
@@ -173,5 +176,20 @@ extension ServerConfiguration {
         case is Bool.Type: "true or false"
         default: "a string"
         }
+    }
+}
+
+extension ServerConfiguration.Dependency {
+    /// Reads a dependency file: JSON, either `{"calls": [["caller", "callee"], …]}` (the `topology.json` of
+    /// an RCA case; other keys are ignored) or a bare list of pairs.
+    public static func read(json data: [UInt8], source: String) throws -> [Self] {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(data))
+        } catch {
+            throw ServerConfiguration.FileError(description: "\(source): not valid JSON: \(error.localizedDescription)")
+        }
+        let calls = (object as? [String: Any]).map { $0["calls"] ?? [] } ?? object
+        return try Self.pairs(calls, source: source, key: "calls")
     }
 }

@@ -44,10 +44,41 @@ public struct ServerConfiguration: Sendable {
     public var webhookSecret: String?
     /// Webhooks told when an incident opens, changes or resolves (http:// URLs; JSON with a Slack-style `text`).
     public var incidentWebhooks: [String] = []
+    /// Service dependencies known from configuration (caller → callee), beside those traces show: they join
+    /// symptoms into incidents and order root causes.
+    public var dependencies: [Dependency] = []
     /// Kubernetes events to follow (`kubectl get events -w -o json` output: a FIFO, a file, or `-` for stdin).
     public var kubernetesEvents: String?
     /// A Prometheus to watch without touching it: its base URL, the PromQL queries, and how often to poll.
     public var prometheusPull: PrometheusPull?
+
+    /// One service calling another.
+    public struct Dependency: Sendable, Equatable {
+        public var caller: String
+        public var callee: String
+
+        public init(caller: String, callee: String) {
+            self.caller = caller
+            self.callee = callee
+        }
+
+        /// Caller–callee pairs from a parsed list, each a list of two non-empty service names.
+        static func pairs(_ value: Any, source: String, key: String) throws -> [Dependency] {
+            guard let list = value as? [Any] else {
+                throw FileError(description: "\(source): \(key) must be a list of [caller, callee] pairs")
+            }
+            return try list.enumerated().map { index, item in
+                guard let pair = item as? [Any], pair.count == 2, let caller = pair[0] as? String,
+                    let callee = pair[1] as? String, !caller.isEmpty, !callee.isEmpty
+                else {
+                    throw FileError(
+                        description: "\(source): \(key)[\(index)] must be [caller, callee], two service names"
+                    )
+                }
+                return Dependency(caller: caller, callee: callee)
+            }
+        }
+    }
 
     /// A `host:port` to listen on.
     public struct Address: Sendable, Equatable {

@@ -103,4 +103,52 @@ import VigilServer
         #expect(opened["event"] as? String == "opened" || opened["event"] as? String == "changed")
         #expect((opened["text"] as? String)?.contains("Root cause auth-api") == true, "\(opened["text"] ?? "")")
     }
+
+    @Test func configuredDependenciesJoinSymptomsAcrossServices() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let topology = folder.appendingPathComponent("topology.json")
+        try Data(#"{"services": ["checkout", "payment"], "calls": [["checkout", "payment"]]}"#.utf8).write(to: topology)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        // No shared label: only the configured call can join them. payment fails first, checkout after.
+        let alerts = [("payment", "00"), ("checkout", "20")].map { service, second in
+            """
+            {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T09:15:\(second)Z",
+             "labels": {"alertname": "\(service)-errors", "service": "\(service)"}}
+            """
+        }
+        let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
+        let answer = try vigil.client().request(
+            "POST",
+            "/api/v1/alerts/alertmanager",
+            headers: [("Content-Type", "application/json")],
+            body: Array(payload.utf8)
+        )
+        #expect(answer.status == 200)
+        var incidents: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
+            if incidents.first?["symptomCount"] as? Int == 2 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        try #require(incidents.count == 1, "\(incidents)")
+        #expect(incidents[0]["rootCause"] as? String == "payment")
+        let id = try #require(incidents[0]["id"] as? String)
+        let incident = try #require(try vigil.json("/api/v1/incidents/\(id)") as? [String: Any])
+        let reasons = (incident["members"] as? [[String: Any]] ?? []).compactMap { $0["joinedBecause"] as? String }
+        #expect(reasons.contains { $0.contains("checkout calls payment") }, "\(reasons)")
+    }
+
+    @Test func aBadDependencyFileStopsStartWithItsReason() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("deps.json")
+        try Data(#"{"calls": [["checkout"]]}"#.utf8).write(to: file)
+        let result = try Vigil.run(["serve", "--no-host", "--dependencies", file.path], input: "")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("calls[0] must be [caller, callee]"), "\(result.stderr)")
+    }
 }

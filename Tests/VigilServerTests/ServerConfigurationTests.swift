@@ -38,6 +38,7 @@ import VigilStorage
                 host_monitoring: {enabled: false, sample_seconds: 5}
                 retention: {samples_days: 1.5}
                 incident_webhooks: ["http://127.0.0.1:8080/vigil"]
+                dependencies: [[checkout, payment], [checkout, "auth api"]]
                 """,
             source: "test"
         )
@@ -47,6 +48,31 @@ import VigilStorage
         #expect(!configuration.monitorHost && configuration.hostSampleSeconds == 5)
         #expect(configuration.retention.sampleSeconds == 129_600)
         #expect(configuration.incidentWebhooks == ["http://127.0.0.1:8080/vigil"])
+        #expect(
+            configuration.dependencies == [
+                .init(caller: "checkout", callee: "payment"), .init(caller: "checkout", callee: "auth api"),
+            ]
+        )
+    }
+
+    @Test func dependencyFilesAreReadLikeRCATopologies() throws {
+        let topology = #"{"services": ["a", "b", "c"], "calls": [["a", "b"], ["b", "c"]], "version": 2}"#
+        #expect(
+            try ServerConfiguration.Dependency.read(json: Array(topology.utf8), source: "t.json") == [
+                .init(caller: "a", callee: "b"), .init(caller: "b", callee: "c"),
+            ]
+        )
+        #expect(
+            try ServerConfiguration.Dependency.read(json: Array(#"[["x", "y"]]"#.utf8), source: "t.json").count == 1
+        )
+        #expect { try ServerConfiguration.Dependency.read(json: Array("{".utf8), source: "t.json") } throws: {
+            "\($0)".contains("t.json: not valid JSON")
+        }
+        #expect {
+            try ServerConfiguration.Dependency.read(json: Array(#"{"calls": [["a"]]}"#.utf8), source: "t.json")
+        } throws: {
+            "\($0)".contains("calls[0] must be [caller, callee]")
+        }
     }
 
     @Test(arguments: [
@@ -58,6 +84,8 @@ import VigilStorage
         ("tail: /var/log/x.log", "tail must be a list"),
         ("- 1\n- 2", "mapping of settings"),
         ("port: [", "not valid YAML"),
+        ("dependencies: [[a, b], [c]]", "dependencies[1] must be [caller, callee]"),
+        ("dependencies: a -> b", "dependencies must be a list of [caller, callee] pairs"),
     ])
     func mistakesAreNamed(yaml: String, message: String) {
         var configuration = ServerConfiguration()
