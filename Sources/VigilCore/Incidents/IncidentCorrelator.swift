@@ -28,6 +28,10 @@ public struct IncidentCorrelator: Sendable {
         public var changeLookahead = 60.0
         /// Symptoms kept; the oldest go first.
         public var maximumSymptoms = 50_000
+        /// Vigil's own findings open an incident when they touch this many services …
+        public var minimumServices = 2
+        /// … or are this many different symptoms (fingerprints) of one service.
+        public var minimumSymptoms = 3
         /// Creates the defaults.
         public init() {}
     }
@@ -146,6 +150,16 @@ public struct IncidentCorrelator: Sendable {
     }
 
     /// The incidents, newest first.
+    /// Whether a group of members is an incident: an external alert is (someone decided it matters); Vigil's
+    /// own findings need corroboration — symptoms in `minimumServices` services, or `minimumSymptoms` different
+    /// symptoms of one — so a lone blip on one series, which any detector watching thousands of series makes
+    /// now and then, pages nobody.
+    func corroborated(_ members: [Incident.Member]) -> Bool {
+        members.contains { $0.kind == "alert" }
+            || Set(members.map(\.service)).count >= self.configuration.minimumServices
+            || members.count >= self.configuration.minimumSymptoms
+    }
+
     public func incidents() -> [Incident] {
         let config = self.configuration
         // Members: a fingerprint's occurrences, split at gaps longer than the flap window.
@@ -206,8 +220,11 @@ public struct IncidentCorrelator: Sendable {
         }
         var groups: [Int: [Int]] = [:]
         for index in nodes.indices { groups[root(index), default: []].append(index) }
-        return groups.keys.sorted().map { key in self.incident(groups[key]!.map { nodes[$0] }) }
-            .sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
+        return groups.keys.sorted().compactMap { key in
+            let group = groups[key]!.map { nodes[$0] }
+            return self.corroborated(group.map(\.member)) ? self.incident(group) : nil
+        }
+        .sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
     }
 
     /// Why two members belong together, or nil when they do not.

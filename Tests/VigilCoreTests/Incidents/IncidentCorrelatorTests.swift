@@ -99,8 +99,10 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
 
     @Test func unrelatedServicesDoNotMerge() {
         var correlator = self.chain()
-        correlator.add(anomaly("payment", "errors", 0))
-        correlator.add(anomaly("search", "latency", 10))
+        for (offset, subject) in ["errors", "latency", "cpu"].enumerated() {
+            correlator.add(anomaly("payment", subject, Int64(offset)))
+            correlator.add(anomaly("search", subject, 10 + Int64(offset)))
+        }
         let incidents = correlator.incidents()
         #expect(incidents.count == 2)
         #expect(Set(incidents.map { $0.services }) == [["payment"], ["search"]])
@@ -109,8 +111,42 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
     @Test func symptomsFarApartInTimeDoNotMerge() {
         var correlator = self.chain()
         correlator.add(anomaly("checkout", "errors", 0))
-        correlator.add(anomaly("payment", "errors", 3600))
+        correlator.add(anomaly("user-service", "errors", 10))
+        correlator.add(anomaly("payment", "latency", 3600))
+        correlator.add(anomaly("checkout", "latency", 3610))
         #expect(correlator.incidents().count == 2)
+    }
+
+    /// One detector blip on one series is not an incident; two services, three symptoms of one service, or an
+    /// external alert are.
+    @Test func anIncidentNeedsCorroboration() {
+        var lone = self.chain()
+        lone.add(anomaly("search", "latency", 0, score: 1))
+        lone.add(anomaly("search", "latency", 30, score: 1))  // the same symptom again
+        #expect(lone.incidents().isEmpty)
+        lone.add(anomaly("search", "cpu", 40))
+        #expect(lone.incidents().isEmpty)
+        lone.add(anomaly("search", "errors", 50))
+        #expect(lone.incidents().map(\.services) == [["search"]])
+
+        var pair = self.chain()
+        pair.add(anomaly("checkout", "latency", 0))
+        pair.add(anomaly("payment", "latency", 20))
+        #expect(pair.incidents().map(\.services.count) == [2])
+
+        var alerted = IncidentCorrelator()
+        alerted.add(
+            Alert(
+                fingerprint: "disk-full",
+                name: "DiskFull",
+                service: "db",
+                status: .firing,
+                labels: [],
+                summary: "disk 95 % full",
+                startsAt: at(0)
+            )
+        )
+        #expect(alerted.incidents().count == 1)
     }
 
     /// Without a change event, the service the others depend on and that deviated first is the root cause; a
@@ -144,6 +180,7 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
     @Test func lifecycleGoesOpenMitigatedResolvedAndFlapsReopenTheSameIncident() throws {
         var correlator = self.chain()
         correlator.add(anomaly("checkout", "errors", 0))
+        correlator.add(anomaly("user-service", "errors", 5))
         let id = try #require(correlator.incidents().first?.id)
         #expect(correlator.incidents().first?.status == .open)
         correlator.add(anomaly("search", "cpu", 400))
@@ -151,7 +188,7 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         // The same symptom returns within the flap window: the same incident reopens.
         correlator.add(anomaly("checkout", "errors", 700))
         #expect(correlator.incidents().first { $0.id == id }?.status == .open)
-        #expect(correlator.incidents().filter { $0.services == ["checkout"] }.count == 1)
+        #expect(correlator.incidents().filter { $0.services.contains("checkout") }.count == 1)
         correlator.add(anomaly("search", "cpu", 2000))
         #expect(correlator.incidents().first { $0.id == id }?.status == .resolved)
     }
