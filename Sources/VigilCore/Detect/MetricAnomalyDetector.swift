@@ -8,22 +8,27 @@
 /// - **baselines**: the recent level (fast exponential average, or the last value, whichever is closer) and a
 ///   day and a week ``SeasonalProfile``. A profile becomes the baseline once it has seen two periods and its
 ///   long-run squared error is well below the recent level's, which is how the seasonal period is found.
-/// - **spike and dip**: the point's distance from the baseline in units of the baseline's own recent error.
+/// - **spike and dip**: the point's distance from the baseline in units of the baseline's own recent error,
+///   and how far it lands outside the whole range seen, in ranges (a step series whose recent error is tiny
+///   would otherwise make every move look alike).
 /// - **level shift**: averages over 2, 8 and 64 points against a slow level, in the same units, so a
 ///   sustained change that no single point shows still stands out.
 /// - **flatline**: a run of identical values far longer than any run before it, on a series that used to move.
 ///
 /// Each statistic is calibrated into a tail probability by its own ``TailCalibrator``; the score is the most
 /// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
-/// episode, and a rest period after it in which scores are halved (repeats would only add noise). The error
+/// episode, and a rest period after it in which scores are halved (repeats would only add noise) unless the
+/// deviation escalates well beyond the episode's peak, which alerts again. The error
 /// never counts as smaller than 1 % of the range seen, so tiny wiggles on a flat series never page anyone.
 public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// Knobs, one set for every series.
     public struct Configuration: Sendable, Codable, Equatable {
         /// Points before any alert (the baselines form).
         public var warmUp = 150
-        /// Points after an alert during which no other fires and scores are halved.
+        /// Points after an alert during which scores are halved and no other alert fires …
         public var rest = 300
+        /// … unless its score beats the episode's peak by this much (a small blip must not hide a collapse).
+        public var escalation = 0.2
         /// Score at which an alert fires.
         public var alertThreshold = 0.43
         /// −log10 of the tail probability that maps to a score of 1.
@@ -107,7 +112,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     private var shortCalibrator = TailCalibrator()
     private var mediumCalibrator = TailCalibrator()
     private var longCalibrator = TailCalibrator()
+    /// How far a point lands outside everything seen, in ranges: a jump from 1 to 100 on a series that moved
+    /// between 0.8 and 2 is off the scale however noisy its point errors were.
+    private var rangeCalibrator = TailCalibrator()
     private var pointsSinceAlert = Int.max / 2
+    private var episodePeak = 0.0
     private var outsideSince: Timestamp?
     private var run = 0
     private var longestRun = 0
@@ -123,9 +132,10 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// Bytes this detector holds: its inline fields plus the storage of its arrays (profiles, calibrators).
     public var stateBytes: Int {
         let inline =
-            MemoryLayout<Self>.size - 2 * MemoryLayout<SeasonalProfile>.size - 4 * MemoryLayout<TailCalibrator>.size
+            MemoryLayout<Self>.size - 2 * MemoryLayout<SeasonalProfile>.size - 5 * MemoryLayout<TailCalibrator>.size
         return inline + self.daily.stateBytes + self.weekly.stateBytes + self.pointCalibrator.stateBytes
             + self.shortCalibrator.stateBytes + self.mediumCalibrator.stateBytes + self.longCalibrator.stateBytes
+            + self.rangeCalibrator.stateBytes
     }
 
     /// The whole state, packed: checkpoints hold one JSON value per series, not a hundred.
@@ -144,9 +154,14 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         writer.write(self.outsideSince.map { Int($0.nanoseconds) } ?? Int.min)
         self.daily.write(to: &writer)
         self.weekly.write(to: &writer)
-        for calibrator in [self.pointCalibrator, self.shortCalibrator, self.mediumCalibrator, self.longCalibrator] {
+        for calibrator in [
+            self.pointCalibrator, self.shortCalibrator, self.mediumCalibrator, self.longCalibrator,
+            self.rangeCalibrator,
+        ] {
             calibrator.write(to: &writer)
         }
+        writer.write(self.configuration.escalation)
+        writer.write(self.episodePeak)
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -180,6 +195,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         self.shortCalibrator = try TailCalibrator(reading: &reader)
         self.mediumCalibrator = try TailCalibrator(reading: &reader)
         self.longCalibrator = try TailCalibrator(reading: &reader)
+        // Checkpoints written before the range calibrator and escalation existed end here.
+        if !reader.isAtEnd {
+            self.rangeCalibrator = try TailCalibrator(reading: &reader)
+            self.configuration.escalation = try reader.double()
+            self.episodePeak = try reader.double()
+        }
     }
 
     /// Judges a point, then learns from it.
@@ -208,6 +229,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
                 learntPoints: 0
             )
         }
+        let range = self.maximum - self.minimum
+        let outside = value > self.maximum ? value - self.maximum : value < self.minimum ? self.minimum - value : 0
         self.minimum = Swift.min(self.minimum, value)
         self.maximum = Swift.max(self.maximum, value)
         let floor = Swift.max(self.configuration.minimumRelativeError * (self.maximum - self.minimum), 1e-9)
@@ -259,6 +282,14 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             surprise = shifts.2
             signal = self.longMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
         }
+        let breach = self.rangeCalibrator.judge(
+            outside / Swift.max(range, 1e-9 * Swift.max(abs(value), 1)),
+            learning: learning
+        )
+        if breach > surprise {
+            surprise = breach
+            signal = value >= expected ? .spike : .dip
+        }
         var score = Swift.min(1, surprise / self.configuration.saturationLog10)
 
         // A freeze: a run of equal values three times longer than any before, on a series that used to move.
@@ -286,12 +317,15 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         // Episodes: one alert, then a rest in which repeats count half.
         self.pointsSinceAlert += 1
         var alert = false
+        let escalates = score >= self.episodePeak + self.configuration.escalation
         if self.count > self.configuration.warmUp && score >= self.configuration.alertThreshold
-            && self.pointsSinceAlert > self.configuration.rest
+            && (self.pointsSinceAlert > self.configuration.rest || escalates)
         {
             alert = true
             self.pointsSinceAlert = 0
+            self.episodePeak = score
         } else if self.pointsSinceAlert <= self.configuration.rest {
+            self.episodePeak = Swift.max(self.episodePeak, score)
             score *= 0.5
         }
         if score < 0.05 { signal = .none }

@@ -38,6 +38,34 @@ private let step: Int64 = 300
         #expect(abs(results[1500].expected - 100) < 3)
     }
 
+    /// A step series (CPU held for a while, then moving a little) has a tiny typical error, so every move looks
+    /// big against it; a jump far outside everything seen must still stand out as the worst.
+    @Test func aJumpFarOutsideTheRangeSeenIsOffTheScale() {
+        var random = SplitMix64(seed: 3)
+        var values: [Double] = []
+        while values.count < 600 {
+            let level = 1 + 0.5 * Double(random.next() >> 11) / Double(1 << 53)
+            values += Array(repeating: level, count: Int(random.next() % 12) + 1)
+        }
+        values = Array(values.prefix(600)) + Array(repeating: 100, count: 50)
+        let results = self.run(values)
+        #expect(results[600].isAnomaly, "alerts at \(self.alerts(results))")
+        #expect(results[600].score == 1)
+    }
+
+    /// An alert opens an episode in which repeats are quiet; a far worse deviation inside it alerts again.
+    @Test func aDeviationFarBeyondTheEpisodesPeakAlertsAgain() {
+        var values = self.noise(2000).map { 100 + 4 * $0 }
+        for index in 1500..<1515 { values[index] = 100 }  // a freeze: an alert at the threshold
+        for index in 1530..<1600 { values[index] = 400 }  // then a collapse, inside the rest
+        let results = self.run(values)
+        let alerts = self.alerts(results)
+        let freeze = try? #require(alerts.first { (1500..<1515).contains($0) }, "alerts at \(alerts)")
+        #expect(freeze.map { results[$0].signal } == .flatline)
+        #expect(alerts.contains(1530), "alerts at \(alerts)")
+        #expect(alerts.filter { $0 > 1530 && $0 < 1600 }.isEmpty, "alerts at \(alerts)")
+    }
+
     @Test func dipIsNamedADip() {
         var values = self.noise(2000).map { 100 + 4 * $0 }
         values[1500] = 40
