@@ -18,8 +18,8 @@
 /// Each statistic is calibrated into a tail probability by its own ``TailCalibrator``; the score is the most
 /// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
 /// episode, and a rest period after it in which scores are halved (repeats would only add noise) unless the
-/// deviation escalates well beyond the episode's peak, which alerts again. The error
-/// never counts as smaller than 1 % of the range seen, so tiny wiggles on a flat series never page anyone.
+/// deviation escalates well beyond the episode's peak, which alerts again. The error never counts as smaller
+/// than 1 % of the range seen or 1 % of the level, so tiny wiggles on a flat series never page anyone.
 public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// Knobs, one set for every series.
     public struct Configuration: Sendable, Codable, Equatable {
@@ -33,8 +33,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var alertThreshold = 0.43
         /// −log10 of the tail probability that maps to a score of 1.
         public var saturationLog10 = 6.0
-        /// The error never counts as smaller than this share of the range seen.
+        /// The error never counts as smaller than this share of the range seen …
         public var minimumRelativeError = 0.01
+        /// … nor than this share of the series' level (a memory gauge that ticks by one page in 95 MB is still
+        /// flat), and the range never as narrower than five times it.
+        public var minimumRelativeLevel = 0.01
         /// Creates the defaults.
         public init() {}
     }
@@ -162,6 +165,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         }
         writer.write(self.configuration.escalation)
         writer.write(self.episodePeak)
+        writer.write(self.configuration.minimumRelativeLevel)
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -200,6 +204,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             self.rangeCalibrator = try TailCalibrator(reading: &reader)
             self.configuration.escalation = try reader.double()
             self.episodePeak = try reader.double()
+            self.configuration.minimumRelativeLevel = try reader.double()
         }
     }
 
@@ -233,7 +238,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         let outside = value > self.maximum ? value - self.maximum : value < self.minimum ? self.minimum - value : 0
         self.minimum = Swift.min(self.minimum, value)
         self.maximum = Swift.max(self.maximum, value)
-        let floor = Swift.max(self.configuration.minimumRelativeError * (self.maximum - self.minimum), 1e-9)
+        let floor = Swift.max(
+            self.configuration.minimumRelativeError * (self.maximum - self.minimum),
+            self.configuration.minimumRelativeLevel * abs(self.slowLevel),
+            1e-9
+        )
 
         // The baseline: the recent level, or a seasonal profile that has earned it.
         var baseline = Baseline.recent
@@ -283,7 +292,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             signal = self.longMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
         }
         let breach = self.rangeCalibrator.judge(
-            outside / Swift.max(range, 1e-9 * Swift.max(abs(value), 1)),
+            outside / Swift.max(range, 5 * self.configuration.minimumRelativeLevel * abs(self.slowLevel), 1e-9),
             learning: learning
         )
         if breach > surprise {

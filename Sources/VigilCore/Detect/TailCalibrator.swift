@@ -17,6 +17,9 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
     /// Statistics at or below this fall in bucket 0.
     static let floor = 0.0625
     static let refreshEvery = 64
+    /// The fitted tail never falls faster than a factor e per this much of the statistic: a statistic that was
+    /// almost always 0 (a step series between its steps) must not make every small step look impossible.
+    static let minimumTailScale = 0.5
     static let log10OfE = 0.434_294_481_903_251_8
 
     /// Weighted counts per bucket, in units of `weight` at the time they were added.
@@ -149,7 +152,7 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
         }
         self.tailStart = start
         self.tailStartLog10 = -Self.fastLog10((tailMass + 0.5 * self.weight) / total)
-        self.tailScale = max(excess / max(tailMass, 1e-12), 0.25 * start)
+        self.tailScale = max(excess / max(tailMass, 1e-12), 0.25 * start, Self.minimumTailScale)
     }
 
     /// log10 to about 1e-5 for positive finite values (the refresh takes 48 of them; libm's is several times

@@ -53,6 +53,16 @@ private let step: Int64 = 300
         #expect(results[600].score == 1)
     }
 
+    /// A memory gauge that sat at 95,838,208 bytes and grew by one 4 KiB page is flat for anyone watching it; the
+    /// same gauge doubling is not.
+    @Test func aOnePageStepOnAFlatGaugeIsNoise() {
+        let flat = Array(repeating: 95_838_208.0, count: 400)
+        let stepped = self.run(flat + Array(repeating: 95_842_304, count: 100))
+        #expect(self.alerts(stepped).isEmpty, "alerts at \(self.alerts(stepped))")
+        let doubled = self.run(flat + Array(repeating: 191_676_416, count: 100))
+        #expect(self.alerts(doubled) == [400])
+    }
+
     /// An alert opens an episode in which repeats are quiet; a far worse deviation inside it alerts again.
     @Test func aDeviationFarBeyondTheEpisodesPeakAlertsAgain() {
         var values = self.noise(2000).map { 100 + 4 * $0 }
