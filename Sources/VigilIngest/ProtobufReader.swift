@@ -1,9 +1,45 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+/// What reading the protobuf wire format needs from where the bytes live; field keys and skipping follow.
+protocol ProtobufWire {
+    mutating func varint() throws(IngestError) -> UInt64
+    /// Moves past `count` bytes, or fails if fewer are left.
+    mutating func advance(_ count: Int) throws(IngestError)
+    /// Bytes left in the message.
+    var remaining: Int { get }
+}
+
+extension ProtobufWire {
+    /// The next field's number and wire type.
+    @inline(__always)
+    mutating func field() throws(IngestError) -> (number: Int, wireType: Int) {
+        let key = try self.varint()
+        let number = Int(truncatingIfNeeded: key >> 3)
+        guard number > 0 else { throw IngestError("protobuf: field number 0") }
+        return (number, Int(key & 7))
+    }
+
+    /// Skips a field of a wire type not asked for.
+    mutating func skip(wireType: Int) throws(IngestError) {
+        switch wireType {
+        case 0: _ = try self.varint()
+        case 1: try self.advance(8)
+        case 2:
+            let length = try self.varint()
+            guard length <= UInt64(self.remaining) else {
+                throw IngestError("protobuf: field length runs past the message")
+            }
+            try self.advance(Int(length))
+        case 5: try self.advance(4)
+        default: throw IngestError("protobuf: unsupported wire type \(wireType)")
+        }
+    }
+}
+
 /// Reads the protobuf wire format field by field, bounds-checked: enough for the few messages Vigil receives,
 /// without generated code.
-struct ProtobufReader {
+struct ProtobufReader: ProtobufWire {
     let bytes: ArraySlice<UInt8>
     var index: Int
 
@@ -14,13 +50,7 @@ struct ProtobufReader {
 
     var isAtEnd: Bool { self.index >= self.bytes.endIndex }
 
-    /// The next field's number and wire type.
-    mutating func field() throws(IngestError) -> (number: Int, wireType: Int) {
-        let key = try self.varint()
-        let number = Int(truncatingIfNeeded: key >> 3)
-        guard number > 0 else { throw IngestError("protobuf: field number 0") }
-        return (number, Int(key & 7))
-    }
+    var remaining: Int { self.bytes.endIndex - self.index }
 
     mutating func varint() throws(IngestError) -> UInt64 {
         var value: UInt64 = 0
@@ -56,18 +86,7 @@ struct ProtobufReader {
         return self.bytes[self.index..<end]
     }
 
-    /// Skips a field of a wire type not asked for.
-    mutating func skip(wireType: Int) throws(IngestError) {
-        switch wireType {
-        case 0: _ = try self.varint()
-        case 1: try self.advance(8)
-        case 2: _ = try self.lengthDelimited()
-        case 5: try self.advance(4)
-        default: throw IngestError("protobuf: unsupported wire type \(wireType)")
-        }
-    }
-
-    private mutating func advance(_ count: Int) throws(IngestError) {
+    mutating func advance(_ count: Int) throws(IngestError) {
         guard self.bytes.endIndex - self.index >= count else { throw IngestError("protobuf: truncated field") }
         self.index += count
     }
@@ -75,7 +94,7 @@ struct ProtobufReader {
 
 /// ``ProtobufReader`` over borrowed memory, for hot paths: fields come back as offsets, so reading a message
 /// creates no slices and touches no reference counts. Valid only inside the `withUnsafeBytes` that lent `base`.
-struct ProtobufCursor {
+struct ProtobufCursor: ProtobufWire {
     let base: UnsafeRawBufferPointer
     var index: Int
     let end: Int
@@ -88,14 +107,7 @@ struct ProtobufCursor {
 
     var isAtEnd: Bool { self.index >= self.end }
 
-    /// The next field's number and wire type.
-    @inline(__always)
-    mutating func field() throws(IngestError) -> (number: Int, wireType: Int) {
-        let key = try self.varint()
-        let number = Int(truncatingIfNeeded: key >> 3)
-        guard number > 0 else { throw IngestError("protobuf: field number 0") }
-        return (number, Int(key & 7))
-    }
+    var remaining: Int { self.end - self.index }
 
     @inline(__always)
     mutating func varint() throws(IngestError) -> UInt64 {
@@ -139,18 +151,7 @@ struct ProtobufCursor {
         return start..<self.index
     }
 
-    /// Skips a field of a wire type not asked for.
-    mutating func skip(wireType: Int) throws(IngestError) {
-        switch wireType {
-        case 0: _ = try self.varint()
-        case 1: try self.advance(8)
-        case 2: _ = try self.lengthDelimited()
-        case 5: try self.advance(4)
-        default: throw IngestError("protobuf: unsupported wire type \(wireType)")
-        }
-    }
-
-    private mutating func advance(_ count: Int) throws(IngestError) {
+    mutating func advance(_ count: Int) throws(IngestError) {
         guard self.end - self.index >= count else { throw IngestError("protobuf: truncated field") }
         self.index += count
     }
