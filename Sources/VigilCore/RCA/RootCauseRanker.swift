@@ -208,6 +208,10 @@ public struct RootCauseRanker: Sendable {
         return result.sorted()
     }
 
+    /// Robust z-scores are clipped here before the change-point search, so one metric's huge move counts like any
+    /// clear move and the onset is where many metrics change together.
+    static let clip = 4.0
+
     /// The row that best splits every metric into a before and an after: the maximum over split points of the
     /// summed squared CUSUM statistics of the robustly standardised, clipped metrics.
     static func changePoint(_ columns: [IncidentData.Column], rows: Int) -> Int {
@@ -219,7 +223,9 @@ public struct RootCauseRanker: Sendable {
             let iqr = quantile(finite, 0.75) - quantile(finite, 0.25)
             let scale = max(iqr, 0.05 * abs(median), 1e-9)
             // Missing values take the median: they move neither side.
-            let z = column.values.map { value in value.map { min(5, max(-5, ($0 - median) / scale)) } ?? 0 }
+            let z = column.values.map { value in
+                value.map { min(Self.clip, max(-Self.clip, ($0 - median) / scale)) } ?? 0
+            }
             let sum = z.reduce(0, +)
             var prefix = 0.0
             for split in 1..<rows {
