@@ -4,17 +4,23 @@
 /// Ranks the services of an incident by how likely each is its root cause, from metrics alone (and the call
 /// graph when known), deterministically.
 ///
-/// 1. **Onset.** Given an alert time, the rows before it are the reference. Otherwise the onset is found in the
-///    data: every metric is standardised robustly, and the row that best splits all of them into a before and
-///    an after (the multivariate CUSUM change point) is taken as the start of the incident.
+/// 1. **Onset.** Given an alert time, the rows before the one holding it are the reference: a row stands for an
+///    interval, and exporters label intervals by their start or by their end, so the row before the alert time
+///    may already hold the fault. Otherwise the onset is found in the data: every metric is standardised
+///    robustly, and the row that best splits all of them into a before and an after (the multivariate CUSUM
+///    change point) is taken as the start of the incident.
 /// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
 ///    values after the onset go from the reference median, in reference IQRs. The deviation is signed: a rise
 ///    counts for ordinary metrics, a drop for success-rate and availability metrics, because in a resource
 ///    fault the culprit's CPU rises while its neighbours' falls. The scale has a floor, so a metric that was
-///    constant before (availability at 100 %) still counts when it moves.
+///    constant before (availability at 100 %) still counts when it moves. A deviation counts only as far as it
+///    holds for two rows in a row (the last row stands alone, as nothing follows it yet): a one-row spike is
+///    noise more often than a fault.
 /// 3. **Service.** A service scores as its most deviating metric.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
-///    (faults travel up the call graph): it yields to that callee.
+///    (faults travel up the call graph): it yields to that callee. When a graph is known, a service outside it
+///    (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part of its
+///    score.
 public struct RootCauseRanker: Sendable {
     /// Tuning knobs, one set for every system.
     public struct Configuration: Sendable {
@@ -26,6 +32,8 @@ public struct RootCauseRanker: Sendable {
         public var symptomPenalty = 0.5
         /// How much a traffic metric's deviation counts (load moves with users more often than it breaks things).
         public var trafficWeight = 0.3
+        /// How much a service outside a known call graph keeps of its score.
+        public var unconnectedWeight = 0.25
 
         /// The defaults.
         public init() {}
@@ -79,7 +87,8 @@ public struct RootCauseRanker: Sendable {
         }
         let onsetRow: Int
         if let alertTime {
-            onsetRow = min(max(1, data.times.firstIndex { $0 >= alertTime } ?? rows - 1), rows - 1)
+            let alertRow = data.times.firstIndex { $0 >= alertTime } ?? rows - 1
+            onsetRow = min(max(1, alertRow - 1), rows - 1)
         } else {
             onsetRow = Self.changePoint(columns, rows: rows)
         }
@@ -112,9 +121,12 @@ public struct RootCauseRanker: Sendable {
             var first: Double?
             for row in onsetRow..<rows {
                 guard let value = column.values[row] else { continue }
-                let deviation = sign * (value - median) / scale
-                score = max(score, deviation)
+                var deviation = sign * (value - median) / scale
                 if first == nil && deviation > 3 { first = data.times[row] }
+                if row + 1 < rows, let next = column.values[row + 1] {
+                    deviation = min(deviation, sign * (next - median) / scale)
+                }
+                score = max(score, deviation)
             }
             guard score.isFinite else { continue }
             score /= usual.squareRoot()
@@ -129,8 +141,11 @@ public struct RootCauseRanker: Sendable {
 
         // A service yields to a callee that deviates about as much: it is more likely a symptom.
         var callees: [String: [String]] = [:]
+        var connected: Set<String> = []
         for call in data.calls where call.caller != call.callee {
             callees[call.caller, default: []].append(call.callee)
+            connected.insert(call.caller)
+            connected.insert(call.callee)
         }
         var candidates: [Candidate] = []
         for service in data.services {
@@ -149,6 +164,7 @@ public struct RootCauseRanker: Sendable {
                     yielded = culprit
                 }
             }
+            if !connected.isEmpty && !connected.contains(service) { score *= self.configuration.unconnectedWeight }
             candidates.append(
                 Candidate(
                     service: service,

@@ -66,6 +66,66 @@ import Testing
         #expect(result.candidates.map(\.service).sorted() == ["cache", "db", "frontend"])
     }
 
+    /// A one-row spike, however tall, counts only as far as the row after it confirms it; a fault that holds
+    /// for two rows counts in full, and so does a move in the last row, which nothing can confirm yet.
+    @Test func aOneRowSpikeCountsLessThanAFaultThatHolds() {
+        var spike = Self.series(10, 10)
+        spike[90] = 200
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "mail", metric: "lat_99", values: spike),
+                .init(service: "carts", metric: "cpu", values: Self.series(10, 20, from: 100)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.map(\.service) == ["carts", "mail"])
+        #expect(result.candidates[1].score < 3)
+
+        var last = Self.series(10, 10)
+        last[119] = 200
+        let atTheEnd = IncidentData(
+            times: Self.times,
+            columns: [.init(service: "mail", metric: "lat_99", values: last)]
+        )
+        #expect(RootCauseRanker().rank(atTheEnd, alertTime: Self.times[80]).candidates[0].score > 100)
+    }
+
+    /// Rows stand for intervals: the row before the alert time may already hold the fault, so it is not part of
+    /// the reference.
+    @Test func theRowBeforeTheAlertTimeBelongsToTheIncident() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "search", metric: "latency_p99", values: Self.series(1, 9, from: 117, noise: 0.1)),
+                .init(service: "pay", metric: "latency_p99", values: Self.series(1, 2, from: 118, noise: 0.1)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[118])
+        #expect(result.onset == Self.times[117])
+        #expect(result.candidates.first?.service == "search")
+    }
+
+    /// When a call graph is known, a service outside it (an end-user SLI) cannot have caused its neighbours'
+    /// symptoms and ranks after a connected service that deviates a little less.
+    @Test func aServiceOutsideTheCallGraphRanksLower() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "shop-sli", metric: "SuccessRate_pct", values: Self.series(100, 97.5, noise: 0)),
+                .init(service: "catalog", metric: "cpu", values: Self.series(10, 12, noise: 0.5)),
+            ],
+            services: ["frontend", "catalog", "shop-sli"],
+            calls: [("frontend", "catalog")]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.map(\.service).prefix(2) == ["catalog", "shop-sli"])
+        var unweighted = RootCauseRanker.Configuration()
+        unweighted.unconnectedWeight = 1
+        let plain = RootCauseRanker(configuration: unweighted).rank(data, alertTime: Self.times[80])
+        #expect(plain.candidates.map(\.service).prefix(2) == ["shop-sli", "catalog"])
+    }
+
     @Test func splitsColumnNamesAtTheLastDot() {
         #expect(
             IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
