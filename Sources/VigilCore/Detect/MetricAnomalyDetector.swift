@@ -23,8 +23,12 @@
 public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// Knobs, one set for every series.
     public struct Configuration: Sendable, Codable, Equatable {
-        /// Points before any alert (the baselines form).
+        /// Points before any alert (the baselines form) …
         public var warmUp = 150
+        /// … and moves (points that differ from the one before): a gauge scraped every 15 s and re-sent every
+        /// second has seen 15 times fewer samples than points. A series that never moved may alert at its first
+        /// move, judged against the level floor.
+        public var warmUpMoves = 20
         /// Points after an alert during which scores are halved and no other alert fires …
         public var rest = 300
         /// … unless its score beats the episode's peak by this much (a small blip must not hide a collapse).
@@ -123,6 +127,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     private var outsideSince: Timestamp?
     private var run = 0
     private var longestRun = 0
+    private var moves = 0
 
     /// Creates a detector with no history.
     public init(configuration: Configuration = Configuration()) {
@@ -166,6 +171,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         writer.write(self.configuration.escalation)
         writer.write(self.episodePeak)
         writer.write(self.configuration.minimumRelativeLevel)
+        writer.write(self.configuration.warmUpMoves)
+        writer.write(self.moves)
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -205,6 +212,13 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             self.configuration.escalation = try reader.double()
             self.episodePeak = try reader.double()
             self.configuration.minimumRelativeLevel = try reader.double()
+        }
+        // … and those written before moves were counted, here (they count as warmed up).
+        if !reader.isAtEnd {
+            self.configuration.warmUpMoves = try reader.int()
+            self.moves = try reader.int()
+        } else {
+            self.moves = self.count
         }
     }
 
@@ -301,6 +315,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         }
         var score = Swift.min(1, surprise / self.configuration.saturationLog10)
 
+        // Held values are not samples: until the series has moved often enough (or while it never moved), the
+        // tails are guesses.
+        let movedEnough = self.moves >= self.configuration.warmUpMoves || (self.moves == 0 && value != self.last)
+        if value != self.last { self.moves += 1 }
+
         // A freeze: a run of equal values three times longer than any before, on a series that used to move.
         if value == self.last {
             self.run += 1
@@ -327,7 +346,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         self.pointsSinceAlert += 1
         var alert = false
         let escalates = score >= self.episodePeak + self.configuration.escalation
-        if self.count > self.configuration.warmUp && score >= self.configuration.alertThreshold
+        if self.count > self.configuration.warmUp && movedEnough && score >= self.configuration.alertThreshold
             && (self.pointsSinceAlert > self.configuration.rest || escalates)
         {
             alert = true
@@ -359,8 +378,13 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         cap: Double
     ) {
         let fast = 0.05
-        self.recentError +=
-            fast * (Swift.min(Swift.min(abs(value - self.level), abs(value - self.last)), cap) - self.recentError)
+        // A repeated value is most often a gauge held between scrapes (a 15-s scrape re-sent every second): it
+        // says nothing about how far the series moves, and letting it pull the error to 0 would make the next
+        // ordinary move look impossible.
+        if value != self.last {
+            self.recentError +=
+                fast * (Swift.min(Swift.min(abs(value - self.level), abs(value - self.last)), cap) - self.recentError)
+        }
         let selection = 0.003
         let recentMiss = value - self.level
         self.recentSquaredError += selection * (recentMiss * recentMiss - self.recentSquaredError)

@@ -63,6 +63,33 @@ private let step: Int64 = 300
         #expect(self.alerts(doubled) == [400])
     }
 
+    /// A gauge scraped now and then but re-sent every point (held for 5 to 90 points at a time) is judged by its
+    /// moves: an ordinary move after a long hold is not news, a real step still is.
+    @Test func aHeldGaugeIsJudgedByItsMoves() {
+        var random = SplitMix64(seed: 11)
+        var values: [Double] = []
+        while values.count < 3000 {
+            let sample = 10 + Double(random.next() >> 11) / Double(1 << 53) - 0.5
+            values += Array(repeating: sample, count: 5 + Int(random.next() % 86))
+        }
+        values = Array(values.prefix(3000))
+        let quiet = self.run(values)
+        #expect(self.alerts(quiet).isEmpty, "alerts at \(self.alerts(quiet))")
+        let stepped = self.run(values + Array(repeating: 20, count: 30))
+        #expect(self.alerts(stepped) == [3000])
+    }
+
+    /// Until a series has moved 20 times its tails are guesses: a held gauge with a handful of samples stays
+    /// quiet even after the point warm-up, while a series that never moved still alerts at its first big move.
+    @Test func aFewMovesAreNotEnoughToAlert() {
+        var values: [Double] = []
+        for sample in [5.0, 5.2, 4.9, 5.1, 5.0, 5.3, 4.8, 5.1] { values += Array(repeating: sample, count: 25) }
+        let results = self.run(values + Array(repeating: 9, count: 10))
+        #expect(self.alerts(results).isEmpty, "alerts at \(self.alerts(results))")
+        let constant = self.run(Array(repeating: 5, count: 200) + Array(repeating: 9, count: 10))
+        #expect(self.alerts(constant) == [200])
+    }
+
     /// An alert opens an episode in which repeats are quiet; a far worse deviation inside it alerts again.
     @Test func aDeviationFarBeyondTheEpisodesPeakAlertsAgain() {
         var values = self.noise(2000).map { 100 + 4 * $0 }
