@@ -13,10 +13,20 @@ final class IncidentService: Sendable {
     private let correlator = Mutex(IncidentCorrelator())
     /// What each webhook was last told per incident: status, member count and root cause.
     private let notified = Mutex<[String: String]>([:])
+    /// Incidents re-ranked with their metric evidence, by id, with the version they were ranked at.
+    private let ranked = Mutex<[String: (version: String, incident: Incident)]>([:])
     let webhooks: [URL]
+    /// Where the metric evidence comes from (nil: symptoms alone rank the candidates).
+    let store: (any Store)?
 
-    init(webhooks: [URL], dependencies: [ServerConfiguration.Dependency] = []) {
+    /// Incidents this recent (newest first) get their candidates re-ranked with metric evidence.
+    static let rankedIncidents = 50
+    /// Series read per incident, at most.
+    static let maximumSeries = 1_000
+
+    init(webhooks: [URL], dependencies: [ServerConfiguration.Dependency] = [], store: (any Store)? = nil) {
         self.webhooks = webhooks
+        self.store = store
         self.correlator.withLock { correlator in
             for dependency in dependencies { correlator.addCall(caller: dependency.caller, callee: dependency.callee) }
         }
@@ -52,7 +62,45 @@ final class IncidentService: Sendable {
 
     /// Every incident, newest first.
     func incidents() -> [Incident] {
-        self.correlator.withLock { $0.incidents() }
+        let incidents = self.correlator.withLock { $0.incidents() }
+        guard self.store != nil else { return incidents }
+        return incidents.enumerated().map { index, incident in
+            index < Self.rankedIncidents ? self.withMetricEvidence(incident) : incident
+        }
+    }
+
+    /// `incident` with its candidates re-ranked by ``RootCauseRanker`` over the stored series of its services and
+    /// the services up to two calls away, from half an hour before it opened (cached per incident version).
+    private func withMetricEvidence(_ incident: Incident) -> Incident {
+        guard let store = self.store else { return incident }
+        let version = "\(incident.updated.nanoseconds)|\(incident.members.count)|\(incident.status.rawValue)"
+        if let cached = self.ranked.withLock({ $0[incident.id] }), cached.version == version { return cached.incident }
+        let (services, calls) = self.correlator.withLock { correlator in
+            // Two calls away: a fault in a callee's callee often alerts only in the callers.
+            let services = correlator.neighbourhood(of: Array(correlator.neighbourhood(of: incident.services)))
+            return (services, correlator.calls(among: services))
+        }
+        let from = incident.opened.adding(seconds: -1_800)
+        let to = incident.updated.adding(seconds: 300)
+        var series: [IncidentData.Samples] = []
+        for service in services.sorted() {
+            guard let summaries = try? store.series(service: service, name: nil) else { continue }
+            for summary in summaries where series.count < Self.maximumSeries {
+                guard let points = try? store.samples(series: summary.series, from: from, to: to, limit: 5_000),
+                    points.count >= 3
+                else { continue }
+                series.append(.init(service: service, metric: summary.name, points: points.map { ($0.0, $0.1) }))
+            }
+        }
+        let data = IncidentData(
+            aligning: series,
+            services: services.sorted(),
+            calls: calls.map { ($0.caller, $0.callee) }
+        )
+        let ranking = RootCauseRanker().rank(data, alertTime: Double(incident.opened.nanoseconds) / 1e9)
+        let ranked = incident.withMetricEvidence(ranking)
+        self.ranked.withLock { $0[incident.id] = (version, ranked) }
+        return ranked
     }
 
     /// Posts a notification for every incident that opened, changed or resolved since the last call. Returns

@@ -53,7 +53,8 @@ public final class Pipeline: Sendable {
         )
         self.incidents = IncidentService(
             webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)),
-            dependencies: configuration.dependencies
+            dependencies: configuration.dependencies,
+            store: self.store
         )
         try self.incidents.restore(from: self.store, now: Clock.now())
         self.wal = try WriteAheadLog(

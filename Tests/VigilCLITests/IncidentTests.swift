@@ -142,6 +142,76 @@ import VigilServer
         #expect(reasons.contains { $0.contains("checkout calls payment") }, "\(reasons)")
     }
 
+    /// The stored series re-rank an incident's candidates: by its alerts payment (the callee) is the root cause,
+    /// but checkout's latency is what moved, and payment's CPU did not.
+    @Test func storedSeriesReRankTheCandidates() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let topology = folder.appendingPathComponent("topology.json")
+        try Data(#"{"calls": [["checkout", "payment"]]}"#.utf8).write(to: topology)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        // 64 points 15 s apart up to a minute ago; the last 8 are the incident.
+        let end = Int64(Date().timeIntervalSince1970) / 15 * 15 - 60
+        func gauge(_ service: String, _ name: String, _ value: (Int) -> Double) -> String {
+            let points = (0..<64).map { index in
+                #"{"timeUnixNano": "\#((end - Int64(63 - index) * 15) * 1_000_000_000)", "asDouble": \#(value(index))}"#
+            }
+            return """
+                {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "\(service)"}}]},
+                 "scopeMetrics": [{"metrics": [{"name": "\(name)", "gauge": {"dataPoints": [\(points.joined(separator: ","))]}}]}]}
+                """
+        }
+        let metrics =
+            #"{"resourceMetrics": ["#
+            + [
+                gauge("checkout", "latency_p90") { 100 + Double($0 % 5) + ($0 >= 56 ? 400 : 0) },
+                gauge("payment", "cpu") { 10 + Double($0 % 3) / 2 },
+            ]
+            .joined(separator: ",") + "]}"
+        let sent = try vigil.client().request(
+            "POST",
+            "/v1/metrics",
+            headers: [("Content-Type", "application/json")],
+            body: Array(metrics.utf8)
+        )
+        #expect(sent.status == 200)
+        try vigil.waitUntilDrained()
+        let formatter = ISO8601DateFormatter()
+        let alerts = [("payment", 6), ("checkout", 5)].map { service, pointsBeforeTheEnd in
+            let start = formatter.string(
+                from: Date(timeIntervalSince1970: Double(end - Int64(pointsBeforeTheEnd) * 15))
+            )
+            return """
+                {"status": "firing", "fingerprint": "\(service)-slow", "startsAt": "\(start)",
+                 "labels": {"alertname": "\(service)-slow", "service": "\(service)"}}
+                """
+        }
+        let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
+        let answer = try vigil.client().request(
+            "POST",
+            "/api/v1/alerts/alertmanager",
+            headers: [("Content-Type", "application/json")],
+            body: Array(payload.utf8)
+        )
+        #expect(answer.status == 200)
+        var incidents: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
+            if incidents.first?["symptomCount"] as? Int == 2 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        try #require(incidents.count == 1, "\(incidents)")
+        #expect(incidents[0]["rootCause"] as? String == "checkout", "\(incidents)")
+        let id = try #require(incidents[0]["id"] as? String)
+        let incident = try #require(try vigil.json("/api/v1/incidents/\(id)") as? [String: Any])
+        let candidates = incident["rootCauses"] as? [[String: Any]] ?? []
+        let reasons = candidates.first?["reasons"] as? [String] ?? []
+        #expect(reasons.contains { $0.contains("its latency_p90 moved") }, "\(candidates)")
+    }
+
     @Test func aBadDependencyFileStopsStartWithItsReason() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -140,6 +140,25 @@ public struct IncidentCorrelator: Sendable {
     /// Whether `a` calls `b` directly.
     func calls(_ a: String, _ b: String) -> Bool { self.calls[a]?.contains(b) ?? false }
 
+    /// The services that call or are called by any of `services`, `services` included.
+    public func neighbourhood(of services: [String]) -> Set<String> {
+        let given = Set(services)
+        var result = given
+        for (caller, callees) in self.calls {
+            if given.contains(caller) { result.formUnion(callees) }
+            if !callees.isDisjoint(with: given) { result.insert(caller) }
+        }
+        return result
+    }
+
+    /// The known calls between members of `services`, in a stable order.
+    public func calls(among services: Set<String>) -> [(caller: String, callee: String)] {
+        self.calls.keys.sorted().flatMap { caller in
+            services.contains(caller)
+                ? self.calls[caller]!.filter(services.contains).sorted().map { (caller: caller, callee: $0) } : []
+        }
+    }
+
     // MARK: - Grouping
 
     /// A member in the making: one fingerprint's occurrences without a gap longer than `flapWindow`.

@@ -50,3 +50,57 @@ public struct IncidentData: Sendable {
         return (String(columnName[..<dot]), String(columnName[columnName.index(after: dot)...]))
     }
 }
+
+extension IncidentData {
+    /// One stored series to align: its service, metric name and samples in time order.
+    public struct Samples: Sendable {
+        public var service: String
+        public var metric: String
+        public var points: [(time: Timestamp, value: Double)]
+
+        /// Creates a series to align.
+        public init(service: String, metric: String, points: [(time: Timestamp, value: Double)]) {
+            self.service = service
+            self.metric = metric
+            self.points = points
+        }
+    }
+
+    /// Puts series sampled at their own times on one grid: the step is the median gap between samples (at
+    /// least a second), a row holds the last sample of its interval, and rows no sample reached stay missing.
+    /// At most `maximumRows` rows, the latest kept.
+    public init(
+        aligning series: [Samples],
+        services: [String] = [],
+        calls: [(String, String)] = [],
+        maximumRows: Int = 2_000
+    ) {
+        var gaps: [Int64] = []
+        var start = Int64.max
+        var end = Int64.min
+        for one in series {
+            for (index, point) in one.points.enumerated() {
+                start = Swift.min(start, point.time.nanoseconds)
+                end = Swift.max(end, point.time.nanoseconds)
+                if index > 0 { gaps.append(point.time.nanoseconds - one.points[index - 1].time.nanoseconds) }
+            }
+        }
+        guard start <= end else {
+            self.init(times: [], columns: [], services: services, calls: calls)
+            return
+        }
+        gaps.sort()
+        let step = Swift.max(1_000_000_000, gaps.isEmpty ? 1_000_000_000 : gaps[gaps.count / 2])
+        let first = Swift.max(start, end - Int64(maximumRows - 1) * step)
+        let rows = Int((end - first) / step) + 1
+        let times = (0..<rows).map { Double(first + Int64($0) * step) / 1e9 }
+        let columns = series.map { one in
+            var values = [Double?](repeating: nil, count: rows)
+            for point in one.points where point.time.nanoseconds >= first {
+                values[Swift.min(rows - 1, Int((point.time.nanoseconds - first) / step))] = point.value
+            }
+            return Column(service: one.service, metric: one.metric, values: values)
+        }
+        self.init(times: times, columns: columns, services: services, calls: calls)
+    }
+}

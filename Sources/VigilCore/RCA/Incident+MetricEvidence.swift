@@ -1,0 +1,71 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+extension Incident {
+    /// How much the metric evidence weighs against the order in which symptoms fired.
+    static let metricEvidenceWeight = 0.7
+
+    /// The incident with its root-cause candidates re-ranked by the metrics themselves: `ranking` is
+    /// ``RootCauseRanker``'s verdict over the stored series of the incident's services and their neighbours,
+    /// with the incident's opening as the alert time.
+    ///
+    /// Symptoms say who alerted first; the series say who moved most against their own past, which also covers a
+    /// culprit whose detector never fired. A candidate's score blends both (the metric evidence weighs 0.7), a
+    /// service whose own change event triggered the incident stays first (change events are first-class), and
+    /// every candidate gains the metric reason behind its place.
+    public func withMetricEvidence(_ ranking: RootCauseRanker.Result) -> Incident {
+        let metricTop = ranking.candidates.map(\.score).max() ?? 0
+        guard metricTop > 0 else { return self }
+        let symptomTop = self.rootCauses.map(\.score).max() ?? 0
+        var byService: [String: Candidate] = [:]
+        for candidate in self.rootCauses {
+            var blended = candidate
+            blended.score = (1 - Self.metricEvidenceWeight) * (symptomTop > 0 ? candidate.score / symptomTop : 0)
+            byService[candidate.service] = blended
+        }
+        for metric in ranking.candidates where metric.score > 0 {
+            let share = metric.score / metricTop
+            // A service no symptom named joins only when its own series clearly moved.
+            guard byService[metric.service] != nil || metric.deviation > 3 else { continue }
+            var candidate =
+                byService[metric.service] ?? Candidate(service: metric.service, score: 0, confidence: 0, reasons: [])
+            candidate.score += Self.metricEvidenceWeight * share
+            if let name = metric.metric {
+                candidate.reasons.append(
+                    "its \(name) moved \(Self.rounded(metric.deviation)) robust spreads from its level before the onset"
+                )
+            }
+            if let callee = metric.yieldedTo {
+                candidate.reasons.append("\(callee), which it calls, moved about as much: likely a symptom of it")
+            }
+            byService[metric.service] = candidate
+        }
+        var candidates = Array(byService.values)
+        let triggered = self.trigger.map(\.service)
+        candidates.sort {
+            let first = ($0.service == triggered ? 1 : 0, $0.score)
+            let second = ($1.service == triggered ? 1 : 0, $1.score)
+            return first != second ? first > second : $0.service < $1.service
+        }
+        let total = candidates.reduce(0) { $0 + max($1.score, 0.01) }
+        for index in candidates.indices {
+            candidates[index].score = max(candidates[index].score, 0.01)
+            candidates[index].confidence = candidates[index].score / total
+        }
+        var incident = self
+        incident.rootCauses = candidates
+        if let root = candidates.first?.service, root != self.rootCauses.first?.service {
+            incident.recommendation = IncidentCorrelator.recommendation(
+                root: root,
+                trigger: self.trigger,
+                members: self.members
+            )
+        }
+        return incident
+    }
+
+    private static func rounded(_ value: Double) -> String {
+        let tenths = (value * 10).rounded() / 10
+        return tenths >= 100 ? String(Int(tenths)) : String(tenths)
+    }
+}

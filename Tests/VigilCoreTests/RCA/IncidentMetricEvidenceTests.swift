@@ -1,0 +1,123 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+private func at(_ seconds: Int64) -> Timestamp { Timestamp(nanoseconds: (1_700_000_000 + seconds) * 1_000_000_000) }
+
+private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> Anomaly {
+    Anomaly(
+        kind: .metricDeviation,
+        service: service,
+        subject: subject,
+        time: at(seconds),
+        score: 0.9,
+        evidence: Evidence(observed: 2, expected: 1, lower: 0.5, upper: 1.5, summary: "\(subject) was 2")
+    )
+}
+
+@Suite struct IncidentMetricEvidenceTests {
+    /// catalogue alerted first and front-end, which calls it, followed: by symptoms catalogue is the root cause.
+    private func incident(deployOf deployed: String? = nil) -> Incident {
+        var correlator = IncidentCorrelator()
+        correlator.addCall(caller: "front-end", callee: "catalogue")
+        correlator.addCall(caller: "catalogue", callee: "catalogue-db")
+        if let deployed { correlator.add(ChangeEvent(service: deployed, kind: .deploy, version: "v2", time: at(90))) }
+        correlator.add(anomaly("catalogue", "lat_90", 100))
+        correlator.add(anomaly("catalogue", "lat_99", 101))
+        correlator.add(anomaly("front-end", "lat_90", 170))
+        return correlator.incidents()[0]
+    }
+
+    /// What the stored series say: front-end's CPU moved most (its hog slowed its calls), catalogue less and as a
+    /// likely symptom of its database, which moved a little; a bystander did not move at all.
+    private func ranking() -> RootCauseRanker.Result {
+        RootCauseRanker.Result(
+            onset: 1_700_000_100,
+            onsetDetected: false,
+            candidates: [
+                .init(
+                    service: "front-end",
+                    score: 40,
+                    metric: "cpu",
+                    deviation: 40,
+                    firstDeviation: 1_700_000_100,
+                    yieldedTo: nil
+                ),
+                .init(
+                    service: "catalogue",
+                    score: 6,
+                    metric: "lat_90",
+                    deviation: 12,
+                    firstDeviation: 1_700_000_100,
+                    yieldedTo: "catalogue-db"
+                ),
+                .init(
+                    service: "catalogue-db",
+                    score: 2,
+                    metric: "mem",
+                    deviation: 2,
+                    firstDeviation: nil,
+                    yieldedTo: nil
+                ),
+                .init(service: "mailer", score: 0, metric: nil, deviation: 0, firstDeviation: nil, yieldedTo: nil),
+            ]
+        )
+    }
+
+    @Test func theSeriesOutrankTheOrderOfAlerts() {
+        let incident = self.incident()
+        #expect(incident.rootCauses.first?.service == "catalogue")
+        let ranked = incident.withMetricEvidence(self.ranking())
+        #expect(ranked.rootCauses.map(\.service) == ["front-end", "catalogue"])
+        #expect(
+            ranked.rootCauses[0].reasons.contains("its cpu moved 40.0 robust spreads from its level before the onset")
+        )
+        #expect(ranked.rootCauses[1].reasons.contains { $0.contains("catalogue-db, which it calls") })
+        #expect(abs(ranked.rootCauses.reduce(0) { $0 + $1.confidence } - 1) < 1e-9)
+        #expect(ranked.recommendation?.action.contains("front-end") == true)
+        // Everything else is the incident as it was.
+        #expect(ranked.members == incident.members && ranked.id == incident.id && ranked.timeline == incident.timeline)
+    }
+
+    /// A service no symptom named joins the candidates only when its own series clearly moved.
+    @Test func aQuietServiceJoinsOnlyWhenItsSeriesMoved() {
+        var ranking = self.ranking()
+        ranking.candidates[2].deviation = 8
+        ranking.candidates[2].score = 8
+        let ranked = self.incident().withMetricEvidence(ranking)
+        #expect(ranked.rootCauses.map(\.service) == ["front-end", "catalogue", "catalogue-db"])
+    }
+
+    /// A deploy of the service that alerted first keeps it first, whatever the series say.
+    @Test func aTriggeringChangeStaysFirst() {
+        let incident = self.incident(deployOf: "catalogue")
+        #expect(incident.trigger?.service == "catalogue")
+        #expect(incident.withMetricEvidence(self.ranking()).rootCauses.first?.service == "catalogue")
+    }
+
+    /// Series sampled at their own times land on one grid whose step is their median gap.
+    @Test func seriesAreAlignedOnTheirMedianStep() {
+        let data = IncidentData(
+            aligning: [
+                .init(service: "a", metric: "cpu", points: (0..<10).map { (at(Int64($0) * 15), Double($0)) }),
+                .init(service: "b", metric: "mem", points: [(at(31), 7), (at(62), 8), (at(140), 9)]),
+            ],
+            services: ["a", "b", "c"],
+            calls: [("a", "b")]
+        )
+        #expect(data.times.count == 10)
+        #expect(data.times[1] - data.times[0] == 15)
+        #expect(data.columns[0].values.compactMap { $0 } == (0..<10).map(Double.init))
+        #expect(data.columns[1].values == [nil, nil, 7, nil, 8, nil, nil, nil, nil, 9])
+        #expect(data.services == ["a", "b", "c"])
+        let capped = IncidentData(
+            aligning: [.init(service: "a", metric: "cpu", points: (0..<10).map { (at(Int64($0) * 15), Double($0)) })],
+            maximumRows: 4
+        )
+        #expect(capped.columns[0].values == [6, 7, 8, 9])
+        #expect(IncidentData(aligning: []).times.isEmpty)
+    }
+}
