@@ -7,8 +7,10 @@
 /// 1. **Onset.** Given an alert time, the rows before the one holding it are the reference: a row stands for an
 ///    interval, and exporters label intervals by their start or by their end, so the row before the alert time
 ///    may already hold the fault. Otherwise the onset is found in the data: every metric is standardised
-///    robustly, and the row that best splits all of them into a before and an after (the multivariate CUSUM
-///    change point) is taken as the start of the incident.
+///    robustly and finds its own CUSUM change point; a metric whose change is clear votes for its row, and the
+///    rows where most votes fall (a row and its two neighbours) start the incident. A fault moves many metrics at
+///    once, while a slow swing moves each of them at a different row, however large it is in total. With no
+///    clear change anywhere, the row that best splits all metrics together is taken.
 /// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
 ///    values after the onset go from the reference median, in reference IQRs. The deviation is signed: a rise
 ///    counts for ordinary metrics, a drop for success-rate and availability metrics, because in a resource
@@ -227,11 +229,16 @@ public struct RootCauseRanker: Sendable {
     /// Robust z-scores are clipped here before the change-point search, so one metric's huge move counts like any
     /// clear move and the onset is where many metrics change together.
     static let clip = 4.0
+    /// A metric votes for its change point when its CUSUM statistic there reaches this (in squared robust
+    /// spreads; a series without any change rarely passes 5).
+    static let clearChange = 20.0
 
-    /// The row that best splits every metric into a before and an after: the maximum over split points of the
-    /// summed squared CUSUM statistics of the robustly standardised, clipped metrics.
+    /// Where most metrics change: each robustly standardised, clipped metric's CUSUM change point is a vote when
+    /// the change is clear, and the row whose neighbourhood (±1 row) holds the most votes wins, the later on a
+    /// tie. With no vote, the maximum over split points of the summed squared CUSUM statistics.
     static func changePoint(_ columns: [IncidentData.Column], rows: Int) -> Int {
         var total = [Double](repeating: 0, count: rows)
+        var votes = [Int](repeating: 0, count: rows)
         for column in columns {
             let finite = column.values.compactMap { $0 }.sorted()
             guard finite.count >= 3 else { continue }
@@ -244,13 +251,33 @@ public struct RootCauseRanker: Sendable {
             }
             let sum = z.reduce(0, +)
             var prefix = 0.0
+            var strongest = 0.0
+            var strongestSplit = 0
             for split in 1..<rows {
                 prefix += z[split - 1]
                 let k = Double(split)
                 let n = Double(rows)
                 let difference = prefix - k / n * sum
-                total[split] += difference * difference / (k * (n - k) / n)
+                let statistic = difference * difference / (k * (n - k) / n)
+                total[split] += statistic
+                if statistic > strongest {
+                    strongest = statistic
+                    strongestSplit = split
+                }
             }
+            if strongest >= Self.clearChange { votes[strongestSplit] += 1 }
+        }
+        if votes.contains(where: { $0 > 0 }) {
+            var bestRow = 1
+            var best = (-1, -1)
+            for row in 1..<rows {
+                let near = votes[row - 1] + votes[row] + (row + 1 < rows ? votes[row + 1] : 0)
+                if (near, votes[row]) >= best {
+                    best = (near, votes[row])
+                    bestRow = row
+                }
+            }
+            return bestRow
         }
         var bestRow = rows / 2
         var bestValue = -1.0

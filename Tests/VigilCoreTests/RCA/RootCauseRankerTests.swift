@@ -126,6 +126,22 @@ import Testing
         #expect(plain.candidates.map(\.service).prefix(2) == ["shop-sli", "catalog"])
     }
 
+    /// Blind, the onset is where several metrics change together, not where the biggest total change is: ten
+    /// services each drift to a new level at their own row (a daily swing), then a fault moves db's CPU, latency
+    /// and errors at once, eight rows before the end.
+    @Test func theOnsetIsWhereManyMetricsChangeTogether() {
+        var columns: [IncidentData.Column] = (0..<10).map { index in
+            .init(service: "web-\(index)", metric: "cpu", values: Self.series(10, 30, from: 30 + 5 * index))
+        }
+        for metric in ["cpu", "latency_p90", "errors"] {
+            columns.append(.init(service: "db", metric: metric, values: Self.series(10, 40, from: 112)))
+        }
+        let result = RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns))
+        #expect(result.onsetDetected)
+        #expect(result.onset == Self.times[112])
+        #expect(result.candidates.first?.service == "db")
+    }
+
     @Test func splitsColumnNamesAtTheLastDot() {
         #expect(
             IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
