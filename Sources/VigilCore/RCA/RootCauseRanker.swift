@@ -20,7 +20,10 @@
 ///    noise more often than a fault.
 /// 3. **Service.** A service scores as its most deviating metric.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
-///    (faults travel up the call graph): it yields to that callee. When a graph is known, a service outside it
+///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
+///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
+///    table moves its own latency by tens of spreads and its callers' by hundreds. A CPU or memory rise is the
+///    service's own and yields only to a callee that deviates about as much. When a graph is known, a service outside it
 ///    (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part of its
 ///    score.
 public struct RootCauseRanker: Sendable {
@@ -36,6 +39,8 @@ public struct RootCauseRanker: Sendable {
         public var trafficWeight = 0.3
         /// How much a service outside a known call graph keeps of its score.
         public var unconnectedWeight = 0.25
+        /// A callee deviating at least this much (in spreads) explains its callers' latency and errors.
+        public var clearDeviation = 20.0
 
         /// The defaults.
         public init() {}
@@ -157,9 +162,12 @@ public struct RootCauseRanker: Sendable {
             var yielded: String?
             if deviation > 3 {
                 let reachable = Self.reachable(from: service, callees)
+                let propagates = !(own.map { Self.isResource($0.metric) } ?? false)
                 // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
                 if let culprit = reachable.filter({
-                    (fault[$0] ?? 0) >= self.configuration.symptomRatio * deviation
+                    let callee = fault[$0] ?? 0
+                    return callee >= self.configuration.symptomRatio * deviation
+                        || (propagates && callee >= self.configuration.clearDeviation)
                 })
                 .max(by: { (fault[$0] ?? 0) < (fault[$1] ?? 0) }) {
                     score *= self.configuration.symptomPenalty
@@ -177,6 +185,15 @@ public struct RootCauseRanker: Sendable {
                     yieldedTo: yielded
                 )
             )
+        }
+        // The callee a service yielded to ranks just above it (along chains too).
+        var index: [String: Int] = [:]
+        for (position, candidate) in candidates.enumerated() { index[candidate.service] = position }
+        for _ in 0..<3 {
+            for candidate in candidates {
+                guard let callee = candidate.yieldedTo, let position = index[callee] else { continue }
+                candidates[position].score = max(candidates[position].score, candidate.score * 1.01)
+            }
         }
         candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
         return Result(onset: data.times[onsetRow], onsetDetected: alertTime == nil, candidates: candidates)
@@ -211,6 +228,13 @@ public struct RootCauseRanker: Sendable {
                 self = .other
             }
         }
+    }
+
+    /// Whether a metric measures a resource the service uses itself (CPU, memory): a rise there does not travel
+    /// up from a callee.
+    static func isResource(_ metric: String) -> Bool {
+        let name = metric.lowercased()
+        return name.contains("cpu") || name.contains("mem")
     }
 
     /// Services reachable from `start` along calls, `start` excluded.

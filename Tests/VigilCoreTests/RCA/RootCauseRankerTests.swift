@@ -142,6 +142,27 @@ import Testing
         #expect(result.candidates.first?.service == "db")
     }
 
+    /// An overloaded table moves its own latency by tens of spreads and its caller's by hundreds: the caller's
+    /// latency is the table's doing, and the table ranks first. A caller whose CPU rose is its own fault, however
+    /// clearly a callee moved too.
+    @Test func aClearlyDeviatingCalleeExplainsItsCallersLatencyButNotItsCPU() {
+        func data(_ callerMetric: String) -> IncidentData {
+            IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "search", metric: callerMetric, values: Self.series(10, 910, noise: 2)),
+                    .init(service: "table", metric: "latency_p99", values: Self.series(10, 70, noise: 2)),
+                ],
+                calls: [("search", "table")]
+            )
+        }
+        let latency = RootCauseRanker().rank(data("latency_p99"), alertTime: Self.times[80])
+        #expect(latency.candidates.map(\.service) == ["table", "search"])
+        #expect(latency.candidates[1].yieldedTo == "table")
+        let cpu = RootCauseRanker().rank(data("cpu"), alertTime: Self.times[80])
+        #expect(cpu.candidates.map(\.service) == ["search", "table"])
+    }
+
     @Test func splitsColumnNamesAtTheLastDot() {
         #expect(
             IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
