@@ -64,13 +64,17 @@ final class IncidentService: Sendable {
     func incidents() -> [Incident] {
         let incidents = self.correlator.withLock { $0.incidents() }
         guard self.store != nil else { return incidents }
-        return incidents.enumerated().map { index, incident in
+        let ranked = incidents.enumerated().map { index, incident in
             index < Self.rankedIncidents ? self.withMetricEvidence(incident) : incident
         }
+        let current = Set(incidents.prefix(Self.rankedIncidents).map(\.id))
+        self.ranked.withLock { cache in cache = cache.filter { current.contains($0.key) } }
+        return ranked
     }
 
     /// `incident` with its candidates re-ranked by ``RootCauseRanker`` over the stored series of its services and
-    /// the services up to two calls away, from half an hour before it opened (cached per incident version).
+    /// the services up to two calls away, from half an hour before it opened (cached per incident version). When
+    /// the store cannot be read, the incident keeps its symptom ranking and the next call tries again.
     private func withMetricEvidence(_ incident: Incident) -> Incident {
         guard let store = self.store else { return incident }
         let version = "\(incident.updated.nanoseconds)|\(incident.members.count)|\(incident.status.rawValue)"
@@ -83,14 +87,16 @@ final class IncidentService: Sendable {
         let from = incident.opened.adding(seconds: -1_800)
         let to = incident.updated.adding(seconds: 300)
         var series: [IncidentData.Samples] = []
-        for service in services.sorted() {
-            guard let summaries = try? store.series(service: service, name: nil) else { continue }
-            for summary in summaries where series.count < Self.maximumSeries {
-                guard let points = try? store.samples(series: summary.series, from: from, to: to, limit: 5_000),
-                    points.count >= 3
-                else { continue }
-                series.append(.init(service: service, metric: summary.name, points: points.map { ($0.0, $0.1) }))
+        do {
+            for service in services.sorted() {
+                for summary in try store.series(service: service, name: nil) where series.count < Self.maximumSeries {
+                    let points = try store.samples(series: summary.series, from: from, to: to, limit: 5_000)
+                    guard points.count >= 3 else { continue }
+                    series.append(.init(service: service, metric: summary.name, points: points.map { ($0.0, $0.1) }))
+                }
             }
+        } catch {
+            return incident
         }
         let data = IncidentData(
             aligning: series,
