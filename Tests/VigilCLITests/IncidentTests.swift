@@ -119,21 +119,7 @@ import VigilServer
              "labels": {"alertname": "\(service)-errors", "service": "\(service)"}}
             """
         }
-        let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
-        let answer = try vigil.client().request(
-            "POST",
-            "/api/v1/alerts/alertmanager",
-            headers: [("Content-Type", "application/json")],
-            body: Array(payload.utf8)
-        )
-        #expect(answer.status == 200)
-        var incidents: [[String: Any]] = []
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
-            if incidents.first?["symptomCount"] as? Int == 2 { break }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
+        let incidents = try Self.incidents(afterSending: alerts, to: vigil)
         try #require(incidents.count == 1, "\(incidents)")
         #expect(incidents[0]["rootCause"] as? String == "payment")
         let id = try #require(incidents[0]["id"] as? String)
@@ -188,6 +174,18 @@ import VigilServer
                  "labels": {"alertname": "\(service)-slow", "service": "\(service)"}}
                 """
         }
+        let incidents = try Self.incidents(afterSending: alerts, to: vigil)
+        try #require(incidents.count == 1, "\(incidents)")
+        #expect(incidents[0]["rootCause"] as? String == "checkout", "\(incidents)")
+        let id = try #require(incidents[0]["id"] as? String)
+        let incident = try #require(try vigil.json("/api/v1/incidents/\(id)") as? [String: Any])
+        let candidates = incident["rootCauses"] as? [[String: Any]] ?? []
+        let reasons = candidates.first?["reasons"] as? [String] ?? []
+        #expect(reasons.contains { $0.contains("its latency_p90 moved") }, "\(candidates)")
+    }
+
+    /// Posts Alertmanager alerts (JSON objects) and waits until one incident holds them all.
+    static func incidents(afterSending alerts: [String], to vigil: ServerProcess) throws -> [[String: Any]] {
         let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
         let answer = try vigil.client().request(
             "POST",
@@ -200,16 +198,10 @@ import VigilServer
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
-            if incidents.first?["symptomCount"] as? Int == 2 { break }
+            if incidents.first?["symptomCount"] as? Int == alerts.count { break }
             Thread.sleep(forTimeInterval: 0.2)
         }
-        try #require(incidents.count == 1, "\(incidents)")
-        #expect(incidents[0]["rootCause"] as? String == "checkout", "\(incidents)")
-        let id = try #require(incidents[0]["id"] as? String)
-        let incident = try #require(try vigil.json("/api/v1/incidents/\(id)") as? [String: Any])
-        let candidates = incident["rootCauses"] as? [[String: Any]] ?? []
-        let reasons = candidates.first?["reasons"] as? [String] ?? []
-        #expect(reasons.contains { $0.contains("its latency_p90 moved") }, "\(candidates)")
+        return incidents
     }
 
     @Test func aBadDependencyFileStopsStartWithItsReason() throws {
