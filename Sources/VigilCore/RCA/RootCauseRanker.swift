@@ -23,9 +23,9 @@
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
 ///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
 ///    table moves its own latency by tens of spreads and its callers' by hundreds. A CPU or memory rise is the
-///    service's own and yields only to a callee that deviates about as much. When a graph is known, a service outside it
-///    (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part of its
-///    score.
+///    service's own and yields only to a callee that deviates about as much. When a graph is known, a service
+///    outside it (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part
+///    of its score.
 public struct RootCauseRanker: Sendable {
     /// Tuning knobs, one set for every system.
     public struct Configuration: Sendable {
@@ -162,7 +162,7 @@ public struct RootCauseRanker: Sendable {
             var yielded: String?
             if deviation > 3 {
                 let reachable = Self.reachable(from: service, callees)
-                let propagates = !(own.map { Self.isResource($0.metric) } ?? false)
+                let propagates = own.map { MetricKind($0.metric) != .resource } ?? true
                 // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
                 if let culprit = reachable.filter({
                     let callee = fault[$0] ?? 0
@@ -208,7 +208,9 @@ public struct RootCauseRanker: Sendable {
         case traffic
         /// What a service sees of the services it calls (client-side latency): a rise points at a callee.
         case outbound
-        /// Everything else (CPU, memory, latency, errors): a rise hurts.
+        /// CPU and memory: a rise hurts, and it is the service's own (it does not travel up from a callee).
+        case resource
+        /// Everything else (latency, errors): a rise hurts.
         case other
 
         init(_ metric: String) {
@@ -217,6 +219,8 @@ public struct RootCauseRanker: Sendable {
                 self = .quality
             } else if name.contains("client") && (name.contains("latency") || name.contains("duration")) {
                 self = .outbound
+            } else if name.contains("cpu") || name.contains("mem") {
+                self = .resource
             } else if [
                 "request", "lod", "workload", "throughput", "_ops", "qps", "rps", "bytes", "receive", "transmit",
                 "syscall", "packets",
@@ -228,13 +232,6 @@ public struct RootCauseRanker: Sendable {
                 self = .other
             }
         }
-    }
-
-    /// Whether a metric measures a resource the service uses itself (CPU, memory): a rise there does not travel
-    /// up from a callee.
-    static func isResource(_ metric: String) -> Bool {
-        let name = metric.lowercased()
-        return name.contains("cpu") || name.contains("mem")
     }
 
     /// Services reachable from `start` along calls, `start` excluded.
