@@ -19,7 +19,9 @@
 /// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
 /// episode, and a rest period after it in which scores are halved (repeats would only add noise) unless the
 /// deviation escalates well beyond the episode's peak, which alerts again. The error never counts as smaller
-/// than 1 % of the range seen or 1 % of the level, so tiny wiggles on a flat series never page anyone.
+/// than 1 % of the range seen or 1 % of the level, so tiny wiggles on a flat series never page anyone. A repeated
+/// value (a gauge held between scrapes) teaches the error nothing, and the warm-up counts moves as well as
+/// points.
 public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// Knobs, one set for every series.
     public struct Configuration: Sendable, Codable, Equatable {
