@@ -7,10 +7,11 @@
 /// 1. **Onset.** Given an alert time, the rows before the one holding it are the reference: a row stands for an
 ///    interval, and exporters label intervals by their start or by their end, so the row before the alert time
 ///    may already hold the fault. Otherwise the onset is found in the data: every metric is standardised
-///    robustly and finds its own CUSUM change point; a metric whose change is clear votes for its row, and the
-///    rows where most votes fall (a row and its two neighbours) start the incident. A fault moves many metrics at
-///    once, while a slow swing moves each of them at a different row, however large it is in total. With no
-///    clear change anywhere, the row that best splits all metrics together is taken.
+///    robustly and finds its own CUSUM change point; a metric whose change is clear (significant and large)
+///    votes for its row, and the rows where most votes fall (a row and its two neighbours) start the incident.
+///    A fault moves many metrics at once and far, while a slow swing moves each of them a little at a different
+///    row, however large it is in total. With no clear change anywhere, the row that best splits all metrics
+///    together is taken.
 /// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
 ///    values after the onset go from the reference median, in reference IQRs. The deviation is signed: a rise
 ///    counts for ordinary metrics, a drop for success-rate and availability metrics, because in a resource
@@ -251,8 +252,21 @@ public struct RootCauseRanker: Sendable {
     /// clear move and the onset is where many metrics change together.
     static let clip = 4.0
     /// A metric votes for its change point when its CUSUM statistic there reaches this (in squared robust
-    /// spreads; a series without any change rarely passes 5).
+    /// spreads; a series without any change rarely passes 5) …
     static let clearChange = 20.0
+    /// … and its median after the change lies this many of its spreads before the change away: a slow drift of
+    /// a spread over many hours is significant, but it is not an incident.
+    static let largeChange = 1.5
+
+    /// Whether `values` after `split` sit far from where they were before, in the before part's own spread.
+    static func isLarge(_ values: [Double?], splitAt split: Int) -> Bool {
+        let before = values[..<split].compactMap { $0 }.sorted()
+        let after = values[split...].compactMap { $0 }.sorted()
+        guard before.count >= 2, !after.isEmpty else { return false }
+        let median = quantile(before, 0.5)
+        let spread = max(quantile(before, 0.75) - quantile(before, 0.25), 0.05 * abs(median), 1e-9)
+        return abs(quantile(after, 0.5) - median) / spread >= Self.largeChange
+    }
 
     /// Where most metrics change: each robustly standardised, clipped metric's CUSUM change point is a vote when
     /// the change is clear, and the row whose neighbourhood (±1 row) holds the most votes wins, the later on a
@@ -286,7 +300,9 @@ public struct RootCauseRanker: Sendable {
                     strongestSplit = split
                 }
             }
-            if strongest >= Self.clearChange { votes[strongestSplit] += 1 }
+            if strongest >= Self.clearChange && Self.isLarge(column.values, splitAt: strongestSplit) {
+                votes[strongestSplit] += 1
+            }
         }
         if votes.contains(where: { $0 > 0 }) {
             var bestRow = 1

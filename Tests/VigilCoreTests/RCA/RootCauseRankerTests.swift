@@ -142,6 +142,24 @@ import Testing
         #expect(result.candidates.first?.service == "db")
     }
 
+    /// A slow drift of a spread in many metrics is significant, but it is not an incident: only large changes
+    /// vote, and three metrics of db jumping near the end outvote twelve drifting ones.
+    @Test func aSmallDriftDoesNotVoteForTheOnset() {
+        let times = (0..<400).map { 1_700_000_000 + Double($0) * 300 }
+        func series(_ normal: Double, _ faulty: Double, from onset: Int) -> [Double?] {
+            (0..<400).map { row in (row < onset ? normal : faulty) + Double((row * 7) % 5 - 2) / 2 }
+        }
+        var columns: [IncidentData.Column] = (0..<12).map { index in
+            .init(service: "web-\(index)", metric: "latency_p50", values: series(10, 11.2, from: 200 + index % 3))
+        }
+        for metric in ["cpu", "latency_p90", "errors"] {
+            columns.append(.init(service: "db", metric: metric, values: series(10, 40, from: 390)))
+        }
+        let result = RootCauseRanker().rank(IncidentData(times: times, columns: columns))
+        #expect(result.onset == times[390])
+        #expect(result.candidates.first?.service == "db")
+    }
+
     /// An overloaded table moves its own latency by tens of spreads and its caller's by hundreds: the caller's
     /// latency is the table's doing, and the table ranks first. A caller whose CPU rose is its own fault, however
     /// clearly a callee moved too.
