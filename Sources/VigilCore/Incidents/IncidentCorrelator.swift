@@ -7,14 +7,18 @@
 /// The grouping is a function of the set of inputs, not of their order: symptoms are sorted, repeats of one
 /// fingerprint collapse into one member (a gap longer than `flapWindow` starts a new one), and two members join
 /// when they overlap within `joinWindow` and are related: the same service, a direct call between their services
-/// (from traces or configuration), or the same `namespace` label on two alerts. Joins are transitive, so an
-/// incident that keeps growing absorbs new symptoms instead of opening siblings, and every member records why it
-/// joined. Time is data time: the latest time seen, so replaying the same data gives the same incidents.
+/// (from traces or configuration), or the same `namespace` label on two alerts; services with a caller or a
+/// callee in common join too when their symptoms started within `siblingWindow`. Joins are transitive, so an
+/// incident that keeps growing absorbs new symptoms instead of opening new incidents, and every member records
+/// why it joined. Time is data time: the latest time seen, so replaying the same data gives the same incidents.
 public struct IncidentCorrelator: Sendable {
     /// Windows, in seconds.
     public struct Configuration: Sendable, Equatable {
         /// Two related symptoms join when they are at most this far apart.
         public var joinWindow = 300.0
+        /// Two symptoms of siblings (services with a caller or a callee in common) join when they started at most
+        /// this far apart: a fault often surfaces at once in services that share a caller and no direct call.
+        public var siblingWindow = 30.0
         /// A fingerprint seen again within this after its last occurrence continues the same member (flaps do not
         /// open new incidents).
         public var flapWindow = 900.0
@@ -228,7 +232,11 @@ public struct IncidentCorrelator: Sendable {
             for earlier in 0..<later {
                 let a = nodes[earlier].member
                 guard a.lastSeen.seconds + config.joinWindow >= b.firstSeen.seconds else { continue }
-                guard let reason = self.relation(nodes[earlier], nodes[later]) else { continue }
+                let together = abs(b.firstSeen.seconds - a.firstSeen.seconds) <= config.siblingWindow
+                guard
+                    let reason = self.relation(nodes[earlier], nodes[later])
+                        ?? (together ? self.siblings(a.service, b.service) : nil)
+                else { continue }
                 if nodes[later].member.joinedBecause == nil {
                     let gap = Int((b.firstSeen.seconds - a.firstSeen.seconds).rounded())
                     nodes[later].member.joinedBecause = "\(reason) and both deviated within \(gap) s"
@@ -253,6 +261,18 @@ public struct IncidentCorrelator: Sendable {
         if self.calls(x, y) { return "\(x) calls \(y)" }
         if self.calls(y, x) { return "\(y) calls \(x)" }
         if let namespace = a.namespace, namespace == b.namespace { return "both are in namespace \(namespace)" }
+        return nil
+    }
+
+    /// Why two services are siblings (a caller or a callee in common), or nil when they are not.
+    private func siblings(_ x: String, _ y: String) -> String? {
+        guard x != y else { return nil }
+        for caller in self.calls.keys.sorted() where self.calls(caller, x) && self.calls(caller, y) {
+            return "\(caller) calls both \(x) and \(y)"
+        }
+        if let shared = self.calls[x]?.intersection(self.calls[y] ?? []).min() {
+            return "\(x) and \(y) both call \(shared)"
+        }
         return nil
     }
 

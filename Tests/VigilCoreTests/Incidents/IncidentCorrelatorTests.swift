@@ -108,6 +108,31 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         #expect(Set(incidents.map { $0.services }) == [["payment"], ["search"]])
     }
 
+    /// Services with a caller in common (a fault surfacing at once in siblings) join when their symptoms start
+    /// within 30 s, and not when they start minutes apart.
+    @Test func siblingsJoinOnlyWhenTheyDeviateTogether() {
+        var correlator = IncidentCorrelator()
+        correlator.addCall(caller: "front-end", callee: "carts")
+        correlator.addCall(caller: "front-end", callee: "user")
+        var together = correlator
+        for (offset, subject) in ["latency", "cpu"].enumerated() {
+            together.add(anomaly("carts", subject, Int64(offset)))
+            together.add(anomaly("user", subject, 20 + Int64(offset)))
+        }
+        let joined = together.incidents()
+        #expect(joined.map(\.services) == [["carts", "user"]])
+        #expect(
+            joined.first?.members.contains { $0.joinedBecause?.contains("front-end calls both carts and user") == true }
+                == true
+        )
+        var apart = correlator
+        for (offset, subject) in ["latency", "cpu", "errors"].enumerated() {
+            apart.add(anomaly("carts", subject, Int64(offset)))
+            apart.add(anomaly("user", subject, 120 + Int64(offset)))
+        }
+        #expect(apart.incidents().count == 2)
+    }
+
     @Test func symptomsFarApartInTimeDoNotMerge() {
         var correlator = self.chain()
         correlator.add(anomaly("checkout", "errors", 0))
