@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "VigilCLI",
             dependencies: [
-                "VigilCore", "VigilServer",
+                "VigilCore", "VigilIngest", "VigilServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -4,17 +4,24 @@
 import ArgumentParser
 import Foundation
 import VigilCore
+import VigilIngest
 
 /// `vigil rca`: ranks the root-cause candidates of one incident case folder.
 struct RCA: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rca",
-        abstract: "Rank the likely root causes of an incident from its metrics and call graph.",
+        abstract: "Rank the likely root causes of an incident from its metrics, logs, traces and call graph.",
         discussion: """
             CASEDIR holds metrics.csv (time,<service>.<metric>,…), and optionally topology.json \
-            ({"services": [...], "calls": [[caller, callee], ...]}) and hint.json ({"alert_time": unix seconds}). \
-            Without hint.json the incident onset is found in the data. The format is described in \
-            ../shared/eval/RCA_CASES.md.
+            ({"services": [...], "calls": [[caller, callee], ...]}), logs.jsonl ({"time", "service", "line"} per \
+            line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"} \
+            per line) and hint.json ({"alert_time": unix seconds}). Without hint.json the incident onset is found \
+            in the data. The format is described in ../shared/eval/RCA_CASES.md.
+
+            Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
+            never seen in its first minute of logs; span latency, own time, errors, and the inbound gap (what \
+            callers wait beyond the service's own span: where a network delay into it shows). Parent links add \
+            calls to the graph. Lines that are not valid JSON of that shape are skipped and counted on stderr.
 
             Examples:
               vigil rca incidents/2026-11-23-checkout
@@ -115,7 +122,75 @@ struct RCA: ParsableCommand {
             services = object["services"] as? [String] ?? []
             for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 { calls.append((pair[0], pair[1])) }
         }
-        return IncidentData(times: times, columns: columns, services: services, calls: calls)
+        var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
+        data.addLogs(
+            try Self.jsonLines(folder, "logs.jsonl", what: "a log line") { object in
+                guard let time = object["time"]?.double, let service = object["service"]?.string,
+                    let line = object["line"]?.string
+                else { return nil }
+                return IncidentData.CaseLogLine(time: time, service: service, line: line)
+            }
+        )
+        data.addSpans(
+            try Self.jsonLines(folder, "spans.jsonl", what: "a span") { object in
+                guard let trace = object["trace_id"]?.string, let id = object["span_id"]?.string,
+                    let service = object["service"]?.string, let start = object["start"]?.double,
+                    let milliseconds = object["duration_ms"]?.double, start.isFinite, milliseconds.isFinite
+                else { return nil }
+                var failed: Bool?
+                if case .bool(let flag) = object["error"] { failed = flag }
+                return IncidentData.CaseSpan(
+                    traceID: trace,
+                    spanID: id,
+                    parentID: object["parent_id"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                    service: service,
+                    start: start,
+                    seconds: max(0, milliseconds / 1000),
+                    isError: failed
+                )
+            }
+        )
+        return data
+    }
+
+    /// Reads an optional JSON-lines file of the case: one value per line that `read` accepts. A missing file is
+    /// no data; lines that are not JSON objects of the expected shape are skipped and counted on standard error.
+    static func jsonLines<Value>(
+        _ folder: URL,
+        _ name: String,
+        what: String,
+        _ read: (JSONValue) -> Value?
+    ) throws -> [Value] {
+        let path = folder.appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read \(path)")
+        }
+        let bytes = [UInt8](data)
+        var values: [Value] = []
+        var skipped = 0
+        var firstSkipped = 0
+        var lineNumber = 0
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            lineNumber += 1
+            let line = Array(bytes[start..<end])
+            start = end + 1
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
+            if let object = try? JSONParser.parse(line), let value = read(object) {
+                values.append(value)
+            } else {
+                skipped += 1
+                if firstSkipped == 0 { firstSkipped = lineNumber }
+            }
+        }
+        if skipped > 0 {
+            let message =
+                "vigil rca: \(path): skipped \(skipped) line(s) that are not \(what) (first at line \(firstSkipped))\n"
+            FileHandle.standardError.write(Data(message.utf8))
+        }
+        return values
     }
 }
 

@@ -59,6 +59,58 @@ import Testing
         #expect(result.stdout.contains("likely a symptom of db"))
     }
 
+    /// A code fault that only the logs and spans show: metrics are flat, payment's spans fail and its log
+    /// throws. A malformed line in each file is skipped and reported, not fatal.
+    @Test func readsLogsAndSpans() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var csv = "time,gateway.cpu,order.cpu,payment.cpu\n"
+        var spans = ""
+        var logs = ""
+        for row in 0..<60 {
+            let time = 1_700_000_000 + row * 10
+            let wiggle = Double((row * 7) % 5) / 10
+            csv += "\(time),\(30 + wiggle),\(20 + wiggle),\(10 + wiggle)\n"
+            let broken = row >= 40
+            for request in 0..<10 {
+                let start = Double(time) + Double(request)
+                let failed = broken && request < 6
+                let trace = "t\(row)-\(request)"
+                spans +=
+                    #"{"trace_id": "\#(trace)", "span_id": "g", "parent_id": null, "service": "gateway", "operation": "/pay", "start": \#(start), "duration_ms": 40, "error": \#(failed)}"#
+                    + "\n"
+                spans +=
+                    #"{"trace_id": "\#(trace)", "span_id": "o", "parent_id": "g", "service": "order", "start": \#(start + 0.001), "duration_ms": 30, "error": \#(failed)}"#
+                    + "\n"
+                spans +=
+                    #"{"trace_id": "\#(trace)", "span_id": "p", "parent_id": "o", "service": "payment", "start": \#(start + 0.002), "duration_ms": 20}"#
+                    + "\n"
+                let line =
+                    failed ? "ERROR PaymentException: card refused for order \(row)" : "INFO charged order \(row)"
+                logs += #"{"time": \#(start + 0.01), "service": "payment", "line": "\#(line)"}"# + "\n"
+                logs += #"{"time": \#(start + 0.02), "service": "order", "line": "INFO order \#(row) placed"}"# + "\n"
+            }
+        }
+        spans += "{not json\n"
+        logs += #"{"time": "soon", "service": "payment"}"# + "\n"
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        try Data(spans.utf8).write(to: folder.appendingPathComponent("spans.jsonl"))
+        try Data(logs.utf8).write(to: folder.appendingPathComponent("logs.jsonl"))
+        try Data(#"{"alert_time": 1700000410}"#.utf8).write(to: folder.appendingPathComponent("hint.json"))
+        let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let ranking = try #require(object["ranking"] as? [[String: Any]])
+        #expect(ranking.first?["service"] as? String == "payment")
+        #expect(
+            ["span_errors", "log_error_lines", "log_new_template_lines"].contains(
+                ranking.first?["metric"] as? String ?? ""
+            )
+        )
+        #expect(result.stderr.contains("spans.jsonl: skipped 1 line(s)") && result.stderr.contains("line 1801"))
+        #expect(result.stderr.contains("logs.jsonl: skipped 1 line(s)"))
+    }
+
     @Test func reportsAnUnreadableCase() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

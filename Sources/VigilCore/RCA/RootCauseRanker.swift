@@ -118,7 +118,7 @@ public struct RootCauseRanker: Sendable {
             var scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
             // Counts vary at least like a Poisson count does: a service that got 44 requests where it got none
             // has not deviated by thousands of scales.
-            if kind == .traffic { scale = max(scale, max(1, abs(median)).squareRoot()) }
+            if kind == .traffic || kind == .events { scale = max(scale, max(1, abs(median)).squareRoot()) }
             let sign = kind == .quality ? -1.0 : 1.0
             // How far the metric already strayed before the onset: a spiky metric must go further to count.
             var usual = 1.0
@@ -211,12 +211,17 @@ public struct RootCauseRanker: Sendable {
         case outbound
         /// CPU and memory: a rise hurts, and it is the service's own (it does not travel up from a callee).
         case resource
+        /// Counts of events from logs and traces (error lines, never-seen templates, failed spans): a rise hurts,
+        /// and they vary at least like a Poisson count.
+        case events
         /// Everything else (latency, errors): a rise hurts.
         case other
 
         init(_ metric: String) {
             let name = metric.lowercased()
-            if ["success", "availab", "idle", "free", "hit"].contains(where: { name.contains($0) }) {
+            if IncidentData.eventCounts.contains(metric) {
+                self = .events
+            } else if ["success", "availab", "idle", "free", "hit"].contains(where: { name.contains($0) }) {
                 self = .quality
             } else if name.contains("client") && (name.contains("latency") || name.contains("duration")) {
                 self = .outbound

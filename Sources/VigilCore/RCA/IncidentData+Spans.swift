@@ -1,0 +1,148 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+extension IncidentData {
+    /// One span of an incident's traces, as a case's spans.jsonl holds it.
+    public struct CaseSpan: Sendable, Equatable {
+        public var traceID: String
+        public var spanID: String
+        /// The parent span, nil for a root (the parent may also be missing from the data).
+        public var parentID: String?
+        public var service: String
+        /// Start, in Unix seconds.
+        public var start: Double
+        public var seconds: Double
+        /// Whether the span failed; nil when unknown.
+        public var isError: Bool?
+
+        /// Creates a span.
+        public init(
+            traceID: String,
+            spanID: String,
+            parentID: String?,
+            service: String,
+            start: Double,
+            seconds: Double,
+            isError: Bool?
+        ) {
+            self.traceID = traceID
+            self.spanID = spanID
+            self.parentID = parentID
+            self.service = service
+            self.start = start
+            self.seconds = seconds
+            self.isError = isError
+        }
+    }
+
+    /// The metric names the span evidence uses, one column per service that has spans.
+    public enum SpanMetric {
+        /// 90th percentile of the requests a service served (root spans, and spans whose parent is another
+        /// service's or missing), in seconds.
+        public static let latency = "span_latency_p90"
+        /// 90th percentile of a span's own time: its duration less its direct children's.
+        public static let selfTime = "span_self_time_p90"
+        /// 90th percentile of what a caller waited beyond the callee's own span (the caller's span less the
+        /// callee's): time on the network and in queues on the way to this service. A delay injected at a
+        /// service shows here, on the service itself, while its own spans stay as fast as before.
+        public static let inboundGap = "span_inbound_gap_p90"
+        /// How many of a service's spans are flagged as errors: a count, so that it compares with error log lines
+        /// (two failures in three requests are not thousands of spreads away from none). A service whose spans
+        /// never say has no such column.
+        public static let errors = "span_errors"
+    }
+
+    /// Adds what spans show, per service and row: latency, own time, inbound gap and errors as columns,
+    /// and every caller → callee pair the parent links reveal as a call. Rows no span started in stay missing
+    /// (spans may cover only part of the window); so do a service's rows without spans of its own.
+    public mutating func addSpans(_ spans: [CaseSpan]) {
+        guard !spans.isEmpty, !self.times.isEmpty else { return }
+        var index: [SpanKey: Int] = [:]
+        index.reserveCapacity(spans.count)
+        for (position, span) in spans.enumerated() {
+            index[SpanKey(trace: span.traceID, span: span.spanID)] = position
+        }
+        var childSeconds = [Double](repeating: 0, count: spans.count)
+        var parents = [Int?](repeating: nil, count: spans.count)
+        for (position, span) in spans.enumerated() {
+            guard let parentID = span.parentID, let parent = index[SpanKey(trace: span.traceID, span: parentID)],
+                parent != position
+            else { continue }
+            parents[position] = parent
+            childSeconds[parent] += span.seconds
+        }
+
+        let rows = self.times.count
+        var covered = [Bool](repeating: false, count: rows)
+        var samples: [String: [String: [[Double]]]] = [:]
+        var errors: [String: [Double]] = [:]
+        var calls = Set(self.calls.map { CallKey(caller: $0.caller, callee: $0.callee) })
+        func note(_ metric: String, _ service: String, _ row: Int, _ value: Double) {
+            samples[service, default: [:]][metric, default: [[Double]](repeating: [], count: rows)][row].append(value)
+        }
+        for (position, span) in spans.enumerated() {
+            guard let row = self.row(at: span.start) else { continue }
+            covered[row] = true
+            let parent = parents[position].map { spans[$0] }
+            if let parent, parent.service != span.service {
+                let call = CallKey(caller: parent.service, callee: span.service)
+                if calls.insert(call).inserted { self.calls.append((caller: call.caller, callee: call.callee)) }
+                note(SpanMetric.inboundGap, span.service, row, max(0, parent.seconds - span.seconds))
+            }
+            if parent == nil || parent?.service != span.service {
+                note(SpanMetric.latency, span.service, row, span.seconds)
+            }
+            note(SpanMetric.selfTime, span.service, row, max(0, span.seconds - childSeconds[position]))
+            if let failed = span.isError {
+                errors[span.service, default: [Double](repeating: 0, count: rows)][row] += failed ? 1 : 0
+            }
+        }
+
+        for service in samples.keys.sorted() {
+            self.note(service: service)
+            for metric in [SpanMetric.latency, SpanMetric.selfTime, SpanMetric.inboundGap] {
+                guard let perRow = samples[service]?[metric] else { continue }
+                let values = perRow.enumerated().map { row, values -> Double? in
+                    guard covered[row], !values.isEmpty else { return nil }
+                    return RootCauseRanker.quantile(values.sorted(), 0.9)
+                }
+                self.columns.append(Column(service: service, metric: metric, values: values))
+            }
+        }
+        for service in errors.keys.sorted() {
+            self.note(service: service)
+            let values = errors[service, default: []].enumerated().map { row, count in covered[row] ? count : nil }
+            self.columns.append(Column(service: service, metric: SpanMetric.errors, values: values))
+        }
+    }
+
+    /// The row an event at `time` falls in: the last row starting at or before it. Nil before the first row or
+    /// more than a step after the last one.
+    func row(at time: Double) -> Int? {
+        guard let first = self.times.first, let last = self.times.last, time >= first else { return nil }
+        let step = self.times.count > 1 ? (last - first) / Double(self.times.count - 1) : 1
+        guard time < last + step else { return nil }
+        var low = 0
+        var high = self.times.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if self.times[middle] <= time { low = middle } else { high = middle - 1 }
+        }
+        return low
+    }
+
+    /// Adds a service to the known ones if it is new.
+    mutating func note(service: String) {
+        if !self.services.contains(service) { self.services.append(service) }
+    }
+
+    private struct SpanKey: Hashable {
+        var trace: String
+        var span: String
+    }
+
+    private struct CallKey: Hashable {
+        var caller: String
+        var callee: String
+    }
+}

@@ -1,0 +1,105 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+/// Log evidence: a code fault that barely moves a metric writes errors and lines never seen before.
+@Suite struct IncidentDataLogsTests {
+    static let rows = 60
+    static let onset = 40
+    static let times = (0..<rows).map { 1_700_000_000 + Double($0) * 10 }
+
+    /// Logs of three services, four lines a row each, in a log4j-like layout; after the onset payment's lines
+    /// become exceptions when `failing`.
+    static func logs(failing: Bool, rows: [Int] = Array(0..<rows)) -> [IncidentData.CaseLogLine] {
+        var lines: [IncidentData.CaseLogLine] = []
+        for row in rows {
+            for index in 0..<4 {
+                let time = Self.times[row] + Double(index) * 2
+                let clock = "10:\(10 + row / 6):\(10 + index * 2).\(100 + row)"
+                for service in ["gateway", "order", "payment"] {
+                    var line =
+                        "\(clock) INFO  c.e.\(service).Handler#42 handled request \(row * 10 + index) in \(20 + index) ms"
+                    if failing && service == "payment" && row >= Self.onset && index < 3 {
+                        line =
+                            "\(clock) ERROR c.e.payment.Charge#88 PaymentException: card service refused order \(row * 10 + index)"
+                    }
+                    lines.append(.init(time: time, service: service, line: line))
+                }
+            }
+        }
+        return lines
+    }
+
+    static func flatMetrics() -> IncidentData {
+        IncidentData(
+            times: Self.times,
+            columns: ["gateway", "order", "payment"].map { service in
+                .init(service: service, metric: "cpu", values: (0..<rows).map { 30 + Double(($0 * 3) % 4) / 10 })
+            }
+        )
+    }
+
+    @Test func errorsAndNewTemplatesPointAtTheFailingService() throws {
+        var data = Self.flatMetrics()
+        data.addLogs(Self.logs(failing: true))
+        let errors = try #require(
+            data.columns.first { $0.service == "payment" && $0.metric == IncidentData.LogMetric.errorLines }
+        )
+        #expect(errors.values[Self.onset - 1] == 0)
+        #expect(errors.values[Self.onset] == 3)
+        let fresh = try #require(
+            data.columns.first { $0.service == "payment" && $0.metric == IncidentData.LogMetric.newTemplateLines }
+        )
+        #expect(fresh.values[0] == nil && fresh.values[5] == nil, "the first minute only teaches templates")
+        #expect(fresh.values[Self.onset - 1] == 0)
+        #expect(fresh.values[Self.onset] == 3, "every line of a template born after the first minute counts")
+        #expect(fresh.values[Self.onset + 1] == 3)
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        #expect(result.candidates.first?.service == "payment")
+        #expect(result.candidates.first?.metric == IncidentData.LogMetric.errorLines)
+        let blind = RootCauseRanker().rank(data)
+        #expect(blind.candidates.first?.service == "payment")
+    }
+
+    @Test func quietLogsAccuseNobody() {
+        var data = Self.flatMetrics()
+        data.addLogs(Self.logs(failing: false))
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        #expect(result.candidates.allSatisfy { $0.score < 3 })
+    }
+
+    @Test func rowsWithoutLogsStayMissingAndSilenceCountsZero() throws {
+        var data = Self.flatMetrics()
+        var lines = Self.logs(failing: true, rows: Array(0..<12) + Array(38..<Self.rows))
+        lines.removeAll { $0.service == "order" && $0.time >= Self.times[Self.onset] }
+        lines.append(.init(time: Self.times[0] - 100, service: "before", line: "outside the window"))
+        data.addLogs(lines)
+        let errors = try #require(
+            data.columns.first { $0.service == "order" && $0.metric == IncidentData.LogMetric.errorLines }
+        )
+        #expect(errors.values[20] == nil, "no line in row 20: unknown")
+        #expect(errors.values[Self.onset] == 0, "order wrote nothing while others did: no errors")
+        #expect(!data.services.contains("before"))
+    }
+
+    /// Another layout (JSON lines with a level key) works the same way: the format is detected per service.
+    @Test func jsonLogsWork() {
+        var data = Self.flatMetrics()
+        data.addLogs(
+            Self.logs(failing: true).map { line in
+                let level = line.line.contains("ERROR") ? "error" : "info"
+                let message = line.line.split(separator: " ", maxSplits: 3).last.map(String.init) ?? ""
+                return .init(
+                    time: line.time,
+                    service: line.service,
+                    line: #"{"level":"\#(level)","msg":"\#(message)"}"#
+                )
+            }
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        #expect(result.candidates.first?.service == "payment")
+    }
+}

@@ -1,0 +1,181 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+/// Span evidence: faults that metrics do not show (a failing code path, a slow network into one service) show in
+/// the traces, and the ranker finds them there.
+@Suite struct IncidentDataSpansTests {
+    static let rows = 60
+    static let onset = 40
+    static let times = (0..<rows).map { 1_700_000_000 + Double($0) * 10 }
+
+    /// CPU of three services that never moves: metrics alone cannot tell the culprit.
+    static func flatMetrics() -> IncidentData {
+        let columns = ["gateway", "order", "payment"].map { service in
+            IncidentData.Column(
+                service: service,
+                metric: "cpu",
+                values: (0..<rows).map { 30 + Double(($0 * 7) % 5) / 10 }
+            )
+        }
+        return IncidentData(times: Self.times, columns: columns)
+    }
+
+    /// Twenty traces a row, gateway → order → payment, from `rows`. After the onset payment fails eight requests
+    /// in twenty (and the failure travels up) when `failing`, and its callers wait 200 ms more for it when `slow`.
+    static func traces(
+        failing: Bool = false,
+        slow: Bool = false,
+        rows: [Int] = Array(0..<rows)
+    ) -> [IncidentData.CaseSpan] {
+        var spans: [IncidentData.CaseSpan] = []
+        for row in rows {
+            for request in 0..<20 {
+                let start = Self.times[row] + Double(request) / 4
+                let jitter = Double((row * 5 + request * 3) % 7) / 1000
+                let broken = row >= Self.onset
+                let fails = failing && broken && request < 8
+                let payment = 0.020 + jitter
+                let wait = slow && broken ? 0.201 : 0.001
+                let order = payment + 0.010 + wait
+                let gateway = order + 0.006
+                let trace = "t\(row)-\(request)"
+                spans.append(
+                    .init(
+                        traceID: trace,
+                        spanID: "g",
+                        parentID: nil,
+                        service: "gateway",
+                        start: start,
+                        seconds: gateway,
+                        isError: fails
+                    )
+                )
+                spans.append(
+                    .init(
+                        traceID: trace,
+                        spanID: "o",
+                        parentID: "g",
+                        service: "order",
+                        start: start + 0.003,
+                        seconds: order,
+                        isError: fails
+                    )
+                )
+                spans.append(
+                    .init(
+                        traceID: trace,
+                        spanID: "p",
+                        parentID: "o",
+                        service: "payment",
+                        start: start + 0.004 + wait / 2,
+                        seconds: payment,
+                        isError: fails
+                    )
+                )
+            }
+        }
+        return spans
+    }
+
+    @Test func aFailingCalleeRanksFirstFromItsSpans() {
+        #expect(
+            RootCauseRanker().rank(Self.flatMetrics(), alertTime: Self.times[Self.onset + 1]).candidates.first?.service
+                != "payment"
+        )
+        var data = Self.flatMetrics()
+        data.addSpans(Self.traces(failing: true))
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        #expect(result.candidates.first?.service == "payment")
+        #expect(result.candidates.first?.metric == IncidentData.SpanMetric.errors)
+        #expect(result.candidates.first { $0.service == "order" }?.yieldedTo == "payment")
+    }
+
+    /// A delay on the way into payment slows its callers by the full 200 ms while payment's own spans stay as
+    /// fast: the inbound gap puts the delay on payment.
+    @Test func aDelayIntoAServiceShowsAsItsInboundGap() {
+        var data = Self.flatMetrics()
+        data.addSpans(Self.traces(slow: true))
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        #expect(result.candidates.first?.service == "payment")
+        #expect(result.candidates.first?.metric == IncidentData.SpanMetric.inboundGap)
+        let blind = RootCauseRanker().rank(data)
+        #expect(blind.candidates.first?.service == "payment")
+        #expect(abs(blind.onset - Self.times[Self.onset]) <= 10)
+    }
+
+    @Test func parentLinksBecomeCallsAndUncoveredRowsStayMissing() throws {
+        var data = Self.flatMetrics()
+        data.addSpans(Self.traces(rows: Array(0..<10) + Array(35..<Self.rows)))
+        #expect(data.calls.map { "\($0.caller)>\($0.callee)" }.sorted() == ["gateway>order", "order>payment"])
+        let latency = try #require(
+            data.columns.first { $0.service == "order" && $0.metric == IncidentData.SpanMetric.latency }
+        )
+        #expect(latency.values[5] != nil)
+        #expect(latency.values[20] == nil, "no span started in row 20: unknown, not 0")
+        // Order's own time excludes the payment call it waited for.
+        let own = try #require(
+            data.columns.first { $0.service == "order" && $0.metric == IncidentData.SpanMetric.selfTime }
+        )
+        #expect(abs((own.values[5] ?? 0) - 0.011) < 0.001)
+        // Spans with no error flag give no error share.
+        var unknown = Self.flatMetrics()
+        unknown.addSpans(
+            Self.traces().map { span in
+                var copy = span
+                copy.isError = nil
+                return copy
+            }
+        )
+        #expect(!unknown.columns.contains { $0.metric == IncidentData.SpanMetric.errors })
+    }
+
+    @Test func spansOutsideTheWindowAndBrokenLinksAreHarmless() {
+        var data = Self.flatMetrics()
+        data.addSpans([
+            .init(
+                traceID: "x",
+                spanID: "a",
+                parentID: "missing",
+                service: "order",
+                start: Self.times[3],
+                seconds: 0.02,
+                isError: false
+            ),
+            .init(
+                traceID: "x",
+                spanID: "b",
+                parentID: "b",
+                service: "order",
+                start: Self.times[3],
+                seconds: 0.02,
+                isError: nil
+            ),
+            .init(
+                traceID: "y",
+                spanID: "c",
+                parentID: nil,
+                service: "late",
+                start: Self.times[Self.rows - 1] + 1_000,
+                seconds: 1,
+                isError: true
+            ),
+            .init(
+                traceID: "z",
+                spanID: "d",
+                parentID: nil,
+                service: "early",
+                start: Self.times[0] - 1,
+                seconds: 1,
+                isError: true
+            ),
+        ])
+        #expect(data.calls.isEmpty)
+        #expect(!data.services.contains("late") && !data.services.contains("early"))
+        let result = RootCauseRanker().rank(data)
+        #expect(result.candidates.count == 3)
+    }
+}
