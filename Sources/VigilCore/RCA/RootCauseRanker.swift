@@ -7,7 +7,8 @@
 /// 1. **Onset.** Given an alert time, the rows before the one holding it are the reference: a row stands for an
 ///    interval, and exporters label intervals by their start or by their end, so the row before the alert time
 ///    may already hold the fault. Otherwise the onset is found in the data: every metric is standardised
-///    robustly and finds its own CUSUM change point; a metric whose change is clear (significant and large)
+///    robustly and finds its own CUSUM change point over the values present (a change across missing rows
+///    belongs to the first row that shows it); a metric whose change is clear (significant and large)
 ///    votes for its row, and the rows where most votes fall (a row and its two neighbours) start the incident.
 ///    A fault moves many metrics at once and far, while a slow swing moves each of them a little at a different
 ///    row, however large it is in total. With no clear change anywhere, the row that best splits all metrics
@@ -285,24 +286,29 @@ public struct RootCauseRanker: Sendable {
             let median = quantile(finite, 0.5)
             let iqr = quantile(finite, 0.75) - quantile(finite, 0.25)
             let scale = max(iqr, 0.05 * abs(median), 1e-9)
-            // Missing values take the median: they move neither side.
-            let z = column.values.map { value in
-                value.map { min(Self.clip, max(-Self.clip, ($0 - median) / scale)) } ?? 0
+            // The split runs over the values present; a change across a stretch of missing rows (logs that cover
+            // a minute before the incident and the minutes after it) belongs to the first row that shows it.
+            var z: [Double] = []
+            var present: [Int] = []
+            for (row, value) in column.values.enumerated() {
+                guard let value else { continue }
+                z.append(min(Self.clip, max(-Self.clip, (value - median) / scale)))
+                present.append(row)
             }
             let sum = z.reduce(0, +)
+            let n = Double(z.count)
             var prefix = 0.0
             var strongest = 0.0
             var strongestSplit = 0
-            for split in 1..<rows {
+            for split in 1..<z.count {
                 prefix += z[split - 1]
                 let k = Double(split)
-                let n = Double(rows)
                 let difference = prefix - k / n * sum
                 let statistic = difference * difference / (k * (n - k) / n)
-                total[split] += statistic
+                total[present[split]] += statistic
                 if statistic > strongest {
                     strongest = statistic
-                    strongestSplit = split
+                    strongestSplit = present[split]
                 }
             }
             if strongest >= Self.clearChange && Self.isLarge(column.values, splitAt: strongestSplit) {

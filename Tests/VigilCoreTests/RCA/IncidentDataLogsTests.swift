@@ -64,6 +64,16 @@ import Testing
         #expect(blind.candidates.first?.service == "payment")
     }
 
+    /// Logs that cover a fault-free stretch, then nothing, then the minutes after the fault: the change belongs to
+    /// the first row that shows it, not to the end of the first stretch.
+    @Test func aChangeAcrossAGapInTheLogsStartsWhereItShows() {
+        var data = Self.flatMetrics()
+        data.addLogs(Self.logs(failing: true, rows: Array(0..<14) + Array(Self.onset..<50)))
+        let blind = RootCauseRanker().rank(data)
+        #expect(blind.onset == Self.times[Self.onset])
+        #expect(blind.candidates.first?.service == "payment")
+    }
+
     @Test func quietLogsAccuseNobody() {
         var data = Self.flatMetrics()
         data.addLogs(Self.logs(failing: false))
