@@ -19,9 +19,9 @@ struct RCA: ParsableCommand {
             in the data. The format is described in ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
-            never seen in its first minute of logs; span latency, own time, errors, and the inbound gap (what \
-            callers wait beyond the service's own span: where a network delay into it shows). Parent links add \
-            calls to the graph. Lines that are not valid JSON of that shape are skipped and counted on stderr.
+            never seen in its first minute of logs; span latency, own time, errors, and network time (how long \
+            what the service sends takes to arrive: where a network delay on it shows). Parent links add calls \
+            to the graph. Lines that are not valid JSON of that shape are skipped and counted on stderr.
 
             Examples:
               vigil rca incidents/2026-11-23-checkout

@@ -42,17 +42,19 @@ extension IncidentData {
         public static let latency = "span_latency_p90"
         /// 90th percentile of a span's own time: its duration less its direct children's.
         public static let selfTime = "span_self_time_p90"
-        /// 90th percentile of what a caller waited beyond the callee's own span (the caller's span less the
-        /// callee's): time on the network and in queues on the way to this service. A delay injected at a
-        /// service shows here, on the service itself, while its own spans stay as fast as before.
-        public static let inboundGap = "span_inbound_gap_p90"
+        /// Median time the messages a service sent spent on the way, over every call it made or served: its
+        /// requests (the callee's span starts this long after the caller's) and its responses (the caller's span
+        /// ends this long after the callee's). A delay on a service's network slows what it sends, so it shows
+        /// here on that service alone, while its neighbours' latency rises and their own sends stay fast; the
+        /// median keeps one slow neighbour from moving it.
+        public static let network = "span_network_p50"
         /// How many of a service's spans are flagged as errors: a count, so that it compares with error log lines
         /// (two failures in three requests are not thousands of spreads away from none). A service whose spans
         /// never say has no such column.
         public static let errors = "span_errors"
     }
 
-    /// Adds what spans show, per service and row: latency, own time, inbound gap and errors as columns,
+    /// Adds what spans show, per service and row: latency, own time, network time and errors as columns,
     /// and every caller → callee pair the parent links reveal as a call. Rows no span started in stay missing
     /// (spans may cover only part of the window); so do a service's rows without spans of its own.
     public mutating func addSpans(_ spans: [CaseSpan]) {
@@ -87,7 +89,13 @@ extension IncidentData {
             if let parent, parent.service != span.service {
                 let call = CallKey(caller: parent.service, callee: span.service)
                 if calls.insert(call).inserted { self.calls.append((caller: call.caller, callee: call.callee)) }
-                note(SpanMetric.inboundGap, span.service, row, max(0, parent.seconds - span.seconds))
+                note(SpanMetric.network, parent.service, row, max(0, span.start - parent.start))
+                note(
+                    SpanMetric.network,
+                    span.service,
+                    row,
+                    max(0, parent.start + parent.seconds - span.start - span.seconds)
+                )
             }
             if parent == nil || parent?.service != span.service {
                 note(SpanMetric.latency, span.service, row, span.seconds)
@@ -100,11 +108,13 @@ extension IncidentData {
 
         for service in samples.keys.sorted() {
             self.note(service: service)
-            for metric in [SpanMetric.latency, SpanMetric.selfTime, SpanMetric.inboundGap] {
+            for (metric, quantile) in [
+                (SpanMetric.latency, 0.9), (SpanMetric.selfTime, 0.9), (SpanMetric.network, 0.5),
+            ] {
                 guard let perRow = samples[service]?[metric] else { continue }
                 let values = perRow.enumerated().map { row, values -> Double? in
                     guard covered[row], !values.isEmpty else { return nil }
-                    return RootCauseRanker.quantile(values.sorted(), 0.9)
+                    return RootCauseRanker.quantile(values.sorted(), quantile)
                 }
                 self.columns.append(Column(service: service, metric: metric, values: values))
             }

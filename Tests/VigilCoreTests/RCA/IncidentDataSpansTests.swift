@@ -25,57 +25,43 @@ import Testing
     }
 
     /// Twenty traces a row, gateway → order → payment, from `rows`. After the onset payment fails eight requests
-    /// in twenty (and the failure travels up) when `failing`, and its callers wait 200 ms more for it when `slow`.
+    /// in twenty (and the failure travels up) when `failing`, and everything `delayed` sends takes 200 ms longer
+    /// (a delay on its network: its requests to callees and its responses to callers).
     static func traces(
         failing: Bool = false,
-        slow: Bool = false,
+        delayed: String? = nil,
         rows: [Int] = Array(0..<rows)
     ) -> [IncidentData.CaseSpan] {
         var spans: [IncidentData.CaseSpan] = []
         for row in rows {
+            let broken = row >= Self.onset
+            func delay(_ service: String) -> Double { broken && delayed == service ? 0.2 : 0 }
             for request in 0..<20 {
-                let start = Self.times[row] + Double(request) / 4
                 let jitter = Double((row * 5 + request * 3) % 7) / 1000
-                let broken = row >= Self.onset
                 let fails = failing && broken && request < 8
-                let payment = 0.020 + jitter
-                let wait = slow && broken ? 0.201 : 0.001
-                let order = payment + 0.010 + wait
-                let gateway = order + 0.006
+                let gatewayStart = Self.times[row] + Double(request) / 4
+                let orderStart = gatewayStart + 0.001 + delay("gateway")
+                let paymentStart = orderStart + 0.003 + delay("order")
+                let paymentEnd = paymentStart + 0.020 + jitter
+                let orderEnd = paymentEnd + 0.001 + delay("payment") + 0.007
+                let gatewayEnd = orderEnd + 0.001 + delay("order") + 0.002
                 let trace = "t\(row)-\(request)"
-                spans.append(
-                    .init(
-                        traceID: trace,
-                        spanID: "g",
-                        parentID: nil,
-                        service: "gateway",
-                        start: start,
-                        seconds: gateway,
-                        isError: fails
+                for (id, parent, service, start, end) in [
+                    ("g", nil, "gateway", gatewayStart, gatewayEnd), ("o", "g", "order", orderStart, orderEnd),
+                    ("p", "o", "payment", paymentStart, paymentEnd),
+                ] {
+                    spans.append(
+                        .init(
+                            traceID: trace,
+                            spanID: id,
+                            parentID: parent,
+                            service: service,
+                            start: start,
+                            seconds: end - start,
+                            isError: fails
+                        )
                     )
-                )
-                spans.append(
-                    .init(
-                        traceID: trace,
-                        spanID: "o",
-                        parentID: "g",
-                        service: "order",
-                        start: start + 0.003,
-                        seconds: order,
-                        isError: fails
-                    )
-                )
-                spans.append(
-                    .init(
-                        traceID: trace,
-                        spanID: "p",
-                        parentID: "o",
-                        service: "payment",
-                        start: start + 0.004 + wait / 2,
-                        seconds: payment,
-                        isError: fails
-                    )
-                )
+                }
             }
         }
         return spans
@@ -94,16 +80,17 @@ import Testing
         #expect(result.candidates.first { $0.service == "order" }?.yieldedTo == "payment")
     }
 
-    /// A delay on the way into payment slows its callers by the full 200 ms while payment's own spans stay as
-    /// fast: the inbound gap puts the delay on payment.
-    @Test func aDelayIntoAServiceShowsAsItsInboundGap() {
+    /// A delay on a service's network slows what it sends: its callers wait longer and its callees start later,
+    /// while its own spans stay as fast. Its network time, not its neighbours', moves.
+    @Test(arguments: ["payment", "order", "gateway"])
+    func aDelayedServiceShowsInItsNetworkTime(delayed: String) {
         var data = Self.flatMetrics()
-        data.addSpans(Self.traces(slow: true))
+        data.addSpans(Self.traces(delayed: delayed))
         let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
-        #expect(result.candidates.first?.service == "payment")
-        #expect(result.candidates.first?.metric == IncidentData.SpanMetric.inboundGap)
+        #expect(result.candidates.first?.service == delayed)
+        #expect(result.candidates.first?.metric == IncidentData.SpanMetric.network)
         let blind = RootCauseRanker().rank(data)
-        #expect(blind.candidates.first?.service == "payment")
+        #expect(blind.candidates.first?.service == delayed)
         #expect(abs(blind.onset - Self.times[Self.onset]) <= 10)
     }
 
