@@ -3,6 +3,8 @@
 
 import Foundation
 import Testing
+import VigilCore
+import VigilIngest
 import VigilServer
 
 /// `vigil serve` turns a deploy and the alert storm after it into one incident, serves it over the API and tells
@@ -182,6 +184,77 @@ import VigilServer
         let candidates = incident["rootCauses"] as? [[String: Any]] ?? []
         let reasons = candidates.first?["reasons"] as? [String] ?? []
         #expect(reasons.contains { $0.contains("its latency_p90 moved") }, "\(candidates)")
+    }
+
+    /// Logged errors re-rank the candidates too: payment's log turns to errors while its callee, the database,
+    /// alerted first and logs as ever. Each stream's error lines per minute are stored as a series, and the
+    /// ranker reads them.
+    @Test func loggedErrorsReRankTheCandidates() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let topology = folder.appendingPathComponent("topology.json")
+        try Data(#"{"calls": [["payment", "database"]]}"#.utf8).write(to: topology)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        // Twenty minutes of lines, six a minute, up to two minutes ago; payment's last four minutes are errors.
+        let end = Int64(Date().timeIntervalSince1970) / 60 * 60 - 120
+        func lines(_ service: String) -> [LogEntry] {
+            (0..<120).map { index in
+                let time = end - Int64(119 - index) * 10
+                let failing = service == "payment" && index >= 96
+                let text =
+                    failing
+                    ? "2026-11-23 10:00:00 ERROR charge \(index) failed: card processor refused"
+                    : "2026-11-23 10:00:00 INFO \(service) handled request \(index) in \(index % 7 + 3) ms"
+                return LogEntry(time: Timestamp(nanoseconds: time * 1_000_000_000), line: Array(text.utf8))
+            }
+        }
+        let body = LokiPush.encodeProtobuf([
+            ("{service_name=\"payment\"}", lines("payment")), ("{service_name=\"database\"}", lines("database")),
+        ])
+        let sent = try vigil.client().request(
+            "POST",
+            "/loki/api/v1/push",
+            headers: [("Content-Type", "application/x-protobuf")],
+            body: body
+        )
+        #expect(sent.status == 204)
+        try vigil.waitUntilDrained()
+        let formatter = ISO8601DateFormatter()
+        let alerts = [("database", 250), ("payment", 230)].map { service, secondsBeforeTheEnd in
+            let start = formatter.string(from: Date(timeIntervalSince1970: Double(end - Int64(secondsBeforeTheEnd))))
+            return """
+                {"status": "firing", "fingerprint": "\(service)-down", "startsAt": "\(start)",
+                 "labels": {"alertname": "\(service)-down", "service": "\(service)"}}
+                """
+        }
+        let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
+        let answer = try vigil.client().request(
+            "POST",
+            "/api/v1/alerts/alertmanager",
+            headers: [("Content-Type", "application/json")],
+            body: Array(payload.utf8)
+        )
+        #expect(answer.status == 200)
+        var incidents: [[String: Any]] = []
+        var candidates: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
+            if let id = incidents.first?["id"] as? String,
+                let incident = try vigil.json("/api/v1/incidents/\(id)") as? [String: Any]
+            {
+                candidates = incident["rootCauses"] as? [[String: Any]] ?? []
+                let reasons = candidates.first?["reasons"] as? [String] ?? []
+                if reasons.contains(where: { $0.contains("log_error_lines") }) { break }
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        try #require(incidents.count == 1, "\(incidents)")
+        #expect(candidates.first?["service"] as? String == "payment", "\(candidates)")
+        let reasons = candidates.first?["reasons"] as? [String] ?? []
+        #expect(reasons.contains { $0.contains("log_error_lines moved") }, "\(candidates)")
     }
 
     /// Posts Alertmanager alerts (JSON objects) and waits until one incident holds them all.

@@ -29,6 +29,9 @@ struct LogStreamState: Sendable {
     var linesSinceTick = 0
     /// The time of the newest line, given to the records it starts.
     var currentTime = Timestamp(nanoseconds: 0)
+    /// Error lines per closed bucket, as samples for the store (the shard hands them on): what root-cause ranking
+    /// reads as log evidence.
+    var closedPoints: [MetricPoint] = []
 
     init(key: StreamKey, configuration: PipelineShard.Configuration) {
         self.key = key
@@ -123,12 +126,23 @@ struct LogStreamState: Sendable {
         }
         self.miner.consolidate()
         var perTemplate: [String: (count: Int, text: String)] = [:]
+        var errorLines = 0.0
         for (serial, count) in self.bucketCounts {
-            guard let text = self.miner.templateText(of: TemplateMiner.GroupID(serial: serial)) else { continue }
-            let id = Template.id(for: text)
-            perTemplate[id, default: (0, text)].count += count
+            guard let template = self.miner.template(of: TemplateMiner.GroupID(serial: serial)) else { continue }
+            perTemplate[template.id, default: (0, template.text)].count += count
+            errorLines += Double(count) * Double(template.errorCount) / Double(max(1, template.count))
         }
         let time = Timestamp(nanoseconds: start * 1_000_000_000)
+        self.closedPoints.append(
+            MetricPoint(
+                series: SeriesKey(
+                    name: IncidentData.LogMetric.errorLines,
+                    labels: [.init("service", self.key.service), .init("source", self.key.source)]
+                ),
+                time: time,
+                value: errorLines.rounded()
+            )
+        )
         let warm = self.closedBuckets >= self.configuration.warmUpBuckets
         if warm {
             self.reportNewErrors(time: time, findings: &findings)

@@ -79,6 +79,8 @@ public struct PipelineShard: Sendable {
             state.take(entry, masker: masker, findings: &findings)
         }
         self.processedLines += batch.entries.count
+        self.finishedBuckets += state.closedPoints
+        state.closedPoints = []
         self.streams[batch.stream] = state
     }
 
@@ -87,6 +89,8 @@ public struct PipelineShard: Sendable {
         let masker = self.configuration.masksPII ? self.piiMasker : nil
         for key in self.streams.keys.sorted() {
             self.streams[key]!.tick(now: now, masker: masker, findings: &findings)
+            self.finishedBuckets += self.streams[key]!.closedPoints
+            self.streams[key]!.closedPoints = []
         }
         // Metric series that stopped arriving, in key order, judged on the data's own clock.
         guard let clock = self.sampleClock.now(newestSample: self.newestSample, tick: now) else { return }

@@ -46,6 +46,25 @@ import Testing
         #expect(shard.processedLines == 18 * 30 + 2)
     }
 
+    /// Each closed minute of a stream becomes a sample of its error lines (0 when there were none), for the store:
+    /// root-cause ranking reads them as log evidence.
+    @Test func closedBucketsBecomeErrorLineSamples() throws {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        shard.process(Self.traffic(minute: 0), findings: &findings)
+        shard.process(
+            Self.traffic(minute: 1, error: "payment provider refused card for order 991"),
+            findings: &findings
+        )
+        shard.process(Self.traffic(minute: 2), findings: &findings)
+        shard.tick(now: Timestamp(nanoseconds: 3 * Self.minute + 1), findings: &findings)
+        let samples = shard.takeSamples().filter { $0.series.name == IncidentData.LogMetric.errorLines }
+        #expect(samples.map(\.value) == [0, 1, 0])
+        #expect(samples.map(\.time.nanoseconds) == [0, Self.minute, 2 * Self.minute])
+        #expect(samples.allSatisfy { $0.series.service == "checkout" })
+        #expect(shard.takeSamples().isEmpty, "handed on once")
+    }
+
     @Test func reportsSilenceOnceWhenASteadyStreamStops() {
         var shard = PipelineShard()
         var findings: [Anomaly] = []
