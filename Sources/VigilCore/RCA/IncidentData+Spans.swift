@@ -56,7 +56,8 @@ extension IncidentData {
 
     /// Adds what spans show, per service and row: latency, own time, network time and errors as columns,
     /// and every caller → callee pair the parent links reveal as a call. Rows no span started in stay missing
-    /// (spans may cover only part of the window); so do a service's rows without spans of its own.
+    /// (spans may cover only part of the window); so do a service's timings in rows without spans of its own,
+    /// where its failed spans count 0.
     public mutating func addSpans(_ spans: [CaseSpan]) {
         guard !spans.isEmpty, !self.times.isEmpty else { return }
         var index: [SpanKey: Int] = [:]
