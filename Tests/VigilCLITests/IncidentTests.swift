@@ -107,12 +107,9 @@ import VigilServer
     }
 
     @Test func configuredDependenciesJoinSymptomsAcrossServices() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let topology = folder.appendingPathComponent("topology.json")
-        try Data(#"{"services": ["checkout", "payment"], "calls": [["checkout", "payment"]]}"#.utf8).write(to: topology)
-        let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
-        try vigil.start()
+        let vigil = try Self.server(
+            dependencies: #"{"services": ["checkout", "payment"], "calls": [["checkout", "payment"]]}"#
+        )
         defer { vigil.stop() }
         // No shared label: only the configured call can join them. payment fails first, checkout after.
         let alerts = [("payment", "00"), ("checkout", "20")].map { service, second in
@@ -133,12 +130,7 @@ import VigilServer
     /// The stored series re-rank an incident's candidates: by its alerts payment (the callee) is the root cause,
     /// but checkout's latency is what moved, and payment's CPU did not.
     @Test func storedSeriesReRankTheCandidates() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let topology = folder.appendingPathComponent("topology.json")
-        try Data(#"{"calls": [["checkout", "payment"]]}"#.utf8).write(to: topology)
-        let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
-        try vigil.start()
+        let vigil = try Self.server(dependencies: #"{"calls": [["checkout", "payment"]]}"#)
         defer { vigil.stop() }
         // 64 points 15 s apart up to a minute ago; the last 8 are the incident.
         let end = Int64(Date().timeIntervalSince1970) / 15 * 15 - 60
@@ -190,12 +182,7 @@ import VigilServer
     /// alerted first and logs as ever. Each stream's error lines per minute are stored as a series, and the
     /// ranker reads them.
     @Test func loggedErrorsReRankTheCandidates() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let topology = folder.appendingPathComponent("topology.json")
-        try Data(#"{"calls": [["payment", "database"]]}"#.utf8).write(to: topology)
-        let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
-        try vigil.start()
+        let vigil = try Self.server(dependencies: #"{"calls": [["payment", "database"]]}"#)
         defer { vigil.stop() }
         // Twenty minutes of lines, six a minute, up to two minutes ago; payment's last four minutes are errors.
         let end = Int64(Date().timeIntervalSince1970) / 60 * 60 - 120
@@ -229,14 +216,7 @@ import VigilServer
                  "labels": {"alertname": "\(service)-down", "service": "\(service)"}}
                 """
         }
-        let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
-        let answer = try vigil.client().request(
-            "POST",
-            "/api/v1/alerts/alertmanager",
-            headers: [("Content-Type", "application/json")],
-            body: Array(payload.utf8)
-        )
-        #expect(answer.status == 200)
+        try Self.post(alerts, to: vigil)
         var incidents: [[String: Any]] = []
         var candidates: [[String: Any]] = []
         let deadline = Date().addingTimeInterval(20)
@@ -257,8 +237,19 @@ import VigilServer
         #expect(reasons.contains { $0.contains("log_error_lines moved") }, "\(candidates)")
     }
 
-    /// Posts Alertmanager alerts (JSON objects) and waits until one incident holds them all.
-    static func incidents(afterSending alerts: [String], to vigil: ServerProcess) throws -> [[String: Any]] {
+    /// A started `vigil serve --no-host` whose `--dependencies` file holds `dependencies` (JSON).
+    static func server(dependencies: String) throws -> ServerProcess {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let topology = folder.appendingPathComponent("topology.json")
+        try Data(dependencies.utf8).write(to: topology)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
+        try vigil.start()
+        return vigil
+    }
+
+    /// Posts Alertmanager alerts (JSON objects).
+    static func post(_ alerts: [String], to vigil: ServerProcess) throws {
         let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
         let answer = try vigil.client().request(
             "POST",
@@ -267,6 +258,11 @@ import VigilServer
             body: Array(payload.utf8)
         )
         #expect(answer.status == 200)
+    }
+
+    /// Posts Alertmanager alerts (JSON objects) and waits until one incident holds them all.
+    static func incidents(afterSending alerts: [String], to vigil: ServerProcess) throws -> [[String: Any]] {
+        try Self.post(alerts, to: vigil)
         var incidents: [[String: Any]] = []
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
