@@ -23,6 +23,11 @@ struct RCA: ParsableCommand {
             what the service sends takes to arrive: where a network delay on it shows). Parent links add calls \
             to the graph. Lines that are not valid JSON of that shape are skipped and counted on stderr.
 
+            The report names the candidates with the metric behind each, the impact chain (the root cause, then \
+            each deviating caller the fault reached), the timeline of first deviations (observed against the \
+            level before the onset) and the first thing to try, from what moved. --output json adds the same as \
+            root_cause, impact_chain, timeline, action and action_reason beside the ranking.
+
             Examples:
               vigil rca incidents/2026-11-23-checkout
               vigil rca incidents/2026-11-23-checkout --output json | jq '.ranking[0]'
@@ -52,6 +57,7 @@ struct RCA: ParsableCommand {
             alertTime = (object["alert_time"] as? NSNumber)?.doubleValue
         }
         let result = RootCauseRanker().rank(data, alertTime: alertTime)
+        let explanation = RootCauseRanker.explain(result, of: data)
         var out = OutputStream()
         if self.output == "json" {
             let ranking: [[String: Any]] = result.candidates.map { candidate in
@@ -61,9 +67,18 @@ struct RCA: ParsableCommand {
                 if let first = candidate.firstDeviation { entry["first_deviation"] = first }
                 return entry
             }
-            let object: [String: Any] = [
+            let timeline: [[String: Any]] = explanation.timeline.map { step in
+                [
+                    "time": step.time, "service": step.service, "metric": step.metric, "observed": step.observed,
+                    "expected": step.expected,
+                ]
+            }
+            var object: [String: Any] = [
                 "ranking": ranking, "onset": result.onset, "onset_detected": result.onsetDetected,
+                "impact_chain": explanation.impactChain, "timeline": timeline, "action": explanation.action,
+                "action_reason": explanation.reason,
             ]
+            if let root = explanation.rootCause { object["root_cause"] = root }
             let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             out.write(String(decoding: json, as: UTF8.self) + "\n")
         } else {
@@ -82,6 +97,21 @@ struct RCA: ParsableCommand {
                 if let yielded = candidate.yieldedTo { line += "  likely a symptom of \(yielded), which it calls" }
                 out.write(line + "\n")
             }
+            if explanation.impactChain.count > 1 {
+                out.write("impact chain: \(explanation.impactChain.joined(separator: " → "))\n")
+            }
+            if !explanation.timeline.isEmpty {
+                out.write("timeline of first deviations:\n")
+                for step in explanation.timeline.prefix(self.top * 2) {
+                    let observed = String(format: "%g", step.observed)
+                    let expected = String(format: "%g", step.expected)
+                    out.write(
+                        "  \(Timestamp(seconds: step.time).iso8601)  \(step.service)  \(step.metric) \(observed) "
+                            + "(normal \(expected))\n"
+                    )
+                }
+            }
+            out.write("try first: \(explanation.action)\n  because \(explanation.reason)\n")
         }
         out.flush()
     }

@@ -49,6 +49,10 @@ import Testing
         let onset = try #require(object["onset"] as? Double)
         #expect(abs(onset - 1_700_003_600) <= 60, "the onset is found at the step: \(onset)")
         #expect(object["onset_detected"] as? Bool == (hint == nil))
+        #expect(object["root_cause"] as? String == "db")
+        #expect(object["impact_chain"] as? [String] == ["db", "api"], "front moved too little to count")
+        #expect((object["timeline"] as? [[String: Any]])?.first?["service"] as? String == "db")
+        #expect((object["action"] as? String)?.isEmpty == false)
     }
 
     @Test func explainsInText() throws {
@@ -57,6 +61,8 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("1. db"))
         #expect(result.stdout.contains("likely a symptom of db"))
+        #expect(result.stdout.contains("impact chain: db → api"), "\(result.stdout)")
+        #expect(result.stdout.contains("try first: Scale db out"))
     }
 
     /// A code fault that only the logs and spans show: metrics are flat, payment's spans fail and its log

@@ -62,6 +62,9 @@ public struct RootCauseRanker: Sendable {
         public var firstDeviation: Double?
         /// The deviating callee this service yielded to, if any.
         public var yieldedTo: String?
+        /// The metric's value where it deviated most, and its level before the onset (the reference median).
+        public var observed: Double?
+        public var expected: Double?
     }
 
     /// The ranking and how it was reached.
@@ -103,7 +106,7 @@ public struct RootCauseRanker: Sendable {
         }
 
         // Score every metric against the rows before the onset.
-        var best: [String: (score: Double, metric: String, first: Double?)] = [:]
+        var best: [String: (score: Double, metric: String, first: Double?, observed: Double, expected: Double)] = [:]
         /// The most deviating metric that is not traffic: what a caller may be a symptom of.
         var fault: [String: Double] = [:]
         for column in columns {
@@ -128,6 +131,7 @@ public struct RootCauseRanker: Sendable {
             }
             var score = -Double.infinity
             var first: Double?
+            var observed = median
             for row in onsetRow..<rows {
                 guard let value = column.values[row] else { continue }
                 var deviation = sign * (value - median) / scale
@@ -135,7 +139,10 @@ public struct RootCauseRanker: Sendable {
                 if row + 1 < rows, let next = column.values[row + 1] {
                     deviation = min(deviation, sign * (next - median) / scale)
                 }
-                score = max(score, deviation)
+                if deviation > score {
+                    score = deviation
+                    observed = value
+                }
             }
             guard score.isFinite else { continue }
             score /= usual.squareRoot()
@@ -145,7 +152,7 @@ public struct RootCauseRanker: Sendable {
                 fault[column.service] = max(fault[column.service] ?? 0, score)
             }
             if let existing = best[column.service], existing.score >= score { continue }
-            best[column.service] = (score, column.metric, first ?? best[column.service]?.first)
+            best[column.service] = (score, column.metric, first ?? best[column.service]?.first, observed, median)
         }
 
         // A service yields to a callee that deviates about as much: it is more likely a symptom.
@@ -184,7 +191,9 @@ public struct RootCauseRanker: Sendable {
                     metric: own?.metric,
                     deviation: deviation,
                     firstDeviation: own?.first,
-                    yieldedTo: yielded
+                    yieldedTo: yielded,
+                    observed: own?.observed,
+                    expected: own?.expected
                 )
             )
         }

@@ -1,0 +1,133 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+extension RootCauseRanker {
+    /// What a ranking says, in a form a person acts on: the root cause, how the fault travelled, when each service
+    /// left its band, the numbers behind it and the first thing to try. Deterministic, no LLM.
+    public struct Explanation: Sendable, Equatable {
+        /// One service's first deviation.
+        public struct Step: Sendable, Equatable {
+            public var time: Double
+            public var service: String
+            public var metric: String
+            public var observed: Double
+            public var expected: Double
+        }
+
+        /// The most likely root cause, nil when nothing deviated.
+        public var rootCause: String?
+        /// The root cause, then each deviating caller the fault reached, along calls (callee → caller).
+        public var impactChain: [String]
+        /// First deviations in time order.
+        public var timeline: [Step]
+        /// The first thing to try, and why.
+        public var action: String
+        public var reason: String
+    }
+
+    /// A service counts as affected when its worst metric moved this far (in spreads).
+    static let affected = 3.0
+
+    /// Explains `result`, ranked over `data` (whose calls give the impact chain).
+    public static func explain(_ result: Result, of data: IncidentData) -> Explanation {
+        let deviating = result.candidates.filter { $0.deviation > Self.affected && $0.metric != nil }
+        guard let root = deviating.isEmpty ? nil : result.candidates.first, root.deviation > Self.affected,
+            let metric = root.metric
+        else {
+            return Explanation(
+                rootCause: nil,
+                impactChain: [],
+                timeline: [],
+                action: "Nothing to act on",
+                reason: "no metric moved more than \(Int(Self.affected)) spreads from its level before the onset"
+            )
+        }
+        let byService = Dictionary(deviating.map { ($0.service, $0) }, uniquingKeysWith: { first, _ in first })
+        var callers: [String: [String]] = [:]
+        for call in data.calls where call.caller != call.callee {
+            callers[call.callee, default: []].append(call.caller)
+        }
+        // Up the call graph through callers that deviated too, the earliest (then the most deviating) first.
+        var chain = [root.service]
+        var seen: Set<String> = [root.service]
+        while let head = chain.last,
+            let next = (callers[head] ?? []).filter({ !seen.contains($0) && byService[$0] != nil })
+                .min(by: { Self.precedes(byService[$0]!, byService[$1]!) })
+        {
+            chain.append(next)
+            seen.insert(next)
+        }
+        // In time order; services that left their band in the same row keep their rank order.
+        let timeline = deviating.enumerated().compactMap { rank, candidate -> (Int, Explanation.Step)? in
+            guard let time = candidate.firstDeviation, let metric = candidate.metric,
+                let observed = candidate.observed, let expected = candidate.expected
+            else { return nil }
+            let step = Explanation.Step(
+                time: time,
+                service: candidate.service,
+                metric: metric,
+                observed: observed,
+                expected: expected
+            )
+            return (rank, step)
+        }
+        .sorted { ($0.1.time, $0.0) < ($1.1.time, $1.0) }
+        .map(\.1)
+        let (action, reason) = Self.action(for: root, metric: metric, affected: chain.count - 1)
+        return Explanation(
+            rootCause: root.service,
+            impactChain: chain,
+            timeline: timeline,
+            action: action,
+            reason: reason
+        )
+    }
+
+    /// Earlier first deviation first, then the larger deviation.
+    private static func precedes(_ a: Candidate, _ b: Candidate) -> Bool {
+        let first = (a.firstDeviation ?? .infinity, -a.deviation, a.service)
+        let second = (b.firstDeviation ?? .infinity, -b.deviation, b.service)
+        return first < second
+    }
+
+    /// The first action for a root cause, from what kind of metric moved.
+    static func action(for root: Candidate, metric: String, affected: Int) -> (String, String) {
+        let service = root.service
+        let moved =
+            "its \(metric) went from \(Self.number(root.expected)) to \(Self.number(root.observed)) "
+            + "(\(Self.number((root.deviation * 10).rounded() / 10)) spreads)"
+        let spread = affected > 0 ? " and \(affected) service(s) calling it followed" : ""
+        let name = metric.lowercased()
+        if metric == IncidentData.SpanMetric.network {
+            return (
+                "Check the network of \(service) (its node, network policies, sidecar)",
+                "what it sends arrives late: \(moved), while its own work did not slow\(spread)"
+            )
+        }
+        switch MetricKind(metric) {
+        case .resource where name.contains("mem"):
+            return ("Restart \(service) and raise its memory limit, then look for a leak", moved + spread)
+        case .resource:
+            return ("Scale \(service) up or out, or find what is eating its CPU", moved + spread)
+        case .events, .quality:
+            return (
+                "Roll back the latest deploy or config change of \(service) and read its error logs", moved + spread
+            )
+        case .traffic:
+            return ("Find where the extra load on \(service) comes from; rate-limit or scale it", moved + spread)
+        case .outbound:
+            return ("Look at what \(service) calls: its calls to them slowed", moved + spread)
+        case .other where name.contains("error") || name.contains("fail"):
+            return (
+                "Roll back the latest deploy or config change of \(service) and read its error logs", moved + spread
+            )
+        case .other:
+            return ("Scale \(service) out and check what it waits on", moved + spread)
+        }
+    }
+
+    /// A number for explanations (at most three decimals), `?` when unknown.
+    static func number(_ value: Double?) -> String {
+        value.map { Format.number($0) } ?? "?"
+    }
+}
