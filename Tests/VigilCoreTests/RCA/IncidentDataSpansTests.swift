@@ -120,6 +120,23 @@ import Testing
         #expect(!unknown.columns.contains { $0.metric == IncidentData.SpanMetric.errors })
     }
 
+    /// Spans arrive in any order (children before parents, traces interleaved): the evidence is the same.
+    @Test func spanOrderDoesNotMatter() {
+        let spans = Self.traces(failing: true, delayed: "order")
+        var inOrder = Self.flatMetrics()
+        inOrder.addSpans(spans)
+        var generator = SplitMix64(seed: 7)
+        var shuffled = Self.flatMetrics()
+        shuffled.addSpans(spans.shuffled(using: &generator))
+        #expect(inOrder.columns.map(\.metric) == shuffled.columns.map(\.metric))
+        #expect(inOrder.columns.map(\.service) == shuffled.columns.map(\.service))
+        #expect(inOrder.columns.map(\.values) == shuffled.columns.map(\.values))
+        #expect(
+            Set(inOrder.calls.map { "\($0.caller)>\($0.callee)" })
+                == Set(shuffled.calls.map { "\($0.caller)>\($0.callee)" })
+        )
+    }
+
     @Test func spansOutsideTheWindowAndBrokenLinksAreHarmless() {
         var data = Self.flatMetrics()
         data.addSpans([
