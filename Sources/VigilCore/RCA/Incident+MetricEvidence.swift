@@ -54,12 +54,26 @@ extension Incident {
         }
         var incident = self
         incident.rootCauses = candidates
-        if let root = candidates.first?.service, root != self.rootCauses.first?.service {
-            incident.recommendation = IncidentCorrelator.recommendation(
-                root: root,
-                trigger: self.trigger,
-                members: self.members
-            )
+        // The first action: a change event of the root cause decides it; else what its series did, as `vigil rca`
+        // would say; else what its symptoms were.
+        if let root = candidates.first?.service {
+            if self.trigger?.service != root,
+                let moved = ranking.candidates.first(where: { $0.service == root }),
+                let metric = moved.metric, moved.deviation > RootCauseRanker.affected
+            {
+                let (action, reason) = RootCauseRanker.action(
+                    for: moved,
+                    metric: metric,
+                    affected: self.services.filter { $0 != root }.count
+                )
+                incident.recommendation = Recommendation(action: action, reason: reason)
+            } else if root != self.rootCauses.first?.service {
+                incident.recommendation = IncidentCorrelator.recommendation(
+                    root: root,
+                    trigger: self.trigger,
+                    members: self.members
+                )
+            }
         }
         return incident
     }

@@ -93,10 +93,12 @@ extension RootCauseRanker {
     /// The first action for a root cause, from what kind of metric moved.
     static func action(for root: Candidate, metric: String, affected: Int) -> (String, String) {
         let service = root.service
-        let moved =
-            "its \(metric) went from \(Self.number(root.expected)) to \(Self.number(root.observed)) "
-            + "(\(Self.number((root.deviation * 10).rounded() / 10)) spreads)"
-        let spread = affected > 0 ? " and \(affected) service(s) calling it followed" : ""
+        let spreads = Self.number((root.deviation * 10).rounded() / 10)
+        var moved = "its \(metric) moved \(spreads) spreads from its level before the onset"
+        if let expected = root.expected, let observed = root.observed {
+            moved = "its \(metric) went from \(Self.number(expected)) to \(Self.number(observed)) (\(spreads) spreads)"
+        }
+        let spread = affected > 0 ? " and \(affected) other service(s) followed" : ""
         let name = metric.lowercased()
         if metric == IncidentData.SpanMetric.network {
             return (
@@ -126,8 +128,6 @@ extension RootCauseRanker {
         }
     }
 
-    /// A number for explanations (at most three decimals), `?` when unknown.
-    static func number(_ value: Double?) -> String {
-        value.map { Format.number($0) } ?? "?"
-    }
+    /// A number for explanations (at most three decimals).
+    static func number(_ value: Double) -> String { Format.number(value) }
 }
