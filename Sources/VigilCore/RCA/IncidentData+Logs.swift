@@ -30,6 +30,11 @@ extension IncidentData {
 
     /// The evidence columns that count events, so the ranker scales them as counts.
     static let eventCounts: Set<String> = [LogMetric.errorLines, LogMetric.newTemplateLines, SpanMetric.errors]
+    /// Every column that logs and spans add. Logs and spans often cover only a minute before an incident, so one
+    /// reference row is enough for them, where a metric needs two.
+    static let evidenceMetrics: Set<String> = eventCounts.union([
+        SpanMetric.latency, SpanMetric.selfTime, SpanMetric.network,
+    ])
 
     /// How many lines of a service are sampled to detect its log format.
     static let formatSample = 64

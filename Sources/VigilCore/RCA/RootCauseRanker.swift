@@ -111,7 +111,7 @@ public struct RootCauseRanker: Sendable {
         var fault: [String: Double] = [:]
         for column in columns {
             let reference = column.values[..<onsetRow].compactMap { $0 }
-            guard reference.count >= 2 else { continue }
+            guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { continue }
             let sorted = reference.sorted()
             let median = Self.quantile(sorted, 0.5)
             let iqr = Self.quantile(sorted, 0.75) - Self.quantile(sorted, 0.25)

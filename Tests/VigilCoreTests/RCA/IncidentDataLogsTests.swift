@@ -74,6 +74,29 @@ import Testing
         #expect(blind.candidates.first?.service == "payment")
     }
 
+    /// With one-minute rows, logs that cover one fault-free minute before the incident give a single reference
+    /// row: that is enough for log evidence (a metric column still needs two).
+    @Test func oneMinuteOfLogsBeforeTheFaultIsAReference() {
+        let times = (0..<Self.rows).map { 1_700_000_000 + Double($0) * 60 }
+        var data = IncidentData(
+            times: times,
+            columns: ["gateway", "order", "payment"].map { service in
+                .init(service: service, metric: "cpu", values: (0..<Self.rows).map { 30 + Double(($0 * 3) % 4) / 10 })
+            }
+        )
+        data.addLogs(
+            Self.logs(failing: true, rows: [10] + Array(Self.onset..<46)).map { line in
+                // Stretch the ten-second layout of `logs` onto one-minute rows.
+                var copy = line
+                copy.time = 1_700_000_000 + (line.time - 1_700_000_000) * 6
+                return copy
+            }
+        )
+        let result = RootCauseRanker().rank(data, alertTime: times[Self.onset + 1])
+        #expect(result.candidates.first?.service == "payment")
+        #expect(result.candidates.first?.metric == IncidentData.LogMetric.errorLines)
+    }
+
     @Test func quietLogsAccuseNobody() {
         var data = Self.flatMetrics()
         data.addLogs(Self.logs(failing: false))
