@@ -88,7 +88,8 @@ struct RCA: ParsableCommand {
             for (index, candidate) in result.candidates.prefix(self.top).enumerated() {
                 var line = "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score))"
                 if let metric = candidate.metric {
-                    line += "  (\(metric) deviated \(String(format: "%.1f", candidate.deviation)) IQRs from normal"
+                    line +=
+                        "  (\(metric) moved \(String(format: "%.1f", candidate.deviation)) robust spreads from normal"
                     if let first = candidate.firstDeviation {
                         line += ", first at \(Timestamp(seconds: first).iso8601)"
                     }
