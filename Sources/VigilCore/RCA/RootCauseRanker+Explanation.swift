@@ -30,10 +30,7 @@ extension RootCauseRanker {
 
     /// Explains `result`, ranked over `data` (whose calls give the impact chain).
     public static func explain(_ result: Result, of data: IncidentData) -> Explanation {
-        let deviating = result.candidates.filter { $0.deviation > Self.affected && $0.metric != nil }
-        guard let root = deviating.isEmpty ? nil : result.candidates.first, root.deviation > Self.affected,
-            let metric = root.metric
-        else {
+        guard let root = result.candidates.first, root.deviation > Self.affected, let metric = root.metric else {
             return Explanation(
                 rootCause: nil,
                 impactChain: [],
@@ -42,6 +39,7 @@ extension RootCauseRanker {
                 reason: "no metric moved more than \(Int(Self.affected)) spreads from its level before the onset"
             )
         }
+        let deviating = result.candidates.filter { $0.deviation > Self.affected && $0.metric != nil }
         let byService = Dictionary(deviating.map { ($0.service, $0) }, uniquingKeysWith: { first, _ in first })
         var callers: [String: [String]] = [:]
         for call in data.calls where call.caller != call.callee {
@@ -93,10 +91,11 @@ extension RootCauseRanker {
     /// The first action for a root cause, from what kind of metric moved.
     static func action(for root: Candidate, metric: String, affected: Int) -> (String, String) {
         let service = root.service
-        let spreads = Self.number((root.deviation * 10).rounded() / 10)
+        let spreads = Format.number((root.deviation * 10).rounded() / 10)
         var moved = "its \(metric) moved \(spreads) spreads from its level before the onset"
         if let expected = root.expected, let observed = root.observed {
-            moved = "its \(metric) went from \(Self.number(expected)) to \(Self.number(observed)) (\(spreads) spreads)"
+            moved =
+                "its \(metric) went from \(Format.number(expected)) to \(Format.number(observed)) (\(spreads) spreads)"
         }
         let spread = affected > 0 ? " and \(affected) other service(s) followed" : ""
         let name = metric.lowercased()
@@ -111,7 +110,10 @@ extension RootCauseRanker {
             return ("Restart \(service) and raise its memory limit, then look for a leak", moved + spread)
         case .resource:
             return ("Scale \(service) up or out, or find what is eating its CPU", moved + spread)
-        case .events, .quality:
+        // `where` binds to the last pattern only: every event count and quality drop, and "other" metrics that
+        // name errors or failures.
+        case .events, .quality,
+            .other where name.contains("error") || name.contains("fail"):
             return (
                 "Roll back the latest deploy or config change of \(service) and read its error logs", moved + spread
             )
@@ -119,15 +121,8 @@ extension RootCauseRanker {
             return ("Find where the extra load on \(service) comes from; rate-limit or scale it", moved + spread)
         case .outbound:
             return ("Look at what \(service) calls: its calls to them slowed", moved + spread)
-        case .other where name.contains("error") || name.contains("fail"):
-            return (
-                "Roll back the latest deploy or config change of \(service) and read its error logs", moved + spread
-            )
         case .other:
             return ("Scale \(service) out and check what it waits on", moved + spread)
         }
     }
-
-    /// A number for explanations (at most three decimals).
-    static func number(_ value: Double) -> String { Format.number(value) }
 }
