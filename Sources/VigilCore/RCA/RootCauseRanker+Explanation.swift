@@ -108,6 +108,10 @@ extension RootCauseRanker {
         switch MetricKind(metric) {
         case .resource where name.contains("mem"):
             return ("Restart \(service) and raise its memory limit, then look for a leak", moved + spread)
+        case .resource where ["disk", "filesystem", "fs_", "blkio"].contains(where: { name.contains($0) }):
+            return ("Find what fills or hammers the disk of \(service); free or move it", moved + spread)
+        case .resource where ["socket", "thread", "open_fds"].contains(where: { name.contains($0) }):
+            return ("Restart \(service) and look for leaked connections or threads", moved + spread)
         case .resource:
             return ("Scale \(service) up or out, or find what is eating its CPU", moved + spread)
         // `where` binds to the last pattern only: every event count and quality drop, and "other" metrics that

@@ -17,9 +17,10 @@
 ///    values after the onset go from the reference median, in reference IQRs. The deviation is signed: a rise
 ///    counts for ordinary metrics, a drop for success-rate and availability metrics, because in a resource
 ///    fault the culprit's CPU rises while its neighbours' falls. The scale has a floor, so a metric that was
-///    constant before (availability at 100 %) still counts when it moves. A deviation counts only as far as it
-///    holds for two rows in a row (the last row stands alone, as nothing follows it yet): a one-row spike is
-///    noise more often than a fault.
+///    constant before (availability at 100 %) still counts when it moves. A deviation counts only as far as the
+///    metric's next value present holds it too: a one-row spike is noise more often than a fault. The last
+///    value stands alone only right after the onset (the row before the alert may still be normal), as nothing
+///    can confirm it yet; later, a move only at the end is a spike like any other.
 /// 3. **Service.** A service scores as its most deviating metric.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
@@ -132,12 +133,14 @@ public struct RootCauseRanker: Sendable {
             var score = -Double.infinity
             var first: Double?
             var observed = median
-            for row in onsetRow..<rows {
-                guard let value = column.values[row] else { continue }
+            let after = (onsetRow..<rows).compactMap { row in column.values[row].map { (row, $0) } }
+            for (position, (row, value)) in after.enumerated() {
                 var deviation = sign * (value - median) / scale
                 if first == nil && deviation > 3 { first = data.times[row] }
-                if row + 1 < rows, let next = column.values[row + 1] {
-                    deviation = min(deviation, sign * (next - median) / scale)
+                if position + 1 < after.count {
+                    deviation = min(deviation, sign * (after[position + 1].1 - median) / scale)
+                } else if position > 1 {
+                    continue
                 }
                 if deviation > score {
                     score = deviation
@@ -219,13 +222,17 @@ public struct RootCauseRanker: Sendable {
         case traffic
         /// What a service sees of the services it calls (client-side latency): a rise points at a callee.
         case outbound
-        /// CPU and memory: a rise hurts, and it is the service's own (it does not travel up from a callee).
+        /// CPU, memory, disk, sockets and threads: a rise hurts, and it is the service's own (it does not travel
+        /// up from a callee).
         case resource
         /// Counts of events from logs and traces (error lines, never-seen templates, failed spans): a rise hurts,
         /// and they vary at least like a Poisson count.
         case events
         /// Everything else (latency, errors): a rise hurts.
         case other
+
+        /// Names of what a service holds itself; disk I/O counts in bytes but is not traffic.
+        static let resourceWords = ["cpu", "mem", "disk", "filesystem", "fs_", "blkio", "socket", "thread", "open_fds"]
 
         init(_ metric: String) {
             let name = metric.lowercased()
@@ -235,8 +242,11 @@ public struct RootCauseRanker: Sendable {
                 self = .quality
             } else if name.contains("client") && (name.contains("latency") || name.contains("duration")) {
                 self = .outbound
-            } else if name.contains("cpu") || name.contains("mem") {
+            } else if Self.resourceWords.contains(where: { name.contains($0) }) {
                 self = .resource
+            } else if ["drop", "error", "fail", "retrans"].contains(where: { name.contains($0) }) {
+                // Dropped packets and failed requests hurt, however much they count like traffic.
+                self = .other
             } else if [
                 "request", "lod", "workload", "throughput", "_ops", "qps", "rps", "bytes", "receive", "transmit",
                 "syscall", "packets",

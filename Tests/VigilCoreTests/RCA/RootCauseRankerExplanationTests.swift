@@ -57,6 +57,8 @@ import Testing
         #expect(action(IncidentData.LogMetric.errorLines, 0, 40).contains("error logs"))
         #expect(action(IncidentData.SpanMetric.network, 1, 200).contains("network of svc"))
         #expect(action("lat_90", 30, 300).contains("Scale svc out"))
+        #expect(action("container_fs_writes_bytes_total", 1e5, 9e7).contains("disk of svc"))
+        #expect(action("container_sockets", 40, 4000).contains("leaked connections"))
     }
 
     @Test func nothingMovedNothingToDo() {
