@@ -154,74 +154,137 @@ struct RCA: ParsableCommand {
             for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 { calls.append((pair[0], pair[1])) }
         }
         var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
-        data.addLogs(
-            try Self.jsonLines(folder, "logs.jsonl", what: "a log line") { object in
-                guard let time = object["time"]?.double, let service = object["service"]?.string,
-                    let line = object["line"]?.string
-                else { return nil }
-                return IncidentData.CaseLogLine(time: time, service: service, line: line)
+        let logs = JSONLinesFile(folder, "logs.jsonl", what: "a log line", keys: ["time", "service", "line"]) {
+            fields -> IncidentData.CaseLogLine? in
+            guard let time = fields[0]?.double, let service = fields[1]?.string, let line = fields[2]?.string else {
+                return nil
             }
-        )
-        data.addSpans(
-            try Self.jsonLines(folder, "spans.jsonl", what: "a span") { object in
-                guard let trace = object["trace_id"]?.string, let id = object["span_id"]?.string,
-                    let service = object["service"]?.string, let start = object["start"]?.double,
-                    let milliseconds = object["duration_ms"]?.double, start.isFinite, milliseconds.isFinite
-                else { return nil }
-                var failed: Bool?
-                if case .bool(let flag) = object["error"] { failed = flag }
-                return IncidentData.CaseSpan(
-                    traceID: trace,
-                    spanID: id,
-                    parentID: object["parent_id"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                    service: service,
-                    start: start,
-                    seconds: max(0, milliseconds / 1000),
-                    isError: failed
-                )
-            }
-        )
+            return IncidentData.CaseLogLine(time: time, service: service, line: line)
+        }
+        let spans = JSONLinesFile(
+            folder,
+            "spans.jsonl",
+            what: "a span",
+            keys: ["trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"]
+        ) { fields -> IncidentData.CaseSpan? in
+            guard let trace = fields[0]?.string, let id = fields[1]?.string, let service = fields[3]?.string,
+                let start = fields[4]?.double, let milliseconds = fields[5]?.double, start.isFinite,
+                milliseconds.isFinite
+            else { return nil }
+            var failed: Bool?
+            if case .bool(let flag) = fields[6] { failed = flag }
+            return IncidentData.CaseSpan(
+                traceID: trace,
+                spanID: id,
+                parentID: fields[2]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                service: service,
+                start: start,
+                seconds: max(0, milliseconds / 1000),
+                isError: failed
+            )
+        }
+        try readAll([logs, spans])
+        // Logs and spans become evidence side by side, on copies merged after.
+        let evidence = (logs: Box(data), spans: Box(data))
+        let lines = logs.records()
+        let traces = spans.records()
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 { evidence.logs.value.addLogs(lines) } else { evidence.spans.value.addSpans(traces) }
+        }
+        data = evidence.logs.value
+        data.merge(evidence.spans.value)
         return data
     }
 
-    /// Reads an optional JSON-lines file of the case: one value per line that `read` accepts. A missing file is
-    /// no data; lines that are not JSON objects of the expected shape are skipped and counted on standard error.
-    static func jsonLines<Value>(
+}
+
+/// An optional JSON-lines file of a case (`JSONLines`): a missing file is no data, and skipped lines are
+/// reported on standard error. The file is cut into chunks that `readAll` parses on every core: a case may hold
+/// a million spans.
+final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
+    private let path: String
+    private let what: String
+    private let keys: [StaticString]
+    private let record: ([JSONFields.Value?]) -> Record?
+    private var bytes = Data()
+    private var chunks: [Range<Int>] = []
+    private var parts: UnsafeMutableBufferPointer<JSONLines.Part<Record>> = .init(start: nil, count: 0)
+
+    init(
         _ folder: URL,
         _ name: String,
         what: String,
-        _ read: (JSONValue) -> Value?
-    ) throws -> [Value] {
-        let path = folder.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read \(path)")
+        keys: [StaticString],
+        record: @escaping ([JSONFields.Value?]) -> Record?
+    ) {
+        self.path = folder.appendingPathComponent(name).path
+        self.what = what
+        self.keys = keys
+        self.record = record
+    }
+
+    deinit {
+        self.parts.deinitialize()
+        self.parts.deallocate()
+    }
+
+    /// Reads the file, if there is one, and cuts it into chunks of about 4 MiB.
+    func open() throws {
+        guard FileManager.default.fileExists(atPath: self.path) else { return }
+        guard let data = FileManager.default.contents(atPath: self.path) else {
+            throw ValidationError("cannot read \(self.path)")
         }
-        let bytes = [UInt8](data)
-        var values: [Value] = []
-        var skipped = 0
-        var firstSkipped = 0
-        var lineNumber = 0
-        var start = 0
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-            lineNumber += 1
-            let line = Array(bytes[start..<end])
-            start = end + 1
-            guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
-            if let object = try? JSONParser.parse(line), let value = read(object) {
-                values.append(value)
-            } else {
-                skipped += 1
-                if firstSkipped == 0 { firstSkipped = lineNumber }
-            }
+        self.bytes = data
+        self.chunks = data.withUnsafeBytes { JSONLines.chunks($0.bindMemory(to: UInt8.self), size: 4 << 20) }
+        self.parts = .allocate(capacity: self.chunks.count)
+        self.parts.initialize(repeating: JSONLines.Part())
+    }
+
+    var chunkCount: Int { self.chunks.count }
+
+    /// Parses one chunk; different chunks may be parsed at the same time.
+    func parse(chunk: Int) {
+        self.parts[chunk] = self.bytes.withUnsafeBytes { raw in
+            let bytes = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[self.chunks[chunk]])
+            return JSONLines.read(bytes, keys: self.keys, record: self.record)
         }
-        if skipped > 0 {
+    }
+
+    /// The records of every chunk in file order; reports skipped lines.
+    func records() -> [Record] {
+        let whole = JSONLines.join(self.parts)
+        if whole.skipped > 0 {
             let message =
-                "vigil rca: \(path): skipped \(skipped) line(s) that are not \(what) (first at line \(firstSkipped))\n"
+                "vigil rca: \(self.path): skipped \(whole.skipped) line(s) that are not \(self.what) (first at line \(whole.firstSkipped))\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
-        return values
+        return whole.records
+    }
+}
+
+/// A value one concurrent job mutates while no other touches it.
+final class Box<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// A file parsed in chunks that may run at the same time.
+protocol ChunkedFile: AnyObject, Sendable {
+    func open() throws
+    var chunkCount: Int { get }
+    func parse(chunk: Int)
+}
+
+/// Opens `files` and parses all their chunks on every core.
+func readAll(_ files: [any ChunkedFile]) throws {
+    let opened = files.map { _ in Box<(any Error)?>(nil) }
+    DispatchQueue.concurrentPerform(iterations: files.count) { index in
+        do { try files[index].open() } catch { opened[index].value = error }
+    }
+    if let error = opened.lazy.compactMap(\.value).first { throw error }
+    let jobs = files.flatMap { file in (0..<file.chunkCount).map { (file, $0) } }
+    DispatchQueue.concurrentPerform(iterations: jobs.count) { job in
+        jobs[job].0.parse(chunk: jobs[job].1)
     }
 }
 

@@ -60,15 +60,26 @@ extension IncidentData {
     /// where its failed spans count 0.
     public mutating func addSpans(_ spans: [CaseSpan]) {
         guard !spans.isEmpty, !self.times.isEmpty else { return }
-        var index: [SpanKey: Int] = [:]
+        // Services become numbers and span IDs 64-bit fingerprints, so the million-span pass hashes no strings.
+        var serviceNumbers: [String: Int] = [:]
+        var serviceNames: [String] = []
+        var serviceOf = [Int](repeating: 0, count: spans.count)
+        var index: [UInt64: Int] = [:]
         index.reserveCapacity(spans.count)
         for (position, span) in spans.enumerated() {
-            index[SpanKey(trace: span.traceID, span: span.spanID)] = position
+            if let number = serviceNumbers[span.service] {
+                serviceOf[position] = number
+            } else {
+                serviceOf[position] = serviceNames.count
+                serviceNumbers[span.service] = serviceNames.count
+                serviceNames.append(span.service)
+            }
+            index[Self.fingerprint(span.traceID, span.spanID)] = position
         }
         var childSeconds = [Double](repeating: 0, count: spans.count)
-        var parents = [Int?](repeating: nil, count: spans.count)
+        var parents = [Int](repeating: -1, count: spans.count)
         for (position, span) in spans.enumerated() {
-            guard let parentID = span.parentID, let parent = index[SpanKey(trace: span.traceID, span: parentID)],
+            guard let parentID = span.parentID, let parent = index[Self.fingerprint(span.traceID, parentID)],
                 parent != position
             else { continue }
             parents[position] = parent
@@ -76,55 +87,68 @@ extension IncidentData {
         }
 
         let rows = self.times.count
+        let metrics = [(SpanMetric.latency, 0.9), (SpanMetric.selfTime, 0.9), (SpanMetric.network, 0.5)]
         var covered = [Bool](repeating: false, count: rows)
-        var samples: [String: [String: [[Double]]]] = [:]
-        var errors: [String: [Double]] = [:]
+        /// Samples per (service, metric, row), flat.
+        var samples = [[Double]](repeating: [], count: serviceNames.count * metrics.count * rows)
+        var errors = [[Double]?](repeating: nil, count: serviceNames.count)
         var calls = Set(self.calls.map { CallKey(caller: $0.caller, callee: $0.callee) })
-        func note(_ metric: String, _ service: String, _ row: Int, _ value: Double) {
-            samples[service, default: [:]][metric, default: [[Double]](repeating: [], count: rows)][row].append(value)
+        var seenCalls: Set<Int> = []
+        func note(_ metric: Int, _ service: Int, _ row: Int, _ value: Double) {
+            samples[(service * metrics.count + metric) * rows + row].append(value)
         }
         for (position, span) in spans.enumerated() {
             guard let row = self.row(at: span.start) else { continue }
             covered[row] = true
-            let parent = parents[position].map { spans[$0] }
-            if let parent, parent.service != span.service {
-                let call = CallKey(caller: parent.service, callee: span.service)
-                if calls.insert(call).inserted { self.calls.append((caller: call.caller, callee: call.callee)) }
-                note(SpanMetric.network, parent.service, row, max(0, span.start - parent.start))
-                note(
-                    SpanMetric.network,
-                    span.service,
-                    row,
-                    max(0, parent.start + parent.seconds - span.start - span.seconds)
-                )
+            let service = serviceOf[position]
+            let parentPosition = parents[position]
+            let parentService = parentPosition >= 0 ? serviceOf[parentPosition] : -1
+            if parentPosition >= 0, parentService != service {
+                let parent = spans[parentPosition]
+                if seenCalls.insert(parentService * serviceNames.count + service).inserted {
+                    let call = CallKey(caller: parent.service, callee: span.service)
+                    if calls.insert(call).inserted { self.calls.append((caller: call.caller, callee: call.callee)) }
+                }
+                note(2, parentService, row, max(0, span.start - parent.start))
+                note(2, service, row, max(0, parent.start + parent.seconds - span.start - span.seconds))
             }
-            if parent == nil || parent?.service != span.service {
-                note(SpanMetric.latency, span.service, row, span.seconds)
-            }
-            note(SpanMetric.selfTime, span.service, row, max(0, span.seconds - childSeconds[position]))
+            if parentService != service { note(0, service, row, span.seconds) }
+            note(1, service, row, max(0, span.seconds - childSeconds[position]))
             if let failed = span.isError {
-                errors[span.service, default: [Double](repeating: 0, count: rows)][row] += failed ? 1 : 0
+                if errors[service] == nil { errors[service] = [Double](repeating: 0, count: rows) }
+                errors[service]![row] += failed ? 1 : 0
             }
         }
 
-        for service in samples.keys.sorted() {
-            self.note(service: service)
-            for (metric, quantile) in [
-                (SpanMetric.latency, 0.9), (SpanMetric.selfTime, 0.9), (SpanMetric.network, 0.5),
-            ] {
-                guard let perRow = samples[service]?[metric] else { continue }
-                let values = perRow.enumerated().map { row, values -> Double? in
-                    guard covered[row], !values.isEmpty else { return nil }
-                    return RootCauseRanker.quantile(values.sorted(), quantile)
+        let byName = serviceNames.indices.sorted { serviceNames[$0] < serviceNames[$1] }
+        for service in byName {
+            for (metric, (name, quantile)) in metrics.enumerated() {
+                let base = (service * metrics.count + metric) * rows
+                guard (0..<rows).contains(where: { !samples[base + $0].isEmpty }) else { continue }
+                self.note(service: serviceNames[service])
+                let values = (0..<rows).map { row -> Double? in
+                    guard covered[row], !samples[base + row].isEmpty else { return nil }
+                    return RootCauseRanker.quantile(samples[base + row].sorted(), quantile)
                 }
-                self.columns.append(Column(service: service, metric: metric, values: values))
+                self.columns.append(Column(service: serviceNames[service], metric: name, values: values))
             }
         }
-        for service in errors.keys.sorted() {
-            self.note(service: service)
-            let values = errors[service, default: []].enumerated().map { row, count in covered[row] ? count : nil }
-            self.columns.append(Column(service: service, metric: SpanMetric.errors, values: values))
+        for service in byName {
+            guard let counts = errors[service] else { continue }
+            self.note(service: serviceNames[service])
+            let values = counts.enumerated().map { row, count in covered[row] ? count : nil }
+            self.columns.append(Column(service: serviceNames[service], metric: SpanMetric.errors, values: values))
         }
+    }
+
+    /// A 64-bit fingerprint of a span's trace and span IDs (a separator byte no UTF-8 text holds keeps "ab"+"c"
+    /// apart from "a"+"bc").
+    static func fingerprint(_ trace: String, _ span: String) -> UInt64 {
+        var hash = StableHash()
+        for byte in trace.utf8 { hash.combine(byte) }
+        hash.combine(0xFF)
+        for byte in span.utf8 { hash.combine(byte) }
+        return hash.value
     }
 
     /// The row an event at `time` falls in: the last row starting at or before it. Nil before the first row or
@@ -145,11 +169,6 @@ extension IncidentData {
     /// Adds a service to the known ones if it is new.
     mutating func note(service: String) {
         if !self.services.contains(service) { self.services.append(service) }
-    }
-
-    private struct SpanKey: Hashable {
-        var trace: String
-        var span: String
     }
 
     private struct CallKey: Hashable {

@@ -44,6 +44,16 @@ public struct IncidentData: Sendable {
         self.calls = calls.map { (caller: $0.0, callee: $0.1) }
     }
 
+    /// Adds what `other`, the same incident with other evidence added (logs, spans), holds beyond this: its
+    /// extra columns, services and calls, in its order. Lets evidence be computed side by side on copies.
+    public mutating func merge(_ other: IncidentData) {
+        let columns = Set(self.columns.map { "\($0.service)\u{0}\($0.metric)" })
+        self.columns += other.columns.filter { !columns.contains("\($0.service)\u{0}\($0.metric)") }
+        for service in other.services { self.note(service: service) }
+        let calls = Set(self.calls.map { "\($0.caller)\u{0}\($0.callee)" })
+        self.calls += other.calls.filter { !calls.contains("\($0.caller)\u{0}\($0.callee)") }
+    }
+
     /// Splits a `service.metric` column name at its last dot.
     public static func split(columnName: String) -> (service: String, metric: String) {
         guard let dot = columnName.lastIndex(of: ".") else { return (columnName, "value") }

@@ -1,0 +1,287 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Reads chosen members of a flat JSON object straight from its bytes, without building a tree: the fast path
+/// for JSON-lines files of a million records (spans, log lines), where `JSONParser` would allocate a string for
+/// every key and number. The whole object is still checked to be valid JSON.
+public enum JSONFields {
+    /// A member's value. Nested objects and arrays are validated and skipped.
+    public enum Value: Sendable, Equatable {
+        case string(String)
+        case number(Double)
+        case bool(Bool)
+        case null
+        case nested
+
+        /// The string, if this is one.
+        public var string: String? {
+            if case .string(let text) = self { return text }
+            return nil
+        }
+
+        /// The number, if this is one (or a string holding one, as some exporters quote numbers).
+        public var double: Double? {
+            switch self {
+            case .number(let value): value
+            case .string(let text): Double(text)
+            default: nil
+            }
+        }
+    }
+
+    /// Parses `bytes`, one JSON object, and fills `values` (resized to `keys.count`) with the value of each
+    /// key in `keys`, nil where a key is absent; the first of duplicate members wins. Throws when `bytes` is not
+    /// exactly one valid JSON object.
+    public static func read(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        keys: [StaticString],
+        into values: inout [Value?]
+    ) throws(IngestError) {
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: repeatElement(nil, count: keys.count))
+        var cursor = JSONParser.Cursor(buffer: bytes)
+        cursor.skipSpace()
+        guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else {
+            throw cursor.error("expected a JSON object")
+        }
+        cursor.index += 1
+        cursor.skipSpace()
+        if cursor.index < bytes.count && bytes[cursor.index] == UInt8(ascii: "}") {
+            cursor.index += 1
+        } else {
+            while true {
+                cursor.skipSpace()
+                guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "\"") else {
+                    throw cursor.error("expected a member name")
+                }
+                let wanted = try Self.key(&cursor, keys)
+                cursor.skipSpace()
+                guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: ":") else {
+                    throw cursor.error("expected : after a member name")
+                }
+                cursor.index += 1
+                cursor.skipSpace()
+                let value = try Self.value(&cursor, keep: wanted.map { values[$0] == nil } ?? false)
+                if let wanted, values[wanted] == nil { values[wanted] = value }
+                cursor.skipSpace()
+                guard cursor.index < bytes.count else { throw cursor.error("unterminated object") }
+                let byte = bytes[cursor.index]
+                cursor.index += 1
+                if byte == UInt8(ascii: "}") { break }
+                guard byte == UInt8(ascii: ",") else {
+                    cursor.index -= 1
+                    throw cursor.error("expected , or } in an object")
+                }
+            }
+        }
+        cursor.skipSpace()
+        guard cursor.index == bytes.count else { throw cursor.error("unexpected bytes after the JSON document") }
+    }
+
+    /// Reads a member name and returns the position of the key it matches, if any.
+    private static func key(_ cursor: inout JSONParser.Cursor, _ keys: [StaticString]) throws(IngestError) -> Int? {
+        let start = cursor.index + 1
+        var end = start
+        while end < cursor.buffer.count, cursor.buffer[end] != UInt8(ascii: "\""), cursor.buffer[end] != 0x5C {
+            end += 1
+        }
+        guard end < cursor.buffer.count, cursor.buffer[end] == UInt8(ascii: "\"") else {
+            // An escaped name: decode it the slow way.
+            let name = try cursor.string()
+            return keys.firstIndex { String(describing: $0) == name }
+        }
+        cursor.index = end + 1
+        let length = end - start
+        return keys.firstIndex { key in
+            key.utf8CodeUnitCount == length
+                && (0..<length).allSatisfy { key.utf8Start[$0] == cursor.buffer[start + $0] }
+        }
+    }
+
+    /// Reads one value; strings and nested values are only materialised when `keep` is set.
+    private static func value(_ cursor: inout JSONParser.Cursor, keep: Bool) throws(IngestError) -> Value {
+        guard cursor.index < cursor.buffer.count else { throw cursor.error("unexpected end of input") }
+        switch cursor.buffer[cursor.index] {
+        case UInt8(ascii: "\""):
+            if keep { return .string(try cursor.string()) }
+            try Self.skipString(&cursor)
+            return .nested
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            _ = try cursor.value(depth: 1)
+            return .nested
+        case UInt8(ascii: "t"):
+            try cursor.literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try cursor.literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try cursor.literal("null")
+            return .null
+        default:
+            return .number(try Self.number(&cursor))
+        }
+    }
+
+    /// Steps over a string, checking its escapes, without decoding it.
+    private static func skipString(_ cursor: inout JSONParser.Cursor) throws(IngestError) {
+        let start = cursor.index
+        cursor.index += 1
+        while cursor.index < cursor.buffer.count {
+            let byte = cursor.buffer[cursor.index]
+            if byte == UInt8(ascii: "\"") {
+                cursor.index += 1
+                return
+            }
+            if byte == 0x5C || byte < 0x20 {
+                // Escapes and errors: let the full decoder check them.
+                cursor.index = start
+                _ = try cursor.string()
+                return
+            }
+            cursor.index += 1
+        }
+        throw cursor.error("unterminated string")
+    }
+
+    /// Powers of ten a Double holds exactly.
+    private static let exactPowers: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    /// Reads a number. Up to 2^53 in its digits and a power of ten up to 22 the result is exact and correctly
+    /// rounded from the digits alone (Clinger's fast path: one exact operand times or over an exact power);
+    /// anything longer goes through the standard library's parser.
+    private static func number(_ cursor: inout JSONParser.Cursor) throws(IngestError) -> Double {
+        let buffer = cursor.buffer
+        let start = cursor.index
+        var index = start
+        let negative = index < buffer.count && buffer[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        var exact = true
+        while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 {
+            if mantissa < (1 << 53) / 10 {
+                mantissa = mantissa * 10 + UInt64(buffer[index] - 0x30)
+            } else {
+                exact = false
+            }
+            digits += 1
+            index += 1
+        }
+        if index < buffer.count, buffer[index] == UInt8(ascii: ".") {
+            index += 1
+            var fraction = 0
+            while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 {
+                if mantissa < (1 << 53) / 10 {
+                    mantissa = mantissa * 10 + UInt64(buffer[index] - 0x30)
+                    scale -= 1
+                } else {
+                    exact = false
+                }
+                fraction += 1
+                index += 1
+            }
+            guard fraction > 0 else { throw cursor.error("expected digits after the decimal point") }
+        }
+        guard digits > 0 else { throw cursor.error("expected a value") }
+        if index < buffer.count, buffer[index] == UInt8(ascii: "e") || buffer[index] == UInt8(ascii: "E") {
+            // Exponents are rare in these files: the standard parser handles them.
+            exact = false
+            index += 1
+            if index < buffer.count, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            var exponentDigits = 0
+            while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 {
+                exponentDigits += 1
+                index += 1
+            }
+            guard exponentDigits > 0 else { throw cursor.error("expected digits in the exponent") }
+        }
+        cursor.index = index
+        if exact && -scale < Self.exactPowers.count {
+            let magnitude = Double(mantissa) / Self.exactPowers[-scale]
+            return negative ? -magnitude : magnitude
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+        guard let value = Double(text) else {
+            cursor.index = start
+            throw cursor.error("expected a value")
+        }
+        return value
+    }
+}
+
+/// A JSON-lines file read in chunks, which may be parsed at the same time: one record per line, from the chosen
+/// members of a flat JSON object. Blank lines are skipped; lines that are not such an object, or that `record`
+/// refuses, are counted with the first one's line number.
+public enum JSONLines {
+    /// What one chunk yields.
+    public struct Part<Record> {
+        public var records: [Record] = []
+        /// Lines in the chunk, blank ones included.
+        public var lines = 0
+        public var skipped = 0
+        /// The first skipped line, counted from the chunk's start (1-based; 0 when none).
+        public var firstSkipped = 0
+
+        public init() {}
+    }
+
+    /// Cuts `bytes` into ranges of about `size` bytes, each ending at a line end (or the end of the bytes).
+    public static func chunks(_ bytes: UnsafeBufferPointer<UInt8>, size: Int) -> [Range<Int>] {
+        var chunks: [Range<Int>] = []
+        var start = 0
+        while start < bytes.count {
+            var end = min(start + max(1, size), bytes.count)
+            while end < bytes.count && bytes[end - 1] != 0x0A { end += 1 }
+            chunks.append(start..<end)
+            start = end
+        }
+        return chunks
+    }
+
+    /// Reads the lines of one chunk.
+    public static func read<Record>(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        keys: [StaticString],
+        record: ([JSONFields.Value?]) -> Record?
+    ) -> Part<Record> {
+        var part = Part<Record>()
+        var fields: [JSONFields.Value?] = []
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            part.lines += 1
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            start = end + 1
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
+            if (try? JSONFields.read(line, keys: keys, into: &fields)) != nil, let value = record(fields) {
+                part.records.append(value)
+            } else {
+                part.skipped += 1
+                if part.firstSkipped == 0 { part.firstSkipped = part.lines }
+            }
+        }
+        return part
+    }
+
+    /// Joins the parts of consecutive chunks: their records in order, and the skipped lines with the first one's
+    /// line number in the whole file.
+    public static func join<Record>(_ parts: some Sequence<Part<Record>>) -> Part<Record> {
+        var whole = Part<Record>()
+        for part in parts {
+            whole.records += part.records
+            if whole.firstSkipped == 0 && part.firstSkipped > 0 { whole.firstSkipped = whole.lines + part.firstSkipped }
+            whole.skipped += part.skipped
+            whole.lines += part.lines
+        }
+        return whole
+    }
+}

@@ -1,0 +1,99 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilIngest
+
+/// Reading chosen members of flat JSON objects from bytes, and JSON-lines files in chunks.
+@Suite struct JSONFieldsTests {
+    func read(_ text: String, _ keys: [StaticString]) throws(IngestError) -> [JSONFields.Value?] {
+        var values: [JSONFields.Value?] = []
+        let bytes = Array(text.utf8)
+        try bytes.withUnsafeBufferPointer { buffer throws(IngestError) in
+            try JSONFields.read(buffer, keys: keys, into: &values)
+        }
+        return values
+    }
+
+    @Test func readsTheChosenMembersAndSkipsTheRest() throws {
+        let values = try self.read(
+            #" {"skip": {"a": [1, {"b": "}"}]}, "name": "caf\u00e9 \"x\"", "n": -12.5, "ok": true, "none": null, "later": 3} "#,
+            ["name", "n", "ok", "none", "absent"]
+        )
+        #expect(values[0] == .string("café \"x\""))
+        #expect(values[1] == .number(-12.5))
+        #expect(values[2] == .bool(true))
+        #expect(values[3] == .null)
+        #expect(values[4] == nil)
+    }
+
+    @Test func theFirstOfDuplicateMembersWinsAndEscapedNamesMatch() throws {
+        let values = try self.read(#"{"id": "first", "\u0069d": "second", "t\u0069me": 5}"#, ["id", "time"])
+        #expect(values[0] == .string("first"))
+        #expect(values[1] == .number(5))
+    }
+
+    /// The fast path must give the very Double the standard library parses, for short and long numbers alike.
+    @Test func numbersMatchTheStandardParser() throws {
+        var generator = SystemRandomNumberGenerator()
+        var texts = [
+            "0", "-0", "1674982201.749", "1652812383.01719", "30.671821220562006", "1e-7", "2.5E+3",
+            "123456789012345678901",
+            "0.1", "0.30000000000000004", "9007199254740993", "-1.5e300",
+        ]
+        for _ in 0..<2_000 {
+            let value = Double.random(in: 0..<2e9, using: &generator)
+            texts.append("\(value)")
+            texts.append(
+                String(Int.random(in: 0..<Int(1e12), using: &generator)) + "."
+                    + String(Int.random(in: 0..<1000, using: &generator))
+            )
+        }
+        for text in texts {
+            let values = try self.read(#"{"x": \#(text)}"#, ["x"])
+            #expect(values[0] == .number(Double(text)!), "\(text)")
+        }
+    }
+
+    @Test func invalidObjectsThrow() {
+        for text in [
+            "", "[1]", #"{"a": 1"#, #"{"a" 1}"#, #"{"a": 1,}"#, #"{"a": 1} x"#, #"{"a": 1.}"#, #"{"a": -}"#,
+            #"{"a": 1e}"#, #"{"a": "\q"}"#, #"{"a": tru}"#, #"{"a": "open}"#, #"{a: 1}"#,
+        ] {
+            #expect(throws: IngestError.self, "\(text)") { try self.read(text, ["a"]) }
+        }
+    }
+
+    /// Cutting a file into chunks changes neither the records, their order, nor the reported line numbers.
+    @Test func chunksJoinToTheWholeFile() {
+        var text = ""
+        for line in 1...200 {
+            switch line % 17 {
+            case 0: text += "{broken\n"
+            case 5: text += "  \n"
+            default: text += #"{"n": \#(line), "pad": "\#(String(repeating: "x", count: line % 7))"}"# + "\n"
+            }
+        }
+        text += #"{"n": 201}"#  // no final line end
+        let bytes = Array(text.utf8)
+        func numbers(_ record: [JSONFields.Value?]) -> Int? { record[0]?.double.map { Int($0) } }
+        bytes.withUnsafeBufferPointer { buffer in
+            let whole = JSONLines.read(buffer, keys: ["n"], record: numbers)
+            #expect(whole.records.count == 201 - 200 / 17 - 12)
+            #expect(whole.records.last == 201)
+            #expect(whole.skipped == 200 / 17 && whole.firstSkipped == 17)
+            for size in [1, 10, 97, 1_000, 1 << 20] {
+                let chunks = JSONLines.chunks(buffer, size: size)
+                #expect(chunks.first?.lowerBound == 0 && chunks.last?.upperBound == bytes.count)
+                let joined = JSONLines.join(
+                    chunks.map {
+                        JSONLines.read(UnsafeBufferPointer(rebasing: buffer[$0]), keys: ["n"], record: numbers)
+                    }
+                )
+                #expect(joined.records == whole.records, "chunks of \(size) bytes")
+                #expect(joined.skipped == whole.skipped && joined.firstSkipped == 17 && joined.lines == whole.lines)
+            }
+        }
+    }
+}
