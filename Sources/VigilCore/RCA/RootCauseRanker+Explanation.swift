@@ -123,6 +123,8 @@ extension RootCauseRanker {
             )
         case .traffic:
             return ("Find where the extra load on \(service) comes from; rate-limit or scale it", moved + spread)
+        case .host:
+            return ("Check the machine \(service) runs on and what else runs there", moved + spread)
         case .outbound:
             return ("Look at what \(service) calls: its calls to them slowed", moved + spread)
         case .other:

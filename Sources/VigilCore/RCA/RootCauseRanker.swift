@@ -123,7 +123,9 @@ public struct RootCauseRanker: Sendable {
             var scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
             // Counts vary at least like a Poisson count does: a service that got 44 requests where it got none
             // has not deviated by thousands of scales.
-            if kind == .traffic || kind == .events { scale = max(scale, max(1, abs(median)).squareRoot()) }
+            if kind == .traffic || kind == .events || kind == .host {
+                scale = max(scale, max(1, abs(median)).squareRoot())
+            }
             let sign = kind == .quality ? -1.0 : 1.0
             // How far the metric already strayed before the onset: a spiky metric must go further to count.
             var usual = 1.0
@@ -149,7 +151,7 @@ public struct RootCauseRanker: Sendable {
             }
             guard score.isFinite else { continue }
             score /= usual.squareRoot()
-            if kind == .traffic || kind == .outbound {
+            if kind == .traffic || kind == .outbound || kind == .host {
                 score *= self.configuration.trafficWeight
             } else {
                 fault[column.service] = max(fault[column.service] ?? 0, score)
@@ -222,6 +224,9 @@ public struct RootCauseRanker: Sendable {
         case traffic
         /// What a service sees of the services it calls (client-side latency): a rise points at a callee.
         case outbound
+        /// The machine a service runs on (node or host CPU, memory, network): shared with every other service
+        /// there, so it moves with a noisy neighbour as much as with the service.
+        case host
         /// CPU, memory, disk, sockets and threads: a rise hurts, and it is the service's own (it does not travel
         /// up from a callee).
         case resource
@@ -238,6 +243,8 @@ public struct RootCauseRanker: Sendable {
             let name = metric.lowercased()
             if IncidentData.eventCounts.contains(metric) {
                 self = .events
+            } else if ["node", "host", "machine"].contains(where: { name.hasPrefix($0) }) {
+                self = .host
             } else if ["success", "availab", "idle", "free", "hit"].contains(where: { name.contains($0) }) {
                 self = .quality
             } else if name.contains("client") && (name.contains("latency") || name.contains("duration")) {

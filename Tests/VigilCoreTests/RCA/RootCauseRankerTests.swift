@@ -42,6 +42,23 @@ import Testing
         #expect(result.candidates.first?.metric == "availability_Average")
     }
 
+    /// A machine's CPU rises with whatever runs on it: the service whose own CPU rose outranks the neighbours
+    /// whose node CPU rose more.
+    @Test func aNodeMetricCountsLessThanTheServicesOwn() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "frontend", metric: "CpuUsageRate_pct", values: Self.series(20, 80, noise: 4)),
+                .init(service: "frontend", metric: "NodeCpuUsageRate_pct", values: Self.series(5, 6)),
+                .init(service: "cart", metric: "CpuUsageRate_pct", values: Self.series(8, 8)),
+                .init(service: "cart", metric: "NodeCpuUsageRate_pct", values: Self.series(9, 75)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.map(\.service) == ["frontend", "cart"])
+        #expect(RootCauseRanker.explain(result, of: data).action.contains("Scale frontend"))
+    }
+
     /// A caller whose latency follows its callee's yields to the callee; the onset is found without a hint.
     @Test func theCallGraphAndTheOnset() {
         let data = IncidentData(
@@ -197,6 +214,8 @@ import Testing
         #expect(Kind("container_sockets") == .resource)
         #expect(Kind("container_network_receive_packets_dropped_total") == .other)
         #expect(Kind("SyscallRead") == .traffic)
+        #expect(Kind("NodeCpuUsageRate_pct") == .host)
+        #expect(Kind("node_memory_MemAvailable_bytes") == .host)
     }
 
     @Test func splitsColumnNamesAtTheLastDot() {
