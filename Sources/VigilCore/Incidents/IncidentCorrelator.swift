@@ -34,8 +34,11 @@ public struct IncidentCorrelator: Sendable {
         public var maximumSymptoms = 50_000
         /// Vigil's own findings open an incident when they touch this many services …
         public var minimumServices = 2
-        /// … or are this many different symptoms (fingerprints) of one service.
+        /// … or are this many different symptoms (fingerprints) of one service, or one symptom that held: seen
+        /// again at least this long after it first fired (a series still outside its band a minute after its
+        /// alert reports again).
         public var minimumSymptoms = 3
+        public var sustainedSeconds = 60.0
         /// Creates the defaults.
         public init() {}
     }
@@ -174,13 +177,25 @@ public struct IncidentCorrelator: Sendable {
 
     /// The incidents, newest first.
     /// Whether a group of members is an incident: an external alert is (someone decided it matters); Vigil's
-    /// own findings need corroboration — symptoms in `minimumServices` services, or `minimumSymptoms` different
-    /// symptoms of one — so a lone blip on one series, which any detector watching thousands of series makes
-    /// now and then, pages nobody.
+    /// own findings need corroboration — symptoms in `minimumServices` services, `minimumSymptoms` different
+    /// symptoms of one, or one symptom that held for `sustainedSeconds` — so a lone blip on one series, which
+    /// any detector watching thousands of series makes now and then, pages nobody.
     func corroborated(_ members: [Incident.Member]) -> Bool {
+        self.related(members) || self.held(members)
+    }
+
+    /// Whether members corroborate each other: an alert, several services, or several symptoms of one.
+    func related(_ members: [Incident.Member]) -> Bool {
         members.contains { $0.kind == "alert" }
             || Set(members.map(\.service)).count >= self.configuration.minimumServices
             || members.count >= self.configuration.minimumSymptoms
+    }
+
+    /// Whether a symptom held: seen again `sustainedSeconds` or more after it first fired.
+    func held(_ members: [Incident.Member]) -> Bool {
+        members.contains {
+            $0.count >= 2 && $0.lastSeen.seconds - $0.firstSeen.seconds >= self.configuration.sustainedSeconds
+        }
     }
 
     public func incidents() -> [Incident] {
@@ -247,11 +262,39 @@ public struct IncidentCorrelator: Sendable {
         }
         var groups: [Int: [Int]] = [:]
         for index in nodes.indices { groups[root(index), default: []].append(index) }
-        return groups.keys.sorted().compactMap { key in
+        // Groups that corroborate themselves are incidents. A group that is only a symptom that held (nothing
+        // in the graph ties it to the others) joins an incident open at the time, or else stands alone: one
+        // fault moves services the graph does not connect, and that must not split its incident.
+        var incidents: [[Node]] = []
+        var held: [[Node]] = []
+        for key in groups.keys.sorted() {
             let group = groups[key]!.map { nodes[$0] }
-            return self.corroborated(group.map(\.member)) ? self.incident(group) : nil
+            let members = group.map(\.member)
+            if self.related(members) {
+                incidents.append(group)
+            } else if self.held(members) {
+                held.append(group)
+            }
         }
-        .sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
+        for var group in held.sorted(by: { $0[0].member.firstSeen < $1[0].member.firstSeen }) {
+            let start = group[0].member.firstSeen.seconds
+            let open = incidents.firstIndex { incident in
+                let first = incident.map(\.member.firstSeen.seconds).min()!
+                let last = incident.map(\.member.lastSeen.seconds).max()!
+                return start >= first - config.joinWindow && start <= last + config.joinWindow
+            }
+            guard let open else {
+                incidents.append(group)
+                continue
+            }
+            let gap = Int((start - incidents[open][0].member.firstSeen.seconds).rounded())
+            let held = Int((group[0].member.lastSeen.seconds - start).rounded())
+            group[0].member.joinedBecause =
+                "it held for \(held) s, \(gap) s after this incident opened, and nothing else explains it"
+            incidents[open] = (incidents[open] + group).sorted { $0.member.firstSeen < $1.member.firstSeen }
+        }
+        return incidents.map { self.incident($0) }
+            .sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
     }
 
     /// Why two members belong together, or nil when they do not.

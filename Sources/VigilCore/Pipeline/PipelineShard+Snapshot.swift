@@ -55,6 +55,11 @@ extension PipelineShard {
         var lastTime: Int64?
         var typicalGap: Double?
         var silent: Bool?
+        /// When a deviation that holds reports again, and the band edge it must still be beyond (absent when none
+        /// is due, and in older checkpoints).
+        var confirmAt: Int64?
+        var alertLevel: Double?
+        var alertEdge: Double?
     }
 
     /// Hands every held line to its miner, then returns the state. Held lines are processed first so that the
@@ -100,7 +105,10 @@ extension PipelineShard {
                     trend: self.trends[$0.key],
                     lastTime: $0.series.lastTime == Int64.min ? nil : $0.series.lastTime,
                     typicalGap: $0.series.typicalGap,
-                    silent: $0.series.silent
+                    silent: $0.series.silent,
+                    confirmAt: $0.series.confirmAt == Int64.min ? nil : $0.series.confirmAt,
+                    alertLevel: $0.series.confirmAt == Int64.min ? nil : $0.series.alertLevel,
+                    alertEdge: $0.series.confirmAt == Int64.min ? nil : $0.series.alertEdge
                 )
             }
         var snapshot = Snapshot(
@@ -139,6 +147,9 @@ extension PipelineShard {
             restored.lastTime = series.lastTime ?? Int64.min
             restored.typicalGap = series.typicalGap ?? 0
             restored.silent = series.silent ?? false
+            if let at = series.confirmAt, let level = series.alertLevel, let edge = series.alertEdge {
+                (restored.confirmAt, restored.alertLevel, restored.alertEdge) = (at, level, edge)
+            }
             self.series[series.key] = restored
             if let trend = series.trend { self.trends[series.key] = trend }
         }

@@ -31,6 +31,9 @@ public struct PipelineShard: Sendable {
         public var formatSample: Int = 32
         /// The store keeps the last sample of each bucket of this many seconds per series (see ``SampleRollup``).
         public var sampleBucketSeconds: Int64 = 10
+        /// A series still outside its band this long after its alert reports again: the deviation holds, it was
+        /// no blip (see ``IncidentCorrelator/Configuration/sustainedSeconds``).
+        public var sustainedSeconds: Int64 = 60
 
         /// The defaults.
         public init() {}
@@ -139,8 +142,11 @@ public struct PipelineShard: Sendable {
             let bucket = time - ((time % length) + length) % length
             // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys
             // after it).
-            let (result, finished) = self.series[point.series, default: MetricSeries(detector: Self.metricDetector())]
-                .take(point, bucket: bucket)
+            let (result, finished, sustained) = self.series[
+                point.series,
+                default: MetricSeries(detector: Self.metricDetector())
+            ]
+            .take(point, bucket: bucket, sustainedSeconds: self.configuration.sustainedSeconds)
             if let finished {
                 self.finishedBuckets.append(
                     MetricPoint(
@@ -150,7 +156,7 @@ public struct PipelineShard: Sendable {
                     )
                 )
             }
-            if result.isAnomaly {
+            if result.isAnomaly || sustained {
                 findings.append(Self.deviation(point, result))
             }
             if let limit = Self.limit(of: point.series),
@@ -283,16 +289,35 @@ struct MetricSeries: Sendable {
     var lastTime = Int64.min
     var typicalGap = 0.0
     var silent = false
+    /// When (nanoseconds) the series reports, if it is still beyond the band it left at its last alert, that the
+    /// deviation holds; `Int64.min` when it need not. The band's edge it crossed: the level expected then plus
+    /// the band's half width, signed by the side it left on.
+    var confirmAt = Int64.min
+    var alertLevel = 0.0
+    var alertEdge = 0.0
 
     /// Judges a sample and files it in its bucket; a bucket the sample's replaces (or a late sample's own
-    /// earlier bucket) comes back to go to the store.
+    /// earlier bucket) comes back to go to the store. `sustained` is set once per alert, at the first sample
+    /// `sustainedSeconds` after it, when that sample is still beyond the band the alert left (on the same side):
+    /// a step that held, where a blip has come back. The band itself has followed the new level by then.
     @inline(__always)
     mutating func take(
         _ point: MetricPoint,
-        bucket: Int64
-    ) -> (result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?) {
+        bucket: Int64,
+        sustainedSeconds: Int64
+    ) -> (result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?, sustained: Bool) {
         let result = self.detector.update(time: point.time, value: point.value)
         let time = point.time.nanoseconds
+        var sustained = false
+        if result.isAnomaly {
+            self.confirmAt = time + sustainedSeconds * 1_000_000_000
+            self.alertLevel = result.expected
+            self.alertEdge = point.value >= result.expected ? result.bandHalfWidth : -result.bandHalfWidth
+        } else if self.confirmAt != Int64.min && time >= self.confirmAt {
+            let away = point.value - self.alertLevel
+            sustained = self.alertEdge >= 0 ? away > self.alertEdge : away < self.alertEdge
+            self.confirmAt = Int64.min
+        }
         // The gap that ends a silence is not the series' rhythm.
         if self.lastTime != Int64.min && !self.silent {
             let gap = Double(max(0, time - self.lastTime)) / 1e9
@@ -302,11 +327,11 @@ struct MetricSeries: Sendable {
         self.silent = false
         if bucket == self.bucket {
             self.bucketValue = point.value
-            return (result, nil)
+            return (result, nil, sustained)
         }
-        if bucket < self.bucket { return (result, (bucket, point.value)) }
+        if bucket < self.bucket { return (result, (bucket, point.value), sustained) }
         defer { (self.bucket, self.bucketValue) = (bucket, point.value) }
-        return (result, self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue))
+        return (result, self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue), sustained)
     }
 
     /// The bucket waiting for the store, now handed over.

@@ -147,12 +147,37 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
     @Test func anIncidentNeedsCorroboration() {
         var lone = self.chain()
         lone.add(anomaly("search", "latency", 0, score: 1))
-        lone.add(anomaly("search", "latency", 30, score: 1))  // the same symptom again
+        lone.add(anomaly("search", "latency", 30, score: 1))  // the same symptom again, too soon to have held
         #expect(lone.incidents().isEmpty)
         lone.add(anomaly("search", "cpu", 40))
         #expect(lone.incidents().isEmpty)
         lone.add(anomaly("search", "errors", 50))
         #expect(lone.incidents().map(\.services) == [["search"]])
+
+        // One symptom seen again a minute later held: a step, not a blip.
+        var held = self.chain()
+        held.add(anomaly("search", "cpu", 0, score: 1))
+        #expect(held.incidents().isEmpty)
+        held.add(anomaly("search", "cpu", 60, score: 0.5))
+        #expect(held.incidents().map(\.services) == [["search"]])
+
+        // A symptom that held in a service nothing connects joins the incident open at the time, and says why;
+        // held symptoms with no incident around them make one together.
+        var storm = self.chain()
+        storm.add(anomaly("checkout", "latency", 0))
+        storm.add(anomaly("payment", "latency", 20))
+        storm.add(anomaly("search", "cpu", 40))
+        storm.add(anomaly("search", "cpu", 100))
+        let joined = storm.incidents()
+        #expect(joined.map(\.services.count) == [3])
+        #expect(joined.first?.members.last?.joinedBecause?.contains("held for 60 s") == true)
+        var quiet = self.chain()
+        quiet.add(anomaly("search", "cpu", 0))
+        quiet.add(anomaly("search", "cpu", 60))
+        quiet.add(anomaly("mail", "queue", 45))
+        quiet.add(anomaly("mail", "queue", 110))
+        quiet.add(anomaly("ledger", "cpu", 2_000))  // a blip long after: nobody is paged for it
+        #expect(quiet.incidents().map(\.services) == [["search", "mail"]])
 
         var pair = self.chain()
         pair.add(anomaly("checkout", "latency", 0))

@@ -128,6 +128,28 @@ import Testing
         #expect((found?.evidence.expected ?? 0) > 0.19 && (found?.evidence.expected ?? 1) < 0.25)
     }
 
+    /// A step that holds reports again a minute after its alert, so the correlator sees it was no blip; a
+    /// spike that came back does not.
+    @Test func aDeviationThatHoldsReportsAgainAMinuteLater() {
+        func run(_ fault: (Int) -> Double) -> [Anomaly] {
+            var shard = PipelineShard()
+            var findings: [Anomaly] = []
+            let series = SeriesKey(name: "cpu", labels: [.init("service", "payment")])
+            for second in 0..<400 {
+                let value = second < 300 ? 0.07 + 0.01 * Double(second % 3) : fault(second)
+                let time = Timestamp(nanoseconds: Int64(second) * 1_000_000_000)
+                shard.process([MetricPoint(series: series, time: time, value: value)], findings: &findings)
+            }
+            return findings
+        }
+        let step = run { _ in 100 }
+        #expect(step.count == 2)
+        #expect(Set(step.map(\.subject)).count == 1)
+        #expect(step.count == 2 && step[1].time.seconds - step[0].time.seconds == 60)
+        let blip = run { second in second < 303 ? 100 : 0.08 }
+        #expect(blip.count == 1)
+    }
+
     @Test func judgedSamplesReachTheStoreAsTheLastValueOfEachBucket() {
         var shard = PipelineShard()
         let a = SeriesKey(name: "a")
