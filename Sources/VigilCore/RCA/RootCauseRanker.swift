@@ -44,6 +44,8 @@ public struct RootCauseRanker: Sendable {
         public var unconnectedWeight = 0.25
         /// A callee deviating at least this much (in spreads) explains its callers' latency and errors.
         public var clearDeviation = 20.0
+        /// How long (seconds) before a given alert time a clear change may have started the incident.
+        public var alertLead = 300.0
 
         /// The defaults.
         public init() {}
@@ -98,12 +100,18 @@ public struct RootCauseRanker: Sendable {
                 }
             )
         }
-        let onsetRow: Int
+        var onsetRow: Int
         if let alertTime {
             let alertRow = data.times.firstIndex { $0 >= alertTime } ?? rows - 1
             onsetRow = min(max(1, alertRow - 1), rows - 1)
+            // An alert comes late as often as not: where the data changes clearly, from a little before the alert
+            // on, is the onset if it comes first.
+            let lead = data.times.firstIndex { $0 >= alertTime - self.configuration.alertLead } ?? onsetRow
+            if lead < onsetRow, let change = Self.changePoint(columns, rows: rows, within: max(1, lead)..<rows) {
+                onsetRow = min(onsetRow, change)
+            }
         } else {
-            onsetRow = Self.changePoint(columns, rows: rows)
+            onsetRow = Self.changePoint(columns, rows: rows, within: nil) ?? rows / 2
         }
 
         // Score every metric against the rows before the onset.
@@ -303,7 +311,7 @@ public struct RootCauseRanker: Sendable {
     /// Where most metrics change: each robustly standardised, clipped metric's CUSUM change point is a vote when
     /// the change is clear, and the row whose neighbourhood (±1 row) holds the most votes wins, the later on a
     /// tie. With no vote, the maximum over split points of the summed squared CUSUM statistics.
-    static func changePoint(_ columns: [IncidentData.Column], rows: Int) -> Int {
+    static func changePoint(_ columns: [IncidentData.Column], rows: Int, within window: Range<Int>?) -> Int? {
         var total = [Double](repeating: 0, count: rows)
         var votes = [Int](repeating: 0, count: rows)
         for column in columns {
@@ -328,6 +336,7 @@ public struct RootCauseRanker: Sendable {
             var strongestSplit = 0
             for split in 1..<z.count {
                 prefix += z[split - 1]
+                guard window?.contains(present[split]) ?? true else { continue }
                 let k = Double(split)
                 let difference = prefix - k / n * sum
                 let statistic = difference * difference / (k * (n - k) / n)
@@ -351,8 +360,9 @@ public struct RootCauseRanker: Sendable {
                     bestRow = row
                 }
             }
-            return bestRow
+            return window.map { min(max(bestRow, $0.lowerBound), $0.upperBound - 1) } ?? bestRow
         }
+        if window != nil { return nil }
         var bestRow = rows / 2
         var bestValue = -1.0
         for split in 1..<rows where total[split] > bestValue {

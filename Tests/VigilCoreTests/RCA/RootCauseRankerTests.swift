@@ -110,6 +110,27 @@ import Testing
         #expect(RootCauseRanker().rank(atTheEnd, alertTime: Self.times[80]).candidates[0].score < 3)
     }
 
+    /// An alert four minutes late: the clear change in the five minutes before it is the onset, so the fault's
+    /// first rows do not join the reference (where they would make the culprit look as if it always swung).
+    @Test func aLateAlertStillFindsTheOnset() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "carts", metric: "cpu", values: Self.series(20, 90)),
+                .init(service: "orders", metric: "lat_90", values: Self.series(100, 300, noise: 20)),
+                .init(service: "mail", metric: "lat_90", values: Self.series(50, 50, noise: 5)),
+            ],
+            calls: [("orders", "carts")]
+        )
+        let late = RootCauseRanker().rank(data, alertTime: Self.times[84])
+        #expect(late.onset == Self.times[80])
+        #expect(late.candidates.map(\.service) == ["carts", "orders", "mail"])
+        #expect(late.candidates[0].score > 50)
+        // On time, and with nothing changing in the lead-up, the row before the alert stays the onset.
+        #expect(RootCauseRanker().rank(data, alertTime: Self.times[80]).onset == Self.times[79])
+        #expect(RootCauseRanker().rank(data, alertTime: Self.times[110]).onset == Self.times[109])
+    }
+
     /// Rows stand for intervals: the row before the alert time may already hold the fault, so it is not part of
     /// the reference.
     @Test func theRowBeforeTheAlertTimeBelongsToTheIncident() {
