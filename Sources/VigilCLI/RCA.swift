@@ -16,7 +16,8 @@ struct RCA: ParsableCommand {
             ({"services": [...], "calls": [[caller, callee], ...]}), logs.jsonl ({"time", "service", "line"} per \
             line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"} \
             per line) and hint.json ({"alert_time": unix seconds}). Without hint.json the incident onset is found \
-            in the data. The format is described in ../shared/eval/RCA_CASES.md.
+            in the data; with it, the onset is the row before the alert, or a clear change in the five minutes \
+            before it (alerts come late). The format is described in ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
             never seen in its first minute of logs; span latency, own time, errors, and network time (how long \

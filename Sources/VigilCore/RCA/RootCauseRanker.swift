@@ -6,8 +6,9 @@
 ///
 /// 1. **Onset.** Given an alert time, the rows before the one holding it are the reference: a row stands for an
 ///    interval, and exporters label intervals by their start or by their end, so the row before the alert time
-///    may already hold the fault. Otherwise the onset is found in the data: every metric is standardised
-///    robustly and finds its own CUSUM change point over the values present (a change across missing rows
+///    may already hold the fault; a clear change found (as below) from `alertLead` before the alert on is the
+///    onset when it comes first, as alerts come late. Otherwise the onset is found in the data: every metric is
+///    standardised robustly and finds its own CUSUM change point over the values present (a change across missing rows
 ///    belongs to the first row that shows it); a metric whose change is clear (significant and large)
 ///    votes for its row, and the rows where most votes fall (a row and its two neighbours) start the incident.
 ///    A fault moves many metrics at once and far, while a slow swing moves each of them a little at a different
