@@ -48,9 +48,10 @@ extension IncidentData {
         /// here on that service alone, while its neighbours' latency rises and their own sends stay fast; the
         /// median keeps one slow neighbour from moving it.
         public static let network = "span_network_p50"
-        /// How many of a service's spans are flagged as errors: a count, so that it compares with error log lines
-        /// (two failures in three requests are not thousands of spreads away from none). A service whose spans
-        /// never say has no such column.
+        /// How many of a service's spans failed on their own: flagged as errors with no failed child, so the
+        /// failure started there rather than passing up from a callee (a caller of a failing service fails too).
+        /// A count, so that it compares with error log lines (two failures in three requests are not thousands
+        /// of spreads away from none). A service whose spans never say has no such column.
         public static let errors = "span_errors"
     }
 
@@ -78,12 +79,14 @@ extension IncidentData {
         }
         var childSeconds = [Double](repeating: 0, count: spans.count)
         var parents = [Int](repeating: -1, count: spans.count)
+        var failedChild = [Bool](repeating: false, count: spans.count)
         for (position, span) in spans.enumerated() {
             guard let parentID = span.parentID, let parent = index[Self.fingerprint(span.traceID, parentID)],
                 parent != position
             else { continue }
             parents[position] = parent
             childSeconds[parent] += span.seconds
+            if span.isError == true { failedChild[parent] = true }
         }
 
         let rows = self.times.count
@@ -116,7 +119,7 @@ extension IncidentData {
             note(1, service, row, max(0, span.seconds - childSeconds[position]))
             if let failed = span.isError {
                 if errors[service] == nil { errors[service] = [Double](repeating: 0, count: rows) }
-                errors[service]![row] += failed ? 1 : 0
+                errors[service]![row] += failed && !failedChild[position] ? 1 : 0
             }
         }
 

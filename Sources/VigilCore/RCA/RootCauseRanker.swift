@@ -26,7 +26,9 @@
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
 ///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
-///    table moves its own latency by tens of spreads and its callers' by hundreds. A CPU or memory rise is the
+///    table moves its own latency by tens of spreads and its callers' by hundreds. A service whose worst metric
+///    counts errors yields to a callee whose errors clearly rose too, as a caller that retries logs each failure
+///    several times. A CPU or memory rise is the
 ///    service's own and yields only to a callee that deviates about as much. When a graph is known, a service
 ///    outside it (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part
 ///    of its score.
@@ -47,6 +49,10 @@ public struct RootCauseRanker: Sendable {
         public var clearDeviation = 20.0
         /// How long (seconds) before a given alert time a clear change may have started the incident.
         public var alertLead = 300.0
+        /// A callee whose error events (error log lines, failed spans) rose at least this much (in spreads of a
+        /// count) explains its callers' errors however many they log: errors pass up the call graph, and a
+        /// caller that retries logs each failure several times.
+        public var clearEvents = 3.0
 
         /// The defaults.
         public init() {}
@@ -119,6 +125,8 @@ public struct RootCauseRanker: Sendable {
         var best: [String: (score: Double, metric: String, first: Double?, observed: Double, expected: Double)] = [:]
         /// The most deviating metric that is not traffic: what a caller may be a symptom of.
         var fault: [String: Double] = [:]
+        /// The most deviating event count (error lines, failed spans).
+        var events: [String: Double] = [:]
         for column in columns {
             let reference = column.values[..<onsetRow].compactMap { $0 }
             guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { continue }
@@ -165,6 +173,7 @@ public struct RootCauseRanker: Sendable {
             } else {
                 fault[column.service] = max(fault[column.service] ?? 0, score)
             }
+            if kind == .events { events[column.service] = max(events[column.service] ?? 0, score) }
             if let existing = best[column.service], existing.score >= score { continue }
             best[column.service] = (score, column.metric, first ?? best[column.service]?.first, observed, median)
         }
@@ -185,12 +194,14 @@ public struct RootCauseRanker: Sendable {
             var yielded: String?
             if deviation > 3 {
                 let reachable = Self.reachable(from: service, callees)
-                let propagates = own.map { MetricKind($0.metric) != .resource } ?? true
+                let ownKind = own.map { MetricKind($0.metric) }
+                let propagates = ownKind != .resource
                 // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
                 if let culprit = reachable.filter({
                     let callee = fault[$0] ?? 0
                     return callee >= self.configuration.symptomRatio * deviation
                         || (propagates && callee >= self.configuration.clearDeviation)
+                        || (ownKind == .events && (events[$0] ?? 0) >= self.configuration.clearEvents)
                 })
                 .max(by: { (fault[$0] ?? 0) < (fault[$1] ?? 0) }) {
                     score *= self.configuration.symptomPenalty

@@ -64,6 +64,43 @@ import Testing
         #expect(blind.candidates.first?.service == "payment")
     }
 
+    /// Errors pass up the call graph, and callers that retry log each failure several times: order logs three
+    /// errors and gateway two for each one payment logs, yet payment, where they start, ranks first.
+    @Test func retryingCallersDoNotOutrankTheFailingService() {
+        var lines = Self.logs(failing: true)
+        for row in Self.onset..<Self.rows {
+            for index in 0..<3 {
+                let time = Self.times[row] + Double(index) * 2 + 0.5
+                for attempt in 0..<3 {
+                    lines.append(
+                        .init(
+                            time: time,
+                            service: "order",
+                            line: "10:11:12.000 ERROR c.e.order.Client#7 call to payment failed (attempt \(attempt))"
+                        )
+                    )
+                }
+                for _ in 0..<2 {
+                    lines.append(
+                        .init(
+                            time: time,
+                            service: "gateway",
+                            line: "10:11:12.000 ERROR c.e.gateway.Filter#3 request failed with 500"
+                        )
+                    )
+                }
+            }
+        }
+        lines.sort { $0.time < $1.time }
+        var data = Self.flatMetrics()
+        data.calls = [("gateway", "order"), ("order", "payment")]
+        data.addLogs(lines)
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        #expect(result.candidates.map(\.service) == ["payment", "order", "gateway"])
+        #expect(result.candidates.first { $0.service == "order" }?.yieldedTo == "payment")
+        #expect(RootCauseRanker().rank(data).candidates.first?.service == "payment")
+    }
+
     /// Logs that cover a fault-free stretch, then nothing, then the minutes after the fault: the change belongs to
     /// the first row that shows it, not to the end of the first stretch.
     @Test func aChangeAcrossAGapInTheLogsStartsWhereItShows() {
