@@ -196,7 +196,6 @@ struct RCA: ParsableCommand {
         data.merge(evidence.spans.value)
         return data
     }
-
 }
 
 /// An optional JSON-lines file of a case (`JSONLines`): a missing file is no data, and skipped lines are

@@ -14,8 +14,10 @@
 public struct IncidentCorrelator: Sendable {
     /// Windows, in seconds.
     public struct Configuration: Sendable, Equatable {
-        /// Two related symptoms join when they are at most this far apart.
+        /// Two related symptoms join when they are at most this far apart …
         public var joinWindow = 300.0
+        /// … or this far, when the earlier one has been seen only once.
+        public var blipWindow = 60.0
         /// Two symptoms of siblings (services with a caller or a callee in common) join when they started at most
         /// this far apart: a fault often surfaces at once in services that share a caller and no direct call.
         public var siblingWindow = 30.0
@@ -175,16 +177,10 @@ public struct IncidentCorrelator: Sendable {
         var namespace: String?
     }
 
-    /// The incidents, newest first.
-    /// Whether a group of members is an incident: an external alert is (someone decided it matters); Vigil's
-    /// own findings need corroboration — symptoms in `minimumServices` services, `minimumSymptoms` different
-    /// symptoms of one, or one symptom that held for `sustainedSeconds` — so a lone blip on one series, which
-    /// any detector watching thousands of series makes now and then, pages nobody.
-    func corroborated(_ members: [Incident.Member]) -> Bool {
-        self.related(members) || self.held(members)
-    }
-
-    /// Whether members corroborate each other: an alert, several services, or several symptoms of one.
+    /// Whether a group of members corroborate each other, and so are an incident: an external alert is
+    /// (someone decided it matters); Vigil's own findings need symptoms in `minimumServices` services or
+    /// `minimumSymptoms` different symptoms of one (or one that ``held(_:)``), so a lone blip on one series,
+    /// which any detector watching thousands of series makes now and then, pages nobody.
     func related(_ members: [Incident.Member]) -> Bool {
         members.contains { $0.kind == "alert" }
             || Set(members.map(\.service)).count >= self.configuration.minimumServices
@@ -198,6 +194,7 @@ public struct IncidentCorrelator: Sendable {
         }
     }
 
+    /// The incidents, newest first.
     public func incidents() -> [Incident] {
         let config = self.configuration
         // Members: a fingerprint's occurrences, split at gaps longer than the flap window.
@@ -246,7 +243,10 @@ public struct IncidentCorrelator: Sendable {
             let b = nodes[later].member
             for earlier in 0..<later {
                 let a = nodes[earlier].member
-                guard a.lastSeen.seconds + config.joinWindow >= b.firstSeen.seconds else { continue }
+                // A symptom seen once (a blip so far) only ties to what follows it closely: it must not open, minutes
+                // early, an incident that starts without it.
+                let window = a.count > 1 ? config.joinWindow : config.blipWindow
+                guard a.lastSeen.seconds + window >= b.firstSeen.seconds else { continue }
                 let together = abs(b.firstSeen.seconds - a.firstSeen.seconds) <= config.siblingWindow
                 guard
                     let reason = self.relation(nodes[earlier], nodes[later])
@@ -289,8 +289,8 @@ public struct IncidentCorrelator: Sendable {
             }
             let gap = Int((start - incidents[open][0].member.firstSeen.seconds).rounded())
             let held = Int((group[0].member.lastSeen.seconds - start).rounded())
-            group[0].member.joinedBecause =
-                "it held for \(held) s, \(gap) s after this incident opened, and nothing else explains it"
+            let when = gap >= 0 ? "\(gap) s after this incident opened" : "\(-gap) s before this incident opened"
+            group[0].member.joinedBecause = "it held for \(held) s, \(when), and nothing else explains it"
             incidents[open] = (incidents[open] + group).sorted { $0.member.firstSeen < $1.member.firstSeen }
         }
         return incidents.map { self.incident($0) }

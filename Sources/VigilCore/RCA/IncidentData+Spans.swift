@@ -92,13 +92,15 @@ extension IncidentData {
         let rows = self.times.count
         let metrics = [(SpanMetric.latency, 0.9), (SpanMetric.selfTime, 0.9), (SpanMetric.network, 0.5)]
         var covered = [Bool](repeating: false, count: rows)
-        /// Samples per (service, metric, row), flat.
-        var samples = [[Double]](repeating: [], count: serviceNames.count * metrics.count * rows)
+        /// Samples per row, for each (service, metric) that has any.
+        var samples = [[[Double]]?](repeating: nil, count: serviceNames.count * metrics.count)
         var errors = [[Double]?](repeating: nil, count: serviceNames.count)
         var calls = Set(self.calls.map { CallKey(caller: $0.caller, callee: $0.callee) })
         var seenCalls: Set<Int> = []
         func note(_ metric: Int, _ service: Int, _ row: Int, _ value: Double) {
-            samples[(service * metrics.count + metric) * rows + row].append(value)
+            let series = service * metrics.count + metric
+            if samples[series] == nil { samples[series] = [[Double]](repeating: [], count: rows) }
+            samples[series]![row].append(value)
         }
         for (position, span) in spans.enumerated() {
             guard let row = self.row(at: span.start) else { continue }
@@ -126,12 +128,11 @@ extension IncidentData {
         let byName = serviceNames.indices.sorted { serviceNames[$0] < serviceNames[$1] }
         for service in byName {
             for (metric, (name, quantile)) in metrics.enumerated() {
-                let base = (service * metrics.count + metric) * rows
-                guard (0..<rows).contains(where: { !samples[base + $0].isEmpty }) else { continue }
+                guard let perRow = samples[service * metrics.count + metric] else { continue }
                 self.note(service: serviceNames[service])
-                let values = (0..<rows).map { row -> Double? in
-                    guard covered[row], !samples[base + row].isEmpty else { return nil }
-                    return RootCauseRanker.quantile(samples[base + row].sorted(), quantile)
+                let values = perRow.enumerated().map { row, values -> Double? in
+                    guard covered[row], !values.isEmpty else { return nil }
+                    return RootCauseRanker.quantile(values.sorted(), quantile)
                 }
                 self.columns.append(Column(service: serviceNames[service], metric: name, values: values))
             }

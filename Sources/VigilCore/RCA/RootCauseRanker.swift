@@ -322,7 +322,8 @@ public struct RootCauseRanker: Sendable {
 
     /// Where most metrics change: each robustly standardised, clipped metric's CUSUM change point is a vote when
     /// the change is clear, and the row whose neighbourhood (±1 row) holds the most votes wins, the later on a
-    /// tie. With no vote, the maximum over split points of the summed squared CUSUM statistics.
+    /// tie. With no vote, the maximum over split points of the summed squared CUSUM statistics. Given a `window`,
+    /// only splits inside it count, and with no vote there is no answer.
     static func changePoint(_ columns: [IncidentData.Column], rows: Int, within window: Range<Int>?) -> Int? {
         var total = [Double](repeating: 0, count: rows)
         var votes = [Int](repeating: 0, count: rows)

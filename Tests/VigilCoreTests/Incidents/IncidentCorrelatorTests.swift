@@ -142,6 +142,22 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         #expect(correlator.incidents().count == 2)
     }
 
+    /// A blip (a symptom seen once) ties only to what follows within a minute: it does not open, 97 s early, an
+    /// incident that starts without it. A symptom seen again still ties for the whole join window.
+    @Test func anEarlierBlipDoesNotOpenALaterIncident() {
+        var correlator = self.chain()
+        correlator.add(anomaly("checkout", "cpu", 0))
+        correlator.add(anomaly("user-service", "cpu", 97))
+        correlator.add(anomaly("user-service", "latency", 98))
+        correlator.add(anomaly("auth-api", "latency", 99))
+        let incidents = correlator.incidents()
+        #expect(incidents.map(\.services) == [["user-service", "auth-api"]])
+        #expect(incidents.first?.opened == at(97))
+        var repeated = correlator
+        repeated.add(anomaly("checkout", "cpu", 30))
+        #expect(repeated.incidents().map(\.services) == [["checkout", "user-service", "auth-api"]])
+    }
+
     /// One detector blip on one series is not an incident; two services, three symptoms of one service, or an
     /// external alert are.
     @Test func anIncidentNeedsCorroboration() {
