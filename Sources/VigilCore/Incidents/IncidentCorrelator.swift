@@ -16,7 +16,8 @@ public struct IncidentCorrelator: Sendable {
     public struct Configuration: Sendable, Equatable {
         /// Two related symptoms join when they are at most this far apart …
         public var joinWindow = 300.0
-        /// … or this far, when the earlier one has been seen only once.
+        /// … or this far, when the earlier one has been seen only once and the later one is not its own
+        /// service's or a caller's.
         public var blipWindow = 60.0
         /// Two symptoms of siblings (services with a caller or a callee in common) join when they started at most
         /// this far apart: a fault often surfaces at once in services that share a caller and no direct call.
@@ -243,9 +244,11 @@ public struct IncidentCorrelator: Sendable {
             let b = nodes[later].member
             for earlier in 0..<later {
                 let a = nodes[earlier].member
-                // A symptom seen once (a blip so far) only ties to what follows it closely: it must not open, minutes
-                // early, an incident that starts without it.
-                let window = a.count > 1 ? config.joinWindow : config.blipWindow
+                // A symptom seen once (a blip so far) ties to what follows it closely, or to its own service and
+                // its callers (faults travel up the calls): a blip on a caller must not open, minutes early, an
+                // incident its callee starts.
+                let followsUp = a.service == b.service || self.calls(b.service, a.service)
+                let window = a.count > 1 || followsUp ? config.joinWindow : config.blipWindow
                 guard a.lastSeen.seconds + window >= b.firstSeen.seconds else { continue }
                 let together = abs(b.firstSeen.seconds - a.firstSeen.seconds) <= config.siblingWindow
                 guard

@@ -142,8 +142,9 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         #expect(correlator.incidents().count == 2)
     }
 
-    /// A blip (a symptom seen once) ties only to what follows within a minute: it does not open, 97 s early, an
-    /// incident that starts without it. A symptom seen again still ties for the whole join window.
+    /// A blip (a symptom seen once) on a caller ties only to what follows within a minute: it does not open, 97 s
+    /// early, an incident its callee starts. A symptom seen again still ties for the whole join window, and so
+    /// does a callee's blip that its caller follows (faults travel up the calls).
     @Test func anEarlierBlipDoesNotOpenALaterIncident() {
         var correlator = self.chain()
         correlator.add(anomaly("checkout", "cpu", 0))
@@ -156,6 +157,10 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         var repeated = correlator
         repeated.add(anomaly("checkout", "cpu", 30))
         #expect(repeated.incidents().map(\.services) == [["checkout", "user-service", "auth-api"]])
+        var upward = self.chain()
+        upward.add(anomaly("auth-api", "latency", 0))
+        upward.add(anomaly("user-service", "latency", 97))
+        #expect(upward.incidents().map(\.services) == [["auth-api", "user-service"]])
     }
 
     /// One detector blip on one series is not an incident; two services, three symptoms of one service, or an
