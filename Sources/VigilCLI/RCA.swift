@@ -20,9 +20,10 @@ struct RCA: ParsableCommand {
             before it (alerts come late). The format is described in ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
-            never seen in its first minute of logs; span latency, own time, errors, and network time (how long \
-            what the service sends takes to arrive: where a network delay on it shows). Parent links add calls \
-            to the graph. Lines that are not valid JSON of that shape are skipped and counted on stderr.
+            never seen in its first minute of logs; span latency, own time, errors that started there (not \
+            passed up from a callee), and network time (how long what the service sends takes to arrive: where \
+            a network delay on it shows). Parent links add calls to the graph. Lines that are not valid JSON of \
+            that shape are skipped and counted on stderr.
 
             The report names the candidates with the metric behind each, the impact chain (the root cause, then \
             each deviating caller the fault reached), the timeline of first deviations (observed against the \
