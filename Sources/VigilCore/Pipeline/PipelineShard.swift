@@ -156,8 +156,10 @@ public struct PipelineShard: Sendable {
                     )
                 )
             }
-            if result.isAnomaly || sustained {
+            if result.isAnomaly {
                 findings.append(Self.deviation(point, result))
+            } else if let sustained {
+                findings.append(Self.held(point, result, level: sustained.level, edge: sustained.edge))
             }
             if let limit = Self.limit(of: point.series),
                 let prediction = self.trends[point.series, default: TrendDetector(configuration: .init(limit: limit))]
@@ -214,6 +216,37 @@ public struct PipelineShard: Sendable {
                     + "from \(baseline), \(result.learntPoints) samples learnt); "
                     + result.signal.rawValue.replacing("_", with: " ")
                     + outside
+            )
+        )
+    }
+
+    /// The finding for a sample still beyond the band its series left at its last alert: the change held. The
+    /// band given is the one it left (`level` ± |`edge`|); the detector's own band has followed the new level.
+    static func held(
+        _ point: MetricPoint,
+        _ result: MetricAnomalyDetector.Result,
+        level: Double,
+        edge: Double
+    )
+        -> Anomaly
+    {
+        let lower = level - abs(edge)
+        let upper = level + abs(edge)
+        return Anomaly(
+            kind: .metricDeviation,
+            service: point.series.service ?? "host",
+            subject: point.series.text,
+            time: point.time,
+            score: result.score,
+            evidence: Evidence(
+                observed: point.value,
+                expected: level,
+                lower: lower,
+                upper: upper,
+                summary:
+                    "\(point.series.text) was \(Format.number(point.value)), still \(edge >= 0 ? "above" : "below") "
+                    + "the band \(Format.number(lower))…\(Format.number(upper)) it left at its alert (expected "
+                    + "\(Format.number(level)) then): the change held"
             )
         )
     }
@@ -297,25 +330,31 @@ struct MetricSeries: Sendable {
     var alertEdge = 0.0
 
     /// Judges a sample and files it in its bucket; a bucket the sample's replaces (or a late sample's own
-    /// earlier bucket) comes back to go to the store. `sustained` is set once per alert, at the first sample
+    /// earlier bucket) comes back to go to the store. `sustained` comes once per alert, at the first sample
     /// `sustainedSeconds` after it, when that sample is still beyond the band the alert left (on the same side):
-    /// a step that held, where a blip has come back. The band itself has followed the new level by then.
+    /// a step that held, where a blip has come back. It gives that band (the band itself has followed the new
+    /// level by then).
     @inline(__always)
     mutating func take(
         _ point: MetricPoint,
         bucket: Int64,
         sustainedSeconds: Int64
-    ) -> (result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?, sustained: Bool) {
+    ) -> (
+        result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?,
+        sustained: (level: Double, edge: Double)?
+    ) {
         let result = self.detector.update(time: point.time, value: point.value)
         let time = point.time.nanoseconds
-        var sustained = false
+        var sustained: (level: Double, edge: Double)?
         if result.isAnomaly {
             self.confirmAt = time + sustainedSeconds * 1_000_000_000
             self.alertLevel = result.expected
             self.alertEdge = point.value >= result.expected ? result.bandHalfWidth : -result.bandHalfWidth
         } else if self.confirmAt != Int64.min && time >= self.confirmAt {
             let away = point.value - self.alertLevel
-            sustained = self.alertEdge >= 0 ? away > self.alertEdge : away < self.alertEdge
+            if self.alertEdge >= 0 ? away > self.alertEdge : away < self.alertEdge {
+                sustained = (self.alertLevel, self.alertEdge)
+            }
             self.confirmAt = Int64.min
         }
         // The gap that ends a silence is not the series' rhythm.

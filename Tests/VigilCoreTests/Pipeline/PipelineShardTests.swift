@@ -146,6 +146,9 @@ import Testing
         #expect(step.count == 2)
         #expect(Set(step.map(\.subject)).count == 1)
         #expect(step.count == 2 && step[1].time.seconds - step[0].time.seconds == 60)
+        // The second finding judges against the band the alert left, not the one that followed the new level.
+        #expect(step.count == 2 && step[1].evidence.expected ?? 1 < 0.1 && step[1].evidence.upper ?? 100 < 100)
+        #expect(step.count == 2 && step[1].evidence.summary.contains("the change held"))
         let blip = run { second in second < 303 ? 100 : 0.08 }
         #expect(blip.count == 1)
     }
