@@ -27,8 +27,9 @@ struct RCA: ParsableCommand {
 
             The report names the candidates with the metric behind each, the impact chain (the root cause, then \
             each deviating caller the fault reached), the timeline of first deviations (observed against the \
-            level before the onset) and the first thing to try, from what moved. --output json adds the same as \
-            root_cause, impact_chain, timeline, action and action_reason beside the ranking.
+            level before the onset), the root cause's error and never-seen log templates since the onset, and \
+            the first thing to try, from what moved. --output json adds the same as root_cause, impact_chain, \
+            timeline, log_evidence, action and action_reason beside the ranking.
 
             Examples:
               vigil rca incidents/2026-11-23-checkout
@@ -81,6 +82,11 @@ struct RCA: ParsableCommand {
                 "action_reason": explanation.reason,
             ]
             if let root = explanation.rootCause { object["root_cause"] = root }
+            if !explanation.logs.isEmpty {
+                object["log_evidence"] = explanation.logs.map { log -> [String: Any] in
+                    ["template": log.text, "lines": log.lines, "error": log.isError, "new": log.isNew]
+                }
+            }
             let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             out.write(String(decoding: json, as: UTF8.self) + "\n")
         } else {
@@ -112,6 +118,14 @@ struct RCA: ParsableCommand {
                         "  \(Timestamp(seconds: step.time).iso8601)  \(step.service)  \(step.metric) \(observed) "
                             + "(normal \(expected))\n"
                     )
+                }
+            }
+            if let root = explanation.rootCause, !explanation.logs.isEmpty {
+                out.write("what \(root) logged since the onset:\n")
+                for log in explanation.logs {
+                    let kind = [log.isError ? "error" : nil, log.isNew ? "never seen before" : nil]
+                        .compactMap { $0 }.joined(separator: ", ")
+                    out.write("  \(log.lines) line(s), \(kind): \(log.text)\n")
                 }
             }
             out.write("try first: \(explanation.action)\n  because \(explanation.reason)\n")

@@ -113,6 +113,9 @@ import Testing
                 ranking.first?["metric"] as? String ?? ""
             )
         )
+        let quoted = try #require(object["log_evidence"] as? [[String: Any]])
+        #expect((quoted.first?["template"] as? String)?.contains("PaymentException: card refused") == true)
+        #expect(quoted.first?["error"] as? Bool == true)
         #expect(result.stderr.contains("spans.jsonl: skipped 1 line(s)") && result.stderr.contains("line 1801"))
         #expect(result.stderr.contains("logs.jsonl: skipped 1 line(s)"))
     }

@@ -18,6 +18,24 @@ extension IncidentData {
         }
     }
 
+    /// A log template behind a service's error or new-template lines: what a person reads to see what broke
+    /// (personal data and secrets masked).
+    public struct LogTemplate: Sendable, Equatable {
+        /// The template, `<*>` marking each variable.
+        public var text: String
+        /// Whether its lines are at error level.
+        public var isError: Bool
+        /// Whether it was first written after the service's first minute of logs.
+        public var isNew: Bool
+        /// Its lines per row, for the rows that have any.
+        public var lines: [Int: Int]
+
+        /// Lines from `row` on.
+        public func lines(from row: Int) -> Int {
+            self.lines.reduce(0) { $0 + ($1.key >= row ? $1.value : 0) }
+        }
+    }
+
     /// The metric names the log evidence uses, one column per service that logs.
     public enum LogMetric {
         /// Lines at error level or above (or naming an exception when the level is unknown).
@@ -40,6 +58,8 @@ extension IncidentData {
     static let formatSample = 64
     /// How long a service's logs only teach templates before a new one counts, in seconds.
     static let templateWarmUp = 60.0
+    /// How many error or new templates a service keeps as evidence (the most frequent).
+    static let keptTemplates = 20
 
     /// Adds what logs show, per service and row, as columns: error lines and lines of never-seen templates.
     /// Rows no log line fell in stay missing (logs may cover only part of the window); a covered row where a
@@ -56,6 +76,7 @@ extension IncidentData {
             byService[line.service, default: []].append((row, line.time, Array(line.line.utf8)))
         }
         let step = rows > 1 ? (self.times[rows - 1] - self.times[0]) / Double(rows - 1) : 1
+        let masker = PIIMasker()
         for service in byService.keys.sorted() {
             let written = byService[service, default: []]
             let format = LogFormat.detect(sample: written.prefix(Self.formatSample).map(\.bytes))
@@ -66,6 +87,8 @@ extension IncidentData {
             var novel: Set<TemplateMiner.GroupID> = []
             var errorLines = [Double](repeating: 0, count: rows)
             var newLines = [Double](repeating: 0, count: rows)
+            /// Lines per row of the error and new templates.
+            var evidence: [TemplateMiner.GroupID: (isError: Bool, lines: [Int: Int])] = [:]
             let learnUntil = (written.first?.time ?? 0) + max(Self.templateWarmUp, step)
             for (number, entry) in written.enumerated() {
                 let bytes = entry.bytes.span
@@ -75,9 +98,35 @@ extension IncidentData {
                 if record.severity.isError { errorLines[entry.row] += 1 }
                 let group = miner.add(record.message, severity: record.severity)
                 if seen.insert(group).inserted && entry.time >= learnUntil { novel.insert(group) }
-                if novel.contains(group) && self.times[entry.row] >= learnUntil { newLines[entry.row] += 1 }
+                let isNew = novel.contains(group) && self.times[entry.row] >= learnUntil
+                if isNew { newLines[entry.row] += 1 }
+                if record.severity.isError || isNew {
+                    var found = evidence[group] ?? (false, [:])
+                    found.isError = found.isError || record.severity.isError
+                    found.lines[entry.row, default: 0] += 1
+                    evidence[group] = found
+                }
             }
             self.note(service: service)
+            // Groups the miner later widened into one template add up under it.
+            var templates: [String: LogTemplate] = [:]
+            if !evidence.isEmpty { miner.consolidate() }
+            for (group, found) in evidence {
+                // Shown to people (and maybe an LLM): personal data and secrets stay masked.
+                guard let text = miner.templateText(of: group).map(masker.mask) else { continue }
+                var template = templates[text] ?? LogTemplate(text: text, isError: false, isNew: false, lines: [:])
+                template.isError = template.isError || found.isError
+                template.isNew = template.isNew || novel.contains(group)
+                template.lines.merge(found.lines, uniquingKeysWith: +)
+                templates[text] = template
+            }
+            self.logTemplates[service] = Array(
+                templates.values.sorted {
+                    let (a, b) = ($0.lines.values.reduce(0, +), $1.lines.values.reduce(0, +))
+                    return a != b ? a > b : $0.text < $1.text
+                }
+                .prefix(Self.keptTemplates)
+            )
             self.columns.append(
                 Column(
                     service: service,

@@ -29,6 +29,8 @@ public struct IncidentData: Sendable {
     public var services: [String]
     /// Caller → callee pairs.
     public var calls: [(caller: String, callee: String)]
+    /// Per service, the log templates behind its log columns (see ``addLogs(_:)``).
+    public var logTemplates: [String: [LogTemplate]] = [:]
 
     /// Creates incident data.
     public init(times: [Double], columns: [Column], services: [String] = [], calls: [(String, String)] = []) {
@@ -50,6 +52,7 @@ public struct IncidentData: Sendable {
         let columns = Set(self.columns.map { "\($0.service)\u{0}\($0.metric)" })
         self.columns += other.columns.filter { !columns.contains("\($0.service)\u{0}\($0.metric)") }
         for service in other.services { self.note(service: service) }
+        self.logTemplates.merge(other.logTemplates) { own, _ in own }
         let calls = Set(self.calls.map { "\($0.caller)\u{0}\($0.callee)" })
         self.calls += other.calls.filter { !calls.contains("\($0.caller)\u{0}\($0.callee)") }
     }

@@ -23,7 +23,21 @@ extension RootCauseRanker {
         /// The first thing to try, and why.
         public var action: String
         public var reason: String
+        /// The root cause's error and new log templates written from the onset on, the most lines first: what
+        /// a person reads to see what broke.
+        public var logs: [LogEvidence] = []
+
+        /// One log template of the root cause and its lines since the onset.
+        public struct LogEvidence: Sendable, Equatable {
+            public var text: String
+            public var lines: Int
+            public var isError: Bool
+            public var isNew: Bool
+        }
     }
+
+    /// How many log templates an explanation quotes.
+    static let quotedTemplates = 3
 
     /// A service counts as affected when its worst metric moved this far (in spreads).
     static let affected = 3.0
@@ -72,12 +86,22 @@ extension RootCauseRanker {
         .sorted { ($0.1.time, $0.0) < ($1.1.time, $1.0) }
         .map(\.1)
         let (action, reason) = Self.action(for: root, metric: metric, affected: chain.count - 1)
+        let onsetRow = data.times.firstIndex { $0 >= result.onset } ?? data.times.count
+        let logs = (data.logTemplates[root.service] ?? []).compactMap { template -> Explanation.LogEvidence? in
+            let lines = template.lines(from: onsetRow)
+            guard lines > 0 else { return nil }
+            return .init(text: template.text, lines: lines, isError: template.isError, isNew: template.isNew)
+        }
         return Explanation(
             rootCause: root.service,
             impactChain: chain,
             timeline: timeline,
             action: action,
-            reason: reason
+            reason: reason,
+            logs: Array(
+                logs.sorted { $0.lines != $1.lines ? $0.lines > $1.lines : $0.text < $1.text }
+                    .prefix(Self.quotedTemplates)
+            )
         )
     }
 

@@ -64,6 +64,39 @@ import Testing
         #expect(blind.candidates.first?.service == "payment")
     }
 
+    /// The explanation quotes what the root cause logged since the onset: its error and never-seen templates,
+    /// most lines first, with personal data masked.
+    @Test func theExplanationQuotesTheRootCausesNewErrors() throws {
+        var lines = Self.logs(failing: true)
+        for row in Self.onset..<Self.rows {
+            let time = Self.times[row] + 7
+            lines.append(
+                .init(
+                    time: time,
+                    service: "payment",
+                    line: "10:11:12.000 WARN  c.e.payment.Mail#9 receipt for jane.doe@example.com bounced"
+                )
+            )
+        }
+        lines.sort { $0.time < $1.time }
+        var data = Self.flatMetrics()
+        data.addLogs(lines)
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        let explanation = RootCauseRanker.explain(result, of: data)
+        #expect(explanation.rootCause == "payment")
+        let first = try #require(explanation.logs.first)
+        #expect(first.text.contains("PaymentException: card service refused order"))
+        #expect(first.isError && first.isNew)
+        #expect(first.lines == 3 * (Self.rows - Self.onset))
+        let warning = try #require(explanation.logs.first { $0.text.contains("receipt for") })
+        #expect(!warning.isError && warning.isNew)
+        #expect(!warning.text.contains("jane.doe@example.com"))
+        // Nothing before the onset is quoted, and quiet logs quote nothing.
+        var quiet = Self.flatMetrics()
+        quiet.addLogs(Self.logs(failing: false))
+        #expect(quiet.logTemplates["payment", default: []].isEmpty)
+    }
+
     /// Errors pass up the call graph, and callers that retry log each failure several times: order logs three
     /// errors and gateway two for each one payment logs, yet payment, where they start, ranks first.
     @Test func retryingCallersDoNotOutrankTheFailingService() {
