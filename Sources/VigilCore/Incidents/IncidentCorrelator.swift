@@ -38,8 +38,8 @@ public struct IncidentCorrelator: Sendable {
         /// Vigil's own findings open an incident when they touch this many services …
         public var minimumServices = 2
         /// … or are this many different symptoms (fingerprints) of one service, or one symptom that held: seen
-        /// again at least this long after it first fired (a series still outside its band a minute after its
-        /// alert reports again).
+        /// again at least this long after it first fired (a series still beyond the band it left a minute after
+        /// its alert reports again).
         public var minimumSymptoms = 3
         public var sustainedSeconds = 60.0
         /// Creates the defaults.

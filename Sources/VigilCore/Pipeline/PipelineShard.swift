@@ -31,8 +31,8 @@ public struct PipelineShard: Sendable {
         public var formatSample: Int = 32
         /// The store keeps the last sample of each bucket of this many seconds per series (see ``SampleRollup``).
         public var sampleBucketSeconds: Int64 = 10
-        /// A series still outside its band this long after its alert reports again: the deviation holds, it was
-        /// no blip (see ``IncidentCorrelator/Configuration/sustainedSeconds``).
+        /// A series still beyond the band it left this long after its alert reports again: the change held, it
+        /// was no blip (see ``IncidentCorrelator/Configuration/sustainedSeconds``).
         public var sustainedSeconds: Int64 = 60
 
         /// The defaults.
