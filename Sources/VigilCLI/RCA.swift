@@ -246,7 +246,8 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
     /// Reads the file, if there is one, and cuts it into chunks of about 4 MiB.
     func open() throws {
         guard FileManager.default.fileExists(atPath: self.path) else { return }
-        guard let data = FileManager.default.contents(atPath: self.path) else {
+        // Mapped, not read: a case's spans may take hundreds of megabytes, read once.
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: self.path), options: .alwaysMapped) else {
             throw ValidationError("cannot read \(self.path)")
         }
         self.bytes = data

@@ -2,12 +2,13 @@
 // SPDX-License-Identifier: Apache-2.0
 
 extension IncidentData {
-    /// One span of an incident's traces, as a case's spans.jsonl holds it.
+    /// One span of an incident's traces, as a case's spans.jsonl holds it. Its trace, span and parent IDs are
+    /// kept as 64-bit fingerprints: a case may hold a million spans, and only their links matter.
     public struct CaseSpan: Sendable, Equatable {
-        public var traceID: String
-        public var spanID: String
-        /// The parent span, nil for a root (the parent may also be missing from the data).
-        public var parentID: String?
+        /// The fingerprint of the trace and span IDs.
+        public var id: UInt64
+        /// The parent's fingerprint, nil for a root (the parent may also be missing from the data).
+        public var parent: UInt64?
         public var service: String
         /// Start, in Unix seconds.
         public var start: Double
@@ -25,13 +26,20 @@ extension IncidentData {
             seconds: Double,
             isError: Bool?
         ) {
-            self.traceID = traceID
-            self.spanID = spanID
-            self.parentID = parentID
+            self.id = Self.fingerprint(traceID, spanID)
+            self.parent = parentID.map { Self.fingerprint(traceID, $0) }
             self.service = service
             self.start = start
             self.seconds = seconds
             self.isError = isError
+        }
+
+        /// A 64-bit fingerprint of a span's trace and span IDs (the trace's length enters the hash, which keeps
+        /// "ab"+"c" apart from "a"+"bc").
+        static func fingerprint(_ trace: String, _ span: String) -> UInt64 {
+            var (trace, span) = (trace, span)
+            let first = trace.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
+            return span.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0), seed: first) }
         }
     }
 
@@ -61,32 +69,31 @@ extension IncidentData {
     /// where its failed spans count 0.
     public mutating func addSpans(_ spans: [CaseSpan]) {
         guard !spans.isEmpty, !self.times.isEmpty else { return }
-        // Services become numbers and span IDs 64-bit fingerprints, so the million-span pass hashes no strings.
+        // Services become numbers, so the million-span passes hash no strings (span IDs are fingerprints already).
         var serviceNumbers: [String: Int] = [:]
         var serviceNames: [String] = []
         var serviceOf = [Int](repeating: 0, count: spans.count)
-        var index: [UInt64: Int] = [:]
-        index.reserveCapacity(spans.count)
-        for (position, span) in spans.enumerated() {
-            if let number = serviceNumbers[span.service] {
+        var index = HashSlotTable(capacity: spans.count)
+        for position in spans.indices {
+            let service = spans[position].service
+            if let number = serviceNumbers[service] {
                 serviceOf[position] = number
             } else {
                 serviceOf[position] = serviceNames.count
-                serviceNumbers[span.service] = serviceNames.count
-                serviceNames.append(span.service)
+                serviceNumbers[service] = serviceNames.count
+                serviceNames.append(service)
             }
-            index[Self.fingerprint(span.traceID, span.spanID)] = position
+            index.set(position, for: spans[position].id)
         }
         var childSeconds = [Double](repeating: 0, count: spans.count)
         var parents = [Int](repeating: -1, count: spans.count)
         var failedChild = [Bool](repeating: false, count: spans.count)
-        for (position, span) in spans.enumerated() {
-            guard let parentID = span.parentID, let parent = index[Self.fingerprint(span.traceID, parentID)],
-                parent != position
+        for position in spans.indices {
+            guard let parentID = spans[position].parent, let parent = index.slot(for: parentID), parent != position
             else { continue }
             parents[position] = parent
-            childSeconds[parent] += span.seconds
-            if span.isError == true { failedChild[parent] = true }
+            childSeconds[parent] += spans[position].seconds
+            if spans[position].isError == true { failedChild[parent] = true }
         }
 
         let rows = self.times.count
@@ -102,24 +109,26 @@ extension IncidentData {
             if samples[series] == nil { samples[series] = [[Double]](repeating: [], count: rows) }
             samples[series]![row].append(value)
         }
-        for (position, span) in spans.enumerated() {
-            guard let row = self.row(at: span.start) else { continue }
+        for position in spans.indices {
+            let start = spans[position].start
+            let seconds = spans[position].seconds
+            guard let row = self.row(at: start) else { continue }
             covered[row] = true
             let service = serviceOf[position]
             let parentPosition = parents[position]
             let parentService = parentPosition >= 0 ? serviceOf[parentPosition] : -1
             if parentPosition >= 0, parentService != service {
-                let parent = spans[parentPosition]
                 if seenCalls.insert(parentService * serviceNames.count + service).inserted {
-                    let call = CallKey(caller: parent.service, callee: span.service)
+                    let call = CallKey(caller: serviceNames[parentService], callee: serviceNames[service])
                     if calls.insert(call).inserted { self.calls.append((caller: call.caller, callee: call.callee)) }
                 }
-                note(2, parentService, row, max(0, span.start - parent.start))
-                note(2, service, row, max(0, parent.start + parent.seconds - span.start - span.seconds))
+                let parentStart = spans[parentPosition].start
+                note(2, parentService, row, max(0, start - parentStart))
+                note(2, service, row, max(0, parentStart + spans[parentPosition].seconds - start - seconds))
             }
-            if parentService != service { note(0, service, row, span.seconds) }
-            note(1, service, row, max(0, span.seconds - childSeconds[position]))
-            if let failed = span.isError {
+            if parentService != service { note(0, service, row, seconds) }
+            note(1, service, row, max(0, seconds - childSeconds[position]))
+            if let failed = spans[position].isError {
                 if errors[service] == nil { errors[service] = [Double](repeating: 0, count: rows) }
                 errors[service]![row] += failed && !failedChild[position] ? 1 : 0
             }
@@ -143,16 +152,6 @@ extension IncidentData {
             let values = counts.enumerated().map { row, count in covered[row] ? count : nil }
             self.columns.append(Column(service: serviceNames[service], metric: SpanMetric.errors, values: values))
         }
-    }
-
-    /// A 64-bit fingerprint of a span's trace and span IDs (a separator byte no UTF-8 text holds keeps "ab"+"c"
-    /// apart from "a"+"bc").
-    static func fingerprint(_ trace: String, _ span: String) -> UInt64 {
-        var hash = StableHash()
-        for byte in trace.utf8 { hash.combine(byte) }
-        hash.combine(0xFF)
-        for byte in span.utf8 { hash.combine(byte) }
-        return hash.value
     }
 
     /// The row an event at `time` falls in: the last row starting at or before it. Nil before the first row or

@@ -32,33 +32,37 @@ struct StableHash {
     }
 }
 
-/// A fast 64-bit hash of a masked line for the miner's lookup table, eight bytes per step.
+/// A fast 64-bit hash, eight bytes per step: masked lines for the miner's lookup table, span IDs.
 ///
-/// In-process only (lookups are verified byte for byte); IDs shown to people use ``StableHash``.
+/// In-process only (the miner verifies lookups byte for byte); IDs shown to people use ``StableHash``.
 enum SignatureHash {
     /// The hash of `bytes`.
     @inline(__always)
     static func of(_ bytes: [UInt8]) -> UInt64 {
-        bytes.withUnsafeBytes { raw in
-            let count = raw.count
-            var hash = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)
-            var index = 0
-            while index + 8 <= count {
-                hash = (hash ^ raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-                hash ^= hash >> 32
-                index += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while index < count {
-                tail |= UInt64(raw[index]) << shift
-                shift += 8
-                index += 1
-            }
-            hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-            hash ^= hash >> 33
-            hash &*= 0xFF51_AFD7_ED55_8CCD
-            return hash ^ (hash >> 33)
+        bytes.withUnsafeBytes { Self.of($0) }
+    }
+
+    /// The hash of `raw`, continuing from `seed` (a hash of what came before, so that pieces chain).
+    @inline(__always)
+    static func of(_ raw: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+        let count = raw.count
+        var hash = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count) ^ seed
+        var index = 0
+        while index + 8 <= count {
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 32
+            index += 8
         }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while index < count {
+            tail |= UInt64(raw[index]) << shift
+            shift += 8
+            index += 1
+        }
+        hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 33
+        hash &*= 0xFF51_AFD7_ED55_8CCD
+        return hash ^ (hash >> 33)
     }
 }

@@ -1,9 +1,9 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
-/// An open-addressing table from a 64-bit hash to a slot number, for the miner's per-line lookup.
+/// An open-addressing table from a 64-bit hash to a slot number: the miner's per-line lookup, span links.
 ///
-/// Keys are already well-mixed hashes (``SignatureHash``), so the table indexes with their low bits directly
+/// Keys are already well-mixed hashes (``SignatureHash``, ``StableHash``), so the table indexes with their low bits directly
 /// instead of hashing them again as `Dictionary` would. Linear probing, power-of-two capacity, at most half full.
 struct HashSlotTable: Sendable {
     private var keys: [UInt64]
