@@ -60,14 +60,20 @@ final class IncidentService: Sendable {
         self.observe(batch)
     }
 
-    /// Every incident, newest first.
+    /// Every incident, newest first. With a store, incidents close in time whose metric evidence names the same
+    /// root cause are one.
     func incidents() -> [Incident] {
-        let incidents = self.correlator.withLock { $0.incidents() }
-        guard self.store != nil else { return incidents }
+        let correlator = self.correlator.withLock { $0 }
+        guard self.store != nil else { return correlator.incidents() }
+        var asked: Set<String> = []
+        let incidents = correlator.incidents { incident in
+            asked.insert(incident.id)
+            return self.withMetricEvidence(incident).rootCauses.first?.service
+        }
         let ranked = incidents.enumerated().map { index, incident in
             index < Self.rankedIncidents ? self.withMetricEvidence(incident) : incident
         }
-        let current = Set(incidents.prefix(Self.rankedIncidents).map(\.id))
+        let current = asked.union(incidents.prefix(Self.rankedIncidents).map(\.id))
         self.ranked.withLock { cache in cache = cache.filter { current.contains($0.key) } }
         return ranked
     }

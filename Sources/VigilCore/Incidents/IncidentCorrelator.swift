@@ -10,7 +10,9 @@
 /// (from traces or configuration), or the same `namespace` label on two alerts; services with a caller or a
 /// callee in common join too when their symptoms started within `siblingWindow`. Joins are transitive, so an
 /// incident that keeps growing absorbs new symptoms instead of opening new incidents, and every member records
-/// why it joined. Time is data time: the latest time seen, so replaying the same data gives the same incidents.
+/// why it joined. Given a root-cause verdict per incident (``incidents(rootCause:)``), incidents close in time that
+/// share their root cause become one. Time is data time: the latest time seen, so replaying the same data gives
+/// the same incidents.
 public struct IncidentCorrelator: Sendable {
     /// Windows, in seconds.
     public struct Configuration: Sendable, Equatable {
@@ -197,6 +199,51 @@ public struct IncidentCorrelator: Sendable {
 
     /// The incidents, newest first.
     public func incidents() -> [Incident] {
+        self.groups().map { self.incident($0) }
+            .sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
+    }
+
+    /// The incidents, newest first, where incidents that opened within the join window of each other and that
+    /// `rootCause` names the same root cause for are one: one fault may move parts of the call graph that
+    /// nothing in it connects (a memory fault that slows a service's database and, a minute later, the service
+    /// itself), and an on-call engineer wants one incident per cause. `rootCause` (the root cause of an
+    /// incident, nil when unknown) is asked only of incidents with another one that near.
+    public func incidents(rootCause: (Incident) -> String?) -> [Incident] {
+        let window = self.configuration.joinWindow
+        var groups = self.groups().sorted { $0[0].member.firstSeen < $1[0].member.firstSeen }
+        var built = groups.map { self.incident($0) }
+        var causes: [String??] = Array(repeating: nil, count: groups.count)
+        func cause(_ index: Int) -> String? {
+            if let known = causes[index] { return known }
+            let found = rootCause(built[index])
+            causes[index] = .some(found)
+            return found
+        }
+        var later = 1
+        while later < groups.count {
+            let opened = built[later].opened.seconds
+            let earlier = (0..<later).first { index in
+                opened <= built[index].updated.seconds + window && cause(index) != nil && cause(index) == cause(later)
+            }
+            guard let earlier, let root = cause(earlier) else {
+                later += 1
+                continue
+            }
+            var absorbed = groups.remove(at: later).sorted { $0.member.firstSeen < $1.member.firstSeen }
+            built.remove(at: later)
+            causes.remove(at: later)
+            let gap = Int((opened - built[earlier].opened.seconds).rounded())
+            absorbed[0].member.joinedBecause =
+                "it points at \(root) as the root cause too, \(gap) s after this incident opened"
+            groups[earlier] += absorbed
+            built[earlier] = self.incident(groups[earlier])
+            causes[earlier] = nil
+        }
+        return built.sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
+    }
+
+    /// The groups of nodes that are incidents.
+    private func groups() -> [[Node]] {
         let config = self.configuration
         // Members: a fingerprint's occurrences, split at gaps longer than the flap window.
         var nodes: [Node] = []
@@ -296,8 +343,7 @@ public struct IncidentCorrelator: Sendable {
             group[0].member.joinedBecause = "it held for \(held) s, \(when), and nothing else explains it"
             incidents[open] = (incidents[open] + group).sorted { $0.member.firstSeen < $1.member.firstSeen }
         }
-        return incidents.map { self.incident($0) }
-            .sorted { $0.opened > $1.opened || ($0.opened == $1.opened && $0.id < $1.id) }
+        return incidents
     }
 
     /// Why two members belong together, or nil when they do not.

@@ -108,6 +108,33 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         #expect(Set(incidents.map { $0.services }) == [["payment"], ["search"]])
     }
 
+    /// Two incidents the graph does not connect become one when their root cause is the same and they opened
+    /// within the join window; a different root cause, or one unknown, or one far apart in time, keeps them apart.
+    @Test func incidentsWithTheSameRootCauseBecomeOne() throws {
+        var correlator = self.chain()
+        for (offset, subject) in ["errors", "latency", "cpu"].enumerated() {
+            correlator.add(anomaly("payment", subject, Int64(offset)))
+            correlator.add(anomaly("search", subject, 40 + Int64(offset)))
+            correlator.add(anomaly("search", subject, 4_000 + Int64(offset)))
+        }
+        #expect(correlator.incidents().count == 3)
+        var asked: [String] = []
+        let merged = correlator.incidents { incident in
+            asked.append(incident.id)
+            return "auth-api"
+        }
+        #expect(merged.count == 2)
+        let joint = try #require(merged.first { $0.services.contains("payment") })
+        #expect(Set(joint.services) == ["payment", "search"])
+        #expect(joint.symptomCount == 6)
+        let reason = try #require(joint.members.first { $0.service == "search" }?.joinedBecause)
+        #expect(reason == "it points at auth-api as the root cause too, 40 s after this incident opened")
+        // The incident an hour later has no neighbour that near: its root cause was never asked.
+        #expect(asked.count == 2)
+        #expect(correlator.incidents { $0.services.first }.count == 3)
+        #expect(correlator.incidents { _ in nil }.count == 3)
+    }
+
     /// Services with a caller in common (a fault surfacing at once in siblings) join when their symptoms start
     /// within 30 s, and not when they start minutes apart.
     @Test func siblingsJoinOnlyWhenTheyDeviateTogether() {
