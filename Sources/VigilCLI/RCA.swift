@@ -139,24 +139,12 @@ struct RCA: ParsableCommand {
         guard let bytes = FileManager.default.contents(atPath: metricsURL.path) else {
             throw ValidationError("cannot read \(metricsURL.path)")
         }
-        let rows = CSVReader.rows([UInt8](bytes))
-        guard let header = rows.first, header.first?.lowercased() == "time", header.count >= 2 else {
+        let (header, table) = try CSVReader.numericTable([UInt8](bytes), path: metricsURL.path)
+        guard header.first?.lowercased() == "time", header.count >= 2 else {
             throw ValidationError("\(metricsURL.path): the header must be time,<service>.<metric>,…")
         }
-        var times: [Double] = []
-        var values = [[Double?]](repeating: [], count: header.count - 1)
-        for (index, row) in rows.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
-            guard let time = Double(row[0]) else {
-                throw ValidationError(
-                    "\(metricsURL.path) line \(index + 2): time \"\(row[0].prefix(40))\" is not a number"
-                )
-            }
-            times.append(time)
-            for column in 0..<(header.count - 1) {
-                let cell = column + 1 < row.count ? row[column + 1] : ""
-                values[column].append(cell.isEmpty ? nil : Double(cell).flatMap { $0.isFinite ? $0 : nil })
-            }
-        }
+        let times = table.times
+        let values = table.columns
         let columns = header.dropFirst().enumerated().map { index, name in
             let (service, metric) = IncidentData.split(columnName: name)
             return IncidentData.Column(service: service, metric: metric, values: values[index])
@@ -306,6 +294,84 @@ func readAll(_ files: [any ChunkedFile]) throws {
 
 /// RFC 4180 CSV on bytes: quoted fields, doubled quotes, CRLF or LF.
 enum CSVReader {
+    /// A header and, under it, a first column of times and columns of numbers (nil where a cell is empty or not a
+    /// finite number). Cells are read straight from the bytes; a line holding a quote goes through ``rows(_:)``.
+    static func numericTable(
+        _ bytes: [UInt8],
+        path: String
+    ) throws -> (header: [String], table: (times: [Double], columns: [[Double?]])) {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var lineEnd = buffer.firstIndex(of: 0x0A) ?? buffer.count
+            let header = Self.rows(Array(buffer[..<lineEnd])).first ?? []
+            let width = max(header.count - 1, 0)
+            var times: [Double] = []
+            var columns = [[Double?]](repeating: [], count: width)
+            var lineNumber = 1
+            var start = lineEnd + 1
+            while start < buffer.count {
+                lineNumber += 1
+                lineEnd = start
+                while lineEnd < buffer.count && buffer[lineEnd] != 0x0A { lineEnd += 1 }
+                var end = lineEnd
+                if end > start && buffer[end - 1] == 0x0D { end -= 1 }
+                defer { start = lineEnd + 1 }
+                guard end > start else { continue }
+                var cells: [UnsafeBufferPointer<UInt8>] = []
+                let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                if line.contains(UInt8(ascii: "\"")) {
+                    // Rare: quoted cells take the general path.
+                    let row = Self.rows(Array(line)).first ?? []
+                    let time = row.first.flatMap { Double($0) }
+                    try Self.append(
+                        row.dropFirst().map { Double($0).flatMap { $0.isFinite ? $0 : nil } },
+                        time: time,
+                        raw: row.first ?? "",
+                        to: &times,
+                        &columns,
+                        path: path,
+                        line: lineNumber
+                    )
+                    continue
+                }
+                var cellStart = 0
+                for index in 0...line.count where index == line.count || line[index] == UInt8(ascii: ",") {
+                    cells.append(UnsafeBufferPointer(rebasing: line[cellStart..<index]))
+                    cellStart = index + 1
+                }
+                let numbers = cells.dropFirst().map { cell -> Double? in
+                    cell.isEmpty ? nil : DecimalNumber.value(cell).flatMap { $0.isFinite ? $0 : nil }
+                }
+                try Self.append(
+                    numbers,
+                    time: DecimalNumber.value(cells[0]),
+                    raw: String(decoding: cells[0], as: UTF8.self),
+                    to: &times,
+                    &columns,
+                    path: path,
+                    line: lineNumber
+                )
+            }
+            return (header, (times, columns))
+        }
+    }
+
+    /// Adds one row of `numericTable`: missing cells at the end are empty, extra ones are dropped.
+    private static func append(
+        _ numbers: [Double?],
+        time: Double?,
+        raw: String,
+        to times: inout [Double],
+        _ columns: inout [[Double?]],
+        path: String,
+        line: Int
+    ) throws {
+        guard let time else {
+            throw ValidationError("\(path) line \(line): time \"\(raw.prefix(40))\" is not a number")
+        }
+        times.append(time)
+        for column in columns.indices { columns[column].append(column < numbers.count ? numbers[column] : nil) }
+    }
+
     static func rows(_ bytes: [UInt8]) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []

@@ -144,75 +144,44 @@ public enum JSONFields {
         throw cursor.error("unterminated string")
     }
 
-    /// Powers of ten a Double holds exactly.
-    private static let exactPowers: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
-
-    /// Reads a number. Up to 2^53 in its digits and a power of ten up to 22 the result is exact and correctly
-    /// rounded from the digits alone (Clinger's fast path: one exact operand times or over an exact power);
-    /// anything longer goes through the standard library's parser.
+    /// Reads a number: its extent by JSON's grammar, its value by ``DecimalNumber`` (exact and correctly rounded
+    /// from the digits alone in the common case, the standard library's parser otherwise).
     private static func number(_ cursor: inout JSONParser.Cursor) throws(IngestError) -> Double {
         let buffer = cursor.buffer
         let start = cursor.index
         var index = start
-        let negative = index < buffer.count && buffer[index] == UInt8(ascii: "-")
-        if negative { index += 1 }
-        var mantissa: UInt64 = 0
+        if index < buffer.count && buffer[index] == UInt8(ascii: "-") { index += 1 }
         var digits = 0
-        var scale = 0
-        var exact = true
-        while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 {
-            if mantissa < (1 << 53) / 10 {
-                mantissa = mantissa * 10 + UInt64(buffer[index] - 0x30)
-            } else {
-                exact = false
-            }
+        while index < buffer.count, buffer[index] &- 0x30 < 10 {
             digits += 1
             index += 1
         }
+        guard digits > 0 else { throw cursor.error("expected a value") }
         if index < buffer.count, buffer[index] == UInt8(ascii: ".") {
             index += 1
             var fraction = 0
-            while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 {
-                if mantissa < (1 << 53) / 10 {
-                    mantissa = mantissa * 10 + UInt64(buffer[index] - 0x30)
-                    scale -= 1
-                } else {
-                    exact = false
-                }
+            while index < buffer.count, buffer[index] &- 0x30 < 10 {
                 fraction += 1
                 index += 1
             }
             guard fraction > 0 else { throw cursor.error("expected digits after the decimal point") }
         }
-        guard digits > 0 else { throw cursor.error("expected a value") }
         if index < buffer.count, buffer[index] == UInt8(ascii: "e") || buffer[index] == UInt8(ascii: "E") {
-            // Exponents are rare in these files: the standard parser handles them.
-            exact = false
             index += 1
             if index < buffer.count, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") {
                 index += 1
             }
             var exponentDigits = 0
-            while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 {
+            while index < buffer.count, buffer[index] &- 0x30 < 10 {
                 exponentDigits += 1
                 index += 1
             }
             guard exponentDigits > 0 else { throw cursor.error("expected digits in the exponent") }
         }
-        cursor.index = index
-        if exact && -scale < Self.exactPowers.count {
-            let magnitude = Double(mantissa) / Self.exactPowers[-scale]
-            return negative ? -magnitude : magnitude
-        }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
-        guard let value = Double(text) else {
-            cursor.index = start
+        guard let value = DecimalNumber.value(UnsafeBufferPointer(rebasing: buffer[start..<index])) else {
             throw cursor.error("expected a value")
         }
+        cursor.index = index
         return value
     }
 }

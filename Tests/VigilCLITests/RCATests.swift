@@ -120,6 +120,27 @@ import Testing
         #expect(result.stderr.contains("logs.jsonl: skipped 1 line(s)"))
     }
 
+    /// metrics.csv cells: quoted names and cells, CRLF line ends, blank lines, short rows (the rest are empty), and
+    /// cells that are not finite numbers (missing) all read as the format says.
+    @Test func readsMetricsCellsAsTheFormatSays() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var csv = "time,\"a.cpu\",b.mem\r\n"
+        for row in 0..<40 {
+            let value = row < 30 ? 1.0 + Double(row % 3) * 0.01 : 50.0
+            csv += row == 5 ? "\n" : ""
+            csv += row == 7 ? "\(1000 + row),\"\(value)\"\r\n" : "\(1000 + row),\(value),\(row == 9 ? "inf" : "2")\r\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let ranking = try #require(object["ranking"] as? [[String: Any]])
+        #expect(ranking.first?["service"] as? String == "a")
+        #expect(ranking.first?["metric"] as? String == "cpu")
+        #expect(object["onset"] as? Double == 1030)
+    }
+
     @Test func reportsAnUnreadableCase() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
