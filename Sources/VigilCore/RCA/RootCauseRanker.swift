@@ -44,7 +44,7 @@ public struct RootCauseRanker: Sendable {
         /// How much a traffic metric's deviation counts (load moves with users more often than it breaks things).
         public var trafficWeight = 0.3
         /// How much a service outside a known call graph keeps of its score.
-        public var unconnectedWeight = 0.25
+        public var unconnectedWeight = 0.1
         /// A callee deviating at least this much (in spreads) explains its callers' latency and errors.
         public var clearDeviation = 20.0
         /// How long (seconds) before a given alert time a clear change may have started the incident.
