@@ -10,7 +10,8 @@
 ///    onset when it comes first, as alerts come late. Otherwise the onset is found in the data: every metric is
 ///    standardised robustly and finds its own CUSUM change point over the values present (a change across missing rows
 ///    belongs to the first row that shows it); a metric whose change is clear (significant and large)
-///    votes for its row, and the rows where most votes fall (a row and its two neighbours) start the incident.
+///    votes for its row (percentiles of one measurement, p50 to p99, are one vote), and the rows where most votes
+///    fall (a row and its two neighbours) start the incident.
 ///    A fault moves many metrics at once and far, while a slow swing moves each of them a little at a different
 ///    row, however large it is in total. With no clear change anywhere, the row that best splits all metrics
 ///    together is taken.
@@ -327,6 +328,9 @@ public struct RootCauseRanker: Sendable {
     static func changePoint(_ columns: [IncidentData.Column], rows: Int, within window: Range<Int>?) -> Int? {
         var total = [Double](repeating: 0, count: rows)
         var votes = [Int](repeating: 0, count: rows)
+        /// One vote per family of a service's metrics (names equal but for their digits: latency p50, p90, p99)
+        /// and row: percentiles of one measurement move together and are one witness.
+        var voted: Set<String> = []
         for column in columns {
             let finite = column.values.compactMap { $0 }.sorted()
             guard finite.count >= 3 else { continue }
@@ -360,7 +364,10 @@ public struct RootCauseRanker: Sendable {
                 }
             }
             if strongest >= Self.clearChange && Self.isLarge(column.values, splitAt: strongestSplit) {
-                votes[strongestSplit] += 1
+                let family = String(column.metric.unicodeScalars.filter { !("0"..."9").contains($0) })
+                if voted.insert("\(column.service)\u{0}\(family)\u{0}\(strongestSplit)").inserted {
+                    votes[strongestSplit] += 1
+                }
             }
         }
         if votes.contains(where: { $0 > 0 }) {

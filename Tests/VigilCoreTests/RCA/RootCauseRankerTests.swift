@@ -182,6 +182,19 @@ import Testing
         #expect(result.candidates.first?.service == "db")
     }
 
+    /// Percentiles of one measurement move together and are one witness: three latency percentiles of search
+    /// changing at row 40 outvote neither the CPU and the errors of checkout changing at row 90.
+    @Test func percentilesOfOneMetricVoteOnce() {
+        var columns: [IncidentData.Column] = ["latency_p50", "latency_p90", "latency_p99"].map { metric in
+            .init(service: "search", metric: metric, values: Self.series(10, 30, from: 40))
+        }
+        columns.append(.init(service: "checkout", metric: "cpu", values: Self.series(10, 40, from: 90)))
+        columns.append(.init(service: "checkout", metric: "errors", values: Self.series(1, 20, from: 90)))
+        let result = RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns))
+        #expect(result.onset == Self.times[90])
+        #expect(result.candidates.first?.service == "checkout")
+    }
+
     /// A slow drift of a spread in many metrics is significant, but it is not an incident: only large changes
     /// vote, and three metrics of db jumping near the end outvote twelve drifting ones.
     @Test func aSmallDriftDoesNotVoteForTheOnset() {
