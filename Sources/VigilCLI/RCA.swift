@@ -139,12 +139,10 @@ struct RCA: ParsableCommand {
         guard let bytes = FileManager.default.contents(atPath: metricsURL.path) else {
             throw ValidationError("cannot read \(metricsURL.path)")
         }
-        let (header, table) = try CSVReader.numericTable([UInt8](bytes), path: metricsURL.path)
+        let (header, times, values) = try CSVReader.numericTable([UInt8](bytes), path: metricsURL.path)
         guard header.first?.lowercased() == "time", header.count >= 2 else {
             throw ValidationError("\(metricsURL.path): the header must be time,<service>.<metric>,…")
         }
-        let times = table.times
-        let values = table.columns
         let columns = header.dropFirst().enumerated().map { index, name in
             let (service, metric) = IncidentData.split(columnName: name)
             return IncidentData.Column(service: service, metric: metric, values: values[index])
@@ -299,7 +297,7 @@ enum CSVReader {
     static func numericTable(
         _ bytes: [UInt8],
         path: String
-    ) throws -> (header: [String], table: (times: [Double], columns: [[Double?]])) {
+    ) throws -> (header: [String], times: [Double], columns: [[Double?]]) {
         try bytes.withUnsafeBufferPointer { buffer in
             var lineEnd = buffer.firstIndex(of: 0x0A) ?? buffer.count
             let header = Self.rows(Array(buffer[..<lineEnd])).first ?? []
@@ -316,7 +314,6 @@ enum CSVReader {
                 if end > start && buffer[end - 1] == 0x0D { end -= 1 }
                 defer { start = lineEnd + 1 }
                 guard end > start else { continue }
-                var cells: [UnsafeBufferPointer<UInt8>] = []
                 let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
                 if line.contains(UInt8(ascii: "\"")) {
                     // Rare: quoted cells take the general path.
@@ -333,6 +330,7 @@ enum CSVReader {
                     )
                     continue
                 }
+                var cells: [UnsafeBufferPointer<UInt8>] = []
                 var cellStart = 0
                 for index in 0...line.count where index == line.count || line[index] == UInt8(ascii: ",") {
                     cells.append(UnsafeBufferPointer(rebasing: line[cellStart..<index]))
@@ -351,7 +349,7 @@ enum CSVReader {
                     line: lineNumber
                 )
             }
-            return (header, (times, columns))
+            return (header, times, columns)
         }
     }
 
