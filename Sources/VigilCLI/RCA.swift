@@ -156,7 +156,12 @@ struct RCA: ParsableCommand {
             for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 { calls.append((pair[0], pair[1])) }
         }
         var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
-        let logs = JSONLinesFile(folder, "logs.jsonl", what: "a log line", keys: ["time", "service", "line"]) {
+        let logs = JSONLinesFile(
+            folder,
+            "logs.jsonl",
+            what: "a log line",
+            keys: ["time", .interned("service"), "line"]
+        ) {
             fields -> IncidentData.CaseLogLine? in
             guard let time = fields[0]?.double, let service = fields[1]?.string, let line = fields[2]?.string else {
                 return nil
@@ -167,18 +172,24 @@ struct RCA: ParsableCommand {
             folder,
             "spans.jsonl",
             what: "a span",
-            keys: ["trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"]
+            keys: [
+                .fingerprint("trace_id"), .fingerprint("span_id"), .fingerprint("parent_id"), .interned("service"),
+                "start", "duration_ms", "error",
+            ]
         ) { fields -> IncidentData.CaseSpan? in
-            guard let trace = fields[0]?.string, let id = fields[1]?.string, let service = fields[3]?.string,
-                let start = fields[4]?.double, let milliseconds = fields[5]?.double, start.isFinite,
-                milliseconds.isFinite
+            // IDs are only ever matched, so they are hashed straight from the bytes, never made strings.
+            guard case .fingerprint(let trace, _) = fields[0], case .fingerprint(let id, _) = fields[1],
+                let service = fields[3]?.string, let start = fields[4]?.double, let milliseconds = fields[5]?.double,
+                start.isFinite, milliseconds.isFinite
             else { return nil }
+            var parent: UInt64?
+            if case .fingerprint(let hash, let length) = fields[2], length > 0 { parent = hash }
             var failed: Bool?
             if case .bool(let flag) = fields[6] { failed = flag }
             return IncidentData.CaseSpan(
-                traceID: trace,
-                spanID: id,
-                parentID: fields[2]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                traceHash: trace,
+                spanHash: id,
+                parentHash: parent,
                 service: service,
                 start: start,
                 seconds: max(0, milliseconds / 1000),
@@ -186,15 +197,23 @@ struct RCA: ParsableCommand {
             )
         }
         try readAll([logs, spans])
-        // Logs and spans become evidence side by side, on copies merged after.
-        let evidence = (logs: Box(data), spans: Box(data))
-        let lines = logs.records()
+        // Logs and spans become evidence side by side: the spans as one job, each service's logs as another
+        // (the most lines first), merged after in a fixed order.
+        let serviceLogs = data.logsByService(logs.records())
         let traces = spans.records()
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 { evidence.logs.value.addLogs(lines) } else { evidence.spans.value.addSpans(traces) }
+        let withSpans = Box(data)
+        let found = serviceLogs.map { _ in Box<IncidentData.LogEvidence?>(nil) }
+        let order = serviceLogs.indices.sorted { serviceLogs[$0].count > serviceLogs[$1].count }
+        let rowTimes = data.times
+        DispatchQueue.concurrentPerform(iterations: order.count + 1) { job in
+            if job == 0 {
+                withSpans.value.addSpans(traces)
+            } else {
+                found[order[job - 1]].value = serviceLogs[order[job - 1]].evidence(times: rowTimes)
+            }
         }
-        data = evidence.logs.value
-        data.merge(evidence.spans.value)
+        data.add(found.compactMap { $0.value })
+        data.merge(withSpans.value)
         return data
     }
 }
@@ -205,7 +224,7 @@ struct RCA: ParsableCommand {
 final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
     private let path: String
     private let what: String
-    private let keys: [StaticString]
+    private let keys: [JSONFields.Key]
     private let record: ([JSONFields.Value?]) -> Record?
     private var bytes = Data()
     private var chunks: [Range<Int>] = []
@@ -215,7 +234,7 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
         _ folder: URL,
         _ name: String,
         what: String,
-        keys: [StaticString],
+        keys: [JSONFields.Key],
         record: @escaping ([JSONFields.Value?]) -> Record?
     ) {
         self.path = folder.appendingPathComponent(name).path

@@ -1,13 +1,63 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import VigilCore
+
 /// Reads chosen members of a flat JSON object straight from its bytes, without building a tree: the fast path
 /// for JSON-lines files of a million records (spans, log lines), where `JSONParser` would allocate a string for
 /// every key and number. The whole object is still checked to be valid JSON.
 public enum JSONFields {
+    /// A member to read, and how to read a string in it.
+    public struct Key: ExpressibleByStringLiteral, Sendable {
+        /// How a string value is read.
+        public enum Mode: Sendable {
+            /// Decoded into a `String`.
+            case text
+            /// Only hashed (``VigilCore/SignatureHash`` of its UTF-8 bytes): IDs that are matched, never shown.
+            case fingerprint
+            /// Decoded once per distinct value and shared after (``StringCache``): names that repeat on every
+            /// line, such as a service.
+            case interned
+        }
+
+        public var name: StaticString
+        public var mode: Mode
+
+        /// A member read as text.
+        public init(stringLiteral name: StaticString) {
+            self.name = name
+            self.mode = .text
+        }
+
+        /// A member whose string is only hashed.
+        public static func fingerprint(_ name: StaticString) -> Key {
+            var key = Key(stringLiteral: name)
+            key.mode = .fingerprint
+            return key
+        }
+
+        /// A member whose string is shared between the lines that repeat it.
+        public static func interned(_ name: StaticString) -> Key {
+            var key = Key(stringLiteral: name)
+            key.mode = .interned
+            return key
+        }
+    }
+
+    /// The strings of ``Key/Mode/interned`` members already decoded, by the hash of their bytes; a bounded
+    /// number, so a file of all-different values costs no more than decoding each.
+    public struct StringCache {
+        var strings: [UInt64: String] = [:]
+        static let capacity = 4_096
+
+        public init() {}
+    }
+
     /// A member's value. Nested objects and arrays are validated and skipped.
     public enum Value: Sendable, Equatable {
         case string(String)
+        /// The hash of a ``Key/Mode/fingerprint`` member's string, and its length in bytes.
+        case fingerprint(UInt64, length: Int)
         case number(Double)
         case bool(Bool)
         case null
@@ -34,8 +84,9 @@ public enum JSONFields {
     /// exactly one valid JSON object.
     public static func read(
         _ bytes: UnsafeBufferPointer<UInt8>,
-        keys: [StaticString],
-        into values: inout [Value?]
+        keys: [Key],
+        into values: inout [Value?],
+        cache: inout StringCache
     ) throws(IngestError) {
         values.removeAll(keepingCapacity: true)
         values.append(contentsOf: repeatElement(nil, count: keys.count))
@@ -61,7 +112,8 @@ public enum JSONFields {
                 }
                 cursor.index += 1
                 cursor.skipSpace()
-                let value = try Self.value(&cursor, keep: wanted.map { values[$0] == nil } ?? false)
+                let keep = wanted.flatMap { values[$0] == nil ? keys[$0].mode : nil }
+                let value = try Self.value(&cursor, keep: keep, cache: &cache)
                 if let wanted, values[wanted] == nil { values[wanted] = value }
                 cursor.skipSpace()
                 guard cursor.index < bytes.count else { throw cursor.error("unterminated object") }
@@ -79,7 +131,7 @@ public enum JSONFields {
     }
 
     /// Reads a member name and returns the position of the key it matches, if any.
-    private static func key(_ cursor: inout JSONParser.Cursor, _ keys: [StaticString]) throws(IngestError) -> Int? {
+    private static func key(_ cursor: inout JSONParser.Cursor, _ keys: [Key]) throws(IngestError) -> Int? {
         let start = cursor.index + 1
         var end = start
         while end < cursor.buffer.count, cursor.buffer[end] != UInt8(ascii: "\""), cursor.buffer[end] != 0x5C {
@@ -88,24 +140,50 @@ public enum JSONFields {
         guard end < cursor.buffer.count, cursor.buffer[end] == UInt8(ascii: "\"") else {
             // An escaped name: decode it the slow way.
             let name = try cursor.string()
-            return keys.firstIndex { String(describing: $0) == name }
+            return keys.firstIndex { String(describing: $0.name) == name }
         }
         cursor.index = end + 1
         let length = end - start
         return keys.firstIndex { key in
-            key.utf8CodeUnitCount == length
-                && (0..<length).allSatisfy { key.utf8Start[$0] == cursor.buffer[start + $0] }
+            key.name.utf8CodeUnitCount == length
+                && (0..<length).allSatisfy { key.name.utf8Start[$0] == cursor.buffer[start + $0] }
         }
     }
 
-    /// Reads one value; strings and nested values are only materialised when `keep` is set.
-    private static func value(_ cursor: inout JSONParser.Cursor, keep: Bool) throws(IngestError) -> Value {
+    /// Reads one value; strings are read as `keep` says, and only when it is set.
+    private static func value(
+        _ cursor: inout JSONParser.Cursor,
+        keep: Key.Mode?,
+        cache: inout StringCache
+    ) throws(IngestError) -> Value {
         guard cursor.index < cursor.buffer.count else { throw cursor.error("unexpected end of input") }
         switch cursor.buffer[cursor.index] {
         case UInt8(ascii: "\""):
-            if keep { return .string(try cursor.string()) }
-            try Self.skipString(&cursor)
-            return .nested
+            switch keep {
+            case nil:
+                try Self.skipString(&cursor)
+                return .nested
+            case .text:
+                return .string(try cursor.string())
+            case .fingerprint, .interned:
+                let start = cursor.index + 1
+                try Self.skipString(&cursor)
+                let raw = UnsafeBufferPointer(rebasing: cursor.buffer[start..<(cursor.index - 1)])
+                guard !raw.contains(0x5C) else {
+                    // Escaped: the decoded text is what counts.
+                    cursor.index = start - 1
+                    var text = try cursor.string()
+                    if keep == .interned { return .string(text) }
+                    let count = text.utf8.count
+                    return .fingerprint(text.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }, length: count)
+                }
+                let hash = SignatureHash.of(UnsafeRawBufferPointer(raw))
+                if keep == .fingerprint { return .fingerprint(hash, length: raw.count) }
+                if let known = cache.strings[hash], known.utf8.elementsEqual(raw) { return .string(known) }
+                let text = String(decoding: raw, as: UTF8.self)
+                if cache.strings.count < StringCache.capacity { cache.strings[hash] = text }
+                return .string(text)
+            }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             _ = try cursor.value(depth: 1)
             return .nested
@@ -218,11 +296,12 @@ public enum JSONLines {
     /// Reads the lines of one chunk.
     public static func read<Record>(
         _ bytes: UnsafeBufferPointer<UInt8>,
-        keys: [StaticString],
+        keys: [JSONFields.Key],
         record: ([JSONFields.Value?]) -> Record?
     ) -> Part<Record> {
         var part = Part<Record>()
         var fields: [JSONFields.Value?] = []
+        var cache = JSONFields.StringCache()
         var start = 0
         while start < bytes.count {
             var end = start
@@ -231,7 +310,9 @@ public enum JSONLines {
             let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
             start = end + 1
             guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
-            if (try? JSONFields.read(line, keys: keys, into: &fields)) != nil, let value = record(fields) {
+            if (try? JSONFields.read(line, keys: keys, into: &fields, cache: &cache)) != nil,
+                let value = record(fields)
+            {
                 part.records.append(value)
             } else {
                 part.skipped += 1
@@ -243,8 +324,10 @@ public enum JSONLines {
 
     /// Joins the parts of consecutive chunks: their records in order, and the skipped lines with the first one's
     /// line number in the whole file.
-    public static func join<Record>(_ parts: some Sequence<Part<Record>>) -> Part<Record> {
+    public static func join<Record>(_ parts: some Collection<Part<Record>>) -> Part<Record> {
         var whole = Part<Record>()
+        // One allocation: a million spans grown by doubling would be copied (and paged in) twenty times.
+        whole.records.reserveCapacity(parts.reduce(0) { $0 + $1.records.count })
         for part in parts {
             whole.records += part.records
             if whole.firstSkipped == 0 && part.firstSkipped > 0 { whole.firstSkipped = whole.lines + part.firstSkipped }

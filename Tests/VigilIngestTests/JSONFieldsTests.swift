@@ -2,16 +2,18 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Testing
+import VigilCore
 
 @testable import VigilIngest
 
 /// Reading chosen members of flat JSON objects from bytes, and JSON-lines files in chunks.
 @Suite struct JSONFieldsTests {
-    func read(_ text: String, _ keys: [StaticString]) throws(IngestError) -> [JSONFields.Value?] {
+    func read(_ text: String, _ keys: [JSONFields.Key]) throws(IngestError) -> [JSONFields.Value?] {
         var values: [JSONFields.Value?] = []
+        var cache = JSONFields.StringCache()
         let bytes = Array(text.utf8)
         try bytes.withUnsafeBufferPointer { buffer throws(IngestError) in
-            try JSONFields.read(buffer, keys: keys, into: &values)
+            try JSONFields.read(buffer, keys: keys, into: &values, cache: &cache)
         }
         return values
     }
@@ -54,6 +56,35 @@ import Testing
             let values = try self.read(#"{"x": \#(text)}"#, ["x"])
             #expect(values[0] == .number(Double(text)!), "\(text)")
         }
+    }
+
+    /// IDs are hashed from the bytes, escaped or not, exactly as the decoded text would hash; repeated names are
+    /// decoded once and shared.
+    @Test func fingerprintedAndInternedMembers() throws {
+        func hash(_ text: String) -> UInt64 {
+            var text = text
+            return text.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
+        }
+        let keys: [JSONFields.Key] = [.fingerprint("id"), .interned("service"), .fingerprint("parent")]
+        let plain = try self.read(#"{"id": "ab12", "service": "cart", "parent": ""}"#, keys)
+        #expect(plain[0] == .fingerprint(hash("ab12"), length: 4))
+        #expect(plain[1] == .string("cart"))
+        #expect(plain[2] == .fingerprint(hash(""), length: 0))
+        let escaped = try self.read(#"{"id": "ab\u0031\u0032", "service": "ca\u0072t"}"#, keys)
+        #expect(escaped[0] == plain[0])
+        #expect(escaped[1] == .string("cart"))
+        #expect(try self.read(#"{"id": 5}"#, keys)[0] == .number(5))
+
+        var cache = JSONFields.StringCache()
+        var values: [JSONFields.Value?] = []
+        for index in 0..<(JSONFields.StringCache.capacity + 10) {
+            let bytes = Array(#"{"service": "s\#(index % (JSONFields.StringCache.capacity + 5))"}"#.utf8)
+            try bytes.withUnsafeBufferPointer { buffer throws(IngestError) in
+                try JSONFields.read(buffer, keys: [.interned("service")], into: &values, cache: &cache)
+            }
+            #expect(values[0] == .string("s\(index % (JSONFields.StringCache.capacity + 5))"))
+        }
+        #expect(cache.strings.count == JSONFields.StringCache.capacity)
     }
 
     @Test func invalidObjectsThrow() {

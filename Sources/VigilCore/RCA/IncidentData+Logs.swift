@@ -64,83 +64,122 @@ extension IncidentData {
     /// Adds what logs show, per service and row, as columns: error lines and lines of never-seen templates.
     /// Rows no log line fell in stay missing (logs may cover only part of the window); a covered row where a
     /// service wrote nothing counts 0. Each service's format is detected from its first lines and its templates
-    /// are mined Drain-style, so any line format works.
+    /// are mined Drain-style, so any line format works. The same as ``logsByService(_:)``, then
+    /// ``ServiceLogs/evidence(times:)`` for each service, then ``add(_:)``, which callers may spread over cores.
     public mutating func addLogs(_ lines: [CaseLogLine]) {
-        guard !lines.isEmpty, !self.times.isEmpty else { return }
-        let rows = self.times.count
-        var covered = [Bool](repeating: false, count: rows)
+        let grouped = self.logsByService(lines)
+        self.add(grouped.map { $0.evidence(times: self.times) })
+    }
+
+    /// One service's log lines on the incident's rows, and which rows any service's lines reached.
+    public struct ServiceLogs: Sendable {
+        public var service: String
+        var lines: [(row: Int, time: Double, bytes: [UInt8])]
+        /// Rows any line of any service fell in.
+        var covered: [Bool]
+
+        /// How many lines the service wrote.
+        public var count: Int { self.lines.count }
+    }
+
+    /// What one service's logs show: its two evidence columns and its error and never-seen templates.
+    public struct LogEvidence: Sendable {
+        var service: String
+        var columns: [Column]
+        var templates: [LogTemplate]
+    }
+
+    /// The lines of `lines` that fall on the incident's rows, per service in name order.
+    public func logsByService(_ lines: [CaseLogLine]) -> [ServiceLogs] {
+        guard !lines.isEmpty, !self.times.isEmpty else { return [] }
+        var covered = [Bool](repeating: false, count: self.times.count)
         var byService: [String: [(row: Int, time: Double, bytes: [UInt8])]] = [:]
         for line in lines {
             guard let row = self.row(at: line.time) else { continue }
             covered[row] = true
             byService[line.service, default: []].append((row, line.time, Array(line.line.utf8)))
         }
-        let step = rows > 1 ? (self.times[rows - 1] - self.times[0]) / Double(rows - 1) : 1
-        let masker = PIIMasker()
-        for service in byService.keys.sorted() {
-            let written = byService[service, default: []]
-            let format = LogFormat.detect(sample: written.prefix(Self.formatSample).map(\.bytes))
-            let reader = LogRecordReader(format: format)
-            var miner = TemplateMiner()
-            var seen: Set<TemplateMiner.GroupID> = []
-            /// Templates first written after the warm-up: a code path the reference never took.
-            var novel: Set<TemplateMiner.GroupID> = []
-            var errorLines = [Double](repeating: 0, count: rows)
-            var newLines = [Double](repeating: 0, count: rows)
-            /// Lines per row of the error and new templates.
-            var evidence: [TemplateMiner.GroupID: (isError: Bool, lines: [Int: Int])] = [:]
-            let learnUntil = (written.first?.time ?? 0) + max(Self.templateWarmUp, step)
-            for (number, entry) in written.enumerated() {
-                let bytes = entry.bytes.span
-                let record =
-                    reader.record(from: bytes, lineNumber: number + 1)
-                    ?? reader.fallbackRecord(from: bytes, lineNumber: number + 1)
-                if record.severity.isError { errorLines[entry.row] += 1 }
-                let group = miner.add(record.message, severity: record.severity)
-                if seen.insert(group).inserted && entry.time >= learnUntil { novel.insert(group) }
-                let isNew = novel.contains(group) && self.times[entry.row] >= learnUntil
-                if isNew { newLines[entry.row] += 1 }
-                if record.severity.isError || isNew {
-                    var found = evidence[group] ?? (false, [:])
-                    found.isError = found.isError || record.severity.isError
-                    found.lines[entry.row, default: 0] += 1
-                    evidence[group] = found
-                }
-            }
-            self.note(service: service)
-            // Groups the miner later widened into one template add up under it.
-            var templates: [String: LogTemplate] = [:]
-            if !evidence.isEmpty { miner.consolidate() }
-            for (group, found) in evidence {
-                // Shown to people (and maybe an LLM): personal data and secrets stay masked.
-                guard let text = miner.templateText(of: group).map(masker.mask) else { continue }
-                var template = templates[text] ?? LogTemplate(text: text, isError: false, isNew: false, lines: [:])
-                template.isError = template.isError || found.isError
-                template.isNew = template.isNew || novel.contains(group)
-                template.lines.merge(found.lines, uniquingKeysWith: +)
-                templates[text] = template
-            }
-            self.logTemplates[service] = Array(
-                templates.values.sorted {
-                    let (a, b) = ($0.lines.values.reduce(0, +), $1.lines.values.reduce(0, +))
-                    return a != b ? a > b : $0.text < $1.text
-                }
-                .prefix(Self.keptTemplates)
-            )
-            self.columns.append(
-                Column(
-                    service: service,
-                    metric: LogMetric.errorLines,
-                    values: (0..<rows).map { covered[$0] ? errorLines[$0] : nil }
-                )
-            )
-            self.columns.append(
-                Column(
-                    service: service,
-                    metric: LogMetric.newTemplateLines,
-                    values: (0..<rows).map { covered[$0] && self.times[$0] >= learnUntil ? newLines[$0] : nil }
-                )
-            )
+        return byService.keys.sorted().map { ServiceLogs(service: $0, lines: byService[$0]!, covered: covered) }
+    }
+
+    /// Adds the evidence of each service, in the order given.
+    public mutating func add(_ evidence: [LogEvidence]) {
+        for found in evidence {
+            self.note(service: found.service)
+            self.logTemplates[found.service] = found.templates
+            self.columns += found.columns
         }
+    }
+}
+
+extension IncidentData.ServiceLogs {
+    /// Mines the service's templates and counts its error and never-seen lines per row of `times`. Pure: the
+    /// services of one incident may be analysed at the same time.
+    public func evidence(times: [Double]) -> IncidentData.LogEvidence {
+        typealias Data = IncidentData
+        let rows = times.count
+        let step = rows > 1 ? (times[rows - 1] - times[0]) / Double(rows - 1) : 1
+        let format = LogFormat.detect(sample: self.lines.prefix(Data.formatSample).map(\.bytes))
+        let reader = LogRecordReader(format: format)
+        var miner = TemplateMiner()
+        var seen: Set<TemplateMiner.GroupID> = []
+        /// Templates first written after the warm-up: a code path the reference never took.
+        var novel: Set<TemplateMiner.GroupID> = []
+        var errorLines = [Double](repeating: 0, count: rows)
+        var newLines = [Double](repeating: 0, count: rows)
+        /// Lines per row of the error and new templates.
+        var evidence: [TemplateMiner.GroupID: (isError: Bool, lines: [Int: Int])] = [:]
+        let learnUntil = (self.lines.first?.time ?? 0) + max(Data.templateWarmUp, step)
+        for (number, entry) in self.lines.enumerated() {
+            let bytes = entry.bytes.span
+            let record =
+                reader.record(from: bytes, lineNumber: number + 1)
+                ?? reader.fallbackRecord(from: bytes, lineNumber: number + 1)
+            if record.severity.isError { errorLines[entry.row] += 1 }
+            let group = miner.add(record.message, severity: record.severity)
+            if seen.insert(group).inserted && entry.time >= learnUntil { novel.insert(group) }
+            let isNew = novel.contains(group) && times[entry.row] >= learnUntil
+            if isNew { newLines[entry.row] += 1 }
+            if record.severity.isError || isNew {
+                var found = evidence[group] ?? (false, [:])
+                found.isError = found.isError || record.severity.isError
+                found.lines[entry.row, default: 0] += 1
+                evidence[group] = found
+            }
+        }
+        // Groups the miner later widened into one template add up under it.
+        let masker = PIIMasker()
+        var templates: [String: Data.LogTemplate] = [:]
+        if !evidence.isEmpty { miner.consolidate() }
+        for (group, found) in evidence {
+            // Shown to people (and maybe an LLM): personal data and secrets stay masked.
+            guard let text = miner.templateText(of: group).map(masker.mask) else { continue }
+            var template = templates[text] ?? Data.LogTemplate(text: text, isError: false, isNew: false, lines: [:])
+            template.isError = template.isError || found.isError
+            template.isNew = template.isNew || novel.contains(group)
+            template.lines.merge(found.lines, uniquingKeysWith: +)
+            templates[text] = template
+        }
+        let kept = templates.values.sorted {
+            let (a, b) = ($0.lines.values.reduce(0, +), $1.lines.values.reduce(0, +))
+            return a != b ? a > b : $0.text < $1.text
+        }
+        let covered = self.covered
+        return Data.LogEvidence(
+            service: self.service,
+            columns: [
+                Data.Column(
+                    service: self.service,
+                    metric: Data.LogMetric.errorLines,
+                    values: (0..<rows).map { covered[$0] ? errorLines[$0] : nil }
+                ),
+                Data.Column(
+                    service: self.service,
+                    metric: Data.LogMetric.newTemplateLines,
+                    values: (0..<rows).map { covered[$0] && times[$0] >= learnUntil ? newLines[$0] : nil }
+                ),
+            ],
+            templates: Array(kept.prefix(Data.keptTemplates))
+        )
     }
 }

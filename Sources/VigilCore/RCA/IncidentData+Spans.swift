@@ -34,12 +34,36 @@ extension IncidentData {
             self.isError = isError
         }
 
-        /// A 64-bit fingerprint of a span's trace and span IDs (the trace's length enters the hash, which keeps
+        /// Creates a span from the ``SignatureHash`` of its trace, span and parent IDs' UTF-8 bytes, which a
+        /// reader can take straight from a file's bytes without making strings of them.
+        public init(
+            traceHash: UInt64,
+            spanHash: UInt64,
+            parentHash: UInt64?,
+            service: String,
+            start: Double,
+            seconds: Double,
+            isError: Bool?
+        ) {
+            self.id = Self.fingerprint(traceHash, spanHash)
+            self.parent = parentHash.map { Self.fingerprint(traceHash, $0) }
+            self.service = service
+            self.start = start
+            self.seconds = seconds
+            self.isError = isError
+        }
+
+        /// A 64-bit fingerprint of a span's trace and span IDs (each hashed with its length, which keeps
         /// "ab"+"c" apart from "a"+"bc").
         static func fingerprint(_ trace: String, _ span: String) -> UInt64 {
             var (trace, span) = (trace, span)
-            let first = trace.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
-            return span.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0), seed: first) }
+            let traceHash = trace.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
+            return Self.fingerprint(traceHash, span.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) })
+        }
+
+        /// The fingerprint of a span from the hashes of its trace and span IDs.
+        static func fingerprint(_ traceHash: UInt64, _ spanHash: UInt64) -> UInt64 {
+            withUnsafeBytes(of: (traceHash, spanHash)) { SignatureHash.of($0) }
         }
     }
 
@@ -141,7 +165,8 @@ extension IncidentData {
                 self.note(service: serviceNames[service])
                 let values = perRow.enumerated().map { row, values -> Double? in
                     guard covered[row], !values.isEmpty else { return nil }
-                    return RootCauseRanker.quantile(values.sorted(), quantile)
+                    var samples = values
+                    return OrderStatistics.quantile(quantile, of: &samples)
                 }
                 self.columns.append(Column(service: serviceNames[service], metric: name, values: values))
             }

@@ -129,11 +129,9 @@ public struct RootCauseRanker: Sendable {
         /// The most deviating event count (error lines, failed spans).
         var events: [String: Double] = [:]
         for column in columns {
-            let reference = column.values[..<onsetRow].compactMap { $0 }
+            var reference = column.values[..<onsetRow].compactMap { $0 }
             guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { continue }
-            let sorted = reference.sorted()
-            let median = Self.quantile(sorted, 0.5)
-            let iqr = Self.quantile(sorted, 0.75) - Self.quantile(sorted, 0.25)
+            let (median, iqr) = Self.medianAndIQR(&reference)
             let magnitude = column.values.compactMap { $0 }.reduce(0) { max($0, abs($1)) }
             let kind = MetricKind(column.metric)
             let floor =
@@ -313,12 +311,12 @@ public struct RootCauseRanker: Sendable {
 
     /// Whether `values` after `split` sit far from where they were before, in the before part's own spread.
     static func isLarge(_ values: [Double?], splitAt split: Int) -> Bool {
-        let before = values[..<split].compactMap { $0 }.sorted()
-        let after = values[split...].compactMap { $0 }.sorted()
+        var before = values[..<split].compactMap { $0 }
+        var after = values[split...].compactMap { $0 }
         guard before.count >= 2, !after.isEmpty else { return false }
-        let median = quantile(before, 0.5)
-        let spread = max(quantile(before, 0.75) - quantile(before, 0.25), 0.05 * abs(median), 1e-9)
-        return abs(quantile(after, 0.5) - median) / spread >= Self.largeChange
+        let (median, iqr) = Self.medianAndIQR(&before)
+        let spread = max(iqr, 0.05 * abs(median), 1e-9)
+        return abs(OrderStatistics.quantile(0.5, of: &after) - median) / spread >= Self.largeChange
     }
 
     /// Where most metrics change: each robustly standardised, clipped metric's CUSUM change point is a vote when
@@ -332,10 +330,9 @@ public struct RootCauseRanker: Sendable {
         /// and row: percentiles of one measurement move together and are one witness.
         var voted: Set<String> = []
         for column in columns {
-            let finite = column.values.compactMap { $0 }.sorted()
+            var finite = column.values.compactMap { $0 }
             guard finite.count >= 3 else { continue }
-            let median = quantile(finite, 0.5)
-            let iqr = quantile(finite, 0.75) - quantile(finite, 0.25)
+            let (median, iqr) = Self.medianAndIQR(&finite)
             let scale = max(iqr, 0.05 * abs(median), 1e-9)
             // The split runs over the values present; a change across a stretch of missing rows (logs that cover
             // a minute before the incident and the minutes after it) belongs to the first row that shows it.
@@ -392,13 +389,9 @@ public struct RootCauseRanker: Sendable {
         return bestRow
     }
 
-    /// Linear-interpolated quantile of sorted values.
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        let position = q * Double(sorted.count - 1)
-        let lower = Int(position)
-        let upper = min(lower + 1, sorted.count - 1)
-        let fraction = position - Double(lower)
-        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+    /// The median and interquartile range of `values` (not empty), which are reordered.
+    static func medianAndIQR(_ values: inout [Double]) -> (median: Double, iqr: Double) {
+        let median = OrderStatistics.quantile(0.5, of: &values)
+        return (median, OrderStatistics.quantile(0.75, of: &values) - OrderStatistics.quantile(0.25, of: &values))
     }
 }

@@ -35,7 +35,7 @@ struct StableHash {
 /// A fast 64-bit hash, eight bytes per step: masked lines for the miner's lookup table, span IDs.
 ///
 /// In-process only (the miner verifies lookups byte for byte); IDs shown to people use ``StableHash``.
-enum SignatureHash {
+public enum SignatureHash {
     /// The hash of `bytes`.
     @inline(__always)
     static func of(_ bytes: [UInt8]) -> UInt64 {
@@ -44,7 +44,7 @@ enum SignatureHash {
 
     /// The hash of `raw`, continuing from `seed` (a hash of what came before, so that pieces chain).
     @inline(__always)
-    static func of(_ raw: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+    public static func of(_ raw: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
         let count = raw.count
         var hash = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count) ^ seed
         var index = 0

@@ -67,6 +67,43 @@ import Testing
         return spans
     }
 
+    /// A reader that hashes IDs straight from a file's bytes makes the same span as one given the IDs as text.
+    @Test func spansFromHashedIDsEqualSpansFromText() {
+        func hash(_ text: String) -> UInt64 {
+            var text = text
+            return text.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
+        }
+        let text = IncidentData.CaseSpan(
+            traceID: "a9dc",
+            spanID: "c38f",
+            parentID: "77",
+            service: "cart",
+            start: 1,
+            seconds: 0.5,
+            isError: nil
+        )
+        let hashed = IncidentData.CaseSpan(
+            traceHash: hash("a9dc"),
+            spanHash: hash("c38f"),
+            parentHash: hash("77"),
+            service: "cart",
+            start: 1,
+            seconds: 0.5,
+            isError: nil
+        )
+        #expect(text == hashed)
+        let moved = IncidentData.CaseSpan(
+            traceID: "a9d",
+            spanID: "cc38f",
+            parentID: nil,
+            service: "cart",
+            start: 1,
+            seconds: 0.5,
+            isError: nil
+        )
+        #expect(moved.id != text.id)
+    }
+
     @Test func aFailingCalleeRanksFirstFromItsSpans() {
         #expect(
             RootCauseRanker().rank(Self.flatMetrics(), alertTime: Self.times[Self.onset + 1]).candidates.first?.service
