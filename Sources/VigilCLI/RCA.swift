@@ -135,38 +135,16 @@ struct RCA: ParsableCommand {
 
     /// Reads metrics.csv and topology.json of a case folder.
     static func load(_ folder: URL) throws -> IncidentData {
-        let metricsURL = folder.appendingPathComponent("metrics.csv")
-        guard let bytes = FileManager.default.contents(atPath: metricsURL.path) else {
-            throw ValidationError("cannot read \(metricsURL.path)")
-        }
-        let (header, times, values) = try CSVReader.numericTable([UInt8](bytes), path: metricsURL.path)
-        guard header.first?.lowercased() == "time", header.count >= 2 else {
-            throw ValidationError("\(metricsURL.path): the header must be time,<service>.<metric>,…")
-        }
-        let columns = header.dropFirst().enumerated().map { index, name in
-            let (service, metric) = IncidentData.split(columnName: name)
-            return IncidentData.Column(service: service, metric: metric, values: values[index])
-        }
-        var services: [String] = []
-        var calls: [(String, String)] = []
-        if let topology = try? Data(contentsOf: folder.appendingPathComponent("topology.json")),
-            let object = try? JSONSerialization.jsonObject(with: topology) as? [String: Any]
-        {
-            services = object["services"] as? [String] ?? []
-            for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 { calls.append((pair[0], pair[1])) }
-        }
-        var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
         let logs = JSONLinesFile(
             folder,
             "logs.jsonl",
             what: "a log line",
-            keys: ["time", .interned("service"), "line"]
+            keys: ["time", .interned("service"), .bytes("line")]
         ) {
             fields -> IncidentData.CaseLogLine? in
-            guard let time = fields[0]?.double, let service = fields[1]?.string, let line = fields[2]?.string else {
-                return nil
-            }
-            return IncidentData.CaseLogLine(time: time, service: service, line: line)
+            guard let time = fields[0]?.double, let service = fields[1]?.string, case .bytes(let line) = fields[2]
+            else { return nil }
+            return IncidentData.CaseLogLine(time: time, service: service, bytes: line)
         }
         let spans = JSONLinesFile(
             folder,
@@ -196,7 +174,26 @@ struct RCA: ParsableCommand {
                 isError: failed
             )
         }
-        try readAll([logs, spans])
+        // metrics.csv is parsed beside the first chunks of the others.
+        let metrics = MetricsFile(folder.appendingPathComponent("metrics.csv").path)
+        try readAll([metrics, logs, spans])
+        let (header, times, values) = try metrics.table()
+        guard header.first?.lowercased() == "time", header.count >= 2 else {
+            throw ValidationError("\(metrics.path): the header must be time,<service>.<metric>,…")
+        }
+        let columns = header.dropFirst().enumerated().map { index, name in
+            let (service, metric) = IncidentData.split(columnName: name)
+            return IncidentData.Column(service: service, metric: metric, values: values[index])
+        }
+        var services: [String] = []
+        var calls: [(String, String)] = []
+        if let topology = try? Data(contentsOf: folder.appendingPathComponent("topology.json")),
+            let object = try? JSONSerialization.jsonObject(with: topology) as? [String: Any]
+        {
+            services = object["services"] as? [String] ?? []
+            for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 { calls.append((pair[0], pair[1])) }
+        }
+        var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
         // Logs and spans become evidence side by side: the spans as one job, each service's logs as another
         // (the most lines first), merged after in a fixed order.
         let serviceLogs = data.logsByService(logs.records())
@@ -280,6 +277,35 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
             FileHandle.standardError.write(Data(message.utf8))
         }
         return whole.records
+    }
+}
+
+/// A case's metrics.csv (``CSVReader/numericTable(_:path:)``) as one job of `readAll`.
+final class MetricsFile: ChunkedFile, @unchecked Sendable {
+    let path: String
+    private var bytes: [UInt8] = []
+    private var result: Result<(header: [String], times: [Double], columns: [[Double?]]), any Error>?
+
+    init(_ path: String) { self.path = path }
+
+    func open() throws {
+        guard let data = FileManager.default.contents(atPath: self.path) else {
+            throw ValidationError("cannot read \(self.path)")
+        }
+        self.bytes = [UInt8](data)
+    }
+
+    var chunkCount: Int { 1 }
+
+    func parse(chunk: Int) {
+        self.result = Result { try CSVReader.numericTable(self.bytes, path: self.path) }
+        self.bytes = []
+    }
+
+    /// The parsed table, or the error that stopped it.
+    func table() throws -> (header: [String], times: [Double], columns: [[Double?]]) {
+        guard let result = self.result else { throw ValidationError("\(self.path) was not read") }
+        return try result.get()
     }
 }
 

@@ -13,6 +13,8 @@ public enum JSONFields {
         public enum Mode: Sendable {
             /// Decoded into a `String`.
             case text
+            /// Decoded into UTF-8 bytes: text that is parsed further, never shown whole.
+            case bytes
             /// Only hashed (``VigilCore/SignatureHash`` of its UTF-8 bytes): IDs that are matched, never shown.
             case fingerprint
             /// Decoded once per distinct value and shared after (``StringCache``): names that repeat on every
@@ -27,6 +29,13 @@ public enum JSONFields {
         public init(stringLiteral name: StaticString) {
             self.name = name
             self.mode = .text
+        }
+
+        /// A member whose string is decoded into bytes.
+        public static func bytes(_ name: StaticString) -> Key {
+            var key = Key(stringLiteral: name)
+            key.mode = .bytes
+            return key
         }
 
         /// A member whose string is only hashed.
@@ -56,6 +65,8 @@ public enum JSONFields {
     /// A member's value. Nested objects and arrays are validated and skipped.
     public enum Value: Sendable, Equatable {
         case string(String)
+        /// The UTF-8 bytes of a ``Key/Mode/bytes`` member's string.
+        case bytes([UInt8])
         /// The hash of a ``Key/Mode/fingerprint`` member's string, and its length in bytes.
         case fingerprint(UInt64, length: Int)
         case number(Double)
@@ -165,7 +176,7 @@ public enum JSONFields {
                 return .nested
             case .text:
                 return .string(try cursor.string())
-            case .fingerprint, .interned:
+            case .bytes, .fingerprint, .interned:
                 let start = cursor.index + 1
                 try Self.skipString(&cursor)
                 let raw = UnsafeBufferPointer(rebasing: cursor.buffer[start..<(cursor.index - 1)])
@@ -174,12 +185,19 @@ public enum JSONFields {
                     cursor.index = start - 1
                     var text = try cursor.string()
                     if keep == .interned { return .string(text) }
+                    if keep == .bytes { return .bytes(Array(text.utf8)) }
                     let count = text.utf8.count
                     return .fingerprint(text.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }, length: count)
                 }
+                if keep == .bytes { return .bytes(Array(raw)) }
                 let hash = SignatureHash.of(UnsafeRawBufferPointer(raw))
                 if keep == .fingerprint { return .fingerprint(hash, length: raw.count) }
-                if let known = cache.strings[hash], known.utf8.elementsEqual(raw) { return .string(known) }
+                if let known = cache.strings[hash],
+                    known.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(raw) })
+                        ?? known.utf8.elementsEqual(raw)
+                {
+                    return .string(known)
+                }
                 let text = String(decoding: raw, as: UTF8.self)
                 if cache.strings.count < StringCache.capacity { cache.strings[hash] = text }
                 return .string(text)
@@ -204,7 +222,7 @@ public enum JSONFields {
     /// Steps over a string, checking its escapes, without decoding it.
     private static func skipString(_ cursor: inout JSONParser.Cursor) throws(IngestError) {
         let start = cursor.index
-        cursor.index += 1
+        cursor.index = Self.plainRun(cursor.buffer, from: start + 1)
         while cursor.index < cursor.buffer.count {
             let byte = cursor.buffer[cursor.index]
             if byte == UInt8(ascii: "\"") {
@@ -220,6 +238,34 @@ public enum JSONFields {
             cursor.index += 1
         }
         throw cursor.error("unterminated string")
+    }
+
+    /// The index of the first byte from `start` on that a string cannot hold as it is (a quote, a backslash or a
+    /// control character), or the end: eight bytes a step (SWAR), as span IDs and log lines are long.
+    @inline(__always)
+    static func plainRun(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        if let base = buffer.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= buffer.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                // A byte is zero in `x` when (x - 1) & ~x has its high bit; below 0x20 when (x - 0x20) & ~x does.
+                let special =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+                if special & highs != 0 { break }
+                index += 8
+            }
+        }
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte == UInt8(ascii: "\"") || byte == 0x5C || byte < 0x20 { return index }
+            index += 1
+        }
+        return index
     }
 
     /// Reads a number: its extent by JSON's grammar, its value by ``DecimalNumber`` (exact and correctly rounded
@@ -304,8 +350,7 @@ public enum JSONLines {
         var cache = JSONFields.StringCache()
         var start = 0
         while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            let end = Self.lineEnd(bytes, from: start)
             part.lines += 1
             let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
             start = end + 1
@@ -320,6 +365,23 @@ public enum JSONLines {
             }
         }
         return part
+    }
+
+    /// The index of the first line feed from `start` on, or the end: eight bytes a step.
+    @inline(__always)
+    static func lineEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= bytes.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ (ones &* 0x0A)
+                if (word &- ones) & ~word & (ones &* 0x80) != 0 { break }
+                index += 8
+            }
+        }
+        while index < bytes.count && bytes[index] != 0x0A { index += 1 }
+        return index
     }
 
     /// Joins the parts of consecutive chunks: their records in order, and the skipped lines with the first one's

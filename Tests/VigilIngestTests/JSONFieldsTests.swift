@@ -87,6 +87,25 @@ import VigilCore
         #expect(cache.strings.count == JSONFields.StringCache.capacity)
     }
 
+    /// The eight-bytes-a-step scans stop exactly where a byte-by-byte scan does, at every offset and length.
+    @Test func wordScansStopWhereByteScansDo() {
+        var random = SplitMix64(seed: 3)
+        let alphabet: [UInt8] = [0x22, 0x5C, 0x0A, 0x1F, 0x00, 0x20, 0x41, 0x7E, 0x80, 0xC3, 0xFF, 0x21, 0x5B]
+        for _ in 0..<3_000 {
+            let count = Int(random.next() % 40)
+            let bytes = (0..<count).map { _ -> UInt8 in
+                random.next() % 4 == 0 ? alphabet[Int(random.next() % UInt64(alphabet.count))] : 0x61
+            }
+            bytes.withUnsafeBufferPointer { buffer in
+                for start in 0...count {
+                    let plain = buffer[start...].firstIndex { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 } ?? count
+                    #expect(JSONFields.plainRun(buffer, from: start) == plain, "\(bytes) from \(start)")
+                    #expect(JSONLines.lineEnd(buffer, from: start) == (buffer[start...].firstIndex(of: 0x0A) ?? count))
+                }
+            }
+        }
+    }
+
     @Test func invalidObjectsThrow() {
         for text in [
             "", "[1]", #"{"a": 1"#, #"{"a" 1}"#, #"{"a": 1,}"#, #"{"a": 1} x"#, #"{"a": 1.}"#, #"{"a": -}"#,

@@ -7,14 +7,22 @@ extension IncidentData {
         /// When it was written, in Unix seconds.
         public var time: Double
         public var service: String
-        /// The raw line, in whatever format the service writes.
-        public var line: String
+        /// The raw line's UTF-8 bytes, in whatever format the service writes.
+        public var bytes: [UInt8]
+
+        /// The raw line.
+        public var line: String { String(decoding: self.bytes, as: UTF8.self) }
 
         /// Creates a line.
         public init(time: Double, service: String, line: String) {
+            self.init(time: time, service: service, bytes: Array(line.utf8))
+        }
+
+        /// Creates a line from its bytes, as a reader takes them from a file.
+        public init(time: Double, service: String, bytes: [UInt8]) {
             self.time = time
             self.service = service
-            self.line = line
+            self.bytes = bytes
         }
     }
 
@@ -97,7 +105,7 @@ extension IncidentData {
         for line in lines {
             guard let row = self.row(at: line.time) else { continue }
             covered[row] = true
-            byService[line.service, default: []].append((row, line.time, Array(line.line.utf8)))
+            byService[line.service, default: []].append((row, line.time, line.bytes))
         }
         return byService.keys.sorted().map { ServiceLogs(service: $0, lines: byService[$0]!, covered: covered) }
     }

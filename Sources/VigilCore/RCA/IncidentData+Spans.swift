@@ -94,17 +94,22 @@ extension IncidentData {
     public mutating func addSpans(_ spans: [CaseSpan]) {
         guard !spans.isEmpty, !self.times.isEmpty else { return }
         // Services become numbers, so the million-span passes hash no strings (span IDs are fingerprints already).
-        var serviceNumbers: [String: Int] = [:]
+        // A name is looked up by the hash of its bytes and checked in full (a reader shares one string per
+        // name, so the check is mostly a pointer comparison).
+        var serviceNumbers = HashSlotTable(capacity: 64)
         var serviceNames: [String] = []
         var serviceOf = [Int](repeating: 0, count: spans.count)
         var index = HashSlotTable(capacity: spans.count)
         for position in spans.indices {
-            let service = spans[position].service
-            if let number = serviceNumbers[service] {
+            var service = spans[position].service
+            var hash = service.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
+            // Equal hashes of different names (never seen in practice) probe on with a changed key.
+            while let number = serviceNumbers.slot(for: hash), serviceNames[number] != service { hash &+= 1 }
+            if let number = serviceNumbers.slot(for: hash) {
                 serviceOf[position] = number
             } else {
                 serviceOf[position] = serviceNames.count
-                serviceNumbers[service] = serviceNames.count
+                serviceNumbers.set(serviceNames.count, for: hash)
                 serviceNames.append(service)
             }
             index.set(position, for: spans[position].id)
@@ -123,20 +128,23 @@ extension IncidentData {
         let rows = self.times.count
         let metrics = [(SpanMetric.latency, 0.9), (SpanMetric.selfTime, 0.9), (SpanMetric.network, 0.5)]
         var covered = [Bool](repeating: false, count: rows)
-        /// Samples per row, for each (service, metric) that has any.
-        var samples = [[[Double]]?](repeating: nil, count: serviceNames.count * metrics.count)
+        /// Every sample as (series × rows + row, value), a series being a (service, metric): sorted into one
+        /// bucket per series and row after, not appended to a million small arrays.
+        var samples: [(bucket: Int, value: Double)] = []
+        samples.reserveCapacity(spans.count * 3)
         var errors = [[Double]?](repeating: nil, count: serviceNames.count)
         var calls = Set(self.calls.map { CallKey(caller: $0.caller, callee: $0.callee) })
         var seenCalls: Set<Int> = []
         func note(_ metric: Int, _ service: Int, _ row: Int, _ value: Double) {
-            let series = service * metrics.count + metric
-            if samples[series] == nil { samples[series] = [[Double]](repeating: [], count: rows) }
-            samples[series]![row].append(value)
+            samples.append(((service * metrics.count + metric) * rows + row, value))
         }
+        var lastRow = 0
         for position in spans.indices {
             let start = spans[position].start
             let seconds = spans[position].seconds
-            guard let row = self.row(at: start) else { continue }
+            // Spans come about in time order: the row of the one before is the first guess.
+            guard let row = self.row(at: start, near: lastRow) else { continue }
+            lastRow = row
             covered[row] = true
             let service = serviceOf[position]
             let parentPosition = parents[position]
@@ -158,15 +166,30 @@ extension IncidentData {
             }
         }
 
+        // Counting sort: where each bucket starts, then every value in its bucket (in the order noted).
+        var starts = [Int](repeating: 0, count: serviceNames.count * metrics.count * rows + 1)
+        for sample in samples { starts[sample.bucket + 1] += 1 }
+        for bucket in 1..<starts.count { starts[bucket] += starts[bucket - 1] }
+        var sorted = [Double](repeating: 0, count: samples.count)
+        var next = starts
+        for sample in samples {
+            sorted[next[sample.bucket]] = sample.value
+            next[sample.bucket] += 1
+        }
+        samples = []
         let byName = serviceNames.indices.sorted { serviceNames[$0] < serviceNames[$1] }
+        var bucketValues: [Double] = []
         for service in byName {
             for (metric, (name, quantile)) in metrics.enumerated() {
-                guard let perRow = samples[service * metrics.count + metric] else { continue }
+                let first = (service * metrics.count + metric) * rows
+                guard starts[first + rows] > starts[first] else { continue }
                 self.note(service: serviceNames[service])
-                let values = perRow.enumerated().map { row, values -> Double? in
-                    guard covered[row], !values.isEmpty else { return nil }
-                    var samples = values
-                    return OrderStatistics.quantile(quantile, of: &samples)
+                let values = (0..<rows).map { row -> Double? in
+                    let range = starts[first + row]..<starts[first + row + 1]
+                    guard covered[row], !range.isEmpty else { return nil }
+                    bucketValues.removeAll(keepingCapacity: true)
+                    bucketValues.append(contentsOf: sorted[range])
+                    return OrderStatistics.quantile(quantile, of: &bucketValues)
                 }
                 self.columns.append(Column(service: serviceNames[service], metric: name, values: values))
             }
@@ -192,6 +215,19 @@ extension IncidentData {
             if self.times[middle] <= time { low = middle } else { high = middle - 1 }
         }
         return low
+    }
+
+    /// ``row(at:)``, trying `guess` and the row after it first.
+    @inline(__always)
+    func row(at time: Double, near guess: Int) -> Int? {
+        let times = self.times
+        if guess < times.count && times[guess] <= time {
+            if guess + 1 < times.count {
+                if time < times[guess + 1] { return guess }
+                if guess + 2 < times.count && times[guess + 1] <= time && time < times[guess + 2] { return guess + 1 }
+            }
+        }
+        return self.row(at: time)
     }
 
     /// Adds a service to the known ones if it is new.

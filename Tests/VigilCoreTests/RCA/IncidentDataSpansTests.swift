@@ -67,6 +67,16 @@ import Testing
         return spans
     }
 
+    /// A guessed row gives the same answer as a search, right or wrong guess, inside and outside the rows.
+    @Test func rowsNearAGuessMatchASearch() {
+        let data = IncidentData(times: [10, 20, 30, 45, 50], columns: [])
+        for time in stride(from: 0.0, through: 70, by: 2.5) {
+            for guess in 0..<7 {
+                #expect(data.row(at: time, near: guess) == data.row(at: time), "\(time) near \(guess)")
+            }
+        }
+    }
+
     /// A reader that hashes IDs straight from a file's bytes makes the same span as one given the IDs as text.
     @Test func spansFromHashedIDsEqualSpansFromText() {
         func hash(_ text: String) -> UInt64 {
