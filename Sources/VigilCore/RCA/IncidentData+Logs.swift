@@ -140,17 +140,26 @@ extension IncidentData.ServiceLogs {
         let learnUntil = (self.lines.first?.time ?? 0) + max(Data.templateWarmUp, step)
         for (number, entry) in self.lines.enumerated() {
             let bytes = entry.bytes.span
-            let record =
-                reader.record(from: bytes, lineNumber: number + 1)
-                ?? reader.fallbackRecord(from: bytes, lineNumber: number + 1)
-            if record.severity.isError { errorLines[entry.row] += 1 }
-            let group = miner.add(record.message, severity: record.severity)
+            let severity: Severity
+            let group: TemplateMiner.GroupID
+            // Text headers give the message's bytes as they are; other formats build it.
+            if let lean = reader.severityAndMessageStart(of: bytes) {
+                severity = lean.severity
+                group = miner.add(bytes.extracting(lean.messageStart..<bytes.count), severity: severity)
+            } else {
+                let record =
+                    reader.record(from: bytes, lineNumber: number + 1)
+                    ?? reader.fallbackRecord(from: bytes, lineNumber: number + 1)
+                severity = record.severity
+                group = miner.add(record.message, severity: severity)
+            }
+            if severity.isError { errorLines[entry.row] += 1 }
             if seen.insert(group).inserted && entry.time >= learnUntil { novel.insert(group) }
             let isNew = novel.contains(group) && times[entry.row] >= learnUntil
             if isNew { newLines[entry.row] += 1 }
-            if record.severity.isError || isNew {
+            if severity.isError || isNew {
                 var found = evidence[group] ?? (false, [:])
-                found.isError = found.isError || record.severity.isError
+                found.isError = found.isError || severity.isError
                 found.lines[entry.row, default: 0] += 1
                 evidence[group] = found
             }

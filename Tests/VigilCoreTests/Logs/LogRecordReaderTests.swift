@@ -1,0 +1,63 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+@testable import VigilCore
+
+/// The lean reading of a line (severity and where the message starts) against the full record.
+@Suite struct LogRecordReaderTests {
+    static let loghub = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/data/logs/loghub2k")
+
+    /// Reads `lines` with the format detected from them; every line the lean reading takes must give the full
+    /// record's severity and message. Returns how many lines it took.
+    static func compare(_ lines: [[UInt8]]) -> Int {
+        let reader = LogRecordReader(format: LogFormat.detect(sample: Array(lines.prefix(64))))
+        var taken = 0
+        for (number, line) in lines.enumerated() {
+            guard let lean = reader.severityAndMessageStart(of: line.span) else { continue }
+            taken += 1
+            let record = reader.record(from: line.span, lineNumber: number + 1)
+            #expect(record?.severity == lean.severity, "\(String(decoding: line, as: UTF8.self))")
+            #expect(
+                record?.message == String(decoding: line[lean.messageStart...], as: UTF8.self),
+                "\(String(decoding: line, as: UTF8.self))"
+            )
+        }
+        return taken
+    }
+
+    @Test func leanReadingAgreesWithTheRecordOnEveryLoghubSample() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.loghub.path).sorted()
+        #expect(names.count >= 10)
+        var taken = 0
+        for name in names {
+            let file = Self.loghub.appendingPathComponent(name).appendingPathComponent("\(name)_2k.log")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { Array($0.utf8) }
+            taken += Self.compare(lines)
+        }
+        // Most of the samples have text headers: the lean reading must actually be exercised.
+        #expect(taken > 10_000)
+    }
+
+    @Test func leanReadingAgreesOnLevelsKlogAndInferredSeverity() {
+        let lines = [
+            "2026-11-23 14:31:45.120 ERROR [main] c.a.Checkout: payment declined for order 12",
+            "2026-11-23 14:31:46.001 [WARN] [pool-1] c.a.Cart: slow call 812 ms",
+            "2026-11-23 14:31:47.300 INFO  c.a.Cart: connection failed with exception java.io.IOException",
+            "2026-11-23 14:31:48.000 INFO  c.a.Cart: ok",
+        ].map { Array($0.utf8) }
+        #expect(Self.compare(lines) == lines.count)
+        let klog = [
+            "E1123 14:31:45.120000    1234 server.go:42] dial tcp 10.0.0.1:443: connect refused",
+            "I1123 14:31:46.000000    1234 server.go:50] serving on :8080",
+            "W1123 14:31:47.000000    1234 cache.go:7] stale entry",
+        ].map { Array($0.utf8) }
+        #expect(Self.compare(klog) == klog.count)
+    }
+}
