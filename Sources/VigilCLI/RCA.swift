@@ -196,7 +196,7 @@ struct RCA: ParsableCommand {
         var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
         // Logs and spans become evidence side by side: the spans as one job, each service's logs as another
         // (the most lines first), merged after in a fixed order.
-        let serviceLogs = data.logsByService(logs.records())
+        let serviceLogs = data.logsByService(chunks: logs.records())
         let traces = spans.records()
         let withSpans = Box(data)
         let found = serviceLogs.map { _ in Box<IncidentData.LogEvidence?>(nil) }
@@ -204,7 +204,7 @@ struct RCA: ParsableCommand {
         let rowTimes = data.times
         DispatchQueue.concurrentPerform(iterations: order.count + 1) { job in
             if job == 0 {
-                withSpans.value.addSpans(traces)
+                withSpans.value.addSpans(chunks: traces)
             } else {
                 found[order[job - 1]].value = serviceLogs[order[job - 1]].evidence(times: rowTimes)
             }
@@ -268,15 +268,22 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
         }
     }
 
-    /// The records of every chunk in file order; reports skipped lines.
-    func records() -> [Record] {
-        let whole = JSONLines.join(self.parts)
-        if whole.skipped > 0 {
+    /// The records of every chunk in file order, moved out of the chunks (a million spans are not copied);
+    /// reports skipped lines. Call it once.
+    func records() -> [[Record]] {
+        var counts = JSONLines.Part<Record>()
+        var records: [[Record]] = []
+        for chunk in self.parts.indices {
+            records.append(self.parts[chunk].records)
+            self.parts[chunk].records = []
+            counts = JSONLines.join([counts, self.parts[chunk]])
+        }
+        if counts.skipped > 0 {
             let message =
-                "vigil rca: \(self.path): skipped \(whole.skipped) line(s) that are not \(self.what) (first at line \(whole.firstSkipped))\n"
+                "vigil rca: \(self.path): skipped \(counts.skipped) line(s) that are not \(self.what) (first at line \(counts.firstSkipped))\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
-        return whole.records
+        return records
     }
 }
 

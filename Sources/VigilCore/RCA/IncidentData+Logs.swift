@@ -99,10 +99,15 @@ extension IncidentData {
 
     /// The lines of `lines` that fall on the incident's rows, per service in name order.
     public func logsByService(_ lines: [CaseLogLine]) -> [ServiceLogs] {
-        guard !lines.isEmpty, !self.times.isEmpty else { return [] }
+        self.logsByService(chunks: [lines])
+    }
+
+    /// ``logsByService(_:)`` of the lines of `chunks` in order (a file's chunks, not copied into one array).
+    public func logsByService(chunks: [[CaseLogLine]]) -> [ServiceLogs] {
+        guard !self.times.isEmpty else { return [] }
         var covered = [Bool](repeating: false, count: self.times.count)
         var byService: [String: [(row: Int, time: Double, bytes: [UInt8])]] = [:]
-        for line in lines {
+        for line in chunks.joined() {
             guard let row = self.row(at: line.time) else { continue }
             covered[row] = true
             byService[line.service, default: []].append((row, line.time, line.bytes))

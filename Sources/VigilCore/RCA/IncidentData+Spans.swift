@@ -92,38 +92,59 @@ extension IncidentData {
     /// (spans may cover only part of the window); so do a service's timings in rows without spans of its own,
     /// where its failed spans count 0.
     public mutating func addSpans(_ spans: [CaseSpan]) {
-        guard !spans.isEmpty, !self.times.isEmpty else { return }
+        self.addSpans(chunks: [spans])
+    }
+
+    /// ``addSpans(_:)`` of the spans of `chunks` in order (a file's chunks, not copied into one array).
+    public mutating func addSpans(chunks: [[CaseSpan]]) {
+        let count = chunks.reduce(0) { $0 + $1.count }
+        guard count > 0, !self.times.isEmpty else { return }
         // Services become numbers, so the million-span passes hash no strings (span IDs are fingerprints already).
         // A name is looked up by the hash of its bytes and checked in full (a reader shares one string per
         // name, so the check is mostly a pointer comparison).
         var serviceNumbers = HashSlotTable(capacity: 64)
         var serviceNames: [String] = []
-        var serviceOf = [Int](repeating: 0, count: spans.count)
-        var index = HashSlotTable(capacity: spans.count)
-        for position in spans.indices {
-            var service = spans[position].service
-            var hash = service.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
-            // Equal hashes of different names (never seen in practice) probe on with a changed key.
-            while let number = serviceNumbers.slot(for: hash), serviceNames[number] != service { hash &+= 1 }
-            if let number = serviceNumbers.slot(for: hash) {
-                serviceOf[position] = number
-            } else {
-                serviceOf[position] = serviceNames.count
-                serviceNumbers.set(serviceNames.count, for: hash)
-                serviceNames.append(service)
+        var serviceOf = [Int](repeating: 0, count: count)
+        // What the passes below need of each span, side by side in arrays.
+        var startTimes = [Double](repeating: 0, count: count)
+        var durations = [Double](repeating: 0, count: count)
+        /// 1 failed, 0 did not, -1 unknown.
+        var failures = [Int8](repeating: -1, count: count)
+        var parentIDs = [UInt64?](repeating: nil, count: count)
+        var index = HashSlotTable(capacity: count)
+        var position = -1
+        for chunk in chunks {
+            for span in chunk {
+                position += 1
+                startTimes[position] = span.start
+                durations[position] = span.seconds
+                if let failed = span.isError { failures[position] = failed ? 1 : 0 }
+                parentIDs[position] = span.parent
+                var service = span.service
+                var hash = service.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
+                // Equal hashes of different names (never seen in practice) probe on with a changed key.
+                while let number = serviceNumbers.slot(for: hash), serviceNames[number] != service { hash &+= 1 }
+                if let number = serviceNumbers.slot(for: hash) {
+                    serviceOf[position] = number
+                } else {
+                    serviceOf[position] = serviceNames.count
+                    serviceNumbers.set(serviceNames.count, for: hash)
+                    serviceNames.append(service)
+                }
+                index.set(position, for: span.id)
             }
-            index.set(position, for: spans[position].id)
         }
-        var childSeconds = [Double](repeating: 0, count: spans.count)
-        var parents = [Int](repeating: -1, count: spans.count)
-        var failedChild = [Bool](repeating: false, count: spans.count)
-        for position in spans.indices {
-            guard let parentID = spans[position].parent, let parent = index.slot(for: parentID), parent != position
+        var childSeconds = [Double](repeating: 0, count: count)
+        var parents = [Int](repeating: -1, count: count)
+        var failedChild = [Bool](repeating: false, count: count)
+        for position in 0..<count {
+            guard let parentID = parentIDs[position], let parent = index.slot(for: parentID), parent != position
             else { continue }
             parents[position] = parent
-            childSeconds[parent] += spans[position].seconds
-            if spans[position].isError == true { failedChild[parent] = true }
+            childSeconds[parent] += durations[position]
+            if failures[position] == 1 { failedChild[parent] = true }
         }
+        parentIDs = []
 
         let rows = self.times.count
         let metrics = [(SpanMetric.latency, 0.9), (SpanMetric.selfTime, 0.9), (SpanMetric.network, 0.5)]
@@ -131,7 +152,7 @@ extension IncidentData {
         /// Every sample as (series × rows + row, value), a series being a (service, metric): sorted into one
         /// bucket per series and row after, not appended to a million small arrays.
         var samples: [(bucket: Int, value: Double)] = []
-        samples.reserveCapacity(spans.count * 3)
+        samples.reserveCapacity(count * 3)
         var errors = [[Double]?](repeating: nil, count: serviceNames.count)
         var calls = Set(self.calls.map { CallKey(caller: $0.caller, callee: $0.callee) })
         var seenCalls: Set<Int> = []
@@ -139,9 +160,9 @@ extension IncidentData {
             samples.append(((service * metrics.count + metric) * rows + row, value))
         }
         var lastRow = 0
-        for position in spans.indices {
-            let start = spans[position].start
-            let seconds = spans[position].seconds
+        for position in 0..<count {
+            let start = startTimes[position]
+            let seconds = durations[position]
             // Spans come about in time order: the row of the one before is the first guess.
             guard let row = self.row(at: start, near: lastRow) else { continue }
             lastRow = row
@@ -154,15 +175,15 @@ extension IncidentData {
                     let call = CallKey(caller: serviceNames[parentService], callee: serviceNames[service])
                     if calls.insert(call).inserted { self.calls.append((caller: call.caller, callee: call.callee)) }
                 }
-                let parentStart = spans[parentPosition].start
+                let parentStart = startTimes[parentPosition]
                 note(2, parentService, row, max(0, start - parentStart))
-                note(2, service, row, max(0, parentStart + spans[parentPosition].seconds - start - seconds))
+                note(2, service, row, max(0, parentStart + durations[parentPosition] - start - seconds))
             }
             if parentService != service { note(0, service, row, seconds) }
             note(1, service, row, max(0, seconds - childSeconds[position]))
-            if let failed = spans[position].isError {
+            if failures[position] >= 0 {
                 if errors[service] == nil { errors[service] = [Double](repeating: 0, count: rows) }
-                errors[service]![row] += failed && !failedChild[position] ? 1 : 0
+                errors[service]![row] += failures[position] == 1 && !failedChild[position] ? 1 : 0
             }
         }
 

@@ -391,7 +391,7 @@ public struct RootCauseRanker: Sendable {
 
     /// The median and interquartile range of `values` (not empty), which are reordered.
     static func medianAndIQR(_ values: inout [Double]) -> (median: Double, iqr: Double) {
-        let median = OrderStatistics.quantile(0.5, of: &values)
-        return (median, OrderStatistics.quantile(0.75, of: &values) - OrderStatistics.quantile(0.25, of: &values))
+        let (lower, median, upper) = OrderStatistics.quartiles(of: &values)
+        return (median, upper - lower)
     }
 }

@@ -7,17 +7,42 @@ enum OrderStatistics {
     /// The linear-interpolated `q` quantile of `values` (the same as sorting them first); reorders `values`,
     /// which must not be empty.
     static func quantile(_ q: Double, of values: inout [Double]) -> Double {
+        values.withUnsafeMutableBufferPointer { Self.quantile(q, of: $0, within: 0..<$0.count) }
+    }
+
+    /// The lower quartile, median and upper quartile of `values` (not empty), as ``quantile(_:of:)`` gives each;
+    /// the quartiles are selected within the halves the median's selection leaves.
+    static func quartiles(of values: inout [Double]) -> (lower: Double, median: Double, upper: Double) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            let count = buffer.count
+            let median = Self.quantile(0.5, of: buffer, within: 0..<count)
+            // After it, ranks up to the median's lie before it and ranks from it on lie after, which is all
+            // each quartile needs (its rank and the next).
+            let middle = Int(0.5 * Double(count - 1))
+            let lower = Self.quantile(0.25, of: buffer, within: 0..<min(count, middle + 1))
+            let upper = Self.quantile(0.75, of: buffer, within: middle..<count)
+            return (lower, median, upper)
+        }
+    }
+
+    /// The `q` quantile of all of `values`, selecting only inside `range`, which must hold the rank it selects
+    /// (every value of a lower rank before the range, every higher one after it).
+    private static func quantile(
+        _ q: Double,
+        of values: UnsafeMutableBufferPointer<Double>,
+        within range: Range<Int>
+    ) -> Double {
         let position = q * Double(values.count - 1)
         let lower = Int(position)
         let fraction = position - Double(lower)
-        return values.withUnsafeMutableBufferPointer { buffer in
-            let low = Self.select(lower, in: buffer)
-            guard fraction > 0, lower + 1 < buffer.count else { return low }
-            // Everything after `lower` is at least `low` now: the next order statistic is their least.
-            var high = buffer[lower + 1]
-            for index in (lower + 2)..<buffer.count where buffer[index] < high { high = buffer[index] }
-            return low + (high - low) * fraction
-        }
+        let part = UnsafeMutableBufferPointer(rebasing: values[range])
+        let low = Self.select(lower - range.lowerBound, in: part)
+        guard fraction > 0, lower + 1 < values.count else { return low }
+        // Everything after `lower` (in the range by the selection, past it by the precondition) is at least `low`
+        // now: the next order statistic is their least.
+        var high = values[lower + 1]
+        for index in (lower + 2)..<values.count where values[index] < high { high = values[index] }
+        return low + (high - low) * fraction
     }
 
     /// Moves the value of rank `k` to `k`, lesser ones before it and greater ones after it (Hoare's FIND), and

@@ -30,6 +30,19 @@ struct OrderStatisticsTests {
         }
     }
 
+    @Test func quartilesMatchSortingAtEverySize() {
+        var random = SplitMix64(seed: 11)
+        for trial in 0..<3_000 {
+            let count = 1 + trial % 40
+            var values = (0..<count).map { _ in Double(random.next() % (trial % 2 == 0 ? 3 : 500)) }
+            if trial % 7 == 3 { values.sort() }
+            let expected = [0.25, 0.5, 0.75].map { Self.sortedQuantile(values, $0) }
+            var copy = values
+            let found = OrderStatistics.quartiles(of: &copy)
+            #expect([found.lower, found.median, found.upper] == expected, "\(values)")
+        }
+    }
+
     @Test func selectionStopsOnNaN() {
         var values: [Double] = [3, .nan, 1, .nan, 2, 5, .nan, 4]
         for q in [0.0, 0.25, 0.5, 0.75, 1.0] {
