@@ -183,11 +183,10 @@ public enum JSONFields {
                 guard !raw.contains(0x5C) else {
                     // Escaped: the decoded text is what counts.
                     cursor.index = start - 1
-                    var text = try cursor.string()
+                    let text = try cursor.string()
                     if keep == .interned { return .string(text) }
                     if keep == .bytes { return .bytes(Array(text.utf8)) }
-                    let count = text.utf8.count
-                    return .fingerprint(text.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }, length: count)
+                    return .fingerprint(SignatureHash.of(text), length: text.utf8.count)
                 }
                 if keep == .bytes { return .bytes(Array(raw)) }
                 let hash = SignatureHash.of(UnsafeRawBufferPointer(raw))

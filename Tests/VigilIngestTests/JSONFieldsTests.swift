@@ -61,15 +61,11 @@ import VigilCore
     /// IDs are hashed from the bytes, escaped or not, exactly as the decoded text would hash; repeated names are
     /// decoded once and shared.
     @Test func fingerprintedAndInternedMembers() throws {
-        func hash(_ text: String) -> UInt64 {
-            var text = text
-            return text.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
-        }
         let keys: [JSONFields.Key] = [.fingerprint("id"), .interned("service"), .fingerprint("parent")]
         let plain = try self.read(#"{"id": "ab12", "service": "cart", "parent": ""}"#, keys)
-        #expect(plain[0] == .fingerprint(hash("ab12"), length: 4))
+        #expect(plain[0] == .fingerprint(SignatureHash.of("ab12"), length: 4))
         #expect(plain[1] == .string("cart"))
-        #expect(plain[2] == .fingerprint(hash(""), length: 0))
+        #expect(plain[2] == .fingerprint(SignatureHash.of(""), length: 0))
         let escaped = try self.read(#"{"id": "ab\u0031\u0032", "service": "ca\u0072t"}"#, keys)
         #expect(escaped[0] == plain[0])
         #expect(escaped[1] == .string("cart"))

@@ -26,12 +26,15 @@ extension IncidentData {
             seconds: Double,
             isError: Bool?
         ) {
-            self.id = Self.fingerprint(traceID, spanID)
-            self.parent = parentID.map { Self.fingerprint(traceID, $0) }
-            self.service = service
-            self.start = start
-            self.seconds = seconds
-            self.isError = isError
+            self.init(
+                traceHash: SignatureHash.of(traceID),
+                spanHash: SignatureHash.of(spanID),
+                parentHash: parentID.map(SignatureHash.of),
+                service: service,
+                start: start,
+                seconds: seconds,
+                isError: isError
+            )
         }
 
         /// Creates a span from the ``SignatureHash`` of its trace, span and parent IDs' UTF-8 bytes, which a
@@ -53,15 +56,8 @@ extension IncidentData {
             self.isError = isError
         }
 
-        /// A 64-bit fingerprint of a span's trace and span IDs (each hashed with its length, which keeps
-        /// "ab"+"c" apart from "a"+"bc").
-        static func fingerprint(_ trace: String, _ span: String) -> UInt64 {
-            var (trace, span) = (trace, span)
-            let traceHash = trace.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
-            return Self.fingerprint(traceHash, span.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) })
-        }
-
-        /// The fingerprint of a span from the hashes of its trace and span IDs.
+        /// The fingerprint of a span from the hashes of its trace and span IDs (each hashed with its length, which
+        /// keeps "ab"+"c" apart from "a"+"bc").
         static func fingerprint(_ traceHash: UInt64, _ spanHash: UInt64) -> UInt64 {
             withUnsafeBytes(of: (traceHash, spanHash)) { SignatureHash.of($0) }
         }

@@ -42,6 +42,12 @@ public enum SignatureHash {
         bytes.withUnsafeBytes { Self.of($0) }
     }
 
+    /// The hash of a string's UTF-8 bytes (the same as of the bytes themselves).
+    public static func of(_ text: String) -> UInt64 {
+        var text = text
+        return text.withUTF8 { Self.of(UnsafeRawBufferPointer($0)) }
+    }
+
     /// The hash of `raw`, continuing from `seed` (a hash of what came before, so that pieces chain).
     @inline(__always)
     public static func of(_ raw: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {

@@ -79,10 +79,6 @@ import Testing
 
     /// A reader that hashes IDs straight from a file's bytes makes the same span as one given the IDs as text.
     @Test func spansFromHashedIDsEqualSpansFromText() {
-        func hash(_ text: String) -> UInt64 {
-            var text = text
-            return text.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
-        }
         let text = IncidentData.CaseSpan(
             traceID: "a9dc",
             spanID: "c38f",
@@ -93,9 +89,9 @@ import Testing
             isError: nil
         )
         let hashed = IncidentData.CaseSpan(
-            traceHash: hash("a9dc"),
-            spanHash: hash("c38f"),
-            parentHash: hash("77"),
+            traceHash: SignatureHash.of("a9dc"),
+            spanHash: SignatureHash.of("c38f"),
+            parentHash: SignatureHash.of("77"),
             service: "cart",
             start: 1,
             seconds: 0.5,
