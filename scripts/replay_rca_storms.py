@@ -8,7 +8,7 @@ case's topology.json as --dependencies, sends metrics.csv row by row in time ord
 when exactly one incident opened at or after the fault's injection, none opened before it (the fault-free part),
 and that incident's top-3 root-cause candidates hold the true root cause (from labels.json beside the cases).
 
-Usage: scripts/replay-rca-storms [--vigil .build/release/vigil] DATASET_DIR... [--limit N] [--json out.json]
+Usage: python3 scripts/replay_rca_storms.py [--vigil .build/release/vigil] DATASET_DIR... [--limit N] [--json out.json]
 """
 
 import argparse
