@@ -271,13 +271,12 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
     /// The records of every chunk in file order, moved out of the chunks (a million spans are not copied);
     /// reports skipped lines. Call it once.
     func records() -> [[Record]] {
-        var counts = JSONLines.Part<Record>()
         var records: [[Record]] = []
         for chunk in self.parts.indices {
             records.append(self.parts[chunk].records)
             self.parts[chunk].records = []
-            counts = JSONLines.join([counts, self.parts[chunk]])
         }
+        let counts = JSONLines.join(self.parts)
         if counts.skipped > 0 {
             let message =
                 "vigil rca: \(self.path): skipped \(counts.skipped) line(s) that are not \(self.what) (first at line \(counts.firstSkipped))\n"

@@ -387,7 +387,7 @@ public enum JSONLines {
     /// line number in the whole file.
     public static func join<Record>(_ parts: some Collection<Part<Record>>) -> Part<Record> {
         var whole = Part<Record>()
-        // One allocation: a million spans grown by doubling would be copied (and paged in) twenty times.
+        // One allocation: a million records grown by doubling would be copied (and paged in) twenty times.
         whole.records.reserveCapacity(parts.reduce(0) { $0 + $1.records.count })
         for part in parts {
             whole.records += part.records

@@ -116,8 +116,8 @@ extension IncidentData {
                 durations[position] = span.seconds
                 if let failed = span.isError { failures[position] = failed ? 1 : 0 }
                 parentIDs[position] = span.parent
-                var service = span.service
-                var hash = service.withUTF8 { SignatureHash.of(UnsafeRawBufferPointer($0)) }
+                let service = span.service
+                var hash = SignatureHash.of(service)
                 // Equal hashes of different names (never seen in practice) probe on with a changed key.
                 while let number = serviceNumbers.slot(for: hash), serviceNames[number] != service { hash &+= 1 }
                 if let number = serviceNumbers.slot(for: hash) {
