@@ -135,9 +135,9 @@ extension IncidentData.ServiceLogs {
         let format = LogFormat.detect(sample: self.lines.prefix(Data.formatSample).map(\.bytes))
         let reader = LogRecordReader(format: format)
         var miner = TemplateMiner()
-        var seen: Set<TemplateMiner.GroupID> = []
-        /// Templates first written after the warm-up: a code path the reference never took.
-        var novel: Set<TemplateMiner.GroupID> = []
+        /// Per group serial: 1 once seen, 2 when first written after the warm-up (a code path the reference never
+        /// took). Serials count up from 0, so an array indexed by them costs no hashing per line.
+        var seen: [UInt8] = []
         var errorLines = [Double](repeating: 0, count: rows)
         var newLines = [Double](repeating: 0, count: rows)
         /// Lines per row of the error and new templates.
@@ -159,14 +159,15 @@ extension IncidentData.ServiceLogs {
                 group = miner.add(record.message, severity: severity)
             }
             if severity.isError { errorLines[entry.row] += 1 }
-            if seen.insert(group).inserted && entry.time >= learnUntil { novel.insert(group) }
-            let isNew = novel.contains(group) && times[entry.row] >= learnUntil
+            let serial = Int(group.serial)
+            if serial >= seen.count { seen += repeatElement(0, count: max(serial + 1 - seen.count, seen.count)) }
+            if seen[serial] == 0 { seen[serial] = entry.time >= learnUntil ? 2 : 1 }
+            let isNew = seen[serial] == 2 && times[entry.row] >= learnUntil
             if isNew { newLines[entry.row] += 1 }
             if severity.isError || isNew {
-                var found = evidence[group] ?? (false, [:])
-                found.isError = found.isError || severity.isError
-                found.lines[entry.row, default: 0] += 1
-                evidence[group] = found
+                // Changed in place: a copy of the entry would copy its table of rows on every line.
+                evidence[group, default: (false, [:])].lines[entry.row, default: 0] += 1
+                if severity.isError { evidence[group]!.isError = true }
             }
         }
         // Groups the miner later widened into one template add up under it.
@@ -178,7 +179,7 @@ extension IncidentData.ServiceLogs {
             guard let text = miner.templateText(of: group).map(masker.mask) else { continue }
             var template = templates[text] ?? Data.LogTemplate(text: text, isError: false, isNew: false, lines: [:])
             template.isError = template.isError || found.isError
-            template.isNew = template.isNew || novel.contains(group)
+            template.isNew = template.isNew || seen[Int(group.serial)] == 2
             template.lines.merge(found.lines, uniquingKeysWith: +)
             templates[text] = template
         }

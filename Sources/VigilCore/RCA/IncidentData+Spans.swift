@@ -107,7 +107,7 @@ extension IncidentData {
         /// 1 failed, 0 did not, -1 unknown.
         var failures = [Int8](repeating: -1, count: count)
         var parentIDs = [UInt64?](repeating: nil, count: count)
-        var index = HashSlotTable(capacity: count)
+        var ids = [UInt64](repeating: 0, count: count)
         var position = -1
         for chunk in chunks {
             for span in chunk {
@@ -127,20 +127,25 @@ extension IncidentData {
                     serviceNumbers.set(serviceNames.count, for: hash)
                     serviceNames.append(service)
                 }
-                index.set(position, for: span.id)
+                ids[position] = span.id
             }
         }
+        // Each span's parent: the last span with its ID (a span that names itself has none).
+        var parents = PartitionedLookup.positions(of: parentIDs, in: ids)
+        parentIDs = []
+        ids = []
         var childSeconds = [Double](repeating: 0, count: count)
-        var parents = [Int](repeating: -1, count: count)
         var failedChild = [Bool](repeating: false, count: count)
         for position in 0..<count {
-            guard let parentID = parentIDs[position], let parent = index.slot(for: parentID), parent != position
-            else { continue }
-            parents[position] = parent
+            let parent = parents[position]
+            guard parent >= 0 else { continue }
+            guard parent != position else {
+                parents[position] = -1
+                continue
+            }
             childSeconds[parent] += durations[position]
             if failures[position] == 1 { failedChild[parent] = true }
         }
-        parentIDs = []
 
         let rows = self.times.count
         let metrics = [(SpanMetric.latency, 0.9), (SpanMetric.selfTime, 0.9), (SpanMetric.network, 0.5)]

@@ -128,12 +128,15 @@ public struct RootCauseRanker: Sendable {
         var fault: [String: Double] = [:]
         /// The most deviating event count (error lines, failed spans).
         var events: [String: Double] = [:]
+        /// Columns share a few metric names, each classified once.
+        var kinds: [String: MetricKind] = [:]
         for column in columns {
             var reference = column.values[..<onsetRow].compactMap { $0 }
             guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { continue }
             let (median, iqr) = Self.medianAndIQR(&reference)
             let magnitude = column.values.compactMap { $0 }.reduce(0) { max($0, abs($1)) }
-            let kind = MetricKind(column.metric)
+            let kind = kinds[column.metric] ?? MetricKind(column.metric)
+            kinds[column.metric] = kind
             let floor =
                 kind == .quality ? 0.1 * self.configuration.relativeScaleFloor : self.configuration.relativeScaleFloor
             var scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
@@ -193,7 +196,7 @@ public struct RootCauseRanker: Sendable {
             var yielded: String?
             if deviation > 3 {
                 let reachable = Self.reachable(from: service, callees)
-                let ownKind = own.map { MetricKind($0.metric) }
+                let ownKind = own.map { kinds[$0.metric] ?? MetricKind($0.metric) }
                 let propagates = ownKind != .resource
                 // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
                 if let culprit = reachable.filter({
