@@ -196,7 +196,9 @@ struct RCA: ParsableCommand {
         var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
         // Logs and spans become evidence side by side: the spans as one job, each service's logs as another
         // (the most lines first), merged after in a fixed order.
-        let serviceLogs = data.logsByService(chunks: logs.records())
+        let logLines = logs.records()
+        let serviceLogs = data.logsByService(chunks: logLines)
+        dropInBackground(consume logLines)
         let traces = spans.records()
         let withSpans = Box(data)
         let found = serviceLogs.map { _ in Box<IncidentData.LogEvidence?>(nil) }
@@ -209,6 +211,8 @@ struct RCA: ParsableCommand {
                 found[order[job - 1]].value = serviceLogs[order[job - 1]].evidence(times: rowTimes)
             }
         }
+        dropInBackground(consume traces)
+        dropInBackground(consume serviceLogs)
         data.add(found.compactMap { $0.value })
         data.merge(withSpans.value)
         return data
@@ -319,6 +323,13 @@ final class MetricsFile: ChunkedFile, @unchecked Sendable {
 final class Box<Value>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// Frees `value` on another core: a million spans or log lines take a core a tenth of a second to release, and
+/// the ranking, on one core, need not wait for it.
+func dropInBackground<Value>(_ value: consuming Value) {
+    let box = Box(value)
+    DispatchQueue.global().async { withExtendedLifetime(box) {} }
 }
 
 /// A file parsed in chunks that may run at the same time.

@@ -22,13 +22,34 @@ public enum JSONFields {
             case interned
         }
 
-        public var name: StaticString
+        public let name: StaticString
         public var mode: Mode
+        /// The name's length and its first eight bytes as one word (zero past the end), so most member names are
+        /// told apart by two comparisons.
+        let length: Int
+        let head: UInt64
 
         /// A member read as text.
         public init(stringLiteral name: StaticString) {
             self.name = name
             self.mode = .text
+            self.length = name.utf8CodeUnitCount
+            self.head = Self.head(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        }
+
+        /// The first eight bytes of `name` as a little-endian word, zero past its end.
+        @inline(__always)
+        static func head(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var word: UInt64 = 0
+            for index in 0..<min(8, name.count) { word |= UInt64(name[index]) << (8 * UInt64(index)) }
+            return word
+        }
+
+        /// Whether `name` is this key's name.
+        @inline(__always)
+        func matches(_ name: UnsafeBufferPointer<UInt8>, head: UInt64) -> Bool {
+            guard name.count == self.length, head == self.head else { return false }
+            return self.length <= 8 || (8..<self.length).allSatisfy { self.name.utf8Start[$0] == name[$0] }
         }
 
         /// A member whose string is decoded into bytes.
@@ -99,8 +120,11 @@ public enum JSONFields {
         into values: inout [Value?],
         cache: inout StringCache
     ) throws(IngestError) {
-        values.removeAll(keepingCapacity: true)
-        values.append(contentsOf: repeatElement(nil, count: keys.count))
+        if values.count == keys.count {
+            for index in values.indices { values[index] = nil }
+        } else {
+            values = [Value?](repeating: nil, count: keys.count)
+        }
         var cursor = JSONParser.Cursor(buffer: bytes)
         cursor.skipSpace()
         guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else {
@@ -144,21 +168,16 @@ public enum JSONFields {
     /// Reads a member name and returns the position of the key it matches, if any.
     private static func key(_ cursor: inout JSONParser.Cursor, _ keys: [Key]) throws(IngestError) -> Int? {
         let start = cursor.index + 1
-        var end = start
-        while end < cursor.buffer.count, cursor.buffer[end] != UInt8(ascii: "\""), cursor.buffer[end] != 0x5C {
-            end += 1
-        }
+        let end = Self.plainRun(cursor.buffer, from: start)
         guard end < cursor.buffer.count, cursor.buffer[end] == UInt8(ascii: "\"") else {
             // An escaped name: decode it the slow way.
             let name = try cursor.string()
             return keys.firstIndex { String(describing: $0.name) == name }
         }
         cursor.index = end + 1
-        let length = end - start
-        return keys.firstIndex { key in
-            key.name.utf8CodeUnitCount == length
-                && (0..<length).allSatisfy { key.name.utf8Start[$0] == cursor.buffer[start + $0] }
-        }
+        let name = UnsafeBufferPointer(rebasing: cursor.buffer[start..<end])
+        let head = Key.head(name)
+        return keys.firstIndex { $0.matches(name, head: head) }
     }
 
     /// Reads one value; strings are read as `keep` says, and only when it is set.
@@ -192,7 +211,7 @@ public enum JSONFields {
                 let hash = SignatureHash.of(UnsafeRawBufferPointer(raw))
                 if keep == .fingerprint { return .fingerprint(hash, length: raw.count) }
                 if let known = cache.strings[hash],
-                    known.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(raw) })
+                    known.utf8.withContiguousStorageIfAvailable({ Self.sameBytes($0, raw) })
                         ?? known.utf8.elementsEqual(raw)
                 {
                     return .string(known)
@@ -216,6 +235,25 @@ public enum JSONFields {
         default:
             return .number(try Self.number(&cursor))
         }
+    }
+
+    /// Whether `a` and `b` hold the same bytes, compared eight at a time.
+    @inline(__always)
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let left = a.baseAddress, let right = b.baseAddress else { return true }
+        var index = 0
+        while index + 8 <= a.count {
+            let x = UnsafeRawPointer(left).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let y = UnsafeRawPointer(right).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if x != y { return false }
+            index += 8
+        }
+        while index < a.count {
+            if left[index] != right[index] { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Steps over a string, checking its escapes, without decoding it.

@@ -36,6 +36,19 @@ import VigilCore
         #expect(values[1] == .number(5))
     }
 
+    /// Names are told apart by length and first eight bytes, then by the rest: names that differ only after the
+    /// eighth byte, prefixes of a key and keys that are prefixes of a name must not match.
+    @Test func namesMatchInFullOnly() throws {
+        let keys: [JSONFields.Key] = ["duration_ms", "duration", "span_id", "a"]
+        let values = try self.read(
+            #"{"duration_xs": 1, "duration_m": 2, "duration_msx": 3, "span_i": 4, "ab": 5, "duration_ms": 6}"#,
+            keys
+        )
+        #expect(values == [.number(6), nil, nil, nil])
+        let exact = try self.read(#"{"a": 1, "span_id": 2, "duration": 3}"#, keys)
+        #expect(exact == [nil, .number(3), .number(2), .number(1)])
+    }
+
     /// The fast path must give the very Double the standard library parses, for short and long numbers alike.
     @Test func numbersMatchTheStandardParser() throws {
         var generator = SystemRandomNumberGenerator()
