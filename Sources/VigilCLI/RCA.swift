@@ -59,7 +59,9 @@ struct RCA: ParsableCommand {
         {
             alertTime = (object["alert_time"] as? NSNumber)?.doubleValue
         }
-        let result = RootCauseRanker().rank(data, alertTime: alertTime)
+        let ranker = RootCauseRanker { count, body in DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        }
+        let result = ranker.rank(data, alertTime: alertTime)
         let explanation = RootCauseRanker.explain(result, of: data)
         var out = OutputStream()
         if self.output == "json" {

@@ -88,11 +88,21 @@ public struct RootCauseRanker: Sendable {
         public var candidates: [Candidate]
     }
 
+    /// Runs `body` for every index below `count`, perhaps at the same time on several cores.
+    public typealias ForEach = @Sendable (_ count: Int, _ body: @Sendable (Int) -> Void) -> Void
+
     public let configuration: Configuration
+    /// How the work on each metric is spread: `DispatchQueue.concurrentPerform` in the CLI, one after another by
+    /// default (the core itself starts no threads). A case may hold a thousand metrics.
+    public let forEach: ForEach
 
     /// Creates a ranker.
-    public init(configuration: Configuration = Configuration()) {
+    public init(
+        configuration: Configuration = Configuration(),
+        forEach: @escaping ForEach = { count, body in for index in 0..<count { body(index) } }
+    ) {
         self.configuration = configuration
+        self.forEach = forEach
     }
 
     /// Ranks the services of `data`; `alertTime` is when the incident was noticed, if known.
@@ -115,11 +125,11 @@ public struct RootCauseRanker: Sendable {
             // An alert comes late as often as not: where the data changes clearly, from a little before the alert
             // on, is the onset if it comes first.
             let lead = data.times.firstIndex { $0 >= alertTime - self.configuration.alertLead } ?? onsetRow
-            if lead < onsetRow, let change = Self.changePoint(columns, rows: rows, within: max(1, lead)..<rows) {
+            if lead < onsetRow, let change = self.changePoint(columns, rows: rows, within: max(1, lead)..<rows) {
                 onsetRow = min(onsetRow, change)
             }
         } else {
-            onsetRow = Self.changePoint(columns, rows: rows, within: nil) ?? rows / 2
+            onsetRow = self.changePoint(columns, rows: rows, within: nil) ?? rows / 2
         }
 
         // Score every metric against the rows before the onset.
@@ -130,46 +140,14 @@ public struct RootCauseRanker: Sendable {
         var events: [String: Double] = [:]
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
-        for column in columns {
-            var reference = column.values[..<onsetRow].compactMap { $0 }
-            guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { continue }
-            let (median, iqr) = Self.medianAndIQR(&reference)
-            let magnitude = column.values.compactMap { $0 }.reduce(0) { max($0, abs($1)) }
-            let kind = kinds[column.metric] ?? MetricKind(column.metric)
-            kinds[column.metric] = kind
-            let floor =
-                kind == .quality ? 0.1 * self.configuration.relativeScaleFloor : self.configuration.relativeScaleFloor
-            var scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
-            // Counts vary at least like a Poisson count does: a service that got 44 requests where it got none
-            // has not deviated by thousands of scales.
-            if kind == .traffic || kind == .events || kind == .host {
-                scale = max(scale, max(1, abs(median)).squareRoot())
-            }
-            let sign = kind == .quality ? -1.0 : 1.0
-            // How far the metric already strayed before the onset: a spiky metric must go further to count.
-            var usual = 1.0
-            for value in column.values[..<onsetRow] {
-                if let value { usual = max(usual, sign * (value - median) / scale) }
-            }
-            var score = -Double.infinity
-            var first: Double?
-            var observed = median
-            let after = (onsetRow..<rows).compactMap { row in column.values[row].map { (row, $0) } }
-            for (position, (row, value)) in after.enumerated() {
-                var deviation = sign * (value - median) / scale
-                if first == nil && deviation > 3 { first = data.times[row] }
-                if position + 1 < after.count {
-                    deviation = min(deviation, sign * (after[position + 1].1 - median) / scale)
-                } else if position > 1 {
-                    continue
-                }
-                if deviation > score {
-                    score = deviation
-                    observed = value
-                }
-            }
-            guard score.isFinite else { continue }
-            score /= usual.squareRoot()
+        for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
+        let scores = self.map(columns.indices) { index in
+            self.score(columns[index], kind: kinds[columns[index].metric]!, onsetRow: onsetRow, times: data.times)
+        }
+        for (column, found) in zip(columns, scores) {
+            guard let (deviation, first, observed, median) = found else { continue }
+            var score = deviation
+            let kind = kinds[column.metric]!
             if kind == .traffic || kind == .outbound || kind == .host {
                 score *= self.configuration.trafficWeight
             } else {
@@ -235,6 +213,80 @@ public struct RootCauseRanker: Sendable {
         }
         candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
         return Result(onset: data.times[onsetRow], onsetDetected: alertTime == nil, candidates: candidates)
+    }
+
+    /// How far `column` strays after `onsetRow` from its level before (see the type's notes): its score in
+    /// reference spreads, before weighting by kind, with the first time it left its band, the value where it
+    /// strayed most and its reference median. Nil when it has too little reference or no value after the onset.
+    func score(
+        _ column: IncidentData.Column,
+        kind: MetricKind,
+        onsetRow: Int,
+        times: [Double]
+    ) -> (score: Double, first: Double?, observed: Double, median: Double)? {
+        let rows = column.values.count
+        var reference = column.values[..<onsetRow].compactMap { $0 }
+        guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { return nil }
+        let (median, iqr) = Self.medianAndIQR(&reference)
+        var magnitude = 0.0
+        for case let value? in column.values { magnitude = max(magnitude, abs(value)) }
+        let floor =
+            kind == .quality ? 0.1 * self.configuration.relativeScaleFloor : self.configuration.relativeScaleFloor
+        var scale = max(iqr, floor * abs(median), 1e-3 * magnitude, 1e-9)
+        // Counts vary at least like a Poisson count does: a service that got 44 requests where it got none
+        // has not deviated by thousands of scales.
+        if kind == .traffic || kind == .events || kind == .host {
+            scale = max(scale, max(1, abs(median)).squareRoot())
+        }
+        let sign = kind == .quality ? -1.0 : 1.0
+        // How far the metric already strayed before the onset: a spiky metric must go further to count.
+        var usual = 1.0
+        for value in column.values[..<onsetRow] {
+            if let value { usual = max(usual, sign * (value - median) / scale) }
+        }
+        var score = -Double.infinity
+        var first: Double?
+        var observed = median
+        let after = (onsetRow..<rows).compactMap { row in column.values[row].map { (row, $0) } }
+        for (position, (row, value)) in after.enumerated() {
+            var deviation = sign * (value - median) / scale
+            if first == nil && deviation > 3 { first = times[row] }
+            if position + 1 < after.count {
+                deviation = min(deviation, sign * (after[position + 1].1 - median) / scale)
+            } else if position > 1 {
+                continue
+            }
+            if deviation > score {
+                score = deviation
+                observed = value
+            }
+        }
+        guard score.isFinite else { return nil }
+        return (score / usual.squareRoot(), first, observed, median)
+    }
+
+    /// `transform` of every index of `indices`, in order, computed through ``forEach``.
+    func map<T>(_ indices: Range<Int>, _ transform: (Int) -> T?) -> [T?] {
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: indices.count)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        withoutActuallyEscaping(transform) { transform in
+            // Each index is written by one job only, and all are done when `forEach` returns.
+            let shared = SharedWork(results: results, transform: transform)
+            self.forEach(indices.count) { offset in
+                shared.results[offset] = shared.transform(indices.lowerBound + offset)
+            }
+        }
+        return Array(results)
+    }
+
+    /// What the jobs of ``map(_:_:)`` share: each writes its own index.
+    private struct SharedWork<T>: @unchecked Sendable {
+        let results: UnsafeMutableBufferPointer<T?>
+        let transform: (Int) -> T?
     }
 
     /// What a metric measures, from its name: it decides which direction hurts and how much a move means.
@@ -326,47 +378,20 @@ public struct RootCauseRanker: Sendable {
     /// the change is clear, and the row whose neighbourhood (±1 row) holds the most votes wins, the later on a
     /// tie. With no vote, the maximum over split points of the summed squared CUSUM statistics. Given a `window`,
     /// only splits inside it count, and with no vote there is no answer.
-    static func changePoint(_ columns: [IncidentData.Column], rows: Int, within window: Range<Int>?) -> Int? {
+    func changePoint(_ columns: [IncidentData.Column], rows: Int, within window: Range<Int>?) -> Int? {
+        let changes = self.map(columns.indices) { Self.change(of: columns[$0], within: window) }
         var total = [Double](repeating: 0, count: rows)
         var votes = [Int](repeating: 0, count: rows)
         /// One vote per family of a service's metrics (names equal but for their digits: latency p50, p90, p99)
         /// and row: percentiles of one measurement move together and are one witness.
         var voted: Set<String> = []
-        for column in columns {
-            var finite = column.values.compactMap { $0 }
-            guard finite.count >= 3 else { continue }
-            let (median, iqr) = Self.medianAndIQR(&finite)
-            let scale = max(iqr, 0.05 * abs(median), 1e-9)
-            // The split runs over the values present; a change across a stretch of missing rows (logs that cover
-            // a minute before the incident and the minutes after it) belongs to the first row that shows it.
-            var z: [Double] = []
-            var present: [Int] = []
-            for (row, value) in column.values.enumerated() {
-                guard let value else { continue }
-                z.append(min(Self.clip, max(-Self.clip, (value - median) / scale)))
-                present.append(row)
-            }
-            let sum = z.reduce(0, +)
-            let n = Double(z.count)
-            var prefix = 0.0
-            var strongest = 0.0
-            var strongestSplit = 0
-            for split in 1..<z.count {
-                prefix += z[split - 1]
-                guard window?.contains(present[split]) ?? true else { continue }
-                let k = Double(split)
-                let difference = prefix - k / n * sum
-                let statistic = difference * difference / (k * (n - k) / n)
-                total[present[split]] += statistic
-                if statistic > strongest {
-                    strongest = statistic
-                    strongestSplit = present[split]
-                }
-            }
-            if strongest >= Self.clearChange && Self.isLarge(column.values, splitAt: strongestSplit) {
+        for (column, change) in zip(columns, changes) {
+            guard let change else { continue }
+            for (row, statistic) in zip(change.rows, change.statistics) { total[row] += statistic }
+            if let split = change.clearSplit {
                 let family = String(column.metric.unicodeScalars.filter { !("0"..."9").contains($0) })
-                if voted.insert("\(column.service)\u{0}\(family)\u{0}\(strongestSplit)").inserted {
-                    votes[strongestSplit] += 1
+                if voted.insert("\(column.service)\u{0}\(family)\u{0}\(split)").inserted {
+                    votes[split] += 1
                 }
             }
         }
@@ -390,6 +415,54 @@ public struct RootCauseRanker: Sendable {
             bestRow = split
         }
         return bestRow
+    }
+
+    /// One metric's CUSUM statistic at each split over its values present (robustly standardised and clipped),
+    /// for the rows in `window`, and the row of its strongest split when that change is clear and large. Nil for a
+    /// metric with fewer than three values.
+    static func change(
+        of column: IncidentData.Column,
+        within window: Range<Int>?
+    ) -> (rows: [Int], statistics: [Double], clearSplit: Int?)? {
+        var finite = column.values.compactMap { $0 }
+        guard finite.count >= 3 else { return nil }
+        let (median, iqr) = Self.medianAndIQR(&finite)
+        let scale = max(iqr, 0.05 * abs(median), 1e-9)
+        // The split runs over the values present; a change across a stretch of missing rows (logs that cover
+        // a minute before the incident and the minutes after it) belongs to the first row that shows it.
+        var z: [Double] = []
+        var present: [Int] = []
+        z.reserveCapacity(finite.count)
+        present.reserveCapacity(finite.count)
+        for (row, value) in column.values.enumerated() {
+            guard let value else { continue }
+            z.append(min(Self.clip, max(-Self.clip, (value - median) / scale)))
+            present.append(row)
+        }
+        let sum = z.reduce(0, +)
+        let n = Double(z.count)
+        var prefix = 0.0
+        var strongest = 0.0
+        var strongestSplit = 0
+        var rows: [Int] = []
+        var statistics: [Double] = []
+        rows.reserveCapacity(z.count)
+        statistics.reserveCapacity(z.count)
+        for split in 1..<z.count {
+            prefix += z[split - 1]
+            guard window?.contains(present[split]) ?? true else { continue }
+            let k = Double(split)
+            let difference = prefix - k / n * sum
+            let statistic = difference * difference / (k * (n - k) / n)
+            rows.append(present[split])
+            statistics.append(statistic)
+            if statistic > strongest {
+                strongest = statistic
+                strongestSplit = present[split]
+            }
+        }
+        let clear = strongest >= Self.clearChange && Self.isLarge(column.values, splitAt: strongestSplit)
+        return (rows, statistics, clear ? strongestSplit : nil)
     }
 
     /// The median and interquartile range of `values` (not empty), which are reordered.

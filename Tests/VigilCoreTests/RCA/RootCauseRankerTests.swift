@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import Dispatch
 import Testing
 
 @testable import VigilCore
@@ -81,6 +82,36 @@ import Testing
         #expect(result.candidates.first?.service == "db")
         #expect(result.candidates.first { $0.service == "frontend" }?.yieldedTo == "db")
         #expect(result.candidates.map(\.service).sorted() == ["cache", "db", "frontend"])
+    }
+
+    /// Metrics scored on several threads, in any order, rank exactly as one after another: each job only fills
+    /// its own result, and the results are combined in the columns' order.
+    @Test func workSpreadOverThreadsRanksTheSame() {
+        let columns: [IncidentData.Column] = (0..<60).map { index in
+            let service = "service\(index % 12)"
+            let onset = 60 + (index * 7) % 30
+            return .init(
+                service: service,
+                metric: ["cpu", "lat_90", "requests_Sum", "success_rate", "mem"][index % 5],
+                values: Self.series(Double(10 + index), Double(10 + index * (index % 3)), from: onset, noise: 2)
+            )
+        }
+        let data = IncidentData(
+            times: Self.times,
+            columns: columns,
+            calls: (0..<11).map { ("service\($0)", "service\($0 + 1)") }
+        )
+        /// Runs the jobs backwards, on every core.
+        let scattered: RootCauseRanker.ForEach = { count, body in
+            DispatchQueue.concurrentPerform(iterations: count) { body(count - 1 - $0) }
+        }
+        for alert in [nil, Self.times[75]] {
+            let serial = RootCauseRanker().rank(data, alertTime: alert)
+            let spread = RootCauseRanker(forEach: scattered).rank(data, alertTime: alert)
+            #expect(spread.onset == serial.onset)
+            #expect(spread.candidates == serial.candidates)
+            #expect(serial.candidates.contains { $0.score > 3 })
+        }
     }
 
     /// A one-row spike, however tall, counts only as far as the row after it confirms it; a fault that holds
