@@ -197,9 +197,9 @@ public enum JSONFields {
                 return .string(try cursor.string())
             case .bytes, .fingerprint, .interned:
                 let start = cursor.index + 1
-                try Self.skipString(&cursor)
+                let plain = try Self.skipString(&cursor)
                 let raw = UnsafeBufferPointer(rebasing: cursor.buffer[start..<(cursor.index - 1)])
-                guard !raw.contains(0x5C) else {
+                guard plain else {
                     // Escaped: the decoded text is what counts.
                     cursor.index = start - 1
                     let text = try cursor.string()
@@ -256,25 +256,21 @@ public enum JSONFields {
         return true
     }
 
-    /// Steps over a string, checking its escapes, without decoding it.
-    private static func skipString(_ cursor: inout JSONParser.Cursor) throws(IngestError) {
+    /// Steps over a string, checking its escapes, without decoding it; whether it held none (its bytes between
+    /// the quotes are its text).
+    @discardableResult
+    private static func skipString(_ cursor: inout JSONParser.Cursor) throws(IngestError) -> Bool {
         let start = cursor.index
         cursor.index = Self.plainRun(cursor.buffer, from: start + 1)
-        while cursor.index < cursor.buffer.count {
-            let byte = cursor.buffer[cursor.index]
-            if byte == UInt8(ascii: "\"") {
-                cursor.index += 1
-                return
-            }
-            if byte == 0x5C || byte < 0x20 {
-                // Escapes and errors: let the full decoder check them.
-                cursor.index = start
-                _ = try cursor.string()
-                return
-            }
+        guard cursor.index < cursor.buffer.count else { throw cursor.error("unterminated string") }
+        if cursor.buffer[cursor.index] == UInt8(ascii: "\"") {
             cursor.index += 1
+            return true
         }
-        throw cursor.error("unterminated string")
+        // Escapes and errors: let the full decoder check them.
+        cursor.index = start
+        _ = try cursor.string()
+        return false
     }
 
     /// The index of the first byte from `start` on that a string cannot hold as it is (a quote, a backslash or a
