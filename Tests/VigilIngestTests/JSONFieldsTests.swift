@@ -83,6 +83,8 @@ import VigilCore
         #expect(escaped[0] == plain[0])
         #expect(escaped[1] == .string("cart"))
         #expect(try self.read(#"{"id": 5}"#, keys)[0] == .number(5))
+        let lines = try self.read(#"{"a": "x \"q\"\tz", "b": "plain text"}"#, [.bytes("a"), .bytes("b")])
+        #expect(lines == [.bytes(Array("x \"q\"\tz".utf8)), .bytes(Array("plain text".utf8))])
 
         var cache = JSONFields.StringCache()
         var values: [JSONFields.Value?] = []
