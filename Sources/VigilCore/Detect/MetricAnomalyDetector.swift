@@ -18,7 +18,8 @@
 /// Each statistic is calibrated into a tail probability by its own ``TailCalibrator``; the score is the most
 /// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
 /// episode, and a rest period after it in which scores are halved (repeats would only add noise) unless the
-/// deviation escalates well beyond the episode's peak, which alerts again. The error never counts as smaller
+/// deviation escalates well beyond the episode's peak (in score, or, as scores saturate, ten times further from
+/// the expected value than anything in the episode), which alerts again. The error never counts as smaller
 /// than 1 % of the range seen or 1 % of the level, so tiny wiggles on a flat series never page anyone. A repeated
 /// value (a gauge held between scrapes) teaches the error nothing, and the warm-up counts moves as well as
 /// points.
@@ -33,8 +34,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var warmUpMoves = 20
         /// Points after an alert during which scores are halved and no other alert fires …
         public var rest = 300
-        /// … unless its score beats the episode's peak by this much (a small blip must not hide a collapse).
+        /// … unless its score beats the episode's peak by this much (a small blip must not hide a collapse) …
         public var escalation = 0.2
+        /// … or, as scores saturate, its distance from the expected value is this many times the episode's
+        /// largest (a CPU at 100 % after a dip of a few spreads).
+        public var escalationFactor = 10.0
         /// Score at which an alert fires.
         public var alertThreshold = 0.43
         /// −log10 of the tail probability that maps to a score of 1.
@@ -126,6 +130,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     private var rangeCalibrator = TailCalibrator()
     private var pointsSinceAlert = Int.max / 2
     private var episodePeak = 0.0
+    /// The largest distance from the expected value in the episode.
+    private var episodeDistance = 0.0
     private var outsideSince: Timestamp?
     private var run = 0
     private var longestRun = 0
@@ -175,6 +181,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         writer.write(self.configuration.minimumRelativeLevel)
         writer.write(self.configuration.warmUpMoves)
         writer.write(self.moves)
+        writer.write(self.configuration.escalationFactor)
+        writer.write(self.episodeDistance)
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -221,6 +229,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             self.moves = try reader.int()
         } else {
             self.moves = self.count
+        }
+        // … and those written before escalation by distance, here.
+        if !reader.isAtEnd {
+            self.configuration.escalationFactor = try reader.double()
+            self.episodeDistance = try reader.double()
         }
     }
 
@@ -347,15 +360,28 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         // Episodes: one alert, then a rest in which repeats count half.
         self.pointsSinceAlert += 1
         var alert = false
-        let escalates = score >= self.episodePeak + self.configuration.escalation
+        // How far the point or the recent means are from where they were expected, in the series' own units (a
+        // scale grows with the range, and so with the very point that escalates).
+        let distance = Swift.max(
+            abs(value - expected),
+            abs(self.shortMean - self.slowLevel),
+            abs(self.mediumMean - self.slowLevel),
+            abs(self.longMean - self.slowLevel)
+        )
+        let escalates =
+            score >= self.episodePeak + self.configuration.escalation
+            || (score >= self.configuration.alertThreshold
+                && distance > self.configuration.escalationFactor * Swift.max(self.episodeDistance, scale))
         if self.count > self.configuration.warmUp && movedEnough && score >= self.configuration.alertThreshold
             && (self.pointsSinceAlert > self.configuration.rest || escalates)
         {
             alert = true
             self.pointsSinceAlert = 0
             self.episodePeak = score
+            self.episodeDistance = distance
         } else if self.pointsSinceAlert <= self.configuration.rest {
             self.episodePeak = Swift.max(self.episodePeak, score)
+            self.episodeDistance = Swift.max(self.episodeDistance, distance)
             score *= 0.5
         }
         if score < 0.05 { signal = .none }

@@ -74,8 +74,15 @@ public struct IncidentCorrelator: Sendable {
         self.configuration = configuration
     }
 
-    /// Takes one of Vigil's findings.
+    /// Takes one of Vigil's findings. Spare capacity is no symptom: a metric that moved the way that does not
+    /// hurt (a service's CPU or memory that falls, a success rate that rises) neither opens nor joins an incident.
     public mutating func add(_ anomaly: Anomaly) {
+        if anomaly.kind == .metricDeviation, let observed = anomaly.evidence.observed,
+            let expected = anomaly.evidence.expected, observed != expected,
+            !MetricKind(String(anomaly.subject.prefix { $0 != "{" })).hurts(rising: observed > expected)
+        {
+            return
+        }
         let fingerprint = anomaly.kind.rawValue + "|" + anomaly.service + "|" + anomaly.subject
         self.append(
             Symptom(

@@ -103,6 +103,19 @@ private let step: Int64 = 300
         #expect(alerts.filter { $0 > 1530 && $0 < 1600 }.isEmpty, "alerts at \(alerts)")
     }
 
+    /// Scores saturate: a dip that already scored 1 must not hide, inside its rest, a collapse a hundred times
+    /// further out (a CPU at 1.4 % that dips to 0.9 %, then sits at 100 %). Repeats of the collapse stay quiet.
+    @Test func aSaturatedBlipDoesNotHideACollapse() {
+        var values = self.noise(1200).map { 1.4 + 0.05 * $0 }
+        for index in 600..<612 { values[index] = 0.9 }
+        for index in 700..<800 { values[index] += 98.6 }
+        let results = self.run(values)
+        let alerts = self.alerts(results)
+        #expect(alerts.contains { (600..<612).contains($0) } && results[600].score >= 0.9, "alerts at \(alerts)")
+        #expect(alerts.contains(700), "alerts at \(alerts)")
+        #expect(alerts.filter { $0 > 700 && $0 < 800 }.isEmpty, "alerts at \(alerts)")
+    }
+
     @Test func dipIsNamedADip() {
         var values = self.noise(2000).map { 100 + 4 * $0 }
         values[1500] = 40

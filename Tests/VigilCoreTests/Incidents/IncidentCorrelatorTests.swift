@@ -57,6 +57,39 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         return (changes, anomalies)
     }
 
+    /// A service's CPU that falls is spare capacity: minutes before a fault it must not open the incident the
+    /// fault starts, nor join it. A CPU that rises, or a success rate that falls, still counts.
+    @Test func spareCapacityIsNoSymptom() {
+        var correlator = self.chain()
+        func moved(
+            _ service: String,
+            _ subject: String,
+            _ seconds: Int64,
+            from expected: Double,
+            to observed: Double
+        )
+            -> Anomaly
+        {
+            Anomaly(
+                kind: .metricDeviation,
+                service: service,
+                subject: subject,
+                time: at(seconds),
+                score: 1,
+                evidence: Evidence(observed: observed, expected: expected, summary: "\(subject) was \(observed)")
+            )
+        }
+        correlator.add(moved("checkout", "cpu{service=\"checkout\"}", 0, from: 13, to: 7))
+        correlator.add(moved("checkout", "cpu{service=\"checkout\"}", 20, from: 13, to: 7))
+        correlator.add(moved("payment", "success_rate{service=\"payment\"}", 30, from: 0.9, to: 1))
+        correlator.add(moved("auth-api", "cpu{service=\"auth-api\"}", 120, from: 10, to: 90))
+        correlator.add(moved("user-service", "success_rate{service=\"user-service\"}", 125, from: 1, to: 0.5))
+        let incidents = correlator.incidents()
+        #expect(incidents.count == 1)
+        #expect(incidents.first?.opened == at(120))
+        #expect(Set(incidents.first?.members.map(\.service) ?? []) == ["auth-api", "user-service"])
+    }
+
     @Test func stormBecomesOneExplainedIncident() throws {
         var correlator = self.chain()
         let (changes, anomalies) = self.storm()

@@ -265,24 +265,6 @@ import Testing
         #expect(cpu.candidates.map(\.service) == ["search", "table"])
     }
 
-    /// Metric names decide what a move means; memory counted in bytes is still memory, not traffic.
-    @Test func metricKindsFromNames() {
-        typealias Kind = RootCauseRanker.MetricKind
-        #expect(Kind("container_memory_working_set_bytes") == .resource)
-        #expect(Kind("CpuUsageRate_pct") == .resource)
-        #expect(Kind("NetworkReceiveBytes") == .traffic)
-        #expect(Kind("requests_Sum") == .traffic)
-        #expect(Kind("PodClientLatencyP90_s") == .outbound)
-        #expect(Kind("availability_Average") == .quality)
-        #expect(Kind("latency_p99") == .other)
-        #expect(Kind("container_fs_writes_bytes_total") == .resource)
-        #expect(Kind("container_sockets") == .resource)
-        #expect(Kind("container_network_receive_packets_dropped_total") == .other)
-        #expect(Kind("SyscallRead") == .traffic)
-        #expect(Kind("NodeCpuUsageRate_pct") == .host)
-        #expect(Kind("node_memory_MemAvailable_bytes") == .host)
-    }
-
     @Test func splitsColumnNamesAtTheLastDot() {
         #expect(
             IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
