@@ -362,11 +362,10 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         var alert = false
         // How far the point or the recent means are from where they were expected, in the series' own units (a
         // scale grows with the range, and so with the very point that escalates).
+        // (Two at a time: the variadic `max` would allocate an array on every point.)
         let distance = Swift.max(
-            abs(value - expected),
-            abs(self.shortMean - self.slowLevel),
-            abs(self.mediumMean - self.slowLevel),
-            abs(self.longMean - self.slowLevel)
+            Swift.max(abs(value - expected), abs(self.shortMean - self.slowLevel)),
+            Swift.max(abs(self.mediumMean - self.slowLevel), abs(self.longMean - self.slowLevel))
         )
         let escalates =
             score >= self.episodePeak + self.configuration.escalation
