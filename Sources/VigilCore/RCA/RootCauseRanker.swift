@@ -141,7 +141,7 @@ public struct RootCauseRanker: Sendable {
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
         for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
-        let scores = self.map(columns.indices) { index in
+        let scores = self.concurrentMap(columns.indices) { index in
             self.score(columns[index], kind: kinds[columns[index].metric]!, onsetRow: onsetRow, times: data.times)
         }
         for (column, found) in zip(columns, scores) {
@@ -266,7 +266,7 @@ public struct RootCauseRanker: Sendable {
     }
 
     /// `transform` of every index of `indices`, in order, computed through ``forEach``.
-    func map<T>(_ indices: Range<Int>, _ transform: (Int) -> T?) -> [T?] {
+    func concurrentMap<T>(_ indices: Range<Int>, _ transform: (Int) -> T?) -> [T?] {
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: indices.count)
         results.initialize(repeating: nil)
         defer {
@@ -283,7 +283,7 @@ public struct RootCauseRanker: Sendable {
         return Array(results)
     }
 
-    /// What the jobs of ``map(_:_:)`` share: each writes its own index.
+    /// What the jobs of ``concurrentMap(_:_:)`` share: each writes its own index.
     private struct SharedWork<T>: @unchecked Sendable {
         let results: UnsafeMutableBufferPointer<T?>
         let transform: (Int) -> T?
@@ -327,7 +327,7 @@ public struct RootCauseRanker: Sendable {
     /// tie. With no vote, the maximum over split points of the summed squared CUSUM statistics. Given a `window`,
     /// only splits inside it count, and with no vote there is no answer.
     func changePoint(_ columns: [IncidentData.Column], rows: Int, within window: Range<Int>?) -> Int? {
-        let changes = self.map(columns.indices) { Self.change(of: columns[$0], within: window) }
+        let changes = self.concurrentMap(columns.indices) { Self.change(of: columns[$0], within: window) }
         var total = [Double](repeating: 0, count: rows)
         var votes = [Int](repeating: 0, count: rows)
         /// One vote per family of a service's metrics (names equal but for their digits: latency p50, p90, p99)
