@@ -59,7 +59,9 @@ struct RCA: ParsableCommand {
         {
             alertTime = (object["alert_time"] as? NSNumber)?.doubleValue
         }
-        let ranker = RootCauseRanker { count, body in DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        // Each metric's change point and score as a job on every core.
+        let ranker = RootCauseRanker { count, body in
+            DispatchQueue.concurrentPerform(iterations: count, execute: body)
         }
         let result = ranker.rank(data, alertTime: alertTime)
         let explanation = RootCauseRanker.explain(result, of: data)
