@@ -211,7 +211,9 @@ public enum JSONFields {
                 let hash = SignatureHash.of(UnsafeRawBufferPointer(raw))
                 if keep == .fingerprint { return .fingerprint(hash, length: raw.count) }
                 if let known = cache.strings[hash],
-                    known.utf8.withContiguousStorageIfAvailable({ Self.sameBytes($0, raw) })
+                    known.utf8.withContiguousStorageIfAvailable({
+                        ByteEquality.equal(UnsafeRawBufferPointer($0), UnsafeRawBufferPointer(raw))
+                    })
                         ?? known.utf8.elementsEqual(raw)
                 {
                     return .string(known)
@@ -235,25 +237,6 @@ public enum JSONFields {
         default:
             return .number(try Self.number(&cursor))
         }
-    }
-
-    /// Whether `a` and `b` hold the same bytes, compared eight at a time.
-    @inline(__always)
-    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let left = a.baseAddress, let right = b.baseAddress else { return true }
-        var index = 0
-        while index + 8 <= a.count {
-            let x = UnsafeRawPointer(left).loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            let y = UnsafeRawPointer(right).loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            if x != y { return false }
-            index += 8
-        }
-        while index < a.count {
-            if left[index] != right[index] { return false }
-            index += 1
-        }
-        return true
     }
 
     /// Steps over a string, checking its escapes, without decoding it; whether it held none (its bytes between

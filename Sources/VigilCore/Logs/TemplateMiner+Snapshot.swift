@@ -57,7 +57,7 @@ extension TemplateMiner {
             self.scratch = Array(shape.signature.utf8)
             let tokenCount = self.scratch.split(separator: 0x20, omittingEmptySubsequences: true).count
             let hash = SignatureHash.of(self.scratch)
-            if self.slotByHash.slot(for: hash).map({ Self.sameBytes(self.groups[$0].signature, self.scratch) })
+            if self.slotByHash.slot(for: hash).map({ ByteEquality.equal(self.groups[$0].signature, self.scratch) })
                 ?? false || self.slotByCollidingSignature[self.scratch] != nil
             {
                 continue  // A duplicate shape in a damaged snapshot: keep the first.

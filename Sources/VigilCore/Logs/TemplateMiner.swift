@@ -118,7 +118,8 @@ public struct TemplateMiner: Sendable {
         let tokenCount = self.configuration.masker.mask(message, into: &self.scratch)
         let key = SignatureHash.of(self.scratch)
         let slot: Int
-        if let existing = self.slotByHash.slot(for: key), Self.sameBytes(self.groups[existing].signature, self.scratch)
+        if let existing = self.slotByHash.slot(for: key),
+            ByteEquality.equal(self.groups[existing].signature, self.scratch)
         {
             slot = existing
         } else if let existing = self.slotByCollidingSignature[self.scratch] {
@@ -274,31 +275,6 @@ public struct TemplateMiner: Sendable {
 
 extension TemplateMiner {
     static let wildcard = "<*>"
-
-    /// Compares two byte arrays eight bytes at a time (the generic `==` goes element by element).
-    @inline(__always)
-    static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBytes { x in
-            b.withUnsafeBytes { y in
-                var index = 0
-                let count = x.count
-                while index + 8 <= count {
-                    if x.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                        != y.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    {
-                        return false
-                    }
-                    index += 8
-                }
-                while index < count {
-                    if x[index] != y[index] { return false }
-                    index += 1
-                }
-                return true
-            }
-        }
-    }
 
     /// Rebuilds every index after groups were dropped; templates keep their indices.
     mutating func rebuildIndexes(with kept: [Group]) {
