@@ -55,6 +55,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            // The web UI's files, compiled into the binary as byte arrays (`PackageResources`).
+            resources: [
+                .embedInCode("WebUI/index.html"), .embedInCode("WebUI/app.js"), .embedInCode("WebUI/style.css"),
             ]
         ),
         .executableTarget(

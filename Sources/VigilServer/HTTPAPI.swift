@@ -11,13 +11,14 @@ import VigilCore
 import VigilIngest
 import VigilStorage
 
-/// The routes of the one HTTP port: ingest, the REST API, health and `/metrics`.
+/// The routes of the one HTTP port: ingest, the REST API, the web UI, health and `/metrics`.
 struct HTTPAPI {
     let pipeline: Pipeline
     let metrics: ServerMetrics
 
     func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        // HEAD answers as GET would, without the body (`curl -I`, uptime checkers).
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.post("/loki/api/v1/push") { request, _ in try await self.lokiPush(request) }
         router.post("/api/v1/write") { request, _ in try await self.remoteWrite(request) }
         router.post("/v1/logs") { request, _ in try await self.otlp(request, .logs) }
@@ -124,6 +125,7 @@ struct HTTPAPI {
                 )
             )
         }
+        WebUI.addRoutes(to: router)
         router.get("/healthz") { _, _ in Self.text("ok\n") }
         router.get("/readyz") { _, _ in
             guard self.pipeline.ready.load(ordering: .relaxed) else {

@@ -17,6 +17,9 @@ public final class SimpleHTTPClient {
 
         /// The body as text.
         public var text: String { String(decoding: self.body, as: UTF8.self) }
+
+        /// A header field's value, whatever the case of `name`.
+        public func header(_ name: String) -> String? { self.headers[name.lowercased()] }
     }
 
     /// A connection or protocol failure.
@@ -53,7 +56,7 @@ public final class SimpleHTTPClient {
             do {
                 if self.descriptor < 0 { try self.connect() }
                 try self.send(request)
-                return try self.readResponse()
+                return try self.readResponse(to: method)
             } catch let failure as Failure {
                 self.disconnect()
                 if attempt == 1 { throw failure }
@@ -112,7 +115,8 @@ public final class SimpleHTTPClient {
         self.buffer += chunk[0..<count]
     }
 
-    private func readResponse() throws -> Response {
+    /// Reads one response; one to HEAD, and a 204 or 304, has no body whatever its Content-Length says.
+    private func readResponse(to method: String) throws -> Response {
         let separator: [UInt8] = [13, 10, 13, 10]
         var headerEnd: Int?
         while headerEnd == nil {
@@ -131,7 +135,9 @@ public final class SimpleHTTPClient {
         }
         self.buffer.removeFirst(headerEnd! + 4)
         var body: [UInt8] = []
-        if headers["transfer-encoding"]?.lowercased() == "chunked" {
+        if method == "HEAD" || status == 204 || status == 304 {
+            // No body follows.
+        } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
             while true {
                 var lineEnd: Int?
                 while lineEnd == nil {

@@ -1,0 +1,608 @@
+// Vigil web UI: reads the REST API under /api/v1 and renders it. Every value from the server reaches the page as
+// a text node or an attribute, never as HTML: log templates and alert summaries are input from the network.
+'use strict';
+
+const REFRESH_MS = 5000;
+const state = {
+  generation: 0, // bumps on every render, so a slow answer for an old view is dropped
+  expanded: new Set(), // anomaly ids whose chart is open
+};
+
+// MARK: - DOM helpers
+
+/** Creates an element; `attrs` may hold `class`, `onclick` and plain attributes; children are nodes or text. */
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'onclick') node.addEventListener('click', value);
+    else if (key === 'onchange') node.addEventListener('change', value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+function svg(tag, attrs) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+  return node;
+}
+
+function table(headers, rows, empty) {
+  if (rows.length === 0) return el('div', { class: 'empty' }, empty);
+  const head = el('tr', {}, headers.map(([title, cls]) => el('th', { class: cls }, title)));
+  return el('table', {}, el('thead', {}, head), el('tbody', {}, rows));
+}
+
+// MARK: - Formatting
+
+/** "2026-11-23 14:31:45" in UTC, the zone incidents and alerts are written in. */
+function when(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function ago(iso) {
+  const seconds = (Date.now() - Date.parse(iso)) / 1000;
+  if (!Number.isFinite(seconds)) return '';
+  if (seconds < 0) return 'in the future';
+  if (seconds < 90) return `${Math.round(seconds)} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86400)} days ago`;
+}
+
+function timeCell(iso) {
+  return el('td', { class: 'time', title: ago(iso) }, when(iso));
+}
+
+function number(value) {
+  if (value === undefined || value === null || value === '') return '';
+  const x = Number(value);
+  if (!Number.isFinite(x)) return String(value);
+  if (x !== 0 && Math.abs(x) < 0.001) return x.toExponential(2);
+  if (Math.abs(x) >= 1e6) return x.toExponential(3);
+  return x.toLocaleString('en-US', { maximumFractionDigits: Math.abs(x) >= 100 ? 1 : 3 });
+}
+
+function percent(ratio) {
+  return Number.isFinite(ratio) ? `${Math.round(ratio * 100)} %` : '';
+}
+
+function seconds(value) {
+  if (!Number.isFinite(value)) return '';
+  return value < 1 ? `${number(value * 1000)} ms` : `${number(value)} s`;
+}
+
+function bytes(value) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let x = Number(value);
+  let unit = 0;
+  while (x >= 1024 && unit < units.length - 1) {
+    x /= 1024;
+    unit += 1;
+  }
+  return `${number(x)} ${units[unit]}`;
+}
+
+function pill(text, kind) {
+  return el('span', { class: `pill ${kind || text}` }, text);
+}
+
+function bar(ratio) {
+  const fill = el('span');
+  fill.style.width = `${Math.max(0, Math.min(1, ratio)) * 100}%`;
+  return el('span', { class: 'bar' }, fill);
+}
+
+// MARK: - API and routing
+
+class APIError extends Error {}
+
+async function api(path) {
+  let response;
+  try {
+    response = await fetch(`/api/v1/${path}`, { headers: { Accept: 'application/json' } });
+  } catch (error) {
+    throw new APIError(`cannot reach vigil serve (${error.message})`);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text.trim();
+    try {
+      message = JSON.parse(text).error.message || message;
+    } catch (_) {
+      // not JSON: show the text as it came
+    }
+    throw new APIError(`/api/v1/${path.split('?')[0]} answered ${response.status}: ${message.slice(0, 300)}`);
+  }
+  return JSON.parse(text);
+}
+
+/** The hash `#/incidents/ID?status=open` as { name, argument, params }. */
+function currentRoute() {
+  const hash = location.hash.replace(/^#\/?/, '');
+  const [path, query] = hash.split('?');
+  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  return { name: segments[0] || 'incidents', argument: segments[1], params: new URLSearchParams(query || '') };
+}
+
+function go(name, argument, params) {
+  let hash = `#/${name}`;
+  if (argument) hash += `/${encodeURIComponent(argument)}`;
+  const query = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString() : '';
+  if (query) hash += `?${query}`;
+  location.hash = hash;
+}
+
+const views = {
+  incidents: (route) => (route.argument ? incidentView(route.argument) : incidentsView(route.params)),
+  anomalies: (route) => anomaliesView(route.params),
+  templates: (route) => templatesView(route.params),
+  changes: (route) => changesView(route.params),
+  topology: (route) => topologyView(route.params),
+  health: () => healthView(),
+};
+
+async function render() {
+  const generation = ++state.generation;
+  const route = currentRoute();
+  const view = views[route.name];
+  for (const link of document.querySelectorAll('#nav a')) {
+    link.classList.toggle('active', link.dataset.view === route.name);
+  }
+  const errorBox = document.getElementById('error');
+  let content;
+  try {
+    content = view
+      ? await view(route)
+      : el('div', { class: 'empty' }, `There is no page "${route.name}". `, el('a', { href: '#/incidents' }, 'Incidents'));
+    errorBox.hidden = true;
+  } catch (error) {
+    if (generation !== state.generation) return;
+    errorBox.textContent = error instanceof APIError ? error.message : `The page failed: ${error.message}`;
+    errorBox.hidden = false;
+    return;
+  }
+  if (generation !== state.generation) return;
+  const main = document.getElementById('view');
+  main.replaceChildren(content);
+  main.dataset.view = route.name;
+  main.dataset.loaded = String(generation);
+}
+
+async function refreshStatus() {
+  const status = document.getElementById('status');
+  try {
+    const [stats, open] = await Promise.all([api('stats'), api('incidents?status=open')]);
+    const parts = [stats.ready ? 'ready' : 'starting'];
+    parts.push(`${number(stats.logs.processed)} log lines`, `${number(stats.samples.processed)} samples`);
+    if (stats.spans.processed > 0) parts.push(`${number(stats.spans.processed)} spans`);
+    status.textContent = parts.join(' · ');
+    status.classList.toggle('down', !stats.ready);
+    const link = document.querySelector('#nav a[data-view="incidents"]');
+    link.replaceChildren('Incidents', open.length > 0 ? el('span', { class: 'count', id: 'open-count' }, open.length) : '');
+  } catch (error) {
+    status.textContent = error.message;
+    status.classList.add('down');
+  }
+}
+
+// MARK: - Incidents
+
+async function incidentsView(params) {
+  const status = params.get('status') || '';
+  const incidents = await api(`incidents?limit=500${status ? `&status=${encodeURIComponent(status)}` : ''}`);
+  const filter = el(
+    'select',
+    { id: 'status-filter', onchange: (event) => go('incidents', null, { status: event.target.value }) },
+    ['', 'open', 'mitigated', 'resolved'].map((value) =>
+      el('option', { value, selected: value === status }, value || 'all')
+    )
+  );
+  const rows = incidents.map((incident) =>
+    el(
+      'tr',
+      { class: 'clickable incident', 'data-id': incident.id, onclick: () => go('incidents', incident.id) },
+      el('td', {}, pill(incident.status)),
+      timeCell(incident.opened),
+      el('td', { class: 'root-cause' }, incident.rootCause ? el('a', { href: `#/incidents/${encodeURIComponent(incident.id)}` }, incident.rootCause) : el('span', { class: 'muted' }, 'unknown')),
+      el('td', { class: 'num' }, incident.confidence !== undefined ? percent(incident.confidence) : ''),
+      el('td', {}, incident.services.join(', ')),
+      el('td', { class: 'num' }, incident.symptomCount),
+      el('td', {}, incident.narrative)
+    )
+  );
+  return el(
+    'section',
+    {},
+    el('h1', {}, 'Incidents'),
+    el('div', { class: 'toolbar' }, el('label', { for: 'status-filter' }, 'Status'), filter),
+    table(
+      [['Status'], ['Opened (UTC)'], ['Root cause'], ['Confidence', 'num'], ['Services'], ['Symptoms', 'num'], ['Summary']],
+      rows,
+      'No incidents. Vigil opens one when anomalies, alerts and changes on related services come together in time: ' +
+        'send Alertmanager webhooks to /api/v1/alerts/alertmanager, or metrics, logs and traces to the ingest endpoints.'
+    )
+  );
+}
+
+async function incidentView(id) {
+  const incident = await api(`incidents/${encodeURIComponent(id)}`);
+  const top = incident.rootCauses[0];
+  const cards = [
+    el(
+      'div',
+      { class: 'card', id: 'root-cause' },
+      el('h3', {}, 'Root cause'),
+      top
+        ? [el('div', { class: 'big' }, top.service), el('div', { class: 'muted' }, `confidence ${percent(top.confidence)}`),
+           el('ul', {}, top.reasons.map((reason) => el('li', {}, reason)))]
+        : el('div', { class: 'muted' }, 'not ranked yet')
+    ),
+  ];
+  if (incident.trigger) {
+    const change = incident.trigger;
+    cards.push(
+      el(
+        'div',
+        { class: 'card', id: 'trigger' },
+        el('h3', {}, 'Trigger'),
+        el('div', { class: 'big' }, `${change.kind}${change.version ? ` ${change.version}` : ''} of ${change.service}`),
+        el('div', { class: 'muted' }, `${when(change.time)} UTC`),
+        change.description ? el('div', {}, change.description) : null
+      )
+    );
+  }
+  if (incident.recommendation) {
+    cards.push(
+      el(
+        'div',
+        { class: 'card', id: 'recommendation' },
+        el('h3', {}, 'Try first'),
+        el('div', { class: 'big' }, incident.recommendation.action),
+        el('div', {}, incident.recommendation.reason)
+      )
+    );
+  }
+  const chain = el(
+    'div',
+    { class: 'chain', id: 'impact-chain' },
+    incident.impactChain.map((service, index) => [
+      index > 0 ? el('span', { class: 'arrow' }, '→') : null,
+      el('span', { class: 'node' }, service),
+    ])
+  );
+  const candidates = incident.rootCauses.map((candidate, index) =>
+    el(
+      'tr',
+      { class: 'candidate' },
+      el('td', { class: 'num' }, index + 1),
+      el('td', {}, candidate.service),
+      el('td', {}, bar(candidate.confidence), percent(candidate.confidence)),
+      el('td', { class: 'num' }, number(candidate.score)),
+      el('td', {}, candidate.reasons.join('; '))
+    )
+  );
+  const timeline = incident.timeline.map((moment) =>
+    el('tr', { class: 'moment' }, timeCell(moment.time), el('td', {}, moment.service), el('td', {}, moment.what))
+  );
+  const members = incident.members.map((member) =>
+    el(
+      'tr',
+      { class: 'member' },
+      el('td', {}, member.kind.replaceAll('_', ' ')),
+      el('td', {}, member.service),
+      el('td', { class: 'mono' }, member.subject),
+      timeCell(member.firstSeen),
+      el('td', { class: 'num' }, member.count),
+      el('td', { class: 'num' }, number(member.score)),
+      el('td', {}, member.summary),
+      el('td', { class: 'muted' }, member.joinedBecause || 'opened the incident')
+    )
+  );
+  return el(
+    'section',
+    {},
+    el('div', { class: 'toolbar' }, el('a', { href: '#/incidents' }, '← all incidents')),
+    el('h1', {}, `Incident ${incident.id} `, pill(incident.status)),
+    el('p', { class: 'narrative', id: 'narrative' }, incident.narrative),
+    el('div', { class: 'cards' }, cards),
+    el('h2', {}, 'Impact chain'),
+    chain,
+    el('h2', {}, 'Root-cause candidates'),
+    table([['#', 'num'], ['Service'], ['Confidence'], ['Score', 'num'], ['Why']], candidates, 'No candidates.'),
+    el('h2', {}, 'Timeline (UTC)'),
+    el('div', { id: 'timeline' }, table([['Time'], ['Service'], ['What happened']], timeline, 'No timeline yet.')),
+    el('h2', {}, `Symptoms (${incident.symptomCount} occurrences)`),
+    table(
+      [['Kind'], ['Service'], ['Subject'], ['First seen'], ['Count', 'num'], ['Score', 'num'], ['Evidence'], ['Grouped because']],
+      members,
+      'No symptoms.'
+    )
+  );
+}
+
+// MARK: - Anomalies
+
+async function anomaliesView(params) {
+  const service = params.get('service') || '';
+  const anomalies = await api(`anomalies?limit=300${service ? `&service=${encodeURIComponent(service)}` : ''}`);
+  const rows = [];
+  for (const anomaly of anomalies) {
+    const evidence = anomaly.evidence || {};
+    const band =
+      evidence.lower !== undefined && evidence.upper !== undefined
+        ? ` (band ${number(evidence.lower)} … ${number(evidence.upper)})`
+        : '';
+    const charted = anomaly.kind === 'metric_deviation' || anomaly.kind === 'trend_exhaustion';
+    rows.push(
+      el(
+        'tr',
+        {
+          class: charted ? 'clickable anomaly' : 'anomaly',
+          title: charted ? 'Click to show the series around this point' : null,
+          onclick: charted
+            ? () => {
+                if (state.expanded.has(anomaly.id)) state.expanded.delete(anomaly.id);
+                else state.expanded.add(anomaly.id);
+                render();
+              }
+            : null,
+        },
+        timeCell(anomaly.time),
+        el('td', {}, el('a', { href: `#/anomalies?service=${encodeURIComponent(anomaly.service)}` }, anomaly.service)),
+        el('td', {}, anomaly.kind.replaceAll('_', ' ')),
+        el('td', { class: 'mono' }, anomaly.subject),
+        el('td', { class: 'num' }, number(anomaly.score)),
+        el('td', { class: 'num' }, number(evidence.observed)),
+        el('td', {}, evidence.expected !== undefined ? `${number(evidence.expected)}${band}` : ''),
+        el('td', {}, evidence.summary)
+      )
+    );
+    if (charted && state.expanded.has(anomaly.id)) {
+      rows.push(el('tr', { class: 'chart-row' }, el('td', { colspan: 8 }, await seriesChart(anomaly))));
+    }
+  }
+  const input = el('input', {
+    id: 'service-filter',
+    type: 'search',
+    placeholder: 'all services',
+    value: service,
+    onchange: (event) => go('anomalies', null, { service: event.target.value.trim() }),
+  });
+  return el(
+    'section',
+    {},
+    el('h1', {}, 'Anomalies'),
+    el('div', { class: 'toolbar' }, el('label', { for: 'service-filter' }, 'Service'), input),
+    table(
+      [['Time'], ['Service'], ['Kind'], ['Subject'], ['Score', 'num'], ['Observed', 'num'], ['Expected'], ['Evidence']],
+      rows,
+      'No anomalies yet. Detectors warm up on each series first (150 points) and then alert only when a value leaves its learnt band.'
+    )
+  );
+}
+
+/** A line chart of an anomaly's series from two hours before to half an hour after it, the point marked. */
+async function seriesChart(anomaly) {
+  const at = Date.parse(anomaly.time) / 1000;
+  const answer = await api(
+    `series?series=${encodeURIComponent(anomaly.subject)}&from=${Math.floor(at - 7200)}&to=${Math.ceil(at + 1800)}`
+  );
+  const points = answer.points.filter(([t, v]) => Number.isFinite(t) && Number.isFinite(Number(v)));
+  if (points.length < 2) return el('div', { class: 'muted' }, 'Too few stored points around this anomaly to draw.');
+  // Drawn at a typical table width and scaled evenly, so labels keep their shape.
+  const width = 1200;
+  const height = 220;
+  const pad = { left: 56, right: 10, top: 10, bottom: 22 };
+  const times = points.map(([t]) => t);
+  const values = points.map(([, v]) => Number(v));
+  const evidence = anomaly.evidence || {};
+  const extra = [evidence.lower, evidence.upper, evidence.expected].filter(Number.isFinite);
+  const low = Math.min(...values, ...extra);
+  const high = Math.max(...values, ...extra);
+  const t0 = Math.min(...times, at);
+  const t1 = Math.max(...times, at);
+  const x = (t) => pad.left + ((t - t0) / Math.max(t1 - t0, 1)) * (width - pad.left - pad.right);
+  const y = (v) => pad.top + (1 - (v - low) / Math.max(high - low, 1e-12)) * (height - pad.top - pad.bottom);
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img' });
+  const title = svg('title');
+  title.textContent = `${anomaly.subject} around ${when(anomaly.time)} UTC`;
+  chart.append(title);
+  if (Number.isFinite(evidence.lower) && Number.isFinite(evidence.upper)) {
+    chart.append(svg('rect', { class: 'band', x: pad.left, width: width - pad.left - pad.right,
+      y: y(evidence.upper), height: Math.max(1, y(evidence.lower) - y(evidence.upper)) }));
+  }
+  if (Number.isFinite(evidence.expected)) {
+    chart.append(svg('line', { class: 'expected', x1: pad.left, x2: width - pad.right, y1: y(evidence.expected), y2: y(evidence.expected) }));
+  }
+  chart.append(svg('polyline', { class: 'line', points: points.map(([t, v]) => `${x(t).toFixed(1)},${y(Number(v)).toFixed(1)}`).join(' ') }));
+  chart.append(svg('line', { class: 'marker', x1: x(at), x2: x(at), y1: pad.top, y2: height - pad.bottom }));
+  for (const [value, label] of [[high, number(high)], [low, number(low)]]) {
+    const text = svg('text', { x: 4, y: y(value) + 4 });
+    text.textContent = label;
+    chart.append(text);
+  }
+  for (const [t, anchor] of [[t0, 'start'], [t1, 'end']]) {
+    const text = svg('text', { x: x(t), y: height - 6, 'text-anchor': anchor });
+    text.textContent = when(new Date(t * 1000).toISOString()).slice(11, 16);
+    chart.append(text);
+  }
+  return chart;
+}
+
+// MARK: - Templates, changes, topology, health
+
+async function templatesView(params) {
+  const service = params.get('service') || '';
+  const errorsOnly = params.get('errors') === '1';
+  let templates = await api(`templates?limit=1000${service ? `&service=${encodeURIComponent(service)}` : ''}`);
+  if (errorsOnly) templates = templates.filter((template) => template.errorCount > 0);
+  const rows = templates.map((template) =>
+    el(
+      'tr',
+      { class: 'template' },
+      el('td', {}, template.service),
+      el('td', { class: 'muted' }, template.source),
+      el('td', {}, pill(template.severity, template.severity)),
+      el('td', { class: 'num' }, number(template.count)),
+      el('td', { class: 'num' }, number(template.errorCount)),
+      timeCell(template.firstSeen),
+      timeCell(template.lastSeen),
+      el('td', { class: 'mono' }, template.text)
+    )
+  );
+  const input = el('input', {
+    id: 'service-filter',
+    type: 'search',
+    placeholder: 'all services',
+    value: service,
+    onchange: (event) => go('templates', null, { service: event.target.value.trim(), errors: errorsOnly ? '1' : '' }),
+  });
+  const errors = el('input', {
+    id: 'errors-only',
+    type: 'checkbox',
+    checked: errorsOnly,
+    onchange: (event) => go('templates', null, { service, errors: event.target.checked ? '1' : '' }),
+  });
+  return el(
+    'section',
+    {},
+    el('h1', {}, 'Log templates'),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('label', { for: 'service-filter' }, 'Service'),
+      input,
+      errors,
+      el('label', { for: 'errors-only' }, 'with errors only')
+    ),
+    table(
+      [['Service'], ['Source'], ['Severity'], ['Lines', 'num'], ['Errors', 'num'], ['First seen'], ['Last seen'], ['Template']],
+      rows,
+      'No templates yet. Send logs (Loki push, OTLP, syslog, --tail) and each line is mined into its template.'
+    )
+  );
+}
+
+async function changesView(params) {
+  const service = params.get('service') || '';
+  const changes = await api(`changes?limit=500${service ? `&service=${encodeURIComponent(service)}` : ''}`);
+  const rows = changes.map((change) =>
+    el(
+      'tr',
+      { class: 'change' },
+      timeCell(change.time),
+      el('td', {}, change.service),
+      el('td', {}, change.kind),
+      el('td', { class: 'mono' }, change.version || ''),
+      el('td', {}, change.description || '')
+    )
+  );
+  return el(
+    'section',
+    {},
+    el('h1', {}, 'Changes'),
+    table(
+      [['Time'], ['Service'], ['Kind'], ['Version'], ['Description']],
+      rows,
+      'No changes recorded. POST deploys and config changes to /api/v1/changes, or point GitHub and Kubernetes webhooks at /api/v1/changes/github and /api/v1/changes/kubernetes.'
+    )
+  );
+}
+
+async function topologyView(params) {
+  const minutes = Number(params.get('minutes')) || 15;
+  const to = Math.floor(Date.now() / 1000);
+  const topology = await api(`topology?from=${to - minutes * 60}&to=${to}`);
+  const range = el(
+    'select',
+    { id: 'range', onchange: (event) => go('topology', null, { minutes: event.target.value }) },
+    [[15, 'last 15 minutes'], [60, 'last hour'], [360, 'last 6 hours'], [1440, 'last day'], [10080, 'last week']].map(
+      ([value, label]) => el('option', { value, selected: value === minutes }, label)
+    )
+  );
+  const rows = topology.edges.map((edge) =>
+    el(
+      'tr',
+      { class: 'edge' },
+      el('td', {}, edge.caller, el('span', { class: 'muted' }, ' → '), edge.callee),
+      el('td', { class: 'num' }, number(edge.calls)),
+      el('td', { class: 'num' }, number(edge.callsPerSecond)),
+      el('td', { class: 'num' }, `${number(edge.errors)} (${percent(edge.errorRatio)})`),
+      el('td', { class: 'num' }, seconds(edge.latencyP50Seconds)),
+      el('td', { class: 'num' }, seconds(edge.latencyP90Seconds)),
+      el('td', { class: 'num' }, seconds(edge.latencyP99Seconds)),
+      el('td', { class: 'time' }, when(edge.lastSeen))
+    )
+  );
+  return el(
+    'section',
+    {},
+    el('h1', {}, 'Service calls'),
+    el('div', { class: 'toolbar' }, el('label', { for: 'range' }, 'Range'), range,
+      el('span', { class: 'muted' }, `${topology.services.length} services, ${topology.edges.length} calls`)),
+    table(
+      [['Caller → callee'], ['Calls', 'num'], ['Per second', 'num'], ['Errors', 'num'], ['p50', 'num'], ['p90', 'num'], ['p99', 'num'], ['Last seen']],
+      rows,
+      'No calls in this range. Send traces over OTLP (/v1/traces); each span with a parent in another service draws an edge.'
+    )
+  );
+}
+
+async function healthView() {
+  const stats = await api('stats');
+  const kinds = ['logs', 'samples', 'spans', 'alerts', 'changes'].map((kind) =>
+    el(
+      'div',
+      { class: 'card', 'data-kind': kind },
+      el('h3', {}, kind),
+      el('div', { class: 'big' }, number(stats[kind].processed), el('span', { class: 'muted' }, ' processed')),
+      el('div', { class: 'muted' }, `${number(stats[kind].accepted)} accepted · ${number(stats[kind].rejected)} rejected`)
+    )
+  );
+  return el(
+    'section',
+    {},
+    el('h1', {}, 'Health'),
+    el(
+      'div',
+      { class: 'stats' },
+      el('div', { class: 'card' }, el('h3', {}, 'pipeline'), el('div', { class: 'big' }, stats.ready ? 'ready' : 'starting'),
+        el('div', { class: 'muted' }, `${number(stats.inFlight)} in flight · write-ahead log ${bytes(stats.walBytes)}`)),
+      kinds
+    ),
+    el('p', { class: 'muted' }, 'Rejected input was answered with a 4xx and the reason; nothing accepted is dropped. ',
+      'Per-stage latency and queue depth are in ', el('a', { href: '/metrics' }, '/metrics'), '.')
+  );
+}
+
+// MARK: - Start
+
+/** Re-renders the current view unless the person is typing in it or the tab is hidden. */
+function tick() {
+  if (document.visibilityState !== 'visible') return;
+  refreshStatus();
+  const active = document.activeElement;
+  if (active && active.tagName === 'INPUT' && active.type !== 'checkbox') return;
+  render();
+}
+
+window.addEventListener('hashchange', render);
+document.addEventListener('DOMContentLoaded', () => {
+  render();
+  refreshStatus();
+  setInterval(tick, REFRESH_MS);
+});

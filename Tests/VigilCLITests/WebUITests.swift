@@ -1,0 +1,180 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import VigilCore
+import VigilIngest
+import VigilServer
+
+private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+private let browserPython = repositoryRoot.appendingPathComponent(".build/browser-venv/bin/python")
+private let hasBrowser =
+    FileManager.default.isExecutableFile(atPath: browserPython.path)
+    && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+
+/// The web UI `vigil serve` ships at `/`: its assets with their security headers, and, in real headless
+/// Chromium driven by Selenium (scripts/ui-check), the pages a person on call clicks through.
+@Suite(.serialized) struct WebUITests {
+    /// Markup smuggled into an alert summary and a log line: it must show as text and never run.
+    static let injection = #"<img src=x onerror="window.__vigilInjected=1">"#
+
+    @Test func assetsAreServedWithTheirTypesValidatorsAndPolicy() throws {
+        let vigil = try ServerProcess(arguments: ["--no-host"])
+        try vigil.start()
+        defer { vigil.stop() }
+        let client = vigil.client()
+        let page = try client.request("GET", "/")
+        #expect(page.status == 200)
+        #expect(page.header("Content-Type") == "text/html; charset=utf-8")
+        #expect(page.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
+        #expect(page.header("X-Content-Type-Options") == "nosniff")
+        // Every script and style sheet the page names is served, with its own type.
+        for (path, type) in [("/ui/app.js", "text/javascript"), ("/ui/style.css", "text/css")] {
+            #expect(page.text.contains("\"\(path)\""), "the page does not load \(path)")
+            let asset = try client.request("GET", path)
+            #expect(asset.status == 200)
+            #expect(asset.header("Content-Type")?.hasPrefix(type) == true)
+            let tag = try #require(asset.header("ETag"))
+            #expect(try client.request("GET", path, headers: [("If-None-Match", tag)]).status == 304)
+            #expect(try client.request("GET", path, headers: [("If-None-Match", "\"stale\"")]).status == 200)
+            let head = try client.request("HEAD", path)
+            #expect(head.status == 200 && head.body.isEmpty && head.header("ETag") == tag)
+        }
+        #expect(try client.request("GET", "/ui").header("Location") == "/")
+        #expect(try client.request("GET", "/ui/missing.js").status == 404)
+    }
+
+    @Test(
+        .enabled(
+            if: hasBrowser || ProcessInfo.processInfo.environment["CI"] != nil,
+            "needs chromium, chromium-driver and .build/browser-venv (scripts/test installs them; in CI a missing browser fails)"
+        )
+    )
+    func aPersonOnCallSeesTheIncidentItsEvidenceAndTheSeries() throws {
+        let vigil = try ServerProcess(arguments: ["--no-host"])
+        try vigil.start()
+        defer { vigil.stop() }
+        let client = vigil.client()
+        let json = [("Content-Type", "application/json")]
+
+        // A deploy, then the alert storm after it.
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        #expect(try client.request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status == 202)
+        let alerts = ["auth-api", "user-service", "checkout"].enumerated().map { index, service in
+            """
+            {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + 4 * index)Z",
+             "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"},
+             "annotations": {"summary": "\(service) error ratio above 5 % \(Self.injection.replacing("\"", with: "\\\""))"}}
+            """
+        }
+        let storm = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
+        #expect(
+            try client.request("POST", "/api/v1/alerts/alertmanager", headers: json, body: Array(storm.utf8)).status
+                == 200
+        )
+
+        // A log line carrying markup, and a gauge that jumps after 240 calm points (15 s apart, up to a minute ago).
+        let now = Int64(Date().timeIntervalSince1970) / 15 * 15 - 60
+        let line = "ERROR login failed for user \(Self.injection) from 10.1.2.3"
+        let logs = LokiPush.encodeProtobuf([
+            (
+                "{service_name=\"auth-api\"}",
+                [LogEntry(time: Timestamp(nanoseconds: (now - 30) * 1_000_000_000), line: Array(line.utf8))]
+            )
+        ])
+        #expect(
+            try client.request(
+                "POST",
+                "/loki/api/v1/push",
+                headers: [("Content-Type", "application/x-protobuf")],
+                body: logs
+            ).status == 204
+        )
+        let points = (0..<240).map { index in
+            let value = index == 239 ? 900 : 100 + Double(index % 7)
+            return #"{"timeUnixNano": "\#((now - Int64(239 - index) * 15) * 1_000_000_000)", "asDouble": \#(value)}"#
+        }
+        let gauge = """
+            {"resourceMetrics": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "inventory"}}]},
+             "scopeMetrics": [{"metrics": [{"name": "queue_depth", "gauge": {"dataPoints": [\(points.joined(separator: ","))]}}]}]}]}
+            """
+        #expect(try client.request("POST", "/v1/metrics", headers: json, body: Array(gauge.utf8)).status == 200)
+        try vigil.waitUntilDrained()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let anomalies = try vigil.json("/api/v1/anomalies?service=inventory") as? [[String: Any]] ?? []
+            let incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
+            let templates = try vigil.json("/api/v1/templates?service=auth-api") as? [[String: Any]] ?? []
+            if !anomalies.isEmpty && !templates.isEmpty
+                && incidents.contains(where: { $0["rootCause"] as? String == "auth-api" })
+            {
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+
+        let shots = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-ui-\(UUID().uuidString)")
+        let tour = Process()
+        tour.executableURL = browserPython
+        tour.arguments = [
+            repositoryRoot.appendingPathComponent("scripts/ui-check").path, "http://127.0.0.1:\(vigil.port)",
+            "--incident", "auth-api", "--screenshots", shots.path,
+        ]
+        let output = Pipe()
+        let errors = Pipe()
+        tour.standardOutput = output
+        tour.standardError = errors
+        try tour.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tour.waitUntilExit()
+        try #require(tour.terminationStatus == 0, "ui-check failed: \(complaint)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+
+        #expect(seen["title"] as? String == "Vigil")
+        #expect((seen["status"] as? String)?.hasPrefix("ready") == true, "\(seen["status"] ?? "")")
+        // The list: the storm is one incident, its root cause a link; the gauge's jump is another.
+        let incidents = seen["incidents"] as? [[String]] ?? []
+        let stormRow = try #require(incidents.first { $0.count == 7 && $0[2] == "auth-api" }, "\(incidents)")
+        #expect(stormRow[0] == "open" && stormRow[1] == "2026-11-23 14:31:45" && stormRow[5] == "3")
+        #expect((seen["openCount"] as? [String])?.first == String(incidents.count))
+
+        // One click: the explanation a person acts on.
+        let incident = try #require(seen["incident"] as? [String: Any])
+        #expect((incident["hash"] as? String)?.hasPrefix("#/incidents/") == true)
+        #expect((incident["narrative"] as? String)?.hasPrefix("Root cause auth-api") == true)
+        #expect((incident["trigger"] as? [String])?.first?.contains("deploy v2.4.1 of auth-api") == true)
+        #expect(
+            (incident["recommendation"] as? [String])?.first?.contains("Roll back the deploy v2.4.1 of auth-api")
+                == true
+        )
+        #expect((incident["impactChain"] as? [String])?.first == "auth-api")
+        let candidates = incident["candidates"] as? [[String]] ?? []
+        #expect(candidates.map { $0[1] } == ["auth-api", "user-service", "checkout"], "\(candidates)")
+        let timeline = incident["timeline"] as? [[String]] ?? []
+        #expect(timeline.first == ["2026-11-23 14:29:45", "auth-api", "deploy v2.4.1"], "\(timeline)")
+        let members = incident["members"] as? [[String]] ?? []
+        #expect(members.count == 3)
+        #expect(members.allSatisfy { $0[6].contains(Self.injection) }, "markup must show as text: \(members)")
+        #expect(members.contains { $0[7].contains("namespace shop") })
+
+        // The other pages.
+        let templates = seen["templates"] as? [[String]] ?? []
+        #expect(templates.contains { $0[0] == "auth-api" && $0[7].contains("<img src=x") }, "\(templates)")
+        #expect((seen["changes"] as? [[String]])?.first?[3] == "v2.4.1")
+        let anomalies = seen["anomalies"] as? [[String]] ?? []
+        #expect(anomalies.contains { $0[1] == "inventory" && $0[5] == "900" }, "\(anomalies)")
+        // The anomaly's series, drawn around it with the point marked (2 h before it: 240 points at most).
+        #expect((seen["chartPoints"] as? Int ?? 0) >= 200, "\(seen["chartPoints"] ?? "none")")
+        #expect(seen["chartMarkers"] as? Int == 1)
+        #expect((seen["health"] as? [String])?.contains { $0.hasPrefix("ALERTS\n3 processed") } == true)
+        #expect((seen["unknownPage"] as? [String])?.first?.hasPrefix("There is no page") == true)
+
+        // Nothing smuggled in ran, and the page raised no error.
+        #expect(seen["injected"] is NSNull)
+        #expect(seen["images"] as? Int == 0)
+        #expect((seen["consoleErrors"] as? [String])?.isEmpty == true, "\(seen["consoleErrors"] ?? "")")
+    }
+}
