@@ -39,6 +39,8 @@ let package = Package(
         // The system zlib (zlib1g-dev), for gzip request bodies.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "VigilIngest", dependencies: ["VigilCore", "CZlib"]),
+        // The OpenAI-compatible chat client (FoundationNetworking's URLSession: HTTPS without another TLS stack).
+        .target(name: "VigilLLM", dependencies: ["VigilCore"]),
         .target(
             name: "VigilStorage",
             dependencies: ["VigilCore", .product(name: "GRDB", package: "GRDB.swift")]
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "VigilCLI",
             dependencies: [
-                "VigilCore", "VigilIngest", "VigilServer",
+                "VigilCore", "VigilIngest", "VigilServer", "VigilLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,8 +80,9 @@ let package = Package(
         ),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"]),
         .testTarget(name: "VigilStorageTests", dependencies: ["VigilStorage"]),
+        .testTarget(name: "VigilLLMTests", dependencies: ["VigilLLM"]),
         .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilStorage"]),
-        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilServer", "VigilIngest"]),
+        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilServer", "VigilIngest", "VigilLLM"]),
     ]
 )
 

@@ -31,11 +31,17 @@ enum Vigil {
         try self.run(arguments, input: Data(input.utf8))
     }
 
-    /// Runs `vigil` with `arguments`, feeding `input` on standard input.
-    static func run(_ arguments: [String], input: Data) throws -> Result {
+    /// Runs `vigil` with exactly `arguments` and nothing on standard input.
+    static func run(_ arguments: [String]) throws -> Result {
+        try self.run(arguments, input: Data(), namingInputFile: false)
+    }
+
+    /// Runs `vigil` with `arguments`, feeding `input` on standard input; unless told otherwise, a command given no
+    /// file also gets `input` as a file named last.
+    static func run(_ arguments: [String], input: Data, namingInputFile: Bool = true) throws -> Result {
         var arguments = arguments
-        if arguments.count >= 1 && !arguments.contains("-") && !arguments.contains(where: { $0.hasPrefix("/") })
-            && !arguments.contains("--help")
+        if namingInputFile && arguments.count >= 1 && !arguments.contains("-")
+            && !arguments.contains(where: { $0.hasPrefix("/") }) && !arguments.contains("--help")
         {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "vigil-test-\(UUID().uuidString).log"
