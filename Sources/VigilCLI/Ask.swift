@@ -87,56 +87,38 @@ struct Ask: AsyncParsableCommand {
         let server = self.server ?? environment["VIGIL_SERVER"] ?? "http://127.0.0.1:3100"
         let briefing = try await Self.brief(from: server)
         let text = self.question.joined(separator: " ")
-        let question = Copilot.understand(text, services: briefing.services)
-        let rules = Copilot.answer(question, from: briefing)
-        let prompt = Copilot.prompt(for: question, from: briefing, budget: self.llmBudget)
-
+        var out = OutputStream()
         if self.showPrompt {
-            var out = OutputStream()
-            for message in prompt { out.write("--- \(message.role)\n\(message.content)\n") }
+            let question = Copilot.understand(text, services: briefing.services)
+            for message in Copilot.prompt(for: question, from: briefing, budget: self.llmBudget) {
+                out.write("--- \(message.role)\n\(message.content)\n")
+            }
             out.flush()
             return
         }
-        var answer = rules.text
-        var answeredBy = "rules"
-        var model: String?
-        var failure: String?
-        let url = self.llmURL ?? environment["VIGIL_LLM_URL"]
-        if let url, !url.isEmpty, !self.noLLM {
-            do {
-                let name = try await self.modelName(at: url, environment: environment)
-                var configuration = ChatClient.Configuration(
-                    baseURL: url,
-                    model: name,
-                    apiKey: self.llmAPIKey ?? environment["VIGIL_LLM_API_KEY"]
-                )
-                configuration.timeout = self.llmTimeout
-                configuration.maxTokens = self.llmMaxTokens
-                let completion = try await ChatClient(configuration: configuration).complete(prompt)
-                guard Copilot.isGrounded(completion.text, in: briefing) else {
-                    throw CLIError(
-                        "\(completion.model)'s answer named no service or incident of the facts: \"\(completion.text.prefix(120))\""
-                    )
-                }
-                answer = completion.text
-                if completion.finishReason == "length" { answer += " … (cut at \(self.llmMaxTokens) tokens)" }
-                answeredBy = "llm"
-                model = completion.model
-            } catch {
-                failure = "\(error)"
-                printError("vigil ask: \(error); answering by rules instead")
-            }
+        let url = self.llmURL ?? environment["VIGIL_LLM_URL"] ?? ""
+        var llm: ChatClient.Configuration?
+        if !url.isEmpty && !self.noLLM {
+            var configuration = ChatClient.Configuration(
+                baseURL: url,
+                model: self.llmModel ?? environment["VIGIL_LLM_MODEL"] ?? "",
+                apiKey: self.llmAPIKey ?? environment["VIGIL_LLM_API_KEY"]
+            )
+            configuration.timeout = self.llmTimeout
+            configuration.maxTokens = self.llmMaxTokens
+            llm = configuration
         }
+        let reply = await GuardedCopilot.reply(to: text, from: briefing, llm: llm, budget: self.llmBudget)
+        if let failure = reply.llmError { printError("vigil ask: \(failure); answering by rules instead") }
 
-        var out = OutputStream()
         if self.output == "json" {
             var object: [String: Any] = [
-                "question": text, "intent": question.intent.rawValue, "answer": answer, "answeredBy": answeredBy,
-                "evidence": rules.evidence, "server": server,
+                "question": text, "intent": reply.intent, "answer": reply.answer, "answeredBy": reply.answeredBy,
+                "evidence": reply.evidence, "server": server,
             ]
-            object["service"] = question.service
-            object["model"] = model
-            object["llmError"] = failure
+            object["service"] = reply.service
+            object["model"] = reply.model
+            object["llmError"] = reply.llmError
             let data = try JSONSerialization.data(
                 withJSONObject: object,
                 options: [.sortedKeys, .withoutEscapingSlashes]
@@ -145,33 +127,17 @@ struct Ask: AsyncParsableCommand {
             out.flush()
             return
         }
-        out.write(answer + "\n")
-        if !rules.evidence.isEmpty {
+        out.write(reply.answer + "\n")
+        if !reply.evidence.isEmpty {
             out.write("\nEvidence:\n")
-            for line in rules.evidence { out.write("  - \(line)\n") }
+            for line in reply.evidence { out.write("  - \(line)\n") }
         }
-        if let model {
-            out.write(
-                "\nWritten by \(model) at \(url ?? "") from Vigil's facts (personal data and secrets masked first).\n"
-            )
-        } else if failure == nil && (url ?? "").isEmpty {
+        if let model = reply.model {
+            out.write("\nWritten by \(model) at \(url) from Vigil's facts (personal data and secrets masked first).\n")
+        } else if llm == nil {
             out.write("\nAnswered by Vigil's rules; set --llm-url or VIGIL_LLM_URL to have a model write the answer.\n")
         }
         out.flush()
-    }
-
-    /// The model to ask: named, or the first the server lists.
-    func modelName(at url: String, environment: [String: String]) async throws -> String {
-        if let name = self.llmModel ?? environment["VIGIL_LLM_MODEL"], !name.isEmpty { return name }
-        let listed = try await ChatClient.models(
-            baseURL: url,
-            apiKey: self.llmAPIKey ?? environment["VIGIL_LLM_API_KEY"],
-            timeout: min(self.llmTimeout, 10)
-        )
-        guard let first = listed.first else {
-            throw CLIError("no model named (--llm-model or VIGIL_LLM_MODEL), and \(url)/models lists none")
-        }
-        return first
     }
 
     /// Reads what the server knows: incidents (the unresolved in full), anomalies, changes, error templates.

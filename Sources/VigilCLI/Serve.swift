@@ -28,7 +28,8 @@ struct Serve: AsyncParsableCommand {
             webhooks (POST /api/v1/changes, /api/v1/changes/github) arrive on the same port; syslog on the ports \
             given by --syslog-udp and --syslog-tcp. Every option can also be set in the environment: VIGIL_PORT, VIGIL_HOST, VIGIL_DATA_DIR, \
             VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_SYSLOG_UDP, VIGIL_SYSLOG_TCP, \
-            VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_CONFIG; or in a YAML \
+            VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_LLM_URL, VIGIL_LLM_MODEL, \
+            VIGIL_LLM_API_KEY, VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
             written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
@@ -124,6 +125,20 @@ struct Serve: AsyncParsableCommand {
     )
     var k8sEvents: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "An OpenAI-compatible chat API that writes the answers of POST /api/v1/ask and the web UI's Ask page.",
+            discussion: """
+                Such as http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1 (with VIGIL_LLM_API_KEY). \
+                Without it, Vigil's rules answer. Facts are masked before they are sent.
+                """
+        )
+    )
+    var llmUrl: String?
+
+    @Option(help: "The model --llm-url serves (default: the first it lists).")
+    var llmModel: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -176,6 +191,12 @@ struct Serve: AsyncParsableCommand {
             configuration.kubernetesEvents = path
         }
         if let secret = environment["VIGIL_WEBHOOK_SECRET"] { configuration.webhookSecret = secret }
+        if let url = self.llmUrl ?? environment["VIGIL_LLM_URL"], !url.isEmpty {
+            configuration.llm = configuration.llm ?? .init(url: url)
+            configuration.llm?.url = url
+        }
+        if let model = self.llmModel ?? environment["VIGIL_LLM_MODEL"] { configuration.llm?.model = model }
+        if let key = environment["VIGIL_LLM_API_KEY"] { configuration.llm?.apiKey = key }
         if !self.incidentWebhook.isEmpty {
             for url in self.incidentWebhook where !url.hasPrefix("http://") {
                 throw ValidationError("--incident-webhook \(url) must be an http:// URL (HTTPS needs a relay for now)")

@@ -92,6 +92,7 @@ struct HTTPAPI {
             return try self.json(found.map(ChangeView.init))
         }
         router.get("/api/v1/stats") { _, _ in try self.json(self.stats()) }
+        router.post("/api/v1/ask") { request, _ in try await self.ask(request) }
         router.get("/api/v1/templates") { request, _ in
             let query = request.uri.queryParameters
             let limit = try Self.limit(query["limit"].map(String.init))

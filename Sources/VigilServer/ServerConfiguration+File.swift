@@ -16,7 +16,7 @@ extension ServerConfiguration {
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
-        "incident_webhooks", "dependencies",
+        "incident_webhooks", "dependencies", "llm",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -102,6 +102,26 @@ extension ServerConfiguration {
         }
         if let dependencies = root["dependencies"] {
             self.dependencies = try Dependency.pairs(dependencies, source: source, key: "dependencies")
+        }
+        if let llm = root["llm"] {
+            guard let map = llm as? [String: Any] else {
+                throw FileError(description: "\(source): llm must be a mapping (url, model, api_key, timeout_seconds)")
+            }
+            for key in map.keys.sorted() where !["url", "model", "api_key", "timeout_seconds"].contains(key) {
+                throw FileError(description: "\(source): unknown setting \"llm.\(key)\"")
+            }
+            guard let url = try value("url", String.self, in: map, path: "llm.url"), url.hasPrefix("http") else {
+                throw FileError(
+                    description: "\(source): llm.url must be an http(s) URL, such as http://127.0.0.1:11434/v1"
+                )
+            }
+            var settings = LLM(url: url)
+            if let model = try value("model", String.self, in: map, path: "llm.model") { settings.model = model }
+            settings.apiKey = try value("api_key", String.self, in: map, path: "llm.api_key")
+            if let seconds = try value("timeout_seconds", Double.self, in: map, path: "llm.timeout_seconds") {
+                settings.timeoutSeconds = seconds
+            }
+            self.llm = settings
         }
         if let pull = root["prometheus_pull"] {
             guard let map = pull as? [String: Any] else {

@@ -51,6 +51,22 @@ public struct ServerConfiguration: Sendable {
     public var kubernetesEvents: String?
     /// A Prometheus to watch without touching it: its base URL, the PromQL queries, and how often to poll.
     public var prometheusPull: PrometheusPull?
+    /// An OpenAI-compatible chat API that writes the answers of `POST /api/v1/ask` (rules answer without one).
+    public var llm: LLM?
+
+    /// The model behind `POST /api/v1/ask`.
+    public struct LLM: Sendable, Equatable {
+        /// The API base, up to and including `/v1`.
+        public var url: String
+        /// The model name; empty: the first the server lists.
+        public var model = ""
+        /// Sent as a bearer token when set.
+        public var apiKey: String?
+        /// Seconds to wait for an answer.
+        public var timeoutSeconds = 60.0
+
+        public init(url: String) { self.url = url }
+    }
 
     /// One service calling another.
     public struct Dependency: Sendable, Equatable {

@@ -94,7 +94,7 @@ import VigilServer
                 checked += 1
             }
         }
-        #expect(checked == 24)
+        #expect(checked == 25)
     }
 
     func check(

@@ -120,7 +120,7 @@ private let hasBrowser =
         tour.executableURL = browserPython
         tour.arguments = [
             repositoryRoot.appendingPathComponent("scripts/ui-check").path, "http://127.0.0.1:\(vigil.port)",
-            "--incident", "auth-api", "--screenshots", shots.path,
+            "--incident", "auth-api", "--ask", "why is checkout failing?", "--screenshots", shots.path,
         ]
         let output = Pipe()
         let errors = Pipe()
@@ -171,6 +171,13 @@ private let hasBrowser =
         #expect(seen["chartMarkers"] as? Int == 1)
         #expect((seen["health"] as? [String])?.contains { $0.hasPrefix("ALERTS\n3 processed") } == true)
         #expect((seen["unknownPage"] as? [String])?.first?.hasPrefix("There is no page") == true)
+        // The Ask page: the question answered by the rules from the same facts, and the facts listed.
+        let asked = try #require(seen["ask"] as? [String: [String]])
+        let answer = asked["answer"]?.first ?? ""
+        #expect(answer.hasPrefix("checkout is affected, but most likely as a symptom"), "\(asked)")
+        #expect(answer.contains("points at auth-api") && answer.contains("Roll back the deploy v2.4.1 of auth-api"))
+        #expect(asked["answeredBy"]?.first == "Answered by Vigil's rules from the facts below.")
+        #expect(asked["evidence"]?.first?.hasPrefix("incident [") == true)
 
         // Nothing smuggled in ran, and the page raised no error.
         #expect(seen["injected"] is NSNull)

@@ -86,6 +86,9 @@ import VigilStorage
         ("port: [", "not valid YAML"),
         ("dependencies: [[a, b], [c]]", "dependencies[1] must be [caller, callee]"),
         ("dependencies: a -> b", "dependencies must be a list of [caller, callee] pairs"),
+        ("llm: http://127.0.0.1:11434/v1", "llm must be a mapping"),
+        ("llm: {url: 127.0.0.1:11434}", "llm.url must be an http(s) URL"),
+        ("llm: {url: http://x/v1, modle: a}", "unknown setting \"llm.modle\""),
     ])
     func mistakesAreNamed(yaml: String, message: String) {
         var configuration = ServerConfiguration()
@@ -94,6 +97,20 @@ import VigilStorage
         } throws: { error in
             "\(error)".contains(message)
         }
+    }
+
+    @Test func theModelBehindAskIsConfigured() throws {
+        var configuration = ServerConfiguration()
+        #expect(configuration.llm == nil)
+        try configuration.apply(
+            yaml: "llm: {url: 'http://127.0.0.1:11434/v1', model: llama3.2, api_key: k, timeout_seconds: 20}",
+            source: "test"
+        )
+        var expected = ServerConfiguration.LLM(url: "http://127.0.0.1:11434/v1")
+        expected.model = "llama3.2"
+        expected.apiKey = "k"
+        expected.timeoutSeconds = 20
+        #expect(configuration.llm == expected)
     }
 
     @Test func outOfRangeValuesAreRefused() throws {

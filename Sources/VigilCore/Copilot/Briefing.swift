@@ -23,23 +23,6 @@ public struct Briefing: Sendable, Codable, Equatable {
                 self.reasons = reasons
             }
         }
-        /// A change event that triggered it.
-        public struct Trigger: Sendable, Codable, Equatable {
-            public var service: String
-            public var kind: String
-            public var time: String
-            public var version: String?
-            public var description: String?
-
-            public init(service: String, kind: String, time: String, version: String? = nil, description: String? = nil)
-            {
-                self.service = service
-                self.kind = kind
-                self.time = time
-                self.version = version
-                self.description = description
-            }
-        }
         /// The first action to try.
         public struct Recommendation: Sendable, Codable, Equatable {
             public var action: String
@@ -62,7 +45,8 @@ public struct Briefing: Sendable, Codable, Equatable {
         public var symptomCount: Int
         /// Best first (empty when the list endpoint was read, which carries only the top one).
         public var rootCauses: [Candidate]
-        public var trigger: Trigger?
+        /// The change event that triggered it.
+        public var trigger: ChangeFacts?
         public var impactChain: [String]?
         public var recommendation: Recommendation?
         /// The list endpoint's top root cause and its confidence.
@@ -77,7 +61,7 @@ public struct Briefing: Sendable, Codable, Equatable {
             services: [String],
             symptomCount: Int,
             rootCauses: [Candidate] = [],
-            trigger: Trigger? = nil,
+            trigger: ChangeFacts? = nil,
             impactChain: [String]? = nil,
             recommendation: Recommendation? = nil
         ) {
@@ -112,7 +96,7 @@ public struct Briefing: Sendable, Codable, Equatable {
             self.services = try container.decodeIfPresent([String].self, forKey: .services) ?? []
             self.symptomCount = try container.decodeIfPresent(Int.self, forKey: .symptomCount) ?? 0
             self.rootCauses = try container.decodeIfPresent([Candidate].self, forKey: .rootCauses) ?? []
-            self.trigger = try container.decodeIfPresent(Trigger.self, forKey: .trigger)
+            self.trigger = try container.decodeIfPresent(ChangeFacts.self, forKey: .trigger)
             self.impactChain = try container.decodeIfPresent([String].self, forKey: .impactChain)
             self.recommendation = try container.decodeIfPresent(Recommendation.self, forKey: .recommendation)
             self.rootCause = try container.decodeIfPresent(String.self, forKey: .rootCause)

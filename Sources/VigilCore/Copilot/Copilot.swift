@@ -230,7 +230,7 @@ public enum Copilot {
             shown.map { change in
                 var item = Self.describe(change)
                 if let incident = briefing.incidents.first(where: {
-                    $0.trigger?.service == change.service && $0.trigger?.time == change.time
+                    $0.trigger == change
                 }) {
                     item += " (it triggered incident [\(incident.id)])"
                 }
@@ -328,18 +328,6 @@ public enum Copilot {
         var text = "\(change.kind)\(change.version.map { " \($0)" } ?? "") of \(change.service) at \(change.time)"
         if let description = change.description, !description.isEmpty { text += " (\(description))" }
         return text
-    }
-
-    static func describe(_ trigger: Briefing.IncidentFacts.Trigger) -> String {
-        Self.describe(
-            Briefing.ChangeFacts(
-                service: trigger.service,
-                kind: trigger.kind,
-                time: trigger.time,
-                version: trigger.version,
-                description: trigger.description
-            )
-        )
     }
 
     static func percent(_ ratio: Double) -> String { "\(Int((ratio * 100).rounded())) %" }

@@ -6,6 +6,7 @@ const REFRESH_MS = 5000;
 const state = {
   generation: 0, // bumps on every render, so a slow answer for an old view is dropped
   expanded: new Set(), // anomaly ids whose chart is open
+  asked: null, // the last question and its reply, kept across renders
 };
 
 // MARK: - DOM helpers
@@ -153,6 +154,7 @@ const views = {
   changes: (route) => changesView(route.params),
   topology: (route) => topologyView(route.params),
   health: () => healthView(),
+  ask: () => askView(),
 };
 
 async function render() {
@@ -589,6 +591,81 @@ async function healthView() {
   );
 }
 
+// MARK: - Ask
+
+async function ask(question) {
+  const response = await fetch('/api/v1/ask', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ question }),
+  });
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = JSON.parse(text).error.message || text;
+    } catch (_) {
+      // not JSON
+    }
+    throw new APIError(`/api/v1/ask answered ${response.status}: ${message.slice(0, 300)}`);
+  }
+  return JSON.parse(text);
+}
+
+function askView() {
+  const input = el('input', {
+    id: 'question',
+    type: 'text',
+    size: 60,
+    maxlength: 2000,
+    placeholder: 'why is checkout slow? what changed? what should I do first?',
+    value: state.asked ? state.asked.question : '',
+  });
+  const button = el('button', { id: 'ask-button', type: 'submit' }, 'Ask');
+  const form = el('form', { class: 'toolbar', id: 'ask-form' }, input, button);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const question = input.value.trim();
+    if (!question) return;
+    button.disabled = true;
+    button.textContent = 'Asking…';
+    try {
+      state.asked = { question, reply: await ask(question) };
+    } catch (error) {
+      state.asked = { question, error: error.message };
+    }
+    input.blur();
+    render();
+  });
+  const parts = [el('h1', {}, 'Ask'), form];
+  const asked = state.asked;
+  if (asked && asked.error) parts.push(el('div', { class: 'error', id: 'answer-error' }, asked.error));
+  if (asked && asked.reply) {
+    const reply = asked.reply;
+    parts.push(
+      el('p', { class: 'narrative', id: 'answer' }, reply.answer),
+      el(
+        'p',
+        { class: 'muted', id: 'answered-by' },
+        reply.answeredBy === 'llm'
+          ? `Written by ${reply.model} from the facts below (personal data and secrets masked before sending).`
+          : 'Answered by Vigil\'s rules from the facts below.',
+        reply.llmError ? ` The model's answer was not used: ${reply.llmError}` : ''
+      ),
+      el('h2', {}, 'Facts'),
+      reply.evidence.length > 0
+        ? el('ul', { id: 'evidence' }, reply.evidence.map((line) => el('li', {}, line)))
+        : el('div', { class: 'empty' }, 'No fact bears on this question.')
+    );
+  } else if (!asked) {
+    parts.push(
+      el('p', { class: 'muted' }, 'Answers come from the incidents, anomalies, changes and error logs on the other pages: ',
+        'by Vigil\'s rules, or by the language model `vigil serve --llm-url` names.')
+    );
+  }
+  return el('section', {}, parts);
+}
+
 // MARK: - Start
 
 /** Re-renders the current view unless the person is typing in it or the tab is hidden. */
@@ -597,6 +674,7 @@ function tick() {
   refreshStatus();
   const active = document.activeElement;
   if (active && active.tagName === 'INPUT' && active.type !== 'checkbox') return;
+  if (currentRoute().name === 'ask') return; // an answer is not live data
   render();
 }
 

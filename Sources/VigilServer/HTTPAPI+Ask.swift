@@ -1,0 +1,71 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Hummingbird
+import VigilCore
+import VigilLLM
+import VigilStorage
+
+extension HTTPAPI {
+    /// The longest question accepted, in bytes.
+    static let maximumQuestionBytes = 2_000
+
+    /// `POST /api/v1/ask` `{"question": "…"}`: answered from what this server knows, by rules or by the
+    /// configured model (``GuardedCopilot``).
+    func ask(_ request: Request) async throws -> Response {
+        guard request.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? false else {
+            throw HTTPError(.unsupportedMediaType, message: "send {\"question\": \"…\"} as application/json")
+        }
+        let buffer = try await request.body.collect(upTo: 16 << 10)
+        struct Asked: Decodable { var question: String }
+        guard let asked = try? JSONDecoder().decode(Asked.self, from: Data(buffer.readableBytesView)) else {
+            throw HTTPError(.badRequest, message: "the body must be {\"question\": \"…\"}")
+        }
+        let question = asked.question.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !question.isEmpty, question.utf8.count <= Self.maximumQuestionBytes else {
+            throw HTTPError(
+                .badRequest,
+                message: "the question must hold 1 to \(Self.maximumQuestionBytes) bytes, not \(question.utf8.count)"
+            )
+        }
+        var llm: ChatClient.Configuration?
+        if let settings = self.pipeline.configuration.llm {
+            var configuration = ChatClient.Configuration(
+                baseURL: settings.url,
+                model: settings.model,
+                apiKey: settings.apiKey
+            )
+            configuration.timeout = settings.timeoutSeconds
+            llm = configuration
+        }
+        let reply = await GuardedCopilot.reply(to: question, from: try self.briefing(), llm: llm)
+        return try self.json(reply)
+    }
+
+    /// What this server knows, as the copilot reads it: the newest incidents, anomalies and changes, and the
+    /// templates with the most errors.
+    func briefing() throws -> Briefing {
+        let store = self.pipeline.store
+        let templates = try store.templates(service: nil, limit: 1000)
+            .filter { $0.errorCount > 0 }
+            .sorted { $0.errorCount > $1.errorCount }
+            .prefix(20)
+            .map {
+                Briefing.TemplateFacts(
+                    service: $0.service,
+                    text: $0.text,
+                    count: $0.count,
+                    errorCount: $0.errorCount,
+                    lastSeen: $0.lastSeen ?? ""
+                )
+            }
+        return Briefing(
+            collected: Clock.now().iso8601,
+            incidents: self.pipeline.incidents.incidents().prefix(20).map(Briefing.IncidentFacts.init),
+            anomalies: try store.anomalies(service: nil, from: nil, to: nil, limit: 50).map(Briefing.AnomalyFacts.init),
+            changes: try store.changes(service: nil, from: nil, to: nil, limit: 20).map(Briefing.ChangeFacts.init),
+            errorTemplates: Array(templates)
+        )
+    }
+}
