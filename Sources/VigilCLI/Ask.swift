@@ -177,14 +177,12 @@ struct Ask: AsyncParsableCommand {
         let anomalies = try await get("/api/v1/anomalies?limit=50", as: [Briefing.AnomalyFacts].self)
         let changes = try await get("/api/v1/changes?limit=20", as: [Briefing.ChangeFacts].self)
         let templates = try await get("/api/v1/templates?limit=1000", as: [Briefing.TemplateFacts].self)
-            .filter { $0.errorCount > 0 }
-            .sorted { $0.errorCount > $1.errorCount }
         return Briefing(
             collected: Date().formatted(.iso8601),
             incidents: incidents,
             anomalies: anomalies,
             changes: changes,
-            errorTemplates: Array(templates.prefix(20))
+            errorTemplates: Briefing.TemplateFacts.mostErrors(templates)
         )
     }
 }

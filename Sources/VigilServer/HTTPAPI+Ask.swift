@@ -48,9 +48,6 @@ extension HTTPAPI {
     func briefing() throws -> Briefing {
         let store = self.pipeline.store
         let templates = try store.templates(service: nil, limit: 1000)
-            .filter { $0.errorCount > 0 }
-            .sorted { $0.errorCount > $1.errorCount }
-            .prefix(20)
             .map {
                 Briefing.TemplateFacts(
                     service: $0.service,
@@ -65,7 +62,7 @@ extension HTTPAPI {
             incidents: self.pipeline.incidents.incidents().prefix(20).map(Briefing.IncidentFacts.init),
             anomalies: try store.anomalies(service: nil, from: nil, to: nil, limit: 50).map(Briefing.AnomalyFacts.init),
             changes: try store.changes(service: nil, from: nil, to: nil, limit: 20).map(Briefing.ChangeFacts.init),
-            errorTemplates: Array(templates)
+            errorTemplates: Briefing.TemplateFacts.mostErrors(templates)
         )
     }
 }

@@ -169,6 +169,11 @@ public struct Briefing: Sendable, Codable, Equatable {
             self.errorCount = errorCount
             self.lastSeen = lastSeen
         }
+
+        /// The templates worth a briefing: those with errors, most errors first, at most `limit`.
+        public static func mostErrors(_ templates: [Self], limit: Int = 20) -> [Self] {
+            Array(templates.filter { $0.errorCount > 0 }.sorted { $0.errorCount > $1.errorCount }.prefix(limit))
+        }
     }
 
     /// When the facts were read (RFC 3339).

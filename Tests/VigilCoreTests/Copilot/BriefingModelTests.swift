@@ -53,4 +53,12 @@ import VigilCore
         #expect(facts.time == Self.start.iso8601 && facts.score == 0.6)
         #expect(facts.evidence == .init(observed: 3, expected: 0, summary: "new error template: card declined"))
     }
+
+    @Test func theBriefingKeepsTheTemplatesWithMostErrors() {
+        let templates = [(0, "a"), (3, "b"), (9, "c"), (1, "d")].map { errors, text in
+            Briefing.TemplateFacts(service: "s", text: text, count: 10, errorCount: errors, lastSeen: "")
+        }
+        #expect(Briefing.TemplateFacts.mostErrors(templates).map(\.text) == ["c", "b", "d"])
+        #expect(Briefing.TemplateFacts.mostErrors(templates, limit: 2).map(\.text) == ["c", "b"])
+    }
 }
