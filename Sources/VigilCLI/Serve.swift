@@ -99,8 +99,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "POST incidents to this http:// URL when they open, change or resolve (repeatable).",
-            discussion: "The JSON has a Slack-style `text`, the `event` and the `incident`; HTTPS needs a relay."
+            "POST incidents to this http(s):// URL when they open, change or resolve (repeatable).",
+            discussion:
+                "The JSON has a Slack-style `text` (a Slack incoming webhook shows it), the `event` and the `incident`."
         )
     )
     var incidentWebhook: [String] = []
@@ -198,8 +199,8 @@ struct Serve: AsyncParsableCommand {
         if let model = self.llmModel ?? environment["VIGIL_LLM_MODEL"] { configuration.llm?.model = model }
         if let key = environment["VIGIL_LLM_API_KEY"] { configuration.llm?.apiKey = key }
         if !self.incidentWebhook.isEmpty {
-            for url in self.incidentWebhook where !url.hasPrefix("http://") {
-                throw ValidationError("--incident-webhook \(url) must be an http:// URL (HTTPS needs a relay for now)")
+            for url in self.incidentWebhook where !url.hasPrefix("http://") && !url.hasPrefix("https://") {
+                throw ValidationError("--incident-webhook \(url) must be an http:// or https:// URL")
             }
             configuration.incidentWebhooks = self.incidentWebhook
         }

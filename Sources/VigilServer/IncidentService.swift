@@ -6,6 +6,10 @@ import Synchronization
 import VigilCore
 import VigilStorage
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The server's one ``IncidentCorrelator``: every shard hands it the findings, alerts, changes and call edges it
 /// stores; the HTTP API reads incidents from it; and it notifies webhooks when an incident opens, changes or
 /// resolves.
@@ -118,7 +122,7 @@ final class IncidentService: Sendable {
     /// Posts a notification for every incident that opened, changed or resolved since the last call. Returns
     /// how many were sent; failures are reported through `onError` and retried on the next call.
     @discardableResult
-    func notify(onError: @Sendable (String) -> Void) -> Int {
+    func notify(onError: @Sendable (String) -> Void) async -> Int {
         guard !self.webhooks.isEmpty else { return 0 }
         let incidents = self.incidents()
         var sent = 0
@@ -138,7 +142,7 @@ final class IncidentService: Sendable {
             var delivered = true
             for url in self.webhooks {
                 do {
-                    try Self.post(body, to: url)
+                    try await Self.post(body, to: url)
                 } catch {
                     delivered = false
                     onError("incident webhook \(url.absoluteString): \(error)")
@@ -166,26 +170,33 @@ final class IncidentService: Sendable {
         return Array((try? encoder.encode(payload)) ?? Data())
     }
 
-    /// POSTs a JSON body to an http:// URL (HTTPS endpoints such as Slack need a relay for now).
-    static func post(_ body: [UInt8], to url: URL) throws {
-        guard url.scheme == "http", let host = url.host else {
+    /// POSTs a JSON body to an http:// or https:// URL (Slack's incoming webhooks are HTTPS), giving up after
+    /// 10 s; the next round retries.
+    static func post(_ body: [UInt8], to url: URL) async throws {
+        guard url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw SimpleHTTPClient.Failure(
-                description: "only http:// webhook URLs are supported, got \(url.absoluteString)"
+                description: "only http(s) webhook URLs are supported, got \(url.absoluteString)"
             )
         }
-        let address = host == "localhost" ? "127.0.0.1" : host
-        let client = SimpleHTTPClient(host: address, port: url.port ?? 80)
-        let path = url.path.isEmpty ? "/" : url.path + (url.query.map { "?" + $0 } ?? "")
-        let response = try client.request(
-            "POST",
-            path,
-            headers: [("Content-Type", "application/json")],
-            body: body
-        )
-        guard (200..<300).contains(response.status) else {
-            throw SimpleHTTPClient.Failure(description: "answered \(response.status)")
+        var request = URLRequest(url: url, timeoutInterval: 10)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body)
+        let (_, response) = try await Self.session.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            throw SimpleHTTPClient.Failure(description: "answered \(status)")
         }
     }
+
+    /// One session for every notification (FoundationNetworking: HTTPS without another TLS library); its limits,
+    /// not the request's, are the ones FoundationNetworking applies.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        configuration.timeoutIntervalForResource = 10
+        return URLSession(configuration: configuration)
+    }()
 }
 
 /// An incident as the API and webhooks show it: times as ISO 8601 text.

@@ -95,8 +95,10 @@ extension ServerConfiguration {
         }
         if let secret = try value("webhook_secret", String.self) { self.webhookSecret = secret }
         if let hooks = root["incident_webhooks"] {
-            guard let urls = hooks as? [String], urls.allSatisfy({ $0.hasPrefix("http://") }) else {
-                throw FileError(description: "\(source): incident_webhooks must be a list of http:// URLs")
+            guard let urls = hooks as? [String],
+                urls.allSatisfy({ $0.hasPrefix("http://") || $0.hasPrefix("https://") })
+            else {
+                throw FileError(description: "\(source): incident_webhooks must be a list of http(s):// URLs")
             }
             self.incidentWebhooks = urls
         }

@@ -42,7 +42,7 @@ public struct ServerConfiguration: Sendable {
     /// The shared secret of the change webhooks: when set, `X-Hub-Signature-256` (HMAC-SHA256 of the body) is
     /// required and checked.
     public var webhookSecret: String?
-    /// Webhooks told when an incident opens, changes or resolves (http:// URLs; JSON with a Slack-style `text`).
+    /// Webhooks told when an incident opens, changes or resolves (http(s):// URLs; JSON with a Slack-style `text`).
     public var incidentWebhooks: [String] = []
     /// Service dependencies known from configuration (caller → callee), beside those traces show: they join
     /// symptoms into incidents and order root causes.

@@ -67,7 +67,7 @@ struct EngineService: Service {
                     if !self.pipeline.incidents.webhooks.isEmpty {
                         jobs.addTask {
                             await self.every(2) {
-                                self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
+                                await self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
                             }
                         }
                     }

@@ -77,7 +77,7 @@ import VigilStorage
 
     @Test(arguments: [
         ("prot: 9000", "unknown setting \"prot\""),
-        ("incident_webhooks: [https://hooks.slack.com/x]", "incident_webhooks must be a list of http:// URLs"),
+        ("incident_webhooks: [ftp://hooks.example.com/x]", "incident_webhooks must be a list of http(s):// URLs"),
         ("port: high", "port must be an integer"),
         ("wal_sync: sometimes", "wal_sync must be always or interval"),
         ("host_monitoring: {enable: true}", "host_monitoring.enable"),
@@ -97,6 +97,12 @@ import VigilStorage
         } throws: { error in
             "\(error)".contains(message)
         }
+    }
+
+    @Test func slackWebhooksAreHTTPS() throws {
+        var configuration = ServerConfiguration()
+        try configuration.apply(yaml: "incident_webhooks: [https://hooks.slack.com/services/T0/B0/x]", source: "test")
+        #expect(configuration.incidentWebhooks == ["https://hooks.slack.com/services/T0/B0/x"])
     }
 
     @Test func theModelBehindAskIsConfigured() throws {
