@@ -159,6 +159,7 @@ private let hasBrowser =
         #expect(members.count == 3)
         #expect(members.allSatisfy { $0[6].contains(Self.injection) }, "markup must show as text: \(members)")
         #expect(members.contains { $0[7].contains("namespace shop") })
+        #expect(incident["askAbout"] as? String == "#/ask?q=why%20is%20checkout%20failing%3F")
 
         // The other pages.
         let templates = seen["templates"] as? [[String]] ?? []

@@ -154,7 +154,7 @@ const views = {
   changes: (route) => changesView(route.params),
   topology: (route) => topologyView(route.params),
   health: () => healthView(),
-  ask: () => askView(),
+  ask: (route) => askView(route.params),
 };
 
 async function render() {
@@ -321,6 +321,15 @@ async function incidentView(id) {
     el('h1', {}, `Incident ${incident.id} `, pill(incident.status)),
     el('p', { class: 'narrative', id: 'narrative' }, incident.narrative),
     el('div', { class: 'cards' }, cards),
+    el(
+      'p',
+      {},
+      el(
+        'a',
+        { id: 'ask-about', href: `#/ask?q=${encodeURIComponent(`why is ${incident.services[incident.services.length - 1] || 'it'} failing?`)}` },
+        'Ask about this incident →'
+      )
+    ),
     el('h2', {}, 'Impact chain'),
     chain,
     el('h2', {}, 'Root-cause candidates'),
@@ -612,7 +621,16 @@ async function ask(question) {
   return JSON.parse(text);
 }
 
-function askView() {
+/** The Ask page; `?q=` holds the question (bookmarkable, and linked from an incident), asked once on arrival. */
+async function askView(params) {
+  const preset = (params.get('q') || '').trim();
+  if (preset && (!state.asked || state.asked.question !== preset)) {
+    try {
+      state.asked = { question: preset, reply: await ask(preset) };
+    } catch (error) {
+      state.asked = { question: preset, error: error.message };
+    }
+  }
   const input = el('input', {
     id: 'question',
     type: 'text',
@@ -629,13 +647,10 @@ function askView() {
     if (!question) return;
     button.disabled = true;
     button.textContent = 'Asking…';
-    try {
-      state.asked = { question, reply: await ask(question) };
-    } catch (error) {
-      state.asked = { question, error: error.message };
-    }
     input.blur();
-    render();
+    state.asked = null; // asking again, even the same question, fetches a new answer
+    if (question === preset) render();
+    else go('ask', null, { q: question });
   });
   const parts = [el('h1', {}, 'Ask'), form];
   const asked = state.asked;
