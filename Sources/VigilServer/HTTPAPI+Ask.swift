@@ -31,6 +31,15 @@ extension HTTPAPI {
         }
         var llm: ChatClient.Configuration?
         if let settings = self.pipeline.configuration.llm {
+            guard self.askGate.enter() else {
+                var headers = HTTPFields()
+                headers[.retryAfter] = "5"
+                throw HTTPError(
+                    .tooManyRequests,
+                    headers: headers,
+                    message: "the model is answering \(self.askGate.limit) questions already; retry after 5 s"
+                )
+            }
             var configuration = ChatClient.Configuration(
                 baseURL: settings.url,
                 model: settings.model,
@@ -39,6 +48,7 @@ extension HTTPAPI {
             configuration.timeout = settings.timeoutSeconds
             llm = configuration
         }
+        defer { if llm != nil { self.askGate.leave() } }
         let reply = await GuardedCopilot.reply(to: question, from: try self.briefing(), llm: llm)
         return try self.json(reply)
     }

@@ -15,6 +15,8 @@ import VigilStorage
 struct HTTPAPI {
     let pipeline: Pipeline
     let metrics: ServerMetrics
+    /// At most four questions go to the model at once.
+    let askGate = AskGate(limit: 4)
 
     func router() -> Router<BasicRequestContext> {
         // HEAD answers as GET would, without the body (`curl -I`, uptime checkers).
