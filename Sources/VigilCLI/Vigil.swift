@@ -16,7 +16,8 @@ struct Vigil: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Serve.self, Analyze.self, Detect.self, Forecast.self, Parse.self, RCA.self, Ask.self, BenchIngest.self,
+            Serve.self, Analyze.self, Detect.self, Forecast.self, Parse.self, RCA.self, Ask.self, Rightsize.self,
+            BenchIngest.self,
         ]
     )
 }

@@ -1,0 +1,172 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import Foundation
+import VigilCore
+
+/// `vigil rightsize`: CPU and memory requests from measured usage, with the saving, the risk and the confidence.
+struct Rightsize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rightsize",
+        abstract: "Recommend CPU and memory requests per workload from its measured usage (as Robusta KRR does).",
+        discussion: """
+            FILE is a CSV with the header timestamp,workload,cpu_cores,memory_bytes and, optionally, \
+            cpu_request and memory_request (the requests now, in cores and bytes; the last value given per \
+            workload counts). An empty cell is a missing sample. Export it from Prometheus, for example \
+            rate(container_cpu_usage_seconds_total[5m]) and container_memory_working_set_bytes per container.
+
+            CPU: the request covers the p95 of usage (--cpu-percentile); bursts above it borrow idle cores. \
+            Memory: request = limit = the peak plus 15 % (--memory-buffer), as memory cannot be borrowed back. \
+            Confidence grows with the history covered, up to a week. Risk is high under a day of history or when \
+            memory still rises at its end, medium under a week or when a request falls below half of today's.
+
+            Examples:
+              vigil rightsize usage.csv
+              vigil rightsize usage.csv --output json | jq '.workloads[] | select(.risk == "low")'
+            """
+    )
+
+    @Argument(help: "The usage CSV (- for standard input).")
+    var file: String
+
+    @Option(help: "The CPU usage percentile the request covers, in (0, 1].")
+    var cpuPercentile = 0.95
+
+    @Option(help: "Headroom above the memory peak, as a share (0.15 = 15 %).")
+    var memoryBuffer = 0.15
+
+    @Option(help: "text or json.")
+    var output = "text"
+
+    func validate() throws {
+        guard ["text", "json"].contains(self.output) else { throw ValidationError("--output must be text or json") }
+        guard self.cpuPercentile > 0 && self.cpuPercentile <= 1 else {
+            throw ValidationError("--cpu-percentile must be in (0, 1], got \(self.cpuPercentile)")
+        }
+        guard self.memoryBuffer >= 0 && self.memoryBuffer <= 10 else {
+            throw ValidationError("--memory-buffer must be from 0 to 10, got \(self.memoryBuffer)")
+        }
+    }
+
+    func run() throws {
+        let usages = try Self.read(self.file)
+        var configuration = RightSizer.Configuration()
+        configuration.cpuPercentile = self.cpuPercentile
+        configuration.memoryBuffer = self.memoryBuffer
+        let sizer = RightSizer(configuration: configuration)
+        let recommendations = usages.map(sizer.recommend)
+        let freedCPU = recommendations.compactMap { $0.cpu?.change }.reduce(0, +)
+        let freedMemory = recommendations.compactMap { $0.memory?.change }.reduce(0, +)
+        var out = OutputStream()
+        if self.output == "json" {
+            struct Report: Encodable {
+                var workloads: [RightSizer.Recommendation]
+                var cpuChange: Double
+                var memoryChange: Double
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(
+                Report(workloads: recommendations, cpuChange: freedCPU, memoryChange: freedMemory)
+            )
+            out.write(String(decoding: data, as: UTF8.self) + "\n")
+            out.flush()
+            return
+        }
+        for recommendation in recommendations {
+            out.write("\(recommendation.workload)\n")
+            if let cpu = recommendation.cpu {
+                out.write("  CPU     \(Self.change(cpu, Self.cores))  (\(cpu.basis), peak \(Self.cores(cpu.peak)))\n")
+            }
+            if let memory = recommendation.memory {
+                out.write(
+                    "  memory  \(Self.change(memory, Self.bytes))  (\(memory.basis), peak \(Self.bytes(memory.peak)))\n"
+                )
+            }
+            out.write(
+                "  risk \(recommendation.risk.rawValue), confidence \(Int((recommendation.confidence * 100).rounded())) %"
+            )
+            out.write(recommendation.notes.isEmpty ? "\n" : ": " + recommendation.notes.joined(separator: "; ") + "\n")
+        }
+        out.write(
+            "\nIn all: CPU \(Self.signed(freedCPU, Self.cores)), memory \(Self.signed(freedMemory, Self.bytes)) "
+                + "against the current requests given.\n"
+        )
+        out.flush()
+    }
+
+    static func change(_ resource: RightSizer.Resource, _ format: (Double) -> String) -> String {
+        guard let current = resource.current else { return "request \(format(resource.recommended))" }
+        return
+            "\(format(current)) → \(format(resource.recommended)) (\(Self.signed(resource.recommended - current, format)))"
+    }
+
+    static func signed(_ value: Double, _ format: (Double) -> String) -> String {
+        value < 0 ? "−" + format(-value) : "+" + format(value)
+    }
+
+    static func cores(_ value: Double) -> String { "\(Int((value * 1000).rounded()))m" }
+
+    static func bytes(_ value: Double) -> String {
+        value >= 1_073_741_824
+            ? String(format: "%.2f GiB", value / 1_073_741_824) : "\(Int((value / 1_048_576).rounded())) MiB"
+    }
+
+    /// Reads the CSV into one usage per workload, in order of first appearance; a bad row is an error naming its line.
+    static func read(_ path: String) throws -> [RightSizer.Usage] {
+        var reader = try LineReader(path: path)
+        var columns: [String: Int] = [:]
+        var order: [String] = []
+        var usages: [String: RightSizer.Usage] = [:]
+        var problem: String?
+        try reader.forEachLine { line, number, _ in
+            guard problem == nil else { return }
+            let text = line.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+            let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
+            if number == 1 {
+                for (index, name) in fields.enumerated() { columns[name.lowercased()] = index }
+                let missing = ["timestamp", "workload", "cpu_cores", "memory_bytes"].filter { columns[$0] == nil }
+                if !missing.isEmpty {
+                    problem =
+                        "line 1: the header needs timestamp,workload,cpu_cores,memory_bytes; missing \(missing.joined(separator: ", "))"
+                }
+                return
+            }
+            if fields.allSatisfy(\.isEmpty) { return }
+            func cell(_ name: String) -> String? {
+                guard let index = columns[name], index < fields.count, !fields[index].isEmpty else { return nil }
+                return fields[index]
+            }
+            func amount(_ name: String) -> Double?? {
+                guard let text = cell(name) else { return .some(nil) }
+                guard let value = Double(text), value.isFinite, value >= 0 else { return nil }
+                return value
+            }
+            guard let timeText = cell("timestamp"), let time = TimestampParser.parse(Array(timeText.utf8).span) else {
+                problem = "line \(number): \"\(cell("timestamp") ?? "")\" is not a timestamp"
+                return
+            }
+            guard let workload = cell("workload") else {
+                problem = "line \(number): the workload is empty"
+                return
+            }
+            for name in ["cpu_cores", "memory_bytes", "cpu_request", "memory_request"] where amount(name) == nil {
+                problem = "line \(number): \(name) \"\(cell(name) ?? "")\" is not a non-negative number"
+                return
+            }
+            if usages[workload] == nil {
+                order.append(workload)
+                usages[workload] = RightSizer.Usage(workload: workload, times: [], cpu: [], memory: [])
+            }
+            usages[workload]!.times.append(time.seconds)
+            usages[workload]!.cpu.append(amount("cpu_cores")!)
+            usages[workload]!.memory.append(amount("memory_bytes")!)
+            if let request = amount("cpu_request")! { usages[workload]!.cpuRequest = request }
+            if let request = amount("memory_request")! { usages[workload]!.memoryRequest = request }
+        }
+        if let problem { throw ValidationError(problem) }
+        guard !order.isEmpty else { throw ValidationError("\(path) has no usage rows under its header") }
+        return order.map { usages[$0]! }
+    }
+}

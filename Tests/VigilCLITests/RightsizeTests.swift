@@ -1,0 +1,54 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+@Suite struct RightsizeTests {
+    /// Eight days of checkout at 5-minute samples with its requests, and half a day of cart without a memory request.
+    static func usage() -> String {
+        var rows = ["timestamp,workload,cpu_cores,memory_bytes,cpu_request,memory_request"]
+        for index in 0..<(8 * 288) {
+            let time = 1_763_900_000 + index * 300
+            rows.append("\(time),checkout,\(index % 20 == 0 ? "0.8" : "0.2"),\(400 * 1_048_576),1,2147483648")
+            if index % 2 == 0 && index < 288 { rows.append("\(time),cart,0.05,,0.5,") }
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    @Test func reportsEachWorkloadWithItsRiskAndTheTotal() throws {
+        let result = try Vigil.run(["rightsize", "-"], input: Self.usage())
+        #expect(result.status == 0, "\(result.stderr)")
+        // 5 % of checkout's samples are bursts to 0.8 cores: its p95 falls between 0.2 and 0.8.
+        #expect(
+            result.stdout.contains("checkout\n  CPU     1000m → 710m (−290m)  (p95 of 2304 samples, peak 800m)"),
+            "\(result.stdout)"
+        )
+        #expect(result.stdout.contains("memory  2.00 GiB → 460 MiB (−1.55 GiB)  (peak + 15 %, peak 400 MiB)"))
+        #expect(result.stdout.contains("cart\n  CPU     500m → 50m (−450m)"))
+        #expect(result.stdout.contains("risk medium, confidence 100 %: memory falls below half the current request"))
+        #expect(result.stdout.contains("risk high, confidence 14 %: only 24 h of history"))
+        #expect(result.stdout.hasSuffix("In all: CPU −740m, memory −1.55 GiB against the current requests given.\n"))
+
+        let json = try Vigil.run(["rightsize", "-", "--output", "json"], input: Self.usage())
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let workloads = report["workloads"] as? [[String: Any]] ?? []
+        #expect(workloads.map { $0["workload"] as? String } == ["checkout", "cart"])
+        #expect(workloads.first?["risk"] as? String == "medium")
+        #expect(workloads.last?["memory"] == nil)
+        #expect((report["cpuChange"] as? Double).map { abs($0 + 0.74) < 0.001 } == true)
+    }
+
+    @Test(arguments: [
+        ("timestamp,workload,cpu_cores\n1,a,1\n", "missing memory_bytes"),
+        ("timestamp,workload,cpu_cores,memory_bytes\nyesterday,a,1,1\n", "line 2: \"yesterday\" is not a timestamp"),
+        ("timestamp,workload,cpu_cores,memory_bytes\n1763900000,a,-1,1\n", "line 2: cpu_cores \"-1\""),
+        ("timestamp,workload,cpu_cores,memory_bytes\n1763900000,,1,1\n", "line 2: the workload is empty"),
+        ("timestamp,workload,cpu_cores,memory_bytes\n", "has no usage rows"),
+    ])
+    func badInputIsNamed(input: String, message: String) throws {
+        let result = try Vigil.run(["rightsize", "-"], input: input)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}
