@@ -4,9 +4,14 @@
 import ArgumentParser
 import Foundation
 import VigilCore
+import VigilIngest
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// `vigil rightsize`: CPU and memory requests from measured usage, with the saving, the risk and the confidence.
-struct Rightsize: ParsableCommand {
+struct Rightsize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rightsize",
         abstract: "Recommend CPU and memory requests per workload from its measured usage (as Robusta KRR does).",
@@ -21,14 +26,38 @@ struct Rightsize: ParsableCommand {
             Confidence grows with the history covered, up to a week. Risk is high under a day of history or when \
             memory still rises at its end, medium under a week or when a request falls below half of today's.
 
+            With --prometheus-url, usage comes from that Prometheus instead, over --history at --step: \
+            --cpu-query (cores) and --memory-query (bytes), one workload per combination of the --by labels. \
+            The defaults read cAdvisor's container series as Kubernetes exposes them.
+
             Examples:
               vigil rightsize usage.csv
+              vigil rightsize --prometheus-url http://127.0.0.1:9090 --history 14d
               vigil rightsize usage.csv --output json | jq '.workloads[] | select(.risk == "low")'
             """
     )
 
-    @Argument(help: "The usage CSV (- for standard input).")
-    var file: String
+    @Argument(help: "The usage CSV (- for standard input); not with --prometheus-url.")
+    var file: String?
+
+    @Option(help: "Read usage from this Prometheus (http://host:port) instead of a file.")
+    var prometheusUrl: String?
+
+    @Option(help: "PromQL giving CPU use in cores.")
+    var cpuQuery =
+        #"sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))"#
+
+    @Option(help: "PromQL giving memory use in bytes.")
+    var memoryQuery = #"sum by (namespace, pod, container) (container_memory_working_set_bytes{container!=""})"#
+
+    @Option(help: "The labels that name a workload, comma-separated.")
+    var by = "namespace,pod,container"
+
+    @Option(help: "How much history to read from Prometheus (1h, 7d, 14d).")
+    var history = "7d"
+
+    @Option(help: "The query_range step (30s, 5m).")
+    var step = "5m"
 
     @Option(help: "The CPU usage percentile the request covers, in (0, 1].")
     var cpuPercentile = 0.95
@@ -40,6 +69,12 @@ struct Rightsize: ParsableCommand {
     var output = "text"
 
     func validate() throws {
+        guard (self.file == nil) != (self.prometheusUrl == nil) else {
+            throw ValidationError("give a usage CSV or --prometheus-url, one of the two")
+        }
+        for (name, text) in [("--history", self.history), ("--step", self.step)] where Forecast.seconds(text) == nil {
+            throw ValidationError("\(name) \(text) is not a duration like 30s, 5m, 2h or 7d")
+        }
         guard ["text", "json"].contains(self.output) else { throw ValidationError("--output must be text or json") }
         guard self.cpuPercentile > 0 && self.cpuPercentile <= 1 else {
             throw ValidationError("--cpu-percentile must be in (0, 1], got \(self.cpuPercentile)")
@@ -49,8 +84,13 @@ struct Rightsize: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let usages = try Self.read(self.file)
+    func run() async throws {
+        let usages: [RightSizer.Usage]
+        if let url = self.prometheusUrl {
+            usages = try await self.query(url)
+        } else {
+            usages = try Self.read(self.file ?? "-")
+        }
         var configuration = RightSizer.Configuration()
         configuration.cpuPercentile = self.cpuPercentile
         configuration.memoryBuffer = self.memoryBuffer
@@ -111,6 +151,63 @@ struct Rightsize: ParsableCommand {
     static func bytes(_ value: Double) -> String {
         value >= 1_073_741_824
             ? String(format: "%.2f GiB", value / 1_073_741_824) : "\(Int((value / 1_048_576).rounded())) MiB"
+    }
+
+    /// Reads usage from Prometheus: both queries over the history, one workload per combination of the `--by`
+    /// labels (or the whole series when it has none of them).
+    func query(_ base: String) async throws -> [RightSizer.Usage] {
+        let end = Date().timeIntervalSince1970.rounded(.down)
+        let start = end - Forecast.seconds(self.history)!
+        let step = Forecast.seconds(self.step)!
+        let names = self.by.split(separator: ",").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+        var order: [String] = []
+        var samples: [String: [Double: (cpu: Double?, memory: Double?)]] = [:]
+        for (kind, expression) in [("cpu", self.cpuQuery), ("memory", self.memoryQuery)] {
+            let path = PrometheusQuery.rangePath(expression, start: start, end: end, step: step)
+            guard let url = URL(string: base.hasSuffix("/") ? String(base.dropLast()) + path : base + path),
+                url.host != nil
+            else {
+                throw ValidationError("--prometheus-url \(base) is not a URL like http://127.0.0.1:9090")
+            }
+            let body: Data
+            do {
+                (body, _) = try await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 60))
+            } catch {
+                throw CLIError("cannot reach Prometheus at \(base): \(error.localizedDescription)")
+            }
+            let points: [MetricPoint]
+            do {
+                points = try PrometheusQuery.decode(Array(body), name: kind)
+            } catch {
+                throw CLIError("the \(kind) query failed: \(error.message)")
+            }
+            for point in points {
+                let values = names.compactMap { point.series.label($0) }
+                let workload = values.isEmpty ? point.series.text : values.joined(separator: "/")
+                if samples[workload] == nil {
+                    order.append(workload)
+                    samples[workload] = [:]
+                }
+                let time = point.time.seconds
+                if kind == "cpu" {
+                    samples[workload]![time, default: (nil, nil)].cpu = point.value
+                } else {
+                    samples[workload]![time, default: (nil, nil)].memory = point.value
+                }
+            }
+        }
+        guard !order.isEmpty else {
+            throw CLIError("Prometheus at \(base) has no samples for either query in the last \(self.history)")
+        }
+        return order.map { workload in
+            let rows = samples[workload]!.sorted { $0.key < $1.key }
+            return RightSizer.Usage(
+                workload: workload,
+                times: rows.map(\.key),
+                cpu: rows.map(\.value.cpu),
+                memory: rows.map(\.value.memory)
+            )
+        }
     }
 
     /// Reads the CSV into one usage per workload, in order of first appearance; a bad row is an error naming its line.

@@ -51,4 +51,43 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
+
+    /// Real usage: node_exporter's own CPU and memory as Debian's Prometheus scrapes them every second.
+    @Test func readsUsageFromARealPrometheus() throws {
+        let stack = try PrometheusTests.startPrometheus(name: "vigil-rightsize", settings: "")
+        defer { stack.stop() }
+        let arguments = [
+            "rightsize", "--prometheus-url", "http://127.0.0.1:\(stack.prometheusPort)", "--cpu-query",
+            "rate(process_cpu_seconds_total[5s])", "--memory-query", "process_resident_memory_bytes", "--by", "job",
+            "--history", "1m", "--step", "1s", "--output", "json",
+        ]
+        var workloads: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let result = try Vigil.run(arguments)
+            let report = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            workloads = report?["workloads"] as? [[String: Any]] ?? []
+            if let node = workloads.first, (node["samples"] as? Int ?? 0) >= 10, node["cpu"] != nil { break }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        try #require(workloads.count == 1, "\(workloads)")
+        let node = workloads[0]
+        #expect(node["workload"] as? String == "node")
+        let memory = try #require(node["memory"] as? [String: Any])
+        let peak = try #require(memory["peak"] as? Double)
+        // node_exporter's resident memory: megabytes, with the 15 % buffer on top.
+        #expect(peak > 1_048_576 && peak < 2_147_483_648, "\(peak)")
+        #expect(abs((memory["recommended"] as? Double ?? 0) - max(peak * 1.15, 32 * 1_048_576)) < 1)
+        #expect((node["cpu"] as? [String: Any])?["recommended"] as? Double ?? 0 >= 0.01)
+        #expect(node["risk"] as? String == "high")
+        #expect((node["notes"] as? [String])?.first?.hasPrefix("only ") == true)
+
+        let wrong = try Vigil.run([
+            "rightsize", "--prometheus-url", "http://127.0.0.1:\(stack.prometheusPort)",
+            "--cpu-query", "rate(", "--history", "1m",
+        ])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("the cpu query failed: Prometheus answered bad_data"), "\(wrong.stderr)")
+        #expect(try Vigil.run(["rightsize"]).stderr.contains("give a usage CSV or --prometheus-url"))
+    }
 }
