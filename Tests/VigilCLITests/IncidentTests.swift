@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+import Glibc
 import Testing
 import VigilCore
 import VigilIngest
@@ -35,7 +36,11 @@ import VigilServer
         receiver.standardOutput = FileHandle.nullDevice
         receiver.standardError = FileHandle.nullDevice
         try receiver.run()
-        defer { receiver.terminate() }
+        // SIGKILL: a child of the test runner may inherit SIGTERM blocked, and the receiver keeps no state.
+        defer {
+            kill(receiver.processIdentifier, SIGKILL)
+            receiver.waitUntilExit()
+        }
 
         let vigil = try ServerProcess(arguments: [
             "--no-host", "--incident-webhook", "http://127.0.0.1:\(hookPort)/hook",
