@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilIngest", targets: ["VigilIngest"]),
         .library(name: "VigilStorage", targets: ["VigilStorage"]),
+        .library(name: "VigilRemediation", targets: ["VigilRemediation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,10 +46,15 @@ let package = Package(
             name: "VigilStorage",
             dependencies: ["VigilCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Runs what the core's remediation policy decided: commands, HTTP calls, the audit log.
+        .target(
+            name: "VigilRemediation",
+            dependencies: ["VigilCore", "VigilStorage"]
+        ),
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilCore", "VigilIngest", "VigilStorage", "VigilLLM",
+                "VigilCore", "VigilIngest", "VigilStorage", "VigilLLM", "VigilRemediation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -66,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "VigilCLI",
             dependencies: [
-                "VigilCore", "VigilIngest", "VigilServer", "VigilLLM",
+                "VigilCore", "VigilIngest", "VigilServer", "VigilLLM", "VigilRemediation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,6 +87,7 @@ let package = Package(
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"]),
         .testTarget(name: "VigilStorageTests", dependencies: ["VigilStorage"]),
         .testTarget(name: "VigilLLMTests", dependencies: ["VigilLLM"]),
+        .testTarget(name: "VigilRemediationTests", dependencies: ["VigilRemediation", "VigilStorage"]),
         .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilStorage"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilServer", "VigilIngest", "VigilLLM"]),
     ]

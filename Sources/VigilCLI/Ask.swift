@@ -142,36 +142,13 @@ struct Ask: AsyncParsableCommand {
 
     /// Reads what the server knows: incidents (the unresolved in full), anomalies, changes, error templates.
     static func brief(from server: String) async throws -> Briefing {
-        let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+        let client = ServerClient(server: server)
         func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
-            guard let url = URL(string: base + path) else {
-                throw ValidationError("--server \"\(server)\" is not a URL, such as http://127.0.0.1:3100")
-            }
-            let data: Data
-            let response: URLResponse
-            do {
-                (data, response) = try await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 30))
-            } catch {
-                throw CLIError(
-                    "cannot reach vigil serve at \(server) (\(error.localizedDescription)); start it with "
-                        + "`vigil serve`, or name another with --server or VIGIL_SERVER"
-                )
-            }
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard status == 200 else {
-                throw CLIError(
-                    "\(server)\(path) answered HTTP \(status): \(String(decoding: data.prefix(200), as: UTF8.self))"
-                )
-            }
-            do {
-                return try JSONDecoder().decode(T.self, from: data)
-            } catch {
-                throw CLIError("\(server)\(path) did not answer as vigil serve does: \(error)")
-            }
+            try await client.request(path, as: type)
         }
         var incidents = try await get("/api/v1/incidents?limit=20", as: [Briefing.IncidentFacts].self)
         for index in incidents.indices.prefix(5) where incidents[index].status != "resolved" {
-            let id = incidents[index].id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ""
+            let id = ServerClient.segment(incidents[index].id)
             incidents[index] = try await get("/api/v1/incidents/\(id)", as: Briefing.IncidentFacts.self)
         }
         let anomalies = try await get("/api/v1/anomalies?limit=50", as: [Briefing.AnomalyFacts].self)

@@ -133,18 +133,7 @@ struct Forecast: ParsableCommand {
     }
 
     /// Seconds in a duration such as 90s, 15m, 2h or 1d; nil when it is not one.
-    static func seconds(_ text: String) -> Double? {
-        guard let unit = text.last, let amount = Double(text.dropLast()), amount > 0, amount.isFinite else {
-            return nil
-        }
-        switch unit {
-        case "s": return amount
-        case "m": return amount * 60
-        case "h": return amount * 3600
-        case "d": return amount * 86_400
-        default: return nil
-        }
-    }
+    static func seconds(_ text: String) -> Double? { DurationText.seconds(in: text) }
 
     /// The median spacing of the timestamps, in seconds (1 when they do not increase).
     static func medianStep(_ points: [SeriesFile.Point]) -> Double {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VigilCore
 import VigilServer
 import VigilStorage
 
@@ -29,7 +30,8 @@ struct Serve: AsyncParsableCommand {
             given by --syslog-udp and --syslog-tcp. Every option can also be set in the environment: VIGIL_PORT, VIGIL_HOST, VIGIL_DATA_DIR, \
             VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_SYSLOG_UDP, VIGIL_SYSLOG_TCP, \
             VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_LLM_URL, VIGIL_LLM_MODEL, \
-            VIGIL_LLM_API_KEY, VIGIL_CONFIG; or in a YAML \
+            VIGIL_LLM_API_KEY, VIGIL_RUNBOOKS, VIGIL_AUTOMATION_LEVEL, VIGIL_DRY_RUN=1, VIGIL_APPROVAL_TOKEN (the bearer \
+            token approvals need), VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
             written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
@@ -140,6 +142,27 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The model --llm-url serves (default: the first it lists).")
     var llmModel: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A runbook file (YAML): fixes Vigil may suggest or run for incidents (see runbooks.example.yaml).",
+            discussion: "Check one first with `vigil remediate check FILE`."
+        )
+    )
+    var runbooks: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The highest automation level any runbook runs at: alert, suggest (default), approve, auto-low-risk, auto-high-risk (or 0-4).",
+            discussion: """
+                A runbook runs at the lower of its own level and this one, and a high-risk runbook waits for                 approval below auto-high-risk.
+                """
+        )
+    )
+    var automationLevel: String?
+
+    @Flag(help: "Go through runbooks without performing any action: each step is reported in the audit log.")
+    var dryRun = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -221,6 +244,34 @@ struct Serve: AsyncParsableCommand {
             configuration.prometheusPull = .init(url: url, queries: self.prometheusQuery)
         }
         if let seconds = self.prometheusInterval { configuration.prometheusPull?.intervalSeconds = seconds }
+        if let path = self.runbooks ?? environment["VIGIL_RUNBOOKS"] {
+            let previous = configuration.remediation
+            configuration.remediation = .init(runbooksPath: path)
+            if let previous {
+                configuration.remediation?.maximumLevel = previous.maximumLevel
+                configuration.remediation?.isDryRun = previous.isDryRun
+                configuration.remediation?.approvalToken = previous.approvalToken
+                configuration.remediation?.actionTimeoutSeconds = previous.actionTimeoutSeconds
+            }
+        }
+        if let text = self.automationLevel ?? environment["VIGIL_AUTOMATION_LEVEL"] {
+            guard let level = AutomationLevel(name: text) else {
+                throw ValidationError(
+                    "--automation-level must be 0-4 or one of \(AutomationLevel.allCases.map(\.name).joined(separator: ", ")), not \(text)"
+                )
+            }
+            guard configuration.remediation != nil else {
+                throw ValidationError("--automation-level needs --runbooks (or remediation.runbooks in the file)")
+            }
+            configuration.remediation?.maximumLevel = level
+        }
+        if self.dryRun || environment["VIGIL_DRY_RUN"] == "1" {
+            guard configuration.remediation != nil else {
+                throw ValidationError("--dry-run needs --runbooks (or remediation.runbooks in the file)")
+            }
+            configuration.remediation?.isDryRun = true
+        }
+        if let token = environment["VIGIL_APPROVAL_TOKEN"] { configuration.remediation?.approvalToken = token }
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")

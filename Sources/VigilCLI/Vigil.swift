@@ -17,6 +17,7 @@ struct Vigil: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Serve.self, Analyze.self, Detect.self, Forecast.self, Parse.self, RCA.self, Ask.self, Rightsize.self,
+            Remediate.self,
             BenchIngest.self,
         ]
     )

@@ -9,6 +9,7 @@ import Prometheus
 import Synchronization
 import VigilCore
 import VigilIngest
+import VigilRemediation
 import VigilStorage
 
 /// The routes of the one HTTP port: ingest, the REST API, the web UI, health and `/metrics`.
@@ -17,6 +18,8 @@ struct HTTPAPI {
     let metrics: ServerMetrics
     /// At most four questions go to the model at once.
     let askGate = AskGate(limit: 4)
+    /// Runs the configured runbooks (nil: none are configured).
+    var remediator: Remediator? = nil
 
     func router() -> Router<BasicRequestContext> {
         // HEAD answers as GET would, without the body (`curl -I`, uptime checkers).
@@ -94,6 +97,7 @@ struct HTTPAPI {
             return try self.json(found.map(ChangeView.init))
         }
         router.get("/api/v1/stats") { _, _ in try self.json(self.stats()) }
+        self.addRemediationRoutes(to: router)
         router.post("/api/v1/ask") { request, _ in try await self.ask(request) }
         router.get("/api/v1/templates") { request, _ in
             let query = request.uri.queryParameters

@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+import VigilCore
 import VigilStorage
-import Yams
 
 extension ServerConfiguration {
     /// A configuration file was not usable; the message names the key and what is wrong.
@@ -16,16 +16,14 @@ extension ServerConfiguration {
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
-        "incident_webhooks", "dependencies", "llm",
+        "incident_webhooks", "dependencies", "llm", "remediation",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
     /// silently fall back to a default.
     public mutating func apply(yaml text: String, source: String) throws {
         let loaded: Any?
-        do { loaded = try Yams.load(yaml: text) } catch {
-            throw FileError(description: "\(source): not valid YAML: \(error)")
-        }
+        do { loaded = try YAMLText.load(text) } catch { throw FileError(description: "\(source): \(error)") }
         guard let root = loaded as? [String: Any] else {
             if loaded == nil { return }  // an empty file changes nothing
             throw FileError(description: "\(source): expected a mapping of settings at the top level")
@@ -125,6 +123,50 @@ extension ServerConfiguration {
             }
             self.llm = settings
         }
+        if let remediation = root["remediation"] {
+            let keys = ["runbooks", "level", "dry_run", "approval_token", "action_timeout"]
+            guard let map = remediation as? [String: Any] else {
+                throw FileError(
+                    description: "\(source): remediation must be a mapping (\(keys.joined(separator: ", ")))"
+                )
+            }
+            for key in map.keys.sorted() where !keys.contains(key) {
+                throw FileError(description: "\(source): unknown setting \"remediation.\(key)\"")
+            }
+            guard let path = try value("runbooks", String.self, in: map, path: "remediation.runbooks") else {
+                throw FileError(description: "\(source): remediation needs runbooks, the path of a runbook file")
+            }
+            var settings = Remediation(runbooksPath: path)
+            if let raw = map["level"] {
+                guard let level = AutomationLevel(name: "\(raw)") else {
+                    throw FileError(
+                        description:
+                            "\(source): remediation.level must be 0-4 or one of \(AutomationLevel.allCases.map(\.name).joined(separator: ", ")), not \(raw)"
+                    )
+                }
+                settings.maximumLevel = level
+            }
+            if let dryRun = try value("dry_run", Bool.self, in: map, path: "remediation.dry_run") {
+                settings.isDryRun = dryRun
+            }
+            settings.approvalToken = try value(
+                "approval_token",
+                String.self,
+                in: map,
+                path: "remediation.approval_token"
+            )
+            if let raw = map["action_timeout"] {
+                guard
+                    let seconds = (raw as? Int).map(Double.init) ?? (raw as? String).flatMap(DurationText.seconds(in:))
+                else {
+                    throw FileError(
+                        description: "\(source): remediation.action_timeout must be a duration such as 2m, not \(raw)"
+                    )
+                }
+                settings.actionTimeoutSeconds = seconds
+            }
+            self.remediation = settings
+        }
         if let pull = root["prometheus_pull"] {
             guard let map = pull as? [String: Any] else {
                 throw FileError(
@@ -182,6 +224,12 @@ extension ServerConfiguration {
             }
             if pull.intervalSeconds < 1 { try fail("prometheus_pull.interval_seconds must be at least 1") }
             if pull.stepSeconds < 1 { try fail("prometheus_pull.step_seconds must be at least 1") }
+        }
+        if let remediation = self.remediation {
+            if remediation.actionTimeoutSeconds < 1 { try fail("remediation.action_timeout must be at least 1 s") }
+            if let token = remediation.approvalToken, token.utf8.count < 16 {
+                try fail("remediation.approval_token must hold at least 16 characters")
+            }
         }
         if self.maximumInFlight < 1 { try fail("max_in_flight must be at least 1") }
         if self.checkpointSeconds < 1 { try fail("checkpoint_seconds must be at least 1") }

@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+public import VigilCore
 public import VigilStorage
 
 #if canImport(Glibc)
@@ -53,6 +54,26 @@ public struct ServerConfiguration: Sendable {
     public var prometheusPull: PrometheusPull?
     /// An OpenAI-compatible chat API that writes the answers of `POST /api/v1/ask` (rules answer without one).
     public var llm: LLM?
+    /// Guarded remediation: the runbooks and how far they may go (nil: no runbooks, nothing is remediated).
+    public var remediation: Remediation?
+
+    /// Runbooks and the guardrails the server puts around them.
+    public struct Remediation: Sendable, Equatable {
+        /// The runbook file (YAML; `runbooks.example.yaml`).
+        public var runbooksPath: String
+        /// No runbook runs above this level; the default only suggests.
+        public var maximumLevel = AutomationLevel.suggest
+        /// Every step is reported, none performed.
+        public var isDryRun = false
+        /// The bearer token `POST /api/v1/remediations/{id}/approve` and `/reject` require (nil: approvals over
+        /// the API are refused).
+        public var approvalToken: String?
+        /// Longest a command or HTTP action may take.
+        public var actionTimeoutSeconds = 120.0
+
+        /// Runbooks from `runbooksPath`, at the default level (suggest).
+        public init(runbooksPath: String) { self.runbooksPath = runbooksPath }
+    }
 
     /// The model behind `POST /api/v1/ask`.
     public struct LLM: Sendable, Equatable {

@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import Foundation
 import Glibc
 import Hummingbird
 public import Logging
@@ -8,6 +9,7 @@ import ServiceLifecycle
 import Synchronization
 import VigilCore
 import VigilIngest
+import VigilRemediation
 import VigilStorage
 
 /// `vigil serve`: the HTTP server and the pipeline with its clocks (ticks, checkpoints, retention), host
@@ -30,8 +32,20 @@ public struct VigilServer: Sendable {
         self.logger.info(
             "recovered \(pipeline.recoveredRecords) write-ahead log record(s) in \(ContinuousClock.now - started)"
         )
-        let api = HTTPAPI(pipeline: pipeline, metrics: metrics)
-        let engine = EngineService(pipeline: pipeline, configuration: self.configuration, logger: self.logger)
+        var remediator: Remediator?
+        if let settings = self.configuration.remediation {
+            remediator = try Self.remediator(settings, store: pipeline.store)
+            self.logger.info(
+                "\(remediator?.runbooks.count ?? 0) runbook(s) from \(settings.runbooksPath), at most at level \(settings.maximumLevel.name)\(settings.isDryRun ? ", dry run" : "")"
+            )
+        }
+        let api = HTTPAPI(pipeline: pipeline, metrics: metrics, remediator: remediator)
+        let engine = EngineService(
+            pipeline: pipeline,
+            configuration: self.configuration,
+            logger: self.logger,
+            remediator: remediator
+        )
         let host = self.configuration.host
         let port = self.configuration.port
         let logger = self.logger
@@ -50,12 +64,33 @@ public struct VigilServer: Sendable {
     }
 }
 
+extension VigilServer {
+    /// The remediator of `settings`: its runbook file read and checked (a mistake stops the start, naming it).
+    static func remediator(_ settings: ServerConfiguration.Remediation, store: any Store) throws -> Remediator {
+        guard let bytes = FileManager.default.contents(atPath: settings.runbooksPath) else {
+            throw RunbookFile.Failure(description: "\(settings.runbooksPath): cannot read the runbook file")
+        }
+        let runbooks = try RunbookFile.runbooks(
+            yaml: String(decoding: bytes, as: UTF8.self),
+            source: settings.runbooksPath
+        )
+        return try Remediator(
+            runbooks: runbooks,
+            policy: RemediationPolicy(maximumLevel: settings.maximumLevel, isDryRun: settings.isDryRun),
+            executor: SystemExecutor(timeoutSeconds: settings.actionTimeoutSeconds),
+            store: store,
+            now: Clock.now()
+        )
+    }
+}
+
 /// The pipeline's own service: shard tasks plus the periodic jobs. On graceful shutdown (after the HTTP server
 /// has stopped) it drains the log, takes a final checkpoint and stops the shards.
 struct EngineService: Service {
     let pipeline: Pipeline
     let configuration: ServerConfiguration
     let logger: Logger
+    let remediator: Remediator?
 
     func run() async throws {
         self.pipeline.ready.store(true, ordering: .relaxed)
@@ -69,6 +104,18 @@ struct EngineService: Service {
                             await self.every(2) {
                                 await self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
                             }
+                        }
+                    }
+                    if let remediator = self.remediator {
+                        let incidents = self.pipeline.incidents
+                        let logger = self.logger
+                        jobs.addTask {
+                            await remediator.run(
+                                incidents: { incidents.incidents() },
+                                now: { Clock.now() },
+                                every: .seconds(2),
+                                onError: { message in logger.warning("\(message)") }
+                            )
                         }
                     }
                     jobs.addTask {

@@ -96,6 +96,18 @@ public final class SQLiteStore: Store {
                     """
             )
         }
+        migrator.registerMigration("v5-audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, run TEXT NOT NULL,
+                        incident TEXT NOT NULL, runbook TEXT NOT NULL, service TEXT NOT NULL, state TEXT NOT NULL,
+                        actor TEXT NOT NULL, what TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_run ON audit (run, sequence)
+                    """
+            )
+        }
         try migrator.migrate(self.pool)
     }
 
@@ -346,6 +358,45 @@ public final class SQLiteStore: Store {
                     summary: row["summary"],
                     startsAt: Timestamp(nanoseconds: row["starts_at"]),
                     endsAt: (row["ends_at"] as Int64?).map { Timestamp(nanoseconds: $0) }
+                )
+            }
+        }
+    }
+
+    public func appendAudit(_ records: [AuditRecord]) throws {
+        guard !records.isEmpty else { return }
+        try self.pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO audit (time, run, incident, runbook, service, state, actor, what)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            for record in records {
+                try statement.execute(arguments: [
+                    record.time.nanoseconds, record.run, record.incident, record.runbook, record.service,
+                    record.state, record.actor, record.what,
+                ])
+            }
+        }
+    }
+
+    public func audit(run: String?, limit: Int) throws -> [AuditRecord] {
+        try self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM audit WHERE (?1 IS NULL OR run = ?1) ORDER BY sequence DESC LIMIT ?2",
+                arguments: [run, limit]
+            ).map { row in
+                AuditRecord(
+                    time: Timestamp(nanoseconds: row["time"]),
+                    run: row["run"],
+                    incident: row["incident"],
+                    runbook: row["runbook"],
+                    service: row["service"],
+                    state: row["state"],
+                    actor: row["actor"],
+                    what: row["what"]
                 )
             }
         }

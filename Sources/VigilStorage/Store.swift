@@ -27,8 +27,48 @@ public protocol Store: Sendable {
     func alerts(service: String?, status: String?, limit: Int) throws -> [Alert]
     /// The service graph of the minutes in `[from, to)`: each edge's calls, errors and latency.
     func topology(from: Timestamp, to: Timestamp) throws -> [TopologyEdge]
-    /// Deletes samples and findings older than the retention allows.
+    /// Deletes samples and findings older than the retention allows (never the audit log).
     func applyRetention(now: Timestamp) throws
+    /// Appends to the remediation audit log, which is never updated or pruned.
+    func appendAudit(_ records: [AuditRecord]) throws
+    /// The audit log, newest first; one run's alone when `run` is given.
+    func audit(run: String?, limit: Int) throws -> [AuditRecord]
+}
+
+/// One line of the remediation audit log: what a run did or was told, when, and by whom.
+public struct AuditRecord: Sendable, Codable, Equatable {
+    public var time: Timestamp
+    public var run: String
+    public var incident: String
+    public var runbook: String
+    /// The service the run acts on.
+    public var service: String
+    /// The run's state after it (`awaiting_approval`, `running`, `succeeded`, …).
+    public var state: String
+    /// `vigil`, or the person who approved or rejected.
+    public var actor: String
+    public var what: String
+
+    /// Creates a record.
+    public init(
+        time: Timestamp,
+        run: String,
+        incident: String,
+        runbook: String,
+        service: String,
+        state: String,
+        actor: String,
+        what: String
+    ) {
+        self.time = time
+        self.run = run
+        self.incident = incident
+        self.runbook = runbook
+        self.service = service
+        self.state = state
+        self.actor = actor
+        self.what = what
+    }
 }
 
 /// One transaction's worth of pipeline output.

@@ -70,6 +70,21 @@ import VigilServer
                         continue
                     }
                     let example = try JSONSerialization.data(withJSONObject: try #require(json["example"]))
+                    if path.contains("{id}") {
+                        // An unknown ID: the documented 404 (a real run is approved in RemediateTests).
+                        let unknown = path.replacingOccurrences(of: "{id}", with: "no-such-run")
+                        try self.check(
+                            server,
+                            "POST",
+                            unknown,
+                            [UInt8](example),
+                            "application/json",
+                            responses: responses,
+                            expect: "404"
+                        )
+                        checked += 1
+                        continue
+                    }
                     let success = responses.keys.first { $0.hasPrefix("2") } ?? "2xx"
                     try self.check(
                         server,
@@ -94,7 +109,7 @@ import VigilServer
                 checked += 1
             }
         }
-        #expect(checked == 25)
+        #expect(checked == 30)
     }
 
     func check(

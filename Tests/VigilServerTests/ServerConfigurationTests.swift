@@ -89,6 +89,9 @@ import VigilStorage
         ("llm: http://127.0.0.1:11434/v1", "llm must be a mapping"),
         ("llm: {url: 127.0.0.1:11434}", "llm.url must be an http(s) URL"),
         ("llm: {url: http://x/v1, modle: a}", "unknown setting \"llm.modle\""),
+        // Yams's own loader crashes on a mapping used as a key.
+        ("webhook_secret: {{secret}}", "a key must be plain text (line 1)"),
+        ("? [a, b]\n: c", "a key must be plain text"),
     ])
     func mistakesAreNamed(yaml: String, message: String) {
         var configuration = ServerConfiguration()

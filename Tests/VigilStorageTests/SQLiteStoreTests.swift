@@ -97,4 +97,35 @@ import VigilStorage
         try store.applyRetention(now: Timestamp(nanoseconds: 21 * day))
         #expect(try store.samples(series: "x", from: nil, to: nil, limit: 10).map(\.1) == [2])
     }
+
+    @Test func theAuditLogKeepsEveryRecordInOrderAndOutlivesRetention() throws {
+        let store = try self.store()
+        let record = { (second: Int64, run: String, state: String, actor: String) in
+            AuditRecord(
+                time: Timestamp(nanoseconds: second * 1_000_000_000),
+                run: run,
+                incident: "inc-1",
+                runbook: "restart",
+                service: "payment",
+                state: state,
+                actor: actor,
+                what: "\(state) by \(actor)"
+            )
+        }
+        try store.appendAudit([record(1, "a", "awaiting_approval", "vigil"), record(2, "b", "suggested", "vigil")])
+        // The same time twice: the order written is the order kept.
+        try store.appendAudit([record(3, "a", "running", "alice"), record(3, "a", "succeeded", "vigil")])
+        #expect(
+            try store.audit(run: nil, limit: 10).map(\.state) == [
+                "succeeded", "running", "suggested", "awaiting_approval",
+            ]
+        )
+        #expect(
+            try store.audit(run: "a", limit: 2) == [
+                record(3, "a", "succeeded", "vigil"), record(3, "a", "running", "alice"),
+            ]
+        )
+        try store.applyRetention(now: Timestamp(nanoseconds: 400 * 86_400_000_000_000))
+        #expect(try store.audit(run: nil, limit: 10).count == 4)
+    }
 }

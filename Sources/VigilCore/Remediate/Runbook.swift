@@ -145,6 +145,11 @@ public struct Runbook: Sendable, Equatable, Codable {
         var problems: [String] = []
         if self.name.isEmpty { problems.append("a runbook needs a name") }
         let label = self.name.isEmpty ? "runbook" : "runbook \(self.name)"
+        let allowed = self.name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D
+                || byte == 0x5F || byte == 0x2E
+        }
+        if !allowed { problems.append("\(label): a name holds only letters, digits, '-', '_' and '.'") }
         if self.steps.isEmpty { problems.append("\(label) has no steps") }
         if self.verifyAttempts < 1 { problems.append("\(label): verify_attempts must be at least 1") }
         if !(self.verifyDelaySeconds >= 0) { problems.append("\(label): verify_delay must not be negative") }

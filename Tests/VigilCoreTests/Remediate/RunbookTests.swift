@@ -50,6 +50,8 @@ import VigilCore
         }
         #expect(Runbook(name: "", steps: []).problems.contains("a runbook needs a name"))
         #expect(Runbook(name: "x", steps: []).problems == ["runbook x has no steps"])
+        let spaced = Runbook(name: "roll back", steps: [.init(name: "a", action: .command(["true"]))])
+        #expect(spaced.problems == ["runbook roll back: a name holds only letters, digits, '-', '_' and '.'"])
     }
 
     @Test func levelsReadFromNamesOrNumbers() {

@@ -1,0 +1,163 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import VigilCore
+import VigilRemediation
+import VigilStorage
+
+extension HTTPAPI {
+    /// The remediation routes: runs, approval and rejection (bearer token), and the audit log.
+    func addRemediationRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/api/v1/remediations") { request, _ in
+            let query = request.uri.queryParameters
+            let state = query["state"].map(String.init)
+            if let state, RemediationRun.State(rawValue: state) == nil {
+                throw HTTPError(.badRequest, message: "state must be a run state such as awaiting_approval")
+            }
+            let limit = try Self.limit(query["limit"].map(String.init))
+            let runs = await self.remediator?.runs(limit: 1_000) ?? []
+            return try self.json(
+                runs.filter { state == nil || $0.state.rawValue == state }.prefix(limit).map(RemediationRunJSON.init)
+            )
+        }
+        router.get("/api/v1/remediations/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let run = await self.remediator?.run(id) else {
+                throw HTTPError(.notFound, message: "no remediation run \(id.prefix(40))")
+            }
+            return try self.json(RemediationRunJSON(run))
+        }
+        router.post("/api/v1/remediations/{id}/approve") { request, context in
+            try await self.decide(request, id: context.parameters.get("id") ?? "", approve: true)
+        }
+        router.post("/api/v1/remediations/{id}/reject") { request, context in
+            try await self.decide(request, id: context.parameters.get("id") ?? "", approve: false)
+        }
+        router.get("/api/v1/audit") { request, _ in
+            let query = request.uri.queryParameters
+            let records = try self.pipeline.store.audit(
+                run: query["run"].map(String.init),
+                limit: try Self.limit(query["limit"].map(String.init))
+            )
+            return try self.json(records.map(AuditRecordJSON.init))
+        }
+    }
+
+    /// `POST …/approve` or `…/reject` with `{"by": "alice", "reason": "…"}` and `Authorization: Bearer TOKEN`.
+    func decide(_ request: Request, id: String, approve: Bool) async throws -> Response {
+        guard let remediator = self.remediator else {
+            throw HTTPError(.notFound, message: "no runbooks are configured (vigil serve --runbooks FILE)")
+        }
+        guard let token = self.pipeline.configuration.remediation?.approvalToken else {
+            throw HTTPError(
+                .forbidden,
+                message: "approvals over the API need a token: set remediation.approval_token or VIGIL_APPROVAL_TOKEN"
+            )
+        }
+        let given = request.headers[.authorization].flatMap { header in
+            header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : nil
+        }
+        guard let given, Self.sameSecret(given, token) else {
+            var headers = HTTPFields()
+            headers[.wwwAuthenticate] = "Bearer"
+            throw HTTPError(.unauthorized, headers: headers, message: "a valid Authorization: Bearer token is needed")
+        }
+        guard request.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? false else {
+            throw HTTPError(.unsupportedMediaType, message: "send {\"by\": \"your name\"} as application/json")
+        }
+        let buffer = try await request.body.collect(upTo: 16 << 10)
+        struct Decision: Decodable {
+            var by: String
+            var reason: String?
+        }
+        guard let decision = try? JSONDecoder().decode(Decision.self, from: Data(buffer.readableBytesView)),
+            decision.by.utf8.count <= 200, (decision.reason?.utf8.count ?? 0) <= 2_000
+        else {
+            throw HTTPError(
+                .badRequest,
+                message: "the body must be {\"by\": \"your name\", \"reason\": \"…\"} (name ≤ 200 bytes, reason ≤ 2000)"
+            )
+        }
+        let run: RemediationRun
+        do throws(RemediationError) {
+            run =
+                approve
+                ? try await remediator.approve(id, by: decision.by, now: Clock.now())
+                : try await remediator.reject(id, by: decision.by, reason: decision.reason ?? "", now: Clock.now())
+        } catch {
+            switch error {
+            case .unknownRun: throw HTTPError(.notFound, message: error.description)
+            case .notAwaitingApproval: throw HTTPError(.conflict, message: error.description)
+            case .anonymous: throw HTTPError(.badRequest, message: error.description)
+            }
+        }
+        return try self.json(RemediationRunJSON(run))
+    }
+
+    /// Compares two secrets in time that does not depend on where they differ.
+    static func sameSecret(_ given: String, _ expected: String) -> Bool {
+        let a = Array(given.utf8)
+        let b = Array(expected.utf8)
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<b.count { difference |= (index < a.count ? a[index] : 0) ^ b[index] }
+        return difference == 0
+    }
+}
+
+/// A remediation run as the API shows it.
+struct RemediationRunJSON: Encodable {
+    struct Step: Encodable {
+        var name, action: String
+    }
+    struct Entry: Encodable {
+        var time, state, actor, what: String
+    }
+
+    var id, incident, runbook, service, state, mode, level, risk, created: String
+    var dryRun: Bool
+    var approvedBy: String?
+    var steps: [Step]
+    var verify, rollback: String?
+    var reasons: [String]
+    var entries: [Entry]
+
+    init(_ run: RemediationRun) {
+        self.id = run.id
+        self.incident = run.plan.incident
+        self.runbook = run.plan.runbook
+        self.service = run.plan.service
+        self.state = run.state.rawValue
+        self.mode = run.plan.mode.rawValue
+        self.level = run.plan.level.name
+        self.risk = run.plan.risk.rawValue
+        self.created = run.created.iso8601
+        self.dryRun = run.plan.isDryRun
+        self.approvedBy = run.approvedBy
+        self.steps = run.plan.steps.map { Step(name: $0.name, action: $0.action.summary) }
+        self.verify = run.plan.verify?.summary
+        self.rollback = run.plan.rollback?.summary
+        self.reasons = run.plan.reasons
+        self.entries = run.entries.map {
+            Entry(time: $0.time.iso8601, state: $0.state.rawValue, actor: $0.actor, what: $0.what)
+        }
+    }
+}
+
+/// An audit record as the API shows it.
+struct AuditRecordJSON: Encodable {
+    var time, run, incident, runbook, service, state, actor, what: String
+
+    init(_ record: AuditRecord) {
+        self.time = record.time.iso8601
+        self.run = record.run
+        self.incident = record.incident
+        self.runbook = record.runbook
+        self.service = record.service
+        self.state = record.state
+        self.actor = record.actor
+        self.what = record.what
+    }
+}

@@ -1,0 +1,140 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import VigilServer
+
+@Suite struct RemediateTests {
+    @Test func checkShowsWhatEachRunbookWouldDoAndNamesMistakes() throws {
+        let example = Vigil.packageRoot.appendingPathComponent("runbooks.example.yaml").path
+        let shown = try Vigil.run(["remediate", "check", example, "--automation-level", "auto-low-risk"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("3 runbook(s), shown at server level auto-low-risk"))
+        #expect(shown.stdout.contains("roll-back-bad-deploy (high risk, level approve)"))
+        #expect(shown.stdout.contains("at approve: runs after a person approves"))
+        #expect(shown.stdout.contains("restart-leaking-pod (low risk, level auto-low-risk)"))
+        #expect(shown.stdout.contains("at auto-low-risk: runs unattended"))
+        let suggested = try Vigil.run(["remediate", "check", example])
+        #expect(!suggested.stdout.contains("runs unattended") && suggested.stdout.contains("a person runs it"))
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let bad = folder.appendingPathComponent("bad.yaml")
+        try Data("runbooks: [{name: a, steps: [{run: \"kubectl delete pod {{service}}\"}]}]".utf8).write(to: bad)
+        let refused = try Vigil.run(["remediate", "check", bad.path])
+        #expect(refused.status == 1 && refused.stderr.contains("a shell line is never run"), "\(refused.stderr)")
+        // The server refuses to start on the same file.
+        let serve = try Vigil.run([
+            "serve", "--no-host", "--runbooks", bad.path, "--data-dir", folder.appendingPathComponent("data").path,
+        ])
+        #expect(serve.status != 0 && serve.stderr.contains("a shell line is never run"), "\(serve.stderr)")
+        let unusable = try Vigil.run(["serve", "--no-host", "--automation-level", "approve"])
+        #expect(unusable.status != 0 && unusable.stderr.contains("--automation-level needs --runbooks"))
+    }
+
+    /// A deploy of auth-api, then an alert storm: the runbook that rolls deploys back waits for approval, performs
+    /// nothing before it, then runs, is checked, and everything is in the audit log.
+    @Test func aRunWaitsForApprovalThenRunsAndIsAudited() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let marker = folder.appendingPathComponent("auth-api-v2.4.1.rolled-back")
+        let runbooks = folder.appendingPathComponent("runbooks.yaml")
+        try Data(
+            """
+            runbooks:
+              - name: roll-back
+                match: {triggers: [deploy]}
+                level: auto-high-risk
+                risk: high
+                steps:
+                  - name: undo
+                    run: [touch, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
+                verify:
+                  run: [test, -e, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
+                  delay: 0
+            """.utf8
+        ).write(to: runbooks)
+        let token = "test-approval-token-0123456789"
+        let config = folder.appendingPathComponent("vigil.yaml")
+        try Data(
+            """
+            remediation:
+              runbooks: \(runbooks.path)
+              level: auto-low-risk
+              approval_token: \(token)
+            """.utf8
+        ).write(to: config)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        let client = vigil.client()
+        let json = [("Content-Type", "application/json")]
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        #expect(try client.request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status == 202)
+        var alerts: [String] = []
+        for (index, service) in ["auth-api", "user-service", "checkout"].enumerated() {
+            alerts.append(
+                """
+                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
+                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"},
+                 "annotations": {"summary": "\(service) error ratio above 5 %"}}
+                """
+            )
+        }
+        try IncidentTests.post(alerts, to: vigil)
+
+        // High risk at auto-low-risk: it waits for a person.
+        var runs: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && runs.isEmpty {
+            Thread.sleep(forTimeInterval: 0.2)
+            runs = try vigil.json("/api/v1/remediations") as? [[String: Any]] ?? []
+        }
+        let run = try #require(runs.first, "\(vigil.log())")
+        let id = try #require(run["id"] as? String)
+        #expect(run["state"] as? String == "awaiting_approval" && run["service"] as? String == "auth-api")
+        #expect((run["reasons"] as? [String])?.contains { $0.contains("high risk") } == true, "\(run)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+        let server = "http://127.0.0.1:\(vigil.port)"
+        let listed = try Vigil.run(["remediate", "list", "--server", server])
+        #expect(listed.stdout.contains("\(id)  awaiting_approval  roll-back on auth-api"), "\(listed.stdout)")
+
+        // Approval needs the token; a wrong one is refused, and so is a nameless approver.
+        let body = Array(#"{"by": "alice"}"#.utf8)
+        let path = "/api/v1/remediations/\(id)/approve"
+        #expect(try client.request("POST", path, headers: json, body: body).status == 401)
+        let wrong = json + [("Authorization", "Bearer not-the-token")]
+        #expect(try client.request("POST", path, headers: wrong, body: body).status == 401)
+        let authorised = json + [("Authorization", "Bearer \(token)")]
+        #expect(try client.request("POST", path, headers: authorised, body: Array(#"{"by": ""}"#.utf8)).status == 400)
+        #expect(
+            try client.request("POST", "/api/v1/remediations/run-nope/approve", headers: authorised, body: body).status
+                == 404
+        )
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+
+        let approved = try Vigil.run([
+            "remediate", "approve", id, "--by", "alice", "--token", token, "--server", server,
+        ])
+        #expect(approved.status == 0, "\(approved.stderr)")
+        var state = ""
+        let finished = Date().addingTimeInterval(60)
+        while Date() < finished && state != "succeeded" {
+            Thread.sleep(forTimeInterval: 0.2)
+            state = (try vigil.json("/api/v1/remediations/\(id)") as? [String: Any])?["state"] as? String ?? ""
+        }
+        #expect(state == "succeeded")
+        #expect(FileManager.default.fileExists(atPath: marker.path))
+        // Approving twice is a conflict.
+        #expect(try client.request("POST", path, headers: authorised, body: body).status == 409)
+
+        let audit = try Vigil.run(["remediate", "audit", "--run", id, "--server", server])
+        for line in [
+            "[awaiting_approval] vigil: waiting for approval", "[running] alice: approved", "running step undo: touch",
+            "[succeeded] vigil: check passed",
+        ] {
+            #expect(audit.stdout.contains(line), "missing \(line) in \(audit.stdout)")
+        }
+    }
+}

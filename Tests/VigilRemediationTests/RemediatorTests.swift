@@ -1,0 +1,201 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Synchronization
+import Testing
+import VigilCore
+import VigilRemediation
+import VigilStorage
+
+/// Records every action it is given and answers from a script (success unless told otherwise).
+final class ScriptedExecutor: ActionExecutor {
+    private let state = Mutex<(performed: [Runbook.Action], failing: Set<String>)>(([], []))
+
+    init(failing: Set<String> = []) { self.state.withLock { $0.failing = failing } }
+
+    func perform(_ action: Runbook.Action) async -> ActionResult {
+        let fails = self.state.withLock { state in
+            state.performed.append(action)
+            return state.failing.contains(action.summary)
+        }
+        return ActionResult(succeeded: !fails, detail: fails ? "exit 1" : "exit 0")
+    }
+
+    var performed: [String] { self.state.withLock { $0.performed.map(\.summary) } }
+}
+
+@Suite struct RemediatorTests {
+    static let start = Timestamp(seconds: 1_700_000_000)
+
+    /// A deploy of auth-api, then its errors, then its caller's: one incident rooted at auth-api.
+    static func incidents(at offset: Double = 0) -> [Incident] {
+        var correlator = IncidentCorrelator()
+        correlator.addCall(caller: "checkout", callee: "auth-api")
+        let at = { (seconds: Double) in start.adding(seconds: offset + seconds) }
+        correlator.add(ChangeEvent(service: "auth-api", kind: .deploy, version: "v7", time: at(0)))
+        for index in 0..<5 {
+            for (service, lag) in [("auth-api", 60.0), ("checkout", 80.0)] {
+                correlator.add(
+                    Anomaly(
+                        kind: .metricDeviation,
+                        service: service,
+                        subject: "http_errors_ratio{service=\"\(service)\"}",
+                        time: at(lag + Double(index) * 10),
+                        score: 0.95,
+                        evidence: Evidence(observed: 0.3, expected: 0.01, summary: "errors 30 %, expected 1 %")
+                    )
+                )
+            }
+        }
+        return correlator.incidents()
+    }
+
+    static func runbook(level: AutomationLevel, risk: ActionRisk = .high) -> Runbook {
+        Runbook(
+            name: "roll-back",
+            match: .init(triggers: [.deploy]),
+            level: level,
+            risk: risk,
+            steps: [.init(name: "undo", action: .command(["kubectl", "rollout", "undo", "deployment/{{service}}"]))],
+            verify: .command(["check", "{{service}}"]),
+            verifyDelaySeconds: 0,
+            rollback: .command(["kubectl", "rollout", "undo", "deployment/{{service}}", "--to-revision=0"])
+        )
+    }
+
+    func store() throws -> SQLiteStore {
+        try SQLiteStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).sqlite")
+                .path
+        )
+    }
+
+    /// Runs the remediator's loop until `done` holds (at most 2 min: a loaded test machine starves the task pool).
+    func drive(_ remediator: Remediator, incidents: [Incident], until done: @escaping @Sendable () async -> Bool) async
+    {
+        let loop = Task {
+            await remediator.run(
+                incidents: { incidents },
+                now: { RemediatorTests.start.adding(seconds: 300) },
+                every: .milliseconds(10),
+                onError: { Issue.record("\($0)") }
+            )
+        }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while await !done(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        loop.cancel()
+        await loop.value
+    }
+
+    @Test func theIncidentHasTheRootCauseTheRunbooksAreFilledFor() throws {
+        let incident = try #require(Self.incidents().first)
+        #expect(incident.rootCauses.first?.service == "auth-api" && incident.trigger?.version == "v7")
+    }
+
+    @Test func anUnattendedRunActsChecksAndIsAudited() async throws {
+        let store = try self.store()
+        let executor = ScriptedExecutor()
+        let remediator = try Remediator(
+            runbooks: [Self.runbook(level: .autoHighRisk)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
+            executor: executor,
+            store: store,
+            now: Self.start
+        )
+        await self.drive(remediator, incidents: Self.incidents()) { await remediator.runs().first?.isFinished == true }
+        let run = try #require(await remediator.runs().first)
+        #expect(run.state == .succeeded)
+        #expect(executor.performed == ["kubectl rollout undo deployment/auth-api", "check auth-api"])
+        let audit = try store.audit(run: run.id, limit: 100).reversed().map(\.state)
+        #expect(Array(audit) == ["running", "running", "running", "verifying", "succeeded"])
+        // The same incident, seen again and again, is never remediated twice.
+        #expect(await remediator.runs().count == 1)
+    }
+
+    @Test func aRunWaitsForApprovalAndNothingRunsBeforeIt() async throws {
+        let store = try self.store()
+        let executor = ScriptedExecutor(failing: ["check auth-api"])
+        let remediator = try Remediator(
+            runbooks: [Self.runbook(level: .autoLowRisk, risk: .high)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
+            executor: executor,
+            store: store,
+            now: Self.start
+        )
+        await self.drive(remediator, incidents: Self.incidents()) { await !remediator.runs().isEmpty }
+        let waiting = try #require(await remediator.runs().first)
+        #expect(waiting.state == .awaitingApproval && executor.performed.isEmpty)
+        await #expect(throws: RemediationError.anonymous) {
+            try await remediator.approve(waiting.id, by: " ", now: Self.start)
+        }
+        await #expect(throws: RemediationError.unknownRun("run-x")) {
+            try await remediator.approve("run-x", by: "alice", now: Self.start)
+        }
+        _ = try await remediator.approve(waiting.id, by: "alice", now: Self.start.adding(seconds: 400))
+        await self.drive(remediator, incidents: Self.incidents()) {
+            await remediator.run(waiting.id)?.isFinished == true
+        }
+        let finished = try #require(await remediator.run(waiting.id))
+        // The check fails three times, so the rollback runs.
+        #expect(finished.state == .rolledBack && finished.approvedBy == "alice")
+        #expect(
+            executor.performed == [
+                "kubectl rollout undo deployment/auth-api", "check auth-api", "check auth-api", "check auth-api",
+                "kubectl rollout undo deployment/auth-api --to-revision=0",
+            ]
+        )
+        await #expect(throws: RemediationError.notAwaitingApproval(waiting.id, .rolledBack)) {
+            try await remediator.reject(waiting.id, by: "bob", reason: "", now: Self.start)
+        }
+        #expect(try store.audit(run: waiting.id, limit: 100).contains { $0.actor == "alice" && $0.what == "approved" })
+    }
+
+    @Test func aRestartKeepsTheGuardrailsAndOwnsUpToUnfinishedRuns() async throws {
+        let store = try self.store()
+        let first = try Remediator(
+            runbooks: [Self.runbook(level: .approve)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
+            executor: ScriptedExecutor(),
+            store: store,
+            now: Self.start
+        )
+        await self.drive(first, incidents: Self.incidents()) { await !first.runs().isEmpty }
+        let waiting = try #require(await first.runs().first)
+        #expect(waiting.state == .awaitingApproval)
+
+        // The process stops while the run waits; the next one records that, and plans no second run.
+        let executor = ScriptedExecutor()
+        let second = try Remediator(
+            runbooks: [Self.runbook(level: .autoHighRisk)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
+            executor: executor,
+            store: store,
+            now: Self.start.adding(seconds: 500)
+        )
+        let last = try #require(try store.audit(run: waiting.id, limit: 1).first)
+        #expect(last.state == "failed" && last.what.contains("the server stopped while the run was awaiting_approval"))
+        await second.consider(Self.incidents(), now: Self.start.adding(seconds: 600))
+        #expect(await second.runs().isEmpty)
+
+        // A new incident 20 minutes later on the same service: the cool-down (30 min) holds it to a suggestion.
+        await second.consider(Self.incidents(at: 1_200), now: Self.start.adding(seconds: 1_300))
+        let suggested = try #require(await second.runs().first)
+        #expect(suggested.state == .suggested && suggested.plan.reasons.contains { $0.hasPrefix("cool-down") })
+        #expect(executor.performed.isEmpty)
+    }
+
+    @Test func aDryRunPerformsNothing() async throws {
+        let executor = ScriptedExecutor()
+        let remediator = try Remediator(
+            runbooks: [Self.runbook(level: .autoHighRisk)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk, isDryRun: true),
+            executor: executor,
+            store: nil,
+            now: Self.start
+        )
+        await self.drive(remediator, incidents: Self.incidents()) { await remediator.runs().first?.isFinished == true }
+        #expect(await remediator.runs().first?.state == .simulated)
+        #expect(executor.performed.isEmpty)
+    }
+}
