@@ -150,10 +150,14 @@ public actor Remediator {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 self.consider(incidents(), now: now())
-                for (id, instruction) in self.takePending() {
+                for (id, first) in self.takePending() {
+                    // One child task carries a run from this action to its last, without waiting for a tick.
                     group.addTask {
-                        let result = await self.perform(instruction)
-                        await self.finish(id, result, now: now())
+                        var instruction = first
+                        while instruction != .none && !Task.isCancelled {
+                            let result = await self.perform(instruction)
+                            instruction = await self.finish(id, result, now: now())
+                        }
                     }
                 }
                 if let failure = self.flushAudit() { onError(failure) }
@@ -180,13 +184,13 @@ public actor Remediator {
         }
     }
 
-    /// Hands a finished action's result to its run and queues what it asks for next.
-    func finish(_ id: String, _ result: ActionResult, now: Timestamp) {
-        guard var run = self.runs[id] else { return }
+    /// Hands a finished action's result to its run and returns what the run asks for next.
+    func finish(_ id: String, _ result: ActionResult, now: Timestamp) -> RemediationRun.Instruction {
+        guard var run = self.runs[id] else { return .none }
         let next = run.handle(.finished(succeeded: result.succeeded, detail: result.detail), at: now)
         self.runs[id] = run
-        self.queue(id, next)
         _ = self.flushAudit()
+        return next
     }
 
     func takePending() -> [(run: String, instruction: RemediationRun.Instruction)] {

@@ -52,8 +52,33 @@ private let hasBrowser =
             "needs chromium, chromium-driver and .build/browser-venv (scripts/test installs them; in CI a missing browser fails)"
         )
     )
-    func aPersonOnCallSeesTheIncidentItsEvidenceAndTheSeries() throws {
-        let vigil = try ServerProcess(arguments: ["--no-host"])
+    func aPersonOnCallSeesTheIncidentItsEvidenceAndTheSeriesAndApprovesTheFix() throws {
+        // A runbook that rolls back the deploy behind an incident: high risk, so it waits for a person's approval.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-ui-rb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let marker = folder.appendingPathComponent("auth-api-v2.4.1.rolled-back")
+        let runbooks = folder.appendingPathComponent("runbooks.yaml")
+        try Data(
+            """
+            runbooks:
+              - name: roll-back
+                match: {triggers: [deploy]}
+                level: auto-high-risk
+                risk: high
+                steps:
+                  - name: undo
+                    run: [touch, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
+                verify:
+                  run: [test, -e, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
+                  delay: 0
+            """.utf8
+        ).write(to: runbooks)
+        let token = "ui-approval-token-0123456789"
+        let config = folder.appendingPathComponent("vigil.yaml")
+        try Data(
+            "remediation: {runbooks: \(runbooks.path), level: auto-low-risk, approval_token: \(token)}\n".utf8
+        ).write(to: config)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
         try vigil.start()
         defer { vigil.stop() }
         let client = vigil.client()
@@ -107,7 +132,8 @@ private let hasBrowser =
             let anomalies = try vigil.json("/api/v1/anomalies?service=inventory") as? [[String: Any]] ?? []
             let incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
             let templates = try vigil.json("/api/v1/templates?service=auth-api") as? [[String: Any]] ?? []
-            if !anomalies.isEmpty && !templates.isEmpty
+            let runs = try vigil.json("/api/v1/remediations") as? [[String: Any]] ?? []
+            if !anomalies.isEmpty && !templates.isEmpty && !runs.isEmpty
                 && incidents.contains(where: { $0["rootCause"] as? String == "auth-api" })
             {
                 break
@@ -121,6 +147,7 @@ private let hasBrowser =
         tour.arguments = [
             repositoryRoot.appendingPathComponent("scripts/ui-check").path, "http://127.0.0.1:\(vigil.port)",
             "--incident", "auth-api", "--ask", "why is checkout failing?", "--screenshots", shots.path,
+            "--approve", "alice:\(token)",
         ]
         let output = Pipe()
         let errors = Pipe()
@@ -180,9 +207,30 @@ private let hasBrowser =
         #expect(asked["answeredBy"]?.first == "Answered by Vigil's rules from the facts below.")
         #expect(asked["evidence"]?.first?.hasPrefix("incident [") == true)
 
+        // The fix: shown on the incident, waiting for approval, refused with a wrong token, run once approved.
+        #expect((incident["runs"] as? [String])?.first?.contains("awaiting approval roll-back on auth-api") == true)
+        let waiting = try #require((seen["remediations"] as? [[String: Any]])?.first, "\(seen)")
+        #expect(waiting["state"] as? String == "awaiting_approval" && waiting["form"] as? Bool == true)
+        #expect((waiting["title"] as? String)?.contains("roll-back on auth-api") == true)
+        #expect((waiting["reasons"] as? [String])?.contains { $0.contains("high risk") } == true, "\(waiting)")
+        #expect((waiting["steps"] as? [String])?.first == "undo: touch \(folder.path)/auth-api-v2.4.1.rolled-back")
+        #expect((seen["refused"] as? [String])?.first?.contains("answered 401") == true, "\(seen["refused"] ?? "")")
+        #expect((seen["decided"] as? [String])?.first == "Approved roll-back on auth-api.")
+        let done = try #require((seen["remediationsAfter"] as? [[String: Any]])?.first)
+        #expect(done["state"] as? String == "succeeded" && done["form"] as? Bool == false, "\(done)")
+        let entries = done["entries"] as? [[String]] ?? []
+        #expect(entries.contains { $0.count == 4 && $0[2] == "alice" && $0[3] == "approved" }, "\(entries)")
+        #expect(FileManager.default.fileExists(atPath: marker.path))
+
         // Nothing smuggled in ran, and the page raised no error.
         #expect(seen["injected"] is NSNull)
         #expect(seen["images"] as? Int == 0)
-        #expect((seen["consoleErrors"] as? [String])?.isEmpty == true, "\(seen["consoleErrors"] ?? "")")
+        // (The one the browser logs is the deliberate wrong-token approval, refused with 401.)
+        let consoleErrors = seen["consoleErrors"] as? [String] ?? ["none recorded"]
+        #expect(
+            consoleErrors.count == 1 && consoleErrors[0].contains("/approve - Failed to load resource")
+                && consoleErrors[0].contains("status of 401"),
+            "\(consoleErrors)"
+        )
     }
 }

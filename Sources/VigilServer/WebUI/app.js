@@ -7,6 +7,8 @@ const state = {
   generation: 0, // bumps on every render, so a slow answer for an old view is dropped
   expanded: new Set(), // anomaly ids whose chart is open
   asked: null, // the last question and its reply, kept across renders
+  approver: { name: '', token: '' }, // what the person typed into an approval form, kept across renders (never stored)
+  decided: null, // the answer to the last approval or rejection
 };
 
 // MARK: - DOM helpers
@@ -155,6 +157,7 @@ const views = {
   topology: (route) => topologyView(route.params),
   health: () => healthView(),
   ask: (route) => askView(route.params),
+  remediations: (route) => remediationsView(route.params),
 };
 
 async function render() {
@@ -241,7 +244,8 @@ async function incidentsView(params) {
 }
 
 async function incidentView(id) {
-  const incident = await api(`incidents/${encodeURIComponent(id)}`);
+  const [incident, runs] = await Promise.all([api(`incidents/${encodeURIComponent(id)}`), api('remediations?limit=1000')]);
+  const remediation = runs.filter((run) => run.incident === incident.id);
   const top = incident.rootCauses[0];
   const cards = [
     el(
@@ -330,6 +334,11 @@ async function incidentView(id) {
         'Ask about this incident →'
       )
     ),
+    remediation.length > 0
+      ? [el('h2', {}, 'Remediation'), el('ul', { id: 'incident-runs' }, remediation.map((run) =>
+          el('li', {}, pill(run.state.replaceAll('_', ' '), run.state), ` ${run.runbook} on ${run.service} (${run.level}, ${run.risk} risk) `,
+            el('a', { href: `#/remediations?run=${encodeURIComponent(run.id)}` }, 'details →'))))]
+      : null,
     el('h2', {}, 'Impact chain'),
     chain,
     el('h2', {}, 'Root-cause candidates'),
@@ -678,6 +687,85 @@ async function askView(params) {
         'by Vigil\'s rules, or by the language model `vigil serve --llm-url` names.')
     );
   }
+  return el('section', {}, parts);
+}
+
+// MARK: - Remediation
+
+/** Approves or rejects a run with the server's approval token; the answer is kept for the next render. */
+async function decide(run, verb, reason) {
+  const response = await fetch(`/api/v1/remediations/${encodeURIComponent(run.id)}/${verb}`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      Authorization: `Bearer ${state.approver.token}`,
+    },
+    body: JSON.stringify(verb === 'reject' ? { by: state.approver.name, reason } : { by: state.approver.name }),
+  });
+  const text = await response.text();
+  if (response.ok) return { ok: true, message: `${verb === 'approve' ? 'Approved' : 'Rejected'} ${run.runbook} on ${run.service}.` };
+  let message = text;
+  try {
+    message = JSON.parse(text).error.message || text;
+  } catch (_) {
+    // not JSON
+  }
+  return { ok: false, message: `${verb} answered ${response.status}: ${message.slice(0, 300)}` };
+}
+
+/** The approval form of a run waiting for a person: name, the server's token, approve or reject. */
+function approvalForm(run) {
+  const name = el('input', { type: 'text', class: 'approver-name', placeholder: 'your name', size: 16, maxlength: 200, value: state.approver.name });
+  const token = el('input', { type: 'password', class: 'approver-token', placeholder: 'approval token', size: 24, value: state.approver.token });
+  const reason = el('input', { type: 'text', class: 'reject-reason', placeholder: 'reason (to reject)', size: 28, maxlength: 2000 });
+  name.addEventListener('input', () => { state.approver.name = name.value; });
+  token.addEventListener('input', () => { state.approver.token = token.value; });
+  const act = async (verb) => {
+    state.approver.name = name.value.trim();
+    state.approver.token = token.value;
+    state.decided = await decide(run, verb, reason.value.trim());
+    render();
+  };
+  const approve = el('button', { type: 'button', class: 'approve', onclick: () => act('approve') }, 'Approve and run');
+  const reject = el('button', { type: 'button', class: 'reject', onclick: () => act('reject') }, 'Reject');
+  return el('div', { class: 'toolbar approval' }, name, token, approve, reason, reject);
+}
+
+async function remediationsView(params) {
+  const only = params.get('run');
+  const runs = (await api('remediations?limit=200')).filter((run) => !only || run.id === only);
+  const parts = [el('h1', {}, 'Remediation')];
+  if (state.decided) {
+    parts.push(el('div', { class: state.decided.ok ? 'notice' : 'error', id: 'decided' }, state.decided.message));
+  }
+  if (only) parts.push(el('div', { class: 'toolbar' }, el('a', { href: '#/remediations' }, '← all runs')));
+  if (runs.length === 0) {
+    parts.push(el('div', { class: 'empty' }, only ? `There is no run ${only}.` :
+      'No remediation runs. With `vigil serve --runbooks FILE`, each open incident a runbook fits gets a run here: shown, waiting for approval, or running, as the automation level allows.'));
+  }
+  for (const run of runs) {
+    const steps = run.steps.map((step) => el('li', { class: 'mono' }, `${step.name}: ${step.action}`));
+    if (run.verify) steps.push(el('li', { class: 'mono' }, `check: ${run.verify}`));
+    if (run.rollback) steps.push(el('li', { class: 'mono' }, `rollback: ${run.rollback}`));
+    const entries = run.entries.map((entry) =>
+      el('tr', { class: 'entry' }, timeCell(entry.time), el('td', {}, entry.state.replaceAll('_', ' ')), el('td', {}, entry.actor), el('td', {}, entry.what))
+    );
+    parts.push(
+      el(
+        'div',
+        { class: 'card run', 'data-id': run.id, 'data-state': run.state },
+        el('h3', {}, pill(run.state.replaceAll('_', ' '), run.state), ` ${run.runbook} on ${run.service}`),
+        el('div', { class: 'muted' }, `incident `, el('a', { href: `#/incidents/${encodeURIComponent(run.incident)}` }, run.incident),
+          ` · level ${run.level} · ${run.risk} risk${run.dryRun ? ' · dry run' : ''}${run.approvedBy ? ` · approved by ${run.approvedBy}` : ''}`),
+        el('ul', { class: 'reasons' }, run.reasons.map((reason) => el('li', {}, reason))),
+        el('ol', { class: 'steps' }, steps),
+        run.state === 'awaiting_approval' ? approvalForm(run) : null,
+        table([['Time'], ['State'], ['By'], ['What happened']], entries, 'Nothing yet.')
+      )
+    );
+  }
+  parts.push(el('p', { class: 'muted' }, 'Every step is also in the audit log: ', el('a', { href: '/api/v1/audit' }, '/api/v1/audit'), '.'));
   return el('section', {}, parts);
 }
 
