@@ -68,10 +68,9 @@ struct Forecast: ParsableCommand {
         guard points.count >= 20 else {
             throw ValidationError("\(self.file) has \(points.count) rows; a forecast needs at least 20")
         }
-        let step = Self.medianStep(points)
+        let step = Forecaster.medianStep(points.map(\.time.seconds))
         let horizonSteps = max(1, Int((Self.seconds(self.horizon)! / step).rounded(.up)))
-        let day = Int((86_400 / step).rounded())
-        let periods = [day, 7 * day].filter { $0 >= 2 && $0 * 4 <= points.count }
+        let periods = Forecaster.seasonalPeriods(step: step, count: points.count)
         let values = points.map(\.value)
         let fitted = self.backtestFrom.map { Int(Double(values.count) * $0) } ?? values.count
         guard
@@ -134,19 +133,6 @@ struct Forecast: ParsableCommand {
 
     /// Seconds in a duration such as 90s, 15m, 2h or 1d; nil when it is not one.
     static func seconds(_ text: String) -> Double? { DurationText.seconds(in: text) }
-
-    /// The median spacing of the timestamps, in seconds (1 when they do not increase).
-    static func medianStep(_ points: [SeriesFile.Point]) -> Double {
-        var gaps: [Double] = []
-        gaps.reserveCapacity(points.count)
-        for index in 1..<points.count {
-            let gap = points[index].time.seconds - points[index - 1].time.seconds
-            if gap > 0 { gaps.append(gap) }
-        }
-        guard !gaps.isEmpty else { return 1 }
-        gaps.sort()
-        return gaps[gaps.count / 2]
-    }
 
     private static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }

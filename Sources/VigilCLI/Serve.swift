@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
             given by --syslog-udp and --syslog-tcp. Every option can also be set in the environment: VIGIL_PORT, VIGIL_HOST, VIGIL_DATA_DIR, \
             VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_SYSLOG_UDP, VIGIL_SYSLOG_TCP, \
             VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_LLM_URL, VIGIL_LLM_MODEL, \
-            VIGIL_LLM_API_KEY, VIGIL_RUNBOOKS, VIGIL_AUTOMATION_LEVEL, VIGIL_DRY_RUN=1, VIGIL_APPROVAL_TOKEN (the bearer \
+            VIGIL_LLM_API_KEY, VIGIL_RUNBOOKS, VIGIL_AUTOMATION_LEVEL, VIGIL_DRY_RUN=1, VIGIL_KEDA_GRPC, VIGIL_APPROVAL_TOKEN (the bearer \
             token approvals need), VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
@@ -163,6 +163,19 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Go through runbooks without performing any action: each step is reported in the audit log.")
     var dryRun = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve KEDA's external scaler (gRPC, plaintext HTTP/2) on HOST:PORT, e.g. 0.0.0.0:9095.",
+            discussion: """
+                A ScaledObject trigger of type external with scalerAddress set to it, and metadata series (a stored \
+                series), targetValue (load per replica), and optionally horizon (15m), history (7d), mode (upper, \
+                point or current), coverage (0.8) and activationValue (0). KEDA then scales on the higher of the \
+                current value and the forecast's peak over the horizon.
+                """
+        )
+    )
+    var kedaGrpc: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -270,6 +283,12 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--dry-run needs --runbooks (or remediation.runbooks in the file)")
             }
             configuration.remediation?.isDryRun = true
+        }
+        if let text = self.kedaGrpc ?? environment["VIGIL_KEDA_GRPC"] {
+            guard let address = ServerConfiguration.Address(text) else {
+                throw ValidationError("--keda-grpc must be HOST:PORT, such as 0.0.0.0:9095, not \(text)")
+            }
+            configuration.kedaAddress = address
         }
         if let token = environment["VIGIL_APPROVAL_TOKEN"] { configuration.remediation?.approvalToken = token }
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }

@@ -16,7 +16,7 @@ extension ServerConfiguration {
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
-        "incident_webhooks", "dependencies", "llm", "remediation",
+        "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -90,6 +90,12 @@ extension ServerConfiguration {
                 }
                 if key == "udp" { self.syslogUDP = address } else { self.syslogTCP = address }
             }
+        }
+        if let text = try value("keda_grpc", String.self) {
+            guard let address = Address(text) else {
+                throw FileError(description: "\(source): keda_grpc must be host:port, not \(text)")
+            }
+            self.kedaAddress = address
         }
         if let secret = try value("webhook_secret", String.self) { self.webhookSecret = secret }
         if let hooks = root["incident_webhooks"] {

@@ -54,6 +54,8 @@ public struct ServerConfiguration: Sendable {
     public var prometheusPull: PrometheusPull?
     /// An OpenAI-compatible chat API that writes the answers of `POST /api/v1/ask` (rules answer without one).
     public var llm: LLM?
+    /// Where KEDA's external scaler (gRPC, plaintext HTTP/2) listens, if anywhere.
+    public var kedaAddress: Address?
     /// Guarded remediation: the runbooks and how far they may go (nil: no runbooks, nothing is remediated).
     public var remediation: Remediation?
 

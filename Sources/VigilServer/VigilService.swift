@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Hummingbird
 public import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 import VigilCore
@@ -39,12 +40,38 @@ public struct VigilServer: Sendable {
                 "\(remediator?.runbooks.count ?? 0) runbook(s) from \(settings.runbooksPath), at most at level \(settings.maximumLevel.name)\(settings.isDryRun ? ", dry run" : "")"
             )
         }
+        var scalerChannel: (any Channel)?
+        if let address = self.configuration.kedaAddress {
+            let scaler = ExternalScaler(store: pipeline.store, now: { Clock.now() })
+            let server = GRPCServer(
+                host: address.host,
+                port: address.port,
+                handler: { path, request in
+                    let prefix = "/externalscaler.ExternalScaler/"
+                    guard path.hasPrefix(prefix) else {
+                        return .failure(code: ExternalScaler.unimplemented, message: "unknown service \(path)")
+                    }
+                    return scaler.call(String(path.dropFirst(prefix.count)), request)
+                }
+            )
+            do {
+                scalerChannel = try await server.bind()
+            } catch {
+                throw ServerConfiguration.FileError(
+                    description: "keda_grpc \(address.host):\(address.port): cannot listen: \(error)"
+                )
+            }
+            self.logger.info(
+                "KEDA external scaler (gRPC) on \(address.host):\(scalerChannel?.localAddress?.port ?? address.port)"
+            )
+        }
         let api = HTTPAPI(pipeline: pipeline, metrics: metrics, remediator: remediator)
         let engine = EngineService(
             pipeline: pipeline,
             configuration: self.configuration,
             logger: self.logger,
-            remediator: remediator
+            remediator: remediator,
+            scalerChannel: scalerChannel
         )
         let host = self.configuration.host
         let port = self.configuration.port
@@ -91,6 +118,8 @@ struct EngineService: Service {
     let configuration: ServerConfiguration
     let logger: Logger
     let remediator: Remediator?
+    /// The bound gRPC port of KEDA's external scaler, served until shutdown.
+    let scalerChannel: (any Channel)?
 
     func run() async throws {
         self.pipeline.ready.store(true, ordering: .relaxed)
@@ -105,6 +134,9 @@ struct EngineService: Service {
                                 await self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
                             }
                         }
+                    }
+                    if let channel = self.scalerChannel {
+                        jobs.addTask { await GRPCServer.serve(channel) }
                     }
                     if let remediator = self.remediator {
                         let incidents = self.pipeline.incidents
