@@ -6,7 +6,7 @@ import Foundation
 import VigilCore
 
 /// `vigil analyze`: a report on a log a person reads in the terminal.
-struct Analyze: ParsableCommand {
+struct Analyze: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report what happened in a log: formats, templates, errors, bursts and silences.",
         discussion: """
@@ -22,6 +22,7 @@ struct Analyze: ParsableCommand {
               vigil analyze /var/log/syslog
               journalctl -o short-iso --since -1h | vigil analyze -
               vigil analyze --json app.log | jq '.errorTemplates'
+              vigil analyze odd-format.log --llm-url http://127.0.0.1:11434/v1   # a model reads an unknown header once
             """
     )
 
@@ -37,13 +38,17 @@ struct Analyze: ParsableCommand {
     @Argument(help: "The log file to read, or - for standard input.")
     var file: String
 
+    @OptionGroup(title: "Formats Vigil cannot read (language-model fallback)")
+    var formatHelp: FormatHelpOptions
+
     func validate() throws {
         guard self.top > 0 else { throw ValidationError("--top must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
+        let learned = try await self.formatHelp.learnedHeaders(for: self.file, command: "analyze")
         var reader = try LineReader(path: self.file)
-        var splitter = LogStreamSplitter(joinMultiline: true)
+        var splitter = LogStreamSplitter(joinMultiline: true, learnedHeaders: learned)
         var analyzer = LogAnalyzer(listLength: self.top)
         let masker = self.noPiiMasking ? nil : PIIMasker()
         var progress = Progress(totalBytes: reader.totalBytes)

@@ -5,7 +5,7 @@ import ArgumentParser
 import VigilCore
 
 /// `vigil parse`: label every line of a log with its template.
-struct Parse: ParsableCommand {
+struct Parse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Label every line of a log with its mined template.",
         discussion: """
@@ -40,9 +40,18 @@ struct Parse: ParsableCommand {
     @Argument(help: "The log file to read, or - for standard input.")
     var file: String
 
-    func run() throws {
+    @OptionGroup(title: "Formats Vigil cannot read (language-model fallback)")
+    var formatHelp: FormatHelpOptions
+
+    func run() async throws {
+        let learned =
+            self.content ? [:] : try await self.formatHelp.learnedHeaders(for: self.file, command: "parse")
         var reader = try LineReader(path: self.file)
-        var session = ParseSession(contentOnly: self.content, keepRecords: self.output == .json)
+        var session = ParseSession(
+            contentOnly: self.content,
+            keepRecords: self.output == .json,
+            learnedHeaders: learned
+        )
         try reader.forEachLine { line, _, _ in session.add(line) }
         session.finish()
         var out = OutputStream()

@@ -8,7 +8,7 @@ import VigilCore
 import VigilLLM
 import VigilServer
 
-private let llmPython = Vigil.packageRoot.appendingPathComponent(".build/llm-venv/bin/python")
+let llmPython = Vigil.packageRoot.appendingPathComponent(".build/llm-venv/bin/python")
 
 /// `vigil ask` against a real `vigil serve` holding an incident: by rules, with what a model would be sent
 /// shown (masked), and through a real llama.cpp server (scripts/llm-server, SmolLM2-135M) speaking the OpenAI

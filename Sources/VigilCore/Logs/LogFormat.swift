@@ -28,6 +28,18 @@ public enum LogFormat: Sendable, Hashable {
     /// Share of a sample that must fit a structured format for it to be chosen.
     static let majority = 0.8
 
+    /// Detects the format of a sample of lines (empty lines are ignored). A sample that would read as plain text
+    /// takes the header learned for its layout, if `learned` holds one (``FormatLearning``: signature → header
+    /// field count).
+    public static func detect(sample: [[UInt8]], learned: [String: Int]) -> LogFormat {
+        let format = Self.detect(sample: sample)
+        guard format == .plain, !learned.isEmpty, let signature = FormatLearning.signature(of: sample),
+            let fields = learned[signature],
+            let grammar = try? FormatLearning.grammar(headerFields: fields, sample: sample)
+        else { return format }
+        return .header(grammar)
+    }
+
     /// Detects the format of a sample of lines (empty lines are ignored).
     public static func detect(sample: [[UInt8]]) -> LogFormat {
         let lines = sample.filter { line in line.contains { !ByteClass.isSpace($0) } }

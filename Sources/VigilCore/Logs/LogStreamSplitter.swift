@@ -16,6 +16,8 @@ public struct LogStreamSplitter: Sendable {
     /// Lines that did not fit the detected format and were read as bare messages.
     public private(set) var unfittingLines = 0
 
+    /// Header layouts learned for formats the detector reads as plain text (``FormatLearning``).
+    public let learnedHeaders: [String: Int]
     private var reader: LogRecordReader?
     private var sample: [[UInt8]] = []
     private var lineNumber = 0
@@ -28,8 +30,15 @@ public struct LogStreamSplitter: Sendable {
     ///   - contentOnly: Treat every line as a bare message (no format detection).
     ///   - joinMultiline: Join continuation lines into the record before them.
     ///   - sampleSize: How many leading lines decide the format.
-    public init(contentOnly: Bool = false, joinMultiline: Bool = false, sampleSize: Int = 200) {
+    ///   - learnedHeaders: Header layouts learned for plain-text formats, by ``FormatLearning/signature(of:)``.
+    public init(
+        contentOnly: Bool = false,
+        joinMultiline: Bool = false,
+        sampleSize: Int = 200,
+        learnedHeaders: [String: Int] = [:]
+    ) {
         self.sampleSize = max(1, sampleSize)
+        self.learnedHeaders = learnedHeaders
         self.joinsMultiline = joinMultiline
         if contentOnly {
             self.format = .plain
@@ -59,7 +68,7 @@ public struct LogStreamSplitter: Sendable {
     }
 
     private mutating func detectAndReplay() -> [LogRecord] {
-        let format = LogFormat.detect(sample: self.sample)
+        let format = LogFormat.detect(sample: self.sample, learned: self.learnedHeaders)
         let reader = LogRecordReader(format: format)
         self.format = format
         self.reader = reader
