@@ -176,6 +176,14 @@ struct Serve: AsyncParsableCommand {
     )
     var kedaGrpc: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Header layouts learned for log formats read as plain text: the cache `vigil analyze --llm-url` writes.",
+            discussion: "Such as ~/.cache/vigil/log-formats.json; streams of those layouts get their header split off."
+        )
+    )
+    var logFormats: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -283,6 +291,16 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--dry-run needs --runbooks (or remediation.runbooks in the file)")
             }
             configuration.remediation?.isDryRun = true
+        }
+        if let path = self.logFormats {
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("--log-formats \(path): cannot read the file")
+            }
+            do {
+                configuration.learnedHeaders = try ServerConfiguration.learnedHeaders(json: Array(bytes), source: path)
+            } catch {
+                throw ValidationError("--log-formats \(error)")
+            }
         }
         if let text = self.kedaGrpc ?? environment["VIGIL_KEDA_GRPC"] {
             guard let address = ServerConfiguration.Address(text) else {

@@ -16,7 +16,7 @@ extension ServerConfiguration {
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
-        "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc",
+        "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc", "log_formats",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -90,6 +90,12 @@ extension ServerConfiguration {
                 }
                 if key == "udp" { self.syslogUDP = address } else { self.syslogTCP = address }
             }
+        }
+        if let path = try value("log_formats", String.self) {
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw FileError(description: "\(source): log_formats \(path): cannot read the file")
+            }
+            self.learnedHeaders = try Self.learnedHeaders(json: Array(bytes), source: path)
         }
         if let text = try value("keda_grpc", String.self) {
             guard let address = Address(text) else {
@@ -252,6 +258,23 @@ extension ServerConfiguration {
         case is Bool.Type: "true or false"
         default: "a string"
         }
+    }
+}
+
+extension ServerConfiguration {
+    /// Reads the learned-format cache `vigil analyze --llm-url` writes: `{"signature": {"headerFields": N, …}}`.
+    public static func learnedHeaders(json data: [UInt8], source: String) throws -> [String: Int] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any] else {
+            throw FileError(description: "\(source): not a learned-format cache (a JSON object of formats)")
+        }
+        var headers: [String: Int] = [:]
+        for (signature, entry) in object {
+            guard let fields = (entry as? [String: Any])?["headerFields"] as? Int, (1...14).contains(fields) else {
+                throw FileError(description: "\(source): \(signature) needs headerFields, a number from 1 to 14")
+            }
+            headers[signature] = fields
+        }
+        return headers
     }
 }
 

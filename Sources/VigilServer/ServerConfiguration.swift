@@ -54,6 +54,9 @@ public struct ServerConfiguration: Sendable {
     public var prometheusPull: PrometheusPull?
     /// An OpenAI-compatible chat API that writes the answers of `POST /api/v1/ask` (rules answer without one).
     public var llm: LLM?
+    /// Header layouts learned for log formats read as plain text, by layout signature (from the cache
+    /// `vigil analyze --llm-url` writes; see ``ServerConfiguration/learnedHeaders(json:source:)``).
+    public var learnedHeaders: [String: Int] = [:]
     /// Where KEDA's external scaler (gRPC, plaintext HTTP/2) listens, if anywhere.
     public var kedaAddress: Address?
     /// Guarded remediation: the runbooks and how far they may go (nil: no runbooks, nothing is remediated).

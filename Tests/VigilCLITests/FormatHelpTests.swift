@@ -122,6 +122,35 @@ import VigilServer
         )
         #expect(!templates.isEmpty && templates.allSatisfy { !$0.hasPrefix("edge-") }, "\(templates)")
         #expect(model.chatRequests.count == 1)
+
+        // vigil serve reads the same cache: a stream of that layout has its header split off before mining.
+        let vigil = try ServerProcess(arguments: ["--no-host", "--log-formats", cache.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        let lines = try String(contentsOf: second, encoding: .utf8).split(separator: "\n")
+        let values = lines.enumerated().map { index, line in
+            "[\"\(now + Int64(index) * 1_000_000)\", \"\(line)\"]"
+        }
+        let push =
+            #"{"streams": [{"stream": {"service_name": "edge-app"}, "values": ["# + values.joined(separator: ",")
+            + "]}]}"
+        let pushed = try vigil.client().request(
+            "POST",
+            "/loki/api/v1/push",
+            headers: [("Content-Type", "application/json")],
+            body: Array(push.utf8)
+        )
+        #expect(pushed.status == 204)
+        try vigil.waitUntilDrained()
+        var texts: [String] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && texts.isEmpty {
+            let stored = try vigil.json("/api/v1/templates?service=edge-app") as? [[String: Any]] ?? []
+            texts = stored.compactMap { $0["text"] as? String }
+            if texts.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(!texts.isEmpty && texts.allSatisfy { !$0.hasPrefix("edge-") && !$0.hasPrefix("<*> <*>") }, "\(texts)")
     }
 
     @Test func anAnswerThatDoesNotFitTheFileIsRefused() throws {

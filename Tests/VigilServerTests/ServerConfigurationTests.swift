@@ -92,6 +92,10 @@ import VigilStorage
         // Yams's own loader crashes on a mapping used as a key.
         ("webhook_secret: {{secret}}", "a key must be plain text (line 1)"),
         ("? [a, b]\n: c", "a key must be plain text"),
+        (
+            "log_formats: /nonexistent/log-formats.json",
+            "log_formats /nonexistent/log-formats.json: cannot read the file"
+        ),
     ])
     func mistakesAreNamed(yaml: String, message: String) {
         var configuration = ServerConfiguration()

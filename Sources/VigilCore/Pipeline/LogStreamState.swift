@@ -36,7 +36,11 @@ struct LogStreamState: Sendable {
     init(key: StreamKey, configuration: PipelineShard.Configuration) {
         self.key = key
         self.configuration = configuration
-        self.splitter = LogStreamSplitter(joinMultiline: true, sampleSize: configuration.formatSample)
+        self.splitter = LogStreamSplitter(
+            joinMultiline: true,
+            sampleSize: configuration.formatSample,
+            learnedHeaders: configuration.learnedHeaders
+        )
     }
 
     mutating func take(_ entry: LogEntry, masker: PIIMasker?, findings: inout [Anomaly]) {

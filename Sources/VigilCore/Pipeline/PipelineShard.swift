@@ -29,6 +29,9 @@ public struct PipelineShard: Sendable {
         public var masksPII: Bool = true
         /// Lines of a stream used to detect its format.
         public var formatSample: Int = 32
+        /// Header layouts learned for formats the detector reads as plain text, by layout signature
+        /// (``FormatLearning``; `vigil analyze --llm-url` learns them).
+        public var learnedHeaders: [String: Int] = [:]
         /// The store keeps the last sample of each bucket of this many seconds per series (see ``SampleRollup``).
         public var sampleBucketSeconds: Int64 = 10
         /// A series still beyond the band it left this long after its alert reports again: the change held, it
