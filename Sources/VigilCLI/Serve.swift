@@ -169,8 +169,8 @@ struct Serve: AsyncParsableCommand {
             discussion: """
                 A ScaledObject trigger of type external with scalerAddress set to it, and metadata series (a stored \
                 series), targetValue (load per replica), and optionally horizon (15m), history (7d), mode (upper, \
-                point or current), coverage (0.8) and activationValue (0). KEDA then scales on the higher of the \
-                current value and the forecast's peak over the horizon.
+                point or current), coverage (0.8), activationValue (0) and pushInterval (5s, for external-push). \
+                KEDA then scales on the higher of the current value and the forecast's peak over the horizon.
                 """
         )
     )

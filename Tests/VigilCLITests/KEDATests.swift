@@ -120,7 +120,29 @@ private let grpcPython = repositoryRoot.appendingPathComponent(".build/grpc-venv
         #expect(unknown["GetMetrics"]?["code"] as? String == "NOT_FOUND")
         let typo = try Self.call(grpcPort, ["series=\(series)", "targetValue=5", "horizn=5m"], methods: ["IsActive"])
         #expect((typo["IsActive"]?["details"] as? String)?.hasPrefix("unknown metadata key horizn") == true)
-        let streaming = try Self.call(grpcPort, [], methods: ["StreamMetricSpec"])
-        #expect(streaming["StreamMetricSpec"]?["code"] as? String == "UNIMPLEMENTED")
+        let unimplemented = try Self.call(grpcPort, [], methods: ["StreamMetricSpec"])
+        #expect(unimplemented["StreamMetricSpec"]?["code"] as? String == "UNIMPLEMENTED")
+
+        // external-push: the state is pushed at once on a stream that stays open until KEDA cancels it.
+        let pushed = try Self.call(
+            grpcPort,
+            ["series=\(series)", "targetValue=50", "pushInterval=1s"],
+            methods: ["StreamIsActive"]
+        )
+        #expect(pushed["StreamIsActive"]?["first"] as? Bool == true, "\(pushed)")
+        let idlePush = try Self.call(
+            grpcPort,
+            ["series=\(series)", "targetValue=50", "activationValue=100000"],
+            methods: ["StreamIsActive"]
+        )
+        #expect(idlePush["StreamIsActive"]?["first"] as? Bool == false, "\(idlePush)")
+        let unknownPush = try Self.call(grpcPort, ["series=nope", "targetValue=5"], methods: ["StreamIsActive"])
+        #expect(unknownPush["StreamIsActive"]?["code"] as? String == "NOT_FOUND", "\(unknownPush)")
+        // The server is still well after three streams were cancelled.
+        #expect(
+            try Self.call(grpcPort, ["series=\(series)", "targetValue=50"], methods: ["IsActive"])["IsActive"]?[
+                "result"
+            ] as? Bool == true
+        )
     }
 }

@@ -10,9 +10,11 @@ import VigilStorage
 /// ScaledObject names a series in its trigger metadata, and KEDA scales on the load ``ScalingAdvisor`` says to size
 /// for. The calls are unary; the transport is ``GRPCServer``.
 final class ExternalScaler: Sendable {
-    /// What a call answers: a message, or a gRPC status code and message.
-    enum Answer: Equatable {
+    /// What a call answers: a message, a stream of messages (until the client cancels), or a gRPC status code and
+    /// message.
+    enum Answer: Sendable {
         case message([UInt8])
+        case stream(AsyncStream<[UInt8]>)
         case failure(code: Int, message: String)
     }
 
@@ -35,12 +37,14 @@ final class ExternalScaler: Sendable {
         var historySeconds = 7 * 86_400.0
         /// Report the current value only, no forecast.
         var isReactive = false
+        /// How often `StreamIsActive` re-checks (it sends only changes).
+        var pushSeconds = 5.0
 
         /// The metric name KEDA gives the HPA: stable per series.
         var metricName: String { "vigil-" + Template.id(for: self.series).prefix(12) }
 
         static let keys: Set<String> = [
-            "series", "targetValue", "activationValue", "horizon", "history", "mode", "coverage",
+            "series", "targetValue", "activationValue", "horizon", "history", "mode", "coverage", "pushInterval",
         ]
 
         init(series: String, targetValue: Double) {
@@ -85,6 +89,12 @@ final class ExternalScaler: Sendable {
                     throw ScalerError("coverage must be between 0 and 1, such as 0.8, not \(text)")
                 }
                 self.advisor.coverage = coverage
+            }
+            if let text = metadata["pushInterval"] {
+                guard let seconds = DurationText.seconds(in: text), seconds >= 1 else {
+                    throw ScalerError("pushInterval must be a duration of at least 1s, such as 5s, not \(text)")
+                }
+                self.pushSeconds = seconds
             }
             switch metadata["mode"] ?? "upper" {
             case "upper": self.advisor.sizesForUpperBound = true
@@ -144,6 +154,14 @@ final class ExternalScaler: Sendable {
                 return .message(
                     ExternalScalerMessages.metricsResponse([.init(name: trigger.metricName, value: advice.value)])
                 )
+            case "StreamIsActive":
+                let reference = try Self.decode { () throws(IngestError) in
+                    try ExternalScalerMessages.scaledObjectRef(request[...])
+                }
+                let trigger = try Trigger(reference.scalerMetadata)
+                // An unknown series fails the call now rather than streaming nothing.
+                _ = try self.advice(for: trigger)
+                return .stream(self.activity(of: trigger))
             default:
                 return .failure(
                     code: Self.unimplemented,
@@ -156,6 +174,28 @@ final class ExternalScaler: Sendable {
             return .failure(code: Self.notFound, message: error.message)
         } catch {
             return .failure(code: Self.unavailable, message: "the store cannot be read: \(error)")
+        }
+    }
+
+    /// `StreamIsActive`'s messages: the state now, then each change, checked every `pushSeconds` until the client
+    /// cancels (a store that cannot be read sends nothing until it can).
+    func activity(of trigger: Trigger) -> AsyncStream<[UInt8]> {
+        AsyncStream { continuation in
+            let task = Task {
+                var last: Bool?
+                while !Task.isCancelled {
+                    if let advice = try? self.advice(for: trigger) {
+                        let isActive = advice.value > trigger.activationValue
+                        if isActive != last {
+                            continuation.yield(ExternalScalerMessages.isActiveResponse(isActive))
+                            last = isActive
+                        }
+                    }
+                    try? await Task.sleep(for: .seconds(trigger.pushSeconds))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 

@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 
-/// A small gRPC server for unary calls over plaintext HTTP/2 (h2c with prior knowledge, as KEDA's external scaler
+/// A small gRPC server for unary and server-streaming calls over plaintext HTTP/2 (h2c with prior knowledge, as KEDA's external scaler
 /// client speaks by default): one request message in, one response message or a status out. Requests are bounded,
 /// compressed messages are refused, and a method it does not know answers UNIMPLEMENTED.
 struct GRPCServer: Sendable {
@@ -57,6 +57,8 @@ final class GRPCCallHandler: ChannelInboundHandler {
     private var path = ""
     private var refusal: (code: Int, message: String)?
     private var body = ByteBuffer()
+    /// The task feeding a server-streaming answer, cancelled when the stream closes.
+    private var streaming: Task<Void, Never>?
 
     init(handler: @escaping GRPCServer.Handler) {
         self.handler = handler
@@ -105,6 +107,7 @@ final class GRPCCallHandler: ChannelInboundHandler {
             let (this, context) = bound.value
             switch result {
             case .success(.message(let bytes)): this.finish(context: context, message: bytes, code: 0, text: nil)
+            case .success(.stream(let messages)): this.stream(messages, context: context)
             case .success(.failure(let code, let message)):
                 this.finish(context: context, message: nil, code: code, text: message)
             case .failure(let error): this.finish(context: context, message: nil, code: 13, text: "\(error)")
@@ -112,20 +115,66 @@ final class GRPCCallHandler: ChannelInboundHandler {
         }
     }
 
-    /// Writes the response headers, the message if any, and the trailers with the status.
-    private func finish(context: ChannelHandlerContext, message: [UInt8]?, code: Int, text: String?) {
+    /// A server-streaming answer: the headers now, each message as it comes, the trailers when the stream ends; the
+    /// stream is cancelled when the client goes away.
+    private func stream(_ messages: AsyncStream<[UInt8]>, context: ChannelHandlerContext) {
+        context.writeAndFlush(self.wrapOutboundOut(.head(Self.responseHead)), promise: nil)
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        self.streaming = Self.feed(messages, loop: loop, bound: bound)
+    }
+
+    /// Writes each message of `messages` on the stream's event loop, then the trailers.
+    private static func feed(
+        _ messages: AsyncStream<[UInt8]>,
+        loop: any EventLoop,
+        bound: NIOLoopBound<(GRPCCallHandler, ChannelHandlerContext)>
+    ) -> Task<Void, Never> {
+        Task {
+            for await message in messages {
+                loop.execute {
+                    let (this, context) = bound.value
+                    context.writeAndFlush(
+                        this.wrapOutboundOut(.body(.byteBuffer(Self.frame(message, context)))),
+                        promise: nil
+                    )
+                }
+            }
+            loop.execute {
+                let (this, context) = bound.value
+                var trailers = HTTPHeaders()
+                trailers.add(name: "grpc-status", value: "0")
+                context.writeAndFlush(this.wrapOutboundOut(.end(trailers)), promise: nil)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.streaming?.cancel()
+        self.streaming = nil
+        context.fireChannelInactive()
+    }
+
+    static let responseHead: HTTPResponseHead = {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/grpc")
-        context.write(
-            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http2, status: .ok, headers: headers))),
-            promise: nil
-        )
+        return HTTPResponseHead(version: .http2, status: .ok, headers: headers)
+    }()
+
+    /// One length-prefixed message.
+    static func frame(_ message: [UInt8], _ context: ChannelHandlerContext) -> ByteBuffer {
+        var frame = context.channel.allocator.buffer(capacity: message.count + 5)
+        frame.writeInteger(UInt8(0))
+        frame.writeInteger(UInt32(message.count))
+        frame.writeBytes(message)
+        return frame
+    }
+
+    /// Writes the response headers, the message if any, and the trailers with the status.
+    private func finish(context: ChannelHandlerContext, message: [UInt8]?, code: Int, text: String?) {
+        context.write(self.wrapOutboundOut(.head(Self.responseHead)), promise: nil)
         if let message {
-            var frame = context.channel.allocator.buffer(capacity: message.count + 5)
-            frame.writeInteger(UInt8(0))
-            frame.writeInteger(UInt32(message.count))
-            frame.writeBytes(message)
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(frame))), promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(Self.frame(message, context)))), promise: nil)
         }
         var trailers = HTTPHeaders()
         trailers.add(name: "grpc-status", value: String(code))
