@@ -125,7 +125,10 @@ struct Remediate: AsyncParsableCommand {
         func run() async throws {
             guard ["text", "json"].contains(self.output) else { throw ValidationError("--output must be text or json") }
             let query = self.state.map { "?state=\(ServerClient.segment($0))" } ?? ""
-            let runs = try await self.options.client.request("/api/v1/remediations\(query)", as: [Run].self)
+            let runs = try await self.options.client.request(
+                "/api/v1/remediations\(query)",
+                as: [RemediationRunJSON].self
+            )
             var out = OutputStream()
             if self.output == "json" {
                 let encoder = JSONEncoder()
@@ -198,8 +201,7 @@ struct Remediate: AsyncParsableCommand {
         func run() async throws {
             var query = "?limit=\(self.limit)"
             if let run = self.run { query += "&run=\(ServerClient.segment(run))" }
-            struct Record: Decodable { var time, run, runbook, service, state, actor, what: String }
-            let records = try await self.options.client.request("/api/v1/audit\(query)", as: [Record].self)
+            let records = try await self.options.client.request("/api/v1/audit\(query)", as: [AuditRecordJSON].self)
             var out = OutputStream()
             for record in records {
                 out.write(
@@ -217,39 +219,30 @@ struct Remediate: AsyncParsableCommand {
         body: [String: String],
         token: String?,
         client: ServerClient
-    ) async throws -> Run {
+    ) async throws -> RemediationRunJSON {
         guard let token = token ?? ProcessInfo.processInfo.environment["VIGIL_APPROVAL_TOKEN"] else {
             throw ValidationError("give the server's approval token with --token or VIGIL_APPROVAL_TOKEN")
         }
         return try await client.request(
             "/api/v1/remediations/\(ServerClient.segment(id))/\(verb)",
-            as: Run.self,
+            as: RemediationRunJSON.self,
             method: "POST",
             json: body,
             token: token
         )
     }
 
-    /// A run as `GET /api/v1/remediations` shows it.
-    struct Run: Codable {
-        struct Step: Codable { var name, action: String }
-        struct Entry: Codable { var time, state, actor, what: String }
-        var id, incident, runbook, service, state, mode, level, risk, created: String
-        var dryRun: Bool
-        var approvedBy: String?
-        var steps: [Step]
-        var verify, rollback: String?
-        var reasons: [String]
-        var entries: [Entry]
+}
 
-        var text: String {
-            var text = "\(self.id)  \(self.state)  \(self.runbook) on \(self.service) (incident \(self.incident))\n"
-            text += "  level \(self.level), \(self.risk) risk, \(self.mode.replacingOccurrences(of: "_", with: " "))"
-            text += self.dryRun ? ", dry run\n" : "\n"
-            for reason in self.reasons { text += "  why: \(reason)\n" }
-            for step in self.steps { text += "  step \(step.name): \(step.action)\n" }
-            if let entry = self.entries.last { text += "  last: \(entry.time) \(entry.actor): \(entry.what)\n" }
-            return text
-        }
+extension RemediationRunJSON {
+    /// A run for people: its state, runbook and service, why, its steps, and what happened last.
+    var text: String {
+        var text = "\(self.id)  \(self.state)  \(self.runbook) on \(self.service) (incident \(self.incident))\n"
+        text += "  level \(self.level), \(self.risk) risk, \(self.mode.replacingOccurrences(of: "_", with: " "))"
+        text += self.dryRun ? ", dry run\n" : "\n"
+        for reason in self.reasons { text += "  why: \(reason)\n" }
+        for step in self.steps { text += "  step \(step.name): \(step.action)\n" }
+        if let entry = self.entries.last { text += "  last: \(entry.time) \(entry.actor): \(entry.what)\n" }
+        return text
     }
 }

@@ -70,11 +70,14 @@ public enum SHA256 {
     public static func verify(signature: String, secret: String, body: [UInt8]) -> Bool {
         let hex = signature.hasPrefix("sha256=") ? String(signature.dropFirst(7)) : signature
         let expected = OTLP.hex(Self.hmac(key: Array(secret.utf8), body))
-        let given = Array(hex.lowercased().utf8)
-        let wanted = Array(expected.utf8)
-        guard given.count == wanted.count else { return false }
+        return Self.constantTimeEqual(Array(hex.lowercased().utf8), Array(expected.utf8))
+    }
+
+    /// Whether two byte strings are equal, in time that depends only on their lengths (for secrets and tokens).
+    public static func constantTimeEqual(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+        guard given.count == expected.count else { return false }
         var difference: UInt8 = 0
-        for index in 0..<wanted.count { difference |= given[index] ^ wanted[index] }
+        for index in 0..<expected.count { difference |= given[index] ^ expected[index] }
         return difference == 0
     }
 

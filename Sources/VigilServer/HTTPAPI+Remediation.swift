@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import VigilCore
+import VigilIngest
 import VigilRemediation
 import VigilStorage
 
@@ -60,7 +61,7 @@ extension HTTPAPI {
         let given = request.headers[.authorization].flatMap { header in
             header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : nil
         }
-        guard let given, Self.sameSecret(given, token) else {
+        guard let given, SHA256.constantTimeEqual(Array(given.utf8), Array(token.utf8)) else {
             var headers = HTTPFields()
             headers[.wwwAuthenticate] = "Bearer"
             throw HTTPError(.unauthorized, headers: headers, message: "a valid Authorization: Bearer token is needed")
@@ -97,32 +98,24 @@ extension HTTPAPI {
         return try self.json(RemediationRunJSON(run))
     }
 
-    /// Compares two secrets in time that does not depend on where they differ.
-    static func sameSecret(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8)
-        let b = Array(expected.utf8)
-        var difference = UInt8(a.count == b.count ? 0 : 1)
-        for index in 0..<b.count { difference |= (index < a.count ? a[index] : 0) ^ b[index] }
-        return difference == 0
-    }
 }
 
-/// A remediation run as the API shows it.
-struct RemediationRunJSON: Encodable {
-    struct Step: Encodable {
-        var name, action: String
+/// A remediation run as the API shows it (and `vigil remediate` reads it).
+public struct RemediationRunJSON: Codable, Sendable {
+    public struct Step: Codable, Sendable {
+        public var name, action: String
     }
-    struct Entry: Encodable {
-        var time, state, actor, what: String
+    public struct Entry: Codable, Sendable {
+        public var time, state, actor, what: String
     }
 
-    var id, incident, runbook, service, state, mode, level, risk, created: String
-    var dryRun: Bool
-    var approvedBy: String?
-    var steps: [Step]
-    var verify, rollback: String?
-    var reasons: [String]
-    var entries: [Entry]
+    public var id, incident, runbook, service, state, mode, level, risk, created: String
+    public var dryRun: Bool
+    public var approvedBy: String?
+    public var steps: [Step]
+    public var verify, rollback: String?
+    public var reasons: [String]
+    public var entries: [Entry]
 
     init(_ run: RemediationRun) {
         self.id = run.id
@@ -146,9 +139,9 @@ struct RemediationRunJSON: Encodable {
     }
 }
 
-/// An audit record as the API shows it.
-struct AuditRecordJSON: Encodable {
-    var time, run, incident, runbook, service, state, actor, what: String
+/// An audit record as the API shows it (and `vigil remediate audit` reads it).
+public struct AuditRecordJSON: Codable, Sendable {
+    public var time, run, incident, runbook, service, state, actor, what: String
 
     init(_ record: AuditRecord) {
         self.time = record.time.iso8601

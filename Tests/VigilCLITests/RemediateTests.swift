@@ -36,35 +36,8 @@ import VigilServer
     /// A deploy of auth-api, then an alert storm: the runbook that rolls deploys back waits for approval, performs
     /// nothing before it, then runs, is checked, and everything is in the audit log.
     @Test func aRunWaitsForApprovalThenRunsAndIsAudited() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let marker = folder.appendingPathComponent("auth-api-v2.4.1.rolled-back")
-        let runbooks = folder.appendingPathComponent("runbooks.yaml")
-        try Data(
-            """
-            runbooks:
-              - name: roll-back
-                match: {triggers: [deploy]}
-                level: auto-high-risk
-                risk: high
-                steps:
-                  - name: undo
-                    run: [touch, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
-                verify:
-                  run: [test, -e, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
-                  delay: 0
-            """.utf8
-        ).write(to: runbooks)
-        let token = "test-approval-token-0123456789"
-        let config = folder.appendingPathComponent("vigil.yaml")
-        try Data(
-            """
-            remediation:
-              runbooks: \(runbooks.path)
-              level: auto-low-risk
-              approval_token: \(token)
-            """.utf8
-        ).write(to: config)
+        let fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
+        let (marker, config, token) = (fixture.marker, fixture.config, fixture.token)
         let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
         try vigil.start()
         defer { vigil.stop() }
@@ -136,5 +109,43 @@ import VigilServer
         ] {
             #expect(audit.stdout.contains(line), "missing \(line) in \(audit.stdout)")
         }
+    }
+}
+
+/// A runbook that rolls back the deploy behind an incident (it touches a marker file; the check is `test -e` on it),
+/// high risk, and a configuration that runs it at auto-low-risk with an approval token: a run waits for a person.
+struct RollbackRunbook {
+    let folder: URL
+    /// The file the rollback of auth-api v2.4.1 creates.
+    let marker: URL
+    /// The `vigil serve --config` file.
+    let config: URL
+    let token: String
+
+    init(token: String) throws {
+        self.token = token
+        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
+        self.marker = self.folder.appendingPathComponent("auth-api-v2.4.1.rolled-back")
+        let runbooks = self.folder.appendingPathComponent("runbooks.yaml")
+        try Data(
+            """
+            runbooks:
+              - name: roll-back
+                match: {triggers: [deploy]}
+                level: auto-high-risk
+                risk: high
+                steps:
+                  - name: undo
+                    run: [touch, "\(self.folder.path)/{{service}}-{{version}}.rolled-back"]
+                verify:
+                  run: [test, -e, "\(self.folder.path)/{{service}}-{{version}}.rolled-back"]
+                  delay: 0
+            """.utf8
+        ).write(to: runbooks)
+        self.config = self.folder.appendingPathComponent("vigil.yaml")
+        try Data(
+            "remediation: {runbooks: \(runbooks.path), level: auto-low-risk, approval_token: \(token)}\n".utf8
+        ).write(to: self.config)
     }
 }

@@ -54,30 +54,8 @@ private let hasBrowser =
     )
     func aPersonOnCallSeesTheIncidentItsEvidenceAndTheSeriesAndApprovesTheFix() throws {
         // A runbook that rolls back the deploy behind an incident: high risk, so it waits for a person's approval.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-ui-rb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let marker = folder.appendingPathComponent("auth-api-v2.4.1.rolled-back")
-        let runbooks = folder.appendingPathComponent("runbooks.yaml")
-        try Data(
-            """
-            runbooks:
-              - name: roll-back
-                match: {triggers: [deploy]}
-                level: auto-high-risk
-                risk: high
-                steps:
-                  - name: undo
-                    run: [touch, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
-                verify:
-                  run: [test, -e, "\(folder.path)/{{service}}-{{version}}.rolled-back"]
-                  delay: 0
-            """.utf8
-        ).write(to: runbooks)
-        let token = "ui-approval-token-0123456789"
-        let config = folder.appendingPathComponent("vigil.yaml")
-        try Data(
-            "remediation: {runbooks: \(runbooks.path), level: auto-low-risk, approval_token: \(token)}\n".utf8
-        ).write(to: config)
+        let fixture = try RollbackRunbook(token: "ui-approval-token-0123456789")
+        let (folder, marker, config, token) = (fixture.folder, fixture.marker, fixture.config, fixture.token)
         let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
         try vigil.start()
         defer { vigil.stop() }
