@@ -138,6 +138,17 @@ struct EngineService: Service {
                     if let channel = self.scalerChannel {
                         jobs.addTask { await GRPCServer.serve(channel) }
                     }
+                    if let remediator = self.remediator, !self.pipeline.incidents.webhooks.isEmpty {
+                        let notifier = RemediationNotifier(
+                            remediator: remediator,
+                            webhooks: self.pipeline.incidents.webhooks
+                        )
+                        jobs.addTask {
+                            await self.every(2) {
+                                await notifier.notify { message in self.logger.warning("\(message)") }
+                            }
+                        }
+                    }
                     if let remediator = self.remediator {
                         let incidents = self.pipeline.incidents
                         let logger = self.logger

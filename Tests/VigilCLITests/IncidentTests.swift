@@ -12,39 +12,10 @@ import VigilServer
 /// a webhook (a small Python HTTP server standing in for Slack or a relay).
 @Suite(.serialized) struct IncidentTests {
     @Test func alertStormBecomesOneIncidentWithItsTriggerAndAWebhook() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-hook-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let received = folder.appendingPathComponent("received.jsonl")
-        let hookPort = try ServerProcess.freePort()
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        receiver.arguments = [
-            "-c",
-            """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    body = self.rfile.read(int(self.headers['Content-Length']))
-                    with open(sys.argv[1], 'ab') as f: f.write(body + b'\\n')
-                    self.send_response(200); self.end_headers()
-                def log_message(self, *a): pass
-            http.server.HTTPServer(('127.0.0.1', int(sys.argv[2])), H).serve_forever()
-            """,
-            received.path, String(hookPort),
-        ]
-        // Not the test runner's pipes: a receiver left behind must not keep `swift test` waiting.
-        receiver.standardOutput = FileHandle.nullDevice
-        receiver.standardError = FileHandle.nullDevice
-        try receiver.run()
-        // SIGKILL: a child of the test runner may inherit SIGTERM blocked, and the receiver keeps no state.
-        defer {
-            kill(receiver.processIdentifier, SIGKILL)
-            receiver.waitUntilExit()
-        }
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
 
-        let vigil = try ServerProcess(arguments: [
-            "--no-host", "--incident-webhook", "http://127.0.0.1:\(hookPort)/hook",
-        ])
+        let vigil = try ServerProcess(arguments: ["--no-host", "--incident-webhook", receiver.url])
         try vigil.start()
         defer { vigil.stop() }
         let client = vigil.client()
@@ -95,18 +66,8 @@ import VigilServer
         #expect(try client.request("GET", "/api/v1/incidents?status=burning").status == 400)
 
         // The webhook hears about it (notifications go out every 2 s).
-        var notifications: [[String: Any]] = []
-        let heard = Date().addingTimeInterval(15)
-        while Date() < heard
-            && !notifications.contains(where: { ($0["incident"] as? [String: Any])?["id"] as? String == id })
-        {
-            Thread.sleep(forTimeInterval: 0.3)
-            let lines = ((try? String(contentsOf: received, encoding: .utf8)) ?? "").split(separator: "\n")
-            notifications = lines.compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-        }
-        let opened = try #require(notifications.first { ($0["incident"] as? [String: Any])?["id"] as? String == id })
+        let heard = receiver.wait(seconds: 15) { ($0["incident"] as? [String: Any])?["id"] as? String == id }
+        let opened = try #require(heard)
         #expect(opened["event"] as? String == "opened" || opened["event"] as? String == "changed")
         #expect((opened["text"] as? String)?.contains("Root cause auth-api") == true, "\(opened["text"] ?? "")")
     }

@@ -38,7 +38,11 @@ import VigilServer
     @Test func aRunWaitsForApprovalThenRunsAndIsAudited() throws {
         let fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
         let (marker, config, token) = (fixture.marker, fixture.config, fixture.token)
-        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let vigil = try ServerProcess(arguments: [
+            "--no-host", "--config", config.path, "--incident-webhook", receiver.url,
+        ])
         try vigil.start()
         defer { vigil.stop() }
         let client = vigil.client()
@@ -73,6 +77,16 @@ import VigilServer
         let listed = try Vigil.run(["remediate", "list", "--server", server])
         #expect(listed.stdout.contains("\(id)  awaiting_approval  roll-back on auth-api"), "\(listed.stdout)")
 
+        // The people on the incident's webhook are asked for the approval.
+        let asked = receiver.wait { $0["event"] as? String == "remediation" }
+        #expect(
+            (asked?["text"] as? String)?.hasPrefix("[remediation] roll-back on auth-api") == true
+                && (asked?["text"] as? String)?.contains(
+                    "waiting for approval (high risk, level auto-low-risk): vigil remediate approve \(id)"
+                ) == true,
+            "\(receiver.notifications)"
+        )
+
         // Approval needs the token; a wrong one is refused, and so is a nameless approver.
         let body = Array(#"{"by": "alice"}"#.utf8)
         let path = "/api/v1/remediations/\(id)/approve"
@@ -99,6 +113,12 @@ import VigilServer
         }
         #expect(state == "succeeded")
         #expect(FileManager.default.fileExists(atPath: marker.path))
+        // And told how it ended.
+        let ended = receiver.wait { ($0["run"] as? [String: Any])?["state"] as? String == "succeeded" }
+        #expect(
+            (ended?["text"] as? String)?.contains("succeeded — check passed: exit 0") == true,
+            "\(receiver.notifications)"
+        )
         // Approving twice is a conflict.
         #expect(try client.request("POST", path, headers: authorised, body: body).status == 409)
 
