@@ -13,6 +13,31 @@ import VigilCore
         #expect(filled.summary == "kubectl rollout restart deployment/pay; rm -rf /")
     }
 
+    @Test func aValueCannotChangeTheShapeOfARequest() throws {
+        let action = Runbook.Action.http(
+            method: "POST",
+            url: "https://ops.example.com/services/{{service}}/restart?by=vigil",
+            body: #"{"service": "{{service}}", "incident": "{{incident}}"}"#
+        )
+        let hostile = "pay/../admin?x=1#\", \"routing_key\": \"evil\nline"
+        let filled = try #require(action.filled(with: ["service": hostile, "incident": "inc-1"]))
+        guard case .http(_, let url, let body) = filled else {
+            Issue.record("not an HTTP action")
+            return
+        }
+        // One path segment in the URL; one string in the JSON body.
+        #expect(
+            url
+                == "https://ops.example.com/services/pay%2F..%2Fadmin%3Fx%3D1%23%22%2C%20%22routing_key%22%3A%20%22evil%0Aline/restart?by=vigil"
+        )
+        #expect(body == #"{"service": "pay/../admin?x=1#\", \"routing_key\": \"evil\nline", "incident": "inc-1"}"#)
+        // A text body is left as written.
+        let text = Runbook.Action.http(method: "POST", url: "http://x/", body: "restart {{service}} now")
+        #expect(
+            text.filled(with: ["service": "a\"b"]) == .http(method: "POST", url: "http://x/", body: "restart a\"b now")
+        )
+    }
+
     @Test func anActionNeedingAMissingValueCannotBeFilled() {
         let action = Runbook.Action.http(method: "POST", url: "http://x/{{service}}", body: "{{version}}")
         #expect(action.filled(with: ["service": "payment"]) == nil)
