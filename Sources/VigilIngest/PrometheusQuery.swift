@@ -83,7 +83,7 @@ public enum PrometheusQuery {
     /// The request path of a `query_range` call (the expression percent-encoded).
     public static func rangePath(_ expression: String, start: Double, end: Double, step: Double) -> String {
         func number(_ value: Double) -> String { String(format3(value)) }
-        return "/api/v1/query_range?query=\(Self.percentEncoded(expression))&start=\(number(start))"
+        return "/api/v1/query_range?query=\(TextEscaping.percentEncoded(expression))&start=\(number(start))"
             + "&end=\(number(end))&step=\(number(step))"
     }
 
@@ -91,21 +91,6 @@ public enum PrometheusQuery {
         let millis = Int64((value * 1000).rounded())
         let fraction = String(millis % 1000)
         return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    }
-
-    static func percentEncoded(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in text.utf8 {
-            if ByteClassASCII.isWordByte(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-                || byte == UInt8(ascii: "~")
-            {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

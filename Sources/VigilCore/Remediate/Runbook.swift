@@ -25,14 +25,16 @@ public struct Runbook: Sendable, Equatable, Codable {
             case .http(let method, let url, let body):
                 // A value from the network cannot change the request's shape: in the URL it is percent-encoded
                 // (a service named `a/../admin` stays one path segment), in a JSON body it is escaped as a string.
-                guard let url = Runbook.fill(url, with: values, escaping: Runbook.percentEncoded) else { return nil }
+                guard let url = Runbook.fill(url, with: values, escaping: { TextEscaping.percentEncoded($0) }) else {
+                    return nil
+                }
                 var filledBody: String?
                 if let body {
                     let trimmed = body.drop { $0 == " " || $0 == "\n" || $0 == "\t" }
                     let isJSON = (trimmed.hasPrefix("{") && !trimmed.hasPrefix("{{")) || trimmed.hasPrefix("[")
                     let filled =
                         isJSON
-                        ? Runbook.fill(body, with: values, escaping: Runbook.jsonEscaped)
+                        ? Runbook.fill(body, with: values, escaping: TextEscaping.jsonEscaped)
                         : Runbook.fill(body, with: values)
                     guard let text = filled else { return nil }
                     filledBody = text
@@ -222,44 +224,6 @@ public struct Runbook: Sendable, Equatable, Codable {
             rest = rest[close.upperBound...]
         }
         return result + rest
-    }
-}
-
-extension Runbook {
-    /// `value` with every byte but the unreserved ones of RFC 3986 (letters, digits, `-._~`) as `%XX`.
-    static func percentEncoded(_ value: String) -> String {
-        var result = ""
-        for byte in value.utf8 {
-            let isUnreserved =
-                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D
-                || byte == 0x2E || byte == 0x5F || byte == 0x7E
-            if isUnreserved {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = String(byte, radix: 16, uppercase: true)
-                result += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return result
-    }
-
-    /// `value` as the inside of a JSON string: quotes, backslashes and control characters escaped.
-    static func jsonEscaped(_ value: String) -> String {
-        var result = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 }
 

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
+import VigilCore
 
 /// A small gRPC server for unary and server-streaming calls over plaintext HTTP/2 (h2c with prior knowledge, as KEDA's external scaler
 /// client speaks by default): one request message in, one response message or a status out. Requests are bounded,
@@ -178,21 +179,11 @@ final class GRPCCallHandler: ChannelInboundHandler {
         }
         var trailers = HTTPHeaders()
         trailers.add(name: "grpc-status", value: String(code))
-        if let text { trailers.add(name: "grpc-message", value: Self.percentEncoded(text)) }
-        context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
-    }
-
-    /// `grpc-message` is percent-encoded: printable ASCII except `%` stays, every other byte becomes `%XX`.
-    static func percentEncoded(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            if byte >= 0x20 && byte <= 0x7E && byte != 0x25 {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = String(byte, radix: 16, uppercase: true)
-                result += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
+        // `grpc-message` is percent-encoded: printable ASCII except `%` stays.
+        if let text {
+            let message = TextEscaping.percentEncoded(text) { $0 >= 0x20 && $0 <= 0x7E && $0 != 0x25 }
+            trailers.add(name: "grpc-message", value: message)
         }
-        return result
+        context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
     }
 }
