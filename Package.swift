@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilIngest", targets: ["VigilIngest"]),
         .library(name: "VigilStorage", targets: ["VigilStorage"]),
+        .library(name: "VigilStoragePostgres", targets: ["VigilStoragePostgres"]),
         .library(name: "VigilRemediation", targets: ["VigilRemediation"]),
     ],
     dependencies: [
@@ -29,6 +30,10 @@ let package = Package(
         // HTTP/2 for the KEDA external scaler's gRPC (plaintext h2c; no TLS stack).
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The PostgreSQL client for the scale-out store.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        // Already built for postgres-nio; named for the store's TLS settings.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -48,6 +53,18 @@ let package = Package(
             name: "VigilStorage",
             dependencies: ["VigilCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The same Store on PostgreSQL, for several workers sharing one database.
+        .target(
+            name: "VigilStoragePostgres",
+            dependencies: [
+                "VigilCore", "VigilStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Runs what the core's remediation policy decided: commands, HTTP calls, the audit log.
         .target(
             name: "VigilRemediation",
@@ -56,7 +73,7 @@ let package = Package(
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilCore", "VigilIngest", "VigilStorage", "VigilLLM", "VigilRemediation",
+                "VigilCore", "VigilIngest", "VigilStorage", "VigilStoragePostgres", "VigilLLM", "VigilRemediation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -80,6 +97,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fixtures the test targets share: the store contract, a throwaway PostgreSQL, loopback ports (not a product).
+        .target(name: "VigilTestSupport", dependencies: ["VigilCore", "VigilStorage"]),
         .testTarget(
             name: "VigilCoreTests",
             dependencies: [
@@ -89,11 +108,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "VigilIngestTests", dependencies: ["VigilIngest"]),
-        .testTarget(name: "VigilStorageTests", dependencies: ["VigilStorage"]),
+        .testTarget(name: "VigilStorageTests", dependencies: ["VigilStorage", "VigilTestSupport"]),
+        .testTarget(
+            name: "VigilStoragePostgresTests",
+            dependencies: ["VigilStoragePostgres", "VigilStorage", "VigilTestSupport"]
+        ),
         .testTarget(name: "VigilLLMTests", dependencies: ["VigilLLM"]),
         .testTarget(name: "VigilRemediationTests", dependencies: ["VigilRemediation", "VigilStorage"]),
         .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilStorage"]),
-        .testTarget(name: "VigilCLITests", dependencies: ["VigilCLI", "VigilServer", "VigilIngest", "VigilLLM"]),
+        .testTarget(
+            name: "VigilCLITests",
+            dependencies: ["VigilCLI", "VigilServer", "VigilIngest", "VigilLLM", "VigilTestSupport"]
+        ),
     ]
 )
 

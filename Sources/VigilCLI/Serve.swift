@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
             VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_SYSLOG_UDP, VIGIL_SYSLOG_TCP, \
             VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_LLM_URL, VIGIL_LLM_MODEL, \
             VIGIL_LLM_API_KEY, VIGIL_RUNBOOKS, VIGIL_AUTOMATION_LEVEL, VIGIL_DRY_RUN=1, VIGIL_KEDA_GRPC, VIGIL_APPROVAL_TOKEN (the bearer \
-            token approvals need), VIGIL_CONFIG; or in a YAML \
+            token approvals need), VIGIL_POSTGRES_URL, VIGIL_WORKER, VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
             written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
@@ -178,6 +178,23 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Keep the store in PostgreSQL instead of SQLite, shared with other workers: postgres://USER@HOST:PORT/DB.",
+            discussion: """
+                Add ?sslmode=disable, prefer (the default), require or verify-full. Give the password in \
+                VIGIL_POSTGRES_URL rather than on the command line, where ps shows it. Each worker keeps its own \
+                write-ahead log in --data-dir and its checkpoint in the database under --worker; every other table is \
+                shared, so any worker's API answers for all of them. Route each stream to one worker (for example \
+                with the OpenTelemetry Collector's load-balancing exporter).
+                """
+        )
+    )
+    var postgres: String?
+
+    @Option(help: "This worker's name among those sharing --postgres (default: the host name); unique per database.")
+    var worker: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Header layouts learned for log formats read as plain text: the cache `vigil analyze --llm-url` writes.",
             discussion: "Such as ~/.cache/vigil/log-formats.json; streams of those layouts get their header split off."
         )
@@ -307,6 +324,16 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--keda-grpc must be HOST:PORT, such as 0.0.0.0:9095, not \(text)")
             }
             configuration.kedaAddress = address
+        }
+        if let url = self.postgres ?? environment["VIGIL_POSTGRES_URL"] {
+            configuration.postgres = ServerConfiguration.Postgres(
+                url: url,
+                worker: configuration.postgres?.worker ?? ServerConfiguration.hostName()
+            )
+        }
+        if let worker = self.worker ?? environment["VIGIL_WORKER"] {
+            guard configuration.postgres != nil else { throw ValidationError("--worker needs --postgres") }
+            configuration.postgres?.worker = worker
         }
         if let token = environment["VIGIL_APPROVAL_TOKEN"] { configuration.remediation?.approvalToken = token }
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }

@@ -7,6 +7,7 @@ import Synchronization
 import VigilCore
 import VigilIngest
 public import VigilStorage
+import VigilStoragePostgres
 
 /// The durable, sharded pipeline: input is appended to the write-ahead log, acknowledged, and handed to the
 /// shard that owns its stream, in log order. Checkpoints record each shard's state together with the last log
@@ -47,10 +48,18 @@ public final class Pipeline: Sendable {
         let directory = URL(fileURLWithPath: configuration.dataDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.lock = try DataDirectoryLock(directory: directory.path)
-        self.store = try SQLiteStore(
-            path: directory.appendingPathComponent("vigil.sqlite").path,
-            retention: configuration.retention
-        )
+        if let postgres = configuration.postgres {
+            self.store = try PostgresStore(
+                settings: try PostgresSettings(url: postgres.url),
+                worker: postgres.worker,
+                retention: configuration.retention
+            )
+        } else {
+            self.store = try SQLiteStore(
+                path: directory.appendingPathComponent("vigil.sqlite").path,
+                retention: configuration.retention
+            )
+        }
         self.incidents = IncidentService(
             webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)),
             dependencies: configuration.dependencies,

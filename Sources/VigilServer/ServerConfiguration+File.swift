@@ -4,6 +4,7 @@
 import Foundation
 import VigilCore
 import VigilStorage
+import VigilStoragePostgres
 
 extension ServerConfiguration {
     /// A configuration file was not usable; the message names the key and what is wrong.
@@ -16,7 +17,7 @@ extension ServerConfiguration {
     static let fileKeys: Set<String> = [
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
-        "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc", "log_formats",
+        "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc", "log_formats", "postgres",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -102,6 +103,21 @@ extension ServerConfiguration {
                 throw FileError(description: "\(source): keda_grpc must be host:port, not \(text)")
             }
             self.kedaAddress = address
+        }
+        if let postgres = root["postgres"] {
+            guard let map = postgres as? [String: Any] else {
+                throw FileError(description: "\(source): postgres must be a mapping (url, worker)")
+            }
+            for key in map.keys.sorted() where !["url", "worker"].contains(key) {
+                throw FileError(description: "\(source): unknown setting \"postgres.\(key)\"")
+            }
+            guard let url = try value("url", String.self, in: map, path: "postgres.url") else {
+                throw FileError(
+                    description: "\(source): postgres.url is required, such as postgres://vigil@db:5432/vigil"
+                )
+            }
+            let worker = try value("worker", String.self, in: map, path: "postgres.worker")
+            self.postgres = Postgres(url: url, worker: worker ?? Self.hostName())
         }
         if let secret = try value("webhook_secret", String.self) { self.webhookSecret = secret }
         if let hooks = root["incident_webhooks"] {
@@ -243,12 +259,24 @@ extension ServerConfiguration {
                 try fail("remediation.approval_token must hold at least 16 characters")
             }
         }
+        if let postgres = self.postgres {
+            do { _ = try PostgresSettings(url: postgres.url) } catch { try fail("postgres.url: \(error)") }
+            if postgres.worker.isEmpty || postgres.worker.utf8.count > 128 {
+                try fail("postgres.worker must be a name of 1–128 characters")
+            }
+        }
         if self.maximumInFlight < 1 { try fail("max_in_flight must be at least 1") }
         if self.checkpointSeconds < 1 { try fail("checkpoint_seconds must be at least 1") }
         if self.hostSampleSeconds < 1 { try fail("host_monitoring.sample_seconds must be at least 1") }
         if self.retention.sampleSeconds < 3600 || self.retention.anomalySeconds < 3600 {
             try fail("retention must keep at least an hour")
         }
+    }
+
+    /// This machine's name, the default worker name.
+    public static func hostName() -> String {
+        let name = ProcessInfo.processInfo.hostName
+        return name.isEmpty ? "vigil" : name
     }
 
     static func describe(_ type: Any.Type) -> String {

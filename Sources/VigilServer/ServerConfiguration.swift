@@ -35,7 +35,7 @@ public struct ServerConfiguration: Sendable {
     /// Whether personal data and secrets are masked before template mining.
     public var masksPII = true
     /// Retention of samples and findings.
-    public var retention = SQLiteStore.Retention()
+    public var retention = StoreRetention()
     /// Where to receive syslog over UDP (off unless set), e.g. `127.0.0.1:5514`.
     public var syslogUDP: Address?
     /// Where to receive syslog over TCP (off unless set).
@@ -61,6 +61,23 @@ public struct ServerConfiguration: Sendable {
     public var kedaAddress: Address?
     /// Guarded remediation: the runbooks and how far they may go (nil: no runbooks, nothing is remediated).
     public var remediation: Remediation?
+    /// A PostgreSQL store shared by several workers (nil: the embedded SQLite store in the data directory).
+    public var postgres: Postgres?
+
+    /// Where the shared store is and which worker this server is.
+    public struct Postgres: Sendable, Equatable {
+        /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]`.
+        public var url: String
+        /// This worker's name, unique among the workers of one database: its checkpoint and its share of the
+        /// service graph are kept under it (default: the host name).
+        public var worker: String
+
+        /// A store at `url` for the worker `worker`.
+        public init(url: String, worker: String) {
+            self.url = url
+            self.worker = worker
+        }
+    }
 
     /// Runbooks and the guardrails the server puts around them.
     public struct Remediation: Sendable, Equatable {

@@ -9,28 +9,12 @@ public import VigilCore
 /// The embedded store: one SQLite file in WAL mode (GRDB), written in batches by the pipeline and read by the
 /// API. Migrations are append-only: once shipped, a migration never changes.
 public final class SQLiteStore: Store {
-    /// How long samples and findings are kept.
-    public struct Retention: Sendable {
-        /// Samples older than this many seconds are deleted (default 7 days).
-        public var sampleSeconds: Int64 = 7 * 86_400
-        /// Findings and change events older than this many seconds are deleted (default 30 days).
-        public var anomalySeconds: Int64 = 30 * 86_400
-        /// Samples older than this many seconds are averaged into buckets of ``downsampleBucketSeconds``
-        /// (default 1 day).
-        public var downsampleAfterSeconds: Int64 = 86_400
-        /// The bucket of downsampled samples (default 5 minutes).
-        public var downsampleBucketSeconds: Int64 = 300
-
-        /// The defaults.
-        public init() {}
-    }
-
     private let pool: DatabasePool
-    private let retention: Retention
+    private let retention: StoreRetention
     private let seriesIDs = Mutex<[String: Int64]>([:])
 
     /// Opens (or creates) the store at `path`.
-    public init(path: String, retention: Retention = Retention()) throws {
+    public init(path: String, retention: StoreRetention = StoreRetention()) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         self.pool = try DatabasePool(path: path, configuration: configuration)
@@ -113,8 +97,7 @@ public final class SQLiteStore: Store {
 
     public func write(_ batch: StoreBatch) throws {
         guard !batch.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = StoreEncoding.encoder()
         try self.pool.write { db in
             for (stream, templates) in batch.templates {
                 let statement = try db.cachedStatement(
@@ -191,13 +174,7 @@ public final class SQLiteStore: Store {
     }
 
     public func saveCheckpoint(_ checkpoint: Checkpoint) throws {
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf",
-            negativeInfinity: "-inf",
-            nan: "nan"
-        )
-        let state = try encoder.encode(checkpoint)
+        let state = try StoreEncoding.encode(checkpoint)
         try self.pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)",
@@ -208,14 +185,7 @@ public final class SQLiteStore: Store {
 
     public func loadCheckpoint() throws -> Checkpoint? {
         let data = try self.pool.read { db in try Data.fetchOne(db, sql: "SELECT state FROM checkpoint WHERE id = 1") }
-        guard let data else { return nil }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf",
-            negativeInfinity: "-inf",
-            nan: "nan"
-        )
-        return try decoder.decode(Checkpoint.self, from: data)
+        return try data.map(StoreEncoding.decodeCheckpoint)
     }
 
     public func templates(service: String?, limit: Int) throws -> [StoredTemplate] {

@@ -35,6 +35,22 @@ public protocol Store: Sendable {
     func audit(run: String?, limit: Int) throws -> [AuditRecord]
 }
 
+/// How long samples and findings are kept.
+public struct StoreRetention: Sendable, Equatable {
+    /// Samples older than this many seconds are deleted (default 7 days).
+    public var sampleSeconds: Int64 = 7 * 86_400
+    /// Findings and change events older than this many seconds are deleted (default 30 days).
+    public var anomalySeconds: Int64 = 30 * 86_400
+    /// Samples older than this many seconds are averaged into buckets of ``downsampleBucketSeconds``
+    /// (default 1 day).
+    public var downsampleAfterSeconds: Int64 = 86_400
+    /// The bucket of downsampled samples (default 5 minutes).
+    public var downsampleBucketSeconds: Int64 = 300
+
+    /// The defaults.
+    public init() {}
+}
+
 /// One line of the remediation audit log: what a run did or was told, when, and by whom.
 public struct AuditRecord: Sendable, Codable, Equatable {
     public var time: Timestamp
@@ -176,6 +192,29 @@ public struct StoredTemplate: Sendable, Codable, Equatable {
     public var firstSeen: String?
     /// Last time seen (RFC 3339), if known.
     public var lastSeen: String?
+
+    /// Creates a stored template.
+    public init(
+        id: String,
+        service: String,
+        source: String,
+        text: String,
+        count: Int,
+        errorCount: Int,
+        severity: String,
+        firstSeen: String?,
+        lastSeen: String?
+    ) {
+        self.id = id
+        self.service = service
+        self.source = source
+        self.text = text
+        self.count = count
+        self.errorCount = errorCount
+        self.severity = severity
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+    }
 }
 
 /// A series and its latest sample.
@@ -190,6 +229,15 @@ public struct SeriesSummary: Sendable, Codable, Equatable {
     public var lastTime: String
     /// The latest sample's value.
     public var lastValue: Double
+
+    /// Creates a summary.
+    public init(series: String, name: String, samples: Int, lastTime: String, lastValue: Double) {
+        self.series = series
+        self.name = name
+        self.samples = samples
+        self.lastTime = lastTime
+        self.lastValue = lastValue
+    }
 }
 
 /// One edge of the service graph over a time range.

@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import VigilServer
+import VigilTestSupport
 
 /// A `vigil serve` child process on a free loopback port with its own data directory.
 final class ServerProcess {
@@ -101,22 +102,7 @@ final class ServerProcess {
 
     func log() -> String { (try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "" }
 
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw ServerError(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() throws -> Int { try LoopbackPort.free() }
 }
 
 struct ServerError: Error, CustomStringConvertible {

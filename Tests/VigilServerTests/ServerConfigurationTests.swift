@@ -92,6 +92,9 @@ import VigilStorage
         // Yams's own loader crashes on a mapping used as a key.
         ("webhook_secret: {{secret}}", "a key must be plain text (line 1)"),
         ("? [a, b]\n: c", "a key must be plain text"),
+        ("postgres: postgres://vigil@db/vigil", "postgres must be a mapping (url, worker)"),
+        ("postgres: {worker: a}", "postgres.url is required"),
+        ("postgres: {url: x, name: a}", "unknown setting \"postgres.name\""),
         (
             "log_formats: /nonexistent/log-formats.json",
             "log_formats /nonexistent/log-formats.json: cannot read the file"
@@ -124,6 +127,26 @@ import VigilStorage
         expected.apiKey = "k"
         expected.timeoutSeconds = 20
         #expect(configuration.llm == expected)
+    }
+
+    @Test func aSharedPostgresStoreIsConfigured() throws {
+        var configuration = ServerConfiguration()
+        #expect(configuration.postgres == nil)
+        try configuration.apply(
+            yaml: "postgres: {url: 'postgres://vigil@db:5432/vigil', worker: vigil-a}",
+            source: "test"
+        )
+        #expect(
+            configuration.postgres
+                == ServerConfiguration.Postgres(url: "postgres://vigil@db:5432/vigil", worker: "vigil-a")
+        )
+        try configuration.validate()
+        try configuration.apply(yaml: "postgres: {url: 'postgres://vigil@db/vigil'}", source: "test")
+        #expect(configuration.postgres?.worker == ServerConfiguration.hostName())
+        try configuration.apply(yaml: "postgres: {url: 'postgres://db/vigil'}", source: "test")
+        #expect { try configuration.validate() } throws: {
+            "\($0)".contains("postgres.url: the PostgreSQL URL names no user")
+        }
     }
 
     @Test func outOfRangeValuesAreRefused() throws {

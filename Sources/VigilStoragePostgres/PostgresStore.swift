@@ -1,0 +1,621 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+public import VigilCore
+public import VigilStorage
+
+/// The scale-out store: the ``Store`` protocol on PostgreSQL, so several `vigil serve` workers share one
+/// database. Each worker keeps its own checkpoint (by worker name) and its own share of the service graph; every
+/// other table is shared, and every write is an idempotent upsert, as in the SQLite store.
+///
+/// Calls block the calling thread, as the SQLite store's do; the connection's I/O runs on a private event loop,
+/// so a call never waits on the thread it blocks. A broken connection is opened again on the next call.
+public final class PostgresStore: Store {
+    /// The name of this worker's checkpoint and service-graph share.
+    public let worker: String
+    private let settings: PostgresSettings
+    private let retention: StoreRetention
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    /// One connection, used by one call at a time (a write's transaction holds it throughout).
+    private let connection = Mutex<PostgresConnection?>(nil)
+    private let seriesIDs = Mutex<[String: Int64]>([:])
+    /// A session of its own that holds the advisory lock on this worker's name while the store is open.
+    private let lease = Mutex<PostgresConnection?>(nil)
+
+    /// Connects, and creates or migrates the schema (one worker at a time, under an advisory lock).
+    public init(settings: PostgresSettings, worker: String, retention: StoreRetention = StoreRetention()) throws {
+        self.settings = settings
+        self.worker = worker
+        self.retention = retention
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var logger = Logger(label: "vigil.postgres")
+        logger.logLevel = .warning
+        self.logger = logger
+        do {
+            try self.transaction { connection in
+                try self.run(connection, "SELECT pg_advisory_xact_lock(\(Self.migrationLock))")
+                try self.run(connection, "CREATE TABLE IF NOT EXISTS vigil_migrations (name TEXT PRIMARY KEY)")
+                let done = Set(
+                    try self.rows(connection, "SELECT name FROM vigil_migrations").map { try $0.decode(String.self) }
+                )
+                for (name, statements) in PostgresSchema.migrations where !done.contains(name) {
+                    for statement in statements { try self.run(connection, PostgresQuery(unsafeSQL: statement)) }
+                    try self.run(connection, "INSERT INTO vigil_migrations VALUES (\(name))")
+                }
+            }
+            try self.holdLease()
+        } catch {
+            self.closeConnections()
+            try? self.group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    deinit {
+        self.closeConnections()
+        try? self.group.syncShutdownGracefully()
+    }
+
+    /// The first key of the advisory locks on worker names (the second is the name's hash).
+    static let workerLockSpace: Int32 = 0x7669_6701
+    /// The advisory-lock key under which migrations run.
+    static let migrationLock: Int64 = 0x7669_6769_6c01
+    /// The advisory-lock key the worker applying retention holds for the transaction.
+    static let retentionLock: Int64 = 0x7669_6769_6c02
+
+    // MARK: - Writes
+
+    public func write(_ batch: StoreBatch) throws {
+        guard !batch.isEmpty else { return }
+        let encoder = StoreEncoding.encoder()
+        try self.transaction { connection in
+            try self.writeTemplates(batch.templates, connection)
+            try self.writeSamples(batch.samples, connection)
+            for event in batch.changes {
+                try self.run(
+                    connection,
+                    """
+                    INSERT INTO changes VALUES (\(event.service), \(event.kind.rawValue), \(event.version ?? ""),
+                    \(event.time.nanoseconds), \(event.description)) ON CONFLICT DO NOTHING
+                    """
+                )
+            }
+            for item in batch.alerts {
+                let labels = String(decoding: try encoder.encode(item.labels), as: UTF8.self)
+                try self.run(
+                    connection,
+                    """
+                    INSERT INTO alerts VALUES (\(item.fingerprint), \(item.startsAt.nanoseconds), \(item.name),
+                    \(item.service), \(item.status.rawValue), \(labels), \(item.summary), \(item.endsAt?.nanoseconds))
+                    ON CONFLICT (fingerprint, starts_at) DO UPDATE SET status = excluded.status,
+                    ends_at = excluded.ends_at, summary = excluded.summary
+                    """
+                )
+            }
+            for item in batch.edges {
+                let latency = try encoder.encode(item.latency)
+                try self.run(
+                    connection,
+                    """
+                    INSERT INTO edges VALUES (\(item.minute.nanoseconds), \(item.caller), \(item.callee),
+                    \(self.worker), \(batch.partition), \(item.calls), \(item.errors), \(latency))
+                    ON CONFLICT (minute, caller, callee, worker, partition) DO UPDATE SET calls = excluded.calls,
+                    errors = excluded.errors, latency = excluded.latency
+                    """
+                )
+            }
+            for anomaly in batch.anomalies {
+                let evidence = String(decoding: try encoder.encode(anomaly.evidence), as: UTF8.self)
+                try self.run(
+                    connection,
+                    """
+                    INSERT INTO anomalies VALUES (\(anomaly.id), \(anomaly.kind.rawValue), \(anomaly.service),
+                    \(anomaly.subject), \(anomaly.time.nanoseconds), \(anomaly.score), \(evidence))
+                    ON CONFLICT DO NOTHING
+                    """
+                )
+            }
+        }
+    }
+
+    /// Upserts templates in one statement per batch (arrays unnested server-side).
+    private func writeTemplates(
+        _ groups: [(stream: StreamKey, templates: [Template])],
+        _ connection: PostgresConnection
+    )
+        throws
+    {
+        // The last version of a template in the batch wins; one statement may not update a row twice.
+        var latest: [[String]: (StreamKey, Template)] = [:]
+        for (stream, templates) in groups {
+            for template in templates { latest[[stream.service, stream.source, template.id]] = (stream, template) }
+        }
+        guard !latest.isEmpty else { return }
+        let rows = Array(latest.values)
+        // A missing first or last time travels as Int64.min and is stored as NULL.
+        try self.run(
+            connection,
+            """
+            INSERT INTO templates SELECT s, o, i, t, c, e, v, NULLIF(f, \(Int64.min)), NULLIF(l, \(Int64.min))
+            FROM unnest(\(rows.map(\.0.service)), \(rows.map(\.0.source)), \(rows.map(\.1.id)), \(rows.map(\.1.text)),
+            \(rows.map { Int64($0.1.count) }), \(rows.map { Int64($0.1.errorCount) }), \(rows.map(\.1.severity.name)),
+            \(rows.map { $0.1.firstSeen?.nanoseconds ?? Int64.min }), \(rows.map { $0.1.lastSeen?.nanoseconds ?? Int64.min }))
+            AS u(s, o, i, t, c, e, v, f, l)
+            ON CONFLICT (service, source, id) DO UPDATE SET count = excluded.count,
+            error_count = excluded.error_count, severity = excluded.severity,
+            first_seen = excluded.first_seen, last_seen = excluded.last_seen
+            """
+        )
+    }
+
+    /// Inserts samples in one statement per batch, after giving new series their IDs.
+    private func writeSamples(_ points: [MetricPoint], _ connection: PostgresConnection) throws {
+        guard !points.isEmpty else { return }
+        var unknown: [String: SeriesKey] = [:]
+        self.seriesIDs.withLock { ids in
+            for point in points where ids[point.series.text] == nil { unknown[point.series.text] = point.series }
+        }
+        if !unknown.isEmpty {
+            let keys = Array(unknown.values)
+            let texts = keys.map(\.text)
+            try self.run(
+                connection,
+                """
+                INSERT INTO series (text, name, service)
+                SELECT t, n, NULLIF(s, '') FROM unnest(\(texts), \(keys.map(\.name)), \(keys.map { $0.service ?? "" }))
+                AS u(t, n, s) ON CONFLICT (text) DO NOTHING
+                """
+            )
+            let found = try self.rows(connection, "SELECT id, text FROM series WHERE text = ANY(\(texts))").map {
+                try $0.decode((Int64, String).self)
+            }
+            self.seriesIDs.withLock { ids in for (id, text) in found { ids[text] = id } }
+        }
+        // The last value of a series at one time wins, as INSERT OR REPLACE does in SQLite.
+        var latest: [Int64: [Int64: Double]] = [:]
+        let ids = self.seriesIDs.withLock { ids in points.map { ids[$0.series.text] } }
+        for (point, id) in zip(points, ids) {
+            guard let id else { throw PostgresStoreError(message: "series \(point.series.text) has no ID") }
+            latest[id, default: [:]][point.time.nanoseconds] = point.value
+        }
+        var seriesColumn: [Int64] = []
+        var timeColumn: [Int64] = []
+        var valueColumn: [Double] = []
+        for (id, values) in latest {
+            for (time, value) in values {
+                seriesColumn.append(id)
+                timeColumn.append(time)
+                valueColumn.append(value)
+            }
+        }
+        try self.run(
+            connection,
+            """
+            INSERT INTO samples SELECT * FROM unnest(\(seriesColumn), \(timeColumn), \(valueColumn))
+            ON CONFLICT (series_id, time) DO UPDATE SET value = excluded.value
+            """
+        )
+    }
+
+    public func saveCheckpoint(_ checkpoint: Checkpoint) throws {
+        let state = try StoreEncoding.encode(checkpoint)
+        try self.holdLease()
+        try self.transaction { connection in
+            try self.run(
+                connection,
+                """
+                INSERT INTO checkpoints VALUES (\(self.worker), \(Int64(bitPattern: checkpoint.walSequence)), \(state))
+                ON CONFLICT (worker) DO UPDATE SET wal_sequence = excluded.wal_sequence, state = excluded.state
+                """
+            )
+        }
+    }
+
+    public func loadCheckpoint() throws -> Checkpoint? {
+        let rows = try self.read { connection in
+            try self.rows(connection, "SELECT state FROM checkpoints WHERE worker = \(self.worker)")
+        }
+        guard let row = rows.first else { return nil }
+        return try StoreEncoding.decodeCheckpoint(try row.decode(Data.self))
+    }
+
+    public func appendAudit(_ records: [AuditRecord]) throws {
+        guard !records.isEmpty else { return }
+        try self.transaction { connection in
+            for record in records {
+                try self.run(
+                    connection,
+                    """
+                    INSERT INTO audit (time, run, incident, runbook, service, state, actor, what) VALUES
+                    (\(record.time.nanoseconds), \(record.run), \(record.incident), \(record.runbook),
+                    \(record.service), \(record.state), \(record.actor), \(record.what))
+                    """
+                )
+            }
+        }
+    }
+
+    public func applyRetention(now: Timestamp) throws {
+        let bucket = self.retention.downsampleBucketSeconds * 1_000_000_000
+        let cutoff = now.nanoseconds - self.retention.downsampleAfterSeconds * 1_000_000_000
+        let samplesBefore = now.nanoseconds - self.retention.sampleSeconds * 1_000_000_000
+        let findingsBefore = now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000
+        try self.transaction { connection in
+            // One worker applies retention at a time; the others skip their turn.
+            let locked = try self.rows(connection, "SELECT pg_try_advisory_xact_lock(\(Self.retentionLock))")
+            guard try locked.first?.decode(Bool.self) == true else { return }
+            try self.run(
+                connection,
+                "CREATE TEMP TABLE downsampled (series_id BIGINT, time BIGINT, value FLOAT8) ON COMMIT DROP"
+            )
+            // Average old raw samples into buckets; a bucket already reduced to one aligned row is left alone.
+            try self.run(
+                connection,
+                """
+                INSERT INTO downsampled
+                SELECT series_id, (time / \(bucket)) * \(bucket), avg(value) FROM samples WHERE time < \(cutoff)
+                GROUP BY 1, 2 HAVING count(*) > 1 OR min(time) % \(bucket) <> 0
+                """
+            )
+            try self.run(
+                connection,
+                """
+                DELETE FROM samples s USING downsampled d WHERE s.time < \(cutoff)
+                AND d.series_id = s.series_id AND d.time = (s.time / \(bucket)) * \(bucket)
+                """
+            )
+            try self.run(
+                connection,
+                """
+                INSERT INTO samples SELECT series_id, time, value FROM downsampled
+                ON CONFLICT (series_id, time) DO UPDATE SET value = excluded.value
+                """
+            )
+            try self.run(connection, "DELETE FROM samples WHERE time < \(samplesBefore)")
+            try self.run(connection, "DELETE FROM alerts WHERE starts_at < \(findingsBefore)")
+            try self.run(connection, "DELETE FROM changes WHERE time < \(findingsBefore)")
+            try self.run(connection, "DELETE FROM anomalies WHERE time < \(findingsBefore)")
+            try self.run(connection, "DELETE FROM edges WHERE minute < \(findingsBefore)")
+        }
+    }
+
+    // MARK: - Reads
+
+    public func templates(service: String?, limit: Int) throws -> [StoredTemplate] {
+        try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT id, service, source, text, count, error_count, severity, first_seen, last_seen FROM templates
+                WHERE (\(service)::text IS NULL OR service = \(service)) ORDER BY count DESC, id LIMIT \(Int64(limit))
+                """
+            ).map { row in
+                let (id, service, source, text, count, errors, severity, first, last) = try row.decode(
+                    (String, String, String, String, Int64, Int64, String, Int64?, Int64?).self
+                )
+                return StoredTemplate(
+                    id: id,
+                    service: service,
+                    source: source,
+                    text: text,
+                    count: Int(count),
+                    errorCount: Int(errors),
+                    severity: severity,
+                    firstSeen: first.map { Timestamp(nanoseconds: $0).iso8601 },
+                    lastSeen: last.map { Timestamp(nanoseconds: $0).iso8601 }
+                )
+            }
+        }
+    }
+
+    public func anomalies(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [Anomaly] {
+        let decoder = JSONDecoder()
+        return try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT id, kind, service, subject, time, score, evidence FROM anomalies
+                WHERE (\(service)::text IS NULL OR service = \(service))
+                AND (\(from?.nanoseconds)::bigint IS NULL OR time >= \(from?.nanoseconds))
+                AND (\(to?.nanoseconds)::bigint IS NULL OR time <= \(to?.nanoseconds))
+                ORDER BY time DESC, id LIMIT \(Int64(limit))
+                """
+            ).compactMap { row -> Anomaly? in
+                let (id, kind, service, subject, time, score, evidence) = try row.decode(
+                    (String, String, String, String, Int64, Double, String).self
+                )
+                guard let kind = Anomaly.Kind(rawValue: kind) else { return nil }
+                var anomaly = Anomaly(
+                    kind: kind,
+                    service: service,
+                    subject: subject,
+                    time: Timestamp(nanoseconds: time),
+                    score: score,
+                    evidence: try decoder.decode(Evidence.self, from: Data(evidence.utf8))
+                )
+                anomaly.id = id
+                return anomaly
+            }
+        }
+    }
+
+    public func series(service: String?, name: String?) throws -> [SeriesSummary] {
+        try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT s.text, s.name, count(*), max(p.time),
+                (SELECT value FROM samples q WHERE q.series_id = s.id ORDER BY time DESC LIMIT 1)
+                FROM series s JOIN samples p ON p.series_id = s.id
+                WHERE (\(service)::text IS NULL OR s.service = \(service)) AND (\(name)::text IS NULL OR s.name = \(name))
+                GROUP BY s.id ORDER BY s.text
+                """
+            ).map { row in
+                let (text, name, count, last, value) = try row.decode((String, String, Int64, Int64, Double).self)
+                return SeriesSummary(
+                    series: text,
+                    name: name,
+                    samples: Int(count),
+                    lastTime: Timestamp(nanoseconds: last).iso8601,
+                    lastValue: value
+                )
+            }
+        }
+    }
+
+    public func samples(series: String, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [(Timestamp, Double)] {
+        try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT p.time, p.value FROM samples p JOIN series s ON s.id = p.series_id
+                WHERE s.text = \(series) AND (\(from?.nanoseconds)::bigint IS NULL OR p.time >= \(from?.nanoseconds))
+                AND (\(to?.nanoseconds)::bigint IS NULL OR p.time <= \(to?.nanoseconds))
+                ORDER BY p.time LIMIT \(Int64(limit))
+                """
+            ).map { row in
+                let (time, value) = try row.decode((Int64, Double).self)
+                return (Timestamp(nanoseconds: time), value)
+            }
+        }
+    }
+
+    public func changes(service: String?, from: Timestamp?, to: Timestamp?, limit: Int) throws -> [ChangeEvent] {
+        try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT service, kind, version, time, description FROM changes
+                WHERE (\(service)::text IS NULL OR service = \(service))
+                AND (\(from?.nanoseconds)::bigint IS NULL OR time >= \(from?.nanoseconds))
+                AND (\(to?.nanoseconds)::bigint IS NULL OR time <= \(to?.nanoseconds))
+                ORDER BY time DESC LIMIT \(Int64(limit))
+                """
+            ).compactMap { row -> ChangeEvent? in
+                let (service, kind, version, time, description) = try row.decode(
+                    (String, String, String, Int64, String?).self
+                )
+                guard let kind = ChangeEvent.Kind(rawValue: kind) else { return nil }
+                return ChangeEvent(
+                    service: service,
+                    kind: kind,
+                    version: version.isEmpty ? nil : version,
+                    time: Timestamp(nanoseconds: time),
+                    description: description
+                )
+            }
+        }
+    }
+
+    public func alerts(service: String?, status: String?, limit: Int) throws -> [Alert] {
+        let decoder = JSONDecoder()
+        return try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT fingerprint, starts_at, name, service, status, labels, summary, ends_at FROM alerts
+                WHERE (\(service)::text IS NULL OR service = \(service)) AND (\(status)::text IS NULL OR status = \(status))
+                ORDER BY starts_at DESC, fingerprint LIMIT \(Int64(limit))
+                """
+            ).compactMap { row -> Alert? in
+                let (fingerprint, startsAt, name, service, status, labels, summary, endsAt) = try row.decode(
+                    (String, Int64, String, String, String, String, String?, Int64?).self
+                )
+                guard let status = Alert.Status(rawValue: status) else { return nil }
+                return Alert(
+                    fingerprint: fingerprint,
+                    name: name,
+                    service: service,
+                    status: status,
+                    labels: try decoder.decode([SeriesKey.Label].self, from: Data(labels.utf8)),
+                    summary: summary,
+                    startsAt: Timestamp(nanoseconds: startsAt),
+                    endsAt: endsAt.map { Timestamp(nanoseconds: $0) }
+                )
+            }
+        }
+    }
+
+    public func topology(from: Timestamp, to: Timestamp) throws -> [TopologyEdge] {
+        let decoder = JSONDecoder()
+        let rows = try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT minute, caller, callee, calls, errors, latency FROM edges
+                WHERE minute >= \(from.nanoseconds) AND minute < \(to.nanoseconds) ORDER BY caller, callee, minute
+                """
+            )
+        }
+        var byEdge: [[String]: [ServiceGraph.EdgeMinute]] = [:]
+        for row in rows {
+            let (minute, caller, callee, calls, errors, latency) = try row.decode(
+                (Int64, String, String, Int64, Int64, Data).self
+            )
+            byEdge[[caller, callee], default: []].append(
+                ServiceGraph.EdgeMinute(
+                    minute: Timestamp(nanoseconds: minute),
+                    caller: caller,
+                    callee: callee,
+                    calls: Int(calls),
+                    errors: Int(errors),
+                    latency: try decoder.decode(LatencyHistogram.self, from: latency)
+                )
+            )
+        }
+        return byEdge.keys.sorted { $0.lexicographicallyPrecedes($1) }.map {
+            TopologyEdge(caller: $0[0], callee: $0[1], minutes: byEdge[$0]!)
+        }
+    }
+
+    public func audit(run: String?, limit: Int) throws -> [AuditRecord] {
+        try self.read { connection in
+            try self.rows(
+                connection,
+                """
+                SELECT time, run, incident, runbook, service, state, actor, what FROM audit
+                WHERE (\(run)::text IS NULL OR run = \(run)) ORDER BY sequence DESC LIMIT \(Int64(limit))
+                """
+            ).map { row in
+                let (time, run, incident, runbook, service, state, actor, what) = try row.decode(
+                    (Int64, String, String, String, String, String, String, String).self
+                )
+                return AuditRecord(
+                    time: Timestamp(nanoseconds: time),
+                    run: run,
+                    incident: incident,
+                    runbook: runbook,
+                    service: service,
+                    state: state,
+                    actor: actor,
+                    what: what
+                )
+            }
+        }
+    }
+
+    // MARK: - The connection
+
+    private func closeConnections() {
+        let connections = [self.connection.withLock { $0.take() }, self.lease.withLock { $0.take() }]
+        for connection in connections.compactMap(\.self) { try? connection.close().wait() }
+    }
+
+    /// Takes (or, after a lost connection, takes again) the advisory lock on this worker's name, so two workers of
+    /// one name cannot overwrite each other's checkpoint.
+    private func holdLease() throws {
+        try self.lease.withLock { slot in
+            if let connection = slot, !connection.isClosed { return }
+            slot = nil
+            let connection = try self.open(&slot)
+            do {
+                let rows = try self.rows(
+                    connection,
+                    "SELECT pg_try_advisory_lock(\(Self.workerLockSpace), hashtext(\(self.worker)))"
+                )
+                guard try rows.first?.decode(Bool.self) == true else {
+                    throw PostgresStoreError(
+                        message:
+                            "another worker named \(self.worker) is using \(self.settings.place); give each worker its own name (--worker)"
+                    )
+                }
+            } catch {
+                slot = nil
+                try? connection.close().wait()
+                throw PostgresStoreError(error)
+            }
+        }
+    }
+
+    /// Runs `body` with the connection, opening it first when there is none or it broke. A call whose connection
+    /// turns out to be lost is tried once more on a new one (every call is a read or an idempotent write).
+    private func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try self.connection.withLock { slot in
+            do {
+                do {
+                    return try body(try self.open(&slot))
+                } catch let error as PSQLError where Self.isLostConnection(error) {
+                    slot = nil
+                    return try body(try self.open(&slot))
+                }
+            } catch {
+                throw PostgresStoreError(error)
+            }
+        }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    private func transaction(_ body: (PostgresConnection) throws -> Void) throws {
+        try self.read { connection in
+            try self.run(connection, "BEGIN")
+            do {
+                try body(connection)
+                try self.run(connection, "COMMIT")
+            } catch {
+                _ = try? self.run(connection, "ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    static func isLostConnection(_ error: PSQLError) -> Bool {
+        [.serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .connectionError].contains(error.code)
+    }
+
+    private func open(_ slot: inout PostgresConnection?) throws -> PostgresConnection {
+        if let connection = slot, !connection.isClosed { return connection }
+        do {
+            let connection = try PostgresConnection.connect(
+                on: self.group.next(),
+                configuration: try self.settings.configuration(),
+                id: 1,
+                logger: self.logger
+            ).wait()
+            slot = connection
+            return connection
+        } catch {
+            throw PostgresStoreError(
+                message: "cannot connect to PostgreSQL at \(self.settings.place): \(PostgresStoreError.describe(error))"
+            )
+        }
+    }
+
+    private func run(_ connection: PostgresConnection, _ query: PostgresQuery) throws {
+        _ = try connection.query(query, logger: self.logger).wait()
+    }
+
+    private func rows(_ connection: PostgresConnection, _ query: PostgresQuery) throws -> [PostgresRow] {
+        Array(try connection.query(query, logger: self.logger).wait().rows)
+    }
+}
+
+/// A PostgreSQL store failure, with the server's own message when it sent one.
+public struct PostgresStoreError: Error, CustomStringConvertible {
+    public var message: String
+
+    public init(message: String) { self.message = message }
+
+    init(_ error: any Error) {
+        self.message = (error as? PostgresStoreError)?.message ?? "PostgreSQL: \(Self.describe(error))"
+    }
+
+    public var description: String { self.message }
+
+    /// The server's message (and SQLSTATE) for a server error, else the client's own description.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+            }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+}
