@@ -4,6 +4,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 import VigilCore
 import VigilIngest
 import VigilRemediation
@@ -90,6 +91,13 @@ extension HTTPAPI {
                 : try await remediator.reject(id, by: decision.by, reason: decision.reason ?? "", now: Clock.now())
         } catch {
             switch error {
+            case .unknownRun where !self.pipeline.leads.load(ordering: .relaxed):
+                // Runs live on the worker that leads; this one plans none.
+                throw HTTPError(
+                    .notFound,
+                    message:
+                        "\(error.description): this worker does not lead, so it runs no remediation; approve on the worker whose log says it leads"
+                )
             case .unknownRun: throw HTTPError(.notFound, message: error.description)
             case .notAwaitingApproval: throw HTTPError(.conflict, message: error.description)
             case .anonymous: throw HTTPError(.badRequest, message: error.description)

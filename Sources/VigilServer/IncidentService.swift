@@ -15,6 +15,9 @@ import FoundationNetworking
 /// resolves.
 final class IncidentService: Sendable {
     private let correlator = Mutex(IncidentCorrelator())
+    /// Findings, alerts and changes already taken, by key, with their data time: each is taken once, however often
+    /// it arrives (a replayed log, or a shared store read back with overlap).
+    private let taken = Mutex<[String: Int64]>([:])
     /// What each webhook was last told per incident: status, member count and root cause.
     private let notified = Mutex<[String: String]>([:])
     /// Incidents re-ranked with their metric evidence, by id, with the version they were ranked at.
@@ -36,15 +39,36 @@ final class IncidentService: Sendable {
         }
     }
 
-    /// Takes what a shard is about to store.
+    /// Keys kept before the oldest are forgotten (a day older than the newest).
+    static let maximumTaken = 200_000
+
+    /// Takes what a shard is about to store, or what other workers stored; what was taken before is skipped.
     func observe(_ batch: StoreBatch) {
         guard !batch.anomalies.isEmpty || !batch.alerts.isEmpty || !batch.changes.isEmpty || !batch.edges.isEmpty
         else { return }
+        let fresh = self.taken.withLock { taken in
+            var fresh = StoreBatch()
+            func isNew(_ key: String, _ time: Timestamp) -> Bool {
+                taken.updateValue(time.nanoseconds, forKey: key) == nil
+            }
+            fresh.anomalies = batch.anomalies.filter { isNew("a|" + $0.id, $0.time) }
+            fresh.alerts = batch.alerts.filter {
+                isNew("l|\($0.fingerprint)|\($0.startsAt.nanoseconds)|\($0.status.rawValue)", $0.startsAt)
+            }
+            fresh.changes = batch.changes.filter {
+                isNew("c|\($0.service)|\($0.kind.rawValue)|\($0.version ?? "")|\($0.time.nanoseconds)", $0.time)
+            }
+            if taken.count > Self.maximumTaken, let newest = taken.values.max() {
+                taken = taken.filter { $0.value >= newest - 86_400_000_000_000 }
+                if taken.count > Self.maximumTaken { taken = taken.filter { $0.value >= newest - 3_600_000_000_000 } }
+            }
+            return fresh
+        }
         self.correlator.withLock { correlator in
             for edge in batch.edges { correlator.addCall(caller: edge.caller, callee: edge.callee) }
-            for change in batch.changes { correlator.add(change) }
-            for alert in batch.alerts { correlator.add(alert) }
-            for anomaly in batch.anomalies { correlator.add(anomaly) }
+            for change in fresh.changes { correlator.add(change) }
+            for alert in fresh.alerts { correlator.add(alert) }
+            for anomaly in fresh.anomalies { correlator.add(anomaly) }
         }
     }
 
@@ -87,7 +111,9 @@ final class IncidentService: Sendable {
     /// the store cannot be read, the incident keeps its symptom ranking and the next call tries again.
     private func withMetricEvidence(_ incident: Incident) -> Incident {
         guard let store = self.store else { return incident }
-        let version = "\(incident.updated.nanoseconds)|\(incident.members.count)|\(incident.status.rawValue)"
+        // A change event arriving late (from another worker, or a slow deploy webhook) gives the incident its trigger.
+        let trigger = incident.trigger.map { "\($0.service)|\($0.kind.rawValue)|\($0.time.nanoseconds)" } ?? ""
+        let version = "\(incident.updated.nanoseconds)|\(incident.members.count)|\(incident.status.rawValue)|\(trigger)"
         if let cached = self.ranked.withLock({ $0[incident.id] }), cached.version == version { return cached.incident }
         let (services, calls) = self.correlator.withLock { correlator in
             // Two calls away: a fault in a callee's callee often alerts only in the callers.

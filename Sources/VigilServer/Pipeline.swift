@@ -37,6 +37,9 @@ public final class Pipeline: Sendable {
     private let checkpointLock = Mutex<Bool>(false)
     /// Whether recovery (WAL replay) has finished.
     let ready = Atomic<Bool>(false)
+    /// Whether this server tells people about incidents and remediates them: always alone; with a shared store,
+    /// only while it holds the lead (see ``SharedStore/lead()``).
+    let leads = Atomic<Bool>(true)
     let recoveredRecords: Int
     private let lock: DataDirectoryLock
 
@@ -60,6 +63,7 @@ public final class Pipeline: Sendable {
                 retention: configuration.retention
             )
         }
+        if self.store is any SharedStore { self.leads.store(false, ordering: .relaxed) }
         self.incidents = IncidentService(
             webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)),
             dependencies: configuration.dependencies,

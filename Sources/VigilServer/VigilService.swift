@@ -128,9 +128,13 @@ struct EngineService: Service {
             let periodic = Task {
                 await withTaskGroup(of: Void.self) { jobs in
                     jobs.addTask { await self.every(1) { self.pipeline.tick(Clock.now()) } }
+                    if let shared = self.pipeline.store as? any SharedStore {
+                        jobs.addTask { await self.followOtherWorkers(shared) }
+                    }
                     if !self.pipeline.incidents.webhooks.isEmpty {
                         jobs.addTask {
                             await self.every(2) {
+                                guard self.pipeline.leads.load(ordering: .relaxed) else { return }
                                 await self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
                             }
                         }
@@ -150,11 +154,13 @@ struct EngineService: Service {
                         }
                     }
                     if let remediator = self.remediator {
-                        let incidents = self.pipeline.incidents
+                        let pipeline = self.pipeline
                         let logger = self.logger
                         jobs.addTask {
                             await remediator.run(
-                                incidents: { incidents.incidents() },
+                                incidents: {
+                                    pipeline.leads.load(ordering: .relaxed) ? pipeline.incidents.incidents() : []
+                                },
                                 now: { Clock.now() },
                                 every: .seconds(2),
                                 onError: { message in logger.warning("\(message)") }
@@ -280,6 +286,30 @@ struct EngineService: Service {
                 return
             }
             try? await Task.sleep(for: .milliseconds(lines.isEmpty ? 200 : 1))
+        }
+    }
+
+    /// With a shared store: every 2 s, takes what the other workers stored into this server's incidents, and takes
+    /// or keeps the lead.
+    private func followOtherWorkers(_ store: any SharedStore) async {
+        let cursor = Mutex<Int64?>(nil)
+        await self.every(2) {
+            do {
+                let (batch, next) = try store.written(after: cursor.withLock { $0 })
+                cursor.withLock { $0 = next }
+                self.pipeline.incidents.observe(batch)
+                let leads = try store.lead()
+                if self.pipeline.leads.exchange(leads, ordering: .relaxed) != leads {
+                    self.logger.notice(
+                        leads
+                            ? "this worker now leads: it sends incident notifications and remediates"
+                            : "this worker no longer leads"
+                    )
+                }
+            } catch {
+                self.pipeline.leads.store(false, ordering: .relaxed)
+                self.logger.error("reading the other workers' findings failed: \(error)")
+            }
         }
     }
 

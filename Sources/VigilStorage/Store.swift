@@ -35,6 +35,17 @@ public protocol Store: Sendable {
     func audit(run: String?, limit: Int) throws -> [AuditRecord]
 }
 
+/// A store several workers write at once (PostgreSQL): each reads back what the others wrote, and one of them
+/// leads, telling people about incidents and remediating them, so that happens once.
+public protocol SharedStore: Store {
+    /// Findings, alerts, change events and call edges any worker wrote after `cursor`, and the cursor for the
+    /// next call. Rows near the cursor come again (a transaction may commit after a later one), so callers
+    /// ignore what they already have. A nil cursor returns nothing and the current one.
+    func written(after cursor: Int64?) throws -> (batch: StoreBatch, cursor: Int64)
+    /// Whether this worker leads: takes the lead when no live worker holds it, and keeps it while it lives.
+    func lead() throws -> Bool
+}
+
 /// How long samples and findings are kept.
 public struct StoreRetention: Sendable, Equatable {
     /// Samples older than this many seconds are deleted (default 7 days).

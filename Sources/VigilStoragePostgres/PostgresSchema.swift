@@ -62,6 +62,19 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX audit_run ON audit (run, sequence)",
             ]
-        )
+        ),
+        (
+            // When a row was written, by the database's clock in microseconds: workers read what others wrote.
+            "v2-written",
+            ["anomalies", "alerts", "changes", "edges"].flatMap { table in
+                [
+                    """
+                    ALTER TABLE \(table) ADD COLUMN written BIGINT NOT NULL
+                    DEFAULT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT
+                    """,
+                    "CREATE INDEX \(table)_by_written ON \(table) (written)",
+                ]
+            }
+        ),
     ]
 }

@@ -16,7 +16,7 @@ public import VigilStorage
 ///
 /// Calls block the calling thread, as the SQLite store's do; the connection's I/O runs on a private event loop,
 /// so a call never waits on the thread it blocks. A broken connection is opened again on the next call.
-public final class PostgresStore: Store {
+public final class PostgresStore: SharedStore {
     /// The name of this worker's checkpoint and service-graph share.
     public let worker: String
     private let settings: PostgresSettings
@@ -26,8 +26,14 @@ public final class PostgresStore: Store {
     /// One connection, used by one call at a time (a write's transaction holds it throughout).
     private let connection = Mutex<PostgresConnection?>(nil)
     private let seriesIDs = Mutex<[String: Int64]>([:])
-    /// A session of its own that holds the advisory lock on this worker's name while the store is open.
-    private let lease = Mutex<PostgresConnection?>(nil)
+    /// A session of its own that holds the advisory lock on this worker's name while the store is open, and the
+    /// lead once taken.
+    private let lease = Mutex<Lease>(Lease())
+
+    private struct Lease {
+        var connection: PostgresConnection?
+        var leads = false
+    }
 
     /// Connects, and creates or migrates the schema (one worker at a time, under an advisory lock).
     public init(settings: PostgresSettings, worker: String, retention: StoreRetention = StoreRetention()) throws {
@@ -65,6 +71,8 @@ public final class PostgresStore: Store {
 
     /// The first key of the advisory locks on worker names (the second is the name's hash).
     static let workerLockSpace: Int32 = 0x7669_6701
+    /// The advisory-lock key of the lead (see ``lead()``).
+    static let leadLock: Int64 = 0x7669_6769_6c03
     /// The advisory-lock key under which migrations run.
     static let migrationLock: Int64 = 0x7669_6769_6c01
     /// The advisory-lock key the worker applying retention holds for the transaction.
@@ -82,7 +90,7 @@ public final class PostgresStore: Store {
                 try self.run(
                     connection,
                     """
-                    INSERT INTO changes VALUES (\(event.service), \(event.kind.rawValue), \(event.version ?? ""),
+                    INSERT INTO changes (service, kind, version, time, description) VALUES (\(event.service), \(event.kind.rawValue), \(event.version ?? ""),
                     \(event.time.nanoseconds), \(event.description)) ON CONFLICT DO NOTHING
                     """
                 )
@@ -92,10 +100,11 @@ public final class PostgresStore: Store {
                 try self.run(
                     connection,
                     """
-                    INSERT INTO alerts VALUES (\(item.fingerprint), \(item.startsAt.nanoseconds), \(item.name),
+                    INSERT INTO alerts (fingerprint, starts_at, name, service, status, labels, summary, ends_at)
+                    VALUES (\(item.fingerprint), \(item.startsAt.nanoseconds), \(item.name),
                     \(item.service), \(item.status.rawValue), \(labels), \(item.summary), \(item.endsAt?.nanoseconds))
                     ON CONFLICT (fingerprint, starts_at) DO UPDATE SET status = excluded.status,
-                    ends_at = excluded.ends_at, summary = excluded.summary
+                    ends_at = excluded.ends_at, summary = excluded.summary, written = excluded.written
                     """
                 )
             }
@@ -104,10 +113,11 @@ public final class PostgresStore: Store {
                 try self.run(
                     connection,
                     """
-                    INSERT INTO edges VALUES (\(item.minute.nanoseconds), \(item.caller), \(item.callee),
+                    INSERT INTO edges (minute, caller, callee, worker, partition, calls, errors, latency)
+                    VALUES (\(item.minute.nanoseconds), \(item.caller), \(item.callee),
                     \(self.worker), \(batch.partition), \(item.calls), \(item.errors), \(latency))
                     ON CONFLICT (minute, caller, callee, worker, partition) DO UPDATE SET calls = excluded.calls,
-                    errors = excluded.errors, latency = excluded.latency
+                    errors = excluded.errors, latency = excluded.latency, written = excluded.written
                     """
                 )
             }
@@ -116,7 +126,7 @@ public final class PostgresStore: Store {
                 try self.run(
                     connection,
                     """
-                    INSERT INTO anomalies VALUES (\(anomaly.id), \(anomaly.kind.rawValue), \(anomaly.service),
+                    INSERT INTO anomalies (id, kind, service, subject, time, score, evidence) VALUES (\(anomaly.id), \(anomaly.kind.rawValue), \(anomaly.service),
                     \(anomaly.subject), \(anomaly.time.nanoseconds), \(anomaly.score), \(evidence))
                     ON CONFLICT DO NOTHING
                     """
@@ -327,23 +337,25 @@ public final class PostgresStore: Store {
                 AND (\(to?.nanoseconds)::bigint IS NULL OR time <= \(to?.nanoseconds))
                 ORDER BY time DESC, id LIMIT \(Int64(limit))
                 """
-            ).compactMap { row -> Anomaly? in
-                let (id, kind, service, subject, time, score, evidence) = try row.decode(
-                    (String, String, String, String, Int64, Double, String).self
-                )
-                guard let kind = Anomaly.Kind(rawValue: kind) else { return nil }
-                var anomaly = Anomaly(
-                    kind: kind,
-                    service: service,
-                    subject: subject,
-                    time: Timestamp(nanoseconds: time),
-                    score: score,
-                    evidence: try decoder.decode(Evidence.self, from: Data(evidence.utf8))
-                )
-                anomaly.id = id
-                return anomaly
-            }
+            ).compactMap { try Self.anomaly($0, decoder) }
         }
+    }
+
+    private static func anomaly(_ row: PostgresRow, _ decoder: JSONDecoder) throws -> Anomaly? {
+        let (id, kind, service, subject, time, score, evidence) = try row.decode(
+            (String, String, String, String, Int64, Double, String).self
+        )
+        guard let kind = Anomaly.Kind(rawValue: kind) else { return nil }
+        var anomaly = Anomaly(
+            kind: kind,
+            service: service,
+            subject: subject,
+            time: Timestamp(nanoseconds: time),
+            score: score,
+            evidence: try decoder.decode(Evidence.self, from: Data(evidence.utf8))
+        )
+        anomaly.id = id
+        return anomaly
     }
 
     public func series(service: String?, name: String?) throws -> [SeriesSummary] {
@@ -398,20 +410,20 @@ public final class PostgresStore: Store {
                 AND (\(to?.nanoseconds)::bigint IS NULL OR time <= \(to?.nanoseconds))
                 ORDER BY time DESC LIMIT \(Int64(limit))
                 """
-            ).compactMap { row -> ChangeEvent? in
-                let (service, kind, version, time, description) = try row.decode(
-                    (String, String, String, Int64, String?).self
-                )
-                guard let kind = ChangeEvent.Kind(rawValue: kind) else { return nil }
-                return ChangeEvent(
-                    service: service,
-                    kind: kind,
-                    version: version.isEmpty ? nil : version,
-                    time: Timestamp(nanoseconds: time),
-                    description: description
-                )
-            }
+            ).compactMap(Self.change)
         }
+    }
+
+    private static func change(_ row: PostgresRow) throws -> ChangeEvent? {
+        let (service, kind, version, time, description) = try row.decode((String, String, String, Int64, String?).self)
+        guard let kind = ChangeEvent.Kind(rawValue: kind) else { return nil }
+        return ChangeEvent(
+            service: service,
+            kind: kind,
+            version: version.isEmpty ? nil : version,
+            time: Timestamp(nanoseconds: time),
+            description: description
+        )
     }
 
     public func alerts(service: String?, status: String?, limit: Int) throws -> [Alert] {
@@ -424,22 +436,99 @@ public final class PostgresStore: Store {
                 WHERE (\(service)::text IS NULL OR service = \(service)) AND (\(status)::text IS NULL OR status = \(status))
                 ORDER BY starts_at DESC, fingerprint LIMIT \(Int64(limit))
                 """
-            ).compactMap { row -> Alert? in
-                let (fingerprint, startsAt, name, service, status, labels, summary, endsAt) = try row.decode(
-                    (String, Int64, String, String, String, String, String?, Int64?).self
-                )
-                guard let status = Alert.Status(rawValue: status) else { return nil }
-                return Alert(
-                    fingerprint: fingerprint,
-                    name: name,
-                    service: service,
-                    status: status,
-                    labels: try decoder.decode([SeriesKey.Label].self, from: Data(labels.utf8)),
-                    summary: summary,
-                    startsAt: Timestamp(nanoseconds: startsAt),
-                    endsAt: endsAt.map { Timestamp(nanoseconds: $0) }
+            ).compactMap { try Self.alert($0, decoder) }
+        }
+    }
+
+    private static func alert(_ row: PostgresRow, _ decoder: JSONDecoder) throws -> Alert? {
+        let (fingerprint, startsAt, name, service, status, labels, summary, endsAt) = try row.decode(
+            (String, Int64, String, String, String, String, String?, Int64?).self
+        )
+        guard let status = Alert.Status(rawValue: status) else { return nil }
+        return Alert(
+            fingerprint: fingerprint,
+            name: name,
+            service: service,
+            status: status,
+            labels: try decoder.decode([SeriesKey.Label].self, from: Data(labels.utf8)),
+            summary: summary,
+            startsAt: Timestamp(nanoseconds: startsAt),
+            endsAt: endsAt.map { Timestamp(nanoseconds: $0) }
+        )
+    }
+
+    /// How far back of the cursor ``written(after:)`` reads again: longer than a write transaction takes.
+    static let rereadMicroseconds: Int64 = 30_000_000
+    /// The most rows of each kind one ``written(after:)`` returns.
+    static let writtenLimit: Int64 = 50_000
+
+    public func written(after cursor: Int64?) throws -> (batch: StoreBatch, cursor: Int64) {
+        let decoder = JSONDecoder()
+        return try self.read { connection in
+            guard let cursor else {
+                let now = try self.rows(connection, "SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT")
+                return (StoreBatch(), try now.first?.decode(Int64.self) ?? 0)
+            }
+            let from = cursor - Self.rereadMicroseconds
+            var batch = StoreBatch()
+            var newest = cursor
+            for row in try self.rows(
+                connection,
+                """
+                SELECT id, kind, service, subject, time, score, evidence, written FROM anomalies
+                WHERE written > \(from) ORDER BY written LIMIT \(Self.writtenLimit)
+                """
+            ) {
+                if let anomaly = try Self.anomaly(row, decoder) { batch.anomalies.append(anomaly) }
+                newest = max(
+                    newest,
+                    try row.decode((String, String, String, String, Int64, Double, String, Int64).self).7
                 )
             }
+            for row in try self.rows(
+                connection,
+                """
+                SELECT fingerprint, starts_at, name, service, status, labels, summary, ends_at, written FROM alerts
+                WHERE written > \(from) ORDER BY written LIMIT \(Self.writtenLimit)
+                """
+            ) {
+                if let alert = try Self.alert(row, decoder) { batch.alerts.append(alert) }
+                newest = max(
+                    newest,
+                    try row.decode((String, Int64, String, String, String, String, String?, Int64?, Int64).self).8
+                )
+            }
+            for row in try self.rows(
+                connection,
+                """
+                SELECT service, kind, version, time, description, written FROM changes
+                WHERE written > \(from) ORDER BY written LIMIT \(Self.writtenLimit)
+                """
+            ) {
+                if let change = try Self.change(row) { batch.changes.append(change) }
+                newest = max(newest, try row.decode((String, String, String, Int64, String?, Int64).self).5)
+            }
+            for row in try self.rows(
+                connection,
+                """
+                SELECT minute, caller, callee, written FROM edges
+                WHERE written > \(from) ORDER BY written LIMIT \(Self.writtenLimit)
+                """
+            ) {
+                let (minute, caller, callee, written) = try row.decode((Int64, String, String, Int64).self)
+                batch.edges.append(
+                    ServiceGraph.EdgeMinute(
+                        minute: Timestamp(nanoseconds: minute),
+                        caller: caller,
+                        callee: callee,
+                        calls: 0,
+                        errors: 0,
+                        latency: LatencyHistogram()
+                    )
+                )
+                newest = max(newest, written)
+            }
+            return (batch, newest)
         }
     }
 
@@ -504,33 +593,59 @@ public final class PostgresStore: Store {
     // MARK: - The connection
 
     private func closeConnections() {
-        let connections = [self.connection.withLock { $0.take() }, self.lease.withLock { $0.take() }]
+        let connections = [self.connection.withLock { $0.take() }, self.lease.withLock { $0.connection.take() }]
         for connection in connections.compactMap(\.self) { try? connection.close().wait() }
     }
 
     /// Takes (or, after a lost connection, takes again) the advisory lock on this worker's name, so two workers of
     /// one name cannot overwrite each other's checkpoint.
     private func holdLease() throws {
-        try self.lease.withLock { slot in
-            if let connection = slot, !connection.isClosed { return }
-            slot = nil
-            let connection = try self.open(&slot)
-            do {
+        try self.lease.withLock { lease in _ = try self.leaseConnection(&lease) }
+    }
+
+    private func leaseConnection(_ lease: inout Lease) throws -> PostgresConnection {
+        if let connection = lease.connection, !connection.isClosed { return connection }
+        lease = Lease()
+        var slot: PostgresConnection?
+        let connection = try self.open(&slot)
+        do {
+            // A worker restarted at once may find its old session still ending on the server: wait a little.
+            var locked = false
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !locked {
                 let rows = try self.rows(
                     connection,
                     "SELECT pg_try_advisory_lock(\(Self.workerLockSpace), hashtext(\(self.worker)))"
                 )
-                guard try rows.first?.decode(Bool.self) == true else {
-                    throw PostgresStoreError(
-                        message:
-                            "another worker named \(self.worker) is using \(self.settings.place); give each worker its own name (--worker)"
-                    )
-                }
+                locked = try rows.first?.decode(Bool.self) == true
+                guard !locked, ContinuousClock.now < deadline else { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            guard locked else {
+                throw PostgresStoreError(
+                    message:
+                        "another worker named \(self.worker) is using \(self.settings.place); give each worker its own name (--worker)"
+                )
+            }
+        } catch {
+            try? connection.close().wait()
+            throw PostgresStoreError(error)
+        }
+        lease.connection = connection
+        return connection
+    }
+
+    public func lead() throws -> Bool {
+        try self.lease.withLock { lease in
+            let connection = try self.leaseConnection(&lease)
+            guard !lease.leads else { return true }
+            do {
+                let rows = try self.rows(connection, "SELECT pg_try_advisory_lock(\(Self.leadLock))")
+                lease.leads = try rows.first?.decode(Bool.self) == true
             } catch {
-                slot = nil
-                try? connection.close().wait()
                 throw PostgresStoreError(error)
             }
+            return lease.leads
         }
     }
 

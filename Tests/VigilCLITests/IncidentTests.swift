@@ -239,6 +239,34 @@ import VigilServer
         return incidents
     }
 
+    /// A deploy reported after the incident opened (a slow CI webhook) still becomes its trigger.
+    @Test func aLateChangeEventBecomesTheTrigger() throws {
+        let vigil = try Self.server(dependencies: #"{"calls": [["checkout", "payment"]]}"#)
+        defer { vigil.stop() }
+        let alerts = [("payment", "00"), ("checkout", "20")].map { service, second in
+            """
+            {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T09:15:\(second)Z",
+             "labels": {"alertname": "\(service)-errors", "service": "\(service)"}}
+            """
+        }
+        let incidents = try Self.incidents(afterSending: alerts, to: vigil)
+        let id = try #require(incidents.first?["id"] as? String)
+        let before = try #require(try vigil.json("/api/v1/incidents/\(id)") as? [String: Any])
+        #expect(before["trigger"] == nil)
+        let deploy = #"{"service": "payment", "kind": "deploy", "version": "v9", "time": "2026-11-23T09:14:30Z"}"#
+        let json = [("Content-Type", "application/json")]
+        #expect(
+            try vigil.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status == 202
+        )
+        var trigger: [String: Any]?
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, trigger == nil {
+            trigger = (try vigil.json("/api/v1/incidents/\(id)") as? [String: Any])?["trigger"] as? [String: Any]
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(trigger?["version"] as? String == "v9")
+    }
+
     @Test func aBadDependencyFileStopsStartWithItsReason() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

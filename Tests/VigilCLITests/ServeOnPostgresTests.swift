@@ -62,6 +62,90 @@ import VigilTestSupport
         #expect(templates.compactMap { $0["count"] as? Int }.reduce(0, +) == 198)
     }
 
+    /// Input split over two workers becomes one incident on both; one worker, the leader, tells the webhook; when
+    /// it dies the other takes the lead and tells it.
+    @Test func oneWorkerLeadsAndAnotherTakesOverWhenItDies() throws {
+        let postgres = try PostgresServer()
+        let url = try postgres.createDatabase()
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let workers = try ["vigil-a", "vigil-b"].map { name in
+            try ServerProcess(arguments: [
+                "--postgres", url, "--worker", name, "--no-host", "--incident-webhook", receiver.url,
+            ])
+        }
+        for worker in workers { try worker.start() }
+        defer { for worker in workers { worker.stop() } }
+        let leads = "this worker now leads"
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !workers.contains(where: { $0.log().contains(leads) }) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let leaders = workers.filter { $0.log().contains(leads) }
+        try #require(leaders.count == 1, "exactly one worker leads")
+        let leader = leaders[0]
+        let follower = workers.first { $0 !== leader }!
+
+        // The deploy reaches one worker, the alert storm the other.
+        let json = [("Content-Type", "application/json")]
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        #expect(
+            try leader.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status
+                == 202
+        )
+        let alerts = ["auth-api", "user-service", "checkout"].enumerated().map { index, service in
+            """
+            {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
+             "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"}}
+            """
+        }
+        let payload = #"{"version": "4", "status": "firing", "alerts": ["# + alerts.joined(separator: ",") + "]}"
+        let answer = try follower.client().request(
+            "POST",
+            "/api/v1/alerts/alertmanager",
+            headers: json,
+            body: Array(payload.utf8)
+        )
+        #expect(answer.status == 200)
+
+        // Both workers hold the whole incident: the storm from one, the deploy that triggered it from the other.
+        var ids: [String] = []
+        for worker in workers {
+            // Each worker reads what the other stored every 2 s.
+            var incidents: [[String: Any]] = []
+            var trigger: [String: Any]?
+            let until = Date().addingTimeInterval(20)
+            while Date() < until {
+                incidents = try worker.json("/api/v1/incidents") as? [[String: Any]] ?? []
+                if incidents.count == 1, incidents[0]["symptomCount"] as? Int == 3,
+                    let id = incidents[0]["id"] as? String
+                {
+                    let incident = try worker.json("/api/v1/incidents/\(id)") as? [String: Any]
+                    trigger = incident?["trigger"] as? [String: Any]
+                    if trigger != nil { break }
+                }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            try #require(incidents.count == 1, "\(incidents)")
+            #expect(incidents[0]["symptomCount"] as? Int == 3)
+            #expect(trigger?["version"] as? String == "v2.4.1", "\(incidents)")
+            ids.append(try #require(incidents[0]["id"] as? String))
+        }
+        #expect(Set(ids).count == 1, "both workers name the incident alike")
+
+        // The webhook hears about it once: from the leader alone.
+        let about = { (body: [String: Any]) in (body["incident"] as? [String: Any])?["id"] as? String == ids[0] }
+        try #require(receiver.wait(seconds: 15, for: about) != nil)
+        Thread.sleep(forTimeInterval: 5)  // both workers have had two rounds of notifications since
+        #expect(receiver.notifications.filter(about).count == 1, "\(receiver.notifications)")
+
+        // The leader dies; the follower takes the lead and announces the open incident.
+        leader.crash()
+        let heard = receiver.wait(seconds: 20) { receiver.notifications.filter(about).count >= 2 && about($0) }
+        #expect(heard != nil)
+        #expect(follower.log().contains(leads))
+    }
+
     @Test func aBadPostgresURLIsRefusedBeforeStarting() throws {
         let server = try ServerProcess(arguments: ["--postgres", "postgres://localhost/vigil", "--no-host"])
         #expect(throws: (any Error).self) { try server.start() }

@@ -69,6 +69,82 @@ import VigilTestSupport
         _ = try self.store(url, worker: "vigil-a")
     }
 
+    @Test func oneWorkerLeadsAtATime() throws {
+        let url = try self.server.createDatabase()
+        var first: PostgresStore? = try self.store(url, worker: "vigil-a")
+        let second = try self.store(url, worker: "vigil-b")
+        #expect(try first?.lead() == true)
+        #expect(try first?.lead() == true)  // it keeps the lead
+        #expect(try second.lead() == false)
+        first = nil  // the leader is gone: its session, and with it the lead, ends
+        // The server ends the session a moment after the socket closes, as the workers' 2 s retries allow for.
+        var taken = false
+        let deadline = Date().addingTimeInterval(10)
+        while !taken, Date() < deadline {
+            taken = try second.lead()
+            if !taken { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(taken)
+    }
+
+    @Test func eachWorkerReadsWhatTheOthersWrote() throws {
+        let url = try self.server.createDatabase()
+        let writer = try self.store(url, worker: "vigil-a")
+        let reader = try self.store(url, worker: "vigil-b")
+        let (nothing, start) = try reader.written(after: nil)
+        #expect(nothing.isEmpty)
+        var batch = StoreBatch(
+            anomalies: [
+                Anomaly(
+                    kind: .silence,
+                    service: "auth",
+                    subject: "auth/loki",
+                    time: Timestamp(nanoseconds: 5),
+                    score: 0.9,
+                    evidence: Evidence(observed: 0, expected: 12, summary: "quiet")
+                )
+            ],
+            changes: [ChangeEvent(service: "auth", kind: .deploy, version: "v2", time: Timestamp(nanoseconds: 4))]
+        )
+        batch.alerts = [
+            Alert(
+                fingerprint: "f",
+                name: "AuthDown",
+                service: "auth",
+                status: .firing,
+                labels: [],
+                summary: nil,
+                startsAt: Timestamp(nanoseconds: 6),
+                endsAt: nil
+            )
+        ]
+        batch.edges = [
+            ServiceGraph.EdgeMinute(
+                minute: Timestamp(nanoseconds: 0),
+                caller: "web",
+                callee: "auth",
+                calls: 3,
+                errors: 1,
+                latency: LatencyHistogram()
+            )
+        ]
+        try writer.write(batch)
+        let (read, cursor) = try reader.written(after: start)
+        #expect(read.anomalies == batch.anomalies)
+        #expect(read.changes == batch.changes)
+        #expect(read.alerts == batch.alerts)
+        #expect(read.edges.map { "\($0.caller)->\($0.callee)" } == ["web->auth"])
+        #expect(cursor > start)
+        // The alert resolving is an update, and is read again.
+        batch = StoreBatch()
+        var resolved = read.alerts[0]
+        resolved.status = .resolved
+        resolved.endsAt = Timestamp(nanoseconds: 9)
+        batch.alerts = [resolved]
+        try writer.write(batch)
+        #expect(try reader.written(after: cursor).batch.alerts == [resolved])
+    }
+
     @Test func workersStartingTogetherMigrateOnce() throws {
         let url = try self.server.createDatabase()
         let failures = Mutex<[String]>([])
@@ -78,7 +154,7 @@ import VigilTestSupport
             }
         }
         #expect(failures.withLock { $0 } == [])
-        #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM vigil_migrations") == "1\n")
+        #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM vigil_migrations") == "2\n")
     }
 
     @Test func aRestartedServerIsReconnected() throws {
