@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Prometheus
+import Synchronization
 import VigilStorage
 
 /// Vigil's own metrics on `/metrics`: ingest counts, queue depth, write-ahead log size, acknowledgement latency.
@@ -12,6 +13,7 @@ final class ServerMetrics: Sendable {
     private let rejected: [String: Gauge]
     private let inFlight: Gauge
     private let walBytes: Gauge
+    private let leads: Gauge
     private let latency: [String: DurationHistogram]
     private let stages: [String: DurationHistogram]
 
@@ -37,6 +39,13 @@ final class ServerMetrics: Sendable {
         )
         self.walBytes = registry.makeGauge(
             descriptor: .init(metricName: "vigil_wal_bytes", helpText: "Bytes held by the write-ahead log")
+        )
+        self.leads = registry.makeGauge(
+            descriptor: .init(
+                metricName: "vigil_leader",
+                helpText:
+                    "1 while this server notifies about incidents and remediates (always alone; one worker of a shared store)"
+            )
         )
         let buckets: [Duration] = [
             .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
@@ -97,5 +106,6 @@ final class ServerMetrics: Sendable {
         }
         self.inFlight.set(Double(pipeline.counters.inFlight))
         self.walBytes.set(Double(pipeline.wal.totalBytes))
+        self.leads.set(pipeline.leads.load(ordering: .relaxed) ? 1.0 : 0.0)
     }
 }

@@ -40,15 +40,7 @@ public final class PostgresServer: @unchecked Sendable {
                 "--no-locale",
             ]
         )
-        try self.binary(
-            "pg_ctl",
-            [
-                "-D", self.directory.appendingPathComponent("data").path, "-l",
-                self.directory.appendingPathComponent("pg.log").path,
-                "-w", "start", "-o",
-                "-c listen_addresses=127.0.0.1 -p \(self.port) -k \(self.directory.path) -c fsync=off",
-            ]
-        )
+        try self.start()
     }
 
     deinit {
@@ -81,7 +73,7 @@ public final class PostgresServer: @unchecked Sendable {
         )
     }
 
-    /// Starts it again after ``stop()``.
+    /// Starts the server (again, after ``stop()``).
     public func start() throws {
         try self.binary(
             "pg_ctl",

@@ -85,6 +85,8 @@ import VigilTestSupport
         try #require(leaders.count == 1, "exactly one worker leads")
         let leader = leaders[0]
         let follower = workers.first { $0 !== leader }!
+        #expect(try leader.client().request("GET", "/metrics").text.contains("vigil_leader 1"))
+        #expect(try follower.client().request("GET", "/metrics").text.contains("vigil_leader 0"))
 
         // The deploy reaches one worker, the alert storm the other.
         let json = [("Content-Type", "application/json")]
