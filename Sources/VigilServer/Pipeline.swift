@@ -277,7 +277,7 @@ public final class Pipeline: Sendable {
         }
         guard claimed else { return }
         defer { self.checkpointLock.withLock { $0 = false } }
-        let collected = Mutex<[Int: PipelineShard.Snapshot]>([:])
+        let collected = Mutex<[Int: PipelineShard.Snapshot?]>([:])
         let (sequence, counters) = await withCheckedContinuation {
             (marker: CheckedContinuation<(UInt64, IngestCounters), Never>) in
             // Under the dispatch lock the marker lands in every shard's queue after every record up to `last`.
@@ -309,9 +309,16 @@ public final class Pipeline: Sendable {
         saved.samples.rejected = self.counters.value.samples.rejected
         saved.changes.rejected = self.counters.value.changes.rejected
         saved.alerts.rejected = self.counters.value.alerts.rejected
-        let snapshots = collected.withLock { all in (0..<self.workers.count).map { all[$0]! } }
+        let snapshots = collected.withLock { all in (0..<self.workers.count).compactMap { all[$0] ?? nil } }
+        // A shard whose batch is not in the store yet: the log must keep what it came from.
+        guard snapshots.count == self.workers.count else { throw CheckpointSkipped() }
         try self.store.saveCheckpoint(Checkpoint(walSequence: sequence, shards: snapshots, counters: saved))
         self.wal.truncate(through: sequence)
+    }
+
+    /// A checkpoint was not written because a shard's store write failed; the next one is tried as usual.
+    struct CheckpointSkipped: Error, CustomStringConvertible {
+        var description: String { "a store write failed, so the write-ahead log keeps its records until it succeeds" }
     }
 
     /// Stops taking input, drains the log, checkpoints and stops the shards.

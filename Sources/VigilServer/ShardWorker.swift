@@ -17,7 +17,9 @@ final class ShardWorker: Sendable {
         /// Entry spans of the services this shard measures.
         case measureSpans([TraceSpan])
         case tick(Timestamp)
-        case checkpoint(@Sendable (PipelineShard.Snapshot) -> Void)
+        /// Flush, then reply with the shard's state, or nil when the store write failed (the held batch is not in
+        /// the store yet, so the log must keep it).
+        case checkpoint(@Sendable (PipelineShard.Snapshot?) -> Void)
     }
 
     let index: Int
@@ -51,14 +53,15 @@ final class ShardWorker: Sendable {
         var templatesChanged = false
         var correlated = false
         var lastTemplateWrite = Timestamp(nanoseconds: 0)
-        func flush(templates: Bool) {
+        @discardableResult
+        func flush(templates: Bool) -> Bool {
             pending.samples += shard.takeSamples()
             if !rollup.isEmpty { pending.samples += rollup.take() }
             if templates && templatesChanged {
                 pending.templates = shard.templates()
                 templatesChanged = false
             }
-            guard !pending.isEmpty else { return }
+            guard !pending.isEmpty else { return true }
             // Once per batch: a batch whose write failed is kept and retried, not correlated again.
             if !correlated {
                 correlate(pending)
@@ -71,8 +74,10 @@ final class ShardWorker: Sendable {
                 correlated = false
                 pending = StoreBatch()
                 pending.partition = self.index
+                return true
             } catch {
                 onError("store write failed (will retry): \(error)")
+                return false
             }
         }
         for await message in self.stream {
@@ -121,8 +126,7 @@ final class ShardWorker: Sendable {
             case .checkpoint(let reply):
                 let snapshot = shard.snapshot()
                 templatesChanged = true
-                flush(templates: true)
-                reply(snapshot)
+                reply(flush(templates: true) ? snapshot : nil)
             }
         }
         flush(templates: true)

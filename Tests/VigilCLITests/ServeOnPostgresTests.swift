@@ -148,6 +148,41 @@ import VigilTestSupport
         #expect(follower.log().contains(leads))
     }
 
+    /// A write the database refuses is held and retried, and no checkpoint is written past it: after a crash the
+    /// write-ahead log still holds the input, and it is stored once the database takes it.
+    @Test func aRefusedWriteKeepsItsInputInTheLog() throws {
+        let postgres = try PostgresServer()
+        let url = try postgres.createDatabase()
+        let worker = try ServerProcess(arguments: [
+            "--postgres", url, "--worker", "vigil-a", "--no-host", "--checkpoint-seconds", "1",
+        ])
+        try worker.start()
+        _ = try postgres.psql(url.databaseName, "ALTER TABLE changes RENAME TO changes_away")
+        let change = #"{"service":"auth","kind":"deploy","version":"v3","time":"2026-11-23T14:31:45Z"}"#
+        let answer = try worker.client().request(
+            "POST",
+            "/api/v1/changes",
+            headers: [("Content-Type", "application/json")],
+            body: Array(change.utf8)
+        )
+        #expect(answer.status == 202)
+        Thread.sleep(forTimeInterval: 3.5)  // writes fail and are retried; checkpoints come due
+        #expect(worker.log().contains("store write failed (will retry)"))
+        worker.crash()
+        _ = try postgres.psql(url.databaseName, "ALTER TABLE changes_away RENAME TO changes")
+        try worker.start()
+        defer { worker.stop() }
+        var versions: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while versions.isEmpty, Date() < deadline {
+            versions = (try worker.json("/api/v1/changes") as? [[String: Any]] ?? []).compactMap {
+                $0["version"] as? String
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(versions == ["v3"])
+    }
+
     @Test func aBadPostgresURLIsRefusedBeforeStarting() throws {
         let server = try ServerProcess(arguments: ["--postgres", "postgres://localhost/vigil", "--no-host"])
         #expect(throws: (any Error).self) { try server.start() }
