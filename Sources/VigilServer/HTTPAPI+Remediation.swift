@@ -91,7 +91,7 @@ extension HTTPAPI {
                 : try await remediator.reject(id, by: decision.by, reason: decision.reason ?? "", now: Clock.now())
         } catch {
             switch error {
-            case .unknownRun where !self.pipeline.leads.load(ordering: .relaxed):
+            case .unknownRun where !self.pipeline.mayAct:
                 // Runs live on the worker that leads; this one plans none.
                 throw HTTPError(
                     .notFound,

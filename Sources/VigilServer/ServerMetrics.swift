@@ -106,6 +106,6 @@ final class ServerMetrics: Sendable {
         }
         self.inFlight.set(Double(pipeline.counters.inFlight))
         self.walBytes.set(Double(pipeline.wal.totalBytes))
-        self.leads.set(pipeline.leads.load(ordering: .relaxed) ? 1.0 : 0.0)
+        self.leads.set(pipeline.mayAct ? 1.0 : 0.0)
     }
 }

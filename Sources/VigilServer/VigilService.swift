@@ -134,7 +134,7 @@ struct EngineService: Service {
                     if !self.pipeline.incidents.webhooks.isEmpty {
                         jobs.addTask {
                             await self.every(2) {
-                                guard self.pipeline.leads.load(ordering: .relaxed) else { return }
+                                guard self.pipeline.mayAct else { return }
                                 await self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
                             }
                         }
@@ -159,7 +159,7 @@ struct EngineService: Service {
                         jobs.addTask {
                             await remediator.run(
                                 incidents: {
-                                    pipeline.leads.load(ordering: .relaxed) ? pipeline.incidents.incidents() : []
+                                    pipeline.mayAct ? pipeline.incidents.incidents() : []
                                 },
                                 now: { Clock.now() },
                                 every: .seconds(2),
@@ -299,6 +299,7 @@ struct EngineService: Service {
                 cursor.withLock { $0 = next }
                 self.pipeline.incidents.observe(batch)
                 let leads = try store.lead()
+                if leads { self.pipeline.leadConfirmed.store(Pipeline.uptimeNanoseconds(), ordering: .relaxed) }
                 if self.pipeline.leads.exchange(leads, ordering: .relaxed) != leads {
                     self.logger.notice(
                         leads

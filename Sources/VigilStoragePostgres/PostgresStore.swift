@@ -21,6 +21,8 @@ public final class PostgresStore: SharedStore {
     public let worker: String
     private let settings: PostgresSettings
     private let retention: StoreRetention
+    /// The longest a statement may go unanswered before its connection is given up.
+    private let statementTimeout: Duration
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     /// One connection, used by one call at a time (a write's transaction holds it throughout).
@@ -36,7 +38,13 @@ public final class PostgresStore: SharedStore {
     }
 
     /// Connects, and creates or migrates the schema (one worker at a time, under an advisory lock).
-    public init(settings: PostgresSettings, worker: String, retention: StoreRetention = StoreRetention()) throws {
+    public init(
+        settings: PostgresSettings,
+        worker: String,
+        retention: StoreRetention = StoreRetention(),
+        statementTimeout: Duration = .seconds(60)
+    ) throws {
+        self.statementTimeout = statementTimeout
         self.settings = settings
         self.worker = worker
         self.retention = retention
@@ -637,8 +645,18 @@ public final class PostgresStore: SharedStore {
 
     public func lead() throws -> Bool {
         try self.lease.withLock { lease in
+            if lease.leads, let connection = lease.connection {
+                // The session may have ended on the server (terminated, or the server restarted) before this
+                // client noticed; then another worker may lead already. Ask.
+                do {
+                    try self.run(connection, "SELECT 1")
+                    return true
+                } catch {
+                    try? connection.close().wait()
+                    lease = Lease()
+                }
+            }
             let connection = try self.leaseConnection(&lease)
-            guard !lease.leads else { return true }
             do {
                 let rows = try self.rows(connection, "SELECT pg_try_advisory_lock(\(Self.leadLock))")
                 lease.leads = try rows.first?.decode(Bool.self) == true
@@ -703,11 +721,27 @@ public final class PostgresStore: SharedStore {
     }
 
     private func run(_ connection: PostgresConnection, _ query: PostgresQuery) throws {
-        _ = try connection.query(query, logger: self.logger).wait()
+        _ = try self.answer(connection.query(query, logger: self.logger), from: connection)
     }
 
     private func rows(_ connection: PostgresConnection, _ query: PostgresQuery) throws -> [PostgresRow] {
-        Array(try connection.query(query, logger: self.logger).wait().rows)
+        Array(try self.answer(connection.query(query, logger: self.logger), from: connection).rows)
+    }
+
+    /// Waits for a statement's answer for at most ``statementTimeout``. A connection that stays silent longer (its
+    /// session ended on the server unnoticed, or the network is cut) is closed, so the next call opens another.
+    private func answer<T: Sendable>(_ future: EventLoopFuture<T>, from connection: PostgresConnection) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        future.cascade(to: promise)
+        let place = self.settings.place
+        let seconds = self.statementTimeout.components.seconds
+        let timeout = future.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds) * 1_000_000_000)) {
+            promise.fail(PostgresStoreError(message: "PostgreSQL at \(place) did not answer within \(seconds) s"))
+            let closing: EventLoopFuture<Void> = connection.close()
+            closing.whenComplete { _ in }
+        }
+        defer { timeout.cancel() }
+        return try promise.futureResult.wait()
     }
 }
 

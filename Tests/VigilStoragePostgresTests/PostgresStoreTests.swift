@@ -87,6 +87,43 @@ import VigilTestSupport
         #expect(taken)
     }
 
+    @Test func aLeaderWhoseSessionEndedHandsOverTheLead() throws {
+        let url = try self.server.createDatabase()
+        // A session ended on the server can go unnoticed by the client; the statement timeout gives it up.
+        let first = try PostgresStore(
+            settings: try PostgresSettings(url: url),
+            worker: "vigil-a",
+            statementTimeout: .seconds(2)
+        )
+        let second = try PostgresStore(
+            settings: try PostgresSettings(url: url),
+            worker: "vigil-b",
+            statementTimeout: .seconds(2)
+        )
+        #expect(try first.lead() == true)
+        #expect(try second.lead() == false)
+        // The server ends every session that holds an advisory lock (an operator, or a failover of the database).
+        _ = try self.server.psql(
+            url.databaseName,
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()
+            """
+        )
+        var taken = false
+        let deadline = Date().addingTimeInterval(10)
+        while !taken, Date() < deadline {
+            taken = (try? second.lead()) ?? false
+            if !taken { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(taken)
+        // The old leader's check of its session fails or times out; then it finds the lead taken.
+        var stillLeads = true
+        for _ in 0..<3 where stillLeads { stillLeads = (try? first.lead()) ?? true }
+        #expect(!stillLeads)
+        // Each took its name back on a new session.
+        #expect(throws: PostgresStoreError.self) { try self.store(url, worker: "vigil-a") }
+    }
+
     @Test func eachWorkerReadsWhatTheOthersWrote() throws {
         let url = try self.server.createDatabase()
         let writer = try self.store(url, worker: "vigil-a")
