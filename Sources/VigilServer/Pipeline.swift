@@ -37,18 +37,15 @@ public final class Pipeline: Sendable {
     private let checkpointLock = Mutex<Bool>(false)
     /// Whether recovery (WAL replay) has finished.
     let ready = Atomic<Bool>(false)
-    /// Whether this server tells people about incidents and remediates them: always alone; with a shared store,
-    /// only while it holds the lead (see ``SharedStore/lead()``).
-    let leads = Atomic<Bool>(true)
-    /// When the lead was last confirmed with the shared store (uptime nanoseconds; `Int64.max` when alone).
+    /// When this server last confirmed it leads the workers of a shared store (uptime nanoseconds): `Int64.max`
+    /// when it runs alone, 0 when it does not lead.
     let leadConfirmed = Atomic<Int64>(Int64.max)
 
-    /// Whether this server may notify and remediate now: it leads, and confirmed so within 10 s. A worker that
-    /// cannot reach the database stops acting before another worker can have taken the lead.
+    /// Whether this server tells people about incidents and remediates them now: always alone; with a shared store,
+    /// only while it leads and confirmed so within 10 s, so a worker cut off from the database stops acting.
     var mayAct: Bool {
-        guard self.leads.load(ordering: .relaxed) else { return false }
         let confirmed = self.leadConfirmed.load(ordering: .relaxed)
-        return confirmed == Int64.max || Self.uptimeNanoseconds() - confirmed < 10_000_000_000
+        return confirmed == Int64.max || (confirmed > 0 && Self.uptimeNanoseconds() - confirmed < 10_000_000_000)
     }
 
     static func uptimeNanoseconds() -> Int64 {
@@ -77,10 +74,7 @@ public final class Pipeline: Sendable {
                 retention: configuration.retention
             )
         }
-        if self.store is any SharedStore {
-            self.leads.store(false, ordering: .relaxed)
-            self.leadConfirmed.store(0, ordering: .relaxed)
-        }
+        if self.store is any SharedStore { self.leadConfirmed.store(0, ordering: .relaxed) }
         self.incidents = IncidentService(
             webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)),
             dependencies: configuration.dependencies,

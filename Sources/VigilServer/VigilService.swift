@@ -293,22 +293,29 @@ struct EngineService: Service {
     /// or keeps the lead.
     private func followOtherWorkers(_ store: any SharedStore) async {
         let cursor = Mutex<Int64?>(nil)
+        let leading = Mutex(false)
         await self.every(2) {
-            do {
-                let (batch, next) = try store.written(after: cursor.withLock { $0 })
-                cursor.withLock { $0 = next }
-                self.pipeline.incidents.observe(batch)
-                let leads = try store.lead()
-                if leads { self.pipeline.leadConfirmed.store(Pipeline.uptimeNanoseconds(), ordering: .relaxed) }
-                if self.pipeline.leads.exchange(leads, ordering: .relaxed) != leads {
+            var leads = false
+            defer {
+                self.pipeline.leadConfirmed.store(leads ? Pipeline.uptimeNanoseconds() : 0, ordering: .relaxed)
+                let before = leading.withLock { state in
+                    defer { state = leads }
+                    return state
+                }
+                if before != leads {
                     self.logger.notice(
                         leads
                             ? "this worker now leads: it sends incident notifications and remediates"
                             : "this worker no longer leads"
                     )
                 }
+            }
+            do {
+                let (batch, next) = try store.written(after: cursor.withLock { $0 })
+                cursor.withLock { $0 = next }
+                self.pipeline.incidents.observe(batch)
+                leads = try store.lead()
             } catch {
-                self.pipeline.leads.store(false, ordering: .relaxed)
                 self.logger.error("reading the other workers' findings failed: \(error)")
             }
         }

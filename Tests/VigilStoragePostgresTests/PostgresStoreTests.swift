@@ -11,8 +11,9 @@ import VigilStoragePostgres
 import VigilTestSupport
 
 /// The store contract and what only PostgreSQL adds (workers sharing a database, reconnects), on a real
-/// PostgreSQL server started for each test.
-@Suite struct PostgresStoreTests {
+/// PostgreSQL server started for each test. One test at a time: each blocks a thread of the shared task pool
+/// while its server starts and its calls wait.
+@Suite(.serialized) struct PostgresStoreTests {
     let server: PostgresServer
 
     init() throws { self.server = try PostgresServer() }
