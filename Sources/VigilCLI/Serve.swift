@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The HTTP port for ingest, API and /metrics.")
     var port: Int?
 
-    @Option(help: "Where the SQLite store and the write-ahead log live.")
+    @Option(help: "Where the write-ahead log and (without --postgres) the SQLite store live.")
     var dataDir: String?
 
     @Option(help: "Pipeline shards (default: one per core).")

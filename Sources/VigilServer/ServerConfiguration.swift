@@ -14,7 +14,7 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// The one HTTP port for ingest, API and `/metrics`.
     public var port = 3100
-    /// Where the SQLite store and the write-ahead log live.
+    /// Where the write-ahead log and (without ``postgres``) the SQLite store live.
     public var dataDirectory = "./vigil-data"
     /// Pipeline shards (one task each); by default one per core.
     public var shards = ServerConfiguration.coreCount()
