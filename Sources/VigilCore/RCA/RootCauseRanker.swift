@@ -22,7 +22,9 @@
 ///    constant before (availability at 100 %) still counts when it moves. A deviation counts only as far as the
 ///    metric's next value present holds it too: a one-row spike is noise more often than a fault. The last
 ///    value stands alone only right after the onset (the row before the alert may still be normal), as nothing
-///    can confirm it yet; later, a move only at the end is a spike like any other.
+///    can confirm it yet; later, a move only at the end is a spike like any other. A metric that strayed before
+///    the onset must go further: its score is divided by the root of its earlier excursions' peak, except the
+///    largest one that held three rows (an earlier incident in the reference, not spikiness).
 /// 3. **Service.** A service scores as its most deviating metric.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
@@ -32,7 +34,8 @@
 ///    several times. A CPU or memory rise is the
 ///    service's own and yields only to a callee that deviates about as much. When a graph is known, a service
 ///    outside it (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part
-///    of its score.
+///    of its score; the graph's entry services (no service with metrics calls them) take its deviation on as their own, as they
+///    saw it first, and yield it to a deviating callee like any symptom.
 public struct RootCauseRanker: Sendable {
     /// Tuning knobs, one set for every system.
     public struct Configuration: Sendable {
@@ -166,9 +169,29 @@ public struct RootCauseRanker: Sendable {
             connected.insert(call.caller)
             connected.insert(call.callee)
         }
+        // A service outside a known graph watches the whole system (an end-user SLI): what it sees, the system's
+        // entry services (those no service with metrics calls) saw first, so an entry takes the SLI's deviation on as its own
+        // when it is larger, and yields it to a callee that deviates like any symptom. A fault in the entry
+        // itself (a bad page, an exception) may show nowhere else.
+        var watcher: String?
+        if !connected.isEmpty {
+            for (service, found) in best where !connected.contains(service) && (fault[service] ?? 0) > 0 {
+                if watcher.map({ found.score > best[$0]!.score }) ?? true { watcher = service }
+            }
+        }
+        // Called by a service with metrics: not where users come in (a load generator or the users' browsers have
+        // none).
+        let called = Set(data.calls.filter { $0.caller != $0.callee && best[$0.caller] != nil }.map(\.callee))
         var candidates: [Candidate] = []
         for service in data.services {
-            let own = best[service]
+            var own = best[service]
+            var metricName = own?.metric
+            if let watcher, let watched = best[watcher], let mine = own, connected.contains(service),
+                !called.contains(service), watched.score > mine.score
+            {
+                own = watched
+                metricName = "\(watcher).\(watched.metric)"
+            }
             let deviation = max(0, own?.score ?? 0)
             var score = deviation
             var yielded: String?
@@ -193,7 +216,7 @@ public struct RootCauseRanker: Sendable {
                 Candidate(
                     service: service,
                     score: score,
-                    metric: own?.metric,
+                    metric: metricName,
                     deviation: deviation,
                     firstDeviation: own?.first,
                     yieldedTo: yielded,
@@ -239,11 +262,31 @@ public struct RootCauseRanker: Sendable {
             scale = max(scale, max(1, abs(median)).squareRoot())
         }
         let sign = kind == .quality ? -1.0 : 1.0
-        // How far the metric already strayed before the onset: a spiky metric must go further to count.
-        var usual = 1.0
+        // How far the metric already strayed before the onset: a spiky metric must go further to count. Spikiness
+        // is straying again and again, so the largest earlier excursion that held `episodeRows` rows (another
+        // incident in the reference window) is forgiven; spikes are not.
+        var episodes: [(peak: Double, rows: Int)] = []
+        var inEpisode = false
         for value in column.values[..<onsetRow] {
-            if let value { usual = max(usual, sign * (value - median) / scale) }
+            guard let value else { continue }
+            let deviation = sign * (value - median) / scale
+            if deviation > 3 {
+                if inEpisode {
+                    episodes[episodes.count - 1].peak = max(episodes[episodes.count - 1].peak, deviation)
+                    episodes[episodes.count - 1].rows += 1
+                } else {
+                    episodes.append((deviation, 1))
+                }
+                inEpisode = true
+            } else {
+                inEpisode = false
+            }
         }
+        let forgiven = episodes.indices.filter { episodes[$0].rows >= Self.episodeRows }.max {
+            episodes[$0].peak < episodes[$1].peak
+        }
+        var usual = 1.0
+        for (index, episode) in episodes.enumerated() where index != forgiven { usual = max(usual, episode.peak) }
         var score = -Double.infinity
         var first: Double?
         var observed = median
@@ -301,6 +344,9 @@ public struct RootCauseRanker: Sendable {
         }
         return result.sorted()
     }
+
+    /// An excursion before the onset that holds this many rows is an earlier incident, not spikiness.
+    static let episodeRows = 3
 
     /// Robust z-scores are clipped here before the change-point search, so one metric's huge move counts like any
     /// clear move and the onset is where many metrics change together.

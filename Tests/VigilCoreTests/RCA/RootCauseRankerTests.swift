@@ -194,7 +194,63 @@ import Testing
         var unweighted = RootCauseRanker.Configuration()
         unweighted.unconnectedWeight = 1
         let plain = RootCauseRanker(configuration: unweighted).rank(data, alertTime: Self.times[80])
-        #expect(plain.candidates.map(\.service).prefix(2) == ["shop-sli", "catalog"])
+        func sli(_ result: RootCauseRanker.Result) -> Double {
+            result.candidates.first { $0.service == "shop-sli" }!.score
+        }
+        #expect(sli(plain) > 5 * sli(result))
+    }
+
+    /// A fault in the entry service itself (a bad page) may show only in the end-user SLI that watches the
+    /// system from outside the graph: the entry takes the SLI's deviation on as its own and ranks first, and
+    /// yields it to a callee that deviates clearly, like any symptom.
+    @Test func theEntryServiceTakesOnWhatTheSLIWatchingItSees() {
+        func data(catalogLatency: [Double?]) -> IncidentData {
+            IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "shop-sli", metric: "SuccessRate_pct", values: Self.series(100, 60, noise: 0)),
+                    .init(service: "frontend", metric: "cpu", values: Self.series(20, 20)),
+                    .init(service: "catalog", metric: "latency_p90", values: catalogLatency),
+                ],
+                services: ["loadgen", "frontend", "catalog", "shop-sli"],
+                calls: [("loadgen", "frontend"), ("frontend", "catalog")]
+            )
+        }
+        let entry = RootCauseRanker().rank(data(catalogLatency: Self.series(30, 30)), alertTime: Self.times[80])
+        #expect(entry.candidates.map(\.service).prefix(2) == ["frontend", "shop-sli"])
+        #expect(entry.candidates[0].metric == "shop-sli.SuccessRate_pct")
+        #expect(entry.candidates[0].score > 50)
+        // The load generator calls the entry but has no metrics of its own to stand for it.
+        #expect(entry.candidates.first { $0.service == "loadgen" }?.score == 0)
+
+        let callee = RootCauseRanker().rank(data(catalogLatency: Self.series(30, 90)), alertTime: Self.times[80])
+        #expect(callee.candidates.map(\.service).prefix(2) == ["catalog", "frontend"])
+        #expect(callee.candidates[1].yieldedTo == "catalog")
+    }
+
+    /// The reference window may hold an earlier incident: the largest excursion that held several rows is
+    /// forgiven, so the culprit scores as if its reference were clean, while a metric that spikes again and again
+    /// must still go further to count.
+    @Test func anEarlierIncidentInTheReferenceIsForgivenButRepeatedSpikesAreNot() {
+        var earlier = Self.series(20, 60)
+        for row in 30..<35 { earlier[row] = 60 }
+        var spiky = Self.series(20, 60)
+        for row in [10, 30, 50] { spiky[row] = 60 }
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "clean", metric: "cpu", values: Self.series(20, 60)),
+                .init(service: "earlier", metric: "cpu", values: earlier),
+                .init(service: "spiky", metric: "cpu", values: spiky),
+            ]
+        )
+        let scores = Dictionary(
+            uniqueKeysWithValues: RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.map {
+                ($0.service, $0.score)
+            }
+        )
+        #expect(scores["earlier"]! > 0.9 * scores["clean"]!)
+        #expect(scores["spiky"]! < 0.5 * scores["clean"]!)
     }
 
     /// Blind, the onset is where several metrics change together, not where the biggest total change is: ten
