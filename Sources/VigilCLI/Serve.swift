@@ -195,6 +195,18 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Where the other workers reach this one's API: http://HOST:PORT (default: --host and --port).",
+            discussion: """
+                For --host 0.0.0.0 the default uses the host name. The leader's address is where the other workers \
+                forward remediation calls (list, show, approve, reject), so any worker answers them. In Kubernetes \
+                give the pod's IP from the downward API: VIGIL_ADVERTISE=http://$(POD_IP):3100.
+                """
+        )
+    )
+    var advertise: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Header layouts learned for log formats read as plain text: the cache `vigil analyze --llm-url` writes.",
             discussion: "Such as ~/.cache/vigil/log-formats.json; streams of those layouts get their header split off."
         )
@@ -328,12 +340,17 @@ struct Serve: AsyncParsableCommand {
         if let url = self.postgres ?? environment["VIGIL_POSTGRES_URL"] {
             configuration.postgres = ServerConfiguration.Postgres(
                 url: url,
-                worker: configuration.postgres?.worker ?? ServerConfiguration.hostName()
+                worker: configuration.postgres?.worker ?? ServerConfiguration.hostName(),
+                advertise: configuration.postgres?.advertise
             )
         }
         if let worker = self.worker ?? environment["VIGIL_WORKER"] {
             guard configuration.postgres != nil else { throw ValidationError("--worker needs --postgres") }
             configuration.postgres?.worker = worker
+        }
+        if let address = self.advertise ?? environment["VIGIL_ADVERTISE"] {
+            guard configuration.postgres != nil else { throw ValidationError("--advertise needs --postgres") }
+            configuration.postgres?.advertise = address
         }
         if let token = environment["VIGIL_APPROVAL_TOKEN"] { configuration.remediation?.approvalToken = token }
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }

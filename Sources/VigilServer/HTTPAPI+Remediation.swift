@@ -14,6 +14,7 @@ extension HTTPAPI {
     /// The remediation routes: runs, approval and rejection (bearer token), and the audit log.
     func addRemediationRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/v1/remediations") { request, _ in
+            if let forwarded = try await self.forwardToLeader(request) { return forwarded }
             let query = request.uri.queryParameters
             let state = query["state"].map(String.init)
             if let state, RemediationRun.State(rawValue: state) == nil {
@@ -25,7 +26,8 @@ extension HTTPAPI {
                 runs.filter { state == nil || $0.state.rawValue == state }.prefix(limit).map(RemediationRunJSON.init)
             )
         }
-        router.get("/api/v1/remediations/{id}") { _, context in
+        router.get("/api/v1/remediations/{id}") { request, context in
+            if let forwarded = try await self.forwardToLeader(request) { return forwarded }
             let id = context.parameters.get("id") ?? ""
             guard let run = await self.remediator?.run(id) else {
                 throw HTTPError(.notFound, message: "no remediation run \(id.prefix(40))")
@@ -33,10 +35,12 @@ extension HTTPAPI {
             return try self.json(RemediationRunJSON(run))
         }
         router.post("/api/v1/remediations/{id}/approve") { request, context in
-            try await self.decide(request, id: context.parameters.get("id") ?? "", approve: true)
+            if let forwarded = try await self.forwardToLeader(request) { return forwarded }
+            return try await self.decide(request, id: context.parameters.get("id") ?? "", approve: true)
         }
         router.post("/api/v1/remediations/{id}/reject") { request, context in
-            try await self.decide(request, id: context.parameters.get("id") ?? "", approve: false)
+            if let forwarded = try await self.forwardToLeader(request) { return forwarded }
+            return try await self.decide(request, id: context.parameters.get("id") ?? "", approve: false)
         }
         router.get("/api/v1/audit") { request, _ in
             let query = request.uri.queryParameters
@@ -91,13 +95,6 @@ extension HTTPAPI {
                 : try await remediator.reject(id, by: decision.by, reason: decision.reason ?? "", now: Clock.now())
         } catch {
             switch error {
-            case .unknownRun where !self.pipeline.mayAct:
-                // Runs live on the worker that leads; this one plans none.
-                throw HTTPError(
-                    .notFound,
-                    message:
-                        "\(error.description): this worker does not lead, so it runs no remediation; approve on the worker whose log says it leads"
-                )
             case .unknownRun: throw HTTPError(.notFound, message: error.description)
             case .notAwaitingApproval: throw HTTPError(.conflict, message: error.description)
             case .anonymous: throw HTTPError(.badRequest, message: error.description)
@@ -106,6 +103,73 @@ extension HTTPAPI {
         return try self.json(RemediationRunJSON(run))
     }
 
+}
+
+extension HTTPAPI {
+    /// Names the worker a request was forwarded by, so a request is forwarded once.
+    static let forwardedBy = HTTPField.Name("Vigil-Forwarded-By")!
+
+    /// Remediation runs live on the worker that leads: on any other worker sharing its store, the request goes to
+    /// the leader's advertised address and its answer comes back as it is. Nil on the leader and on a lone server.
+    func forwardToLeader(_ request: Request) async throws -> Response? {
+        guard !self.pipeline.mayAct, let store = self.pipeline.store as? any SharedStore else { return nil }
+        let here = self.pipeline.configuration.postgres?.worker ?? "?"
+        if let from = request.headers[Self.forwardedBy] {
+            throw HTTPError(
+                .serviceUnavailable,
+                message:
+                    "worker \(here) got this from \(from.prefix(128)) as the leader but does not lead: the lead is moving; try again in a few seconds"
+            )
+        }
+        let leader: (worker: String, address: String)?
+        do { leader = try store.leader() } catch {
+            throw HTTPError(.serviceUnavailable, message: "cannot ask the database which worker leads: \(error)")
+        }
+        guard let leader else {
+            throw HTTPError(
+                .serviceUnavailable,
+                message: "no worker leads at the moment (one takes the lead within seconds); try again shortly"
+            )
+        }
+        guard let (host, port) = SimpleHTTPClient.hostAndPort(leader.address) else {
+            throw HTTPError(
+                .badGateway,
+                message:
+                    "the leading worker \(leader.worker) advertises \(leader.address), which is not http://HOST:PORT (set its --advertise)"
+            )
+        }
+        let body = try await request.body.collect(upTo: 16 << 10)
+        var headers = [(Self.forwardedBy.canonicalName, here)]
+        for name in [HTTPField.Name.authorization, .contentType] {
+            if let value = request.headers[name] { headers.append((name.canonicalName, value)) }
+        }
+        let answer = await SimpleHTTPClient.send(
+            host: host,
+            port: port,
+            request.method.rawValue,
+            request.uri.string,
+            headers: headers,
+            body: Array(body.readableBytesView),
+            timeoutSeconds: 30
+        )
+        switch answer {
+        case .success(let response):
+            var fields = HTTPFields()
+            fields[.contentType] = response.header("content-type") ?? "application/json"
+            if let challenge = response.header("www-authenticate") { fields[.wwwAuthenticate] = challenge }
+            return Response(
+                status: HTTPResponse.Status(code: response.status),
+                headers: fields,
+                body: .init(byteBuffer: ByteBuffer(bytes: response.body))
+            )
+        case .failure(let error):
+            throw HTTPError(
+                .badGateway,
+                message:
+                    "this worker does not lead, and the leader \(leader.worker) did not answer at \(leader.address) (its --advertise): \(error)"
+            )
+        }
+    }
 }
 
 /// A remediation run as the API shows it (and `vigil remediate` reads it).

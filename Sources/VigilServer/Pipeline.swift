@@ -66,6 +66,7 @@ public final class Pipeline: Sendable {
             self.store = try PostgresStore(
                 settings: try PostgresSettings(url: postgres.url),
                 worker: postgres.worker,
+                address: configuration.advertisedAddress,
                 retention: configuration.retention
             )
         } else {

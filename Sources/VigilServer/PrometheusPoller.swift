@@ -16,7 +16,7 @@ struct PrometheusPoller {
     let logger: Logger
 
     func run() async {
-        guard let (host, port) = Self.hostAndPort(self.settings.url) else {
+        guard let (host, port) = SimpleHTTPClient.hostAndPort(self.settings.url) else {
             self.logger.error("prometheus_pull: cannot read the URL \(self.settings.url)")
             return
         }
@@ -30,7 +30,7 @@ struct PrometheusPoller {
             if to >= from {
                 for query in queries {
                     let path = PrometheusQuery.rangePath(query.expression, start: from, end: to, step: step)
-                    let answer = await Self.get(host: host, port: port, path: path)
+                    let answer = await SimpleHTTPClient.send(host: host, port: port, "GET", path)
                     do {
                         let response = try answer.get()
                         let points = try PrometheusQuery.decode(response.body, name: query.name)
@@ -43,26 +43,5 @@ struct PrometheusPoller {
             }
             try? await Task.sleep(for: .seconds(self.settings.intervalSeconds))
         }
-    }
-
-    /// The blocking client runs off the cooperative pool.
-    static func get(host: String, port: Int, path: String) async -> Result<SimpleHTTPClient.Response, any Error> {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    returning: Result { try SimpleHTTPClient(host: host, port: port).request("GET", path) }
-                )
-            }
-        }
-    }
-
-    static func hostAndPort(_ url: String) -> (String, Int)? {
-        guard url.hasPrefix("http://") else { return nil }
-        let authority = url.dropFirst(7).prefix { $0 != "/" }
-        let parts = authority.split(separator: ":")
-        guard let host = parts.first else { return nil }
-        let port = parts.count > 1 ? Int(parts[1]) : 80
-        guard let port else { return nil }
-        return (host == "localhost" ? "127.0.0.1" : String(host), port)
     }
 }

@@ -106,9 +106,9 @@ extension ServerConfiguration {
         }
         if let postgres = root["postgres"] {
             guard let map = postgres as? [String: Any] else {
-                throw FileError(description: "\(source): postgres must be a mapping (url, worker)")
+                throw FileError(description: "\(source): postgres must be a mapping (url, worker, advertise)")
             }
-            for key in map.keys.sorted() where !["url", "worker"].contains(key) {
+            for key in map.keys.sorted() where !["url", "worker", "advertise"].contains(key) {
                 throw FileError(description: "\(source): unknown setting \"postgres.\(key)\"")
             }
             guard let url = try value("url", String.self, in: map, path: "postgres.url") else {
@@ -117,7 +117,11 @@ extension ServerConfiguration {
                 )
             }
             let worker = try value("worker", String.self, in: map, path: "postgres.worker")
-            self.postgres = Postgres(url: url, worker: worker ?? Self.hostName())
+            self.postgres = Postgres(
+                url: url,
+                worker: worker ?? Self.hostName(),
+                advertise: try value("advertise", String.self, in: map, path: "postgres.advertise")
+            )
         }
         if let secret = try value("webhook_secret", String.self) { self.webhookSecret = secret }
         if let hooks = root["incident_webhooks"] {
@@ -263,6 +267,11 @@ extension ServerConfiguration {
             do { _ = try PostgresSettings(url: postgres.url) } catch { try fail("postgres.url: \(error)") }
             if postgres.worker.isEmpty || postgres.worker.utf8.count > 128 {
                 try fail("postgres.worker must be a name of 1–128 characters")
+            }
+            if let address = postgres.advertise, SimpleHTTPClient.hostAndPort(address) == nil {
+                try fail(
+                    "postgres.advertise must be http://HOST:PORT, where the other workers reach this one's API, not \(address)"
+                )
             }
         }
         if self.maximumInFlight < 1 { try fail("max_in_flight must be at least 1") }

@@ -71,12 +71,23 @@ public struct ServerConfiguration: Sendable {
         /// This worker's name, unique among the workers of one database: its checkpoint and its share of the
         /// service graph are kept under it (default: the host name).
         public var worker: String
+        /// Where the other workers reach this one's API, `http://HOST:PORT` (nil: this server's listening address,
+        /// with the host name in place of 0.0.0.0). The leader's is where the others forward remediation calls.
+        public var advertise: String?
 
         /// A store at `url` for the worker `worker`.
-        public init(url: String, worker: String) {
+        public init(url: String, worker: String, advertise: String? = nil) {
             self.url = url
             self.worker = worker
+            self.advertise = advertise
         }
+    }
+
+    /// Where the other workers reach this server's API (see ``Postgres/advertise``).
+    public var advertisedAddress: String {
+        if let address = self.postgres?.advertise { return address }
+        let host = ["0.0.0.0", "::", ""].contains(self.host) ? Self.hostName() : self.host
+        return "http://\(host.contains(":") ? "[\(host)]" : host):\(self.port)"
     }
 
     /// Runbooks and the guardrails the server puts around them.

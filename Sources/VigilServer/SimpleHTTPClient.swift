@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import Dispatch
 import Glibc
 
 /// A blocking HTTP/1.1 client over one keep-alive TCP connection: enough for the load generator and tests,
@@ -30,13 +31,67 @@ public final class SimpleHTTPClient {
 
     private let host: String
     private let port: Int
+    private let timeoutSeconds: Int?
     private var descriptor: Int32 = -1
     private var buffer: [UInt8] = []
 
-    /// Creates a client for `host:port` (an IPv4 address); it connects on first use.
-    public init(host: String = "127.0.0.1", port: Int) {
+    /// Creates a client for `host:port` (an address or a name); it connects on first use. With a timeout, a
+    /// connection, send or read that stalls that long fails.
+    public init(host: String = "127.0.0.1", port: Int, timeoutSeconds: Int? = nil) {
         self.host = host
         self.port = port
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// The host and port of an `http://HOST[:PORT][/…]` URL (`[…]` around an IPv6 address); nil for anything else.
+    public static func hostAndPort(_ url: String) -> (host: String, port: Int)? {
+        guard url.hasPrefix("http://") else { return nil }
+        let authority = url.dropFirst(7).prefix { $0 != "/" && $0 != "?" }
+        var host: Substring
+        var rest: Substring
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            rest = authority[authority.index(after: close)...]
+        } else {
+            host = authority.prefix { $0 != ":" }
+            rest = authority.dropFirst(host.count)
+        }
+        guard !host.isEmpty, !host.contains("@") else { return nil }
+        var port = 80
+        if !rest.isEmpty {
+            guard rest.hasPrefix(":"), let number = Int(rest.dropFirst()), (1...65535).contains(number) else {
+                return nil
+            }
+            port = number
+        }
+        return (host == "localhost" ? "127.0.0.1" : String(host), port)
+    }
+
+    /// Sends one request on a new connection, off the cooperative pool (the client blocks).
+    public static func send(
+        host: String,
+        port: Int,
+        _ method: String,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8] = [],
+        timeoutSeconds: Int? = nil
+    ) async -> Result<Response, any Error> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    returning: Result {
+                        try SimpleHTTPClient(host: host, port: port, timeoutSeconds: timeoutSeconds).request(
+                            method,
+                            path,
+                            headers: headers,
+                            body: body
+                        )
+                    }
+                )
+            }
+        }
     }
 
     deinit { if self.descriptor >= 0 { close(self.descriptor) } }
@@ -66,25 +121,39 @@ public final class SimpleHTTPClient {
     }
 
     private func connect() throws {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(self.port).bigEndian)
-        inet_pton(AF_INET, self.host, &address.sin_addr)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(self.host, String(self.port), &hints, &found)
+        guard status == 0, let first = found else {
+            throw Failure(description: "cannot resolve \(self.host): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(first) }
+        var failure = "connect to \(self.host):\(self.port): no address"
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = next {
+            next = entry.pointee.ai_next
+            let socket = Glibc.socket(entry.pointee.ai_family, entry.pointee.ai_socktype, entry.pointee.ai_protocol)
+            guard socket >= 0 else { continue }
+            if let seconds = self.timeoutSeconds {
+                var limit = timeval(tv_sec: seconds, tv_usec: 0)
+                for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+                    setsockopt(socket, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+                }
             }
+            guard Glibc.connect(socket, entry.pointee.ai_addr, entry.pointee.ai_addrlen) == 0 else {
+                failure = "connect to \(self.host):\(self.port): \(String(cString: strerror(errno)))"
+                close(socket)
+                continue
+            }
+            var one: Int32 = 1
+            setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            self.descriptor = socket
+            self.buffer.removeAll()
+            return
         }
-        guard result == 0 else {
-            close(socket)
-            throw Failure(description: "connect to \(self.host):\(self.port): errno \(errno)")
-        }
-        var one: Int32 = 1
-        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        self.descriptor = socket
-        self.buffer.removeAll()
+        throw Failure(description: failure)
     }
 
     private func disconnect() {
@@ -111,6 +180,9 @@ public final class SimpleHTTPClient {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = chunk.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
         if count < 0 && errno == EINTR { return }
+        if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            throw Failure(description: "no answer from \(self.host):\(self.port) within \(self.timeoutSeconds ?? 0) s")
+        }
         guard count > 0 else { throw Failure(description: "connection closed") }
         self.buffer += chunk[0..<count]
     }

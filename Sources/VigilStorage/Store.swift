@@ -44,6 +44,8 @@ public protocol SharedStore: Store {
     func written(after cursor: Int64?) throws -> (batch: StoreBatch, cursor: Int64)
     /// Whether this worker leads: takes the lead when no live worker holds it, and keeps it while it lives.
     func lead() throws -> Bool
+    /// The worker that leads now and the address its API answers at, if one does.
+    func leader() throws -> (worker: String, address: String)?
 }
 
 /// How long samples and findings are kept.

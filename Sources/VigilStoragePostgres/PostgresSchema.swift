@@ -76,5 +76,11 @@ enum PostgresSchema {
                 ]
             }
         ),
+        (
+            // Where each worker's API answers and which server session holds its lease: the holder of the lead
+            // lock is found in pg_locks by that session, so followers forward what only the leader can answer.
+            "v3-workers",
+            ["CREATE TABLE workers (worker TEXT PRIMARY KEY, address TEXT NOT NULL, pid INTEGER NOT NULL)"]
+        ),
     ]
 }

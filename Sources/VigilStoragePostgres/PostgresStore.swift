@@ -19,6 +19,8 @@ public import VigilStorage
 public final class PostgresStore: SharedStore {
     /// The name of this worker's checkpoint and service-graph share.
     public let worker: String
+    /// Where this worker's API answers (`http://HOST:PORT`), for the other workers to forward to when it leads.
+    public let address: String
     private let settings: PostgresSettings
     private let retention: StoreRetention
     /// The longest a statement may go unanswered before its connection is given up.
@@ -41,12 +43,14 @@ public final class PostgresStore: SharedStore {
     public init(
         settings: PostgresSettings,
         worker: String,
+        address: String = "",
         retention: StoreRetention = StoreRetention(),
         statementTimeout: Duration = .seconds(60)
     ) throws {
         self.statementTimeout = statementTimeout
         self.settings = settings
         self.worker = worker
+        self.address = address
         self.retention = retention
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "vigil.postgres")
@@ -635,6 +639,13 @@ public final class PostgresStore: SharedStore {
                         "another worker named \(self.worker) is using \(self.settings.place); give each worker its own name (--worker)"
                 )
             }
+            try self.run(
+                connection,
+                """
+                INSERT INTO workers (worker, address, pid) VALUES (\(self.worker), \(self.address), pg_backend_pid())
+                ON CONFLICT (worker) DO UPDATE SET address = excluded.address, pid = excluded.pid
+                """
+            )
         } catch {
             try? connection.close().wait()
             throw PostgresStoreError(error)
@@ -664,6 +675,23 @@ public final class PostgresStore: SharedStore {
                 throw PostgresStoreError(error)
             }
             return lease.leads
+        }
+    }
+
+    public func leader() throws -> (worker: String, address: String)? {
+        // A lock on one bigint key shows its high half as classid and its low half as objid.
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT w.worker, w.address FROM pg_locks l JOIN workers w ON w.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND l.classid = \(Self.leadLock >> 32) AND l.objid = \(Self.leadLock & 0xffff_ffff)
+                """
+        )
+        return try self.read { connection in
+            guard let row = try self.rows(connection, query).first else { return nil }
+            let (worker, address) = try row.decode((String, String).self)
+            return (worker, address)
         }
     }
 

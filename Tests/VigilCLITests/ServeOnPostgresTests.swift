@@ -148,6 +148,82 @@ import VigilTestSupport
         #expect(follower.log().contains(leads))
     }
 
+    /// Remediation runs live on the leader; a follower forwards the remediation API to the leader's advertised
+    /// address, so a run can be listed, approved and followed on any worker.
+    @Test func aFollowerForwardsRemediationCallsToTheLeader() throws {
+        let postgres = try PostgresServer()
+        let url = try postgres.createDatabase()
+        let fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
+        let workers = try ["vigil-a", "vigil-b"].map { name in
+            try ServerProcess(arguments: [
+                "--postgres", url, "--worker", name, "--no-host", "--config", fixture.config.path,
+            ])
+        }
+        for worker in workers { try worker.start() }
+        defer { for worker in workers { worker.stop() } }
+        let leads = "this worker now leads"
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !workers.contains(where: { $0.log().contains(leads) }) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let leader = try #require(workers.first { $0.log().contains(leads) })
+        let follower = workers.first { $0 !== leader }!
+
+        // Everything goes to the follower; the leader plans the run from what the follower stored.
+        let json = [("Content-Type", "application/json")]
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        #expect(
+            try follower.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status
+                == 202
+        )
+        try IncidentTests.post(
+            ["auth-api", "user-service", "checkout"].enumerated().map { index, service in
+                """
+                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
+                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"}}
+                """
+            },
+            to: follower
+        )
+        var runs: [[String: Any]] = []
+        let planned = Date().addingTimeInterval(30)
+        while Date() < planned && runs.isEmpty {
+            Thread.sleep(forTimeInterval: 0.3)
+            runs = try follower.json("/api/v1/remediations") as? [[String: Any]] ?? []
+        }
+        let run = try #require(runs.first, "\(leader.log())")
+        let id = try #require(run["id"] as? String)
+        #expect(run["state"] as? String == "awaiting_approval" && run["service"] as? String == "auth-api")
+
+        // The leader checks the token and the approver, whichever worker was asked.
+        let path = "/api/v1/remediations/\(id)/approve"
+        let body = Array(#"{"by": "alice"}"#.utf8)
+        let wrong = try follower.client().request(
+            "POST",
+            path,
+            headers: json + [("Authorization", "Bearer not-the-token")],
+            body: body
+        )
+        #expect(wrong.status == 401 && wrong.header("www-authenticate") == "Bearer")
+        let approved = try follower.client().request(
+            "POST",
+            path,
+            headers: json + [("Authorization", "Bearer \(fixture.token)")],
+            body: body
+        )
+        #expect(approved.status == 200, "\(approved.text)")
+        var state = ""
+        let finished = Date().addingTimeInterval(30)
+        while Date() < finished && state != "succeeded" {
+            Thread.sleep(forTimeInterval: 0.2)
+            state = (try follower.json("/api/v1/remediations/\(id)") as? [String: Any])?["state"] as? String ?? ""
+        }
+        #expect(state == "succeeded")
+        #expect(FileManager.default.fileExists(atPath: fixture.marker.path))
+        let audit = try follower.json("/api/v1/audit?run=\(id)") as? [[String: Any]] ?? []
+        #expect(audit.contains { $0["actor"] as? String == "alice" }, "\(audit)")
+    }
+
     /// A write the database refuses is held and retried, and no checkpoint is written past it: after a crash the
     /// write-ahead log still holds the input, and it is stored once the database takes it.
     @Test func aRefusedWriteKeepsItsInputInTheLog() throws {

@@ -92,7 +92,7 @@ import VigilStorage
         // Yams's own loader crashes on a mapping used as a key.
         ("webhook_secret: {{secret}}", "a key must be plain text (line 1)"),
         ("? [a, b]\n: c", "a key must be plain text"),
-        ("postgres: postgres://vigil@db/vigil", "postgres must be a mapping (url, worker)"),
+        ("postgres: postgres://vigil@db/vigil", "postgres must be a mapping (url, worker, advertise)"),
         ("postgres: {worker: a}", "postgres.url is required"),
         ("postgres: {url: x, name: a}", "unknown setting \"postgres.name\""),
         (
@@ -146,6 +146,38 @@ import VigilStorage
         try configuration.apply(yaml: "postgres: {url: 'postgres://db/vigil'}", source: "test")
         #expect { try configuration.validate() } throws: {
             "\($0)".contains("postgres.url: the PostgreSQL URL names no user")
+        }
+    }
+
+    /// The address the other workers forward to: given, or this server's own (the host name for all interfaces).
+    @Test func theAdvertisedAddress() throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 8080
+        #expect(configuration.advertisedAddress == "http://127.0.0.1:8080")
+        configuration.host = "0.0.0.0"
+        #expect(configuration.advertisedAddress == "http://\(ServerConfiguration.hostName()):8080")
+        configuration.host = "fd00::7"
+        #expect(configuration.advertisedAddress == "http://[fd00::7]:8080")
+        try configuration.apply(
+            yaml: "postgres: {url: 'postgres://vigil@db/vigil', advertise: 'http://10.1.2.3:3100'}",
+            source: "test"
+        )
+        #expect(configuration.advertisedAddress == "http://10.1.2.3:3100")
+        try configuration.validate()
+        for wrong in ["https://10.1.2.3:3100", "10.1.2.3:3100", "http://:3100", "http://a:99999"] {
+            configuration.postgres?.advertise = wrong
+            #expect { try configuration.validate() } throws: {
+                "\($0)".contains("postgres.advertise must be http://HOST:PORT")
+            }
+        }
+    }
+
+    @Test func hostAndPortOfAnHTTPURL() {
+        #expect(SimpleHTTPClient.hostAndPort("http://vigil-a:3100/api")! == ("vigil-a", 3100))
+        #expect(SimpleHTTPClient.hostAndPort("http://localhost")! == ("127.0.0.1", 80))
+        #expect(SimpleHTTPClient.hostAndPort("http://[::1]:9090")! == ("::1", 9090))
+        for wrong in ["https://a:1", "http://", "http://a:b", "http://a:0", "http://user@a:1", "http://[::1"] {
+            #expect(SimpleHTTPClient.hostAndPort(wrong) == nil, "\(wrong)")
         }
     }
 

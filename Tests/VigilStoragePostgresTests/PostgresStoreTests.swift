@@ -19,7 +19,7 @@ import VigilTestSupport
     init() throws { self.server = try PostgresServer() }
 
     func store(_ url: String, worker: String = "w1") throws -> PostgresStore {
-        try PostgresStore(settings: try PostgresSettings(url: url), worker: worker)
+        try PostgresStore(settings: try PostgresSettings(url: url), worker: worker, address: "http://\(worker):3100")
     }
 
     @Test func keepsTheStoreContract() throws {
@@ -74,9 +74,15 @@ import VigilTestSupport
         let url = try self.server.createDatabase()
         var first: PostgresStore? = try self.store(url, worker: "vigil-a")
         let second = try self.store(url, worker: "vigil-b")
+        #expect(try second.leader() == nil)  // nobody has taken the lead yet
         #expect(try first?.lead() == true)
         #expect(try first?.lead() == true)  // it keeps the lead
         #expect(try second.lead() == false)
+        // Every worker can tell who leads, and where its API answers.
+        for store in [first!, second] {
+            let leader = try store.leader()
+            #expect(leader?.worker == "vigil-a" && leader?.address == "http://vigil-a:3100")
+        }
         first = nil  // the leader is gone: its session, and with it the lead, ends
         // The server ends the session a moment after the socket closes, as the workers' 2 s retries allow for.
         var taken = false
@@ -86,6 +92,7 @@ import VigilTestSupport
             if !taken { Thread.sleep(forTimeInterval: 0.05) }
         }
         #expect(taken)
+        #expect(try second.leader()?.worker == "vigil-b")
     }
 
     @Test func aLeaderWhoseSessionEndedHandsOverTheLead() throws {
@@ -192,7 +199,9 @@ import VigilTestSupport
             }
         }
         #expect(failures.withLock { $0 } == [])
-        #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM vigil_migrations") == "2\n")
+        // Three migrations, each applied once, and the workers table holds each worker once.
+        #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM vigil_migrations") == "3\n")
+        #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM workers") == "4\n")
     }
 
     @Test func aRestartedServerIsReconnected() throws {
