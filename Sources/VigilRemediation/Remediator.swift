@@ -29,7 +29,8 @@ public actor Remediator {
     static let keptRuns = 1_000
 
     /// A remediator; with a store, the guardrails' history is read back from its audit log, and runs the last
-    /// process left unfinished are recorded as failed, for a person to check.
+    /// process left unfinished are recorded as failed, for a person to check (see ``catchUp(now:)``). A store
+    /// shared by workers holds the leader's runs too: those are left for ``catchUp(now:)`` on taking the lead.
     public init(
         runbooks: [Runbook],
         policy: RemediationPolicy,
@@ -42,31 +43,58 @@ public actor Remediator {
         self.executor = executor
         self.store = store
         guard let store else { return }
+        let (planned, history, failed) = try Self.readAudit(store, holding: [:], now: now)
+        self.planned = planned
+        self.history = history
+        if !(store is any SharedStore) { try store.appendAudit(failed) }
+    }
+
+    /// Reads the guardrails' history back from the store's audit log, which workers sharing a store share: what
+    /// was planned and what acted, so no incident gets a second run and the rate limits count every run. Runs the
+    /// log shows unfinished that this remediator does not hold were left by a server that stopped, or by a worker
+    /// that led before this one: they are recorded as failed, for a person to check. Call it on taking the lead.
+    public func catchUp(now: Timestamp) throws {
+        guard let store = self.store else { return }
+        let (planned, history, failed) = try Self.readAudit(store, holding: self.runs, now: now)
+        self.planned.formUnion(planned)
+        let known = Set(self.history.map { "\($0.runbook)|\($0.service)|\($0.started.nanoseconds)" })
+        self.history += history.filter { !known.contains("\($0.runbook)|\($0.service)|\($0.started.nanoseconds)") }
+        try store.appendAudit(failed)
+    }
+
+    /// What the audit log says was planned and acted, and the failure records of the unfinished runs not in
+    /// `held`.
+    private static func readAudit(
+        _ store: any Store,
+        holding held: [String: RemediationRun],
+        now: Timestamp
+    ) throws -> (planned: Set<String>, history: [RemediationPolicy.PastRun], failed: [AuditRecord]) {
+        var planned: Set<String> = []
         var latest: [String: AuditRecord] = [:]
         var started: [String: AuditRecord] = [:]
         for record in try store.audit(run: nil, limit: 100_000).reversed() {
-            self.planned.insert("\(record.incident)|\(record.service)")
+            planned.insert("\(record.incident)|\(record.service)")
             latest[record.run] = record
             if started[record.run] == nil && ["awaiting_approval", "running"].contains(record.state) {
                 started[record.run] = record
             }
         }
-        self.history = started.values.map {
+        let history = started.values.map {
             RemediationPolicy.PastRun(runbook: $0.runbook, service: $0.service, started: $0.time)
         }
         let unfinished = latest.values.filter {
-            RemediationRun.State(rawValue: $0.state).map { !$0.isFinal } ?? false
+            held[$0.run] == nil && (RemediationRun.State(rawValue: $0.state).map { !$0.isFinal } ?? false)
         }
-        try store.appendAudit(
-            unfinished.sorted { $0.run < $1.run }.map {
-                var record = $0
-                record.time = now
-                record.state = RemediationRun.State.failed.rawValue
-                record.actor = "vigil"
-                record.what = "the server stopped while the run was \($0.state): a person must check what it left"
-                return record
-            }
-        )
+        let failed = unfinished.sorted { $0.run < $1.run }.map {
+            var record = $0
+            record.time = now
+            record.state = RemediationRun.State.failed.rawValue
+            record.actor = "vigil"
+            record.what =
+                "the server running it stopped, or lost the lead, while the run was \($0.state): a person must check what it left"
+            return record
+        }
+        return (planned, history, failed)
     }
 
     // MARK: - Planning and approval
@@ -141,15 +169,30 @@ public actor Remediator {
 
     /// Considers the incidents every `interval`, performs the actions runs ask for (each in its own child task, so
     /// a slow check never holds up another run), and writes the audit log. Returns when cancelled.
+    /// `acting` says whether this server may act (with workers sharing a store, whether it leads): when it starts to
+    /// act again, the remediator first catches up with the audit log the others wrote.
     public func run(
         incidents: @escaping @Sendable () -> [Incident],
+        acting: @escaping @Sendable () -> Bool = { true },
         now: @escaping @Sendable () -> Timestamp,
         every interval: Duration = .seconds(1),
         onError: @escaping @Sendable (String) -> Void
     ) async {
+        // The initialiser caught up already, unless other workers share the store.
+        var caughtUp = !(self.store is any SharedStore)
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                self.consider(incidents(), now: now())
+                if !acting() {
+                    caughtUp = false
+                } else if !caughtUp {
+                    do {
+                        try self.catchUp(now: now())
+                        caughtUp = true
+                    } catch {
+                        onError("reading the audit log on taking the lead failed (will retry): \(error)")
+                    }
+                }
+                self.consider(caughtUp && acting() ? incidents() : [], now: now())
                 for (id, first) in self.takePending() {
                     // One child task carries a run from this action to its last, without waiting for a tick.
                     group.addTask {

@@ -146,10 +146,21 @@ final class IncidentService: Sendable {
     }
 
     /// Posts a notification for every incident that opened, changed or resolved since the last call. Returns
-    /// how many were sent; failures are reported through `onError` and retried on the next call.
+    /// how many were sent; failures are reported through `onError` and retried on the next call. What was told is
+    /// kept in the store; `reload` first reads it from there (on the first call, and when this worker takes the
+    /// lead), so a restart or another worker's lead does not announce again what was announced.
     @discardableResult
-    func notify(onError: @Sendable (String) -> Void) async -> Int {
+    func notify(reload: Bool = false, onError: @Sendable (String) -> Void) async -> Int {
         guard !self.webhooks.isEmpty else { return 0 }
+        if reload, let store = self.store {
+            do {
+                let told = try store.announcements()
+                self.notified.withLock { $0.merge(told) { _, stored in stored } }
+            } catch {
+                // Better to announce again than to stay quiet.
+                onError("reading what incidents were announced failed: \(error)")
+            }
+        }
         let incidents = self.incidents()
         var sent = 0
         for incident in incidents {
@@ -160,6 +171,7 @@ final class IncidentService: Sendable {
             // A resolved incident nobody was told about is not news.
             if previous == nil && incident.status == .resolved {
                 self.notified.withLock { $0[incident.id] = state }
+                self.record(incident.id, state, onError: onError)
                 continue
             }
             let event =
@@ -176,10 +188,18 @@ final class IncidentService: Sendable {
             }
             if delivered {
                 self.notified.withLock { $0[incident.id] = state }
+                self.record(incident.id, state, onError: onError)
                 sent += 1
             }
         }
         return sent
+    }
+
+    /// Keeps what an incident's announcement said in the store.
+    private func record(_ incident: String, _ state: String, onError: @Sendable (String) -> Void) {
+        do { try self.store?.recordAnnouncements([incident: state], at: Clock.now()) } catch {
+            onError("recording the announcement of \(incident) failed: \(error)")
+        }
     }
 
     /// The JSON a webhook receives: `text` (what Slack's incoming webhooks show), the event and the incident.

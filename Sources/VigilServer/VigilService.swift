@@ -133,9 +133,19 @@ struct EngineService: Service {
                     }
                     if !self.pipeline.incidents.webhooks.isEmpty {
                         jobs.addTask {
+                            // What was announced is read again whenever this server starts to act: at start, and
+                            // when it takes the lead from another worker.
+                            let acting = Mutex(false)
                             await self.every(2) {
-                                guard self.pipeline.mayAct else { return }
-                                await self.pipeline.incidents.notify { message in self.logger.warning("\(message)") }
+                                let mayAct = self.pipeline.mayAct
+                                let started = acting.withLock { state in
+                                    defer { state = mayAct }
+                                    return mayAct && !state
+                                }
+                                guard mayAct else { return }
+                                await self.pipeline.incidents.notify(reload: started) { message in
+                                    self.logger.warning("\(message)")
+                                }
                             }
                         }
                     }
@@ -158,9 +168,8 @@ struct EngineService: Service {
                         let logger = self.logger
                         jobs.addTask {
                             await remediator.run(
-                                incidents: {
-                                    pipeline.mayAct ? pipeline.incidents.incidents() : []
-                                },
+                                incidents: { pipeline.incidents.incidents() },
+                                acting: { pipeline.mayAct },
                                 now: { Clock.now() },
                                 every: .seconds(2),
                                 onError: { message in logger.warning("\(message)") }

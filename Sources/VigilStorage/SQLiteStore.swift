@@ -92,6 +92,12 @@ public final class SQLiteStore: Store {
                     """
             )
         }
+        migrator.registerMigration("v6-announcements") { db in
+            try db.execute(
+                sql:
+                    "CREATE TABLE announcements (incident TEXT PRIMARY KEY, state TEXT NOT NULL, time INTEGER NOT NULL)"
+            )
+        }
         try migrator.migrate(self.pool)
     }
 
@@ -351,6 +357,28 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func recordAnnouncements(_ states: [String: String], at time: Timestamp) throws {
+        guard !states.isEmpty else { return }
+        try self.pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO announcements (incident, state, time) VALUES (?, ?, ?)"
+            )
+            for (incident, state) in states.sorted(by: { $0.key < $1.key }) {
+                try statement.execute(arguments: [incident, state, time.nanoseconds])
+            }
+        }
+    }
+
+    public func announcements() throws -> [String: String] {
+        try self.pool.read { db in
+            var states: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT incident, state FROM announcements") {
+                states[row["incident"]] = row["state"]
+            }
+            return states
+        }
+    }
+
     public func audit(run: String?, limit: Int) throws -> [AuditRecord] {
         try self.pool.read { db in
             try Row.fetchAll(
@@ -416,6 +444,10 @@ public final class SQLiteStore: Store {
             )
             try db.execute(
                 sql: "DELETE FROM edges WHERE minute < ?",
+                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
+            )
+            try db.execute(
+                sql: "DELETE FROM announcements WHERE time < ?",
                 arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
             )
         }

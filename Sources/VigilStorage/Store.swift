@@ -33,6 +33,11 @@ public protocol Store: Sendable {
     func appendAudit(_ records: [AuditRecord]) throws
     /// The audit log, newest first; one run's alone when `run` is given.
     func audit(run: String?, limit: Int) throws -> [AuditRecord]
+    /// Records what people were last told of each incident (an opaque state, by incident ID) at `time`, so a
+    /// restarted server, or another worker taking the lead, does not announce it again. Kept as long as findings.
+    func recordAnnouncements(_ states: [String: String], at time: Timestamp) throws
+    /// What people were last told of each incident, by incident ID.
+    func announcements() throws -> [String: String]
 }
 
 /// A store several workers write at once (PostgreSQL): each reads back what the others wrote, and one of them

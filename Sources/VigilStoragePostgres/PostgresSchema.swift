@@ -82,5 +82,10 @@ enum PostgresSchema {
             "v3-workers",
             ["CREATE TABLE workers (worker TEXT PRIMARY KEY, address TEXT NOT NULL, pid INTEGER NOT NULL)"]
         ),
+        (
+            // What people were last told of each incident, so a new leader does not announce it again.
+            "v4-announcements",
+            ["CREATE TABLE announcements (incident TEXT PRIMARY KEY, state TEXT NOT NULL, time BIGINT NOT NULL)"]
+        ),
     ]
 }

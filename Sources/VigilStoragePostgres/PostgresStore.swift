@@ -264,6 +264,33 @@ public final class PostgresStore: SharedStore {
         }
     }
 
+    public func recordAnnouncements(_ states: [String: String], at time: Timestamp) throws {
+        guard !states.isEmpty else { return }
+        let sorted = states.sorted { $0.key < $1.key }
+        try self.transaction { connection in
+            try self.run(
+                connection,
+                """
+                INSERT INTO announcements (incident, state, time)
+                SELECT incident, state, \(time.nanoseconds) FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map(\.value))::text[])
+                AS t (incident, state)
+                ON CONFLICT (incident) DO UPDATE SET state = excluded.state, time = excluded.time
+                """
+            )
+        }
+    }
+
+    public func announcements() throws -> [String: String] {
+        try self.read { connection in
+            var states: [String: String] = [:]
+            for row in try self.rows(connection, "SELECT incident, state FROM announcements") {
+                let (incident, state) = try row.decode((String, String).self)
+                states[incident] = state
+            }
+            return states
+        }
+    }
+
     public func applyRetention(now: Timestamp) throws {
         let bucket = self.retention.downsampleBucketSeconds * 1_000_000_000
         let cutoff = now.nanoseconds - self.retention.downsampleAfterSeconds * 1_000_000_000
@@ -305,6 +332,7 @@ public final class PostgresStore: SharedStore {
             try self.run(connection, "DELETE FROM changes WHERE time < \(findingsBefore)")
             try self.run(connection, "DELETE FROM anomalies WHERE time < \(findingsBefore)")
             try self.run(connection, "DELETE FROM edges WHERE minute < \(findingsBefore)")
+            try self.run(connection, "DELETE FROM announcements WHERE time < \(findingsBefore)")
         }
     }
 

@@ -19,6 +19,7 @@ public enum StoreContract {
         ("old samples are averaged into five-minute buckets", oldSamplesAreAveragedIntoFiveMinuteBuckets),
         ("retention drops old data", retentionDropsOldData),
         ("the audit log keeps every record in order and outlives retention", auditLogKeepsEveryRecordInOrder),
+        ("announcements are replaced and expire with findings", announcementsAreReplacedAndExpire),
     ]
 
     static func writesAreIdempotent(_ store: any Store) throws {
@@ -278,5 +279,16 @@ public enum StoreContract {
         )
         try store.applyRetention(now: Timestamp(nanoseconds: 400 * 86_400_000_000_000))
         #expect(try store.audit(run: nil, limit: 10).count == 4)
+    }
+
+    static func announcementsAreReplacedAndExpire(_ store: any Store) throws {
+        #expect(try store.announcements() == [:])
+        let day = Int64(86_400_000_000_000)
+        try store.recordAnnouncements(["inc-1": "open|3|auth", "inc-2": "open|1|db"], at: Timestamp(nanoseconds: day))
+        try store.recordAnnouncements(["inc-1": "resolved|4|auth"], at: Timestamp(nanoseconds: 40 * day))
+        #expect(try store.announcements() == ["inc-1": "resolved|4|auth", "inc-2": "open|1|db"])
+        // Thirty days of findings are kept: the one last told on day 1 goes, the one told on day 40 stays.
+        try store.applyRetention(now: Timestamp(nanoseconds: 45 * day))
+        #expect(try store.announcements() == ["inc-1": "resolved|4|auth"])
     }
 }

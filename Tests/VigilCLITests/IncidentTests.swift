@@ -70,6 +70,31 @@ import VigilServer
         let opened = try #require(heard)
         #expect(opened["event"] as? String == "opened" || opened["event"] as? String == "changed")
         #expect((opened["text"] as? String)?.contains("Root cause auth-api") == true, "\(opened["text"] ?? "")")
+
+        // A restart rebuilds the incident from the store; what was announced is kept there too, so it is not
+        // announced again. A real change still is.
+        let about = { (body: [String: Any]) in (body["incident"] as? [String: Any])?["id"] as? String == id }
+        Thread.sleep(forTimeInterval: 4.5)  // two rounds of notifications: anything pending has gone out
+        let before = receiver.notifications.filter(about).count
+        #expect(vigil.stop() == 0)
+        try vigil.start()
+        #expect((try vigil.json("/api/v1/incidents") as? [[String: Any]])?.first?["id"] as? String == id)
+        Thread.sleep(forTimeInterval: 5)
+        #expect(receiver.notifications.filter(about).count == before, "\(receiver.notifications)")
+        let payment = """
+            {"version": "4", "status": "firing", "alerts": [{"status": "firing", "fingerprint": "payment-errors",
+             "startsAt": "2026-11-23T14:32:05Z", "labels": {"alertname": "payment-errors", "service": "payment",
+             "namespace": "shop"}}]}
+            """
+        #expect(
+            try vigil.client().request("POST", "/api/v1/alerts/alertmanager", headers: json, body: Array(payment.utf8))
+                .status == 200
+        )
+        let changed = receiver.wait(seconds: 15) {
+            about($0) && $0["event"] as? String == "changed"
+                && (($0["incident"] as? [String: Any])?["services"] as? [String])?.contains("payment") == true
+        }
+        #expect(changed != nil, "\(receiver.notifications)")
     }
 
     @Test func configuredDependenciesJoinSymptomsAcrossServices() throws {

@@ -63,7 +63,7 @@ import VigilTestSupport
     }
 
     /// Input split over two workers becomes one incident on both; one worker, the leader, tells the webhook; when
-    /// it dies the other takes the lead and tells it.
+    /// it dies the other takes the lead, and tells of the incident's next change but not again of its opening.
     @Test func oneWorkerLeadsAndAnotherTakesOverWhenItDies() throws {
         let postgres = try PostgresServer()
         let url = try postgres.createDatabase()
@@ -141,11 +141,31 @@ import VigilTestSupport
         Thread.sleep(forTimeInterval: 5)  // both workers have had two rounds of notifications since
         #expect(receiver.notifications.filter(about).count == 1, "\(receiver.notifications)")
 
-        // The leader dies; the follower takes the lead and announces the open incident.
+        // The leader dies and the follower takes the lead. It knows from the database that the incident was
+        // announced, so it stays quiet about it until the incident changes.
         leader.crash()
-        let heard = receiver.wait(seconds: 20) { receiver.notifications.filter(about).count >= 2 && about($0) }
-        #expect(heard != nil)
+        let taken = Date().addingTimeInterval(20)
+        while Date() < taken, !follower.log().contains(leads) { Thread.sleep(forTimeInterval: 0.2) }
         #expect(follower.log().contains(leads))
+        Thread.sleep(forTimeInterval: 4.5)  // two rounds of notifications as the leader
+        #expect(receiver.notifications.filter(about).count == 1, "\(receiver.notifications)")
+        let payment = """
+            {"version": "4", "status": "firing", "alerts": [{"status": "firing", "fingerprint": "payment-errors",
+             "startsAt": "2026-11-23T14:32:05Z", "labels": {"alertname": "payment-errors", "service": "payment",
+             "namespace": "shop"}}]}
+            """
+        #expect(
+            try follower.client().request(
+                "POST",
+                "/api/v1/alerts/alertmanager",
+                headers: json,
+                body: Array(payment.utf8)
+            )
+            .status == 200
+        )
+        let changed = receiver.wait(seconds: 15) { about($0) && $0["event"] as? String == "changed" }
+        #expect(changed != nil, "\(receiver.notifications)")
+        #expect(receiver.notifications.filter(about).count == 2, "\(receiver.notifications)")
     }
 
     /// Remediation runs live on the leader; a follower forwards the remediation API to the leader's advertised
@@ -154,37 +174,12 @@ import VigilTestSupport
         let postgres = try PostgresServer()
         let url = try postgres.createDatabase()
         let fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
-        let workers = try ["vigil-a", "vigil-b"].map { name in
-            try ServerProcess(arguments: [
-                "--postgres", url, "--worker", name, "--no-host", "--config", fixture.config.path,
-            ])
-        }
-        for worker in workers { try worker.start() }
-        defer { for worker in workers { worker.stop() } }
-        let leads = "this worker now leads"
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, !workers.contains(where: { $0.log().contains(leads) }) {
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        let leader = try #require(workers.first { $0.log().contains(leads) })
-        let follower = workers.first { $0 !== leader }!
+        let (leader, follower) = try Self.twoWorkers(url, "--config", fixture.config.path)
+        defer { for worker in [leader, follower] { worker.stop() } }
 
         // Everything goes to the follower; the leader plans the run from what the follower stored.
+        try Self.sendDeployAndStorm(to: follower)
         let json = [("Content-Type", "application/json")]
-        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
-        #expect(
-            try follower.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status
-                == 202
-        )
-        try IncidentTests.post(
-            ["auth-api", "user-service", "checkout"].enumerated().map { index, service in
-                """
-                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
-                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"}}
-                """
-            },
-            to: follower
-        )
         var runs: [[String: Any]] = []
         let planned = Date().addingTimeInterval(30)
         while Date() < planned && runs.isEmpty {
@@ -222,6 +217,68 @@ import VigilTestSupport
         #expect(FileManager.default.fileExists(atPath: fixture.marker.path))
         let audit = try follower.json("/api/v1/audit?run=\(id)") as? [[String: Any]] ?? []
         #expect(audit.contains { $0["actor"] as? String == "alice" }, "\(audit)")
+    }
+
+    /// A leader dies with a run waiting for approval. The worker that takes the lead reads the audit log: it records
+    /// the run as failed for a person to check, and plans no second run for the same incident.
+    @Test func aNewLeaderDoesNotRemediateAgainWhatTheOldOneStarted() throws {
+        let postgres = try PostgresServer()
+        let url = try postgres.createDatabase()
+        let fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
+        let (leader, follower) = try Self.twoWorkers(url, "--config", fixture.config.path)
+        defer { for worker in [leader, follower] { worker.stop() } }
+        try Self.sendDeployAndStorm(to: follower)
+        var runs: [[String: Any]] = []
+        let planned = Date().addingTimeInterval(30)
+        while Date() < planned && runs.isEmpty {
+            Thread.sleep(forTimeInterval: 0.3)
+            runs = try leader.json("/api/v1/remediations") as? [[String: Any]] ?? []
+        }
+        let id = try #require(runs.first?["id"] as? String, "\(leader.log())")
+        #expect(runs.first?["state"] as? String == "awaiting_approval")
+
+        leader.crash()
+        let taken = Date().addingTimeInterval(20)
+        while Date() < taken, !follower.log().contains("this worker now leads") { Thread.sleep(forTimeInterval: 0.2) }
+        Thread.sleep(forTimeInterval: 5)  // two rounds of remediation as the leader
+        let audit = try follower.json("/api/v1/audit?run=\(id)") as? [[String: Any]] ?? []
+        #expect(audit.compactMap { $0["state"] as? String } == ["failed", "awaiting_approval"], "\(audit)")
+        #expect((audit.first?["what"] as? String)?.contains("lost the lead") == true, "\(audit)")
+        #expect((try follower.json("/api/v1/remediations") as? [[String: Any]])?.isEmpty == true, "no second run")
+        #expect(!FileManager.default.fileExists(atPath: fixture.marker.path))
+    }
+
+    /// Starts two workers on `url` and waits until one leads: (leader, follower).
+    static func twoWorkers(_ url: String, _ arguments: String...) throws -> (ServerProcess, ServerProcess) {
+        let workers = try ["vigil-a", "vigil-b"].map { name in
+            try ServerProcess(arguments: ["--postgres", url, "--worker", name, "--no-host"] + arguments)
+        }
+        for worker in workers { try worker.start() }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !workers.contains(where: { $0.log().contains("this worker now leads") }) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let leader = try #require(workers.first { $0.log().contains("this worker now leads") })
+        return (leader, workers.first { $0 !== leader }!)
+    }
+
+    /// A deploy of auth-api, then errors of auth-api and two services depending on it, in namespace shop.
+    static func sendDeployAndStorm(to worker: ServerProcess) throws {
+        let json = [("Content-Type", "application/json")]
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        #expect(
+            try worker.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status
+                == 202
+        )
+        try IncidentTests.post(
+            ["auth-api", "user-service", "checkout"].enumerated().map { index, service in
+                """
+                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
+                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"}}
+                """
+            },
+            to: worker
+        )
     }
 
     /// A write the database refuses is held and retried, and no checkpoint is written past it: after a crash the

@@ -174,7 +174,12 @@ final class ScriptedExecutor: ActionExecutor {
             now: Self.start.adding(seconds: 500)
         )
         let last = try #require(try store.audit(run: waiting.id, limit: 1).first)
-        #expect(last.state == "failed" && last.what.contains("the server stopped while the run was awaiting_approval"))
+        #expect(
+            last.state == "failed"
+                && last.what.contains(
+                    "the server running it stopped, or lost the lead, while the run was awaiting_approval"
+                )
+        )
         await second.consider(Self.incidents(), now: Self.start.adding(seconds: 600))
         #expect(await second.runs().isEmpty)
 

@@ -199,8 +199,8 @@ import VigilTestSupport
             }
         }
         #expect(failures.withLock { $0 } == [])
-        // Three migrations, each applied once, and the workers table holds each worker once.
-        #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM vigil_migrations") == "3\n")
+        // Four migrations, each applied once, and the workers table holds each worker once.
+        #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM vigil_migrations") == "4\n")
         #expect(try self.server.psql(url.databaseName, "SELECT count(*) FROM workers") == "4\n")
     }
 
