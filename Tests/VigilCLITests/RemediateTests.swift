@@ -62,13 +62,7 @@ import VigilServer
         try IncidentTests.post(alerts, to: vigil)
 
         // High risk at auto-low-risk: it waits for a person.
-        var runs: [[String: Any]] = []
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && runs.isEmpty {
-            Thread.sleep(forTimeInterval: 0.2)
-            runs = try vigil.json("/api/v1/remediations") as? [[String: Any]] ?? []
-        }
-        let run = try #require(runs.first, "\(vigil.log())")
+        let run = try #require(try vigil.firstRemediation(), "\(vigil.log())")
         let id = try #require(run["id"] as? String)
         #expect(run["state"] as? String == "awaiting_approval" && run["service"] as? String == "auth-api")
         #expect((run["reasons"] as? [String])?.contains { $0.contains("high risk") } == true, "\(run)")
@@ -167,5 +161,17 @@ struct RollbackRunbook {
         try Data(
             "remediation: {runbooks: \(runbooks.path), level: auto-low-risk, approval_token: \(token)}\n".utf8
         ).write(to: self.config)
+    }
+}
+
+extension ServerProcess {
+    /// The newest remediation run, once there is one (nil after `seconds`).
+    func firstRemediation(seconds: Double = 60) throws -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let run = (try self.json("/api/v1/remediations") as? [[String: Any]])?.first { return run }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return nil
     }
 }

@@ -171,22 +171,12 @@ import VigilTestSupport
     /// Remediation runs live on the leader; a follower forwards the remediation API to the leader's advertised
     /// address, so a run can be listed, approved and followed on any worker.
     @Test func aFollowerForwardsRemediationCallsToTheLeader() throws {
-        let postgres = try PostgresServer()
-        let url = try postgres.createDatabase()
-        let fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
-        let (leader, follower) = try Self.twoWorkers(url, "--config", fixture.config.path)
-        defer { for worker in [leader, follower] { worker.stop() } }
-
         // Everything goes to the follower; the leader plans the run from what the follower stored.
-        try Self.sendDeployAndStorm(to: follower)
+        let cluster = try RunbookCluster()
+        defer { cluster.stop() }
+        let (leader, follower, fixture) = (cluster.leader, cluster.follower, cluster.fixture)
         let json = [("Content-Type", "application/json")]
-        var runs: [[String: Any]] = []
-        let planned = Date().addingTimeInterval(30)
-        while Date() < planned && runs.isEmpty {
-            Thread.sleep(forTimeInterval: 0.3)
-            runs = try follower.json("/api/v1/remediations") as? [[String: Any]] ?? []
-        }
-        let run = try #require(runs.first, "\(leader.log())")
+        let run = try #require(try follower.firstRemediation(), "\(leader.log())")
         let id = try #require(run["id"] as? String)
         #expect(run["state"] as? String == "awaiting_approval" && run["service"] as? String == "auth-api")
 
@@ -222,20 +212,12 @@ import VigilTestSupport
     /// A leader dies with a run waiting for approval. The worker that takes the lead reads the audit log: it records
     /// the run as failed for a person to check, and plans no second run for the same incident.
     @Test func aNewLeaderDoesNotRemediateAgainWhatTheOldOneStarted() throws {
-        let postgres = try PostgresServer()
-        let url = try postgres.createDatabase()
-        let fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
-        let (leader, follower) = try Self.twoWorkers(url, "--config", fixture.config.path)
-        defer { for worker in [leader, follower] { worker.stop() } }
-        try Self.sendDeployAndStorm(to: follower)
-        var runs: [[String: Any]] = []
-        let planned = Date().addingTimeInterval(30)
-        while Date() < planned && runs.isEmpty {
-            Thread.sleep(forTimeInterval: 0.3)
-            runs = try leader.json("/api/v1/remediations") as? [[String: Any]] ?? []
-        }
-        let id = try #require(runs.first?["id"] as? String, "\(leader.log())")
-        #expect(runs.first?["state"] as? String == "awaiting_approval")
+        let cluster = try RunbookCluster()
+        defer { cluster.stop() }
+        let (leader, follower, fixture) = (cluster.leader, cluster.follower, cluster.fixture)
+        let run = try #require(try leader.firstRemediation(), "\(leader.log())")
+        let id = try #require(run["id"] as? String)
+        #expect(run["state"] as? String == "awaiting_approval")
 
         leader.crash()
         let taken = Date().addingTimeInterval(20)
@@ -246,39 +228,6 @@ import VigilTestSupport
         #expect((audit.first?["what"] as? String)?.contains("lost the lead") == true, "\(audit)")
         #expect((try follower.json("/api/v1/remediations") as? [[String: Any]])?.isEmpty == true, "no second run")
         #expect(!FileManager.default.fileExists(atPath: fixture.marker.path))
-    }
-
-    /// Starts two workers on `url` and waits until one leads: (leader, follower).
-    static func twoWorkers(_ url: String, _ arguments: String...) throws -> (ServerProcess, ServerProcess) {
-        let workers = try ["vigil-a", "vigil-b"].map { name in
-            try ServerProcess(arguments: ["--postgres", url, "--worker", name, "--no-host"] + arguments)
-        }
-        for worker in workers { try worker.start() }
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, !workers.contains(where: { $0.log().contains("this worker now leads") }) {
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        let leader = try #require(workers.first { $0.log().contains("this worker now leads") })
-        return (leader, workers.first { $0 !== leader }!)
-    }
-
-    /// A deploy of auth-api, then errors of auth-api and two services depending on it, in namespace shop.
-    static func sendDeployAndStorm(to worker: ServerProcess) throws {
-        let json = [("Content-Type", "application/json")]
-        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
-        #expect(
-            try worker.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status
-                == 202
-        )
-        try IncidentTests.post(
-            ["auth-api", "user-service", "checkout"].enumerated().map { index, service in
-                """
-                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
-                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"}}
-                """
-            },
-            to: worker
-        )
     }
 
     /// A write the database refuses is held and retried, and no checkpoint is written past it: after a crash the
@@ -330,5 +279,55 @@ extension String {
     /// The database a test URL names.
     fileprivate var databaseName: String {
         String(self.split(separator: "/").last!.split(separator: "?").first!)
+    }
+}
+
+/// Two workers on a fresh database, with the rollback runbook waiting for approval at auto-low-risk; a deploy of
+/// auth-api and an alert storm of it and two services depending on it are sent to the one that does not lead.
+struct RunbookCluster {
+    let postgres: PostgresServer
+    let fixture: RollbackRunbook
+    let leader: ServerProcess
+    let follower: ServerProcess
+
+    init() throws {
+        self.postgres = try PostgresServer()
+        let url = try self.postgres.createDatabase()
+        self.fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
+        let config = self.fixture.config.path
+        let workers = try ["vigil-a", "vigil-b"].map { name in
+            try ServerProcess(arguments: ["--postgres", url, "--worker", name, "--no-host", "--config", config])
+        }
+        for worker in workers { try worker.start() }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !workers.contains(where: { $0.log().contains("this worker now leads") }) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let leader = workers.first { $0.log().contains("this worker now leads") }
+        if leader == nil { for worker in workers { worker.stop() } }
+        try #require(leader != nil, "no worker took the lead within 15 s")
+        self.leader = leader!
+        self.follower = workers.first { $0 !== leader }!
+
+        let json = [("Content-Type", "application/json")]
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        #expect(
+            try self.follower.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8))
+                .status == 202
+        )
+        try IncidentTests.post(
+            ["auth-api", "user-service", "checkout"].enumerated().map { index, service in
+                """
+                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
+                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"}}
+                """
+            },
+            to: self.follower
+        )
+    }
+
+    func stop() {
+        self.leader.stop()
+        self.follower.stop()
     }
 }
