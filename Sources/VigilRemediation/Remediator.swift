@@ -28,9 +28,10 @@ public actor Remediator {
     /// Runs kept in memory; the audit log keeps them all.
     static let keptRuns = 1_000
 
-    /// A remediator; with a store, the guardrails' history is read back from its audit log, and runs the last
-    /// process left unfinished are recorded as failed, for a person to check (see ``catchUp(now:)``). A store
-    /// shared by workers holds the leader's runs too: those are left for ``catchUp(now:)`` on taking the lead.
+    /// A remediator; with a store, the guardrails' history is read back from its audit log, runs waiting for
+    /// approval are taken back, and runs the last process left in the middle of an action are recorded as failed,
+    /// for a person to check (see ``catchUp(now:)``). A store shared by workers holds the leader's runs too: those
+    /// are left for ``catchUp(now:)`` on taking the lead.
     public init(
         runbooks: [Runbook],
         policy: RemediationPolicy,
@@ -42,24 +43,52 @@ public actor Remediator {
         self.policy = policy
         self.executor = executor
         self.store = store
-        guard let store else { return }
-        let (planned, history, failed) = try Self.readAudit(store, holding: [:], now: now)
-        self.planned = planned
-        self.history = history
-        if !(store is any SharedStore) { try store.appendAudit(failed) }
+        guard let store, !(store is any SharedStore) else { return }
+        let found = try Self.readBack(store, holding: [:], now: now)
+        self.planned = found.planned
+        self.history = found.history
+        try store.appendAudit(found.failed)
+        for run in found.waiting {
+            self.runs[run.id] = run
+            self.order.append(run.id)
+            self.written[run.id] = run.entries.count
+        }
     }
 
     /// Reads the guardrails' history back from the store's audit log, which workers sharing a store share: what
-    /// was planned and what acted, so no incident gets a second run and the rate limits count every run. Runs the
-    /// log shows unfinished that this remediator does not hold were left by a server that stopped, or by a worker
-    /// that led before this one: they are recorded as failed, for a person to check. Call it on taking the lead.
+    /// was planned and what acted, so no incident gets a second run and the rate limits count every run. Saved runs
+    /// waiting for approval that this remediator does not hold are taken back, to be approved here. Other runs the
+    /// log shows unfinished were left in the middle of an action by a server that stopped, or by a worker that led
+    /// before this one: they are recorded as failed, for a person to check. Call it on taking the lead.
     public func catchUp(now: Timestamp) throws {
         guard let store = self.store else { return }
-        let (planned, history, failed) = try Self.readAudit(store, holding: self.runs, now: now)
-        self.planned.formUnion(planned)
-        let known = Set(self.history.map { "\($0.runbook)|\($0.service)|\($0.started.nanoseconds)" })
-        self.history += history.filter { !known.contains("\($0.runbook)|\($0.service)|\($0.started.nanoseconds)") }
-        try store.appendAudit(failed)
+        let found = try Self.readBack(store, holding: self.runs, now: now)
+        self.planned.formUnion(found.planned)
+        let key = { (run: RemediationPolicy.PastRun) in "\(run.runbook)|\(run.service)|\(run.started.nanoseconds)" }
+        let known = Set(self.history.map(key))
+        self.history += found.history.filter { !known.contains(key($0)) }
+        try store.appendAudit(found.failed)
+        for run in found.waiting {
+            self.runs[run.id] = run
+            self.order.append(run.id)
+            self.written[run.id] = run.entries.count
+        }
+    }
+
+    /// What a store holds of remediation: the saved runs waiting for approval that are not in `held`, and what the
+    /// audit log says was planned and acted, with failure records for the other unfinished runs not in `held`.
+    private static func readBack(
+        _ store: any Store,
+        holding held: [String: RemediationRun],
+        now: Timestamp
+    ) throws -> (
+        waiting: [RemediationRun], planned: Set<String>, history: [RemediationPolicy.PastRun], failed: [AuditRecord]
+    ) {
+        let waiting = try store.savedRuns(in: .awaitingApproval).filter { held[$0.id] == nil }
+        var holding = held
+        for run in waiting { holding[run.id] = run }
+        let (planned, history, failed) = try Self.readAudit(store, holding: holding, now: now)
+        return (waiting, planned, history, failed)
     }
 
     /// What the audit log says was planned and acted, and the failure records of the unfinished runs not in
@@ -271,6 +300,8 @@ public actor Remediator {
         }
         guard !records.isEmpty else { return nil }
         do {
+            // The runs first: saving one again changes nothing, and the audit log is appended once.
+            try store.saveRuns(counts.keys.sorted().compactMap { self.runs[$0] })
             try store.appendAudit(records)
             self.written.merge(counts) { $1 }
             return nil

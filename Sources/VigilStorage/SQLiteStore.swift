@@ -98,6 +98,14 @@ public final class SQLiteStore: Store {
                     "CREATE TABLE announcements (incident TEXT PRIMARY KEY, state TEXT NOT NULL, time INTEGER NOT NULL)"
             )
         }
+        migrator.registerMigration("v7-runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs (id TEXT PRIMARY KEY, state TEXT NOT NULL, created INTEGER NOT NULL, body TEXT NOT NULL);
+                    CREATE INDEX runs_by_state ON runs (state, created)
+                    """
+            )
+        }
         try migrator.migrate(self.pool)
     }
 
@@ -379,6 +387,32 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func saveRuns(_ runs: [RemediationRun]) throws {
+        guard !runs.isEmpty else { return }
+        let encoder = StoreEncoding.encoder()
+        let bodies = try runs.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try self.pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO runs (id, state, created, body) VALUES (?, ?, ?, ?)"
+            )
+            for (run, body) in zip(runs, bodies) {
+                try statement.execute(arguments: [run.id, run.state.rawValue, run.created.nanoseconds, body])
+            }
+        }
+    }
+
+    public func savedRuns(in state: RemediationRun.State) throws -> [RemediationRun] {
+        let bodies = try self.pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT body FROM runs WHERE state = ? ORDER BY created, id",
+                arguments: [state.rawValue]
+            )
+        }
+        let decoder = JSONDecoder()
+        return try bodies.map { try decoder.decode(RemediationRun.self, from: Data($0.utf8)) }
+    }
+
     public func audit(run: String?, limit: Int) throws -> [AuditRecord] {
         try self.pool.read { db in
             try Row.fetchAll(
@@ -448,6 +482,10 @@ public final class SQLiteStore: Store {
             )
             try db.execute(
                 sql: "DELETE FROM announcements WHERE time < ?",
+                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
+            )
+            try db.execute(
+                sql: "DELETE FROM runs WHERE created < ?",
                 arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
             )
         }

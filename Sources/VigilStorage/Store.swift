@@ -38,6 +38,11 @@ public protocol Store: Sendable {
     func recordAnnouncements(_ states: [String: String], at time: Timestamp) throws
     /// What people were last told of each incident, by incident ID.
     func announcements() throws -> [String: String]
+    /// Saves remediation runs, each replacing the one of its ID, so a run waiting for approval outlives a restart
+    /// and passes to the worker that takes the lead. Kept as long as findings.
+    func saveRuns(_ runs: [RemediationRun]) throws
+    /// The saved runs in `state`, oldest first.
+    func savedRuns(in state: RemediationRun.State) throws -> [RemediationRun]
 }
 
 /// A store several workers write at once (PostgreSQL): each reads back what the others wrote, and one of them

@@ -87,5 +87,13 @@ enum PostgresSchema {
             "v4-announcements",
             ["CREATE TABLE announcements (incident TEXT PRIMARY KEY, state TEXT NOT NULL, time BIGINT NOT NULL)"]
         ),
+        (
+            // Remediation runs, so one waiting for approval passes to the worker that takes the lead.
+            "v5-runs",
+            [
+                "CREATE TABLE runs (id TEXT PRIMARY KEY, state TEXT NOT NULL, created BIGINT NOT NULL, body TEXT NOT NULL)",
+                "CREATE INDEX runs_by_state ON runs (state, created)",
+            ]
+        ),
     ]
 }

@@ -291,6 +291,38 @@ public final class PostgresStore: SharedStore {
         }
     }
 
+    public func saveRuns(_ runs: [RemediationRun]) throws {
+        guard !runs.isEmpty else { return }
+        let encoder = StoreEncoding.encoder()
+        let bodies = try runs.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try self.transaction { connection in
+            for (run, body) in zip(runs, bodies) {
+                try self.run(
+                    connection,
+                    """
+                    INSERT INTO runs (id, state, created, body) VALUES (\(run.id), \(run.state.rawValue), \(run.created.nanoseconds), \(body))
+                    ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body
+                    """
+                )
+            }
+        }
+    }
+
+    public func savedRuns(in state: RemediationRun.State) throws -> [RemediationRun] {
+        let bodies = try self.read { connection in
+            try self.rows(connection, "SELECT body FROM runs WHERE state = \(state.rawValue) ORDER BY created, id").map
+            {
+                try $0.decode(String.self)
+            }
+        }
+        let decoder = JSONDecoder()
+        do {
+            return try bodies.map { try decoder.decode(RemediationRun.self, from: Data($0.utf8)) }
+        } catch {
+            throw PostgresStoreError(message: "a saved remediation run cannot be read: \(error)")
+        }
+    }
+
     public func applyRetention(now: Timestamp) throws {
         let bucket = self.retention.downsampleBucketSeconds * 1_000_000_000
         let cutoff = now.nanoseconds - self.retention.downsampleAfterSeconds * 1_000_000_000
@@ -333,6 +365,7 @@ public final class PostgresStore: SharedStore {
             try self.run(connection, "DELETE FROM anomalies WHERE time < \(findingsBefore)")
             try self.run(connection, "DELETE FROM edges WHERE minute < \(findingsBefore)")
             try self.run(connection, "DELETE FROM announcements WHERE time < \(findingsBefore)")
+            try self.run(connection, "DELETE FROM runs WHERE created < \(findingsBefore)")
         }
     }
 

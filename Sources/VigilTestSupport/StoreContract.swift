@@ -20,6 +20,7 @@ public enum StoreContract {
         ("retention drops old data", retentionDropsOldData),
         ("the audit log keeps every record in order and outlives retention", auditLogKeepsEveryRecordInOrder),
         ("announcements are replaced and expire with findings", announcementsAreReplacedAndExpire),
+        ("remediation runs are replaced and found by state", remediationRunsAreReplacedAndFoundByState),
     ]
 
     static func writesAreIdempotent(_ store: any Store) throws {
@@ -290,5 +291,56 @@ public enum StoreContract {
         // Thirty days of findings are kept: the one last told on day 1 goes, the one told on day 40 stays.
         try store.applyRetention(now: Timestamp(nanoseconds: 45 * day))
         #expect(try store.announcements() == ["inc-1": "resolved|4|auth"])
+    }
+
+    static func remediationRunsAreReplacedAndFoundByState(_ store: any Store) throws {
+        let day = Int64(86_400_000_000_000)
+        // A deploy of payment, then its errors and its caller's: one incident rooted at payment.
+        var correlator = IncidentCorrelator()
+        correlator.addCall(caller: "checkout", callee: "payment")
+        correlator.add(ChangeEvent(service: "payment", kind: .deploy, version: "v2", time: Timestamp(nanoseconds: day)))
+        for index in 0..<5 {
+            for (service, lag) in [("payment", 60), ("checkout", 80)] {
+                correlator.add(
+                    Anomaly(
+                        kind: .metricDeviation,
+                        service: service,
+                        subject: "http_errors_ratio{service=\"\(service)\"}",
+                        time: Timestamp(nanoseconds: day + Int64(lag + index * 10) * 1_000_000_000),
+                        score: 0.95,
+                        evidence: Evidence(observed: 0.3, expected: 0.01, summary: "errors 30 %, expected 1 %")
+                    )
+                )
+            }
+        }
+        let runbook = Runbook(
+            name: "roll-back",
+            match: .init(triggers: [.deploy]),
+            level: .approve,
+            risk: .high,
+            steps: [.init(name: "undo", action: .command(["kubectl", "rollout", "undo", "deployment/{{service}}"]))]
+        )
+        let incident = try #require(correlator.incidents().first)
+        let plan = try #require(
+            RemediationPolicy(maximumLevel: .approve).plan(
+                for: incident,
+                runbooks: [runbook],
+                history: [],
+                now: Timestamp(nanoseconds: day)
+            )
+        )
+        var first = RemediationRun(id: "run-1", plan: plan, at: Timestamp(nanoseconds: day))
+        _ = first.start(at: Timestamp(nanoseconds: day))
+        var second = RemediationRun(id: "run-2", plan: plan, at: Timestamp(nanoseconds: 40 * day))
+        _ = second.start(at: Timestamp(nanoseconds: 40 * day))
+        try store.saveRuns([second, first])
+        #expect(try store.savedRuns(in: .awaitingApproval) == [first, second])
+        _ = second.handle(.rejected(by: "alice", reason: "not now"), at: Timestamp(nanoseconds: 41 * day))
+        try store.saveRuns([second])
+        #expect(try store.savedRuns(in: .awaitingApproval) == [first])
+        #expect(try store.savedRuns(in: .rejected) == [second])
+        try store.applyRetention(now: Timestamp(nanoseconds: 45 * day))
+        #expect(try store.savedRuns(in: .awaitingApproval) == [])
+        #expect(try store.savedRuns(in: .rejected) == [second])
     }
 }

@@ -165,11 +165,12 @@ struct RollbackRunbook {
 }
 
 extension ServerProcess {
-    /// The newest remediation run, once there is one (nil after `seconds`).
+    /// The newest remediation run, once there is one (nil after `seconds`); an error answer (no worker leads
+    /// for a moment) is waited out too.
     func firstRemediation(seconds: Double = 60) throws -> [String: Any]? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let run = (try self.json("/api/v1/remediations") as? [[String: Any]])?.first { return run }
+            if let run = ((try? self.json("/api/v1/remediations")) as? [[String: Any]])?.first { return run }
             Thread.sleep(forTimeInterval: 0.2)
         }
         return nil

@@ -151,7 +151,7 @@ final class ScriptedExecutor: ActionExecutor {
         #expect(try store.audit(run: waiting.id, limit: 100).contains { $0.actor == "alice" && $0.what == "approved" })
     }
 
-    @Test func aRestartKeepsTheGuardrailsAndOwnsUpToUnfinishedRuns() async throws {
+    @Test func aRestartKeepsTheGuardrailsAndTheRunsWaitingForApproval() async throws {
         let store = try self.store()
         let first = try Remediator(
             runbooks: [Self.runbook(level: .approve)],
@@ -163,8 +163,29 @@ final class ScriptedExecutor: ActionExecutor {
         await self.drive(first, incidents: Self.incidents()) { await !first.runs().isEmpty }
         let waiting = try #require(await first.runs().first)
         #expect(waiting.state == .awaitingApproval)
+        // Another run was in the middle of its step when the process stopped.
+        var busy = RemediationRun(id: "run-busy", plan: waiting.plan, at: Self.start)
+        _ = busy.start(at: Self.start)
+        _ = busy.handle(.approved(by: "bob"), at: Self.start.adding(seconds: 10))
+        #expect(busy.state == .running)
+        try store.saveRuns([busy])
+        try store.appendAudit(
+            busy.entries.map {
+                AuditRecord(
+                    time: $0.time,
+                    run: busy.id,
+                    incident: busy.plan.incident,
+                    runbook: busy.plan.runbook,
+                    service: busy.plan.service,
+                    state: $0.state.rawValue,
+                    actor: $0.actor,
+                    what: $0.what
+                )
+            }
+        )
 
-        // The process stops while the run waits; the next one records that, and plans no second run.
+        // The next process takes the waiting run back, records the busy one as failed (nobody knows what its step
+        // left), and plans no second run.
         let executor = ScriptedExecutor()
         let second = try Remediator(
             runbooks: [Self.runbook(level: .autoHighRisk)],
@@ -173,21 +194,27 @@ final class ScriptedExecutor: ActionExecutor {
             store: store,
             now: Self.start.adding(seconds: 500)
         )
-        let last = try #require(try store.audit(run: waiting.id, limit: 1).first)
+        #expect(await second.runs().map(\.id) == [waiting.id])
+        #expect(try store.audit(run: waiting.id, limit: 1).first?.state == "awaiting_approval")
+        let last = try #require(try store.audit(run: busy.id, limit: 1).first)
         #expect(
             last.state == "failed"
-                && last.what.contains(
-                    "the server running it stopped, or lost the lead, while the run was awaiting_approval"
-                )
+                && last.what.contains("the server running it stopped, or lost the lead, while the run was running")
         )
         await second.consider(Self.incidents(), now: Self.start.adding(seconds: 600))
-        #expect(await second.runs().isEmpty)
+        #expect(await second.runs().count == 1)
+
+        // It is approved after the restart and runs.
+        _ = try await second.approve(waiting.id, by: "alice", now: Self.start.adding(seconds: 700))
+        await self.drive(second, incidents: []) { await second.run(waiting.id)?.isFinished == true }
+        #expect(await second.run(waiting.id)?.state == .succeeded)
+        #expect(executor.performed.count == 2, "\(executor.performed)")
 
         // A new incident 20 minutes later on the same service: the cool-down (30 min) holds it to a suggestion.
         await second.consider(Self.incidents(at: 1_200), now: Self.start.adding(seconds: 1_300))
         let suggested = try #require(await second.runs().first)
         #expect(suggested.state == .suggested && suggested.plan.reasons.contains { $0.hasPrefix("cool-down") })
-        #expect(executor.performed.isEmpty)
+        #expect(executor.performed.count == 2)
     }
 
     @Test func aDryRunPerformsNothing() async throws {
