@@ -48,7 +48,7 @@ public actor Remediator {
         self.planned = found.planned
         self.history = found.history
         try store.appendAudit(found.failed)
-        for run in found.waiting {
+        for run in found.taken {
             self.runs[run.id] = run
             self.order.append(run.id)
             self.written[run.id] = run.entries.count
@@ -57,9 +57,10 @@ public actor Remediator {
 
     /// Reads the guardrails' history back from the store's audit log, which workers sharing a store share: what
     /// was planned and what acted, so no incident gets a second run and the rate limits count every run. Saved runs
-    /// waiting for approval that this remediator does not hold are taken back, to be approved here. Other runs the
-    /// log shows unfinished were left in the middle of an action by a server that stopped, or by a worker that led
-    /// before this one: they are recorded as failed, for a person to check. Call it on taking the lead.
+    /// waiting for approval that this remediator does not hold are taken back, to be approved here, and its own
+    /// waiting runs that were decided elsewhere meanwhile are dropped. Other runs the log shows unfinished were left
+    /// in the middle of an action by a server that stopped, or by a worker that led before this one: they are
+    /// recorded as failed, for a person to check. Call it on taking the lead.
     public func catchUp(now: Timestamp) throws {
         guard let store = self.store else { return }
         let found = try Self.readBack(store, holding: self.runs, now: now)
@@ -68,36 +69,37 @@ public actor Remediator {
         let known = Set(self.history.map(key))
         self.history += found.history.filter { !known.contains(key($0)) }
         try store.appendAudit(found.failed)
-        for run in found.waiting {
+        // A run this remediator held waiting, and wrote, that the store no longer shows waiting was decided by the
+        // worker that led meanwhile: its copy here is stale, and approving it would run it twice.
+        for (id, run) in self.runs
+        where run.state == .awaitingApproval && !found.waiting.contains(id) && self.written[id] == run.entries.count {
+            self.runs[id] = nil
+            self.written[id] = nil
+            self.order.removeAll { $0 == id }
+        }
+        for run in found.taken {
             self.runs[run.id] = run
             self.order.append(run.id)
             self.written[run.id] = run.entries.count
         }
     }
 
-    /// What a store holds of remediation: the saved runs waiting for approval that are not in `held`, and what the
-    /// audit log says was planned and acted, with failure records for the other unfinished runs not in `held`.
+    /// What a store holds of remediation: the saved runs waiting for approval, those not in `held` apart; what the
+    /// audit log says was planned and acted; and failure records for the runs it shows unfinished that are neither
+    /// held nor waiting.
     private static func readBack(
         _ store: any Store,
         holding held: [String: RemediationRun],
         now: Timestamp
     ) throws -> (
-        waiting: [RemediationRun], planned: Set<String>, history: [RemediationPolicy.PastRun], failed: [AuditRecord]
+        waiting: Set<String>,
+        taken: [RemediationRun],
+        planned: Set<String>,
+        history: [RemediationPolicy.PastRun],
+        failed: [AuditRecord]
     ) {
-        let waiting = try store.savedRuns(in: .awaitingApproval).filter { held[$0.id] == nil }
-        var holding = held
-        for run in waiting { holding[run.id] = run }
-        let (planned, history, failed) = try Self.readAudit(store, holding: holding, now: now)
-        return (waiting, planned, history, failed)
-    }
-
-    /// What the audit log says was planned and acted, and the failure records of the unfinished runs not in
-    /// `held`.
-    private static func readAudit(
-        _ store: any Store,
-        holding held: [String: RemediationRun],
-        now: Timestamp
-    ) throws -> (planned: Set<String>, history: [RemediationPolicy.PastRun], failed: [AuditRecord]) {
+        let saved = try store.savedRuns(in: .awaitingApproval)
+        let waiting = Set(saved.map(\.id))
         var planned: Set<String> = []
         var latest: [String: AuditRecord] = [:]
         var started: [String: AuditRecord] = [:]
@@ -112,7 +114,8 @@ public actor Remediator {
             RemediationPolicy.PastRun(runbook: $0.runbook, service: $0.service, started: $0.time)
         }
         let unfinished = latest.values.filter {
-            held[$0.run] == nil && (RemediationRun.State(rawValue: $0.state).map { !$0.isFinal } ?? false)
+            held[$0.run] == nil && !waiting.contains($0.run)
+                && (RemediationRun.State(rawValue: $0.state).map { !$0.isFinal } ?? false)
         }
         let failed = unfinished.sorted { $0.run < $1.run }.map {
             var record = $0
@@ -123,7 +126,7 @@ public actor Remediator {
                 "the server running it stopped, or lost the lead, while the run was \($0.state): a person must check what it left"
             return record
         }
-        return (planned, history, failed)
+        return (waiting, saved.filter { held[$0.id] == nil }, planned, history, failed)
     }
 
     // MARK: - Planning and approval

@@ -217,6 +217,39 @@ final class ScriptedExecutor: ActionExecutor {
         #expect(executor.performed.count == 2)
     }
 
+    /// Two remediators on one store, as two workers that lead in turn: the second takes the waiting run over and it
+    /// is approved there; the first, catching up when it leads again, drops its stale copy, so nobody can approve
+    /// the run a second time.
+    @Test func aRunDecidedByTheNextLeaderIsDroppedOnCatchingUp() async throws {
+        let store = try self.store()
+        let first = try Remediator(
+            runbooks: [Self.runbook(level: .approve)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
+            executor: ScriptedExecutor(),
+            store: store,
+            now: Self.start
+        )
+        await self.drive(first, incidents: Self.incidents()) { await !first.runs().isEmpty }
+        let id = try #require(await first.runs().first?.id)
+        let second = try Remediator(
+            runbooks: [Self.runbook(level: .approve)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
+            executor: ScriptedExecutor(),
+            store: store,
+            now: Self.start.adding(seconds: 100)
+        )
+        _ = try await second.approve(id, by: "alice", now: Self.start.adding(seconds: 200))
+        await self.drive(second, incidents: []) { await second.run(id)?.isFinished == true }
+        #expect(await second.run(id)?.state == .succeeded)
+
+        #expect(await first.run(id)?.state == .awaitingApproval)
+        try await first.catchUp(now: Self.start.adding(seconds: 300))
+        #expect(await first.run(id) == nil)
+        await #expect(throws: RemediationError.unknownRun(id)) {
+            try await first.approve(id, by: "bob", now: Self.start.adding(seconds: 400))
+        }
+    }
+
     @Test func aDryRunPerformsNothing() async throws {
         let executor = ScriptedExecutor()
         let remediator = try Remediator(
