@@ -5,12 +5,15 @@ import Foundation
 import Synchronization
 import VigilCore
 import VigilRemediation
+import VigilStorage
 
 /// Tells the incident webhooks what remediation runs do: a fix named for an incident (alert and suggest levels), a
 /// run waiting for approval, and how each run ended. Steps in between are in the audit log, not in chat.
 final class RemediationNotifier: Sendable {
     let remediator: Remediator
     let webhooks: [URL]
+    /// Where what was announced is kept, beside the incidents' announcements (run IDs start with `run-`).
+    let store: (any Store)?
     /// The state each run was last announced in.
     private let announced = Mutex<[String: String]>([:])
 
@@ -19,15 +22,26 @@ final class RemediationNotifier: Sendable {
         .notified, .suggested, .awaitingApproval, .succeeded, .failed, .rolledBack, .rejected, .simulated,
     ]
 
-    init(remediator: Remediator, webhooks: [URL]) {
+    init(remediator: Remediator, webhooks: [URL], store: (any Store)? = nil) {
         self.remediator = remediator
         self.webhooks = webhooks
+        self.store = store
     }
 
     /// Posts one message per run whose newsworthy state changed since the last call; a failed delivery is reported
-    /// through `onError` and retried on the next call. Returns how many were sent.
+    /// through `onError` and retried on the next call. Returns how many were sent. `reload` first reads what was
+    /// announced from the store (when this server starts to act), so a run taken back after a restart, or from
+    /// the worker that led before, is not announced again in the same state.
     @discardableResult
-    func notify(onError: @Sendable (String) -> Void) async -> Int {
+    func notify(reload: Bool = false, onError: @Sendable (String) -> Void) async -> Int {
+        if reload, let store = self.store {
+            do {
+                let told = try store.announcements().filter { $0.key.hasPrefix("run-") }
+                self.announced.withLock { $0.merge(told) { _, stored in stored } }
+            } catch {
+                onError("reading what remediation runs were announced failed: \(error)")
+            }
+        }
         var sent = 0
         for run in await self.remediator.runs(limit: 1_000).reversed() where Self.newsworthy.contains(run.state) {
             guard self.announced.withLock({ $0[run.id] }) != run.state.rawValue else { continue }
@@ -41,6 +55,9 @@ final class RemediationNotifier: Sendable {
             }
             if delivered {
                 self.announced.withLock { $0[run.id] = run.state.rawValue }
+                do { try self.store?.recordAnnouncements([run.id: run.state.rawValue], at: Clock.now()) } catch {
+                    onError("recording the announcement of \(run.id) failed: \(error)")
+                }
                 sent += 1
             }
         }

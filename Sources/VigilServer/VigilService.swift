@@ -133,16 +133,7 @@ struct EngineService: Service {
                     }
                     if !self.pipeline.incidents.webhooks.isEmpty {
                         jobs.addTask {
-                            // What was announced is read again whenever this server starts to act: at start, and
-                            // when it takes the lead from another worker.
-                            let acting = Mutex(false)
-                            await self.every(2) {
-                                let mayAct = self.pipeline.mayAct
-                                let started = acting.withLock { state in
-                                    defer { state = mayAct }
-                                    return mayAct && !state
-                                }
-                                guard mayAct else { return }
+                            await self.everyRoundActing { started in
                                 await self.pipeline.incidents.notify(reload: started) { message in
                                     self.logger.warning("\(message)")
                                 }
@@ -155,11 +146,12 @@ struct EngineService: Service {
                     if let remediator = self.remediator, !self.pipeline.incidents.webhooks.isEmpty {
                         let notifier = RemediationNotifier(
                             remediator: remediator,
-                            webhooks: self.pipeline.incidents.webhooks
+                            webhooks: self.pipeline.incidents.webhooks,
+                            store: self.pipeline.store
                         )
                         jobs.addTask {
-                            await self.every(2) {
-                                await notifier.notify { message in self.logger.warning("\(message)") }
+                            await self.everyRoundActing { started in
+                                await notifier.notify(reload: started) { message in self.logger.warning("\(message)") }
                             }
                         }
                     }
@@ -327,6 +319,21 @@ struct EngineService: Service {
             } catch {
                 self.logger.error("reading the other workers' findings failed: \(error)")
             }
+        }
+    }
+
+    /// Runs `job` every 2 s while this server may act (with workers sharing a store, while it leads), telling it
+    /// when it has just started to act: at start, and on taking the lead, when what was announced is read again.
+    private func everyRoundActing(_ job: (_ started: Bool) async -> Void) async {
+        let acting = Mutex(false)
+        await self.every(2) {
+            let mayAct = self.pipeline.mayAct
+            let started = acting.withLock { state in
+                defer { state = mayAct }
+                return mayAct && !state
+            }
+            guard mayAct else { return }
+            await job(started)
         }
     }
 

@@ -212,18 +212,29 @@ import VigilTestSupport
     /// A leader dies with a run waiting for approval. The worker that takes the lead takes the run over from the
     /// database (it is approved there and runs), reads the audit log, and plans no second run for the incident.
     @Test func aRunWaitingForApprovalPassesToTheNewLeader() throws {
-        let cluster = try RunbookCluster()
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let cluster = try RunbookCluster(["--incident-webhook", receiver.url])
         defer { cluster.stop() }
         let (leader, follower, fixture) = (cluster.leader, cluster.follower, cluster.fixture)
         let run = try #require(try leader.firstRemediation(), "\(leader.log())")
         let id = try #require(run["id"] as? String)
         #expect(run["state"] as? String == "awaiting_approval")
 
+        // People were asked once for the approval.
+        let asking = { (body: [String: Any]) in
+            let run = body["run"] as? [String: Any]
+            return run?["id"] as? String == id && run?["state"] as? String == "awaiting_approval"
+        }
+        #expect(receiver.wait(seconds: 15, for: asking) != nil)
+
         leader.crash()
         let taken = try #require(try follower.firstRemediation(seconds: 20), "\(follower.log())")
         #expect(taken["id"] as? String == id && taken["state"] as? String == "awaiting_approval")
         Thread.sleep(forTimeInterval: 4.5)  // two rounds of remediation as the leader
         #expect((try follower.json("/api/v1/remediations") as? [[String: Any]])?.count == 1, "no second run")
+        // The new leader knows they were asked: it does not ask again.
+        #expect(receiver.notifications.filter(asking).count == 1, "\(receiver.notifications)")
         let approved = try follower.client().request(
             "POST",
             "/api/v1/remediations/\(id)/approve",
@@ -239,6 +250,11 @@ import VigilTestSupport
         }
         #expect(state == "succeeded")
         #expect(FileManager.default.fileExists(atPath: fixture.marker.path))
+        let ended = receiver.wait(seconds: 15) {
+            let run = $0["run"] as? [String: Any]
+            return run?["id"] as? String == id && run?["state"] as? String == "succeeded"
+        }
+        #expect(ended != nil, "\(receiver.notifications)")
         let audit = try follower.json("/api/v1/audit?run=\(id)") as? [[String: Any]] ?? []
         #expect(
             audit.last?["state"] as? String == "awaiting_approval"
@@ -308,13 +324,16 @@ struct RunbookCluster {
     let leader: ServerProcess
     let follower: ServerProcess
 
-    init() throws {
+    /// `arguments` go to both workers.
+    init(_ arguments: [String] = []) throws {
         self.postgres = try PostgresServer()
         let url = try self.postgres.createDatabase()
         self.fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
         let config = self.fixture.config.path
         let workers = try ["vigil-a", "vigil-b"].map { name in
-            try ServerProcess(arguments: ["--postgres", url, "--worker", name, "--no-host", "--config", config])
+            try ServerProcess(
+                arguments: ["--postgres", url, "--worker", name, "--no-host", "--config", config] + arguments
+            )
         }
         for worker in workers { try worker.start() }
         let deadline = Date().addingTimeInterval(15)
