@@ -99,13 +99,7 @@ import VigilServer
             "remediate", "approve", id, "--by", "alice", "--token", token, "--server", server,
         ])
         #expect(approved.status == 0, "\(approved.stderr)")
-        var state = ""
-        let finished = Date().addingTimeInterval(60)
-        while Date() < finished && state != "succeeded" {
-            Thread.sleep(forTimeInterval: 0.2)
-            state = (try vigil.json("/api/v1/remediations/\(id)") as? [String: Any])?["state"] as? String ?? ""
-        }
-        #expect(state == "succeeded")
+        #expect(try vigil.remediationState(id, reaching: "succeeded", seconds: 60) == "succeeded")
         #expect(FileManager.default.fileExists(atPath: marker.path))
         // And told how it ended.
         let ended = receiver.wait { ($0["run"] as? [String: Any])?["state"] as? String == "succeeded" }
@@ -174,5 +168,16 @@ extension ServerProcess {
             Thread.sleep(forTimeInterval: 0.2)
         }
         return nil
+    }
+
+    /// The state of run `id` once it is `wanted`, or the last one seen after `seconds`.
+    func remediationState(_ id: String, reaching wanted: String, seconds: Double = 30) throws -> String {
+        var state = ""
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline && state != wanted {
+            Thread.sleep(forTimeInterval: 0.2)
+            state = (try self.json("/api/v1/remediations/\(id)") as? [String: Any])?["state"] as? String ?? ""
+        }
+        return state
     }
 }

@@ -197,13 +197,7 @@ import VigilTestSupport
             body: body
         )
         #expect(approved.status == 200, "\(approved.text)")
-        var state = ""
-        let finished = Date().addingTimeInterval(30)
-        while Date() < finished && state != "succeeded" {
-            Thread.sleep(forTimeInterval: 0.2)
-            state = (try follower.json("/api/v1/remediations/\(id)") as? [String: Any])?["state"] as? String ?? ""
-        }
-        #expect(state == "succeeded")
+        #expect(try follower.remediationState(id, reaching: "succeeded") == "succeeded")
         #expect(FileManager.default.fileExists(atPath: fixture.marker.path))
         let audit = try follower.json("/api/v1/audit?run=\(id)") as? [[String: Any]] ?? []
         #expect(audit.contains { $0["actor"] as? String == "alice" }, "\(audit)")
@@ -242,13 +236,7 @@ import VigilTestSupport
             body: Array(#"{"by": "alice"}"#.utf8)
         )
         #expect(approved.status == 200, "\(approved.text)")
-        var state = ""
-        let finished = Date().addingTimeInterval(30)
-        while Date() < finished && state != "succeeded" {
-            Thread.sleep(forTimeInterval: 0.2)
-            state = (try follower.json("/api/v1/remediations/\(id)") as? [String: Any])?["state"] as? String ?? ""
-        }
-        #expect(state == "succeeded")
+        #expect(try follower.remediationState(id, reaching: "succeeded") == "succeeded")
         #expect(FileManager.default.fileExists(atPath: fixture.marker.path))
         let ended = receiver.wait(seconds: 15) {
             let run = $0["run"] as? [String: Any]

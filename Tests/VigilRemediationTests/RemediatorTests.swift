@@ -71,6 +71,22 @@ final class ScriptedExecutor: ActionExecutor {
         )
     }
 
+    /// A remediator on `store` at level approve, driven until it planned the run for ``incidents(at:)``, which
+    /// waits for approval (and is in the store).
+    func runWaitingForApproval(in store: SQLiteStore) async throws -> (Remediator, RemediationRun) {
+        let remediator = try Remediator(
+            runbooks: [Self.runbook(level: .approve)],
+            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
+            executor: ScriptedExecutor(),
+            store: store,
+            now: Self.start
+        )
+        await self.drive(remediator, incidents: Self.incidents()) { await !remediator.runs().isEmpty }
+        let run = try #require(await remediator.runs().first)
+        #expect(run.state == .awaitingApproval)
+        return (remediator, run)
+    }
+
     /// Runs the remediator's loop until `done` holds (at most 2 min: a loaded test machine starves the task pool).
     func drive(_ remediator: Remediator, incidents: [Incident], until done: @escaping @Sendable () async -> Bool) async
     {
@@ -153,16 +169,7 @@ final class ScriptedExecutor: ActionExecutor {
 
     @Test func aRestartKeepsTheGuardrailsAndTheRunsWaitingForApproval() async throws {
         let store = try self.store()
-        let first = try Remediator(
-            runbooks: [Self.runbook(level: .approve)],
-            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
-            executor: ScriptedExecutor(),
-            store: store,
-            now: Self.start
-        )
-        await self.drive(first, incidents: Self.incidents()) { await !first.runs().isEmpty }
-        let waiting = try #require(await first.runs().first)
-        #expect(waiting.state == .awaitingApproval)
+        let (_, waiting) = try await self.runWaitingForApproval(in: store)
         // Another run was in the middle of its step when the process stopped.
         var busy = RemediationRun(id: "run-busy", plan: waiting.plan, at: Self.start)
         _ = busy.start(at: Self.start)
@@ -222,15 +229,8 @@ final class ScriptedExecutor: ActionExecutor {
     /// the run a second time.
     @Test func aRunDecidedByTheNextLeaderIsDroppedOnCatchingUp() async throws {
         let store = try self.store()
-        let first = try Remediator(
-            runbooks: [Self.runbook(level: .approve)],
-            policy: RemediationPolicy(maximumLevel: .autoHighRisk),
-            executor: ScriptedExecutor(),
-            store: store,
-            now: Self.start
-        )
-        await self.drive(first, incidents: Self.incidents()) { await !first.runs().isEmpty }
-        let id = try #require(await first.runs().first?.id)
+        let (first, waiting) = try await self.runWaitingForApproval(in: store)
+        let id = waiting.id
         let second = try Remediator(
             runbooks: [Self.runbook(level: .approve)],
             policy: RemediationPolicy(maximumLevel: .autoHighRisk),
