@@ -464,30 +464,14 @@ public final class SQLiteStore: Store {
                 sql: "DELETE FROM samples WHERE time < ?",
                 arguments: [now.nanoseconds - self.retention.sampleSeconds * 1_000_000_000]
             )
-            try db.execute(
-                sql: "DELETE FROM alerts WHERE starts_at < ?",
-                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
-            )
-            try db.execute(
-                sql: "DELETE FROM changes WHERE time < ?",
-                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
-            )
-            try db.execute(
-                sql: "DELETE FROM anomalies WHERE time < ?",
-                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
-            )
-            try db.execute(
-                sql: "DELETE FROM edges WHERE minute < ?",
-                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
-            )
-            try db.execute(
-                sql: "DELETE FROM announcements WHERE time < ?",
-                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
-            )
-            try db.execute(
-                sql: "DELETE FROM runs WHERE created < ?",
-                arguments: [now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000]
-            )
+            // Findings, and what hangs off them, are kept as long as findings are.
+            let findingsBefore = now.nanoseconds - self.retention.anomalySeconds * 1_000_000_000
+            for (table, time) in [
+                ("alerts", "starts_at"), ("changes", "time"), ("anomalies", "time"), ("edges", "minute"),
+                ("announcements", "time"), ("runs", "created"),
+            ] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE \(time) < ?", arguments: [findingsBefore])
+            }
         }
     }
 
