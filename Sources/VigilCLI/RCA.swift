@@ -71,6 +71,7 @@ struct RCA: ParsableCommand {
                 var entry: [String: Any] = ["service": candidate.service, "score": candidate.score]
                 if let metric = candidate.metric { entry["metric"] = metric }
                 if let yielded = candidate.yieldedTo { entry["symptom_of"] = yielded }
+                if let caller = candidate.silentCalleeOf { entry["silent_callee_of"] = caller }
                 if let first = candidate.firstDeviation { entry["first_deviation"] = first }
                 return entry
             }
@@ -108,6 +109,10 @@ struct RCA: ParsableCommand {
                     line += ")"
                 }
                 if let yielded = candidate.yieldedTo { line += "  likely a symptom of \(yielded), which it calls" }
+                if let caller = candidate.silentCalleeOf {
+                    line +=
+                        "  (no data: its metrics hold no value, and \(caller), which calls it, has a symptom no callee with data explains)"
+                }
                 out.write(line + "\n")
             }
             if explanation.impactChain.count > 1 {

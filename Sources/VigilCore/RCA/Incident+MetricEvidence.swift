@@ -26,13 +26,20 @@ extension Incident {
         for metric in ranking.candidates where metric.score > 0 {
             let share = metric.score / metricTop
             // A service no symptom named joins only when its own series clearly moved.
-            guard byService[metric.service] != nil || metric.deviation > 3 else { continue }
+            guard byService[metric.service] != nil || metric.deviation > 3 || metric.silentCalleeOf != nil else {
+                continue
+            }
             var candidate =
                 byService[metric.service] ?? Candidate(service: metric.service, score: 0, confidence: 0, reasons: [])
             candidate.score += Self.metricEvidenceWeight * share
             if let name = metric.metric {
                 candidate.reasons.append(
                     "its \(name) moved \(Self.rounded(metric.deviation)) robust spreads from its level before the onset"
+                )
+            }
+            if let caller = metric.silentCalleeOf {
+                candidate.reasons.append(
+                    "its metrics hold no value, and \(caller), which calls it, has a symptom no callee with data explains"
                 )
             }
             if let callee = metric.yieldedTo {

@@ -25,7 +25,9 @@
 ///    can confirm it yet; later, a move only at the end is a spike like any other. A metric that strayed before
 ///    the onset must go further: its score is divided by the root of its earlier excursions' peak, except the
 ///    largest one that held three rows (an earlier incident in the reference, not spikiness).
-/// 3. **Service.** A service scores as its most deviating metric.
+/// 3. **Service.** A service scores as its most deviating metric. A service whose metrics hold no value at all
+///    has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just below a caller
+///    whose latency or errors rose (not its CPU or memory) with no callee with data to explain them.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
 ///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
@@ -76,6 +78,8 @@ public struct RootCauseRanker: Sendable {
         public var firstDeviation: Double?
         /// The deviating callee this service yielded to, if any.
         public var yieldedTo: String?
+        /// For a silent service (its metrics hold no value at all): the caller whose symptom it may explain.
+        public var silentCalleeOf: String?
         /// The metric's value where it deviated most, and its level before the onset (the reference median).
         public var observed: Double?
         public var expected: Double?
@@ -225,6 +229,27 @@ public struct RootCauseRanker: Sendable {
                 )
             )
         }
+        // A callee whose metrics exist but hold no value at all has gone silent (crashed, or lost its
+        // exporter): it cannot be shown normal, so it is a suspect for a symptom that no callee with data explains.
+        let reporting = Set(data.columns.filter { $0.values.contains { $0 != nil } }.map(\.service))
+        let silent = Set(data.columns.map(\.service)).subtracting(reporting)
+        if !silent.isEmpty {
+            var position: [String: Int] = [:]
+            for (index, candidate) in candidates.enumerated() { position[candidate.service] = index }
+            for candidate in candidates where candidate.yieldedTo == nil && candidate.deviation > 3 {
+                guard let metric = candidate.metric?.split(separator: ".").last.map(String.init),
+                    (kinds[metric] ?? MetricKind(metric)) != .resource
+                else { continue }
+                for callee in callees[candidate.service] ?? [] where silent.contains(callee) {
+                    guard let index = position[callee] else { continue }
+                    let score = candidate.score * Self.silentShare
+                    if score > candidates[index].score {
+                        candidates[index].score = score
+                        candidates[index].silentCalleeOf = candidate.service
+                    }
+                }
+            }
+        }
         // The callee a service yielded to ranks just above it (along chains too).
         var index: [String: Int] = [:]
         for (position, candidate) in candidates.enumerated() { index[candidate.service] = position }
@@ -345,6 +370,8 @@ public struct RootCauseRanker: Sendable {
         return result.sorted()
     }
 
+    /// How much of a symptomatic caller's score a silent callee takes: it ranks just below the caller.
+    static let silentShare = 0.9
     /// An excursion before the onset that holds this many rows is an earlier incident, not spikiness.
     static let episodeRows = 3
 

@@ -321,6 +321,35 @@ import Testing
         #expect(cpu.candidates.map(\.service) == ["search", "table"])
     }
 
+    /// A callee whose metrics hold no value at all (crashed, or lost its exporter) cannot be shown normal: when
+    /// its caller's errors rose and no callee with data explains them, it ranks just below the caller, ahead of
+    /// callees that stayed normal and of a callee that was never monitored. A caller whose CPU rose lifts nobody.
+    @Test func aSilentCalleeRanksJustBelowACallerWithUnexplainedErrors() {
+        func data(_ callerMetric: String) -> IncidentData {
+            IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "web", metric: callerMetric, values: Self.series(1, 30)),
+                    .init(service: "web", metric: "cpu", values: Self.series(40, 40)),
+                    .init(service: "api", metric: "latency_p99", values: Self.series(10, 10)),
+                    .init(service: "api", metric: "cpu", values: Self.series(30, 31)),
+                    .init(service: "ads", metric: "latency_p99", values: Array(repeating: nil, count: 120)),
+                    .init(service: "ads", metric: "cpu", values: Array(repeating: nil, count: 120)),
+                ],
+                services: ["web", "api", "ads", "redis"],
+                calls: [("web", "api"), ("web", "ads"), ("web", "redis")]
+            )
+        }
+        let errors = RootCauseRanker().rank(data("errors"), alertTime: Self.times[80])
+        #expect(errors.candidates.prefix(2).map(\.service) == ["web", "ads"])
+        #expect(errors.candidates[1].silentCalleeOf == "web")
+        #expect(errors.candidates[1].score < errors.candidates[0].score)
+        let cpu = RootCauseRanker().rank(data("cpu_seconds"), alertTime: Self.times[80])
+        #expect(cpu.candidates.first?.service == "web")
+        #expect(cpu.candidates.allSatisfy { $0.silentCalleeOf == nil })
+        #expect(cpu.candidates.first { $0.service == "ads" }?.score == 0)
+    }
+
     @Test func splitsColumnNamesAtTheLastDot() {
         #expect(
             IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
