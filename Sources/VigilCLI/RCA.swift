@@ -72,6 +72,7 @@ struct RCA: ParsableCommand {
                 if let metric = candidate.metric { entry["metric"] = metric }
                 if let yielded = candidate.yieldedTo { entry["symptom_of"] = yielded }
                 if let caller = candidate.silentCalleeOf { entry["silent_callee_of"] = caller }
+                if !candidate.slowedCallers.isEmpty { entry["slowed_callers"] = candidate.slowedCallers }
                 if let first = candidate.firstDeviation { entry["first_deviation"] = first }
                 return entry
             }
@@ -109,6 +110,10 @@ struct RCA: ParsableCommand {
                     line += ")"
                 }
                 if let yielded = candidate.yieldedTo { line += "  likely a symptom of \(yielded), which it calls" }
+                if !candidate.slowedCallers.isEmpty {
+                    let callers = candidate.slowedCallers.joined(separator: ", ")
+                    line += "  (calls to it from \(callers) slowed, and no callee's own metrics explain it)"
+                }
                 if let caller = candidate.silentCalleeOf {
                     line +=
                         "  (no data: its metrics hold no value, and \(caller), which calls it, has a symptom no callee with data explains)"

@@ -26,7 +26,10 @@ extension Incident {
         for metric in ranking.candidates where metric.score > 0 {
             let share = metric.score / metricTop
             // A service no symptom named joins only when its own series clearly moved.
-            guard byService[metric.service] != nil || metric.deviation > 3 || metric.silentCalleeOf != nil else {
+            guard
+                byService[metric.service] != nil || metric.deviation > 3 || metric.silentCalleeOf != nil
+                    || !metric.slowedCallers.isEmpty
+            else {
                 continue
             }
             var candidate =
@@ -36,6 +39,10 @@ extension Incident {
                 candidate.reasons.append(
                     "its \(name) moved \(Self.rounded(metric.deviation)) robust spreads from its level before the onset"
                 )
+            }
+            if !metric.slowedCallers.isEmpty {
+                let callers = metric.slowedCallers.joined(separator: ", ")
+                candidate.reasons.append("calls to it from \(callers) slowed, and no callee's own metrics explain it")
             }
             if let caller = metric.silentCalleeOf {
                 candidate.reasons.append(

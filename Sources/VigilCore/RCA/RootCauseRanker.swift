@@ -27,7 +27,10 @@
 ///    largest one that held three rows (an earlier incident in the reference, not spikiness).
 /// 3. **Service.** A service scores as its most deviating metric. A service whose metrics hold no value at all
 ///    has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just below a caller
-///    whose latency or errors rose (not its CPU or memory) with no callee with data to explain them.
+///    whose latency or errors rose (not its CPU or memory) with no callee with data to explain them. A delay on a
+///    service's network shows only in its callers' client-side latency: a caller whose client latency rose with
+///    no callee's own metrics to explain it witnesses a slow callee, and each callee is as suspect as the share
+///    of its callers that witness it, times their mean slowdown.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
 ///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
@@ -78,6 +81,8 @@ public struct RootCauseRanker: Sendable {
         public var firstDeviation: Double?
         /// The deviating callee this service yielded to, if any.
         public var yieldedTo: String?
+        /// The callers whose calls to this service slowed while no callee's own metrics moved (see the notes).
+        public var slowedCallers: [String] = []
         /// For a silent service (its metrics hold no value at all): the caller whose symptom it may explain.
         public var silentCalleeOf: String?
         /// The metric's value where it deviated most, and its level before the onset (the reference median).
@@ -145,6 +150,8 @@ public struct RootCauseRanker: Sendable {
         var fault: [String: Double] = [:]
         /// The most deviating event count (error lines, failed spans).
         var events: [String: Double] = [:]
+        /// The most deviating client-side latency: how much slower a service's calls to others became.
+        var outbound: [String: Double] = [:]
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
         for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
@@ -161,6 +168,7 @@ public struct RootCauseRanker: Sendable {
                 fault[column.service] = max(fault[column.service] ?? 0, score)
             }
             if kind == .events { events[column.service] = max(events[column.service] ?? 0, score) }
+            if kind == .outbound { outbound[column.service] = max(outbound[column.service] ?? 0, deviation) }
             if let existing = best[column.service], existing.score >= score { continue }
             best[column.service] = (score, column.metric, first ?? best[column.service]?.first, observed, median)
         }
@@ -229,13 +237,42 @@ public struct RootCauseRanker: Sendable {
                 )
             )
         }
-        // A callee whose metrics exist but hold no value at all has gone silent (crashed, or lost its
-        // exporter): it cannot be shown normal, so it is a suspect for a symptom that no callee with data explains.
+        // A service whose metrics exist but hold no value at all has gone silent (crashed, or lost its exporter):
+        // it cannot be shown normal.
         let reporting = Set(data.columns.filter { $0.values.contains { $0 != nil } }.map(\.service))
         let silent = Set(data.columns.map(\.service)).subtracting(reporting)
+        var position: [String: Int] = [:]
+        for (index, candidate) in candidates.enumerated() { position[candidate.service] = index }
+        // A delay on a service's network shows only in its callers' client latency: its own metrics (which time
+        // its work, not the wire) stay calm. A caller whose calls slowed with no callee's own metrics to explain
+        // it witnesses a slow callee, and a callee is as suspect as the share of its callers that witness it.
+        var witnesses: Set<String> = []
+        for (service, deviation) in outbound where deviation > Self.clearOutbound {
+            let explained = (callees[service] ?? []).contains {
+                let callee = fault[$0] ?? 0
+                return callee >= self.configuration.symptomRatio * deviation
+                    || callee >= self.configuration.clearDeviation
+            }
+            if !explained { witnesses.insert(service) }
+        }
+        if !witnesses.isEmpty {
+            var callers: [String: Set<String>] = [:]
+            for call in data.calls where call.caller != call.callee && best[call.caller] != nil {
+                callers[call.callee, default: []].insert(call.caller)
+            }
+            for (callee, observers) in callers where best[callee] != nil || silent.contains(callee) {
+                let seen = observers.filter(witnesses.contains)
+                guard !seen.isEmpty, let index = position[callee] else { continue }
+                let slowdown = seen.reduce(0) { $0 + outbound[$1]! } / Double(seen.count)
+                let suspicion = Double(seen.count) / Double(observers.count) * slowdown
+                if suspicion > candidates[index].score {
+                    candidates[index].score = suspicion + 0.01 * candidates[index].score
+                    candidates[index].slowedCallers = seen.sorted()
+                }
+            }
+        }
+        // A silent callee is a suspect for a symptom that no callee with data explains.
         if !silent.isEmpty {
-            var position: [String: Int] = [:]
-            for (index, candidate) in candidates.enumerated() { position[candidate.service] = index }
             for candidate in candidates where candidate.yieldedTo == nil && candidate.deviation > 3 {
                 guard let metric = candidate.metric?.split(separator: ".").last.map(String.init),
                     (kinds[metric] ?? MetricKind(metric)) != .resource
@@ -370,6 +407,8 @@ public struct RootCauseRanker: Sendable {
         return result.sorted()
     }
 
+    /// A client-side latency that rose this far (in spreads) witnesses a slow callee.
+    static let clearOutbound = 5.0
     /// How much of a symptomatic caller's score a silent callee takes: it ranks just below the caller.
     static let silentShare = 0.9
     /// An excursion before the onset that holds this many rows is an earlier incident, not spikiness.

@@ -350,6 +350,35 @@ import Testing
         #expect(cpu.candidates.first { $0.service == "ads" }?.score == 0)
     }
 
+    /// A delay on a service's network shows only in its callers' client latency. The callee that every slowed
+    /// caller calls ranks first, ahead of callees that only some of their callers find slow; when a callee's own
+    /// latency rose, that explains its callers and nobody is suspected for slowed calls alone.
+    @Test func theCalleeThatAllSlowedCallersShareIsSuspected() {
+        func data(sharedLatency: [Double?]) -> IncidentData {
+            IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "a", metric: "client_latency_p90", values: Self.series(10, 40)),
+                    .init(service: "b", metric: "client_latency_p90", values: Self.series(10, 40)),
+                    .init(service: "c", metric: "client_latency_p90", values: Self.series(10, 10)),
+                    .init(service: "shared", metric: "server_latency_p90", values: sharedLatency),
+                    .init(service: "left", metric: "server_latency_p90", values: Self.series(5, 5)),
+                    .init(service: "right", metric: "server_latency_p90", values: Self.series(5, 5)),
+                ],
+                calls: [("a", "shared"), ("b", "shared"), ("a", "left"), ("c", "left"), ("b", "right"), ("c", "right")]
+            )
+        }
+        let calm = RootCauseRanker().rank(data(sharedLatency: Self.series(5, 5)), alertTime: Self.times[80])
+        #expect(calm.candidates.first?.service == "shared")
+        #expect(calm.candidates.first?.slowedCallers == ["a", "b"])
+        let left = calm.candidates.first { $0.service == "left" }!
+        #expect(left.slowedCallers == ["a"])
+        #expect(left.score < 0.6 * calm.candidates[0].score)
+        let slow = RootCauseRanker().rank(data(sharedLatency: Self.series(5, 50)), alertTime: Self.times[80])
+        #expect(slow.candidates.first?.service == "shared")
+        #expect(slow.candidates.allSatisfy { $0.slowedCallers.isEmpty })
+    }
+
     @Test func splitsColumnNamesAtTheLastDot() {
         #expect(
             IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
