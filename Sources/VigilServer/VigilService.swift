@@ -33,6 +33,19 @@ public struct VigilServer: Sendable {
         self.logger.info(
             "recovered \(pipeline.recoveredRecords) write-ahead log record(s) in \(ContinuousClock.now - started)"
         )
+        do {
+            try await self.run(pipeline, metrics: metrics)
+        } catch {
+            // A start that fails once the log is open (a bad runbook file, a port in use) still closes it. Only
+            // the log: the shards may never have run, and a checkpoint would wait for them forever; a pipeline
+            // that did run was already shut down by the engine (closing twice is harmless).
+            pipeline.wal.close()
+            throw error
+        }
+    }
+
+    /// Everything after the pipeline is open: remediation, the KEDA scaler, the HTTP API and the engine.
+    private func run(_ pipeline: Pipeline, metrics: ServerMetrics) async throws {
         var remediator: Remediator?
         if let settings = self.configuration.remediation {
             remediator = try Self.remediator(settings, store: pipeline.store)

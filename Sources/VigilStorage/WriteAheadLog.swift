@@ -72,7 +72,9 @@ public final class WriteAheadLog: @unchecked Sendable {
         for segment in self.segments {
             self.totalBytes += (try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0
         }
-        let thread = Thread { [unowned self] in self.runWriter() }
+        // Weak: a log dropped before its thread first runs (a server that fails to start right after opening
+        // it) must not be read after it is gone; once running, the writer holds the log until `close()`.
+        let thread = Thread { [weak self] in self?.runWriter() }
         thread.name = "vigil-wal"
         self.writer = thread
         thread.start()
