@@ -29,8 +29,10 @@
 ///    has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just below a caller
 ///    whose latency or errors rose (not its CPU or memory) with no callee with data to explain them. A delay on a
 ///    service's network shows only in its callers' client-side latency: a caller whose client latency rose with
-///    no callee's own metrics to explain it witnesses a slow callee, and each callee is as suspect as the share
-///    of its callers that witness it, times their mean slowdown.
+///    no callee's own metrics to explain it witnesses a slow callee, and each callee is as suspect as it explains
+///    the witnesses: the share of its callers that witness it, times the share of all witnesses that call it,
+///    times their mean slowdown. A witness lifts no silent callee by the rule before (its slow calls are this
+///    rule's story).
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
 ///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
@@ -245,7 +247,8 @@ public struct RootCauseRanker: Sendable {
         for (index, candidate) in candidates.enumerated() { position[candidate.service] = index }
         // A delay on a service's network shows only in its callers' client latency: its own metrics (which time
         // its work, not the wire) stay calm. A caller whose calls slowed with no callee's own metrics to explain
-        // it witnesses a slow callee, and a callee is as suspect as the share of its callers that witness it.
+        // it witnesses a slow callee, and a callee is as suspect as it explains the witnesses: the share of its
+        // callers that witness it times the share of all witnesses that call it.
         var witnesses: Set<String> = []
         for (service, deviation) in outbound where deviation > Self.clearOutbound {
             let explained = (callees[service] ?? []).contains {
@@ -264,16 +267,20 @@ public struct RootCauseRanker: Sendable {
                 let seen = observers.filter(witnesses.contains)
                 guard !seen.isEmpty, let index = position[callee] else { continue }
                 let slowdown = seen.reduce(0) { $0 + outbound[$1]! } / Double(seen.count)
-                let suspicion = Double(seen.count) / Double(observers.count) * slowdown
+                let suspicion =
+                    Double(seen.count) / Double(observers.count) * Double(seen.count) / Double(witnesses.count)
+                    * slowdown
                 if suspicion > candidates[index].score {
                     candidates[index].score = suspicion + 0.01 * candidates[index].score
                     candidates[index].slowedCallers = seen.sorted()
                 }
             }
         }
-        // A silent callee is a suspect for a symptom that no callee with data explains.
+        // A silent callee is a suspect for a symptom that no callee with data explains (slowed calls are the
+        // witnesses' story, above).
         if !silent.isEmpty {
-            for candidate in candidates where candidate.yieldedTo == nil && candidate.deviation > 3 {
+            for candidate in candidates
+            where candidate.yieldedTo == nil && candidate.deviation > 3 && !witnesses.contains(candidate.service) {
                 guard let metric = candidate.metric?.split(separator: ".").last.map(String.init),
                     (kinds[metric] ?? MetricKind(metric)) != .resource
                 else { continue }

@@ -351,29 +351,41 @@ import Testing
     }
 
     /// A delay on a service's network shows only in its callers' client latency. The callee that every slowed
-    /// caller calls ranks first, ahead of callees that only some of their callers find slow; when a callee's own
-    /// latency rose, that explains its callers and nobody is suspected for slowed calls alone.
+    /// caller calls is the suspect: a callee only some of its callers find slow, or that explains only some of
+    /// the slowed callers, ranks lower, and so does a silent callee that a slowed caller alone calls (the slow
+    /// calls are the witnesses' story, not a silent service's). When a callee's own latency rose, that explains
+    /// its callers, and nobody is suspected for slowed calls alone.
     @Test func theCalleeThatAllSlowedCallersShareIsSuspected() {
         func data(sharedLatency: [Double?]) -> IncidentData {
             IncidentData(
                 times: Self.times,
                 columns: [
                     .init(service: "a", metric: "client_latency_p90", values: Self.series(10, 40)),
+                    .init(service: "a", metric: "server_latency_p90", values: Self.series(20, 90)),
                     .init(service: "b", metric: "client_latency_p90", values: Self.series(10, 40)),
                     .init(service: "c", metric: "client_latency_p90", values: Self.series(10, 10)),
                     .init(service: "shared", metric: "server_latency_p90", values: sharedLatency),
                     .init(service: "left", metric: "server_latency_p90", values: Self.series(5, 5)),
                     .init(service: "right", metric: "server_latency_p90", values: Self.series(5, 5)),
+                    .init(service: "solo", metric: "server_latency_p90", values: Self.series(5, 5)),
+                    .init(service: "quiet", metric: "server_latency_p90", values: Array(repeating: nil, count: 120)),
                 ],
-                calls: [("a", "shared"), ("b", "shared"), ("a", "left"), ("c", "left"), ("b", "right"), ("c", "right")]
+                calls: [
+                    ("a", "shared"), ("b", "shared"), ("a", "left"), ("c", "left"), ("b", "right"), ("c", "right"),
+                    ("a", "solo"), ("a", "quiet"),
+                ]
             )
         }
         let calm = RootCauseRanker().rank(data(sharedLatency: Self.series(5, 5)), alertTime: Self.times[80])
-        #expect(calm.candidates.first?.service == "shared")
-        #expect(calm.candidates.first?.slowedCallers == ["a", "b"])
-        let left = calm.candidates.first { $0.service == "left" }!
-        #expect(left.slowedCallers == ["a"])
-        #expect(left.score < 0.6 * calm.candidates[0].score)
+        let order = calm.candidates.map(\.service)
+        #expect(order.prefix(2).sorted() == ["a", "shared"])
+        let shared = calm.candidates.first { $0.service == "shared" }!
+        #expect(shared.slowedCallers == ["a", "b"])
+        for service in ["left", "solo", "quiet"] {
+            let other = calm.candidates.first { $0.service == service }!
+            #expect(other.slowedCallers == ["a"], "\(service)")
+            #expect(other.score < 0.6 * shared.score, "\(service)")
+        }
         let slow = RootCauseRanker().rank(data(sharedLatency: Self.series(5, 50)), alertTime: Self.times[80])
         #expect(slow.candidates.first?.service == "shared")
         #expect(slow.candidates.allSatisfy { $0.slowedCallers.isEmpty })
