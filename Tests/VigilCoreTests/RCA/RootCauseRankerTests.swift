@@ -353,8 +353,9 @@ import Testing
     /// A delay on a service's network shows only in its callers' client latency. The callee that every slowed
     /// caller calls is the suspect: a callee only some of its callers find slow, or that explains only some of
     /// the slowed callers, ranks lower, and so does a silent callee that a slowed caller alone calls (the slow
-    /// calls are the witnesses' story, not a silent service's). When a callee's own latency rose, that explains
-    /// its callers, and nobody is suspected for slowed calls alone.
+    /// calls are the witnesses' story, not a silent service's). A witness whose own latency rose with its calls
+    /// is a symptom of its suspect and ranks below it. When a callee's own latency rose, that explains its
+    /// callers, and nobody is suspected for slowed calls alone.
     @Test func theCalleeThatAllSlowedCallersShareIsSuspected() {
         func data(sharedLatency: [Double?]) -> IncidentData {
             IncidentData(
@@ -377,9 +378,9 @@ import Testing
             )
         }
         let calm = RootCauseRanker().rank(data(sharedLatency: Self.series(5, 5)), alertTime: Self.times[80])
-        let order = calm.candidates.map(\.service)
-        #expect(order.prefix(2).sorted() == ["a", "shared"])
-        let shared = calm.candidates.first { $0.service == "shared" }!
+        #expect(calm.candidates.prefix(2).map(\.service) == ["shared", "a"])
+        #expect(calm.candidates[1].yieldedTo == "shared")
+        let shared = calm.candidates[0]
         #expect(shared.slowedCallers == ["a", "b"])
         for service in ["left", "solo", "quiet"] {
             let other = calm.candidates.first { $0.service == service }!
