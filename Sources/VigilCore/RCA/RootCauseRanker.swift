@@ -32,7 +32,8 @@
 ///    no callee's own metrics to explain it witnesses a slow callee, and each callee is as suspect as it explains
 ///    the witnesses: the share of its callers that witness it, times the share of all witnesses that call it,
 ///    times their mean slowdown. A witness lifts no silent callee by the rule before (its slow calls are this
-///    rule's story), and yields to its most suspect callee as to one whose own metrics moved.
+///    rule's story), and yields to its most suspect callee as to one whose own metrics moved, when the suspect
+///    scores at least `symptomRatio` of the witness's slowdown.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
 ///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
@@ -275,13 +276,14 @@ public struct RootCauseRanker: Sendable {
                     candidates[index].slowedCallers = seen.sorted()
                 }
             }
-            // A witness is a symptom of its most suspect callee, as of one whose own metrics moved.
+            // A witness is a symptom of its most suspect callee, as of one whose own metrics moved: measured
+            // against its slowdown, which the suspect explains (its score may be an SLI's it took on).
             for witness in witnesses {
                 guard let index = position[witness], candidates[index].yieldedTo == nil else { continue }
                 let suspects = (callees[witness] ?? []).compactMap { position[$0] }
                     .filter { candidates[$0].slowedCallers.contains(witness) }
                 guard let top = suspects.max(by: { candidates[$0].score < candidates[$1].score }),
-                    candidates[top].score >= self.configuration.symptomRatio * candidates[index].score
+                    candidates[top].score >= self.configuration.symptomRatio * outbound[witness]!
                 else { continue }
                 candidates[index].score *= self.configuration.symptomPenalty
                 candidates[index].yieldedTo = candidates[top].service

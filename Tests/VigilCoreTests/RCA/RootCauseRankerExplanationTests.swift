@@ -61,6 +61,24 @@ import Testing
         #expect(action("container_sockets", 40, 4000).contains("leaked connections"))
     }
 
+    /// A delay on db's network: its own latency stays calm, the client latency of api and of front (both call
+    /// it) rises. db is named by its slowed callers, and the first thing to check is its network.
+    @Test func aSuspectOfSlowedCallsIsExplainedByItsCallers() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "db", metric: "server_latency_p90", values: Self.series(5, 5, from: 40)),
+                .init(service: "api", metric: "client_latency_p90", values: Self.series(10, 60, from: 40)),
+                .init(service: "front", metric: "client_latency_p90", values: Self.series(10, 60, from: 40)),
+            ],
+            calls: [("front", "api"), ("api", "db"), ("front", "db")]
+        )
+        let explanation = RootCauseRanker.explain(RootCauseRanker().rank(data, alertTime: Self.times[41]), of: data)
+        #expect(explanation.rootCause == "db")
+        #expect(explanation.action.contains("network of db"))
+        #expect(explanation.reason.contains("calls to it from api, front slowed"))
+    }
+
     @Test func nothingMovedNothingToDo() {
         let data = IncidentData(
             times: Self.times,

@@ -392,6 +392,25 @@ import Testing
         #expect(slow.candidates.allSatisfy { $0.slowedCallers.isEmpty })
     }
 
+    /// An entry that took an end-user SLI's large latency on as its own, and whose calls slowed, is a symptom of
+    /// the callee its slowdown points at: the suspect is weighed against the entry's slowdown, not the SLI's.
+    @Test func anEntryHoldingAnSLIsLatencyYieldsToTheCalleeItsSlowCallsPointAt() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "users", metric: "latency_p50", values: Self.series(10, 400)),
+                .init(service: "front", metric: "client_latency_p90", values: Self.series(10, 40)),
+                .init(service: "mid", metric: "client_latency_p90", values: Self.series(10, 40)),
+                .init(service: "x", metric: "server_latency_p90", values: Self.series(5, 5)),
+                .init(service: "y", metric: "server_latency_p90", values: Self.series(5, 5)),
+            ],
+            calls: [("front", "mid"), ("front", "x"), ("mid", "x"), ("front", "y")]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.first?.service == "x")
+        #expect(result.candidates.first { $0.service == "front" }?.yieldedTo == "x")
+    }
+
     @Test func splitsColumnNamesAtTheLastDot() {
         #expect(
             IncidentData.split(columnName: "servi-searc.us-west-2.elb.amazonaws.com_remote.latency_p90") == (
