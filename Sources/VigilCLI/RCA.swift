@@ -31,6 +31,11 @@ struct RCA: ParsableCommand {
             the first thing to try, from what moved. --output json adds the same as root_cause, impact_chain, \
             timeline, log_evidence, action and action_reason beside the ranking.
 
+            A service may be named without its own metrics moving: one whose metrics hold no value at all \
+            (silent) ranks just below a caller whose errors or latency rose unexplained (silent_callee_of in \
+            JSON), and a callee whose callers' calls to it slowed while no callee's own metrics moved is suspected \
+            of a network delay (slowed_callers).
+
             Examples:
               vigil rca incidents/2026-11-23-checkout
               vigil rca incidents/2026-11-23-checkout --output json | jq '.ranking[0]'
