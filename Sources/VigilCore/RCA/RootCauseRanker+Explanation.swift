@@ -46,9 +46,8 @@ extension RootCauseRanker {
     public static func explain(_ result: Result, of data: IncidentData) -> Explanation {
         // A suspect of slowed calls is named by its callers, not by its own metrics (which time its work, not the
         // wire).
-        let suspected = result.candidates.first.map { !$0.slowedCallers.isEmpty } ?? false
-        guard let root = result.candidates.first, suspected || root.deviation > Self.affected,
-            let metric = root.metric ?? (suspected ? "" : nil)
+        guard let root = result.candidates.first,
+            !root.slowedCallers.isEmpty || (root.deviation > Self.affected && root.metric != nil)
         else {
             return Explanation(
                 rootCause: nil,
@@ -91,13 +90,13 @@ extension RootCauseRanker {
         .sorted { ($0.1.time, $0.0) < ($1.1.time, $1.0) }
         .map(\.1)
         var (action, reason) = ("", "")
-        if suspected {
+        if let metric = root.metric, root.slowedCallers.isEmpty {
+            (action, reason) = Self.action(for: root, metric: metric, affected: chain.count - 1)
+        } else {
             let witnesses = root.slowedCallers.joined(separator: ", ")
             action = "Check the network of \(root.service) (its node, network policies, sidecar)"
             reason =
                 "calls to it from \(witnesses) slowed while no callee's own metrics moved: a delay on its network shows only in its callers"
-        } else {
-            (action, reason) = Self.action(for: root, metric: metric, affected: chain.count - 1)
         }
         let onsetRow = data.times.firstIndex { $0 >= result.onset } ?? data.times.count
         let logs = (data.logTemplates[root.service] ?? []).compactMap { template -> Explanation.LogEvidence? in

@@ -293,7 +293,9 @@ public struct RootCauseRanker: Sendable {
         // witnesses' story, above).
         if !silent.isEmpty {
             for candidate in candidates
-            where candidate.yieldedTo == nil && candidate.deviation > 3 && !witnesses.contains(candidate.service) {
+            where candidate.yieldedTo == nil && candidate.deviation > Self.affected
+                && !witnesses.contains(candidate.service)
+            {
                 guard let metric = candidate.metric?.split(separator: ".").last.map(String.init),
                     (kinds[metric] ?? MetricKind(metric)) != .resource
                 else { continue }
