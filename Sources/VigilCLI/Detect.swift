@@ -14,15 +14,17 @@ struct Detect: ParsableCommand {
             come after the previous one are scored anyway and reported on standard error; --strict-time rejects them.
 
             Output formats:
-              text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline), value, \
-            expected value and band, the baseline it was judged against (recent, daily, weekly), score (default)
+              text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat), \
+            value, expected value and band, the baseline it was judged against (recent, daily, weekly), score (default)
               json  {"points": n, "alerts": [{time, signal, value, expected, lower, upper, baseline, score, \
             seconds_outside}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
             chosen by how well each predicts), spike/dip and level-shift detectors calibrated into tail \
-            probabilities, a warm-up of 150 points, one alert per episode and a rest of 300 points after it.
+            probabilities, a warm-up of 150 points, one alert per episode and a rest of 300 points after it. \
+            Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
+            tenfold rarer; a spike as large away from the beat alerts as off_beat.
 
             Examples:
               vigil detect cpu.csv

@@ -4,7 +4,7 @@
 /// Scores one metric series point by point and decides when to alert, with the evidence behind each alert.
 ///
 /// An ensemble of cheap streaming models, all causal (a point is judged before it is learnt) and O(1) per point
-/// in about 3 KiB:
+/// in about 4 KiB:
 /// - **baselines**: the recent level (fast exponential average, or the last value, whichever is closer) and a
 ///   day and a week ``SeasonalProfile``. A profile becomes the baseline once it has seen two periods and its
 ///   long-run squared error is well below the recent level's, which is how the seasonal period is found.
@@ -14,6 +14,8 @@
 /// - **level shift**: averages over 2, 8 and 64 points against a slow level, in the same units, so a
 ///   sustained change that no single point shows still stands out.
 /// - **flatline**: a run of identical values far longer than any run before it, on a series that used to move.
+/// - **rhythm**: a ``SpikeRhythm`` times the spikes; once they keep a beat (a nightly job), a spike on the beat
+///   counts only as far as it outgrows the beat's recent spikes, and one as large away from the beat is off-beat.
 ///
 /// Each statistic is calibrated into a tail probability by its own ``TailCalibrator``; the score is the most
 /// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
@@ -76,6 +78,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         case levelShiftDown = "level_shift_down"
         /// The series stopped changing.
         case flatline
+        /// A spike as large as the series' recurring ones (a nightly job), away from their beat.
+        case offBeat = "off_beat"
     }
 
     /// The judgement of one point.
@@ -128,6 +132,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// How far a point lands outside everything seen, in ranges: a jump from 1 to 100 on a series that moved
     /// between 0.8 and 2 is off the scale however noisy its point errors were.
     private var rangeCalibrator = TailCalibrator()
+    /// The beat of recurring spikes, if the series has one.
+    private var rhythm = SpikeRhythm()
     private var pointsSinceAlert = Int.max / 2
     private var episodePeak = 0.0
     /// The largest distance from the expected value in the episode.
@@ -183,6 +189,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         writer.write(self.moves)
         writer.write(self.configuration.escalationFactor)
         writer.write(self.episodeDistance)
+        self.rhythm.write(to: &writer)
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -235,6 +242,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             self.configuration.escalationFactor = try reader.double()
             self.episodeDistance = try reader.double()
         }
+        // … and those written before spike rhythms, here.
+        if !reader.isAtEnd { self.rhythm = try SpikeRhythm(reading: &reader) }
     }
 
     /// Judges a point, then learns from it.
@@ -300,6 +309,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         let learning = self.count > Self.settling
         var surprise = self.pointCalibrator.judge(abs(value - expected) * inverseScale, learning: learning)
         var signal: Signal = value >= expected ? .spike : .dip
+        let breach = self.rangeCalibrator.judge(
+            outside / Swift.max(range, 5 * self.configuration.minimumRelativeLevel * abs(self.slowLevel), 1e-9),
+            learning: learning
+        )
+        surprise = Swift.max(surprise, breach)
+        let spikeSurprise = surprise
         self.shortMean += Self.shiftWeights.0 * (value - self.shortMean)
         self.mediumMean += Self.shiftWeights.1 * (value - self.mediumMean)
         self.longMean += Self.shiftWeights.2 * (value - self.longMean)
@@ -320,13 +335,10 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             surprise = shifts.2
             signal = self.longMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
         }
-        let breach = self.rangeCalibrator.judge(
-            outside / Swift.max(range, 5 * self.configuration.minimumRelativeLevel * abs(self.slowLevel), 1e-9),
-            learning: learning
-        )
-        if breach > surprise {
-            surprise = breach
-            signal = value >= expected ? .spike : .dip
+        if learning {
+            let judged = self.rhythm.judge(seconds: seconds, spike: spikeSurprise, surprise: surprise)
+            surprise = judged.surprise
+            if judged.verdict == .offBeat { signal = .offBeat }
         }
         var score = Swift.min(1, surprise / self.configuration.saturationLog10)
 

@@ -1,0 +1,248 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// Learns the beat of a series' recurring spikes (a nightly job, a cron every 100 minutes) from the times of its
+/// surprising points, so a spike on the beat counts only as far as it outgrows the beat's recent spikes, and a
+/// spike as large as those away from the beat is as surprising as such spikes have been rare.
+///
+/// A beat is found when a spike lands one period after a spike of about its size (within a factor of ten in
+/// probability) and two of the three periods before that held one too, within 4 % of the period or a sample and a
+/// half; the shortest such period wins, and it is lost after three missed beats. The period need not divide a day:
+/// a job every 24 h 03 min drifts across a day profile's bins, yet stays on its beat. O(1) per point, and at most
+/// a few hundred comparisons per spike; about 180 bytes.
+struct SpikeRhythm: Sendable {
+    /// What the rhythm made of a point.
+    enum Verdict: Sendable, Equatable {
+        /// Not a surprising point, or no beat to judge it by.
+        case none
+        /// On the beat: expected.
+        case onBeat
+        /// As large as the beats, away from them.
+        case offBeat
+    }
+
+    /// −log10 tail probability from which a point counts as a spike worth timing.
+    static let eventLevel = 2.0
+    static let ringSize = 8
+
+    /// The starts of telling spikes.
+    private var starts = InlineArray<8, Int64>(repeating: .min)  // 8 = ringSize
+    /// Their spike surprises.
+    private var sizes = InlineArray<8, Float>(repeating: 0)
+    /// The end of the latest spike (a spike lasting several points is one event) and its verdict.
+    private var lastEventEnd = Int64.min
+    private var lastVerdict = Verdict.none
+    /// The beat: its period in seconds (0 when none is trusted), its latest start and its usual surprise.
+    private var period = 0.0
+    private var lastBeat = Int64.min
+    /// The surprises of the latest four beats, oldest overwritten first.
+    private var beatSizes = InlineArray<4, Float>(repeating: 0)
+    private var beatCount = 0
+    /// The beat size the latest beat was judged against.
+    private var reference = 0.0
+    /// Spikes as large as the beats seen off the beat, and points judged, since the beat was found.
+    private var offBeats = 0.0
+    private var pointsOnBeat = 0
+    /// The usual time between samples.
+    private var spacing = 0.0
+    private var lastSeconds = Int64.min
+
+    init() {}
+
+    /// Appends the state to a checkpoint record.
+    func write(to writer: inout PackedWriter) {
+        for index in 0..<Self.ringSize {
+            writer.write(Int(self.starts[index]))
+            writer.write(Double(self.sizes[index]))
+        }
+        let verdict = self.lastVerdict == .onBeat ? 1 : self.lastVerdict == .offBeat ? 2 : 0
+        for value in [Int(self.lastEventEnd), verdict, Int(self.lastBeat), self.pointsOnBeat, Int(self.lastSeconds)] {
+            writer.write(value)
+        }
+        for index in 0..<4 { writer.write(Double(self.beatSizes[index])) }
+        writer.write(self.beatCount)
+        for value in [self.period, self.reference, self.offBeats, self.spacing] { writer.write(value) }
+    }
+
+    /// Reads what ``write(to:)`` wrote.
+    init(reading reader: inout PackedReader) throws {
+        for index in 0..<Self.ringSize {
+            self.starts[index] = Int64(try reader.int())
+            self.sizes[index] = Float(try reader.double())
+        }
+        self.lastEventEnd = Int64(try reader.int())
+        let verdict = try reader.int()
+        self.lastVerdict = verdict == 1 ? .onBeat : verdict == 2 ? .offBeat : .none
+        self.lastBeat = Int64(try reader.int())
+        self.pointsOnBeat = try reader.int()
+        self.lastSeconds = Int64(try reader.int())
+        for index in 0..<4 { self.beatSizes[index] = Float(try reader.double()) }
+        self.beatCount = try reader.int()
+        self.period = try reader.double()
+        self.reference = try reader.double()
+        self.offBeats = try reader.double()
+        self.spacing = try reader.double()
+    }
+
+    /// The largest of the latest four beats.
+    private var beatSize: Double {
+        Double(
+            Swift.max(Swift.max(self.beatSizes[0], self.beatSizes[1]), Swift.max(self.beatSizes[2], self.beatSizes[3]))
+        )
+    }
+
+    /// Whether a beat is trusted.
+    var hasBeat: Bool { self.period > 0 }
+
+    /// Judges a point from its spike surprise (−log10 tail probability of its distance from the baseline) and
+    /// returns the surprise to use for the whole point with the verdict behind it.
+    @inline(__always)
+    mutating func judge(seconds: Int64, spike: Double, surprise: Double) -> (surprise: Double, verdict: Verdict) {
+        if self.lastSeconds != .min, seconds > self.lastSeconds {
+            let step = Double(seconds - self.lastSeconds)
+            self.spacing = self.spacing == 0 ? step : self.spacing + 0.05 * (step - self.spacing)
+        }
+        self.lastSeconds = seconds
+        if self.hasBeat {
+            self.pointsOnBeat += 1
+            // Three missed beats: the job stopped, or the beat was a coincidence.
+            if Double(seconds - self.lastBeat) > 3.5 * self.period { self.forgetBeat() }
+        }
+        guard spike >= Self.eventLevel else { return (surprise, .none) }
+        return self.judgeSpike(seconds: seconds, spike: spike, surprise: surprise)
+    }
+
+    /// The rare path: a surprising point.
+    @inline(never)
+    private mutating func judgeSpike(
+        seconds: Int64,
+        spike: Double,
+        surprise: Double
+    ) -> (surprise: Double, verdict: Verdict) {
+        let gap = Swift.max(3 * self.spacing, 1)
+        if self.lastEventEnd != .min, Double(seconds - self.lastEventEnd) <= gap {
+            // The same spike, still going.
+            self.lastEventEnd = seconds
+            return (self.adjust(surprise, spike: spike, verdict: self.lastVerdict), self.lastVerdict)
+        }
+        self.lastEventEnd = seconds
+        let verdict = self.hasBeat ? self.placeOnBeat(seconds, spike: spike) : self.findBeat(seconds, spike: spike)
+        self.remember(seconds, size: spike)
+        self.lastVerdict = verdict
+        return (self.adjust(surprise, spike: spike, verdict: verdict), verdict)
+    }
+
+    /// Keeps a spike's start in place of the least telling one: the smallest, once age has worn it down by one
+    /// order of magnitude per 1,000 samples, so the noise between two beats does not push the earlier beats out.
+    private mutating func remember(_ seconds: Int64, size: Double) {
+        var slot = 0
+        var weakest = Double.infinity
+        for index in 0..<Self.ringSize {
+            guard self.starts[index] != .min else {
+                slot = index
+                break
+            }
+            let age = Double(seconds - self.starts[index]) / Swift.max(self.spacing, 1)
+            let worth = Double(self.sizes[index]) - 0.001 * age
+            if worth < weakest {
+                weakest = worth
+                slot = index
+            }
+        }
+        self.starts[slot] = seconds
+        self.sizes[slot] = Float(size)
+    }
+
+    /// How far from a period an interval may land and still be on the beat.
+    private func tolerance(_ period: Double) -> Double {
+        Swift.max(0.03 * period, 1.5 * self.spacing)
+    }
+
+    /// A beat is trusted when this spike lands one, two and three periods after earlier ones.
+    private mutating func findBeat(_ seconds: Int64, spike: Double) -> Verdict {
+        var found = Double.infinity
+        var largest = spike
+        for index in 0..<Self.ringSize where self.starts[index] != .min {
+            let candidate = Double(seconds - self.starts[index])
+            guard candidate >= 10 * self.spacing, candidate < found, Double(self.sizes[index]) >= spike - 1 else {
+                continue
+            }
+            // Two more of the next three beats back: a beat may be skipped (a smaller spike, a gap).
+            let tolerance = self.tolerance(candidate)
+            var matches = 0
+            var size = Swift.max(spike, Double(self.sizes[index]))
+            for beats in 2...5 {
+                let target = Double(seconds) - Double(beats) * candidate
+                if let match = self.start(near: target, within: tolerance, atLeast: spike - 1) {
+                    matches += 1
+                    size = Swift.max(size, match)
+                }
+            }
+            if matches >= 3 {
+                found = candidate
+                largest = size
+            }
+        }
+        guard found.isFinite else { return .none }
+        self.period = found
+        self.lastBeat = seconds
+        self.beatSizes = InlineArray(repeating: 0)
+        self.beatSizes[0] = Float(largest)
+        self.beatCount = 1
+        self.reference = largest
+        self.offBeats = 0
+        self.pointsOnBeat = 0
+        return .onBeat
+    }
+
+    /// The size of the largest remembered spike within `tolerance` of `target` and at least `size`, or nil.
+    private func start(near target: Double, within tolerance: Double, atLeast size: Double) -> Double? {
+        var largest: Double?
+        for index in 0..<Self.ringSize where self.starts[index] != .min {
+            let found = Double(self.sizes[index])
+            if abs(Double(self.starts[index]) - target) <= tolerance && found >= size {
+                largest = Swift.max(largest ?? found, found)
+            }
+        }
+        return largest
+    }
+
+    /// Times a spike against a trusted beat.
+    private mutating func placeOnBeat(_ seconds: Int64, spike: Double) -> Verdict {
+        let interval = Double(seconds - self.lastBeat)
+        let beats = (interval / self.period).rounded()
+        let tolerance = self.tolerance(self.period)
+        if beats >= 1, abs(interval - beats * self.period) <= tolerance * beats.squareRoot() {
+            if beats == 1 { self.period += 0.2 * (interval - self.period) }
+            self.lastBeat = seconds
+            self.reference = self.beatSize
+            self.beatSizes[self.beatCount % 4] = Float(spike)
+            self.beatCount += 1
+            return .onBeat
+        }
+        // Half a period on: a beat with two spikes a cycle, not a stray one.
+        let half = (2 * interval / self.period).rounded()
+        guard spike >= self.beatSize - 1, abs(2 * interval - half * self.period) > 2 * tolerance else { return .none }
+        self.offBeats += 1
+        return .offBeat
+    }
+
+    /// A beat's spike counts only as far as it exceeds the usual beat; an off-beat spike as large as the beats
+    /// counts as rare as such spikes have been since the beat was found.
+    private func adjust(_ surprise: Double, spike: Double, verdict: Verdict) -> Double {
+        switch verdict {
+        case .none: return surprise
+        case .onBeat:
+            // Ten times rarer than the largest recent beat before it counts at all.
+            return Swift.min(surprise, Swift.max(Self.eventLevel, spike - self.reference - 1 + Self.eventLevel))
+        case .offBeat:
+            let rarity = (Double(self.pointsOnBeat) + 1) / (self.offBeats - 0.5)
+            return Swift.max(surprise, TailCalibrator.fastLog10(Swift.max(rarity, 1)))
+        }
+    }
+
+    private mutating func forgetBeat() {
+        self.period = 0
+        self.lastBeat = .min
+    }
+}

@@ -1,0 +1,104 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+/// Five minutes between points.
+private let step: Int64 = 300
+
+@Suite struct SpikeRhythmTests {
+    /// Deterministic noise in [−0.5, 0.5).
+    private func noise(_ count: Int, seed: UInt64) -> [Double] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Double(random.next() >> 11) / Double(1 << 53) - 0.5 }
+    }
+
+    private func run(_ values: [Double]) -> [MetricAnomalyDetector.Result] {
+        var detector = MetricAnomalyDetector()
+        return values.indices.map { index in
+            detector.update(time: Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000), value: values[index])
+        }
+    }
+
+    /// A job every 25 h 50 min (310 points, dividing no day or week): noise around 100 and a spike to 160.
+    private func nightlyJob(count: Int = 4000, period: Int = 310) -> [Double] {
+        var values = self.noise(count, seed: 5).map { 100 + 4 * $0 }
+        for index in stride(from: 40, to: count, by: period) { values[index] = 160 }
+        return values
+    }
+
+    @Test func spikesOnTheirBeatStopAlertingOnceTheBeatIsKnown() {
+        let results = self.run(self.nightlyJob())
+        let alerts = results.indices.filter { results[$0].isAnomaly }
+        // The first spike comes before the calibrators know the series; the next five make the beat, and from then
+        // on a spike of the same size is the job.
+        #expect(alerts.allSatisfy { $0 < 40 + 5 * 310 }, "alerts at \(alerts)")
+        #expect(alerts.count >= 3, "spikes alert until the beat is known: \(alerts)")
+    }
+
+    @Test func aSpikeOffTheBeatAlertsAsOffBeat() {
+        var values = self.nightlyJob()
+        values[40 + 10 * 310 + 100] = 160
+        let results = self.run(values)
+        let index = 40 + 10 * 310 + 100
+        #expect(results[index].isAnomaly)
+        #expect(results[index].signal == .offBeat)
+    }
+
+    @Test func aBeatFarLargerThanItsPredecessorsStillAlerts() {
+        var values = self.nightlyJob()
+        values[40 + 10 * 310] = 2000
+        let results = self.run(values)
+        #expect(results[40 + 10 * 310].isAnomaly)
+    }
+
+    /// Spikes 200 points apart that the calibrators learn as ordinary: a spike of that size between two beats is
+    /// the rare thing.
+    @Test func aDenserSpikeBetweenRegularOnesStandsOut() {
+        var values = [Double](repeating: 0, count: 4000)
+        for index in stride(from: 0, to: 4000, by: 200) { values[index] = 20 }
+        values[2070] = 20
+        let results = self.run(values)
+        #expect(results[2070].isAnomaly)
+    }
+
+    /// Feeds spikes of surprise 4 at the given indices (five minutes apart) and calm points between them.
+    private func rhythm(spikesAt spikes: Set<Int>, count: Int) -> (rhythm: SpikeRhythm, verdicts: [SpikeRhythm.Verdict])
+    {
+        var rhythm = SpikeRhythm()
+        var verdicts: [SpikeRhythm.Verdict] = []
+        for index in 0..<count {
+            let spike = spikes.contains(index) ? 4.0 : 0.5
+            verdicts.append(rhythm.judge(seconds: Int64(index) * step, spike: spike, surprise: spike).verdict)
+        }
+        return (rhythm, verdicts)
+    }
+
+    @Test func spikesAtRandomFindNoBeat() {
+        var random = SplitMix64(seed: 11)
+        var spikes = Set<Int>()
+        var index = 200
+        while index < 20_000 {
+            spikes.insert(index)
+            index += 150 + Int(random.next() % 300)
+        }
+        let (rhythm, verdicts) = self.rhythm(spikesAt: spikes, count: 20_000)
+        #expect(spikes.count > 50)
+        #expect(!rhythm.hasBeat)
+        #expect(verdicts.allSatisfy { $0 == .none })
+    }
+
+    @Test func aSkippedBeatKeepsTheBeatAndThreeMissedOnesLoseIt() {
+        // Beats every 288 points (a day), the third one missing: the sixth spike has spikes one, two, four and five
+        // periods before it.
+        let beats = Set([100, 388, 964, 1252, 1540, 1828])
+        let (found, verdicts) = self.rhythm(spikesAt: beats, count: 1900)
+        #expect(found.hasBeat)
+        #expect(verdicts[1252] == .none, "three spikes in four periods are not a beat yet")
+        #expect(verdicts[1540] == .onBeat && verdicts[1828] == .onBeat)
+        let (lost, _) = self.rhythm(spikesAt: beats, count: 1828 + 4 * 288)
+        #expect(!lost.hasBeat)
+    }
+}
