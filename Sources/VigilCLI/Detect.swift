@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import Foundation
 import VigilCore
 
 /// `vigil detect`: score every point of a metric series and report anomaly episodes.
@@ -95,7 +96,7 @@ struct Detect: ParsableCommand {
         let lower = result.expected - result.bandHalfWidth
         let upper = result.expected + result.bandHalfWidth
         var text = "alert  \(point.time.iso8601)  \(result.signal.rawValue)  value \(Self.number(point.value))"
-        text += "  expected \(Self.number(result.expected)) (band \(Self.number(lower))…\(Self.number(upper)), "
+        text += "  expected \(Self.readable(result.expected)) (band \(Self.readable(lower))…\(Self.readable(upper)), "
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
         if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
         return text
@@ -122,6 +123,15 @@ struct Detect: ParsableCommand {
 
     private static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    /// A model's estimate as a person reads it: four significant digits (11, 22.25, −0.249), whole numbers from
+    /// 10,000 on. The JSON keeps every digit.
+    static func readable(_ value: Double) -> String {
+        guard value.isFinite else { return String(value) }
+        if abs(value) >= 10_000 { return String(Int64(value.rounded())) }
+        let text = String(format: "%.4g", value)
+        return text == "-0" ? "0" : text
     }
 
     private static func score(_ value: Double) -> String {

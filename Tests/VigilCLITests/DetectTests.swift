@@ -38,6 +38,11 @@ import Testing
         let alert = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("alert") })
         #expect(alert.contains("spike") && alert.contains("value 250") && alert.contains("recent baseline"), "\(alert)")
         #expect(text.stdout.contains("1200 points, 1 alert(s)"), "\(text.stdout)")
+        // The model's estimates read as four significant digits, not as seventeen.
+        let expectedText = try #require(alert.split(separator: "  ").first { $0.hasPrefix("expected ") })
+        let numbers = expectedText.split { !($0.isNumber || $0 == ".") }.filter { $0.contains(where: \.isNumber) }
+        #expect(numbers.count == 3 && numbers.allSatisfy { $0.filter(\.isNumber).count <= 4 }, "\(expectedText)")
+        #expect(expectedText.hasPrefix("expected 100."), "\(expectedText)")
 
         let json = try Vigil.run(["detect", "--format", "json"], input: self.series(values))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
