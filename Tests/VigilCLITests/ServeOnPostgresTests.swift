@@ -221,6 +221,14 @@ import VigilTestSupport
             return run?["id"] as? String == id && run?["state"] as? String == "awaiting_approval"
         }
         #expect(receiver.wait(seconds: 15, for: asking) != nil)
+        // The leader records what it announced once the webhook took it: a crash in between asks again (at least
+        // once, rather than never). Crash it after the record.
+        let recorded = "SELECT state FROM announcements WHERE incident = '\(id)'"
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, try cluster.postgres.psql(cluster.database, recorded) != "awaiting_approval\n" {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try cluster.postgres.psql(cluster.database, recorded) == "awaiting_approval\n")
 
         leader.crash()
         let taken = try #require(try follower.firstRemediation(seconds: 20), "\(follower.log())")
@@ -311,11 +319,14 @@ struct RunbookCluster {
     let fixture: RollbackRunbook
     let leader: ServerProcess
     let follower: ServerProcess
+    /// The workers' database.
+    let database: String
 
     /// `arguments` go to both workers.
     init(_ arguments: [String] = []) throws {
         self.postgres = try PostgresServer()
         let url = try self.postgres.createDatabase()
+        self.database = url.databaseName
         self.fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
         let config = self.fixture.config.path
         let workers = try ["vigil-a", "vigil-b"].map { name in
