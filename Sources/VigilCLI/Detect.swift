@@ -18,14 +18,14 @@ struct Detect: ParsableCommand {
               text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat), \
             value, expected value and band, the baseline it was judged against (recent, daily, weekly), score (default)
               json  {"points": n, "alerts": [{time, signal, value, expected, lower, upper, baseline, score, \
-            seconds_outside}]}
+            seconds_outside, beat_seconds when judged by a spike beat}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
             chosen by how well each predicts), spike/dip and level-shift detectors calibrated into tail \
             probabilities, a warm-up of 150 points, one alert per episode and a rest of 300 points after it. \
             Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
-            tenfold rarer; a spike as large away from the beat alerts as off_beat.
+            tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat.
 
             Examples:
               vigil detect cpu.csv
@@ -99,6 +99,7 @@ struct Detect: ParsableCommand {
         text += "  expected \(Self.readable(result.expected)) (band \(Self.readable(lower))…\(Self.readable(upper)), "
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
         if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
+        if let beat = result.beatSeconds { text += "  beat every \(DurationText.describe(beat))" }
         return text
     }
 
@@ -118,7 +119,8 @@ struct Detect: ParsableCommand {
             "\"score\":\(Self.score(result.score))",
             "\"seconds_outside\":\(Self.number(result.secondsOutside))",
         ]
-        return "{" + fields.joined(separator: ",") + "}"
+        let beat = result.beatSeconds.map { [",\"beat_seconds\":\(Self.number($0.rounded()))"] } ?? []
+        return "{" + fields.joined(separator: ",") + beat.joined() + "}"
     }
 
     private static func number(_ value: Double) -> String {

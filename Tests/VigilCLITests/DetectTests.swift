@@ -56,6 +56,35 @@ import Testing
         #expect(abs(expected - 100.5) < 1 && upper < 250)
     }
 
+    /// A job spiking every 310 rows (25 h 50 min at five-minute rows), and once two thirds of the way between two
+    /// of its runs: the
+    /// alert says off_beat and names the beat, in text and in JSON.
+    @Test func aSpikeOffItsBeatNamesTheBeat() throws {
+        // Noise of ±2 around 100 from a fixed linear congruential sequence.
+        var state: UInt64 = 5
+        var values = (0..<4000).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return 100 + 4 * (Double(state >> 11) / Double(1 << 53) - 0.5)
+        }
+        for index in stride(from: 40, to: 4000, by: 310) { values[index] = 160 }
+        values[3340] = 160
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let formatter = ISO8601DateFormatter()
+        let csv =
+            "timestamp,value\n"
+            + values.enumerated().map { "\(formatter.string(from: start + Double($0.offset) * 300)),\($0.element)" }
+            .joined(separator: "\n") + "\n"
+        let text = try Vigil.run(["detect"], input: csv)
+        let alert = try #require(text.stdout.split(separator: "\n").first { $0.contains("off_beat") }, "\(text.stdout)")
+        #expect(alert.hasSuffix("beat every 25 h 50 min"), "\(alert)")
+        let json = try Vigil.run(["detect", "--format", "json"], input: csv)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        let offBeat = try #require(alerts.first { $0["signal"] as? String == "off_beat" })
+        #expect((offBeat["beat_seconds"] as? Double).map { abs($0 - 93_000) < 1_000 } == true, "\(offBeat)")
+        #expect(alerts.filter { $0["signal"] as? String != "off_beat" }.allSatisfy { $0["beat_seconds"] == nil })
+    }
+
     @Test(arguments: [
         ("timestamp,value\n2024-01-01 00:00:00,abc\n", "line 2: \"abc\" is not a number"),
         ("timestamp,value\nyesterday,1\n", "line 2: \"yesterday\" is not a timestamp"),

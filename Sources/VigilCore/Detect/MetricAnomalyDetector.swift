@@ -100,6 +100,9 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var secondsOutside: Double
         /// Points the detector had learnt from before this one.
         public var learntPoints: Int
+        /// The period in seconds of the recurring spikes this point was judged by, on or off their beat (nil for
+        /// an ordinary point, or when the series keeps no beat).
+        public var beatSeconds: Double? = nil
     }
 
     /// The level-shift averages' weights: spans of 2, 8 and 64 points (weight 2 / (span + 1)).
@@ -335,10 +338,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             surprise = shifts.2
             signal = self.longMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
         }
+        var beat: Double?
         if learning {
             let judged = self.rhythm.judge(seconds: seconds, spike: spikeSurprise, surprise: surprise)
             surprise = judged.surprise
             if judged.verdict == .offBeat { signal = .offBeat }
+            if judged.verdict != .none { beat = self.rhythm.beatSeconds }
         }
         var score = Swift.min(1, surprise / self.configuration.saturationLog10)
 
@@ -404,7 +409,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             expected: expected,
             bandHalfWidth: band,
             secondsOutside: secondsOutside,
-            learntPoints: self.count - 1
+            learntPoints: self.count - 1,
+            beatSeconds: beat
         )
     }
 

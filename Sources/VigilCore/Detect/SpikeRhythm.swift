@@ -91,6 +91,9 @@ struct SpikeRhythm: Sendable {
         )
     }
 
+    /// The beat's period in seconds, when one is trusted.
+    var beatSeconds: Double? { self.hasBeat ? self.period : nil }
+
     /// Whether a beat is trusted.
     var hasBeat: Bool { self.period > 0 }
 

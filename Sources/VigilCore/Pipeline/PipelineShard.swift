@@ -218,6 +218,7 @@ public struct PipelineShard: Sendable {
                     + "\(Format.number(lower))…\(Format.number(upper)) (expected \(Format.number(result.expected)) "
                     + "from \(baseline), \(result.learntPoints) samples learnt); "
                     + result.signal.rawValue.replacing("_", with: " ")
+                    + (result.beatSeconds.map { " (spikes beat every \(DurationText.describe($0)))" } ?? "")
                     + outside
             )
         )

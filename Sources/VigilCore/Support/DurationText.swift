@@ -16,4 +16,20 @@ public enum DurationText {
         default: return nil
         }
     }
+
+    /// A period as people say it, to the minute: "45 min", "24 h 3 min", "2 days 6 h".
+    public static func describe(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 60 else {
+            return "\(Int(max(0, seconds.isFinite ? seconds : 0).rounded())) s"
+        }
+        let minutes = Int((seconds / 60).rounded())
+        if minutes < 60 { return "\(minutes) min" }
+        if minutes < 2 * 1440 {
+            let (hours, rest) = minutes.quotientAndRemainder(dividingBy: 60)
+            return rest == 0 ? "\(hours) h" : "\(hours) h \(rest) min"
+        }
+        let hours = Int((seconds / 3600).rounded())
+        let (days, rest) = hours.quotientAndRemainder(dividingBy: 24)
+        return rest == 0 ? "\(days) days" : "\(days) days \(rest) h"
+    }
 }

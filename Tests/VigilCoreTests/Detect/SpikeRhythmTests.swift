@@ -38,13 +38,17 @@ private let step: Int64 = 300
         #expect(alerts.count >= 3, "spikes alert until the beat is known: \(alerts)")
     }
 
-    @Test func aSpikeOffTheBeatAlertsAsOffBeat() {
+    @Test func aSpikeOffTheBeatAlertsAsOffBeat() throws {
         var values = self.nightlyJob()
         values[40 + 10 * 310 + 100] = 160
         let results = self.run(values)
         let index = 40 + 10 * 310 + 100
         #expect(results[index].isAnomaly)
         #expect(results[index].signal == .offBeat)
+        // The evidence names the beat: 310 points of five minutes.
+        let beat = try #require(results[index].beatSeconds)
+        #expect(abs(beat - 310 * 300) < 0.03 * 310 * 300, "\(beat)")
+        #expect(results[index + 1].beatSeconds == nil)
     }
 
     @Test func aBeatFarLargerThanItsPredecessorsStillAlerts() {

@@ -14,4 +14,14 @@ import VigilCore
             #expect(DurationText.seconds(in: bad) == nil, "\(bad)")
         }
     }
+
+    @Test func periodsReadToTheMinute() {
+        #expect(DurationText.describe(42) == "42 s")
+        #expect(DurationText.describe(45 * 60) == "45 min")
+        #expect(DurationText.describe(3_600) == "1 h")
+        #expect(DurationText.describe(86_580) == "24 h 3 min")
+        #expect(DurationText.describe(2 * 86_400 + 6 * 3_600 + 100) == "2 days 6 h")
+        #expect(DurationText.describe(7 * 86_400) == "7 days")
+        #expect(DurationText.describe(.infinity) == "0 s")
+    }
 }
