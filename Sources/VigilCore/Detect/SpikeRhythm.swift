@@ -6,10 +6,10 @@
 /// spike as large as those away from the beat is as surprising as such spikes have been rare.
 ///
 /// A beat is found when a spike lands one period after a spike of about its size (within a factor of ten in
-/// probability) and two of the three periods before that held one too, within 4 % of the period or a sample and a
+/// probability) and three of the four periods before that held one too, within 3 % of the period or a sample and a
 /// half; the shortest such period wins, and it is lost after three missed beats. The period need not divide a day:
 /// a job every 24 h 03 min drifts across a day profile's bins, yet stays on its beat. O(1) per point, and at most
-/// a few hundred comparisons per spike; about 180 bytes.
+/// a few hundred comparisons per spike; about 190 bytes.
 struct SpikeRhythm: Sendable {
     /// What the rhythm made of a point.
     enum Verdict: Sendable, Equatable {
