@@ -31,7 +31,8 @@ struct Serve: AsyncParsableCommand {
             VIGIL_SHARDS, VIGIL_WAL_SYNC, VIGIL_TAIL (comma-separated), VIGIL_NO_HOST=1, VIGIL_SYSLOG_UDP, VIGIL_SYSLOG_TCP, \
             VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_LLM_URL, VIGIL_LLM_MODEL, \
             VIGIL_LLM_API_KEY, VIGIL_RUNBOOKS, VIGIL_AUTOMATION_LEVEL, VIGIL_DRY_RUN=1, VIGIL_KEDA_GRPC, VIGIL_APPROVAL_TOKEN (the bearer \
-            token approvals need), VIGIL_POSTGRES_URL, VIGIL_WORKER, VIGIL_CONFIG; or in a YAML \
+            token approvals need), VIGIL_SLACK_SIGNING_SECRET (the Slack app whose Approve and Reject buttons \
+            count; remediation.slack_approvers names who may click them), VIGIL_POSTGRES_URL, VIGIL_WORKER, VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
             written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
@@ -301,6 +302,8 @@ struct Serve: AsyncParsableCommand {
                 configuration.remediation?.maximumLevel = previous.maximumLevel
                 configuration.remediation?.isDryRun = previous.isDryRun
                 configuration.remediation?.approvalToken = previous.approvalToken
+                configuration.remediation?.slackSigningSecret = previous.slackSigningSecret
+                configuration.remediation?.slackApprovers = previous.slackApprovers
                 configuration.remediation?.actionTimeoutSeconds = previous.actionTimeoutSeconds
             }
         }
@@ -353,6 +356,9 @@ struct Serve: AsyncParsableCommand {
             configuration.postgres?.advertise = address
         }
         if let token = environment["VIGIL_APPROVAL_TOKEN"] { configuration.remediation?.approvalToken = token }
+        if let secret = environment["VIGIL_SLACK_SIGNING_SECRET"] {
+            configuration.remediation?.slackSigningSecret = secret
+        }
         do { try configuration.validate() } catch { throw ValidationError("\(error)") }
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")

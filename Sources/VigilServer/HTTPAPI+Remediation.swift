@@ -42,6 +42,10 @@ extension HTTPAPI {
             if let forwarded = try await self.forwardToLeader(request) { return forwarded }
             return try await self.decide(request, id: context.parameters.get("id") ?? "", approve: false)
         }
+        router.post("/api/v1/slack/interactions") { request, _ in
+            if let forwarded = try await self.forwardToLeader(request) { return forwarded }
+            return try await self.slackClick(request)
+        }
         router.get("/api/v1/audit") { request, _ in
             let query = request.uri.queryParameters
             let records = try self.pipeline.store.audit(
@@ -103,6 +107,76 @@ extension HTTPAPI {
         return try self.json(RemediationRunJSON(run))
     }
 
+    /// A click on the Approve or Reject button of a Slack message (Slack's interactivity request URL): signed with
+    /// the app's signing secret, by a user named in `remediation.slack_approvers`. The approver is recorded as
+    /// "name (Slack ID)".
+    func slackClick(_ request: Request) async throws -> Response {
+        guard let remediator = self.remediator else {
+            throw HTTPError(.notFound, message: "no runbooks are configured (vigil serve --runbooks FILE)")
+        }
+        guard let settings = self.pipeline.configuration.remediation, let secret = settings.slackSigningSecret else {
+            throw HTTPError(
+                .notFound,
+                message:
+                    "Slack approvals are off: set remediation.slack_signing_secret (or VIGIL_SLACK_SIGNING_SECRET) and remediation.slack_approvers"
+            )
+        }
+        let body = Array(try await request.body.collect(upTo: Self.slackBodyLimit).readableBytesView)
+        do throws(SlackInteraction.Refusal) {
+            try SlackInteraction.verify(
+                body: body,
+                timestamp: request.headers[Self.slackTimestamp],
+                signature: request.headers[Self.slackSignature],
+                secret: secret,
+                now: Clock.now().seconds
+            )
+        } catch {
+            throw HTTPError(.unauthorized, message: error.description)
+        }
+        let click: SlackInteraction
+        do throws(IngestError) { click = try SlackInteraction.parse(form: body) } catch {
+            throw HTTPError(.badRequest, message: error.message)
+        }
+        let approve = click.actionID == RemediationNotifier.approveAction
+        guard approve || click.actionID == RemediationNotifier.rejectAction else {
+            throw HTTPError(
+                .badRequest,
+                message:
+                    "unknown action \(click.actionID.prefix(60)): Vigil's buttons are vigil_approve and vigil_reject"
+            )
+        }
+        guard settings.slackApprovers.contains(click.userID) else {
+            throw HTTPError(
+                .forbidden,
+                message: "Slack user \(click.userID.prefix(64)) is not in remediation.slack_approvers"
+            )
+        }
+        let by = "\(click.userName.prefix(100)) (Slack \(click.userID.prefix(64)))"
+        let run: RemediationRun
+        do throws(RemediationError) {
+            run =
+                approve
+                ? try await remediator.approve(click.value, by: by, now: Clock.now())
+                : try await remediator.reject(
+                    click.value,
+                    by: by,
+                    reason: "rejected with the Slack button",
+                    now: Clock.now()
+                )
+        } catch {
+            switch error {
+            case .unknownRun: throw HTTPError(.notFound, message: error.description)
+            case .notAwaitingApproval: throw HTTPError(.conflict, message: error.description)
+            case .anonymous: throw HTTPError(.badRequest, message: error.description)
+            }
+        }
+        return try self.json(RemediationRunJSON(run))
+    }
+
+    static let slackTimestamp = HTTPField.Name("X-Slack-Request-Timestamp")!
+    static let slackSignature = HTTPField.Name("X-Slack-Signature")!
+    /// Slack's interaction payloads carry the whole message clicked on; Vigil's are a few KiB.
+    static let slackBodyLimit = 256 << 10
 }
 
 extension HTTPAPI {
@@ -138,9 +212,9 @@ extension HTTPAPI {
                     "the leading worker \(leader.worker) advertises \(leader.address), which is not http://HOST:PORT (set its --advertise)"
             )
         }
-        let body = try await request.body.collect(upTo: 16 << 10)
+        let body = try await request.body.collect(upTo: Self.slackBodyLimit)
         var headers = [(Self.forwardedBy.canonicalName, here)]
-        for name in [HTTPField.Name.authorization, .contentType] {
+        for name in [HTTPField.Name.authorization, .contentType, Self.slackTimestamp, Self.slackSignature] {
             if let value = request.headers[name] { headers.append((name.canonicalName, value)) }
         }
         let answer = await SimpleHTTPClient.send(

@@ -14,6 +14,8 @@ final class RemediationNotifier: Sendable {
     let webhooks: [URL]
     /// Where what was announced is kept, beside the incidents' announcements (run IDs start with `run-`).
     let store: (any Store)?
+    /// Whether a run waiting for approval is posted with Approve and Reject buttons (a Slack signing secret is set).
+    let slackButtons: Bool
     /// The state each run was last announced in.
     private let announced = Mutex<[String: String]>([:])
 
@@ -22,10 +24,11 @@ final class RemediationNotifier: Sendable {
         .notified, .suggested, .awaitingApproval, .succeeded, .failed, .rolledBack, .rejected, .simulated,
     ]
 
-    init(remediator: Remediator, webhooks: [URL], store: (any Store)? = nil) {
+    init(remediator: Remediator, webhooks: [URL], store: (any Store)? = nil, slackButtons: Bool = false) {
         self.remediator = remediator
         self.webhooks = webhooks
         self.store = store
+        self.slackButtons = slackButtons
     }
 
     /// Posts one message per run whose newsworthy state changed since the last call; a failed delivery is reported
@@ -45,7 +48,7 @@ final class RemediationNotifier: Sendable {
         var sent = 0
         for run in await self.remediator.runs(limit: 1_000).reversed() where Self.newsworthy.contains(run.state) {
             guard self.announced.withLock({ $0[run.id] }) != run.state.rawValue else { continue }
-            let body = Self.notification(run)
+            let body = Self.notification(run, slackButtons: self.slackButtons)
             var delivered = true
             for url in self.webhooks {
                 do { try await IncidentService.post(body, to: url) } catch {
@@ -64,8 +67,13 @@ final class RemediationNotifier: Sendable {
         return sent
     }
 
-    /// `{"text", "event": "remediation", "run"}`: Slack shows the text.
-    static func notification(_ run: RemediationRun) -> [UInt8] {
+    /// The `action_id`s of the buttons; their `value` is the run ID.
+    static let approveAction = "vigil_approve"
+    static let rejectAction = "vigil_reject"
+
+    /// `{"text", "event": "remediation", "run"}`: Slack shows the text. With `slackButtons`, a run waiting for
+    /// approval also carries Slack `blocks`: the text, and Approve (behind a confirmation) and Reject buttons.
+    static func notification(_ run: RemediationRun, slackButtons: Bool = false) -> [UInt8] {
         let plan = run.plan
         var text = "[remediation] \(plan.runbook) on \(plan.service) (incident \(plan.incident)): "
         switch run.state {
@@ -84,10 +92,106 @@ final class RemediationNotifier: Sendable {
             var text: String
             var event: String
             var run: RemediationRunJSON
+            var blocks: [SlackBlock]?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let payload = Payload(text: text, event: "remediation", run: RemediationRunJSON(run))
+        var payload = Payload(text: text, event: "remediation", run: RemediationRunJSON(run))
+        if slackButtons && run.state == .awaitingApproval {
+            let steps = plan.steps.map { $0.action.summary }.joined(separator: "; ")
+            payload.blocks = [
+                SlackBlock(section: "\(text)\nSteps: \(steps)"),
+                SlackBlock(
+                    actions: "vigil-\(run.id)",
+                    [
+                        SlackBlock.Button(
+                            label: "Approve",
+                            style: "primary",
+                            actionID: Self.approveAction,
+                            value: run.id,
+                            confirm: .init(
+                                title: .plain("Run \(plan.runbook.prefix(60))?"),
+                                text: .plain(String("On \(plan.service): \(steps)".prefix(290))),
+                                confirm: .plain("Approve"),
+                                deny: .plain("Cancel")
+                            )
+                        ),
+                        SlackBlock.Button(
+                            label: "Reject",
+                            style: "danger",
+                            actionID: Self.rejectAction,
+                            value: run.id,
+                            confirm: nil
+                        ),
+                    ]
+                ),
+            ]
+        }
         return Array((try? encoder.encode(payload)) ?? Data())
+    }
+}
+
+/// A Slack Block Kit block: a section of text, or a row of buttons.
+struct SlackBlock: Encodable {
+    struct Text: Encodable {
+        var type: String
+        var text: String
+
+        static func plain(_ text: String) -> Text { Text(type: "plain_text", text: text) }
+    }
+
+    struct Confirmation: Encodable {
+        var title: Text
+        var text: Text
+        var confirm: Text
+        var deny: Text
+    }
+
+    struct Button: Encodable {
+        var type = "button"
+        var text: Text
+        var style: String
+        var actionID: String
+        var value: String
+        var confirm: Confirmation?
+
+        init(label: String, style: String, actionID: String, value: String, confirm: Confirmation?) {
+            self.text = .plain(label)
+            self.style = style
+            self.actionID = actionID
+            self.value = value
+            self.confirm = confirm
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case type, text, style, value, confirm
+            case actionID = "action_id"
+        }
+    }
+
+    var type: String
+    var text: Text?
+    var blockID: String?
+    var elements: [Button]?
+
+    /// A section of Markdown text, at most 2,900 characters (Slack takes 3,000); `&`, `<` and `>` are escaped, so a
+    /// service name cannot mention `<!channel>`.
+    init(section text: String) {
+        self.type = "section"
+        let escaped = text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+        self.text = Text(type: "mrkdwn", text: String(escaped.prefix(2_900)))
+    }
+
+    /// A row of buttons.
+    init(actions blockID: String, _ buttons: [Button]) {
+        self.type = "actions"
+        self.blockID = blockID
+        self.elements = buttons
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, text, elements
+        case blockID = "block_id"
     }
 }

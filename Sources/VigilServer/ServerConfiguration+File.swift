@@ -156,7 +156,10 @@ extension ServerConfiguration {
             self.llm = settings
         }
         if let remediation = root["remediation"] {
-            let keys = ["runbooks", "level", "dry_run", "approval_token", "action_timeout"]
+            let keys = [
+                "runbooks", "level", "dry_run", "approval_token", "action_timeout", "slack_signing_secret",
+                "slack_approvers",
+            ]
             guard let map = remediation as? [String: Any] else {
                 throw FileError(
                     description: "\(source): remediation must be a mapping (\(keys.joined(separator: ", ")))"
@@ -187,6 +190,21 @@ extension ServerConfiguration {
                 in: map,
                 path: "remediation.approval_token"
             )
+            settings.slackSigningSecret = try value(
+                "slack_signing_secret",
+                String.self,
+                in: map,
+                path: "remediation.slack_signing_secret"
+            )
+            if let raw = map["slack_approvers"] {
+                guard let list = raw as? [Any] else {
+                    throw FileError(
+                        description:
+                            "\(source): remediation.slack_approvers must be a list of Slack user IDs such as [U024BE7LH]"
+                    )
+                }
+                settings.slackApprovers = list.map { "\($0)" }
+            }
             if let raw = map["action_timeout"] {
                 guard
                     let seconds = (raw as? Int).map(Double.init) ?? (raw as? String).flatMap(DurationText.seconds(in:))
@@ -261,6 +279,27 @@ extension ServerConfiguration {
             if remediation.actionTimeoutSeconds < 1 { try fail("remediation.action_timeout must be at least 1 s") }
             if let token = remediation.approvalToken, token.utf8.count < 16 {
                 try fail("remediation.approval_token must hold at least 16 characters")
+            }
+            if remediation.slackSigningSecret != nil && remediation.slackApprovers.isEmpty {
+                try fail(
+                    "remediation.slack_signing_secret needs remediation.slack_approvers, the Slack user IDs (U…) whose clicks approve"
+                )
+            }
+            if remediation.slackSigningSecret == nil && !remediation.slackApprovers.isEmpty {
+                try fail(
+                    "remediation.slack_approvers needs remediation.slack_signing_secret (or VIGIL_SLACK_SIGNING_SECRET), the Slack app's signing secret"
+                )
+            }
+            if let secret = remediation.slackSigningSecret, secret.utf8.count < 16 {
+                try fail("remediation.slack_signing_secret must hold at least 16 characters (Slack's has 32)")
+            }
+            for id in remediation.slackApprovers
+            where id.isEmpty || id.utf8.count > 64
+                || !id.utf8.allSatisfy({ $0 < 128 && (0x30...0x39 ~= $0 || 0x41...0x5A ~= $0 || 0x61...0x7A ~= $0) })
+            {
+                try fail(
+                    "remediation.slack_approvers: \(id.prefix(80)) is not a Slack user ID (letters and digits, such as U024BE7LH)"
+                )
             }
         }
         if let postgres = self.postgres {

@@ -101,6 +101,11 @@ public struct ServerConfiguration: Sendable {
         /// The bearer token `POST /api/v1/remediations/{id}/approve` and `/reject` require (nil: approvals over
         /// the API are refused).
         public var approvalToken: String?
+        /// The Slack app's signing secret: with it, a run waiting for approval is posted with Approve and Reject
+        /// buttons, and `POST /api/v1/slack/interactions` takes their clicks (nil: no buttons).
+        public var slackSigningSecret: String?
+        /// The Slack user IDs (`U…`) whose clicks count; anyone else's is refused.
+        public var slackApprovers: [String] = []
         /// Longest a command or HTTP action may take.
         public var actionTimeoutSeconds = 120.0
 

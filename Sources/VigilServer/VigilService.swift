@@ -160,7 +160,8 @@ struct EngineService: Service {
                         let notifier = RemediationNotifier(
                             remediator: remediator,
                             webhooks: self.pipeline.incidents.webhooks,
-                            store: self.pipeline.store
+                            store: self.pipeline.store,
+                            slackButtons: self.pipeline.configuration.remediation?.slackSigningSecret != nil
                         )
                         jobs.addTask {
                             await self.everyRoundActing { started in

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import VigilIngest
 import VigilServer
 
 @Suite struct RemediateTests {
@@ -47,19 +48,7 @@ import VigilServer
         defer { vigil.stop() }
         let client = vigil.client()
         let json = [("Content-Type", "application/json")]
-        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
-        #expect(try client.request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status == 202)
-        var alerts: [String] = []
-        for (index, service) in ["auth-api", "user-service", "checkout"].enumerated() {
-            alerts.append(
-                """
-                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
-                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"},
-                 "annotations": {"summary": "\(service) error ratio above 5 %"}}
-                """
-            )
-        }
-        try IncidentTests.post(alerts, to: vigil)
+        try RollbackRunbook.deployThenStorm(on: vigil)
 
         // High risk at auto-low-risk: it waits for a person.
         let run = try #require(try vigil.firstRemediation(), "\(vigil.log())")
@@ -120,6 +109,75 @@ import VigilServer
     }
 }
 
+extension RemediateTests {
+    /// The Approve button of the Slack message: only a request signed with the app's secret, from a Slack user
+    /// named as an approver, lets the run go, and the audit log names that user.
+    @Test func aSlackButtonApprovesOnlyForAListedSlackUser() throws {
+        let fixture = try RollbackRunbook(token: "test-approval-token-0123456789", slack: true)
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let vigil = try ServerProcess(arguments: [
+            "--no-host", "--config", fixture.config.path, "--incident-webhook", receiver.url,
+        ])
+        try vigil.start()
+        defer { vigil.stop() }
+        try RollbackRunbook.deployThenStorm(on: vigil)
+        let run = try #require(try vigil.firstRemediation(), "\(vigil.log())")
+        let id = try #require(run["id"] as? String)
+        #expect(run["state"] as? String == "awaiting_approval")
+
+        // The message asking for approval carries the two buttons, each naming the run.
+        let asked = try #require(receiver.wait { $0["event"] as? String == "remediation" }, "\(receiver.notifications)")
+        let blocks = try #require(asked["blocks"] as? [[String: Any]], "\(asked)")
+        let buttons = blocks.compactMap { $0["elements"] as? [[String: Any]] }.flatMap { $0 }
+        #expect(buttons.map { $0["action_id"] as? String } == ["vigil_approve", "vigil_reject"], "\(blocks)")
+        #expect(buttons.allSatisfy { $0["value"] as? String == id })
+        #expect(buttons.first?["confirm"] != nil)
+
+        #expect(try vigil.slackClick(run: id, user: "U0BOB") == 403)
+        #expect(try vigil.slackClick(run: id, user: "U0ALICE", secret: "not-the-signing-secret-of-slack") == 401)
+        #expect(try vigil.slackClick(run: id, user: "U0ALICE", age: 600) == 401)
+        #expect(try vigil.slackClick(run: id, user: "U0ALICE", action: "vigil_launch") == 400)
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try vigil.remediationState(id, reaching: "awaiting_approval") == "awaiting_approval")
+        #expect(!FileManager.default.fileExists(atPath: fixture.marker.path))
+
+        #expect(try vigil.slackClick(run: id, user: "U0ALICE") == 200)
+        #expect(try vigil.remediationState(id, reaching: "succeeded", seconds: 60) == "succeeded")
+        #expect(FileManager.default.fileExists(atPath: fixture.marker.path))
+        #expect(try vigil.slackClick(run: id, user: "U0ALICE", action: "vigil_reject") == 409)
+        let audit = try Vigil.run(["remediate", "audit", "--run", id, "--server", "http://127.0.0.1:\(vigil.port)"])
+        #expect(audit.stdout.contains("[running] alice (Slack U0ALICE): approved"), "\(audit.stdout)")
+    }
+
+    @Test func slackApprovalsNeedApproversAndASecret() throws {
+        let noApprovers = try RollbackRunbook(
+            token: "test-approval-token-0123456789",
+            extra: ", slack_signing_secret: 8f742231b10e8888abcd99yyyzzz85a5"
+        )
+        let refused = try Vigil.run(["serve", "--no-host", "--config", noApprovers.config.path])
+        #expect(
+            refused.status != 0 && refused.stderr.contains("needs remediation.slack_approvers"),
+            "\(refused.stderr)"
+        )
+        let noSecret = try RollbackRunbook(
+            token: "test-approval-token-0123456789",
+            extra: ", slack_approvers: [U0ALICE]"
+        )
+        let alsoRefused = try Vigil.run(["serve", "--no-host", "--config", noSecret.config.path])
+        #expect(alsoRefused.status != 0 && alsoRefused.stderr.contains("needs remediation.slack_signing_secret"))
+        let badID = try RollbackRunbook(
+            token: "test-approval-token-0123456789",
+            extra: ", slack_signing_secret: 8f742231b10e8888abcd99yyyzzz85a5, slack_approvers: [\"alice@example.com\"]"
+        )
+        let named = try Vigil.run(["serve", "--no-host", "--config", badID.config.path])
+        #expect(
+            named.status != 0 && named.stderr.contains("alice@example.com is not a Slack user ID"),
+            "\(named.stderr)"
+        )
+    }
+}
+
 /// A runbook that rolls back the deploy behind an incident (it touches a marker file; the check is `test -e` on it),
 /// high risk, and a configuration that runs it at auto-low-risk with an approval token: a run waits for a person.
 struct RollbackRunbook {
@@ -130,7 +188,13 @@ struct RollbackRunbook {
     let config: URL
     let token: String
 
-    init(token: String) throws {
+    /// `extra` is appended to the `remediation` settings (`, key: value`).
+    /// The Slack app's signing secret, set with `slack` (U0ALICE may approve).
+    static let slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+
+    /// `extra` is appended to the `remediation` settings (`, key: value`); `slack` lets U0ALICE approve in Slack.
+    init(token: String, slack: Bool = false, extra: String = "") throws {
+        let extra = slack ? ", slack_signing_secret: \(Self.slackSecret), slack_approvers: [U0ALICE]\(extra)" : extra
         self.token = token
         self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rb-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
@@ -153,12 +217,62 @@ struct RollbackRunbook {
         ).write(to: runbooks)
         self.config = self.folder.appendingPathComponent("vigil.yaml")
         try Data(
-            "remediation: {runbooks: \(runbooks.path), level: auto-low-risk, approval_token: \(token)}\n".utf8
+            "remediation: {runbooks: \(runbooks.path), level: auto-low-risk, approval_token: \(token)\(extra)}\n".utf8
         ).write(to: self.config)
     }
 }
 
+extension RollbackRunbook {
+    /// A deploy of auth-api v2.4.1, then an alert storm from it and two services behind it: one incident whose
+    /// trigger is the deploy.
+    static func deployThenStorm(on vigil: ServerProcess) throws {
+        let json = [("Content-Type", "application/json")]
+        let deploy = #"{"service": "auth-api", "kind": "deploy", "version": "v2.4.1", "time": "2026-11-23T14:29:45Z"}"#
+        #expect(
+            try vigil.client().request("POST", "/api/v1/changes", headers: json, body: Array(deploy.utf8)).status == 202
+        )
+        var alerts: [String] = []
+        for (index, service) in ["auth-api", "user-service", "checkout"].enumerated() {
+            alerts.append(
+                """
+                {"status": "firing", "fingerprint": "\(service)-errors", "startsAt": "2026-11-23T14:31:\(45 + index * 4)Z",
+                 "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"},
+                 "annotations": {"summary": "\(service) error ratio above 5 %"}}
+                """
+            )
+        }
+        try IncidentTests.post(alerts, to: vigil)
+    }
+}
+
 extension ServerProcess {
+    /// The status of a click on a Slack button of run `run` by Slack user `user` (whose name is the ID's lower-case
+    /// tail: U0ALICE is alice), signed with `secret` `age` seconds ago, as Slack sends it.
+    func slackClick(
+        run: String,
+        user: String,
+        action: String = "vigil_approve",
+        age: Double = 0,
+        secret: String = RollbackRunbook.slackSecret
+    ) throws -> Int {
+        let name = user.dropFirst(2).lowercased()
+        let payload =
+            #"{"type":"block_actions","user":{"id":"\#(user)","username":"\#(name)"},"actions":[{"type":"button","action_id":"\#(action)","value":"\#(run)"}]}"#
+        let body = Array("payload=\(payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)".utf8)
+        let timestamp = String(Int(Date().timeIntervalSince1970 - age))
+        let signature = SHA256.hmac(key: Array(secret.utf8), Array("v0:\(timestamp):".utf8) + body)
+            .map { String(format: "%02x", $0) }.joined()
+        return try self.client().request(
+            "POST",
+            "/api/v1/slack/interactions",
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"), ("X-Slack-Request-Timestamp", timestamp),
+                ("X-Slack-Signature", "v0=\(signature)"),
+            ],
+            body: body
+        ).status
+    }
+
     /// The newest remediation run, once there is one (nil after `seconds`); an error answer (no worker leads
     /// for a moment) is waited out too.
     func firstRemediation(seconds: Double = 60) throws -> [String: Any]? {

@@ -190,6 +190,9 @@ import VigilTestSupport
             body: body
         )
         #expect(wrong.status == 401 && wrong.header("www-authenticate") == "Bearer")
+        // A Slack click is forwarded with its signature: the leader verifies it, then refuses the unlisted user.
+        #expect(try follower.slackClick(run: id, user: "U0BOB") == 403)
+        #expect(try follower.slackClick(run: id, user: "U0BOB", secret: "not-the-signing-secret-of-slack") == 401)
         let approved = try follower.client().request(
             "POST",
             path,
@@ -327,7 +330,7 @@ struct RunbookCluster {
         self.postgres = try PostgresServer()
         let url = try self.postgres.createDatabase()
         self.database = url.databaseName
-        self.fixture = try RollbackRunbook(token: "test-approval-token-0123456789")
+        self.fixture = try RollbackRunbook(token: "test-approval-token-0123456789", slack: true)
         let config = self.fixture.config.path
         let workers = try ["vigil-a", "vigil-b"].map { name in
             try ServerProcess(
