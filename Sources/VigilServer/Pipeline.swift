@@ -89,6 +89,7 @@ public final class Pipeline: Sendable {
         var shardConfiguration = PipelineShard.Configuration()
         shardConfiguration.masksPII = configuration.masksPII
         shardConfiguration.learnedHeaders = configuration.learnedHeaders
+        shardConfiguration.seriesRules = configuration.seriesRules
         let checkpoint = try self.store.loadCheckpoint()
         let shards = Self.distribute(checkpoint?.shards ?? [], into: configuration.shards, shardConfiguration)
         self.workers = shards.enumerated().map { ShardWorker(index: $0.offset, shard: $0.element) }

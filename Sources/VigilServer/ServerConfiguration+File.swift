@@ -18,6 +18,7 @@ extension ServerConfiguration {
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
         "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc", "log_formats", "postgres",
+        "series_rules",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -62,6 +63,9 @@ extension ServerConfiguration {
                 throw FileError(description: "\(source): tail must be a list of glob patterns")
             }
             self.tailPatterns = patterns
+        }
+        if let rules = root["series_rules"] {
+            self.seriesRules = try Self.parseSeriesRules(rules, source: source)
         }
         if let host = root["host_monitoring"] {
             guard let map = host as? [String: Any] else {
@@ -351,6 +355,72 @@ extension ServerConfiguration {
             headers[signature] = fields
         }
         return headers
+    }
+}
+
+extension ServerConfiguration {
+    /// `series_rules`: a list of `{match: {label: glob}, mute, alert_threshold, min_duration}`, each doing
+    /// something, every key known.
+    static func parseSeriesRules(_ raw: Any, source: String) throws -> [SeriesRule] {
+        let keys = ["match", "mute", "alert_threshold", "min_duration"]
+        guard let list = raw as? [Any] else {
+            throw FileError(
+                description:
+                    "\(source): series_rules must be a list of rules such as {match: {service: \"batch-*\"}, mute: true}"
+            )
+        }
+        return try list.enumerated().map { index, item in
+            let path = "series_rules[\(index)]"
+            guard let map = item as? [String: Any] else {
+                throw FileError(description: "\(source): \(path) must be a mapping (\(keys.joined(separator: ", ")))")
+            }
+            for key in map.keys.sorted() where !keys.contains(key) {
+                throw FileError(
+                    description: "\(source): unknown setting \"\(path).\(key)\"; known: \(keys.joined(separator: ", "))"
+                )
+            }
+            guard let match = map["match"] as? [String: Any] else {
+                throw FileError(
+                    description:
+                        "\(source): \(path).match must be a mapping of label names (or __name__) to globs, such as {service: \"api-*\"}; {} matches every series"
+                )
+            }
+            var rule = SeriesRule(match: match.mapValues { "\($0)" })
+            if let mute = map["mute"] {
+                guard let flag = mute as? Bool else {
+                    throw FileError(description: "\(source): \(path).mute must be true or false, not \(mute)")
+                }
+                rule.mute = flag
+            }
+            if let threshold = map["alert_threshold"] {
+                guard let number = (threshold as? Double) ?? (threshold as? Int).map(Double.init), number > 0,
+                    number <= 1
+                else {
+                    throw FileError(
+                        description: "\(source): \(path).alert_threshold must be a score in (0, 1], not \(threshold)"
+                    )
+                }
+                rule.alertThreshold = number
+            }
+            if let duration = map["min_duration"] {
+                guard
+                    let seconds = (duration as? Int).map(Double.init)
+                        ?? (duration as? String).flatMap(DurationText.seconds(in:)),
+                    seconds >= 0
+                else {
+                    throw FileError(
+                        description: "\(source): \(path).min_duration must be a duration such as 5m, not \(duration)"
+                    )
+                }
+                rule.minimumSeconds = seconds
+            }
+            guard rule.mute || rule.alertThreshold != nil || rule.minimumSeconds != nil else {
+                throw FileError(
+                    description: "\(source): \(path) does nothing: give it mute, alert_threshold or min_duration"
+                )
+            }
+            return rule
+        }
     }
 }
 

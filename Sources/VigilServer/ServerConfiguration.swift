@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var webhookSecret: String?
     /// Webhooks told when an incident opens, changes or resolves (http(s):// URLs; JSON with a Slack-style `text`).
     public var incidentWebhooks: [String] = []
+    /// Per-series overrides of metric detection (`series_rules`); the first rule matching a series decides.
+    public var seriesRules: [SeriesRule] = []
     /// Service dependencies known from configuration (caller → callee), beside those traces show: they join
     /// symptoms into incidents and order root causes.
     public var dependencies: [Dependency] = []

@@ -293,6 +293,94 @@ import VigilServer
     }
 }
 
+extension ServeTests {
+    /// `series_rules` from the configuration file reach the detectors: a synthetic probe is muted, and a queue
+    /// that spikes and drains within its minimum duration is not reported, while one whose step holds is, late and
+    /// dated at its start.
+    @Test func seriesRulesMuteAndHoldBackWhatTheyMatch() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let config = folder.appendingPathComponent("vigil.yaml")
+        try Data(
+            """
+            series_rules:
+              - match: {service: "synthetic-*"}
+                mute: true
+              - match: {service: "queue-*", __name__: depth}
+                min_duration: 30s
+            """.utf8
+        ).write(to: config)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        // 400 points a second apart up to a minute ago; the step (or blip) comes at point 300.
+        let end = Int64(Date().timeIntervalSince1970) - 60
+        func gauge(_ service: String, _ name: String, _ fault: (Int) -> Double) -> String {
+            let points = (0..<400).map { index in
+                let value = index < 300 ? 10 + Double(index % 3) : fault(index)
+                return #"{"timeUnixNano": "\#((end - Int64(399 - index)) * 1_000_000_000)", "asDouble": \#(value)}"#
+            }
+            return """
+                {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "\(service)"}}]},
+                 "scopeMetrics": [{"metrics": [{"name": "\(name)", "gauge": {"dataPoints": [\(points.joined(separator: ","))]}}]}]}
+                """
+        }
+        let metrics =
+            #"{"resourceMetrics": ["#
+            + [
+                gauge("checkout", "latency") { _ in 100 },
+                gauge("synthetic-probe", "latency") { _ in 100 },
+                gauge("queue-blip", "depth") { $0 < 320 ? 100 : 10 },
+                gauge("queue-step", "depth") { _ in 100 },
+            ]
+            .joined(separator: ",") + "]}"
+        let sent = try vigil.client().request(
+            "POST",
+            "/v1/metrics",
+            headers: [("Content-Type", "application/json")],
+            body: Array(metrics.utf8)
+        )
+        #expect(sent.status == 200)
+        try vigil.waitUntilDrained()
+        var found: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            found = (try vigil.json("/api/v1/anomalies") as? [[String: Any]] ?? [])
+                .filter { $0["kind"] as? String == "metric_deviation" }
+            if Set(found.compactMap { $0["service"] as? String }).count >= 2 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 2)  // anything else the same batch held
+        found = (try vigil.json("/api/v1/anomalies") as? [[String: Any]] ?? [])
+            .filter { $0["kind"] as? String == "metric_deviation" }
+        #expect(Set(found.compactMap { $0["service"] as? String }) == ["checkout", "queue-step"], "\(found)")
+        // Newest first: the held-back alert, dated at the step, then the change-held report a minute later.
+        let step = found.filter { $0["service"] as? String == "queue-step" }.reversed()
+            .map { ($0["time"] as? String ?? "", ($0["evidence"] as? [String: Any])?["summary"] as? String ?? "") }
+        let start = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(end - 99)))
+        #expect(step.count == 2, "\(found)")
+        #expect(
+            step.first?.0 == start
+                && step.first?.1.hasSuffix("it stayed beyond the band for 30 s, as its rule asks") == true,
+            "\(step)"
+        )
+        #expect(step.last?.1.hasSuffix("the change held") == true, "\(step)")
+
+        // Rules that cannot work are refused with the reason.
+        for (rule, reason) in [
+            ("{match: {service: x}}", "series_rules[0] does nothing"),
+            ("{match: {service: x}, alert_threshold: 2}", "series_rules[0].alert_threshold must be a score in (0, 1]"),
+            ("{match: {service: x}, min_duration: soon}", "series_rules[0].min_duration must be a duration"),
+            ("{match: x, mute: true}", "series_rules[0].match must be a mapping"),
+            ("{match: {}, mute: true, silence: true}", "unknown setting \"series_rules[0].silence\""),
+        ] {
+            try Data("series_rules: [\(rule)]\n".utf8).write(to: config)
+            let refused = try Vigil.run(["serve", "--no-host", "--config", config.path])
+            #expect(refused.status != 0 && refused.stderr.contains(reason), "\(rule): \(refused.stderr)")
+        }
+    }
+}
+
 /// A thread-safe counter for sender threads.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()

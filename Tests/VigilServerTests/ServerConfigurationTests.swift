@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import VigilCore
 import VigilServer
 import VigilStorage
 
@@ -51,6 +52,27 @@ import VigilStorage
         #expect(
             configuration.dependencies == [
                 .init(caller: "checkout", callee: "payment"), .init(caller: "checkout", callee: "auth api"),
+            ]
+        )
+    }
+
+    /// The example file's `series_rules`, uncommented, read as the rules they describe.
+    @Test func seriesRulesReadAsWritten() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("vigil.example.yaml"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("# series_rules:") })
+        let block = lines[start...].prefix { $0 == lines[start] || $0.hasPrefix("#   ") }
+            .map { String($0.dropFirst(2)) }.joined(separator: "\n")
+        var configuration = ServerConfiguration()
+        try configuration.apply(yaml: block, source: "vigil.example.yaml")
+        #expect(
+            configuration.seriesRules == [
+                SeriesRule(match: ["service": "synthetic-*"], mute: true),
+                SeriesRule(
+                    match: ["__name__": "http_request_duration_seconds*", "service": "long-poll"],
+                    alertThreshold: 0.95
+                ),
+                SeriesRule(match: ["service": "queue-*"], minimumSeconds: 120),
             ]
         )
     }

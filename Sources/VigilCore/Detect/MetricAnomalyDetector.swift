@@ -154,6 +154,10 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// How many points the detector has seen.
     public var pointCount: Int { self.count }
 
+    /// Changes the score at which alerts fire (a per-series rule; applied again when a checkpoint is restored,
+    /// so the rules of the running server hold).
+    public mutating func setAlertThreshold(_ threshold: Double) { self.configuration.alertThreshold = threshold }
+
     /// Bytes this detector holds: its inline fields plus the storage of its arrays (profiles, calibrators).
     public var stateBytes: Int {
         let inline =

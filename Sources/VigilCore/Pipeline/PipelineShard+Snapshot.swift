@@ -144,6 +144,12 @@ extension PipelineShard {
         }
         for series in snapshot.series {
             var restored = MetricSeries(detector: series.detector)
+            // The rules of the running server hold, whatever they were when the checkpoint was written.
+            Self.apply(
+                SeriesRule.decision(for: series.key, in: configuration.seriesRules),
+                configuration,
+                to: &restored
+            )
             restored.lastTime = series.lastTime ?? Int64.min
             restored.typicalGap = series.typicalGap ?? 0
             restored.silent = series.silent ?? false

@@ -37,6 +37,13 @@ public struct PipelineShard: Sendable {
         /// A series still beyond the band it left this long after its alert reports again: the change held, it
         /// was no blip (see ``IncidentCorrelator/Configuration/sustainedSeconds``).
         public var sustainedSeconds: Int64 = 60
+        /// Per-series overrides: the first rule matching a series decides its threshold, minimum duration and
+        /// whether it is muted.
+        public var seriesRules: [SeriesRule] = []
+        /// The score at which a series alerts when no rule says otherwise. Stricter than a single-series benchmark
+        /// wants: a fleet of thousands of series at 0.43 (p ≈ 2.5e-3 per point) would blip every second; at 0.75
+        /// (p ≈ 3e-5) blips are rare, and the correlator still asks for corroboration before it opens an incident.
+        public var alertThreshold = 0.75
 
         /// The defaults.
         public init() {}
@@ -101,7 +108,7 @@ public struct PipelineShard: Sendable {
         // Metric series that stopped arriving, in key order, judged on the data's own clock.
         guard let clock = self.sampleClock.now(newestSample: self.newestSample, tick: now) else { return }
         var silent: [Anomaly] = []
-        for index in self.series.indices {
+        for index in self.series.indices where !self.series.values[index].muted {
             guard let (last, gap, quiet) = self.series.values[index].fallSilent(now: clock, self.configuration) else {
                 continue
             }
@@ -139,15 +146,16 @@ public struct PipelineShard: Sendable {
     /// the samples wait for ``takeSamples()``.
     public mutating func process(_ points: [MetricPoint], findings: inout [Anomaly]) {
         let length = self.configuration.sampleBucketSeconds * 1_000_000_000
+        let configuration = self.configuration
         for point in points {
             let time = point.time.nanoseconds
             self.newestSample = max(self.newestSample, time)
             let bucket = time - ((time % length) + length) % length
             // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys
             // after it).
-            let (result, finished, sustained) = self.series[
+            let (result, finished, report) = self.series[
                 point.series,
-                default: MetricSeries(detector: Self.metricDetector())
+                default: Self.newSeries(point.series, configuration)
             ]
             .take(point, bucket: bucket, sustainedSeconds: self.configuration.sustainedSeconds)
             if let finished {
@@ -159,12 +167,15 @@ public struct PipelineShard: Sendable {
                     )
                 )
             }
-            if result.isAnomaly {
-                findings.append(Self.deviation(point, result))
-            } else if let sustained {
-                findings.append(Self.held(point, result, level: sustained.level, edge: sustained.edge))
+            switch report {
+            case .none, .muted: break
+            case .deviation: findings.append(Self.deviation(point, result))
+            case .heldBack(let alert, let seconds):
+                findings.append(Self.deviation(alert.point, alert.result, heldFor: seconds))
+            case .sustained(let level, let edge):
+                findings.append(Self.held(point, result, level: level, edge: edge))
             }
-            if let limit = Self.limit(of: point.series),
+            if let limit = Self.limit(of: point.series), !report.isMuted,
                 let prediction = self.trends[point.series, default: TrendDetector(configuration: .init(limit: limit))]
                     .update(time: point.time, value: point.value)
             {
@@ -189,8 +200,13 @@ public struct PipelineShard: Sendable {
         return points
     }
 
-    /// The finding for a sample its detector alerted on, with the numbers behind it.
-    static func deviation(_ point: MetricPoint, _ result: MetricAnomalyDetector.Result) -> Anomaly {
+    /// The finding for a sample its detector alerted on, with the numbers behind it; `heldFor` says how long the
+    /// series had stayed beyond the band when a rule's minimum duration let the alert through.
+    static func deviation(
+        _ point: MetricPoint,
+        _ result: MetricAnomalyDetector.Result,
+        heldFor: Double? = nil
+    ) -> Anomaly {
         let service = point.series.service ?? "host"
         let lower = result.expected - result.bandHalfWidth
         let upper = result.expected + result.bandHalfWidth
@@ -220,6 +236,7 @@ public struct PipelineShard: Sendable {
                     + result.signal.rawValue.replacing("_", with: " ")
                     + (result.beatSeconds.map { " (spikes beat every \(DurationText.describe($0)))" } ?? "")
                     + outside
+                    + (heldFor.map { "; it stayed beyond the band for \(Format.number($0)) s, as its rule asks" } ?? "")
             )
         )
     }
@@ -287,13 +304,23 @@ public struct PipelineShard: Sendable {
 
     static func metricDetector() -> MetricAnomalyDetector {
         var configuration = MetricAnomalyDetector.Configuration()
-        // Stricter than a single-series benchmark wants: a fleet of thousands of series at 0.43 (p ≈ 2.5e-3 per
-        // point) would blip every second; at 0.75 (p ≈ 3e-5) blips are rare, and the correlator still asks for
-        // corroboration before it opens an incident.
         configuration.warmUp = 150
         configuration.rest = 150
-        configuration.alertThreshold = 0.75
         return MetricAnomalyDetector(configuration: configuration)
+    }
+
+    /// A new series, with what its rule decides.
+    static func newSeries(_ key: SeriesKey, _ configuration: Configuration) -> MetricSeries {
+        var series = MetricSeries(detector: Self.metricDetector())
+        Self.apply(SeriesRule.decision(for: key, in: configuration.seriesRules), configuration, to: &series)
+        return series
+    }
+
+    /// Applies a rule (or the defaults, for nil) to a series: its threshold, minimum duration and muting.
+    static func apply(_ rule: SeriesRule?, _ configuration: Configuration, to series: inout MetricSeries) {
+        series.detector.setAlertThreshold(rule?.alertThreshold ?? configuration.alertThreshold)
+        series.muted = rule?.mute ?? false
+        series.minimumNanoseconds = Int64((rule?.minimumSeconds ?? 0) * 1e9)
     }
 }
 
@@ -332,35 +359,83 @@ struct MetricSeries: Sendable {
     var confirmAt = Int64.min
     var alertLevel = 0.0
     var alertEdge = 0.0
+    /// From the series' rule: nothing is reported, and how long (nanoseconds) a deviation must hold before it
+    /// is (0: at once).
+    var muted = false
+    var minimumNanoseconds: Int64 = 0
+    /// An alert held back until the series has stayed beyond its band for `minimumNanoseconds` (not kept in
+    /// checkpoints: after a restart a held-back alert is forgotten).
+    var heldBack: HeldAlert?
+
+    /// A sample the detector alerted on, and its judgement.
+    struct HeldAlert: Sendable {
+        var point: MetricPoint
+        var result: MetricAnomalyDetector.Result
+    }
+
+    /// What a sample makes its series report.
+    enum Report: Sendable {
+        /// Nothing.
+        case none
+        /// Nothing, whatever happened: the series is muted (trends included).
+        case muted
+        /// The sample's own alert.
+        case deviation
+        /// An alert held back by the minimum duration, now `seconds` old and still beyond its band.
+        case heldBack(HeldAlert, seconds: Double)
+        /// The deviation reported earlier holds (see ``take(_:bucket:sustainedSeconds:)``).
+        case sustained(level: Double, edge: Double)
+
+        var isMuted: Bool {
+            if case .muted = self { return true }
+            return false
+        }
+    }
 
     /// Judges a sample and files it in its bucket; a bucket the sample's replaces (or a late sample's own
-    /// earlier bucket) comes back to go to the store. `sustained` comes once per alert, at the first sample
-    /// `sustainedSeconds` after it, when that sample is still beyond the band the alert left (on the same side):
-    /// a step that held, where a blip has come back. It gives that band (the band itself has followed the new
-    /// level by then).
+    /// earlier bucket) comes back to go to the store. The report says what to tell:
+    /// - an alert, at once, or with a minimum duration once a later sample `minimumNanoseconds` after it is still
+    ///   beyond the band the alert left (on the same side); a sample back inside it first drops the alert.
+    /// - `sustained` once per reported alert, at the first sample `sustainedSeconds` after it, when that sample is
+    ///   still beyond the band the alert left: a step that held, where a blip has come back. It gives that band
+    ///   (the band itself has followed the new level by then).
     @inline(__always)
     mutating func take(
         _ point: MetricPoint,
         bucket: Int64,
         sustainedSeconds: Int64
-    ) -> (
-        result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?,
-        sustained: (level: Double, edge: Double)?
-    ) {
+    ) -> (result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?, report: Report) {
         let result = self.detector.update(time: point.time, value: point.value)
         let time = point.time.nanoseconds
-        var sustained: (level: Double, edge: Double)?
+        var report = Report.none
+        func beyond() -> Bool {
+            let away = point.value - self.alertLevel
+            return self.alertEdge >= 0 ? away > self.alertEdge : away < self.alertEdge
+        }
         if result.isAnomaly {
             self.confirmAt = time + sustainedSeconds * 1_000_000_000
             self.alertLevel = result.expected
             self.alertEdge = point.value >= result.expected ? result.bandHalfWidth : -result.bandHalfWidth
-        } else if self.confirmAt != Int64.min && time >= self.confirmAt {
-            let away = point.value - self.alertLevel
-            if self.alertEdge >= 0 ? away > self.alertEdge : away < self.alertEdge {
-                sustained = (self.alertLevel, self.alertEdge)
+            if self.minimumNanoseconds > 0 {
+                self.heldBack = HeldAlert(point: point, result: result)
+                self.confirmAt = Int64.min
+            } else {
+                self.heldBack = nil
+                report = .deviation
             }
+        } else if let alert = self.heldBack {
+            if !beyond() {
+                self.heldBack = nil
+            } else if time - alert.point.time.nanoseconds >= self.minimumNanoseconds {
+                report = .heldBack(alert, seconds: Double(time - alert.point.time.nanoseconds) / 1e9)
+                self.heldBack = nil
+                self.confirmAt = time + sustainedSeconds * 1_000_000_000
+            }
+        } else if self.confirmAt != Int64.min && time >= self.confirmAt {
+            if beyond() { report = .sustained(level: self.alertLevel, edge: self.alertEdge) }
             self.confirmAt = Int64.min
         }
+        if self.muted { report = .muted }
         // The gap that ends a silence is not the series' rhythm.
         if self.lastTime != Int64.min && !self.silent {
             let gap = Double(max(0, time - self.lastTime)) / 1e9
@@ -370,11 +445,11 @@ struct MetricSeries: Sendable {
         self.silent = false
         if bucket == self.bucket {
             self.bucketValue = point.value
-            return (result, nil, sustained)
+            return (result, nil, report)
         }
-        if bucket < self.bucket { return (result, (bucket, point.value), sustained) }
+        if bucket < self.bucket { return (result, (bucket, point.value), report) }
         defer { (self.bucket, self.bucketValue) = (bucket, point.value) }
-        return (result, self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue), sustained)
+        return (result, self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue), report)
     }
 
     /// The bucket waiting for the store, now handed over.
