@@ -18,8 +18,10 @@ struct Rightsize: AsyncParsableCommand {
         discussion: """
             FILE is a CSV with the header timestamp,workload,cpu_cores,memory_bytes and, optionally, \
             cpu_request and memory_request (the requests now, in cores and bytes; the last value given per \
-            workload counts). An empty cell is a missing sample. Export it from Prometheus, for example \
-            rate(container_cpu_usage_seconds_total[5m]) and container_memory_working_set_bytes per container.
+            workload counts) and hpa (the resources a HorizontalPodAutoscaler scales the workload on: cpu, \
+            memory or cpu+memory, on any of its rows). An empty cell is a missing sample. Export it from \
+            Prometheus, for example rate(container_cpu_usage_seconds_total[5m]) and \
+            container_memory_working_set_bytes per container.
 
             CPU: the request covers the p95 of usage (--cpu-percentile); bursts above it borrow idle cores. \
             Memory: request = limit = the peak plus 15 % (--memory-buffer), as memory cannot be borrowed back. \
@@ -28,7 +30,13 @@ struct Rightsize: AsyncParsableCommand {
 
             With --prometheus-url, usage comes from that Prometheus instead, over --history at --step: \
             --cpu-query (cores) and --memory-query (bytes), one workload per combination of the --by labels. \
-            The defaults read cAdvisor's container series as Kubernetes exposes them.
+            The defaults read cAdvisor's container series as Kubernetes exposes them. --hpa-query finds the \
+            HPAs (kube-state-metrics' series by default): a pod of an HPA's scale target, in its namespace, is \
+            autoscaled on the resources the HPA's metrics name.
+
+            A request an HPA scales on is kept: the HPA divides usage by it, so a smaller request adds pods, \
+            each then uses less, and sizing again shrinks it further. --allow-hpa sizes it anyway (then set the \
+            HPA's target for the new request).
 
             Examples:
               vigil rightsize usage.csv
@@ -65,6 +73,16 @@ struct Rightsize: AsyncParsableCommand {
     @Option(help: "Headroom above the memory peak, as a share (0.15 = 15 %).")
     var memoryBuffer = 0.15
 
+    @Option(
+        help:
+            "PromQL (instant) naming each HPA's scale target (scaletargetref_name, namespace) and the resource it scales on (metric_name cpu or memory)."
+    )
+    var hpaQuery =
+        #"kube_horizontalpodautoscaler_spec_target_metric{metric_name=~"cpu|memory"} * on (namespace, horizontalpodautoscaler) group_left (scaletargetref_name) kube_horizontalpodautoscaler_info"#
+
+    @Flag(help: "Size requests an HPA scales on too (by default they are kept).")
+    var allowHpa = false
+
     @Option(help: "text or json.")
     var output = "text"
 
@@ -94,6 +112,7 @@ struct Rightsize: AsyncParsableCommand {
         var configuration = RightSizer.Configuration()
         configuration.cpuPercentile = self.cpuPercentile
         configuration.memoryBuffer = self.memoryBuffer
+        configuration.sizesAutoscaled = self.allowHpa
         let sizer = RightSizer(configuration: configuration)
         let recommendations = usages.map(sizer.recommend)
         let freedCPU = recommendations.compactMap { $0.cpu?.change }.reduce(0, +)
@@ -137,6 +156,9 @@ struct Rightsize: AsyncParsableCommand {
     }
 
     static func change(_ resource: RightSizer.Resource, _ format: (Double) -> String) -> String {
+        if resource.keptForAutoscaler {
+            return resource.current.map { "\(format($0)) kept" } ?? "request kept (not given)"
+        }
         guard let current = resource.current else { return "request \(format(resource.recommended))" }
         return
             "\(format(current)) → \(format(resource.recommended)) (\(Self.signed(resource.recommended - current, format)))"
@@ -162,6 +184,7 @@ struct Rightsize: AsyncParsableCommand {
         let names = self.by.split(separator: ",").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
         var order: [String] = []
         var samples: [String: [Double: (cpu: Double?, memory: Double?)]] = [:]
+        var labels: [String: SeriesKey] = [:]
         for (kind, expression) in [("cpu", self.cpuQuery), ("memory", self.memoryQuery)] {
             let path = PrometheusQuery.rangePath(expression, start: start, end: end, step: step)
             guard let url = URL(string: base.hasSuffix("/") ? String(base.dropLast()) + path : base + path),
@@ -187,6 +210,7 @@ struct Rightsize: AsyncParsableCommand {
                 if samples[workload] == nil {
                     order.append(workload)
                     samples[workload] = [:]
+                    labels[workload] = point.series
                 }
                 let time = point.time.seconds
                 if kind == "cpu" {
@@ -199,15 +223,58 @@ struct Rightsize: AsyncParsableCommand {
         guard !order.isEmpty else {
             throw CLIError("Prometheus at \(base) has no samples for either query in the last \(self.history)")
         }
+        let autoscalers = await self.autoscalers(base)
         return order.map { workload in
             let rows = samples[workload]!.sorted { $0.key < $1.key }
-            return RightSizer.Usage(
+            var usage = RightSizer.Usage(
                 workload: workload,
                 times: rows.map(\.key),
                 cpu: rows.map(\.value.cpu),
                 memory: rows.map(\.value.memory)
             )
+            usage.autoscaledOn = Self.autoscaled(labels[workload]!, by: autoscalers)
+            return usage
         }
+    }
+
+    /// The HPAs `--hpa-query` finds: namespace, scale target and resource. A query that fails is reported on
+    /// standard error and counts as none (a cluster without kube-state-metrics).
+    func autoscalers(_ base: String) async -> [(namespace: String?, target: String, kind: RightSizer.Kind)] {
+        let path = "/api/v1/query?query=\(TextEscaping.percentEncoded(self.hpaQuery))"
+        do {
+            guard let url = URL(string: base.hasSuffix("/") ? String(base.dropLast()) + path : base + path) else {
+                return []
+            }
+            let (body, _) = try await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 60))
+            return try PrometheusQuery.decode(Array(body), name: "hpa").compactMap { point in
+                guard let target = point.series.label("scaletargetref_name"),
+                    let kind = point.series.label("metric_name").flatMap(RightSizer.Kind.init(rawValue:))
+                else { return nil }
+                return (point.series.label("namespace"), target, kind)
+            }
+        } catch {
+            FileHandle.standardError.write(
+                Data("vigil rightsize: the HPA query failed (\(error)); no request is kept for an autoscaler\n".utf8)
+            )
+            return []
+        }
+    }
+
+    /// The resources HPAs scale a workload on: an HPA in its namespace whose scale target owns its pod (or is
+    /// named by its deployment, statefulset or workload label).
+    static func autoscaled(
+        _ series: SeriesKey,
+        by autoscalers: [(namespace: String?, target: String, kind: RightSizer.Kind)]
+    ) -> Set<RightSizer.Kind> {
+        var kinds: Set<RightSizer.Kind> = []
+        for autoscaler in autoscalers {
+            if let namespace = autoscaler.namespace, let own = series.label("namespace"), own != namespace { continue }
+            let owned =
+                series.label("pod").map { RightSizer.isPod($0, of: autoscaler.target) } ?? false
+                || ["deployment", "statefulset", "workload"].contains { series.label($0) == autoscaler.target }
+            if owned { kinds.insert(autoscaler.kind) }
+        }
+        return kinds
     }
 
     /// Reads the CSV into one usage per workload, in order of first appearance; a bad row is an error naming its line.
@@ -261,6 +328,15 @@ struct Rightsize: AsyncParsableCommand {
             usages[workload]!.memory.append(amount("memory_bytes")!)
             if let request = amount("cpu_request")! { usages[workload]!.cpuRequest = request }
             if let request = amount("memory_request")! { usages[workload]!.memoryRequest = request }
+            if let text = cell("hpa") {
+                for name in text.split(whereSeparator: { $0 == "+" || $0 == " " || $0 == ";" }) {
+                    guard let kind = RightSizer.Kind(rawValue: name.lowercased()) else {
+                        problem = "line \(number): hpa \"\(text)\" must name cpu, memory or cpu+memory"
+                        return
+                    }
+                    usages[workload]!.autoscaledOn.insert(kind)
+                }
+            }
         }
         if let problem { throw ValidationError(problem) }
         guard !order.isEmpty else { throw ValidationError("\(path) has no usage rows under its header") }

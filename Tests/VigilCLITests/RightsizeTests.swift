@@ -39,6 +39,36 @@ import Testing
         #expect((report["cpuChange"] as? Double).map { abs($0 + 0.74) < 0.001 } == true)
     }
 
+    /// The hpa column: checkout's CPU request is kept for its HPA, and --allow-hpa sizes it anyway.
+    @Test func aRequestAnHPAScalesOnIsKeptUnlessAllowed() throws {
+        let usage = Self.usage().replacingOccurrences(of: "memory_request\n", with: "memory_request,hpa\n")
+            .replacingOccurrences(
+                of: "1763900000,checkout,0.8,419430400,1,2147483648",
+                with: "1763900000,checkout,0.8,419430400,1,2147483648,cpu"
+            )
+        #expect(usage.contains(",hpa\n") && usage.contains("2147483648,cpu\n"))
+        let kept = try Vigil.run(["rightsize", "-"], input: usage)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(
+            kept.stdout.contains(
+                "checkout\n  CPU     1000m kept  (kept for the HPA; usage alone would ask 710m, peak 800m)"
+            ),
+            "\(kept.stdout)"
+        )
+        #expect(kept.stdout.contains("an HPA scales it on CPU utilisation (usage ÷ request): the CPU request is kept"))
+        #expect(kept.stdout.hasSuffix("In all: CPU −450m, memory −1.55 GiB against the current requests given.\n"))
+        let allowed = try Vigil.run(["rightsize", "-", "--allow-hpa"], input: usage)
+        #expect(allowed.stdout.contains("checkout\n  CPU     1000m → 710m (−290m)"), "\(allowed.stdout)")
+        #expect(allowed.stdout.contains("an HPA scales it on CPU: set the HPA's target for the new request"))
+        let json = try Vigil.run(["rightsize", "-", "--output", "json"], input: usage)
+        #expect(json.stdout.contains(#""keptForAutoscaler":true"#), "\(json.stdout.prefix(600))")
+        let bad = try Vigil.run(
+            ["rightsize", "-"],
+            input: "timestamp,workload,cpu_cores,memory_bytes,hpa\n1763900000,a,1,1,requests\n"
+        )
+        #expect(bad.status != 0 && bad.stderr.contains("line 2: hpa \"requests\" must name cpu, memory or cpu+memory"))
+    }
+
     @Test(arguments: [
         ("timestamp,workload,cpu_cores\n1,a,1\n", "missing memory_bytes"),
         ("timestamp,workload,cpu_cores,memory_bytes\nyesterday,a,1,1\n", "line 2: \"yesterday\" is not a timestamp"),
@@ -54,7 +84,34 @@ import Testing
 
     /// Real usage: node_exporter's own CPU and memory as Debian's Prometheus scrapes them every second.
     @Test func readsUsageFromARealPrometheus() throws {
-        let stack = try PrometheusTests.startPrometheus(name: "vigil-rightsize", settings: "")
+        // kube-state-metrics' HPA series, served as a file: node-exporter's HPA scales on CPU in monitoring, and
+        // one of the same name in another namespace on memory.
+        let kube = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-kube-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: kube, withIntermediateDirectories: true)
+        try Data(
+            """
+            kube_horizontalpodautoscaler_info{namespace="monitoring",horizontalpodautoscaler="ne",scaletargetref_kind="Deployment",scaletargetref_name="node-exporter"} 1
+            kube_horizontalpodautoscaler_spec_target_metric{namespace="monitoring",horizontalpodautoscaler="ne",metric_name="cpu",metric_target_type="utilization"} 70
+            kube_horizontalpodautoscaler_info{namespace="other",horizontalpodautoscaler="ne",scaletargetref_kind="Deployment",scaletargetref_name="node-exporter"} 1
+            kube_horizontalpodautoscaler_spec_target_metric{namespace="other",horizontalpodautoscaler="ne",metric_name="memory",metric_target_type="utilization"} 80
+
+            """.utf8
+        ).write(to: kube.appendingPathComponent("metrics"))
+        let kubePort = try ServerProcess.freePort()
+        let server = try PrometheusTests.launch(
+            "/usr/bin/python3",
+            ["-m", "http.server", "\(kubePort)", "--bind", "127.0.0.1", "--directory", kube.path],
+            log: kube.appendingPathComponent("server.log")
+        )
+        defer { server.terminate() }
+        let stack = try PrometheusTests.startPrometheus(
+            name: "vigil-rightsize",
+            settings: """
+                  - job_name: kube
+                    static_configs: [{targets: ['127.0.0.1:\(kubePort)']}]
+
+                """
+        )
         defer { stack.stop() }
         let arguments = [
             "rightsize", "--prometheus-url", "http://127.0.0.1:\(stack.prometheusPort)", "--cpu-query",
@@ -84,6 +141,35 @@ import Testing
         #expect((node["cpu"] as? [String: Any])?["recommended"] as? Double ?? 0 >= 0.01)
         #expect(node["risk"] as? String == "high")
         #expect((node["notes"] as? [String])?.first?.hasPrefix("only ") == true)
+
+        // The same usage as a pod of node-exporter's Deployment in monitoring: its HPA scales on CPU, so the CPU
+        // request is kept; the memory HPA of another namespace does not count.
+        func asPod(_ query: String) -> String {
+            #"label_replace(label_replace(\#(query), "pod", "node-exporter-7d9f8b6c5d-x2x7q", "", ""), "namespace", "monitoring", "", "")"#
+        }
+        let podArguments = [
+            "rightsize", "--prometheus-url", "http://127.0.0.1:\(stack.prometheusPort)", "--cpu-query",
+            asPod(#"rate(process_cpu_seconds_total{job="node"}[5s])"#), "--memory-query",
+            asPod(#"process_resident_memory_bytes{job="node"}"#), "--history", "1m", "--step", "1s", "--output", "json",
+        ]
+        var pod: [String: Any] = [:]
+        let podDeadline = Date().addingTimeInterval(60)
+        while Date() < podDeadline {
+            let result = try Vigil.run(podArguments)
+            lastError = result.stderr
+            let report = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            pod = (report?["workloads"] as? [[String: Any]])?.first ?? [:]
+            if (pod["cpu"] as? [String: Any])?["keptForAutoscaler"] as? Bool == true { break }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        #expect(pod["workload"] as? String == "monitoring/node-exporter-7d9f8b6c5d-x2x7q", "\(pod) \(lastError)")
+        #expect((pod["cpu"] as? [String: Any])?["keptForAutoscaler"] as? Bool == true, "\(pod)")
+        #expect((pod["memory"] as? [String: Any])?["keptForAutoscaler"] as? Bool == false, "\(pod)")
+        #expect((pod["notes"] as? [String])?.contains { $0.hasPrefix("an HPA scales it on CPU") } == true)
+        // A query that fails is reported, and nothing is kept.
+        let failing = try Vigil.run(podArguments + ["--hpa-query", "sum("])
+        #expect(failing.status == 0 && failing.stderr.contains("the HPA query failed"), "\(failing.stderr)")
+        #expect(!failing.stdout.contains(#""keptForAutoscaler":true"#))
 
         let wrong = try Vigil.run([
             "rightsize", "--prometheus-url", "http://127.0.0.1:\(stack.prometheusPort)",

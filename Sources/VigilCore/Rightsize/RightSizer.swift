@@ -13,6 +13,10 @@
 /// - **Risk** of applying it: high when the history is under a day or memory was still rising at its end (a
 ///   leak would outgrow any peak); medium under a week of history or when the cut is deep (below half the
 ///   current request); low otherwise.
+/// - **Autoscaled resources** are kept: an HPA that scales on CPU (or memory) utilisation divides usage by the
+///   request, so a smaller request makes it add pods, each pod then uses less, and sizing again from that usage
+///   shrinks the request further, a feedback loop (the reason Robusta KRR dropped its HPA support). Such a request
+///   stays as it is unless ``Configuration/sizesAutoscaled`` is set.
 public struct RightSizer: Sendable {
     /// Knobs, one set for every workload.
     public struct Configuration: Sendable, Equatable {
@@ -26,6 +30,8 @@ public struct RightSizer: Sendable {
         public var minimumMemory = 32.0 * 1_048_576
         /// History for full confidence, in seconds (a week).
         public var fullHistorySeconds = 7.0 * 86_400
+        /// Size resources an HPA scales on anyway (the HPA's target must then be set with the new request).
+        public var sizesAutoscaled = false
 
         /// The defaults.
         public init() {}
@@ -40,7 +46,13 @@ public struct RightSizer: Sendable {
         }
     }
 
-    /// A workload's usage: samples at times (Unix seconds), and its current requests if known.
+    /// A resource a request is made for.
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case cpu, memory
+    }
+
+    /// A workload's usage: samples at times (Unix seconds), its current requests if known, and the resources a
+    /// HorizontalPodAutoscaler scales it on.
     public struct Usage: Sendable, Equatable {
         public var workload: String
         public var times: [Double]
@@ -50,6 +62,8 @@ public struct RightSizer: Sendable {
         public var memory: [Double?]
         public var cpuRequest: Double?
         public var memoryRequest: Double?
+        /// The resources whose utilisation (usage over request) an HPA scales the workload on.
+        public var autoscaledOn: Set<Kind> = []
 
         public init(
             workload: String,
@@ -77,6 +91,9 @@ public struct RightSizer: Sendable {
         public var peak: Double
         /// What the recommendation rests on, in words.
         public var basis: String
+        /// An HPA scales the workload on this resource, so the request is kept (recommended = current when it is
+        /// known).
+        public var keptForAutoscaler = false
 
         /// Recommended minus current (negative: freed), if the current request is known.
         public var change: Double? { self.current.map { self.recommended - $0 } }
@@ -138,6 +155,27 @@ public struct RightSizer: Sendable {
             rising = Self.risingAtTheEnd(memory)
         }
 
+        for (kind, name) in [(Kind.cpu, "CPU"), (.memory, "memory")] where usage.autoscaledOn.contains(kind) {
+            if configuration.sizesAutoscaled {
+                notes.append(
+                    "an HPA scales it on \(name): set the HPA's target for the new request, or it scales differently"
+                )
+                continue
+            }
+            func keep(_ resource: inout Resource?) {
+                guard var kept = resource else { return }
+                let sized = kept.recommended
+                kept.recommended = kept.current ?? sized
+                kept.keptForAutoscaler = true
+                kept.basis = "kept for the HPA; usage alone would ask \(Self.amount(sized, kind))"
+                resource = kept
+            }
+            if kind == .cpu { keep(&cpuResource) } else { keep(&memoryResource) }
+            notes.append(
+                "an HPA scales it on \(name) utilisation (usage ÷ request): the \(name) request is kept, since a smaller one "
+                    + "adds pods, each then uses less, and sizing again shrinks it further (allow it with --allow-hpa)"
+            )
+        }
         let coverage = min(1, history / configuration.fullHistorySeconds)
         let density = min(1, Double(samples) / 100)
         let confidence = coverage * density
@@ -170,6 +208,27 @@ public struct RightSizer: Sendable {
             historySeconds: history,
             samples: samples
         )
+    }
+
+    /// Whether `pod` is a pod of the workload `target` names (a Deployment, StatefulSet, DaemonSet or Job, as an
+    /// HPA's `scaleTargetRef` names it): the name itself, or the name followed by a StatefulSet ordinal, by a
+    /// ReplicaSet hash and a pod suffix, or by a pod suffix alone.
+    public static func isPod(_ pod: String, of target: String) -> Bool {
+        guard pod != target else { return true }
+        guard !target.isEmpty, pod.hasPrefix(target + "-") else { return false }
+        let rest = pod.dropFirst(target.count + 1).split(separator: "-", omittingEmptySubsequences: false)
+        func isHash(_ part: Substring, _ lengths: ClosedRange<Int>) -> Bool {
+            lengths.contains(part.count) && part.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        }
+        switch rest.count {
+        case 1: return rest[0].allSatisfy { ("0"..."9").contains($0) } || isHash(rest[0], 5...5)
+        case 2: return isHash(rest[0], 5...10) && isHash(rest[1], 5...5)
+        default: return false
+        }
+    }
+
+    static func amount(_ value: Double, _ kind: Kind) -> String {
+        kind == .cpu ? "\(Int((value * 1000).rounded()))m" : "\(Int((value / 1_048_576).rounded())) MiB"
     }
 
     /// Whether the last quarter of the samples sits clearly above the quarter before it (by more than 10 %).

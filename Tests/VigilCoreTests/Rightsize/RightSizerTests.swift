@@ -74,4 +74,36 @@ import VigilCore
         #expect(recommendation.cpu?.change == nil)
         #expect(recommendation.notes.contains("only 2 samples"))
     }
+
+    /// An HPA scaling on CPU: the CPU request stays (a smaller one would feed the HPA's loop), memory is sized.
+    @Test func aRequestAnHPAScalesOnIsKept() throws {
+        var usage = Self.steady(days: 8)
+        usage.autoscaledOn = [.cpu]
+        let kept = RightSizer().recommend(usage)
+        let cpu = try #require(kept.cpu)
+        #expect(cpu.keptForAutoscaler && cpu.recommended == 2 && cpu.change == 0)
+        #expect(cpu.basis.hasPrefix("kept for the HPA; usage alone would ask "))
+        #expect(kept.memory?.keptForAutoscaler == false && kept.memory?.recommended ?? 0 < 1_073_741_824)
+        #expect(kept.notes.contains { $0.hasPrefix("an HPA scales it on CPU utilisation") })
+        // A kept request is no deep cut: the risk stays low.
+        #expect(kept.risk == .low, "\(kept.notes)")
+        // Allowed: sized from usage, with a word about the HPA's target.
+        var configuration = RightSizer.Configuration()
+        configuration.sizesAutoscaled = true
+        let sized = RightSizer(configuration: configuration).recommend(usage)
+        #expect(sized.cpu?.keptForAutoscaler == false && sized.cpu?.recommended ?? 2 < 2)
+        #expect(sized.notes.contains { $0.contains("set the HPA's target for the new request") })
+        #expect(sized.cpu?.recommended == RightSizer().recommend(Self.steady(days: 8)).cpu?.recommended)
+    }
+
+    @Test func podsAreMatchedToTheWorkloadAnHPATargets() {
+        #expect(RightSizer.isPod("checkout-7d9f8b6c5d-x2x7q", of: "checkout"))
+        #expect(RightSizer.isPod("checkout-0", of: "checkout"))
+        #expect(RightSizer.isPod("checkout-x2x7q", of: "checkout"))
+        #expect(RightSizer.isPod("checkout", of: "checkout"))
+        #expect(!RightSizer.isPod("checkout-api-7d9f8b6c5d-x2x7q", of: "checkout"))
+        #expect(!RightSizer.isPod("checkout-7d9f8b6c5d-x2x7q", of: "check"))
+        #expect(!RightSizer.isPod("checkout-db", of: "checkout"))
+        #expect(!RightSizer.isPod("cart-7d9f8b6c5d-x2x7q", of: "checkout"))
+    }
 }
