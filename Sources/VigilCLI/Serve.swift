@@ -32,7 +32,8 @@ struct Serve: AsyncParsableCommand {
             VIGIL_WEBHOOK_SECRET (HMAC-SHA256 secret of the change webhooks), VIGIL_LLM_URL, VIGIL_LLM_MODEL, \
             VIGIL_LLM_API_KEY, VIGIL_RUNBOOKS, VIGIL_AUTOMATION_LEVEL, VIGIL_DRY_RUN=1, VIGIL_KEDA_GRPC, VIGIL_APPROVAL_TOKEN (the bearer \
             token approvals need), VIGIL_SLACK_SIGNING_SECRET (the Slack app whose Approve and Reject buttons \
-            count; remediation.slack_approvers names who may click them), VIGIL_POSTGRES_URL, VIGIL_WORKER, VIGIL_CONFIG; or in a YAML \
+            count; remediation.slack_approvers names who may click them), VIGIL_PAGERDUTY_ROUTING_KEY (incidents \
+            trigger and resolve PagerDuty alerts through its Events API v2), VIGIL_POSTGRES_URL, VIGIL_WORKER, VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
             written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
@@ -356,6 +357,11 @@ struct Serve: AsyncParsableCommand {
             configuration.postgres?.advertise = address
         }
         if let token = environment["VIGIL_APPROVAL_TOKEN"] { configuration.remediation?.approvalToken = token }
+        if let key = environment["VIGIL_PAGERDUTY_ROUTING_KEY"] {
+            let url = configuration.pagerDuty?.url
+            configuration.pagerDuty = .init(routingKey: key)
+            if let url { configuration.pagerDuty?.url = url }
+        }
         if let secret = environment["VIGIL_SLACK_SIGNING_SECRET"] {
             configuration.remediation?.slackSigningSecret = secret
         }

@@ -23,6 +23,8 @@ final class IncidentService: Sendable {
     /// Incidents re-ranked with their metric evidence, by id, with the version they were ranked at.
     private let ranked = Mutex<[String: (version: String, incident: Incident)]>([:])
     let webhooks: [URL]
+    /// Where incidents page people, if anywhere.
+    let pagerDuty: ServerConfiguration.PagerDuty?
     /// Where the metric evidence comes from (nil: symptoms alone rank the candidates).
     let store: (any Store)?
 
@@ -31,8 +33,14 @@ final class IncidentService: Sendable {
     /// Series read per incident, at most.
     static let maximumSeries = 1_000
 
-    init(webhooks: [URL], dependencies: [ServerConfiguration.Dependency] = [], store: (any Store)? = nil) {
+    init(
+        webhooks: [URL],
+        pagerDuty: ServerConfiguration.PagerDuty? = nil,
+        dependencies: [ServerConfiguration.Dependency] = [],
+        store: (any Store)? = nil
+    ) {
         self.webhooks = webhooks
+        self.pagerDuty = pagerDuty
         self.store = store
         self.correlator.withLock { correlator in
             for dependency in dependencies { correlator.addCall(caller: dependency.caller, callee: dependency.callee) }
@@ -151,7 +159,7 @@ final class IncidentService: Sendable {
     /// lead), so a restart or another worker's lead does not announce again what was announced.
     @discardableResult
     func notify(reload: Bool = false, onError: @Sendable (String) -> Void) async -> Int {
-        guard !self.webhooks.isEmpty else { return 0 }
+        guard self.notifies else { return 0 }
         if reload, let store = self.store {
             do {
                 let told = try store.announcements()
@@ -186,6 +194,24 @@ final class IncidentService: Sendable {
                     onError("incident webhook \(url.absoluteString): \(error)")
                 }
             }
+            if let pagerDuty = self.pagerDuty,
+                // An incident that reopens after it was resolved pages again.
+                let event = PagerDutyEvents.event(
+                    incident,
+                    announcement: previous?.hasPrefix("resolved|") == true && event == "changed" ? "opened" : event,
+                    routingKey: pagerDuty.routingKey
+                )
+            {
+                do {
+                    guard let url = URL(string: pagerDuty.url) else {
+                        throw SimpleHTTPClient.Failure(description: "bad URL")
+                    }
+                    try await Self.post(event, to: url)
+                } catch {
+                    delivered = false
+                    onError("PagerDuty (\(pagerDuty.url)): \(error)")
+                }
+            }
             if delivered {
                 self.notified.withLock { $0[incident.id] = state }
                 self.record(incident.id, state, onError: onError)
@@ -194,6 +220,9 @@ final class IncidentService: Sendable {
         }
         return sent
     }
+
+    /// Whether anyone is told about incidents: webhooks or PagerDuty.
+    var notifies: Bool { !self.webhooks.isEmpty || self.pagerDuty != nil }
 
     /// Keeps what an incident's announcement said in the store.
     private func record(_ incident: String, _ state: String, onError: @Sendable (String) -> Void) {

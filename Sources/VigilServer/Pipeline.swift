@@ -78,6 +78,7 @@ public final class Pipeline: Sendable {
         if self.store is any SharedStore { self.leadConfirmed.store(0, ordering: .relaxed) }
         self.incidents = IncidentService(
             webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)),
+            pagerDuty: configuration.pagerDuty,
             dependencies: configuration.dependencies,
             store: self.store
         )

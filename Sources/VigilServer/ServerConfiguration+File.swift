@@ -18,7 +18,7 @@ extension ServerConfiguration {
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
         "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc", "log_formats", "postgres",
-        "series_rules",
+        "series_rules", "pagerduty",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -63,6 +63,22 @@ extension ServerConfiguration {
                 throw FileError(description: "\(source): tail must be a list of glob patterns")
             }
             self.tailPatterns = patterns
+        }
+        if let pagerDuty = root["pagerduty"] {
+            guard let map = pagerDuty as? [String: Any] else {
+                throw FileError(description: "\(source): pagerduty must be a mapping (routing_key, url)")
+            }
+            for key in map.keys.sorted() where !["routing_key", "url"].contains(key) {
+                throw FileError(description: "\(source): unknown setting \"pagerduty.\(key)\"")
+            }
+            guard let key = try value("routing_key", String.self, in: map, path: "pagerduty.routing_key") else {
+                throw FileError(
+                    description: "\(source): pagerduty needs routing_key, the integration key of a PagerDuty service"
+                )
+            }
+            var settings = PagerDuty(routingKey: key)
+            if let url = try value("url", String.self, in: map, path: "pagerduty.url") { settings.url = url }
+            self.pagerDuty = settings
         }
         if let rules = root["series_rules"] {
             self.seriesRules = try Self.parseSeriesRules(rules, source: source)
@@ -278,6 +294,20 @@ extension ServerConfiguration {
             }
             if pull.intervalSeconds < 1 { try fail("prometheus_pull.interval_seconds must be at least 1") }
             if pull.stepSeconds < 1 { try fail("prometheus_pull.step_seconds must be at least 1") }
+        }
+        if let pagerDuty = self.pagerDuty {
+            if pagerDuty.routingKey.isEmpty || pagerDuty.routingKey.utf8.count > 64
+                || !pagerDuty.routingKey.utf8.allSatisfy({
+                    $0 < 128 && (0x30...0x39 ~= $0 || 0x41...0x5A ~= $0 || 0x61...0x7A ~= $0)
+                })
+            {
+                try fail("pagerduty.routing_key must be a PagerDuty integration key (letters and digits, 32 of them)")
+            }
+            if !(pagerDuty.url.hasPrefix("https://") || pagerDuty.url.hasPrefix("http://"))
+                || URL(string: pagerDuty.url)?.host == nil
+            {
+                try fail("pagerduty.url must be an http(s) URL, not \(pagerDuty.url)")
+            }
         }
         if let remediation = self.remediation {
             if remediation.actionTimeoutSeconds < 1 { try fail("remediation.action_timeout must be at least 1 s") }

@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var webhookSecret: String?
     /// Webhooks told when an incident opens, changes or resolves (http(s):// URLs; JSON with a Slack-style `text`).
     public var incidentWebhooks: [String] = []
+    /// Where incidents page people through PagerDuty's Events API v2 (nil: they do not).
+    public var pagerDuty: PagerDuty?
     /// Per-series overrides of metric detection (`series_rules`); the first rule matching a series decides.
     public var seriesRules: [SeriesRule] = []
     /// Service dependencies known from configuration (caller → callee), beside those traces show: they join
@@ -113,6 +115,16 @@ public struct ServerConfiguration: Sendable {
 
         /// Runbooks from `runbooksPath`, at the default level (suggest).
         public init(runbooksPath: String) { self.runbooksPath = runbooksPath }
+    }
+
+    /// A PagerDuty service's Events API v2 integration.
+    public struct PagerDuty: Sendable, Equatable {
+        /// The integration's routing key (32 characters).
+        public var routingKey: String
+        /// The Events API endpoint.
+        public var url = "https://events.pagerduty.com/v2/enqueue"
+
+        public init(routingKey: String) { self.routingKey = routingKey }
     }
 
     /// The model behind `POST /api/v1/ask`.

@@ -144,7 +144,7 @@ struct EngineService: Service {
                     if let shared = self.pipeline.store as? any SharedStore {
                         jobs.addTask { await self.followOtherWorkers(shared) }
                     }
-                    if !self.pipeline.incidents.webhooks.isEmpty {
+                    if self.pipeline.incidents.notifies {
                         jobs.addTask {
                             await self.everyRoundActing { started in
                                 await self.pipeline.incidents.notify(reload: started) { message in

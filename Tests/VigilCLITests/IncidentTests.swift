@@ -229,6 +229,76 @@ import VigilServer
     }
 
     /// A started `vigil serve --no-host` whose `--dependencies` file holds `dependencies` (JSON).
+    /// PagerDuty's Events API v2, played by a receiver: an incident that opens triggers an alert with the
+    /// routing key and what a responder needs; once the incident resolves (its alerts resolved, and the data's
+    /// clock 30 minutes on), the alert is resolved by the same dedup key.
+    @Test func incidentsTriggerAndResolvePagerDutyAlerts() throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-pd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let config = folder.appendingPathComponent("vigil.yaml")
+        let key = "R0UT1NGKEY0123456789abcdefABCDEF"
+        try Data("pagerduty: {routing_key: \(key), url: \"\(receiver.url)\"}\n".utf8).write(to: config)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        let formatter = ISO8601DateFormatter()
+        let start = Date().addingTimeInterval(-3_600)
+        func alert(_ service: String, _ offset: Double, resolved: Bool = false) -> String {
+            """
+            {"status": "\(resolved ? "resolved" : "firing")", "fingerprint": "\(service)-errors",
+             "startsAt": "\(formatter.string(from: start.addingTimeInterval(offset)))",
+             "endsAt": "\(resolved ? formatter.string(from: start.addingTimeInterval(120)) : "0001-01-01T00:00:00Z")",
+             "labels": {"alertname": "\(service)-errors", "service": "\(service)", "namespace": "shop"}}
+            """
+        }
+        let services = ["auth-api", "user-service", "checkout"]
+        try Self.post(services.enumerated().map { alert($0.element, Double($0.offset) * 4) }, to: vigil)
+        let triggered = try #require(
+            receiver.wait { $0["event_action"] as? String == "trigger" },
+            "\(receiver.notifications) \(vigil.log().suffix(2_000))"
+        )
+        #expect(triggered["routing_key"] as? String == key)
+        let dedupKey = try #require(triggered["dedup_key"] as? String)
+        #expect(dedupKey.hasPrefix("vigil-"))
+        let payload = try #require(triggered["payload"] as? [String: Any])
+        #expect(payload["source"] as? String == "vigil" && payload["severity"] as? String == "critical")
+        #expect((payload["summary"] as? String)?.contains("3 service(s), 3 symptom(s)") == true, "\(payload)")
+        #expect(services.contains(payload["component"] as? String ?? ""), "\(payload)")
+        let details = try #require(payload["custom_details"] as? [String: Any])
+        #expect(Set(details["services"] as? [String] ?? []) == Set(services))
+        #expect(details["incident"] as? String == String(dedupKey.dropFirst(6)))
+
+        // The alerts resolve, and a change half an hour later moves the data's clock past the quiet time.
+        try Self.post(services.enumerated().map { alert($0.element, Double($0.offset) * 4, resolved: true) }, to: vigil)
+        let later =
+            #"{"service": "billing", "kind": "config", "time": "\#(formatter.string(from: start.addingTimeInterval(1_800)))"}"#
+        #expect(
+            try vigil.client().request(
+                "POST",
+                "/api/v1/changes",
+                headers: [("Content-Type", "application/json")],
+                body: Array(later.utf8)
+            ).status == 202
+        )
+        let resolved = receiver.wait(seconds: 30) { $0["event_action"] as? String == "resolve" }
+        #expect(resolved?["dedup_key"] as? String == dedupKey, "\(receiver.notifications)")
+        #expect(resolved?["routing_key"] as? String == key)
+        #expect(receiver.notifications.filter { $0["event_action"] as? String == "trigger" }.count == 1)
+
+        // A key that is not one, and a URL that is not http(s), are refused at start.
+        for (setting, reason) in [
+            ("{routing_key: \"not a key\"}", "pagerduty.routing_key must be a PagerDuty integration key"),
+            ("{routing_key: \(key), url: ftp://pd}", "pagerduty.url must be an http(s) URL"),
+            ("{url: https://events.pagerduty.com/v2/enqueue}", "pagerduty needs routing_key"),
+        ] {
+            try Data("pagerduty: \(setting)\n".utf8).write(to: config)
+            let refused = try Vigil.run(["serve", "--no-host", "--config", config.path])
+            #expect(refused.status != 0 && refused.stderr.contains(reason), "\(setting): \(refused.stderr)")
+        }
+    }
+
     static func server(dependencies: String) throws -> ServerProcess {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
