@@ -111,7 +111,7 @@ public struct SlackInteraction: Sendable, Equatable {
             if byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
-                let high = Self.hexValue(bytes[index + 1]), let low = Self.hexValue(bytes[index + 2])
+                let high = OTLP.nibble(bytes[index + 1]), let low = OTLP.nibble(bytes[index + 2])
             {
                 out.append(high << 4 | low)
                 index += 2
@@ -121,14 +121,5 @@ public struct SlackInteraction: Sendable, Equatable {
             index += 1
         }
         return out
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -91,12 +91,26 @@ extension HTTPAPI {
                 message: "the body must be {\"by\": \"your name\", \"reason\": \"…\"} (name ≤ 200 bytes, reason ≤ 2000)"
             )
         }
+        return try await self.decide(remediator, id, approve: approve, by: decision.by, reason: decision.reason ?? "")
+    }
+
+    /// Approves or rejects run `id` for a decider already checked; the run as it now is, or the 4xx that says why
+    /// not.
+    func decide(
+        _ remediator: Remediator,
+        _ id: String,
+        approve: Bool,
+        by: String,
+        reason: String
+    ) async throws
+        -> Response
+    {
         let run: RemediationRun
         do throws(RemediationError) {
             run =
                 approve
-                ? try await remediator.approve(id, by: decision.by, now: Clock.now())
-                : try await remediator.reject(id, by: decision.by, reason: decision.reason ?? "", now: Clock.now())
+                ? try await remediator.approve(id, by: by, now: Clock.now())
+                : try await remediator.reject(id, by: by, reason: reason, now: Clock.now())
         } catch {
             switch error {
             case .unknownRun: throw HTTPError(.notFound, message: error.description)
@@ -152,25 +166,13 @@ extension HTTPAPI {
             )
         }
         let by = "\(click.userName.prefix(100)) (Slack \(click.userID.prefix(64)))"
-        let run: RemediationRun
-        do throws(RemediationError) {
-            run =
-                approve
-                ? try await remediator.approve(click.value, by: by, now: Clock.now())
-                : try await remediator.reject(
-                    click.value,
-                    by: by,
-                    reason: "rejected with the Slack button",
-                    now: Clock.now()
-                )
-        } catch {
-            switch error {
-            case .unknownRun: throw HTTPError(.notFound, message: error.description)
-            case .notAwaitingApproval: throw HTTPError(.conflict, message: error.description)
-            case .anonymous: throw HTTPError(.badRequest, message: error.description)
-            }
-        }
-        return try self.json(RemediationRunJSON(run))
+        return try await self.decide(
+            remediator,
+            click.value,
+            approve: approve,
+            by: by,
+            reason: "rejected with the Slack button"
+        )
     }
 
     static let slackTimestamp = HTTPField.Name("X-Slack-Request-Timestamp")!

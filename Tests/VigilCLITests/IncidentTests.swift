@@ -125,30 +125,13 @@ import VigilServer
         defer { vigil.stop() }
         // 64 points 15 s apart up to a minute ago; the last 8 are the incident.
         let end = Int64(Date().timeIntervalSince1970) / 15 * 15 - 60
-        func gauge(_ service: String, _ name: String, _ value: (Int) -> Double) -> String {
-            let points = (0..<64).map { index in
-                #"{"timeUnixNano": "\#((end - Int64(63 - index) * 15) * 1_000_000_000)", "asDouble": \#(value(index))}"#
-            }
-            return """
-                {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "\(service)"}}]},
-                 "scopeMetrics": [{"metrics": [{"name": "\(name)", "gauge": {"dataPoints": [\(points.joined(separator: ","))]}}]}]}
-                """
+        func gauge(_ service: String, _ name: String, _ value: (Int) -> Double) -> OTLPGauge {
+            OTLPGauge(service: service, name: name, points: (0..<64).map { (end - Int64(63 - $0) * 15, value($0)) })
         }
-        let metrics =
-            #"{"resourceMetrics": ["#
-            + [
-                gauge("checkout", "latency_p90") { 100 + Double($0 % 5) + ($0 >= 56 ? 400 : 0) },
-                gauge("payment", "cpu") { 10 + Double($0 % 3) / 2 },
-            ]
-            .joined(separator: ",") + "]}"
-        let sent = try vigil.client().request(
-            "POST",
-            "/v1/metrics",
-            headers: [("Content-Type", "application/json")],
-            body: Array(metrics.utf8)
-        )
-        #expect(sent.status == 200)
-        try vigil.waitUntilDrained()
+        try vigil.send([
+            gauge("checkout", "latency_p90") { 100 + Double($0 % 5) + ($0 >= 56 ? 400 : 0) },
+            gauge("payment", "cpu") { 10 + Double($0 % 3) / 2 },
+        ])
         let formatter = ISO8601DateFormatter()
         let alerts = [("payment", 6), ("checkout", 5)].map { service, pointsBeforeTheEnd in
             let start = formatter.string(

@@ -58,20 +58,9 @@ private let grpcPython = repositoryRoot.appendingPathComponent(".build/grpc-venv
         var last = 0.0
         let points = (0..<300).map { index in
             last = 100 + 2 * Double(index) + (index % 3 == 0 ? 1 : -1)
-            return #"{"timeUnixNano": "\#((end - Int64(299 - index) * 60) * 1_000_000_000)", "asDouble": \#(last)}"#
+            return (end - Int64(299 - index) * 60, last)
         }
-        let body = """
-            {"resourceMetrics": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
-             "scopeMetrics": [{"metrics": [{"name": "requests_per_second", "gauge": {"dataPoints": [\(points.joined(separator: ","))]}}]}]}]}
-            """
-        let sent = try vigil.client().request(
-            "POST",
-            "/v1/metrics",
-            headers: [("Content-Type", "application/json")],
-            body: Array(body.utf8)
-        )
-        #expect(sent.status == 200)
-        try vigil.waitUntilDrained()
+        try vigil.send([OTLPGauge(service: "checkout", name: "requests_per_second", points: points)])
         // Samples reach the store with the pipeline's next write.
         var stored: [[String: Any]] = []
         let deadline = Date().addingTimeInterval(30)

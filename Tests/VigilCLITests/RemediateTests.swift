@@ -151,30 +151,19 @@ extension RemediateTests {
     }
 
     @Test func slackApprovalsNeedApproversAndASecret() throws {
-        let noApprovers = try RollbackRunbook(
-            token: "test-approval-token-0123456789",
-            extra: ", slack_signing_secret: 8f742231b10e8888abcd99yyyzzz85a5"
-        )
-        let refused = try Vigil.run(["serve", "--no-host", "--config", noApprovers.config.path])
-        #expect(
-            refused.status != 0 && refused.stderr.contains("needs remediation.slack_approvers"),
-            "\(refused.stderr)"
-        )
-        let noSecret = try RollbackRunbook(
-            token: "test-approval-token-0123456789",
-            extra: ", slack_approvers: [U0ALICE]"
-        )
-        let alsoRefused = try Vigil.run(["serve", "--no-host", "--config", noSecret.config.path])
-        #expect(alsoRefused.status != 0 && alsoRefused.stderr.contains("needs remediation.slack_signing_secret"))
-        let badID = try RollbackRunbook(
-            token: "test-approval-token-0123456789",
-            extra: ", slack_signing_secret: 8f742231b10e8888abcd99yyyzzz85a5, slack_approvers: [\"alice@example.com\"]"
-        )
-        let named = try Vigil.run(["serve", "--no-host", "--config", badID.config.path])
-        #expect(
-            named.status != 0 && named.stderr.contains("alice@example.com is not a Slack user ID"),
-            "\(named.stderr)"
-        )
+        let secret = RollbackRunbook.slackSecret
+        for (settings, reason) in [
+            (", slack_signing_secret: \(secret)", "needs remediation.slack_approvers"),
+            (", slack_approvers: [U0ALICE]", "needs remediation.slack_signing_secret"),
+            (
+                ", slack_signing_secret: \(secret), slack_approvers: [\"alice@example.com\"]",
+                "alice@example.com is not a Slack user ID"
+            ),
+        ] {
+            let fixture = try RollbackRunbook(token: "test-approval-token-0123456789", extra: settings)
+            let refused = try Vigil.run(["serve", "--no-host", "--config", fixture.config.path])
+            #expect(refused.status != 0 && refused.stderr.contains(reason), "\(settings): \(refused.stderr)")
+        }
     }
 }
 

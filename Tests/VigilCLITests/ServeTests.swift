@@ -315,33 +315,19 @@ extension ServeTests {
         defer { vigil.stop() }
         // 400 points a second apart up to a minute ago; the step (or blip) comes at point 300.
         let end = Int64(Date().timeIntervalSince1970) - 60
-        func gauge(_ service: String, _ name: String, _ fault: (Int) -> Double) -> String {
-            let points = (0..<400).map { index in
-                let value = index < 300 ? 10 + Double(index % 3) : fault(index)
-                return #"{"timeUnixNano": "\#((end - Int64(399 - index)) * 1_000_000_000)", "asDouble": \#(value)}"#
+        func gauge(_ service: String, _ name: String, _ fault: (Int) -> Double) -> OTLPGauge {
+            let points = (0..<400).map { index -> (seconds: Int64, value: Double) in
+                let value: Double = index < 300 ? 10 + Double(index % 3) : fault(index)
+                return (end - Int64(399 - index), value)
             }
-            return """
-                {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "\(service)"}}]},
-                 "scopeMetrics": [{"metrics": [{"name": "\(name)", "gauge": {"dataPoints": [\(points.joined(separator: ","))]}}]}]}
-                """
+            return OTLPGauge(service: service, name: name, points: points)
         }
-        let metrics =
-            #"{"resourceMetrics": ["#
-            + [
-                gauge("checkout", "latency") { _ in 100 },
-                gauge("synthetic-probe", "latency") { _ in 100 },
-                gauge("queue-blip", "depth") { $0 < 320 ? 100 : 10 },
-                gauge("queue-step", "depth") { _ in 100 },
-            ]
-            .joined(separator: ",") + "]}"
-        let sent = try vigil.client().request(
-            "POST",
-            "/v1/metrics",
-            headers: [("Content-Type", "application/json")],
-            body: Array(metrics.utf8)
-        )
-        #expect(sent.status == 200)
-        try vigil.waitUntilDrained()
+        try vigil.send([
+            gauge("checkout", "latency") { _ in 100 },
+            gauge("synthetic-probe", "latency") { _ in 100 },
+            gauge("queue-blip", "depth") { $0 < 320 ? 100 : 10 },
+            gauge("queue-step", "depth") { _ in 100 },
+        ])
         var found: [[String: Any]] = []
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
