@@ -122,7 +122,7 @@ public struct ServerConfiguration: Sendable {
         /// The integration's routing key (32 characters).
         public var routingKey: String
         /// The Events API endpoint.
-        public var url = "https://events.pagerduty.com/v2/enqueue"
+        public var url = PagerDutyEvents.defaultURL
 
         public init(routingKey: String) { self.routingKey = routingKey }
     }

@@ -36,35 +36,12 @@ public struct SeriesRule: Sendable, Equatable, Codable {
     public func matches(_ series: SeriesKey) -> Bool {
         self.match.allSatisfy { name, pattern in
             let value = name == "__name__" ? series.name : series.label(name) ?? ""
-            return Self.glob(Array(pattern.utf8)[...], matches: Array(value.utf8)[...])
+            return WildcardPattern(pattern.replacing("*", with: TemplateMiner.wildcard)).captures(in: value) != nil
         }
     }
 
     /// What the first rule matching `series` decides (the defaults when none does).
     public static func decision(for series: SeriesKey, in rules: [SeriesRule]) -> SeriesRule? {
         rules.first { $0.matches(series) }
-    }
-
-    /// Glob matching with `*` only: the classic greedy walk that backtracks to the last star.
-    static func glob(_ pattern: ArraySlice<UInt8>, matches text: ArraySlice<UInt8>) -> Bool {
-        var (p, t) = (pattern.startIndex, text.startIndex)
-        var star: (pattern: Int, text: Int)?
-        while t < text.endIndex {
-            if p < pattern.endIndex && pattern[p] == UInt8(ascii: "*") {
-                star = (p, t)
-                p += 1
-            } else if p < pattern.endIndex && pattern[p] == text[t] {
-                p += 1
-                t += 1
-            } else if let last = star {
-                p = last.pattern + 1
-                t = last.text + 1
-                star = (last.pattern, last.text + 1)
-            } else {
-                return false
-            }
-        }
-        while p < pattern.endIndex && pattern[p] == UInt8(ascii: "*") { p += 1 }
-        return p == pattern.endIndex
     }
 }
