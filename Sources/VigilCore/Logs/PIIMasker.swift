@@ -63,7 +63,7 @@ public struct PIIMasker: Sendable {
         var index = 0
         var changed = false
         while index < input.count {
-            if let (end, kind, keepPrefix) = self.match(input, at: index) {
+            if let (end, kind, keepPrefix) = self.match(input, at: index, after: copied) {
                 if !changed {
                     output.reserveCapacity(input.count)
                     changed = true
@@ -92,14 +92,15 @@ public struct PIIMasker: Sendable {
 
     // MARK: - Matching at a position
 
-    /// The end of a sensitive value starting at `start`, its kind, and how many leading bytes stay (a key name).
-    private func match(_ s: [UInt8], at start: Int) -> (Int, Kind, Int)? {
+    /// The end of a sensitive value starting at `start`, its kind, and how many leading bytes stay (a key name;
+    /// negative for an address whose local part began before `start`, never before `floor`: bytes already masked).
+    private func match(_ s: [UInt8], at start: Int, after floor: Int) -> (Int, Kind, Int)? {
         if self.isEnabled(.secret), let (end, keep) = self.secretValue(s, start) { return (end, .secret, keep) }
         if self.isEnabled(.token), let (end, keep) = Self.bearerToken(s, start) { return (end, .token, keep) }
         if self.isEnabled(.jwt), let end = Self.jwt(s, start) { return (end, .jwt, 0) }
         if self.isEnabled(.awsKey), let end = Self.awsAccessKey(s, start) { return (end, .awsKey, 0) }
         if self.isEnabled(.apiKey), let end = Self.apiKey(s, start) { return (end, .apiKey, 0) }
-        if self.isEnabled(.email), let (emailStart, end) = Self.email(s, start) {
+        if self.isEnabled(.email), let (emailStart, end) = Self.email(s, start, floor: floor) {
             return (end, .email, emailStart - start)
         }
         if self.isEnabled(.card), let end = Self.card(s, start) { return (end, .card, 0) }
@@ -285,10 +286,10 @@ public struct PIIMasker: Sendable {
     }
 
     /// An email found around an `@` at `start`; returns where the address starts and ends.
-    private static func email(_ s: [UInt8], _ start: Int) -> (Int, Int)? {
-        guard s[start] == UInt8(ascii: "@"), start > 0 else { return nil }
+    private static func email(_ s: [UInt8], _ start: Int, floor: Int) -> (Int, Int)? {
+        guard s[start] == UInt8(ascii: "@"), start > floor else { return nil }
         var localStart = start
-        while localStart > 0 {
+        while localStart > floor {
             let byte = s[localStart - 1]
             guard
                 ByteClass.isLetter(byte) || ByteClass.isDigit(byte) || byte == UInt8(ascii: ".")

@@ -61,6 +61,39 @@ import Testing
         }
     }
 
+    /// Values glued together: an address whose local part reaches back into an IP already masked trapped
+    /// (`scripts/fuzz`, target log-lines). No byte is masked twice or copied twice: without the placeholders,
+    /// the output is what is left of the input, in order.
+    @Test func valuesGluedTogetherAreMaskedOnce() async {
+        #expect(self.masker.mask("10.0.0.1.x@example.com") == "<ip><email>")
+        #expect(self.masker.mask("password=ab.cd@example.com next") == "password=<secret> next")
+        let pieces = Gen.oneOf(
+            Gen.always("10.0.0.1"),
+            Gen.always("@"),
+            Gen.always("."),
+            Gen.always("x"),
+            Gen.always("example.com"),
+            Gen.always("password="),
+            Gen.always("Bearer "),
+            Gen.always("4111111111111111"),
+            Gen.always("::1"),
+            Gen.always("AKIAIOSFODNN7EXAMPLE")
+        )
+        await propertyCheck(count: 2_000, input: pieces.array(of: 1...12)) { pieces in
+            let line = pieces.joined()
+            var rest = self.masker.mask(line)
+            for kind in PIIMasker.Kind.allCases { rest = rest.replacing(kind.placeholder, with: "") }
+            var remaining = Substring(line)
+            for character in rest {
+                guard let found = remaining.firstIndex(of: character) else {
+                    Issue.record("\(line) → \(self.masker.mask(line)) has bytes the line does not have there")
+                    return
+                }
+                remaining = remaining[remaining.index(after: found)...]
+            }
+        }
+    }
+
     @Test func leavesCleanTextUntouchedWithoutCopying() {
         let bytes = Array("nothing to see here: 42 items in 3 boxes".utf8)
         #expect(self.masker.mask(bytes) == nil)
