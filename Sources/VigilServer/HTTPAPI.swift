@@ -454,6 +454,18 @@ struct HTTPAPI {
         var inFlight: Int
         var walBytes: Int
         var ready: Bool
+        /// How the correlator grouped alerts and findings into incidents.
+        var incidents: Grouping
+
+        struct Grouping: Codable {
+            var symptoms: Int
+            var grouped: Int
+            var incidents: Int
+            var open: Int
+            var ignored: Int
+            /// "1,847 alerts and findings → 3 incidents (12 stood alone; 4 ignored by rules)".
+            var summary: String
+        }
     }
 
     func stats() -> StatsView {
@@ -469,7 +481,18 @@ struct HTTPAPI {
             changes: kind(counters.changes),
             inFlight: self.pipeline.counters.inFlight,
             walBytes: self.pipeline.wal.totalBytes,
-            ready: self.pipeline.ready.load(ordering: .relaxed)
+            ready: self.pipeline.ready.load(ordering: .relaxed),
+            incidents: {
+                let grouping = self.pipeline.incidents.grouping()
+                return StatsView.Grouping(
+                    symptoms: grouping.symptoms,
+                    grouped: grouping.grouped,
+                    incidents: grouping.incidents,
+                    open: grouping.open,
+                    ignored: grouping.ignored,
+                    summary: grouping.text
+                )
+            }()
         )
     }
 

@@ -14,7 +14,7 @@ import FoundationNetworking
 /// stores; the HTTP API reads incidents from it; and it notifies webhooks when an incident opens, changes or
 /// resolves.
 final class IncidentService: Sendable {
-    private let correlator = Mutex(IncidentCorrelator())
+    private let correlator: Mutex<IncidentCorrelator>
     /// Findings, alerts and changes already taken, by key, with their data time: each is taken once, however often
     /// it arrives (a replayed log, or a shared store read back with overlap).
     private let taken = Mutex<[String: Int64]>([:])
@@ -37,8 +37,10 @@ final class IncidentService: Sendable {
         webhooks: [URL],
         pagerDuty: ServerConfiguration.PagerDuty? = nil,
         dependencies: [ServerConfiguration.Dependency] = [],
+        correlation: IncidentCorrelator.Configuration = IncidentCorrelator.Configuration(),
         store: (any Store)? = nil
     ) {
+        self.correlator = Mutex(IncidentCorrelator(configuration: correlation))
         self.webhooks = webhooks
         self.pagerDuty = pagerDuty
         self.store = store
@@ -112,6 +114,12 @@ final class IncidentService: Sendable {
         let current = asked.union(incidents.prefix(Self.rankedIncidents).map(\.id))
         self.ranked.withLock { cache in cache = cache.filter { current.contains($0.key) } }
         return ranked
+    }
+
+    /// How many alerts and findings went into how many incidents, and how many incidents are open.
+    func grouping() -> IncidentCorrelator.Grouping {
+        let incidents = self.incidents()
+        return self.correlator.withLock { $0.grouping(of: incidents) }
     }
 
     /// `incident` with its candidates re-ranked by ``RootCauseRanker`` over the stored series of its services and

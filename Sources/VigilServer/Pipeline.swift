@@ -80,6 +80,7 @@ public final class Pipeline: Sendable {
             webhooks: configuration.incidentWebhooks.compactMap(URL.init(string:)),
             pagerDuty: configuration.pagerDuty,
             dependencies: configuration.dependencies,
+            correlation: configuration.correlation,
             store: self.store
         )
         try self.incidents.restore(from: self.store, now: Clock.now())

@@ -18,7 +18,7 @@ extension ServerConfiguration {
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
         "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc", "log_formats", "postgres",
-        "series_rules", "pagerduty",
+        "series_rules", "pagerduty", "incidents",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -79,6 +79,9 @@ extension ServerConfiguration {
             var settings = PagerDuty(routingKey: key)
             if let url = try value("url", String.self, in: map, path: "pagerduty.url") { settings.url = url }
             self.pagerDuty = settings
+        }
+        if let incidents = root["incidents"] {
+            self.correlation = try Self.parseIncidents(incidents, source: source)
         }
         if let rules = root["series_rules"] {
             self.seriesRules = try Self.parseSeriesRules(rules, source: source)
@@ -450,6 +453,103 @@ extension ServerConfiguration {
                 )
             }
             return rule
+        }
+    }
+}
+
+extension ServerConfiguration {
+    /// `incidents`: the correlator's windows (`join_window`, `mitigate_after`, `resolve_after`), its gates
+    /// (`min_services`, `min_symptoms`, `min_alerts`) and `rules`, a list of `{match: {field: glob}, ignore: true}`
+    /// or `{match: …, context_only: true}`.
+    static func parseIncidents(_ raw: Any, source: String) throws -> IncidentCorrelator.Configuration {
+        let keys = [
+            "join_window", "mitigate_after", "resolve_after", "min_services", "min_symptoms", "min_alerts", "rules",
+        ]
+        guard let map = raw as? [String: Any] else {
+            throw FileError(description: "\(source): incidents must be a mapping (\(keys.joined(separator: ", ")))")
+        }
+        for key in map.keys.sorted() where !keys.contains(key) {
+            throw FileError(
+                description: "\(source): unknown setting \"incidents.\(key)\"; known: \(keys.joined(separator: ", "))"
+            )
+        }
+        var configuration = IncidentCorrelator.Configuration()
+        func duration(_ key: String) throws -> Double? {
+            guard let value = map[key] else { return nil }
+            guard
+                let seconds = (value as? Int).map(Double.init) ?? (value as? String).flatMap(DurationText.seconds(in:)),
+                seconds > 0
+            else {
+                throw FileError(description: "\(source): incidents.\(key) must be a duration such as 5m, not \(value)")
+            }
+            return seconds
+        }
+        func count(_ key: String) throws -> Int? {
+            guard let value = map[key] else { return nil }
+            guard let number = value as? Int, number >= 1 else {
+                throw FileError(description: "\(source): incidents.\(key) must be a whole number from 1, not \(value)")
+            }
+            return number
+        }
+        if let seconds = try duration("join_window") { configuration.joinWindow = seconds }
+        if let seconds = try duration("mitigate_after") { configuration.mitigateAfter = seconds }
+        if let seconds = try duration("resolve_after") { configuration.resolveAfter = seconds }
+        guard configuration.resolveAfter >= configuration.mitigateAfter else {
+            throw FileError(
+                description:
+                    "\(source): incidents.resolve_after (\(DurationText.describe(configuration.resolveAfter))) must not be shorter than mitigate_after (\(DurationText.describe(configuration.mitigateAfter)))"
+            )
+        }
+        if let number = try count("min_services") { configuration.minimumServices = number }
+        if let number = try count("min_symptoms") { configuration.minimumSymptoms = number }
+        if let number = try count("min_alerts") { configuration.minimumAlerts = number }
+        if let rules = map["rules"] { configuration.symptomRules = try Self.parseSymptomRules(rules, source: source) }
+        return configuration
+    }
+
+    /// `incidents.rules`: each matches fields with globs and does exactly one thing.
+    static func parseSymptomRules(_ raw: Any, source: String) throws -> [SymptomRule] {
+        let actions = SymptomRule.Action.allCases.map(\.rawValue)
+        let keys = ["match"] + actions
+        guard let list = raw as? [Any] else {
+            throw FileError(
+                description:
+                    "\(source): incidents.rules must be a list of rules such as {match: {alertname: Watchdog}, ignore: true}"
+            )
+        }
+        return try list.enumerated().map { index, item in
+            let path = "incidents.rules[\(index)]"
+            guard let map = item as? [String: Any] else {
+                throw FileError(description: "\(source): \(path) must be a mapping (\(keys.joined(separator: ", ")))")
+            }
+            for key in map.keys.sorted() where !keys.contains(key) {
+                throw FileError(
+                    description: "\(source): unknown setting \"\(path).\(key)\"; known: \(keys.joined(separator: ", "))"
+                )
+            }
+            guard let match = map["match"] as? [String: Any] else {
+                throw FileError(
+                    description:
+                        "\(source): \(path).match must be a mapping of fields (kind, service, subject, alertname or an alert label) to globs, such as {severity: info}"
+                )
+            }
+            var chosen: [SymptomRule.Action] = []
+            for action in SymptomRule.Action.allCases {
+                guard let flag = map[action.rawValue] else { continue }
+                guard let on = flag as? Bool else {
+                    throw FileError(
+                        description: "\(source): \(path).\(action.rawValue) must be true or false, not \(flag)"
+                    )
+                }
+                if on { chosen.append(action) }
+            }
+            guard chosen.count == 1, let action = chosen.first else {
+                throw FileError(
+                    description:
+                        "\(source): \(path) must do exactly one thing: \(actions.map { "\($0): true" }.joined(separator: " or "))"
+                )
+            }
+            return SymptomRule(match: match.mapValues { "\($0)" }, action: action)
         }
     }
 }

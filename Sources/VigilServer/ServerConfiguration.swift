@@ -49,6 +49,9 @@ public struct ServerConfiguration: Sendable {
     public var pagerDuty: PagerDuty?
     /// Per-series overrides of metric detection (`series_rules`); the first rule matching a series decides.
     public var seriesRules: [SeriesRule] = []
+    /// How alerts and findings become incidents (`incidents`): the correlator's windows and gates, and the rules
+    /// that ignore a symptom or keep it as context only.
+    public var correlation = IncidentCorrelator.Configuration()
     /// Service dependencies known from configuration (caller → callee), beside those traces show: they join
     /// symptoms into incidents and order root causes.
     public var dependencies: [Dependency] = []

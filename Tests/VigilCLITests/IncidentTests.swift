@@ -345,6 +345,67 @@ import VigilServer
         #expect(trigger?["version"] as? String == "v9")
     }
 
+    /// `incidents.rules` in the configuration file: Alertmanager's Watchdog is ignored, an info alert waits as
+    /// context until a critical one opens the incident, and the stats say how the alerts were grouped.
+    @Test func incidentRulesIgnoreAndKeepAlertsAsContext() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let config = folder.appendingPathComponent("vigil.yaml")
+        try Data(
+            """
+            incidents:
+              rules:
+                - match: {alertname: Watchdog}
+                  ignore: true
+                - match: {severity: info}
+                  context_only: true
+            """.utf8
+        ).write(to: config)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        let formatter = ISO8601DateFormatter()
+        let start = Date().addingTimeInterval(-600)
+        func alert(_ name: String, _ service: String, severity: String, _ offset: Double) -> String {
+            """
+            {"status": "firing", "fingerprint": "\(name)", "startsAt": "\(formatter.string(from: start.addingTimeInterval(offset)))",
+             "labels": {"alertname": "\(name)", "service": "\(service)", "namespace": "shop", "severity": "\(severity)"}}
+            """
+        }
+        func grouping(until done: ([String: Any]) -> Bool) throws -> [String: Any] {
+            var grouping: [String: Any] = [:]
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                grouping = (try vigil.json("/api/v1/stats") as? [String: Any])?["incidents"] as? [String: Any] ?? [:]
+                if done(grouping) { break }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            return grouping
+        }
+        try Self.post(
+            [
+                alert("Watchdog", "prometheus", severity: "none", 0),
+                alert("CacheMissesHigh", "cart", severity: "info", 5),
+            ],
+            to: vigil
+        )
+        var seen = try grouping { $0["symptoms"] as? Int == 1 && $0["ignored"] as? Int == 1 }
+        #expect(seen["summary"] as? String == "1 alert or finding → 0 incidents (1 stood alone; 1 ignored by rules)")
+        #expect((try vigil.json("/api/v1/incidents") as? [[String: Any]])?.isEmpty == true)
+
+        try Self.post([alert("OrdersErrors", "orders", severity: "critical", 20)], to: vigil)
+        seen = try grouping { $0["incidents"] as? Int == 1 }
+        #expect(seen["summary"] as? String == "2 alerts and findings → 1 incident (1 ignored by rules)", "\(seen)")
+        #expect(seen["open"] as? Int == 1)
+        let incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
+        #expect(incidents.first?["services"] as? [String] == ["cart", "orders"], "\(incidents)")
+
+        try Data("incidents: {rules: [{match: {severity: info}}]}\n".utf8).write(to: config)
+        let refused = try Vigil.run(["serve", "--no-host", "--config", config.path], input: "")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("incidents.rules[0] must do exactly one thing"), "\(refused.stderr)")
+    }
+
     @Test func aBadDependencyFileStopsStartWithItsReason() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

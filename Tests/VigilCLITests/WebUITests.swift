@@ -145,6 +145,10 @@ private let hasBrowser =
         let stormRow = try #require(incidents.first { $0.count == 7 && $0[2] == "auth-api" }, "\(incidents)")
         #expect(stormRow[0] == "open" && stormRow[1] == "2026-11-23 14:31:45" && stormRow[5] == "3")
         #expect((seen["openCount"] as? [String])?.first == String(incidents.count))
+        // The line that says how the storm was grouped is the server's own count.
+        let grouping = try #require((try vigil.json("/api/v1/stats") as? [String: Any])?["incidents"] as? [String: Any])
+        #expect(grouping["incidents"] as? Int == incidents.count)
+        #expect((seen["grouping"] as? [String])?.first == grouping["summary"] as? String, "\(grouping)")
 
         // One click: the explanation a person acts on.
         let incident = try #require(seen["incident"] as? [String: Any])

@@ -77,6 +77,46 @@ import VigilStorage
         )
     }
 
+    @Test func incidentRulesReadAsWritten() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("vigil.example.yaml"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("# incidents:") })
+        let block = lines[start...].prefix { $0 == lines[start] || $0.hasPrefix("#   ") }
+            .map { String($0.dropFirst(2)) }.joined(separator: "\n")
+        var configuration = ServerConfiguration()
+        try configuration.apply(yaml: block, source: "vigil.example.yaml")
+        var expected = IncidentCorrelator.Configuration()
+        expected.symptomRules = [
+            SymptomRule(match: ["alertname": "Watchdog"], action: .ignore),
+            SymptomRule(match: ["severity": "info"], action: .contextOnly),
+            SymptomRule(match: ["kind": "silence", "service": "batch-*"], action: .contextOnly),
+        ]
+        #expect(configuration.correlation == expected, "the example spells out the defaults and three rules")
+
+        for (yaml, reason) in [
+            ("incidents: {join_window: soon}", "incidents.join_window must be a duration such as 5m"),
+            ("incidents: {min_alerts: 0}", "incidents.min_alerts must be a whole number from 1"),
+            (
+                "incidents: {mitigate_after: 1h, resolve_after: 10m}",
+                "incidents.resolve_after (10 min) must not be shorter"
+            ),
+            ("incidents: {rules: [{match: {severity: info}}]}", "incidents.rules[0] must do exactly one thing"),
+            (
+                "incidents: {rules: [{match: {a: b}, ignore: true, context_only: true}]}",
+                "incidents.rules[0] must do exactly one thing",
+            ),
+            ("incidents: {rules: [{match: x, ignore: true}]}", "incidents.rules[0].match must be a mapping"),
+            ("incidents: {rules: [{match: {}, mute: true}]}", "unknown setting \"incidents.rules[0].mute\""),
+            ("incidents: {grouping: 5}", "unknown setting \"incidents.grouping\""),
+        ] {
+            var bad = ServerConfiguration()
+            #expect(throws: (any Error).self) { try bad.apply(yaml: yaml, source: "v.yaml") }
+            do { try bad.apply(yaml: yaml, source: "v.yaml") } catch {
+                #expect("\(error)".contains(reason), "\(yaml): \(error)")
+            }
+        }
+    }
+
     @Test func dependencyFilesAreReadLikeRCATopologies() throws {
         let topology = #"{"services": ["a", "b", "c"], "calls": [["a", "b"], ["b", "c"]], "version": 2}"#
         #expect(

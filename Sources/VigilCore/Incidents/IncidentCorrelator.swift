@@ -44,6 +44,11 @@ public struct IncidentCorrelator: Sendable {
         /// its alert reports again).
         public var minimumSymptoms = 3
         public var sustainedSeconds = 60.0
+        /// External alerts open an incident when this many different ones (fingerprints) are in it: 1, an alert
+        /// is someone's decision that it matters.
+        public var minimumAlerts = 1
+        /// What happens to the alerts and findings each rule matches (the first matching rule decides).
+        public var symptomRules: [SymptomRule] = []
         /// Creates the defaults.
         public init() {}
     }
@@ -57,6 +62,38 @@ public struct IncidentCorrelator: Sendable {
         var score: Double
         var summary: String
         var namespace: String?
+        /// False for a symptom a ``SymptomRule`` keeps as context only.
+        var opens = true
+    }
+
+    /// How many alerts and findings the correlator grouped into how many incidents: what an on-call engineer
+    /// reads to trust (or tune) the grouping.
+    public struct Grouping: Sendable, Equatable, Codable {
+        /// Alert firings and findings kept (the newest ``Configuration/maximumSymptoms``).
+        public var symptoms: Int
+        /// Those that are members of an incident.
+        public var grouped: Int
+        /// The incidents they make …
+        public var incidents: Int
+        /// … of which open.
+        public var open: Int
+        /// Alert firings and findings a rule ignored (never kept).
+        public var ignored: Int
+
+        /// One line: "1,847 alerts and findings → 3 incidents (12 stood alone; 4 ignored by rules)".
+        public var text: String {
+            var line =
+                "\(Format.count(self.symptoms)) "
+                + (self.symptoms == 1 ? "alert or finding" : "alerts and findings")
+                + " → \(Format.count(self.incidents)) " + (self.incidents == 1 ? "incident" : "incidents")
+            var notes: [String] = []
+            if self.symptoms > self.grouped {
+                notes.append("\(Format.count(self.symptoms - self.grouped)) stood alone")
+            }
+            if self.ignored > 0 { notes.append("\(Format.count(self.ignored)) ignored by rules") }
+            if !notes.isEmpty { line += " (" + notes.joined(separator: "; ") + ")" }
+            return line
+        }
     }
 
     public let configuration: Configuration
@@ -68,6 +105,8 @@ public struct IncidentCorrelator: Sendable {
     private var alertStates: [String: (time: Timestamp, firing: Bool)] = [:]
     /// The latest data time seen.
     public private(set) var now = Timestamp(nanoseconds: 0)
+    /// Alert firings and findings a ``SymptomRule`` ignored.
+    public private(set) var ignored = 0
 
     /// Creates an empty correlator.
     public init(configuration: Configuration = Configuration()) {
@@ -83,6 +122,21 @@ public struct IncidentCorrelator: Sendable {
         {
             return
         }
+        let action = SymptomRule.action(
+            for: { field in
+                switch field {
+                case "kind": anomaly.kind.rawValue
+                case "service": anomaly.service
+                case "subject": anomaly.subject
+                default: nil
+                }
+            },
+            in: self.configuration.symptomRules
+        )
+        if action == .ignore {
+            self.ignored += 1
+            return
+        }
         let fingerprint = anomaly.kind.rawValue + "|" + anomaly.service + "|" + anomaly.subject
         self.append(
             Symptom(
@@ -93,13 +147,29 @@ public struct IncidentCorrelator: Sendable {
                 time: anomaly.time,
                 score: anomaly.score,
                 summary: anomaly.evidence.summary,
-                namespace: nil
+                namespace: nil,
+                opens: action == nil
             )
         )
     }
 
     /// Takes an external alert: firing ones are symptoms; a resolved one ends its fingerprint's firing.
     public mutating func add(_ alert: Alert) {
+        let action = SymptomRule.action(
+            for: { field in
+                switch field {
+                case "kind": "alert"
+                case "service": alert.service
+                case "subject", "alertname": alert.name
+                default: alert.labels.first { $0.name == field }?.value
+                }
+            },
+            in: self.configuration.symptomRules
+        )
+        if action == .ignore {
+            if alert.status == .firing { self.ignored += 1 }
+            return
+        }
         let time = alert.status == .resolved ? (alert.endsAt ?? alert.startsAt) : alert.startsAt
         let firing = alert.status == .firing
         if let known = self.alertStates[alert.fingerprint],
@@ -120,7 +190,8 @@ public struct IncidentCorrelator: Sendable {
                 time: alert.startsAt,
                 score: 1,
                 summary: alert.summary ?? "\(alert.name) firing",
-                namespace: alert.labels.first { $0.name == "namespace" }?.value
+                namespace: alert.labels.first { $0.name == "namespace" }?.value,
+                opens: action == nil
             )
         )
     }
@@ -185,23 +256,40 @@ public struct IncidentCorrelator: Sendable {
         var member: Incident.Member
         var count: Int
         var namespace: String?
+        /// Whether it may open an incident (no rule keeps it as context only).
+        var opens: Bool
     }
 
-    /// Whether a group of members corroborate each other, and so are an incident: an external alert is
-    /// (someone decided it matters); Vigil's own findings need symptoms in `minimumServices` services or
-    /// `minimumSymptoms` different symptoms of one (or one that ``held(_:)``), so a lone blip on one series,
-    /// which any detector watching thousands of series makes now and then, pages nobody.
-    func related(_ members: [Incident.Member]) -> Bool {
-        members.contains { $0.kind == "alert" }
+    /// Whether a group of members corroborate each other, and so are an incident: external alerts are (someone
+    /// decided they matter; `minimumAlerts` of them); Vigil's own findings need symptoms in `minimumServices`
+    /// services or `minimumSymptoms` different symptoms of one (or one that ``held(_:)``), so a lone blip on one
+    /// series, which any detector watching thousands of series makes now and then, pages nobody. Members a rule
+    /// keeps as context only do not count.
+    private func related(_ nodes: [Node]) -> Bool {
+        let members = nodes.filter(\.opens).map(\.member)
+        return members.count { $0.kind == "alert" } >= self.configuration.minimumAlerts
             || Set(members.map(\.service)).count >= self.configuration.minimumServices
             || members.count >= self.configuration.minimumSymptoms
     }
 
-    /// Whether a symptom held: seen again `sustainedSeconds` or more after it first fired.
-    func held(_ members: [Incident.Member]) -> Bool {
-        members.contains {
-            $0.count >= 2 && $0.lastSeen.seconds - $0.firstSeen.seconds >= self.configuration.sustainedSeconds
+    /// Whether a symptom that may open an incident held: seen again `sustainedSeconds` or more after it first
+    /// fired.
+    private func held(_ nodes: [Node]) -> Bool {
+        nodes.contains {
+            $0.opens && $0.member.count >= 2
+                && $0.member.lastSeen.seconds - $0.member.firstSeen.seconds >= self.configuration.sustainedSeconds
         }
+    }
+
+    /// How many alerts and findings went into `incidents` (this correlator's, as ``incidents()`` returned them).
+    public func grouping(of incidents: [Incident]) -> Grouping {
+        Grouping(
+            symptoms: self.symptoms.count,
+            grouped: incidents.reduce(0) { sum, incident in sum + incident.members.reduce(0) { $0 + $1.count } },
+            incidents: incidents.count,
+            open: incidents.count { $0.status == .open },
+            ignored: self.ignored
+        )
     }
 
     /// The incidents, newest first.
@@ -280,7 +368,8 @@ public struct IncidentCorrelator: Sendable {
                         joinedBecause: nil
                     ),
                     count: 1,
-                    namespace: symptom.namespace
+                    namespace: symptom.namespace,
+                    opens: symptom.opens
                 )
             )
         }
@@ -326,10 +415,9 @@ public struct IncidentCorrelator: Sendable {
         var held: [[Node]] = []
         for key in groups.keys.sorted() {
             let group = groups[key]!.map { nodes[$0] }
-            let members = group.map(\.member)
-            if self.related(members) {
+            if self.related(group) {
                 incidents.append(group)
-            } else if self.held(members) {
+            } else if self.held(group) {
                 held.append(group)
             }
         }
@@ -508,8 +596,9 @@ public struct IncidentCorrelator: Sendable {
         }
         timeline.sort { ($0.time, $0.service, $0.what) < ($1.time, $1.service, $1.what) }
 
-        let firing = members.contains { member in
-            member.kind == "alert" && (self.alertStates[String(member.fingerprint.dropFirst(6))]?.firing ?? false)
+        let firing = nodes.contains { node in
+            node.opens && node.member.kind == "alert"
+                && (self.alertStates[String(node.member.fingerprint.dropFirst(6))]?.firing ?? false)
         }
         let quiet = self.now.seconds - updated.seconds
         let status: Incident.Status =

@@ -339,6 +339,17 @@ enum Format {
         while fraction.last == "0" { fraction.removeLast() }
         return sign + String(magnitude / 1000) + (fraction.isEmpty ? "" : "." + fraction)
     }
+
+    /// A count with thousands separated by commas: 1,847.
+    static func count(_ value: Int) -> String {
+        var digits = String(value.magnitude)
+        var index = digits.count - 3
+        while index > 0 {
+            digits.insert(",", at: digits.index(digits.startIndex, offsetBy: index))
+            index -= 3
+        }
+        return (value < 0 ? "-" : "") + digits
+    }
 }
 
 /// One metric series of a shard: its detector and the store bucket it is filling.

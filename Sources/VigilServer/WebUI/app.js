@@ -190,14 +190,15 @@ async function render() {
 async function refreshStatus() {
   const status = document.getElementById('status');
   try {
-    const [stats, open] = await Promise.all([api('stats'), api('incidents?status=open')]);
+    const stats = await api('stats');
+    const open = stats.incidents.open;
     const parts = [stats.ready ? 'ready' : 'starting'];
     parts.push(`${number(stats.logs.processed)} log lines`, `${number(stats.samples.processed)} samples`);
     if (stats.spans.processed > 0) parts.push(`${number(stats.spans.processed)} spans`);
     status.textContent = parts.join(' · ');
     status.classList.toggle('down', !stats.ready);
     const link = document.querySelector('#nav a[data-view="incidents"]');
-    link.replaceChildren('Incidents', open.length > 0 ? el('span', { class: 'count', id: 'open-count' }, open.length) : '');
+    link.replaceChildren('Incidents', open > 0 ? el('span', { class: 'count', id: 'open-count' }, open) : '');
   } catch (error) {
     status.textContent = error.message;
     status.classList.add('down');
@@ -208,7 +209,10 @@ async function refreshStatus() {
 
 async function incidentsView(params) {
   const status = params.get('status') || '';
-  const incidents = await api(`incidents?limit=500${status ? `&status=${encodeURIComponent(status)}` : ''}`);
+  const [incidents, stats] = await Promise.all([
+    api(`incidents?limit=500${status ? `&status=${encodeURIComponent(status)}` : ''}`),
+    api('stats'),
+  ]);
   const filter = el(
     'select',
     { id: 'status-filter', onchange: (event) => go('incidents', null, { status: event.target.value }) },
@@ -233,6 +237,7 @@ async function incidentsView(params) {
     'section',
     {},
     el('h1', {}, 'Incidents'),
+    el('p', { class: 'muted', id: 'grouping' }, stats.incidents.summary),
     el('div', { class: 'toolbar' }, el('label', { for: 'status-filter' }, 'Status'), filter),
     table(
       [['Status'], ['Opened (UTC)'], ['Root cause'], ['Confidence', 'num'], ['Services'], ['Symptoms', 'num'], ['Summary']],
