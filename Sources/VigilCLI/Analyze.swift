@@ -23,6 +23,7 @@ struct Analyze: AsyncParsableCommand {
               journalctl -o short-iso --since -1h | vigil analyze -
               vigil analyze --json app.log | jq '.errorTemplates'
               vigil analyze odd-format.log --llm-url http://127.0.0.1:11434/v1   # a model reads an unknown header once
+              vigil analyze app.log --template 'card declined for order <*>'      # your own template, <*> for any text
             """
     )
 
@@ -31,6 +32,16 @@ struct Analyze: AsyncParsableCommand {
 
     @Option(help: "How many templates each list shows.")
     var top: Int = 10
+
+    @Option(
+        name: .customLong("template"),
+        help: ArgumentHelp(
+            "A template of your own: lines it matches whole (after masking, <*> taking any text) count under it.",
+            discussion: "Repeat for several; the first that matches a line decides. The rest are mined as usual.",
+            valueName: "TEXT"
+        )
+    )
+    var templates: [String] = []
 
     @Flag(help: "Do not mask personal data and secrets in the report (masking is on by default).")
     var noPiiMasking = false
@@ -43,13 +54,18 @@ struct Analyze: AsyncParsableCommand {
 
     func validate() throws {
         guard self.top > 0 else { throw ValidationError("--top must be at least 1") }
+        for template in self.templates {
+            if let problem = TemplateMiner.problem(withPinned: template) {
+                throw ValidationError("--template \"\(template)\": \(problem)")
+            }
+        }
     }
 
     func run() async throws {
         let learned = try await self.formatHelp.learnedHeaders(for: self.file, command: "analyze")
         var reader = try LineReader(path: self.file)
         var splitter = LogStreamSplitter(joinMultiline: true, learnedHeaders: learned)
-        var analyzer = LogAnalyzer(listLength: self.top)
+        var analyzer = LogAnalyzer(listLength: self.top, pinnedTemplates: self.templates)
         let masker = self.noPiiMasking ? nil : PIIMasker()
         var progress = Progress(totalBytes: reader.totalBytes)
         func take(_ records: [LogRecord]) {

@@ -92,6 +92,7 @@ public final class Pipeline: Sendable {
         shardConfiguration.masksPII = configuration.masksPII
         shardConfiguration.learnedHeaders = configuration.learnedHeaders
         shardConfiguration.seriesRules = configuration.seriesRules
+        shardConfiguration.pinnedTemplates = configuration.pinnedTemplates
         let checkpoint = try self.store.loadCheckpoint()
         let shards = Self.distribute(checkpoint?.shards ?? [], into: configuration.shards, shardConfiguration)
         self.workers = shards.enumerated().map { ShardWorker(index: $0.offset, shard: $0.element) }

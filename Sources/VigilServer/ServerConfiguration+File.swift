@@ -18,7 +18,7 @@ extension ServerConfiguration {
         "host", "port", "data_dir", "shards", "wal_sync", "max_body_bytes", "max_in_flight", "checkpoint_seconds",
         "host_monitoring", "tail", "pii_masking", "retention", "syslog", "webhook_secret", "prometheus_pull",
         "incident_webhooks", "dependencies", "llm", "remediation", "keda_grpc", "log_formats", "postgres",
-        "series_rules", "pagerduty", "incidents",
+        "series_rules", "pagerduty", "incidents", "log_templates",
     ]
 
     /// Applies a YAML configuration file on top of this configuration. Unknown keys are errors, so a typo does not
@@ -79,6 +79,23 @@ extension ServerConfiguration {
             var settings = PagerDuty(routingKey: key)
             if let url = try value("url", String.self, in: map, path: "pagerduty.url") { settings.url = url }
             self.pagerDuty = settings
+        }
+        if let templates = root["log_templates"] {
+            guard let texts = templates as? [String] else {
+                throw FileError(
+                    description:
+                        "\(source): log_templates must be a list of templates such as \"card declined for order <*>\""
+                )
+            }
+            for (index, text) in texts.enumerated() {
+                if let problem = TemplateMiner.problem(withPinned: text) {
+                    throw FileError(description: "\(source): log_templates[\(index)] \"\(text)\": \(problem)")
+                }
+            }
+            guard texts.count <= 1_000 else {
+                throw FileError(description: "\(source): log_templates holds \(texts.count) templates; at most 1,000")
+            }
+            self.pinnedTemplates = texts
         }
         if let incidents = root["incidents"] {
             self.correlation = try Self.parseIncidents(incidents, source: source)

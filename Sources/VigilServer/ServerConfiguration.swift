@@ -49,6 +49,8 @@ public struct ServerConfiguration: Sendable {
     public var pagerDuty: PagerDuty?
     /// Per-series overrides of metric detection (`series_rules`); the first rule matching a series decides.
     public var seriesRules: [SeriesRule] = []
+    /// Log templates a person wrote (`log_templates`): lines they match count under them instead of a mined one.
+    public var pinnedTemplates: [String] = []
     /// How alerts and findings become incidents (`incidents`): the correlator's windows and gates, and the rules
     /// that ignore a symptom or keep it as context only.
     public var correlation = IncidentCorrelator.Configuration()

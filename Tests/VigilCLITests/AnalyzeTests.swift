@@ -33,6 +33,19 @@ import Testing
         #expect(result.stderr.isEmpty, "no progress output when stderr is not a terminal")
     }
 
+    /// `--template`: the charge failures count under the template given, whatever their details.
+    @Test func templatesOfYourOwnTakeTheLinesTheyMatch() throws {
+        let sample = Vigil.packageRoot.appendingPathComponent("samples/checkout-service.log").path
+        let result = try Vigil.run(["analyze", "--json", "--template", "charge   failed <*>", sample], input: "")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let errors = try #require(report["errorTemplates"] as? [[String: Any]])
+        #expect(errors.first?["template"] as? String == "charge failed <*>", "\(errors.prefix(2))")
+        let refused = try Vigil.run(["analyze", "--template", "<*> <*>", sample], input: "")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("needs some text besides <*>"), "\(refused.stderr)")
+    }
+
     @Test func rejectsANonPositiveTop() throws {
         let result = try Vigil.run(["analyze", "--top", "0", "/dev/null"], input: "")
         #expect(result.status != 0)

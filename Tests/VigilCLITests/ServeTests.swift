@@ -289,11 +289,61 @@ import VigilServer
         let stats = try server.stats()
         #expect(stats.accepted == acknowledged.value, "refused requests were not half-accepted")
         #expect(stats.rejected >= refused.value * 60)
+        // A line whose address reaches back into an IP the PII masker just replaced once stopped the server.
+        let glued =
+            #"{"streams": [{"stream": {"service_name": "glued"}, "values": [["1700000000000000000", "from 10.0.0.1.x@example.com"]]}]}"#
+        #expect(try client.request("POST", "/loki/api/v1/push", headers: json, body: Array(glued.utf8)).status == 204)
+        var mined: [String] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && mined.isEmpty {
+            let stored = (try? server.json("/api/v1/templates?service=glued")) as? [[String: Any]] ?? []
+            mined = stored.compactMap { $0["text"] as? String }
+            if mined.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(mined == ["from <ip><email>"], "the server mined the line and lives: \(mined)")
         server.stop()
     }
 }
 
 extension ServeTests {
+    /// `log_templates`: lines a template of the user's matches are stored under it, named by its own text.
+    @Test func logTemplatesOfYourOwnTakeTheLinesTheyMatch() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-tpl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let config = folder.appendingPathComponent("vigil.yaml")
+        try Data("log_templates: [\"card declined for order <*>\"]\n".utf8).write(to: config)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        let lines = (0..<40).map { index in
+            index % 2 == 0
+                ? "ERROR card declined for order \(1000 + index) (code=\(index % 3 == 0 ? "51" : "05 insufficient funds"))"
+                : "INFO order \(1000 + index) shipped to warehouse \(index % 4)"
+        }
+        let values = lines.enumerated().map { "[\"\(now + Int64($0.offset) * 1_000_000)\", \"\($0.element)\"]" }
+        let push =
+            #"{"streams": [{"stream": {"service_name": "payments"}, "values": ["# + values.joined(separator: ",")
+            + "]}]}"
+        let pushed = try vigil.client().request(
+            "POST",
+            "/loki/api/v1/push",
+            headers: [("Content-Type", "application/json")],
+            body: Array(push.utf8)
+        )
+        #expect(pushed.status == 204)
+        try vigil.waitUntilDrained()
+        var pinned: [String: Any]?
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && pinned == nil {
+            let stored = try vigil.json("/api/v1/templates?service=payments") as? [[String: Any]] ?? []
+            pinned = stored.first { $0["text"] as? String == "card declined for order <*>" }
+            if pinned == nil { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(pinned?["count"] as? Int == 20, "\(pinned ?? [:])")
+        #expect(pinned?["id"] as? String == Template.id(for: "card declined for order <*>"))
+    }
+
     /// `series_rules` from the configuration file reach the detectors: a synthetic probe is muted, and a queue
     /// that spikes and drains within its minimum duration is not reported, while one whose step holds is, late and
     /// dated at its start.

@@ -117,6 +117,25 @@ import VigilStorage
         }
     }
 
+    @Test func logTemplatesAreListsOfTemplatesWithWordsOfTheirOwn() throws {
+        var configuration = ServerConfiguration()
+        try configuration.apply(
+            yaml: "log_templates: [\"card declined <*>\", \"user <*> logged in\"]",
+            source: "v.yaml"
+        )
+        #expect(configuration.pinnedTemplates == ["card declined <*>", "user <*> logged in"])
+        for (yaml, reason) in [
+            ("log_templates: card declined <*>", "log_templates must be a list of templates"),
+            ("log_templates: [\"<*>  <*>\"]", "log_templates[0] \"<*>  <*>\": a pinned template needs some text"),
+        ] {
+            var bad = ServerConfiguration()
+            #expect(throws: (any Error).self) { try bad.apply(yaml: yaml, source: "v.yaml") }
+            do { try bad.apply(yaml: yaml, source: "v.yaml") } catch {
+                #expect("\(error)".contains(reason), "\(yaml): \(error)")
+            }
+        }
+    }
+
     @Test func dependencyFilesAreReadLikeRCATopologies() throws {
         let topology = #"{"services": ["a", "b", "c"], "calls": [["a", "b"], ["b", "c"]], "version": 2}"#
         #expect(

@@ -11,7 +11,7 @@ public struct LogAnalyzer: Sendable {
     /// How many buckets the timeline aims for.
     public var timelineBuckets: Int
 
-    private var miner = TemplateMiner()
+    private var miner: TemplateMiner
     private var entries: [Entry] = []
     private var formats: [String] = []
     private var lines = 0
@@ -23,8 +23,11 @@ public struct LogAnalyzer: Sendable {
         static let noTime = Int64.min
     }
 
-    /// Creates an analyzer.
-    public init(listLength: Int = 10, timelineBuckets: Int = 60) {
+    /// Creates an analyzer; lines that `pinnedTemplates` match count under them instead of a mined template.
+    public init(listLength: Int = 10, timelineBuckets: Int = 60, pinnedTemplates: [String] = []) {
+        var configuration = TemplateMiner.Configuration()
+        configuration.pinnedTemplates = pinnedTemplates
+        self.miner = TemplateMiner(configuration: configuration)
         self.listLength = listLength
         self.timelineBuckets = max(4, timelineBuckets)
     }

@@ -27,6 +27,11 @@ public struct TemplateMiner: Sendable {
         public var splitThreshold: Int
         /// How variables are recognised inside tokens.
         public var masker: VariableMasker
+        /// Templates a person wrote (`card declined for order <*> <*>`): a line shape one of them matches, `<*>`
+        /// taking any run of text (a variable or words), belongs to the first that does, whatever the mining
+        /// would have made of it, and never teaches the mining anything. Its ID is the hash of its text, as for
+        /// mined templates, so it is the same on every server and after every restart.
+        public var pinnedTemplates: [String] = []
 
         /// Creates a configuration.
         public init(maximumGroups: Int = 100_000, splitThreshold: Int = 3, masker: VariableMasker = VariableMasker()) {
@@ -56,6 +61,9 @@ public struct TemplateMiner: Sendable {
         var severity: Severity
         var template: Int
     }
+
+    /// Shapes that match a pinned template belong to no bucket.
+    static let pinnedBucket = -1
 
     /// Buckets hold the shapes of one token count and first token (`""` when the first token is a variable).
     struct BucketKey: Hashable {
@@ -87,6 +95,8 @@ public struct TemplateMiner: Sendable {
     var bucketsByFirstToken: [String: [Int]] = [:]
     var templateTexts: [String] = []
     var templateByText: [String: Int] = [:]
+    /// The pinned templates, compiled, with their template indices.
+    var pins: [(pattern: WildcardPattern, template: Int)] = []
     var nextSerial: UInt32 = 0
     var scratch: [UInt8] = []
     /// How many lines have been added.
@@ -96,6 +106,24 @@ public struct TemplateMiner: Sendable {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.scratch.reserveCapacity(1024)
+        for text in configuration.pinnedTemplates {
+            let normalized = Self.normalizePinned(text)
+            guard !normalized.isEmpty, !self.pins.contains(where: { self.templateTexts[$0.template] == normalized })
+            else { continue }
+            self.pins.append((WildcardPattern(normalized), self.registerTemplate(normalized)))
+        }
+    }
+
+    /// What is wrong with a pinned template a person wrote, or nil when nothing is: it needs words of its own, or
+    /// it would take every line.
+    public static func problem(withPinned text: String) -> String? {
+        let literal = Self.normalizePinned(text).replacing(Self.wildcard, with: "").filter { $0 != " " }
+        return literal.isEmpty ? "a pinned template needs some text besides <*> (it would take every line)" : nil
+    }
+
+    /// A pinned template as shapes are written: tokens separated by single spaces.
+    public static func normalizePinned(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
     }
 
     /// The number of distinct line shapes currently held.
@@ -156,6 +184,12 @@ public struct TemplateMiner: Sendable {
     }
 
     mutating func insertGroup(hash: UInt64, tokenCount: Int) -> Int {
+        if !self.pins.isEmpty {
+            let shape = String(decoding: self.scratch, as: UTF8.self)
+            if let pin = self.pins.first(where: { $0.pattern.captures(in: shape) != nil }) {
+                return self.appendGroup(hash: hash, tokens: [], bucket: Self.pinnedBucket, template: pin.template)
+            }
+        }
         let tokens: [String] =
             tokenCount == 0
             ? []
@@ -173,30 +207,7 @@ public struct TemplateMiner: Sendable {
             self.bucketByKey[bucketKey] = bucket
             self.bucketsByFirstToken[first, default: []].append(bucket)
         }
-        let slot = self.groups.count
-        self.groups.append(
-            Group(
-                serial: self.nextSerial,
-                signature: self.scratch,
-                tokens: tokens,
-                bucket: bucket,
-                count: 0,
-                errorCount: 0,
-                firstOrdinal: self.lineCount,
-                lastOrdinal: self.lineCount,
-                firstSeen: nil,
-                lastSeen: nil,
-                severity: .unknown,
-                template: -1
-            )
-        )
-        self.slotBySerial[self.nextSerial] = slot
-        self.nextSerial &+= 1
-        if self.slotByHash.slot(for: hash) == nil {
-            self.slotByHash.set(slot, for: hash)
-        } else {
-            self.slotByCollidingSignature[self.scratch] = slot
-        }
+        let slot = self.appendGroup(hash: hash, tokens: tokens, bucket: bucket, template: -1)
         self.buckets[bucket].members.append(slot)
         if let known = self.buckets[bucket].templates.first(where: {
             Self.matches($0.patterns, template: $0.tokens, tokens: tokens)
@@ -214,6 +225,35 @@ public struct TemplateMiner: Sendable {
             self.groups[slot].template = self.registerTemplate(Self.collapse(tokens))
             self.buckets[bucket].novelSincePartition += 1
             self.buckets[bucket].hasUnpartitionedMembers = true
+        }
+        return slot
+    }
+
+    /// Appends a group for the shape in `scratch` and indexes it by hash and serial.
+    private mutating func appendGroup(hash: UInt64, tokens: [String], bucket: Int, template: Int) -> Int {
+        let slot = self.groups.count
+        self.groups.append(
+            Group(
+                serial: self.nextSerial,
+                signature: self.scratch,
+                tokens: tokens,
+                bucket: bucket,
+                count: 0,
+                errorCount: 0,
+                firstOrdinal: self.lineCount,
+                lastOrdinal: self.lineCount,
+                firstSeen: nil,
+                lastSeen: nil,
+                severity: .unknown,
+                template: template
+            )
+        )
+        self.slotBySerial[self.nextSerial] = slot
+        self.nextSerial &+= 1
+        if self.slotByHash.slot(for: hash) == nil {
+            self.slotByHash.set(slot, for: hash)
+        } else {
+            self.slotByCollidingSignature[self.scratch] = slot
         }
         return slot
     }
@@ -291,7 +331,7 @@ extension TemplateMiner {
                 self.slotByCollidingSignature[group.signature] = slot
             }
             self.slotBySerial[group.serial] = slot
-            self.buckets[group.bucket].members.append(slot)
+            if group.bucket != Self.pinnedBucket { self.buckets[group.bucket].members.append(slot) }
         }
     }
 }

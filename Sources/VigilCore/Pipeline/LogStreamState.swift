@@ -6,7 +6,7 @@ struct LogStreamState: Sendable {
     let key: StreamKey
     let configuration: PipelineShard.Configuration
     var splitter: LogStreamSplitter
-    var miner = TemplateMiner()
+    var miner: TemplateMiner
     /// Start of the open bucket in seconds of data time, or `nil` before the first line.
     var bucketStart: Int64?
     /// Lines per group serial in the open bucket.
@@ -36,6 +36,7 @@ struct LogStreamState: Sendable {
     init(key: StreamKey, configuration: PipelineShard.Configuration) {
         self.key = key
         self.configuration = configuration
+        self.miner = TemplateMiner(configuration: configuration.minerConfiguration)
         self.splitter = LogStreamSplitter(
             joinMultiline: true,
             sampleSize: configuration.formatSample,

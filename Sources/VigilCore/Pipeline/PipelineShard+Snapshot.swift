@@ -128,7 +128,7 @@ extension PipelineShard {
         self.init(configuration: configuration)
         for stream in snapshot.streams {
             var state = LogStreamState(key: stream.key, configuration: configuration)
-            state.miner = TemplateMiner(restoring: stream.miner)
+            state.miner = TemplateMiner(restoring: stream.miner, configuration: configuration.minerConfiguration)
             let serials = state.miner.groups.map(\.serial).sorted()
             for (index, count) in stream.bucketCounts where index < serials.count {
                 state.bucketCounts[serials[index]] = count

@@ -44,9 +44,19 @@ public struct PipelineShard: Sendable {
         /// wants: a fleet of thousands of series at 0.43 (p ≈ 2.5e-3 per point) would blip every second; at 0.75
         /// (p ≈ 3e-5) blips are rare, and the correlator still asks for corroboration before it opens an incident.
         public var alertThreshold = 0.75
+        /// Log templates a person wrote, `<*>` for any run of text: lines they match count under them instead of
+        /// a mined template (``TemplateMiner/Configuration/pinnedTemplates``).
+        public var pinnedTemplates: [String] = []
 
         /// The defaults.
         public init() {}
+
+        /// The template miner every stream gets.
+        var minerConfiguration: TemplateMiner.Configuration {
+            var miner = TemplateMiner.Configuration()
+            miner.pinnedTemplates = self.pinnedTemplates
+            return miner
+        }
     }
 
     public let configuration: Configuration
