@@ -78,6 +78,41 @@ private let hasBrowser =
                 == 200
         )
 
+        // Calls for the service map: the storm's chain, where auth-api fails, and a quiet pair beside it.
+        let spanStart = (Int64(Date().timeIntervalSince1970) - 120) * 1_000_000_000
+        var spans: [TraceSpan] = []
+        for trace in 0..<20 {
+            let start = Timestamp(nanoseconds: spanStart + Int64(trace) * 1_000_000_000)
+            let end = Timestamp(nanoseconds: start.nanoseconds + 40_000_000)
+            let id = TraceSpan.TraceID(high: 7, low: UInt64(trace))
+            let base = UInt64(trace * 10)
+            for (offset, service, parent) in [
+                (1, "checkout", 0), (2, "user-service", 1), (3, "auth-api", 2), (4, "search", 0), (5, "catalogue", 4),
+            ] {
+                spans.append(
+                    TraceSpan(
+                        traceID: id,
+                        spanID: base + UInt64(offset),
+                        parentSpanID: parent == 0 ? 0 : base + UInt64(parent),
+                        service: service,
+                        name: "GET /\(service)",
+                        kind: .server,
+                        start: start,
+                        end: end,
+                        isError: service == "auth-api" && trace % 2 == 0
+                    )
+                )
+            }
+        }
+        #expect(
+            try client.request(
+                "POST",
+                "/v1/traces",
+                headers: [("Content-Type", "application/x-protobuf")],
+                body: OTLP.encodeTraces(spans)
+            ).status == 200
+        )
+
         // A log line carrying markup, and a gauge that jumps after 240 calm points (15 s apart, up to a minute ago).
         let now = Int64(Date().timeIntervalSince1970) / 15 * 15 - 60
         let line = "ERROR login failed for user \(Self.injection) from 10.1.2.3"
@@ -105,13 +140,16 @@ private let hasBrowser =
             """
         #expect(try client.request("POST", "/v1/metrics", headers: json, body: Array(gauge.utf8)).status == 200)
         try vigil.waitUntilDrained()
-        let deadline = Date().addingTimeInterval(20)
+        // Calls become edges once their spans have been quiet for 15 ticks.
+        let deadline = Date().addingTimeInterval(40)
         while Date() < deadline {
+            let topology = try vigil.json("/api/v1/topology?from=\(Int(Date().timeIntervalSince1970) - 900)")
+            let edges = (topology as? [String: Any])?["edges"] as? [[String: Any]] ?? []
             let anomalies = try vigil.json("/api/v1/anomalies?service=inventory") as? [[String: Any]] ?? []
             let incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
             let templates = try vigil.json("/api/v1/templates?service=auth-api") as? [[String: Any]] ?? []
             let runs = try vigil.json("/api/v1/remediations") as? [[String: Any]] ?? []
-            if !anomalies.isEmpty && !templates.isEmpty && !runs.isEmpty
+            if !anomalies.isEmpty && !templates.isEmpty && !runs.isEmpty && edges.count == 3
                 && incidents.contains(where: { $0["rootCause"] as? String == "auth-api" })
             {
                 break
@@ -179,6 +217,21 @@ private let hasBrowser =
         // The anomaly's series, drawn around it with the point marked (2 h before it: 240 points at most).
         #expect((seen["chartPoints"] as? Int ?? 0) >= 200, "\(seen["chartPoints"] ?? "none")")
         #expect(seen["chartMarkers"] as? Int == 1)
+        // The service map: callers left of callees, the incident's services outlined, auth-api's calls red.
+        let serviceMap = try #require(seen["serviceMap"] as? [String: Any], "no service map")
+        let nodes = (serviceMap["nodes"] as? [[Any]] ?? []).map { "\($0[0]) \($0[1]) \($0[2])" }.sorted()
+        #expect(
+            nodes == [
+                "auth-api 2 1", "catalogue 1 0", "checkout 0 1", "search 0 0", "user-service 1 1",
+            ],
+            "\(serviceMap)"
+        )
+        let links = (serviceMap["links"] as? [[String]] ?? []).map { $0.joined(separator: " ") }.sorted()
+        #expect(
+            links == ["checkout user-service link", "search catalogue link", "user-service auth-api link failing"],
+            "\(serviceMap)"
+        )
+        #expect(serviceMap["drawn"] as? Bool == true)
         #expect((seen["health"] as? [String])?.contains { $0.hasPrefix("ALERTS\n3 processed") } == true)
         #expect((seen["unknownPage"] as? [String])?.first?.hasPrefix("There is no page") == true)
         // The Ask page: the question answered by the rules from the same facts, and the facts listed.

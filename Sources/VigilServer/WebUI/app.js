@@ -548,10 +548,104 @@ async function changesView(params) {
   );
 }
 
+/**
+ * The service map: callers left of their callees, one column per call depth (the longest chain of calls from a
+ * service nothing calls; a cycle is cut where it closes), services in an open incident outlined, calls drawn as
+ * wide as their rate and coloured by their error ratio.
+ */
+function serviceMap(topology, troubled) {
+  const services = [...topology.services].sort();
+  const callees = new Map(services.map((service) => [service, []]));
+  for (const edge of topology.edges) if (callees.has(edge.caller)) callees.get(edge.caller).push(edge.callee);
+  const depth = new Map();
+  const onPath = new Set();
+  const visit = (service, level) => {
+    if (onPath.has(service) || (depth.get(service) ?? -1) >= level) return;
+    depth.set(service, level);
+    onPath.add(service);
+    for (const callee of callees.get(service) || []) visit(callee, level + 1);
+    onPath.delete(service);
+  };
+  const called = new Set(topology.edges.map((edge) => edge.callee));
+  for (const service of services) if (!called.has(service)) visit(service, 0);
+  for (const service of services) if (!depth.has(service)) visit(service, 0);
+  const columns = [];
+  for (const service of services) (columns[depth.get(service)] ||= []).push(service);
+  // Fewer crossings: each column after the first is ordered by where its callers sit (their mean row).
+  const row = new Map();
+  columns.forEach((column, level) => {
+    if (!column) return;
+    if (level > 0) {
+      const callers = (service) => topology.edges.filter((edge) => edge.callee === service && row.has(edge.caller));
+      const key = new Map(column.map((service) => {
+        const rows = callers(service).map((edge) => row.get(edge.caller));
+        return [service, rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : Infinity];
+      }));
+      column.sort((a, b) => key.get(a) - key.get(b) || (a < b ? -1 : 1));
+    }
+    column.forEach((service, index) => row.set(service, index));
+  });
+  const box = { width: 170, height: 34, gapX: 80, gapY: 22, pad: 16 };
+  const place = new Map();
+  columns.forEach((column, level) =>
+    (column || []).forEach((service, row) =>
+      place.set(service, { x: box.pad + level * (box.width + box.gapX), y: box.pad + row * (box.height + box.gapY) })
+    )
+  );
+  const width = box.pad * 2 + Math.max(1, columns.length) * (box.width + box.gapX) - box.gapX;
+  const height = box.pad * 2 + Math.max(1, ...columns.map((column) => (column || []).length)) * (box.height + box.gapY) - box.gapY;
+  const map = svg('svg', { id: 'service-map', class: 'service-map', viewBox: `0 0 ${width} ${height}`, width, role: 'img' });
+  const title = svg('title');
+  title.textContent = `${services.length} services, ${topology.edges.length} calls`;
+  map.append(title);
+  const defs = svg('defs');
+  for (const state of ['', 'degraded', 'failing']) {
+    const marker = svg('marker', { id: `arrow${state && '-'}${state}`, viewBox: '0 0 8 8', refX: 8, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto' });
+    marker.append(svg('path', { class: `arrow ${state}`, d: 'M0,0 L8,4 L0,8 z' }));
+    defs.append(marker);
+  }
+  map.append(defs);
+  for (const edge of topology.edges) {
+    const from = place.get(edge.caller);
+    const to = place.get(edge.callee);
+    if (!from || !to) continue;
+    const [x1, y1, x2, y2] = [from.x + box.width, from.y + box.height / 2, to.x, to.y + box.height / 2];
+    const bend = Math.max(30, Math.abs(x2 - x1) / 2);
+    const state = edge.errorRatio >= 0.05 ? 'failing' : edge.errorRatio >= 0.01 ? 'degraded' : '';
+    const link = svg('path', {
+      class: `link${state && ' '}${state}`, 'data-caller': edge.caller, 'data-callee': edge.callee,
+      'marker-end': `url(#arrow${state && '-'}${state})`,
+      d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
+      'stroke-width': (1 + Math.min(4, 2 * Math.log10(1 + (edge.callsPerSecond || 0)))).toFixed(2),
+    });
+    const tip = svg('title');
+    tip.textContent = `${edge.caller} → ${edge.callee}: ${number(edge.callsPerSecond)} calls/s, ` +
+      `${percent(edge.errorRatio)} errors, p99 ${seconds(edge.latencyP99Seconds)}`;
+    link.append(tip);
+    map.append(link);
+  }
+  for (const service of services) {
+    const { x, y } = place.get(service);
+    const node = svg('g', { class: `node${troubled.has(service) ? ' incident' : ''}`, 'data-service': service, 'data-depth': depth.get(service) });
+    node.append(svg('rect', { x, y, width: box.width, height: box.height, rx: 6 }));
+    const label = svg('text', { x: x + 10, y: y + box.height / 2 + 4 });
+    label.textContent = service.length > 24 ? `${service.slice(0, 23)}…` : service;
+    const tip = svg('title');
+    tip.textContent = troubled.has(service) ? `${service}: in an open incident` : service;
+    node.append(tip, label);
+    map.append(node);
+  }
+  return map;
+}
+
 async function topologyView(params) {
   const minutes = Number(params.get('minutes')) || 15;
   const to = Math.floor(Date.now() / 1000);
-  const topology = await api(`topology?from=${to - minutes * 60}&to=${to}`);
+  const [topology, open] = await Promise.all([
+    api(`topology?from=${to - minutes * 60}&to=${to}`),
+    api('incidents?status=open&limit=1000'),
+  ]);
+  const troubled = new Set(open.flatMap((incident) => incident.services));
   const range = el(
     'select',
     { id: 'range', onchange: (event) => go('topology', null, { minutes: event.target.value }) },
@@ -579,6 +673,10 @@ async function topologyView(params) {
     el('h1', {}, 'Service calls'),
     el('div', { class: 'toolbar' }, el('label', { for: 'range' }, 'Range'), range,
       el('span', { class: 'muted' }, `${topology.services.length} services, ${topology.edges.length} calls`)),
+    topology.services.length > 0
+      ? [serviceMap(topology, troubled),
+         el('p', { class: 'muted legend' }, 'Outlined: in an open incident. Calls: wider is busier; red ≥ 5 % errors, amber ≥ 1 %.')]
+      : null,
     table(
       [['Caller → callee'], ['Calls', 'num'], ['Per second', 'num'], ['Errors', 'num'], ['p50', 'num'], ['p90', 'num'], ['p99', 'num'], ['Last seen']],
       rows,
