@@ -79,7 +79,14 @@ struct HTTPAPI {
                 status: status,
                 limit: try Self.limit(query["limit"].map(String.init))
             )
-            return try self.json(found.map(AlertView.init))
+            // Which incident each alert is a member of (the newest, should a fingerprint be in several).
+            var incidentOf: [String: String] = [:]
+            for incident in self.pipeline.incidents.incidents().reversed() {
+                for member in incident.members where member.kind == "alert" {
+                    incidentOf[String(member.fingerprint.dropFirst("alert|".count))] = incident.id
+                }
+            }
+            return try self.json(found.map { AlertView($0, incident: incidentOf[$0.fingerprint]) })
         }
         router.post("/api/v1/changes") { request, _ in try await self.changes(request) }
         router.post("/api/v1/changes/github") { request, _ in try await self.changes(request, source: .github) }
@@ -304,8 +311,11 @@ struct HTTPAPI {
         var summary: String?
         var startsAt: String
         var endsAt: String?
+        /// The incident the alert is a member of, if any.
+        var incident: String?
 
-        init(_ alert: Alert) {
+        init(_ alert: Alert, incident: String? = nil) {
+            self.incident = incident
             self.fingerprint = alert.fingerprint
             self.name = alert.name
             self.service = alert.service

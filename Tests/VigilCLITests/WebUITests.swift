@@ -183,6 +183,12 @@ private let hasBrowser =
         let stormRow = try #require(incidents.first { $0.count == 7 && $0[2] == "auth-api" }, "\(incidents)")
         #expect(stormRow[0] == "open" && stormRow[1] == "2026-11-23 14:31:45" && stormRow[5] == "3")
         #expect((seen["openCount"] as? [String])?.first == String(incidents.count))
+        // Each Alertmanager alert of the storm links to the incident it joined.
+        let stormIndex = try #require(incidents.firstIndex(of: stormRow))
+        let stormID = try #require((seen["incidentIds"] as? [String])?[stormIndex])
+        let alertRows = seen["alerts"] as? [[String]] ?? []
+        #expect(alertRows.count == 3 && alertRows.allSatisfy { $0[0] == "firing" && $0[6] == stormID }, "\(alertRows)")
+        #expect(Set(alertRows.map { $0[3] }) == ["auth-api", "user-service", "checkout"])
         // The line that says how the storm was grouped is the server's own count.
         let grouping = try #require((try vigil.json("/api/v1/stats") as? [String: Any])?["incidents"] as? [String: Any])
         #expect(grouping["incidents"] as? Int == incidents.count)

@@ -152,6 +152,7 @@ function go(name, argument, params) {
 const views = {
   incidents: (route) => (route.argument ? incidentView(route.argument) : incidentsView(route.params)),
   anomalies: (route) => anomaliesView(route.params),
+  alerts: (route) => alertsView(route.params),
   templates: (route) => templatesView(route.params),
   changes: (route) => changesView(route.params),
   topology: (route) => topologyView(route.params),
@@ -518,6 +519,43 @@ async function templatesView(params) {
       [['Service'], ['Source'], ['Severity'], ['Lines', 'num'], ['Errors', 'num'], ['First seen'], ['Last seen'], ['Template']],
       rows,
       'No templates yet. Send logs (Loki push, OTLP, syslog, --tail) and each line is mined into its template.'
+    )
+  );
+}
+
+/** Alertmanager's alerts beside Vigil's own findings: each with the incident it joined, one click away. */
+async function alertsView(params) {
+  const status = params.get('status') || '';
+  const alerts = await api(`alerts?limit=500${status ? `&status=${encodeURIComponent(status)}` : ''}`);
+  const filter = el(
+    'select',
+    { id: 'alert-status', onchange: (event) => go('alerts', null, { status: event.target.value }) },
+    ['', 'firing', 'resolved'].map((value) => el('option', { value, selected: value === status }, value || 'all'))
+  );
+  const rows = alerts.map((alert) =>
+    el(
+      'tr',
+      { class: 'alert', 'data-fingerprint': alert.fingerprint },
+      el('td', {}, pill(alert.status, alert.status === 'firing' ? 'open' : 'resolved')),
+      timeCell(alert.startsAt),
+      el('td', {}, alert.name),
+      el('td', {}, alert.service),
+      el('td', {}, (alert.labels || {}).severity || ''),
+      el('td', {}, alert.summary || ''),
+      el('td', { class: 'incident-link' }, alert.incident
+        ? el('a', { href: `#/incidents/${encodeURIComponent(alert.incident)}` }, alert.incident)
+        : el('span', { class: 'muted' }, 'none'))
+    )
+  );
+  return el(
+    'section',
+    {},
+    el('h1', {}, 'Alerts'),
+    el('div', { class: 'toolbar' }, el('label', { for: 'alert-status' }, 'Status'), filter),
+    table(
+      [['Status'], ['Started (UTC)'], ['Alert'], ['Service'], ['Severity'], ['Summary'], ['Incident']],
+      rows,
+      'No alerts. Point an Alertmanager receiver at /api/v1/alerts/alertmanager (webhook_configs, send_resolved: true).'
     )
   );
 }
