@@ -450,7 +450,7 @@ struct HTTPAPI {
 
     // MARK: - API
 
-    struct StatsView: Codable {
+    struct StatsView: Encodable {
         struct Kind: Codable {
             var accepted: Int
             var processed: Int
@@ -467,14 +467,16 @@ struct HTTPAPI {
         /// How the correlator grouped alerts and findings into incidents.
         var incidents: Grouping
 
-        struct Grouping: Codable {
-            var symptoms: Int
-            var grouped: Int
-            var incidents: Int
-            var open: Int
-            var ignored: Int
-            /// "1,847 alerts and findings → 3 incidents (12 stood alone; 4 ignored by rules)".
-            var summary: String
+        /// The correlator's counts, and its one-line `summary` ("1,847 alerts and findings → 3 incidents …").
+        struct Grouping: Encodable {
+            var counts: IncidentCorrelator.Grouping
+            enum Key: CodingKey { case summary }
+
+            func encode(to encoder: any Encoder) throws {
+                try self.counts.encode(to: encoder)
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode(self.counts.text, forKey: .summary)
+            }
         }
     }
 
@@ -492,17 +494,7 @@ struct HTTPAPI {
             inFlight: self.pipeline.counters.inFlight,
             walBytes: self.pipeline.wal.totalBytes,
             ready: self.pipeline.ready.load(ordering: .relaxed),
-            incidents: {
-                let grouping = self.pipeline.incidents.grouping()
-                return StatsView.Grouping(
-                    symptoms: grouping.symptoms,
-                    grouped: grouping.grouped,
-                    incidents: grouping.incidents,
-                    open: grouping.open,
-                    ignored: grouping.ignored,
-                    summary: grouping.text
-                )
-            }()
+            incidents: StatsView.Grouping(counts: self.pipeline.incidents.grouping())
         )
     }
 

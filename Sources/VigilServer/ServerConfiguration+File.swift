@@ -412,30 +412,16 @@ extension ServerConfiguration {
     /// `series_rules`: a list of `{match: {label: glob}, mute, alert_threshold, min_duration}`, each doing
     /// something, every key known.
     static func parseSeriesRules(_ raw: Any, source: String) throws -> [SeriesRule] {
-        let keys = ["match", "mute", "alert_threshold", "min_duration"]
-        guard let list = raw as? [Any] else {
-            throw FileError(
-                description:
-                    "\(source): series_rules must be a list of rules such as {match: {service: \"batch-*\"}, mute: true}"
-            )
-        }
-        return try list.enumerated().map { index, item in
-            let path = "series_rules[\(index)]"
-            guard let map = item as? [String: Any] else {
-                throw FileError(description: "\(source): \(path) must be a mapping (\(keys.joined(separator: ", ")))")
-            }
-            for key in map.keys.sorted() where !keys.contains(key) {
-                throw FileError(
-                    description: "\(source): unknown setting \"\(path).\(key)\"; known: \(keys.joined(separator: ", "))"
-                )
-            }
-            guard let match = map["match"] as? [String: Any] else {
-                throw FileError(
-                    description:
-                        "\(source): \(path).match must be a mapping of label names (or __name__) to globs, such as {service: \"api-*\"}; {} matches every series"
-                )
-            }
-            var rule = SeriesRule(match: match.mapValues { "\($0)" })
+        let rules = try Self.ruleMappings(
+            raw,
+            source: source,
+            name: "series_rules",
+            keys: ["match", "mute", "alert_threshold", "min_duration"],
+            example: "{match: {service: \"batch-*\"}, mute: true}",
+            matchHelp: "label names (or __name__) to globs, such as {service: \"api-*\"}; {} matches every series"
+        )
+        return try rules.map { path, map, match in
+            var rule = SeriesRule(match: match)
             if let mute = map["mute"] {
                 guard let flag = mute as? Bool else {
                     throw FileError(description: "\(source): \(path).mute must be true or false, not \(mute)")
@@ -527,29 +513,15 @@ extension ServerConfiguration {
     /// `incidents.rules`: each matches fields with globs and does exactly one thing.
     static func parseSymptomRules(_ raw: Any, source: String) throws -> [SymptomRule] {
         let actions = SymptomRule.Action.allCases.map(\.rawValue)
-        let keys = ["match"] + actions
-        guard let list = raw as? [Any] else {
-            throw FileError(
-                description:
-                    "\(source): incidents.rules must be a list of rules such as {match: {alertname: Watchdog}, ignore: true}"
-            )
-        }
-        return try list.enumerated().map { index, item in
-            let path = "incidents.rules[\(index)]"
-            guard let map = item as? [String: Any] else {
-                throw FileError(description: "\(source): \(path) must be a mapping (\(keys.joined(separator: ", ")))")
-            }
-            for key in map.keys.sorted() where !keys.contains(key) {
-                throw FileError(
-                    description: "\(source): unknown setting \"\(path).\(key)\"; known: \(keys.joined(separator: ", "))"
-                )
-            }
-            guard let match = map["match"] as? [String: Any] else {
-                throw FileError(
-                    description:
-                        "\(source): \(path).match must be a mapping of fields (kind, service, subject, alertname or an alert label) to globs, such as {severity: info}"
-                )
-            }
+        let rules = try Self.ruleMappings(
+            raw,
+            source: source,
+            name: "incidents.rules",
+            keys: ["match"] + actions,
+            example: "{match: {alertname: Watchdog}, ignore: true}",
+            matchHelp: "fields (kind, service, subject, alertname or an alert label) to globs, such as {severity: info}"
+        )
+        return try rules.map { path, map, match in
             var chosen: [SymptomRule.Action] = []
             for action in SymptomRule.Action.allCases {
                 guard let flag = map[action.rawValue] else { continue }
@@ -566,7 +538,37 @@ extension ServerConfiguration {
                         "\(source): \(path) must do exactly one thing: \(actions.map { "\($0): true" }.joined(separator: " or "))"
                 )
             }
-            return SymptomRule(match: match.mapValues { "\($0)" }, action: action)
+            return SymptomRule(match: match, action: action)
+        }
+    }
+
+    /// The entries of a rule list (`series_rules`, `incidents.rules`): each a mapping of known `keys` with a
+    /// `match` mapping (values read as text), with its path for messages (`series_rules[2]`).
+    static func ruleMappings(
+        _ raw: Any,
+        source: String,
+        name: String,
+        keys: [String],
+        example: String,
+        matchHelp: String
+    ) throws -> [(path: String, map: [String: Any], match: [String: String])] {
+        guard let list = raw as? [Any] else {
+            throw FileError(description: "\(source): \(name) must be a list of rules such as \(example)")
+        }
+        return try list.enumerated().map { index, item in
+            let path = "\(name)[\(index)]"
+            guard let map = item as? [String: Any] else {
+                throw FileError(description: "\(source): \(path) must be a mapping (\(keys.joined(separator: ", ")))")
+            }
+            for key in map.keys.sorted() where !keys.contains(key) {
+                throw FileError(
+                    description: "\(source): unknown setting \"\(path).\(key)\"; known: \(keys.joined(separator: ", "))"
+                )
+            }
+            guard let match = map["match"] as? [String: Any] else {
+                throw FileError(description: "\(source): \(path).match must be a mapping of \(matchHelp)")
+            }
+            return (path, map, match.mapValues { "\($0)" })
         }
     }
 }

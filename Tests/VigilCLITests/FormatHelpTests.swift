@@ -128,21 +128,8 @@ import VigilServer
         try vigil.start()
         defer { vigil.stop() }
         let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
-        let lines = try String(contentsOf: second, encoding: .utf8).split(separator: "\n")
-        let values = lines.enumerated().map { index, line in
-            "[\"\(now + Int64(index) * 1_000_000)\", \"\(line)\"]"
-        }
-        let push =
-            #"{"streams": [{"stream": {"service_name": "edge-app"}, "values": ["# + values.joined(separator: ",")
-            + "]}]}"
-        let pushed = try vigil.client().request(
-            "POST",
-            "/loki/api/v1/push",
-            headers: [("Content-Type", "application/json")],
-            body: Array(push.utf8)
-        )
-        #expect(pushed.status == 204)
-        try vigil.waitUntilDrained()
+        let lines = try String(contentsOf: second, encoding: .utf8).split(separator: "\n").map(String.init)
+        try vigil.push(lines: lines, service: "edge-app", start: now)
         var texts: [String] = []
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && texts.isEmpty {

@@ -321,18 +321,7 @@ extension ServeTests {
                 ? "ERROR card declined for order \(1000 + index) (code=\(index % 3 == 0 ? "51" : "05 insufficient funds"))"
                 : "INFO order \(1000 + index) shipped to warehouse \(index % 4)"
         }
-        let values = lines.enumerated().map { "[\"\(now + Int64($0.offset) * 1_000_000)\", \"\($0.element)\"]" }
-        let push =
-            #"{"streams": [{"stream": {"service_name": "payments"}, "values": ["# + values.joined(separator: ",")
-            + "]}]}"
-        let pushed = try vigil.client().request(
-            "POST",
-            "/loki/api/v1/push",
-            headers: [("Content-Type", "application/json")],
-            body: Array(push.utf8)
-        )
-        #expect(pushed.status == 204)
-        try vigil.waitUntilDrained()
+        try vigil.push(lines: lines, service: "payments", start: now)
         var pinned: [String: Any]?
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && pinned == nil {

@@ -3,6 +3,8 @@
 
 import Foundation
 import Testing
+import VigilCore
+import VigilIngest
 import VigilServer
 
 /// One OTLP gauge: its service (`service.name`), metric name and points (Unix seconds, value).
@@ -34,6 +36,24 @@ extension ServerProcess {
             body: Array(body.utf8)
         )
         #expect(sent.status == 200, "\(sent.text.prefix(300))")
+        try self.waitUntilDrained()
+    }
+}
+
+extension ServerProcess {
+    /// Pushes one service's log lines through the Loki push API (protobuf), a millisecond apart from `start`
+    /// (Unix nanoseconds), and waits until the server has taken them.
+    func push(lines: [String], service: String, start: Int64) throws {
+        let entries = lines.enumerated().map { index, line in
+            LogEntry(time: Timestamp(nanoseconds: start + Int64(index) * 1_000_000), line: Array(line.utf8))
+        }
+        let sent = try self.client().request(
+            "POST",
+            "/loki/api/v1/push",
+            headers: [("Content-Type", "application/x-protobuf")],
+            body: LokiPush.encodeProtobuf([("{service_name=\"\(service)\"}", entries)])
+        )
+        #expect(sent.status == 204, "\(sent.text.prefix(300))")
         try self.waitUntilDrained()
     }
 }
