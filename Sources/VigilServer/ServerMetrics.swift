@@ -3,6 +3,7 @@
 
 import Prometheus
 import Synchronization
+import VigilCore
 import VigilStorage
 
 /// Vigil's own metrics on `/metrics`: ingest counts, queue depth, write-ahead log size, acknowledgement latency.
@@ -14,6 +15,12 @@ final class ServerMetrics: Sendable {
     private let inFlight: Gauge
     private let walBytes: Gauge
     private let leads: Gauge
+    /// How alerts and findings were grouped into incidents (GET /api/v1/stats' `incidents`).
+    private let incidents: Gauge
+    private let openIncidents: Gauge
+    private let symptoms: Gauge
+    private let groupedSymptoms: Gauge
+    private let ignoredSymptoms: Gauge
     private let latency: [String: DurationHistogram]
     private let stages: [String: DurationHistogram]
 
@@ -46,6 +53,17 @@ final class ServerMetrics: Sendable {
                 helpText:
                     "1 while this server notifies about incidents and remediates (always alone; one worker of a shared store)"
             )
+        )
+        func gauge(_ name: String, _ help: String) -> Gauge {
+            registry.makeGauge(descriptor: .init(metricName: name, helpText: help))
+        }
+        self.incidents = gauge("vigil_incidents", "Incidents the correlator holds, open, mitigated or resolved")
+        self.openIncidents = gauge("vigil_incidents_open", "Incidents open now")
+        self.symptoms = gauge("vigil_incident_symptoms", "Alert firings and findings the correlator keeps")
+        self.groupedSymptoms = gauge("vigil_incident_symptoms_grouped", "Of those, members of an incident")
+        self.ignoredSymptoms = gauge(
+            "vigil_incident_symptoms_ignored_total",
+            "Alert firings and findings an incidents.rules entry ignored"
         )
         let buckets: [Duration] = [
             .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
@@ -107,5 +125,11 @@ final class ServerMetrics: Sendable {
         self.inFlight.set(Double(pipeline.counters.inFlight))
         self.walBytes.set(Double(pipeline.wal.totalBytes))
         self.leads.set(pipeline.mayAct ? 1.0 : 0.0)
+        let grouping = pipeline.incidents.grouping()
+        self.incidents.set(Double(grouping.incidents))
+        self.openIncidents.set(Double(grouping.open))
+        self.symptoms.set(Double(grouping.symptoms))
+        self.groupedSymptoms.set(Double(grouping.grouped))
+        self.ignoredSymptoms.set(Double(grouping.ignored))
     }
 }

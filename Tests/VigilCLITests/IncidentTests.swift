@@ -399,6 +399,14 @@ import VigilServer
         #expect(seen["open"] as? Int == 1)
         let incidents = try vigil.json("/api/v1/incidents") as? [[String: Any]] ?? []
         #expect(incidents.first?["services"] as? [String] == ["cart", "orders"], "\(incidents)")
+        // The same counts for Prometheus, to alert on Vigil's own grouping.
+        let metrics = try vigil.client().request("GET", "/metrics").text
+        for line in [
+            "vigil_incidents 1", "vigil_incidents_open 1", "vigil_incident_symptoms 2",
+            "vigil_incident_symptoms_grouped 2", "vigil_incident_symptoms_ignored_total 1",
+        ] {
+            #expect(metrics.split(separator: "\n").contains { $0 == line || $0.hasPrefix(line + ".") }, "\(line)")
+        }
 
         try Data("incidents: {rules: [{match: {severity: info}}]}\n".utf8).write(to: config)
         let refused = try Vigil.run(["serve", "--no-host", "--config", config.path], input: "")
