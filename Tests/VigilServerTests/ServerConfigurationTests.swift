@@ -56,15 +56,19 @@ import VigilStorage
         )
     }
 
-    /// The example file's `series_rules`, uncommented, read as the rules they describe.
-    @Test func seriesRulesReadAsWritten() throws {
+    /// The commented block of `vigil.example.yaml` that starts with `# key:`, uncommented.
+    static func exampleBlock(_ key: String) throws -> String {
         let text = try String(contentsOf: Self.root.appendingPathComponent("vigil.example.yaml"), encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let start = try #require(lines.firstIndex { $0.hasPrefix("# series_rules:") })
-        let block = lines[start...].prefix { $0 == lines[start] || $0.hasPrefix("#   ") }
+        let start = try #require(lines.firstIndex { $0.hasPrefix("# \(key):") })
+        return lines[start...].prefix { $0 == lines[start] || $0.hasPrefix("#   ") }
             .map { String($0.dropFirst(2)) }.joined(separator: "\n")
+    }
+
+    /// The example file's `series_rules`, uncommented, read as the rules they describe.
+    @Test func seriesRulesReadAsWritten() throws {
         var configuration = ServerConfiguration()
-        try configuration.apply(yaml: block, source: "vigil.example.yaml")
+        try configuration.apply(yaml: try Self.exampleBlock("series_rules"), source: "vigil.example.yaml")
         #expect(
             configuration.seriesRules == [
                 SeriesRule(match: ["service": "synthetic-*"], mute: true),
@@ -78,13 +82,8 @@ import VigilStorage
     }
 
     @Test func incidentRulesReadAsWritten() throws {
-        let text = try String(contentsOf: Self.root.appendingPathComponent("vigil.example.yaml"), encoding: .utf8)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let start = try #require(lines.firstIndex { $0.hasPrefix("# incidents:") })
-        let block = lines[start...].prefix { $0 == lines[start] || $0.hasPrefix("#   ") }
-            .map { String($0.dropFirst(2)) }.joined(separator: "\n")
         var configuration = ServerConfiguration()
-        try configuration.apply(yaml: block, source: "vigil.example.yaml")
+        try configuration.apply(yaml: try Self.exampleBlock("incidents"), source: "vigil.example.yaml")
         var expected = IncidentCorrelator.Configuration()
         expected.symptomRules = [
             SymptomRule(match: ["alertname": "Watchdog"], action: .ignore),
