@@ -42,6 +42,21 @@ struct ReportRenderer {
         text += self.list("Warning templates", r.warningTemplates)
         text += self.list("Templates first seen late (last quarter)", r.lateTemplates, showFirst: true)
         text += self.list("Rare templates", r.rareTemplates)
+        text += self.sequences()
+        return text
+    }
+
+    /// Steps never seen in their session before, each with what usually came.
+    private func sequences() -> String {
+        guard !self.report.sequenceAnomalies.isEmpty else { return "" }
+        var text = self.heading("Out of order (a step never seen in its session before)")
+        for step in self.report.sequenceAnomalies {
+            let session = step.session.map { "session by \($0)" } ?? "the stream"
+            text += "line \(step.line) (\(session)\(step.time.map { ", \($0)" } ?? "")):\n"
+            text += "    \(Self.clip(step.previous, 100))\n  → \(Self.clip(step.next, 100))\n"
+            let usual = step.usual.map { "\"\(Self.clip($0.template, 60))\" \($0.count)×" }
+            text += "    it was followed \(step.followers)× before, by \(usual.joined(separator: ", "))\n"
+        }
         return text
     }
 

@@ -333,6 +333,51 @@ extension ServeTests {
         #expect(pinned?["id"] as? String == Template.id(for: "card declined for order <*>"))
     }
 
+    /// A request that stops halfway through its usual three steps reaches the API as a sequence anomaly: forty
+    /// minutes of JSON logs by `request_id` (data time two hours ago), one request cut after its second step.
+    @Test func aRequestThatStopsHalfwayIsASequenceAnomaly() throws {
+        let vigil = try ServerProcess(arguments: ["--no-host"])
+        try vigil.start()
+        defer { vigil.stop() }
+        let start = (Int64(Date().timeIntervalSince1970) - 7200) / 60 * 60
+        var entries: [LogEntry] = []
+        for minute in 0..<Int64(40) {
+            for request in 0..<Int64(10) {
+                let id = minute * 10 + request
+                let steps = [
+                    "order \(id) created", "stock reserved for order \(id)", "payment authorised for order \(id)",
+                ]
+                for (index, message) in steps.enumerated() where !(id == 304 && index == 2) {
+                    let seconds = start + minute * 60 + request * 5 + Int64(index)
+                    let line = #"{"level":"info","request_id":"req-\#(id)","msg":"\#(message)"}"#
+                    entries.append(
+                        LogEntry(time: Timestamp(nanoseconds: seconds * 1_000_000_000), line: Array(line.utf8))
+                    )
+                }
+            }
+        }
+        let sent = try vigil.client().request(
+            "POST",
+            "/loki/api/v1/push",
+            headers: [("Content-Type", "application/x-protobuf")],
+            body: LokiPush.encodeProtobuf([("{service_name=\"checkout\"}", entries)])
+        )
+        #expect(sent.status == 204, "\(sent.text.prefix(300))")
+        try vigil.waitUntilDrained()
+        var found: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline && found.isEmpty {
+            let anomalies = try vigil.json("/api/v1/anomalies?service=checkout") as? [[String: Any]] ?? []
+            found = anomalies.filter { $0["kind"] as? String == "sequence_anomaly" }
+            if found.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(found.count == 1, "\(found)")
+        let evidence = found.first?["evidence"] as? [String: Any]
+        let summary = evidence?["summary"] as? String ?? ""
+        #expect(summary.contains("a session by request_id ended after \"stock reserved for order <*>\""), "\(summary)")
+        #expect(found.first?["subject"] as? String == Template.id(for: "stock reserved for order <*>"))
+    }
+
     /// `series_rules` from the configuration file reach the detectors: a synthetic probe is muted, and a queue
     /// that spikes and drains within its minimum duration is not reported, while one whose step holds is, late and
     /// dated at its start.

@@ -19,7 +19,8 @@ public struct SymptomRule: Sendable, Equatable, Codable {
     }
 
     /// Field → glob its value must match (`*` matches any run of characters, everything else itself). The fields
-    /// are `kind` (`alert`, `metric_deviation`, `new_template`, `template_rate`, `silence`, `trend`, …),
+    /// are `kind` (`alert`, or a finding's ``Anomaly/Kind``: `metric_deviation`, `new_error_template`,
+    /// `template_rate_spike`, `template_rate_drop`, `silence`, `trend_exhaustion`, `sequence_anomaly`),
     /// `service` and `subject` (an alert's name, a finding's series, template or stream), and for an alert
     /// `alertname` and each of its labels. A missing field has the empty value: `*` matches it, `info` does not.
     /// An empty map matches every symptom.

@@ -20,8 +20,16 @@ public struct LogAnalyzer: Sendable {
         var nanoseconds: Int64
         var group: UInt32
         var severity: Severity
+        /// The record's session (see ``LogSequenceDetector/session(of:)``) and the field that named it, as an
+        /// index into `sessionFields` (0: none).
+        var session: UInt64
+        var sessionField: UInt8
+        var bounded: Bool
+        var line: Int
         static let noTime = Int64.min
     }
+    /// The names of the fields that named sessions, in order of first use; index 0 is no field.
+    private var sessionFields: [String?] = [nil]
 
     /// Creates an analyzer; lines that `pinnedTemplates` match count under them instead of a mined template.
     public init(listLength: Int = 10, timelineBuckets: Int = 60, pinnedTemplates: [String] = []) {
@@ -44,11 +52,21 @@ public struct LogAnalyzer: Sendable {
         var headline = record.message
         if let newline = headline.utf8.firstIndex(of: 0x0A) { headline = String(headline[..<newline]) }
         let group = self.miner.add(headline, severity: record.severity, time: record.timestamp)
+        let session = LogSequenceDetector.session(of: record.fields)
+        var field = self.sessionFields.firstIndex(of: session.field) ?? 0
+        if field == 0, session.field != nil, self.sessionFields.count < Int(UInt8.max) {
+            field = self.sessionFields.count
+            self.sessionFields.append(session.field)
+        }
         self.entries.append(
             Entry(
                 nanoseconds: record.timestamp?.nanoseconds ?? Entry.noTime,
                 group: group.serial,
-                severity: record.severity
+                severity: record.severity,
+                session: session.hash,
+                sessionField: UInt8(field),
+                bounded: session.kind == .bounded,
+                line: record.lineNumber
             )
         )
     }
@@ -117,8 +135,69 @@ public struct LogAnalyzer: Sendable {
                 ),
             timeline: timeline,
             bursts: self.bursts(in: timeline, bucketOf: bucketOf),
-            silences: self.silences(timed: timed)
+            silences: self.silences(timed: timed),
+            sequenceAnomalies: self.sequenceAnomalies()
         )
+    }
+
+    /// Steps between templates never seen in their session before, once the templates have settled (the miner
+    /// consolidated): the first ``listLength`` in input order. A record without a time counts as one second after
+    /// the one before, for the end of idle sessions.
+    private func sequenceAnomalies() -> [LogReport.SequenceStep] {
+        var detector = LogSequenceDetector()
+        var result: [LogReport.SequenceStep] = []
+        var clock: Int64 = 0
+        /// The line and session field of each open session's last record, for the evidence of an end.
+        var lastOf: [UInt64: (line: Int, field: UInt8)] = [:]
+        func report(_ surprise: LogSequenceDetector.Surprise, line: Int, field: UInt8) {
+            guard result.count < self.listLength else { return }
+            result.append(
+                LogReport.SequenceStep(
+                    previous: self.describe(surprise.previous),
+                    next: self.describe(surprise.next),
+                    line: line,
+                    time: surprise.time.nanoseconds > 0 ? surprise.time.iso8601 : nil,
+                    session: self.sessionFields[Int(field)],
+                    followers: surprise.followers,
+                    usual: surprise.usual.map { .init(template: self.describe($0.step), count: $0.count) }
+                )
+            )
+        }
+        for (index, entry) in self.entries.enumerated() {
+            guard let number = self.miner.templateNumber(of: TemplateMiner.GroupID(serial: entry.group)) else {
+                continue
+            }
+            clock = entry.nanoseconds != Entry.noTime ? entry.nanoseconds : clock + 1_000_000_000
+            let time = Timestamp(nanoseconds: clock)
+            if index % 256 == 0 {
+                for surprise in detector.expire(now: time) {
+                    let last = lastOf[surprise.session] ?? (entry.line, 0)
+                    report(surprise, line: last.line, field: last.field)
+                }
+            }
+            if let surprise = detector.observe(
+                event: UInt32(truncatingIfNeeded: number),
+                session: entry.session,
+                kind: entry.bounded ? .bounded : .continuous,
+                time: time
+            ) {
+                report(surprise, line: entry.line, field: entry.sessionField)
+            }
+            if entry.bounded { lastOf[entry.session] = (entry.line, entry.sessionField) }
+        }
+        for surprise in detector.expire(now: Timestamp(nanoseconds: clock)) {
+            let last = lastOf[surprise.session] ?? (0, 0)
+            report(surprise, line: last.line, field: last.field)
+        }
+        return result
+    }
+
+    private func describe(_ step: LogSequenceDetector.Step) -> String {
+        switch step {
+        case .start: "(session start)"
+        case .end: "(session end)"
+        case .event(let number): self.miner.templateText(number: Int(number)) ?? "(template \(number))"
+        }
     }
 
     private static func line(_ template: Template) -> LogReport.TemplateLine {

@@ -109,4 +109,31 @@ public struct LogReport: Sendable, Codable, Equatable {
     public var bursts: [Burst]
     /// Unusually long gaps.
     public var silences: [Silence]
+    /// Steps between templates never seen in their session before (see ``LogSequenceDetector``).
+    public var sequenceAnomalies: [SequenceStep]
+
+    /// A template followed, in one session, by one that never followed it before (or a session that ended or
+    /// started where none did).
+    public struct SequenceStep: Sendable, Codable, Equatable {
+        /// The template before, or `(session start)`.
+        public var previous: String
+        /// The template after, or `(session end)`.
+        public var next: String
+        /// The input line of the record after (of the last record, for an end).
+        public var line: Int
+        /// When (ISO 8601), if the records carry times.
+        public var time: String?
+        /// The field that names the session (`request_id`, `pid`); none when the whole stream is one.
+        public var session: String?
+        /// How often the template before had been followed.
+        public var followers: Int
+        /// What usually followed it, most often first.
+        public var usual: [Follower]
+
+        /// One usual follower.
+        public struct Follower: Sendable, Codable, Equatable {
+            public var template: String
+            public var count: Int
+        }
+    }
 }

@@ -266,6 +266,17 @@ public struct TemplateMiner: Sendable {
         return self.makeTemplate(index: self.groups[slot].template)
     }
 
+    /// The number of a group's current template (the same for every group that shares it), or `nil` if the group
+    /// was evicted.
+    func templateNumber(of group: GroupID) -> Int? {
+        self.slotBySerial[group.serial].map { self.groups[$0].template }
+    }
+
+    /// The text of template number `number` (see ``templateNumber(of:)``).
+    func templateText(number: Int) -> String? {
+        self.templateTexts.indices.contains(number) ? self.templateTexts[number] : nil
+    }
+
     /// Returns the current template text of a group (`<*>` marks variables), or `nil` if it was evicted.
     public func templateText(of group: GroupID) -> String? {
         guard let slot = self.slotBySerial[group.serial] else { return nil }

@@ -17,6 +17,9 @@ public struct Anomaly: Sendable, Hashable, Codable {
         case silence
         /// A series climbing steadily towards its limit (memory, disk): the evidence says when it gets there.
         case trendExhaustion = "trend_exhaustion"
+        /// A log template followed, in one session (a request, a process), by one that never followed it, or a
+        /// session that ended where none did (see ``LogSequenceDetector``).
+        case sequenceAnomaly = "sequence_anomaly"
     }
 
     /// A stable ID: the kind, subject and start time hashed.

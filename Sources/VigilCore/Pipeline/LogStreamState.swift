@@ -1,7 +1,8 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
-/// One log stream inside a shard: its splitter, miner, per-template rate detectors and silence watch.
+/// One log stream inside a shard: its splitter, miner, per-template rate detectors, sequence detector and silence
+/// watch.
 struct LogStreamState: Sendable {
     let key: StreamKey
     let configuration: PipelineShard.Configuration
@@ -32,6 +33,18 @@ struct LogStreamState: Sendable {
     /// Error lines per closed bucket, as samples for the store (the shard hands them on): what root-cause ranking
     /// reads as log evidence.
     var closedPoints: [MetricPoint] = []
+    /// Which template follows which in each session; judged on settled templates when a bucket closes. Not kept in
+    /// checkpoints: after a restart it learns again (its gates keep it quiet meanwhile).
+    var sequence = LogSequenceDetector()
+    /// The records of the open bucket in order: their session and their group, at most
+    /// ``maximumSequenceSteps`` (the rest of a busier bucket is not sequenced; see ``judgeSequences``).
+    var sequenceSteps: [(session: UInt64, kind: LogSequenceDetector.SessionKind, group: UInt32, time: Timestamp)] = []
+    /// Whether the open bucket had more records than ``sequenceSteps`` keeps.
+    var sequenceOverflow = false
+    /// Records of one bucket kept for the sequence detector (about 2 MiB).
+    static let maximumSequenceSteps = 65_536
+    /// The field that last named a session of each kind (`request_id`, `pid`), for the evidence.
+    var sessionFields: [LogSequenceDetector.SessionKind: String] = [:]
 
     init(key: StreamKey, configuration: PipelineShard.Configuration) {
         self.key = key
@@ -70,6 +83,15 @@ struct LogStreamState: Sendable {
         let group = self.miner.add(message, severity: record.severity, time: self.currentTime)
         self.records += 1
         self.bucketCounts[group.serial, default: 0] += 1
+        guard self.sequenceSteps.count < Self.maximumSequenceSteps else {
+            self.sequenceOverflow = true
+            return
+        }
+        let session = LogSequenceDetector.session(of: record.fields)
+        self.sequenceSteps.append((session.hash, session.kind, group.serial, self.currentTime))
+        if let field = session.field, self.sessionFields[session.kind] != field {
+            self.sessionFields[session.kind] = field
+        }
     }
 
     mutating func tick(now: Timestamp, masker: PIIMasker?, findings: inout [Anomaly]) {
@@ -152,6 +174,8 @@ struct LogStreamState: Sendable {
         if warm {
             self.reportNewErrors(time: time, findings: &findings)
         }
+        let end = Timestamp(nanoseconds: (start + self.configuration.bucketSeconds) * 1_000_000_000)
+        self.judgeSequences(until: end, warm: warm, findings: &findings)
         for id in perTemplate.keys.sorted() where self.rateDetectors[id] == nil {
             guard self.rateDetectors.count < self.configuration.maximumRateDetectors else { break }
             var configuration = RateAnomalyDetector.Configuration()
@@ -188,6 +212,75 @@ struct LogStreamState: Sendable {
                 )
             )
         }
+    }
+
+    /// Runs the open bucket's records through the sequence detector on their settled templates, then ends the
+    /// sessions idle at `end`; reports at most ``sequenceFindingsPerBucket`` surprises once the stream is `warm`.
+    /// A bucket with more records than were kept forgets its open sessions instead of ending them: their next
+    /// steps would skip the records not kept.
+    private mutating func judgeSequences(until end: Timestamp, warm: Bool, findings: inout [Anomaly]) {
+        defer {
+            self.sequenceSteps.removeAll(keepingCapacity: true)
+            self.sequenceOverflow = false
+        }
+        var reported = 0
+        func report(_ surprise: LogSequenceDetector.Surprise, kind: LogSequenceDetector.SessionKind) {
+            guard warm, reported < Self.sequenceFindingsPerBucket else { return }
+            reported += 1
+            findings.append(self.finding(surprise, field: surprise.session == 0 ? nil : self.sessionFields[kind]))
+        }
+        for step in self.sequenceSteps {
+            guard let number = self.miner.templateNumber(of: TemplateMiner.GroupID(serial: step.group)) else {
+                continue
+            }
+            if let surprise = self.sequence.observe(
+                event: UInt32(truncatingIfNeeded: number),
+                session: step.session,
+                kind: step.kind,
+                time: step.time
+            ) {
+                report(surprise, kind: step.kind)
+            }
+        }
+        if self.sequenceOverflow {
+            self.sequence.forgetSessions(now: end)
+            return
+        }
+        // Only bounded sessions end.
+        for surprise in self.sequence.expire(now: end) { report(surprise, kind: .bounded) }
+    }
+
+    /// Sequence findings one stream reports per bucket at most (a burst of new orders is one story).
+    static let sequenceFindingsPerBucket = 10
+
+    private func finding(_ surprise: LogSequenceDetector.Surprise, field: String?) -> Anomaly {
+        func text(_ step: LogSequenceDetector.Step) -> String {
+            switch step {
+            case .start: "(session start)"
+            case .end: "(session end)"
+            case .event(let number): self.miner.templateText(number: Int(number)) ?? "(template \(number))"
+            }
+        }
+        let subject = surprise.next == .end ? surprise.previous : surprise.next
+        let usual = surprise.usual.map { "\"\(text($0.step))\" (\($0.count)×)" }.joined(separator: ", ")
+        let session = field.map { "a session by \($0)" } ?? "the stream"
+        let what =
+            surprise.next == .end
+            ? "ended after \"\(text(surprise.previous))\""
+            : "went from \"\(text(surprise.previous))\" to \"\(text(surprise.next))\""
+        return Anomaly(
+            kind: .sequenceAnomaly,
+            service: self.key.service,
+            subject: Template.id(for: text(subject)),
+            time: surprise.time,
+            score: 1 - surprise.noveltyChance,
+            evidence: Evidence(
+                observed: 1,
+                expected: 0,
+                summary: "in \(self.key.text), \(session) \(what), which never happened in \(surprise.followers) "
+                    + "steps before; it went on to \(usual)"
+            )
+        )
     }
 
     private func reportNewErrors(time: Timestamp, findings: inout [Anomaly]) {

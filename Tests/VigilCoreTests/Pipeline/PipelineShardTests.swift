@@ -46,6 +46,45 @@ import Testing
         #expect(shard.processedLines == 18 * 30 + 2)
     }
 
+    /// Minutes of checkout requests by `request_id`, ten a minute, each writing three JSON lines a second apart;
+    /// `cut` requests stop after the second line.
+    static func requests(minute: Int64, cut: Set<Int> = []) -> LogBatch {
+        var entries: [LogEntry] = []
+        for request in 0..<10 {
+            let id = Int(minute) * 10 + request
+            let steps = ["order \(id) created", "stock reserved for order \(id)", "payment authorised for order \(id)"]
+            for (index, message) in steps.enumerated() where !(cut.contains(request) && index == 2) {
+                let time = minute * Self.minute + Int64(request * 5 + index) * 1_000_000_000
+                let line = #"{"level":"info","request_id":"req-\#(id)","msg":"\#(message)"}"#
+                entries.append(LogEntry(time: Timestamp(nanoseconds: time), line: Array(line.utf8)))
+            }
+        }
+        return LogBatch(stream: Self.stream, entries: entries)
+    }
+
+    @Test func aRequestThatStopsHalfwayIsASequenceAnomaly() throws {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        for minute in 0..<30 { shard.process(Self.requests(minute: Int64(minute)), findings: &findings) }
+        #expect(findings.allSatisfy { $0.kind != .sequenceAnomaly }, "\(findings.map(\.evidence.summary))")
+        shard.process(Self.requests(minute: 30, cut: [4]), findings: &findings)
+        // The request is idle for five minutes before it counts as ended; by then its step has been taken 359 times
+        // (300 requests before, 9 beside it and 50 after).
+        for minute in 31..<38 { shard.process(Self.requests(minute: Int64(minute)), findings: &findings) }
+        let sequences = findings.filter { $0.kind == .sequenceAnomaly }
+        let finding = try #require(sequences.first)
+        #expect(sequences.count == 1)
+        #expect(finding.service == "checkout" && finding.subject == Template.id(for: "stock reserved for order <*>"))
+        #expect(
+            finding.evidence.summary.hasPrefix(
+                "in checkout/loki, a session by request_id ended after \"stock reserved for order <*>\""
+            ),
+            "\(finding.evidence.summary)"
+        )
+        #expect(finding.evidence.summary.contains("\"payment authorised for order <*>\" (359×)"))
+        #expect(finding.time == Timestamp(nanoseconds: 30 * Self.minute + 21 * 1_000_000_000 + 300_000_000_000))
+    }
+
     /// Each closed minute of a stream becomes a sample of its error lines (0 when there were none), for the store:
     /// root-cause ranking reads them as log evidence.
     @Test func closedBucketsBecomeErrorLineSamples() throws {
