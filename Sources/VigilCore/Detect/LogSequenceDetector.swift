@@ -243,21 +243,30 @@ extension LogSequenceDetector {
     /// bounded one; a process or thread a continuous one; with neither, the whole stream is one continuous
     /// session (hash 0). The field's name comes back too, for the evidence.
     public static func session(of fields: [String: String]) -> (hash: UInt64, kind: SessionKind, field: String?) {
-        var continuous: (hash: UInt64, kind: SessionKind, field: String?)?
-        for (name, value) in fields where !value.isEmpty {
-            switch name {
-            case "trace_id", "traceId", "traceid", "trace.id", "TraceId", "request_id", "requestId", "requestid",
-                "req_id", "reqId", "request.id", "x_request_id", "correlation_id", "correlationId", "session_id",
-                "sessionId", "transaction_id", "transactionId", "txid":
-                return (SignatureHash.of(value), .bounded, name)
-            case "pid", "thread", "tid", "thread_id", "threadId", "process":
-                if continuous == nil || name < continuous!.field! {
-                    continuous = (SignatureHash.of(value), .continuous, name)
-                }
-            default:
-                continue
-            }
+        // One hash lookup per field; of several session fields the first in the lists below wins,
+        // whatever order the dictionary gives them in (it differs between processes).
+        var best: (rank: Int, name: String, value: String)?
+        for (name, value) in fields where !value.isEmpty && name.utf8.count <= Self.longestSessionField {
+            guard let rank = Self.sessionFieldRanks[name], rank < best?.rank ?? Int.max else { continue }
+            best = (rank, name, value)
         }
-        return continuous ?? (0, .continuous, nil)
+        guard let best else { return (0, .continuous, nil) }
+        let kind: SessionKind = best.rank < Self.boundedSessionFields.count ? .bounded : .continuous
+        return (SignatureHash.of(best.value), kind, best.name)
     }
+
+    /// Fields that name a session that starts and ends, best first.
+    static let boundedSessionFields = [
+        "trace_id", "traceId", "traceid", "trace.id", "TraceId", "request_id", "requestId", "requestid", "req_id",
+        "reqId", "request.id", "x_request_id", "correlation_id", "correlationId", "session_id", "sessionId",
+        "transaction_id", "transactionId", "txid",
+    ]
+    /// Fields that name a session that goes on, best first; any bounded one beats them.
+    static let continuousSessionFields = ["pid", "tid", "thread", "thread_id", "threadId", "process"]
+    static let sessionFieldRanks = Dictionary(
+        uniqueKeysWithValues: (boundedSessionFields + continuousSessionFields).enumerated().map {
+            ($0.element, $0.offset)
+        }
+    )
+    static let longestSessionField = sessionFieldRanks.keys.map(\.utf8.count).max() ?? 0
 }

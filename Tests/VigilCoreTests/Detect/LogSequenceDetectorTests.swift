@@ -142,4 +142,13 @@ import Testing
         let late = try #require(surprise)
         #expect(late.previous == .start && late.next == .event(2))
     }
+    @Test func theSessionFieldIsChosenTheSameWayEveryTime() {
+        // Dictionary order differs between processes; the choice must not.
+        let both = Detector.session(of: ["thread": "main", "request_id": "r-1", "trace_id": "t-1", "pid": "42"])
+        #expect(both.field == "trace_id" && both.kind == .bounded && both.hash == SignatureHash.of("t-1"))
+        let process = Detector.session(of: ["thread": "main", "pid": "42", "level": "info"])
+        #expect(process.field == "pid" && process.kind == .continuous)
+        let none = Detector.session(of: ["request_id": "", "host": "web-1"])
+        #expect(none.field == nil && none.hash == 0 && none.kind == .continuous)
+    }
 }
