@@ -47,6 +47,56 @@ func mine(_ messages: [[UInt8]], count: Int, into miner: inout TemplateMiner) {
     }
 }
 
+/// One step for the sequence detector: a record's session and its event (its group in one miner per system),
+/// as `vigil serve` gives them.
+struct SequenceStep {
+    var session: UInt64
+    var kind: LogSequenceDetector.SessionKind
+    var event: UInt32
+}
+
+/// Every Loghub-2k record as a sequence step, systems one after another; sessions come from the records' own
+/// fields (`pid`, `thread`), so most streams are continuous sessions per process.
+let loghubSteps: [SequenceStep] = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../../../shared/data/logs/loghub2k"
+    )
+    .standardized
+    var steps: [SequenceStep] = []
+    for system in (try? FileManager.default.contentsOfDirectory(atPath: root.path).sorted()) ?? [] {
+        let file = root.appendingPathComponent("\(system)/\(system)_2k.log")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
+        var splitter = LogStreamSplitter()
+        var miner = TemplateMiner()
+        var records: [LogRecord] = []
+        for line in text.split(separator: "\n") { records += splitter.add(Array(line.utf8).span) }
+        records += splitter.finish()
+        for record in records {
+            let session = LogSequenceDetector.session(of: record.fields)
+            steps.append(.init(session: session.hash, kind: session.kind, event: miner.add(record.message).serial))
+        }
+    }
+    precondition(!steps.isEmpty, "no Loghub data under \(root.path)")
+    return steps
+}()
+
+/// Requests by ID one after another, each writing the same five events: a strict workflow with starts and ends.
+let requestSteps: [SequenceStep] = (0..<2_000).flatMap { request -> [SequenceStep] in
+    (0..<UInt32(5)).map { SequenceStep(session: UInt64(request), kind: .bounded, event: $0) }
+}
+
+/// Feeds `steps` one second apart from `clock`, ending idle sessions every 1,000 steps, as the shard does per
+/// minute; a function of its own so the detector is a plain `inout` value.
+@inline(never)
+func observe(_ steps: [SequenceStep], into detector: inout LogSequenceDetector, clock: inout Int64) {
+    for (index, step) in steps.enumerated() {
+        clock += 1_000_000_000
+        let time = Timestamp(nanoseconds: clock)
+        blackHole(detector.observe(event: step.event, session: step.session, kind: step.kind, time: time))
+        if index % 1_000 == 999 { blackHole(detector.expire(now: time)) }
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -79,6 +129,28 @@ let benchmarks: @Sendable () -> Void = {
             mine(messages, count: messages.count, into: &miner)
             blackHole(miner.groupCount)
         }
+    }
+
+    // The sequence detector, warm (every step learnt once): steps/s = throughput × the step count.
+    Benchmark(
+        "LogSequenceDetector.observe, warm, Loghub-2k records (20k) per iteration",
+        configuration: .init(scalingFactor: .one)
+    ) { benchmark in
+        var detector = LogSequenceDetector()
+        var clock: Int64 = 0
+        observe(loghubSteps, into: &detector, clock: &clock)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { observe(loghubSteps, into: &detector, clock: &clock) }
+    }
+    Benchmark(
+        "LogSequenceDetector.observe, warm, 2,000 requests of 5 steps (10k) per iteration",
+        configuration: .init(scalingFactor: .one)
+    ) { benchmark in
+        var detector = LogSequenceDetector()
+        var clock: Int64 = 0
+        observe(requestSteps, into: &detector, clock: &clock)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { observe(requestSteps, into: &detector, clock: &clock) }
     }
 
     // One iteration masks the whole stream.
