@@ -356,14 +356,7 @@ extension ServeTests {
                 }
             }
         }
-        let sent = try vigil.client().request(
-            "POST",
-            "/loki/api/v1/push",
-            headers: [("Content-Type", "application/x-protobuf")],
-            body: LokiPush.encodeProtobuf([("{service_name=\"checkout\"}", entries)])
-        )
-        #expect(sent.status == 204, "\(sent.text.prefix(300))")
-        try vigil.waitUntilDrained()
+        try vigil.push(entries: entries, service: "checkout")
         var found: [[String: Any]] = []
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && found.isEmpty {

@@ -47,6 +47,11 @@ extension ServerProcess {
         let entries = lines.enumerated().map { index, line in
             LogEntry(time: Timestamp(nanoseconds: start + Int64(index) * 1_000_000), line: Array(line.utf8))
         }
+        try self.push(entries: entries, service: service)
+    }
+
+    /// Pushes one service's log entries, each at its own time, and waits until the server has taken them.
+    func push(entries: [LogEntry], service: String) throws {
         let sent = try self.client().request(
             "POST",
             "/loki/api/v1/push",

@@ -49,7 +49,7 @@ func mine(_ messages: [[UInt8]], count: Int, into miner: inout TemplateMiner) {
 
 /// One step for the sequence detector: a record's session and its event (its group in one miner per system),
 /// as `vigil serve` gives them.
-struct SequenceStep {
+struct SequenceStep: Sendable {
     var session: UInt64
     var kind: LogSequenceDetector.SessionKind
     var event: UInt32
@@ -132,25 +132,17 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The sequence detector, warm (every step learnt once): steps/s = throughput × the step count.
-    Benchmark(
-        "LogSequenceDetector.observe, warm, Loghub-2k records (20k) per iteration",
-        configuration: .init(scalingFactor: .one)
-    ) { benchmark in
-        var detector = LogSequenceDetector()
-        var clock: Int64 = 0
-        observe(loghubSteps, into: &detector, clock: &clock)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { observe(loghubSteps, into: &detector, clock: &clock) }
-    }
-    Benchmark(
-        "LogSequenceDetector.observe, warm, 2,000 requests of 5 steps (10k) per iteration",
-        configuration: .init(scalingFactor: .one)
-    ) { benchmark in
-        var detector = LogSequenceDetector()
-        var clock: Int64 = 0
-        observe(requestSteps, into: &detector, clock: &clock)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { observe(requestSteps, into: &detector, clock: &clock) }
+    for (name, steps) in [("Loghub-2k records (20k)", loghubSteps), ("2,000 requests of 5 steps (10k)", requestSteps)] {
+        Benchmark(
+            "LogSequenceDetector.observe, warm, \(name) per iteration",
+            configuration: .init(scalingFactor: .one)
+        ) { benchmark in
+            var detector = LogSequenceDetector()
+            var clock: Int64 = 0
+            observe(steps, into: &detector, clock: &clock)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { observe(steps, into: &detector, clock: &clock) }
+        }
     }
 
     // One iteration masks the whole stream.
