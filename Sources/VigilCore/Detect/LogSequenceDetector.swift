@@ -263,10 +263,21 @@ extension LogSequenceDetector {
     ]
     /// Fields that name a session that goes on, best first; any bounded one beats them.
     static let continuousSessionFields = ["pid", "tid", "thread", "thread_id", "threadId", "process"]
+    /// Every session field, best first: a field's rank is its place here.
+    static let sessionFields = boundedSessionFields + continuousSessionFields
     static let sessionFieldRanks = Dictionary(
-        uniqueKeysWithValues: (boundedSessionFields + continuousSessionFields).enumerated().map {
-            ($0.element, $0.offset)
-        }
+        uniqueKeysWithValues: sessionFields.enumerated().map { ($0.element, $0.offset) }
     )
     static let longestSessionField = sessionFieldRanks.keys.map(\.utf8.count).max() ?? 0
+}
+
+extension TemplateMiner {
+    /// A step as a person reads it: a template's text, or the session's start or end.
+    func text(of step: LogSequenceDetector.Step) -> String {
+        switch step {
+        case .start: "(session start)"
+        case .end: "(session end)"
+        case .event(let number): self.templateText(number: Int(number)) ?? "(template \(number))"
+        }
+    }
 }

@@ -20,16 +20,14 @@ public struct LogAnalyzer: Sendable {
         var nanoseconds: Int64
         var group: UInt32
         var severity: Severity
-        /// The record's session (see ``LogSequenceDetector/session(of:)``) and the field that named it, as an
-        /// index into `sessionFields` (0: none).
+        /// The record's session (see ``LogSequenceDetector/session(of:)``) and the field that named it, as its
+        /// rank plus one (0: none).
         var session: UInt64
         var sessionField: UInt8
         var bounded: Bool
         var line: Int
         static let noTime = Int64.min
     }
-    /// The names of the fields that named sessions, in order of first use; index 0 is no field.
-    private var sessionFields: [String?] = [nil]
 
     /// Creates an analyzer; lines that `pinnedTemplates` match count under them instead of a mined template.
     public init(listLength: Int = 10, timelineBuckets: Int = 60, pinnedTemplates: [String] = []) {
@@ -53,11 +51,7 @@ public struct LogAnalyzer: Sendable {
         if let newline = headline.utf8.firstIndex(of: 0x0A) { headline = String(headline[..<newline]) }
         let group = self.miner.add(headline, severity: record.severity, time: record.timestamp)
         let session = LogSequenceDetector.session(of: record.fields)
-        var field = self.sessionFields.firstIndex(of: session.field) ?? 0
-        if field == 0, session.field != nil, self.sessionFields.count < Int(UInt8.max) {
-            field = self.sessionFields.count
-            self.sessionFields.append(session.field)
-        }
+        let field = session.field.flatMap { LogSequenceDetector.sessionFieldRanks[$0] }.map { $0 + 1 } ?? 0
         self.entries.append(
             Entry(
                 nanoseconds: record.timestamp?.nanoseconds ?? Entry.noTime,
@@ -153,13 +147,13 @@ public struct LogAnalyzer: Sendable {
             guard result.count < self.listLength else { return }
             result.append(
                 LogReport.SequenceStep(
-                    previous: self.describe(surprise.previous),
-                    next: self.describe(surprise.next),
+                    previous: self.miner.text(of: surprise.previous),
+                    next: self.miner.text(of: surprise.next),
                     line: line,
                     time: surprise.time.nanoseconds > 0 ? surprise.time.iso8601 : nil,
-                    session: self.sessionFields[Int(field)],
+                    session: field == 0 ? nil : LogSequenceDetector.sessionFields[Int(field) - 1],
                     followers: surprise.followers,
-                    usual: surprise.usual.map { .init(template: self.describe($0.step), count: $0.count) }
+                    usual: surprise.usual.map { .init(template: self.miner.text(of: $0.step), count: $0.count) }
                 )
             )
         }
@@ -190,14 +184,6 @@ public struct LogAnalyzer: Sendable {
             report(surprise, line: last.line, field: last.field)
         }
         return result
-    }
-
-    private func describe(_ step: LogSequenceDetector.Step) -> String {
-        switch step {
-        case .start: "(session start)"
-        case .end: "(session end)"
-        case .event(let number): self.miner.templateText(number: Int(number)) ?? "(template \(number))"
-        }
     }
 
     private static func line(_ template: Template) -> LogReport.TemplateLine {

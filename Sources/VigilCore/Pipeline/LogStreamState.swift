@@ -254,24 +254,17 @@ struct LogStreamState: Sendable {
     static let sequenceFindingsPerBucket = 10
 
     private func finding(_ surprise: LogSequenceDetector.Surprise, field: String?) -> Anomaly {
-        func text(_ step: LogSequenceDetector.Step) -> String {
-            switch step {
-            case .start: "(session start)"
-            case .end: "(session end)"
-            case .event(let number): self.miner.templateText(number: Int(number)) ?? "(template \(number))"
-            }
-        }
         let subject = surprise.next == .end ? surprise.previous : surprise.next
-        let usual = surprise.usual.map { "\"\(text($0.step))\" (\($0.count)×)" }.joined(separator: ", ")
+        let usual = surprise.usual.map { "\"\(self.miner.text(of: $0.step))\" (\($0.count)×)" }.joined(separator: ", ")
         let session = field.map { "a session by \($0)" } ?? "the stream"
         let what =
             surprise.next == .end
-            ? "ended after \"\(text(surprise.previous))\""
-            : "went from \"\(text(surprise.previous))\" to \"\(text(surprise.next))\""
+            ? "ended after \"\(self.miner.text(of: surprise.previous))\""
+            : "went from \"\(self.miner.text(of: surprise.previous))\" to \"\(self.miner.text(of: surprise.next))\""
         return Anomaly(
             kind: .sequenceAnomaly,
             service: self.key.service,
-            subject: Template.id(for: text(subject)),
+            subject: Template.id(for: self.miner.text(of: subject)),
             time: surprise.time,
             score: 1 - surprise.noveltyChance,
             evidence: Evidence(

@@ -36,10 +36,16 @@ import Testing
         return (surprises, second)
     }
 
-    @Test func aStepOutOfTheWorkflowSurprisesOnce() throws {
+    /// A detector whose sessions end after 30 s idle, with room for `maximumSteps` distinct steps.
+    private func detector(maximumSteps: Int = Detector.Configuration().maximumSteps) -> Detector {
         var configuration = Detector.Configuration()
         configuration.sessionIdleSeconds = 30
-        var detector = Detector(configuration: configuration)
+        configuration.maximumSteps = maximumSteps
+        return Detector(configuration: configuration)
+    }
+
+    @Test func aStepOutOfTheWorkflowSurprisesOnce() throws {
+        var detector = self.detector()
         let learnt = self.run(&detector, workflow: [1, 2, 3], sessions: 0..<200)
         #expect(learnt.surprises.isEmpty)
         // Event 2 skipped: 1 was always followed by 2.
@@ -56,9 +62,7 @@ import Testing
     }
 
     @Test func aSessionThatStopsHalfwayEndsWhereNoneEnded() throws {
-        var configuration = Detector.Configuration()
-        configuration.sessionIdleSeconds = 30
-        var detector = Detector(configuration: configuration)
+        var detector = self.detector()
         let learnt = self.run(&detector, workflow: [1, 2, 3], sessions: 0..<150)
         #expect(learnt.surprises.isEmpty)
         let cut = self.run(&detector, workflow: [1, 2], sessions: 500..<501, start: learnt.end)
@@ -86,9 +90,7 @@ import Testing
     }
 
     @Test func theNextEventMustBeKnownAndThePreviousOftenFollowed() {
-        var configuration = Detector.Configuration()
-        configuration.sessionIdleSeconds = 30
-        var detector = Detector(configuration: configuration)
+        var detector = self.detector()
         // Too few sessions to know what follows 1.
         let few = self.run(&detector, workflow: [1, 2, 3], sessions: 0..<50)
         let early = self.run(&detector, workflow: [1, 3], sessions: 100..<101, start: few.end)
@@ -100,10 +102,7 @@ import Testing
     }
 
     @Test func aStreamWithTooManyStepsIsNotJudged() {
-        var configuration = Detector.Configuration()
-        configuration.maximumSteps = 3
-        configuration.sessionIdleSeconds = 30
-        var detector = Detector(configuration: configuration)
+        var detector = self.detector(maximumSteps: 3)
         // start→1, 1→2, 2→3 fill the table; 3→end finds it full and is neither learnt nor judged.
         let learnt = self.run(&detector, workflow: [1, 2, 3], sessions: 0..<200)
         let skipped = self.run(&detector, workflow: [1, 3], sessions: 1000..<1001, start: learnt.end)
@@ -123,9 +122,7 @@ import Testing
         #expect(detector.openSessions > 0)
     }
     @Test func aForgottenSessionGoesOnWithoutAFalseStart() throws {
-        var configuration = Detector.Configuration()
-        configuration.sessionIdleSeconds = 30
-        var detector = Detector(configuration: configuration)
+        var detector = self.detector()
         let learnt = self.run(&detector, workflow: [1, 2, 3], sessions: 0..<200)
         // A session half way through when its events were lost: after the gap it goes on at 2, which never
         // starts a session, and that is no news.
