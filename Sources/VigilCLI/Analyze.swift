@@ -17,6 +17,9 @@ struct Analyze: AsyncParsableCommand {
               - the most frequent templates, error and warning templates, the rarest templates
               - templates that first appear late in the input, and error templates that are new
               - activity over time as a sparkline, with bursts and silences, and errors per minute
+              - steps out of order: a template followed, in its session (a request_id or trace_id, else a pid \
+            or thread, else the whole file), by one that never followed it, or a session that ended where none \
+            did, with what usually came instead
 
             Examples:
               vigil analyze /var/log/syslog
