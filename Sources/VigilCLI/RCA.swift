@@ -15,9 +15,11 @@ struct RCA: ParsableCommand {
             CASEDIR holds metrics.csv (time,<service>.<metric>,…), and optionally topology.json \
             ({"services": [...], "calls": [[caller, callee], ...]}), logs.jsonl ({"time", "service", "line"} per \
             line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"} \
-            per line) and hint.json ({"alert_time": unix seconds}). Without hint.json the incident onset is found \
-            in the data; with it, the onset is the row before the alert, or a clear change in the five minutes \
-            before it (alerts come late). The format is described in ../shared/eval/RCA_CASES.md.
+            per line) and hint.json ({"alert_time": unix seconds}). Without an alert time (--alert-time, else \
+            hint.json) the incident onset is found in the data; with it, the onset is the row before the alert, or \
+            a clear change in the five minutes before it (alerts come late). When the window holds several \
+            incidents, give the alert time of the one to explain. The format is described in \
+            ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
             never seen in its first minute of logs; span latency, own time, errors that started there (not \
@@ -39,6 +41,7 @@ struct RCA: ParsableCommand {
             Examples:
               vigil rca incidents/2026-11-23-checkout
               vigil rca incidents/2026-11-23-checkout --output json | jq '.ranking[0]'
+              vigil rca incidents/2026-11-23-checkout --alert-time 2026-11-23T14:32:10Z
             """
     )
 
@@ -48,21 +51,37 @@ struct RCA: ParsableCommand {
     @Option(help: "How many candidates the text report lists.")
     var top = 5
 
+    @Option(
+        help: ArgumentHelp(
+            "When the incident was noticed (you were paged): Unix seconds or ISO 8601 (2026-11-23T14:32:10Z).",
+            discussion: "Overrides hint.json.",
+            valueName: "time"
+        )
+    )
+    var alertTime: String?
+
     @Argument(help: "The case folder.")
     var caseDirectory: String
 
     func validate() throws {
         guard ["text", "json"].contains(self.output) else { throw ValidationError("--output must be text or json") }
+        if let text = self.alertTime, Self.seconds(text) == nil {
+            throw ValidationError("--alert-time \"\(text.prefix(40))\" is not Unix seconds or an ISO 8601 time")
+        }
     }
 
     func run() throws {
         let folder = URL(fileURLWithPath: self.caseDirectory)
         let data = try Self.load(folder)
-        var alertTime: Double?
-        if let hint = try? Data(contentsOf: folder.appendingPathComponent("hint.json")),
-            let object = try? JSONSerialization.jsonObject(with: hint) as? [String: Any]
-        {
-            alertTime = (object["alert_time"] as? NSNumber)?.doubleValue
+        let alertTime = try self.alertTime.flatMap(Self.seconds) ?? Self.hintedAlertTime(in: folder)
+        if let alertTime, let first = data.times.first, let last = data.times.last {
+            // The rows before the alert are the reference: an alert outside the data explains nothing.
+            guard alertTime > first, alertTime <= last else {
+                throw ValidationError(
+                    "the alert time \(Timestamp(seconds: alertTime).iso8601) lies outside the metrics, which run from "
+                        + "\(Timestamp(seconds: first).iso8601) to \(Timestamp(seconds: last).iso8601)"
+                )
+            }
         }
         // Each metric's change point and score as a job on every core.
         let ranker = RootCauseRanker { count, body in
@@ -102,7 +121,10 @@ struct RCA: ParsableCommand {
             out.write(String(decoding: json, as: UTF8.self) + "\n")
         } else {
             let onset = Timestamp(seconds: result.onset).iso8601
-            out.write("incident onset: \(onset) (\(result.onsetDetected ? "found in the data" : "from hint.json"))\n")
+            let source =
+                result.onsetDetected
+                ? "found in the data" : self.alertTime != nil ? "from --alert-time" : "from hint.json"
+            out.write("incident onset: \(onset) (\(source))\n")
             out.write("root-cause candidates:\n")
             for (index, candidate) in result.candidates.prefix(self.top).enumerated() {
                 var line = "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score))"
@@ -150,6 +172,29 @@ struct RCA: ParsableCommand {
             out.write("try first: \(explanation.action)\n  because \(explanation.reason)\n")
         }
         out.flush()
+    }
+
+    /// `text` as Unix seconds (a plain number) or any timestamp ``TimestampParser`` reads.
+    static func seconds(_ text: String) -> Double? {
+        if let seconds = Double(text), seconds.isFinite { return seconds }
+        let bytes = Array(text.utf8)
+        return TimestampParser.parse(bytes.span).map(\.seconds)
+    }
+
+    /// The alert time in the case's hint.json, or nil when there is no hint.json or it names none (unknown keys
+    /// are ignored). A hint.json that is not a JSON object, or whose alert_time is not a number, is an error, not
+    /// a silent blind run.
+    static func hintedAlertTime(in folder: URL) throws -> Double? {
+        let url = folder.appendingPathComponent("hint.json")
+        guard let hint = try? Data(contentsOf: url) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: hint) as? [String: Any] else {
+            throw ValidationError("\(url.path): expected a JSON object such as {\"alert_time\": 1700000400}")
+        }
+        guard let value = object["alert_time"] else { return nil }
+        guard let number = value as? NSNumber, number.doubleValue.isFinite else {
+            throw ValidationError("\(url.path): alert_time must be a number of Unix seconds")
+        }
+        return number.doubleValue
     }
 
     /// Reads metrics.csv and topology.json of a case folder.

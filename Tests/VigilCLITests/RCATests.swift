@@ -141,6 +141,59 @@ import Testing
         #expect(object["onset"] as? Double == 1030)
     }
 
+    /// Two incidents in one window: db's latency rises for rows 30–44, then cache's CPU from row 70 on. The alert
+    /// time, given as an option in either spelling, chooses which one is explained, and overrides hint.json.
+    @Test func theAlertTimeChoosesTheIncident() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var csv = "time,api.lat_90,db.lat_90,cache.cpu\n"
+        for row in 0..<100 {
+            let wiggle = Double((row * 7) % 5) / 10
+            let db = (30..<45).contains(row) ? 80 + wiggle : 5 + wiggle
+            let api = (30..<45).contains(row) ? 60 + wiggle : 20 + wiggle
+            let cache = row >= 70 ? 90 + wiggle : 3 + wiggle
+            csv += "\(1_700_000_000 + row * 60),\(api),\(db),\(cache)\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        try Data(#"{"calls": [["api", "db"], ["api", "cache"]]}"#.utf8).write(
+            to: folder.appendingPathComponent("topology.json")
+        )
+        try Data(#"{"alert_time": 1700004200}"#.utf8).write(to: folder.appendingPathComponent("hint.json"))
+        func first(_ arguments: [String]) throws -> (service: String?, onset: Double?) {
+            let result = try Vigil.run(["rca", folder.path, "--output", "json"] + arguments, input: "")
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            )
+            let ranking = try #require(object["ranking"] as? [[String: Any]])
+            return (ranking.first?["service"] as? String, object["onset"] as? Double)
+        }
+        let hinted = try first([])
+        #expect(hinted.service == "cache", "hint.json names row 70")
+        let earlier = try first(["--alert-time", "2023-11-14T22:43:20Z"])  // Unix 1_700_001_800: row 30
+        #expect(earlier.service == "db")
+        #expect(earlier.onset.map { abs($0 - 1_700_001_800) <= 60 } == true, "\(String(describing: earlier.onset))")
+        #expect(try first(["--alert-time", "1700001800"]).service == "db")
+        let text = try Vigil.run(["rca", folder.path, "--alert-time", "1700001800"], input: "")
+        #expect(text.stdout.contains("(from --alert-time)"), "\(text.stdout)")
+    }
+
+    @Test func rejectsAnAlertTimeItCannotUse() throws {
+        let folder = try self.makeCase(hint: nil)
+        let words = try Vigil.run(["rca", folder.path, "--alert-time", "yesterday"], input: "")
+        #expect(words.status != 0 && words.stderr.contains("is not Unix seconds or an ISO 8601 time"))
+        let before = try Vigil.run(["rca", folder.path, "--alert-time", "1600000000"], input: "")
+        #expect(before.status != 0 && before.stderr.contains("lies outside the metrics"), "\(before.stderr)")
+        for (hint, complaint) in [("[1]", "expected a JSON object"), (#"{"alert_time": "soon"}"#, "must be a number")] {
+            try Data(hint.utf8).write(to: folder.appendingPathComponent("hint.json"))
+            let result = try Vigil.run(["rca", folder.path], input: "")
+            #expect(result.status != 0 && result.stderr.contains(complaint), "\(hint): \(result.stderr)")
+        }
+        try Data(#"{"note": "no alert time"}"#.utf8).write(to: folder.appendingPathComponent("hint.json"))
+        let blind = try Vigil.run(["rca", folder.path], input: "")
+        #expect(blind.status == 0 && blind.stdout.contains("(found in the data)"), "a hint without a time is no hint")
+    }
+
     @Test func reportsAnUnreadableCase() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

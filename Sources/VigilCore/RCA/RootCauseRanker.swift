@@ -16,7 +16,8 @@
 ///    row, however large it is in total. With no clear change anywhere, the row that best splits all metrics
 ///    together is taken.
 /// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
-///    values after the onset go from the reference median, in reference IQRs. The deviation is signed: a rise
+///    values after the onset go from the reference median, in reference IQRs (given an alert time, up to
+///    `incidentSpan` after the onset: a window may hold a later incident, which is not this one's story). The deviation is signed: a rise
 ///    counts for ordinary metrics, a drop for success-rate and availability metrics, because in a resource
 ///    fault the culprit's CPU rises while its neighbours' falls. The scale has a floor, so a metric that was
 ///    constant before (availability at 100 %) still counts when it moves. A deviation counts only as far as the
@@ -61,6 +62,11 @@ public struct RootCauseRanker: Sendable {
         public var clearDeviation = 20.0
         /// How long (seconds) before a given alert time a clear change may have started the incident.
         public var alertLead = 300.0
+        /// With a given alert time, how long (seconds) after the onset the incident is judged: what starts later is
+        /// another incident's story (a window may hold several). Never fewer than `minimumIncidentRows` rows.
+        public var incidentSpan = 1800.0
+        /// The fewest rows after the onset that are judged, however coarse the data.
+        public var minimumIncidentRows = 4
         /// A callee whose error events (error log lines, failed spans) rose at least this much (in spreads of a
         /// count) explains its callers' errors however many they log: errors pass up the call graph, and a
         /// caller that retries logs each failure several times.
@@ -147,7 +153,16 @@ public struct RootCauseRanker: Sendable {
             onsetRow = self.changePoint(columns, rows: rows, within: nil) ?? rows / 2
         }
 
-        // Score every metric against the rows before the onset.
+        // Score every metric against the rows before the onset, over the given alert's span after it (a found
+        // onset may come early, so it is judged to the end).
+        var endRow = rows
+        if alertTime != nil {
+            let spanEnd = data.times[onsetRow] + self.configuration.incidentSpan
+            endRow = max(
+                min(rows, onsetRow + self.configuration.minimumIncidentRows),
+                data.times.firstIndex { $0 > spanEnd } ?? rows
+            )
+        }
         var best: [String: (score: Double, metric: String, first: Double?, observed: Double, expected: Double)] = [:]
         /// The most deviating metric that is not traffic: what a caller may be a symptom of.
         var fault: [String: Double] = [:]
@@ -159,7 +174,12 @@ public struct RootCauseRanker: Sendable {
         var kinds: [String: MetricKind] = [:]
         for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
         let scores = self.concurrentMap(columns.indices) { index in
-            self.score(columns[index], kind: kinds[columns[index].metric]!, onsetRow: onsetRow, times: data.times)
+            self.score(
+                columns[index],
+                kind: kinds[columns[index].metric]!,
+                rows: onsetRow..<endRow,
+                times: data.times
+            )
         }
         for (column, found) in zip(columns, scores) {
             guard let (deviation, first, observed, median) = found else { continue }
@@ -322,16 +342,16 @@ public struct RootCauseRanker: Sendable {
         return Result(onset: data.times[onsetRow], onsetDetected: alertTime == nil, candidates: candidates)
     }
 
-    /// How far `column` strays after `onsetRow` from its level before (see the type's notes): its score in
+    /// How far `column` strays in the `judged` rows (the onset on) from its level before (see the type's notes): its score in
     /// reference spreads, before weighting by kind, with the first time it left its band, the value where it
     /// strayed most and its reference median. Nil when it has too little reference or no value after the onset.
     func score(
         _ column: IncidentData.Column,
         kind: MetricKind,
-        onsetRow: Int,
+        rows judged: Range<Int>,
         times: [Double]
     ) -> (score: Double, first: Double?, observed: Double, median: Double)? {
-        let rows = column.values.count
+        let onsetRow = judged.lowerBound
         var reference = column.values[..<onsetRow].compactMap { $0 }
         guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { return nil }
         let (median, iqr) = Self.medianAndIQR(&reference)
@@ -374,7 +394,7 @@ public struct RootCauseRanker: Sendable {
         var score = -Double.infinity
         var first: Double?
         var observed = median
-        let after = (onsetRow..<rows).compactMap { row in column.values[row].map { (row, $0) } }
+        let after = judged.compactMap { row in column.values[row].map { (row, $0) } }
         for (position, (row, value)) in after.enumerated() {
             var deviation = sign * (value - median) / scale
             if first == nil && deviation > 3 { first = times[row] }

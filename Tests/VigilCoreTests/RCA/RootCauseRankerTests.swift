@@ -162,6 +162,26 @@ import Testing
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[110]).onset == Self.times[109])
     }
 
+    /// A window may hold a later incident: given an alert time, what starts more than `incidentSpan` after the onset
+    /// is not this incident's story, however large; within the span it still counts.
+    @Test func aLaterIncidentInTheWindowIsNotThisOnesStory() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "carts", metric: "cpu", values: Self.series(20, 40, from: 40)),
+                .init(service: "orders", metric: "cpu", values: Self.series(10, 95, from: 75)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[40])
+        #expect(result.candidates.map(\.service) == ["carts", "orders"])
+        #expect(result.candidates[1].score == 0, "orders moved 35 minutes after the onset")
+        var wide = RootCauseRanker.Configuration()
+        wide.incidentSpan = 3600
+        #expect(
+            RootCauseRanker(configuration: wide).rank(data, alertTime: Self.times[40]).candidates[0].service == "orders"
+        )
+    }
+
     /// Rows stand for intervals: the row before the alert time may already hold the fault, so it is not part of
     /// the reference.
     @Test func theRowBeforeTheAlertTimeBelongsToTheIncident() {
