@@ -30,8 +30,10 @@ struct RCA: ParsableCommand {
             The report names the candidates with the metric behind each, the impact chain (the root cause, then \
             each deviating caller the fault reached), the timeline of first deviations (observed against the \
             level before the onset), the root cause's error and never-seen log templates since the onset, and \
-            the first thing to try, from what moved. --output json adds the same as root_cause, impact_chain, \
-            timeline, log_evidence, action and action_reason beside the ranking.
+            the first thing to try, from what moved. With an onset found in the data, it also names other times \
+            where many metrics changed together (another incident, perhaps). --output json adds the same as \
+            root_cause, impact_chain, timeline, log_evidence, action, action_reason and other_changes beside the \
+            ranking.
 
             A service may be named without its own metrics moving: one whose metrics hold no value at all \
             (silent) ranks just below a caller whose errors or latency rose unexplained (silent_callee_of in \
@@ -110,6 +112,7 @@ struct RCA: ParsableCommand {
                 "ranking": ranking, "onset": result.onset, "onset_detected": result.onsetDetected,
                 "impact_chain": explanation.impactChain, "timeline": timeline, "action": explanation.action,
                 "action_reason": explanation.reason,
+                "other_changes": result.otherChanges.map { ["time": $0.time, "metrics": $0.metrics] },
             ]
             if let root = explanation.rootCause { object["root_cause"] = root }
             if !explanation.logs.isEmpty {
@@ -125,6 +128,15 @@ struct RCA: ParsableCommand {
                 result.onsetDetected
                 ? "found in the data" : self.alertTime != nil ? "from --alert-time" : "from hint.json"
             out.write("incident onset: \(onset) (\(source))\n")
+            if !result.otherChanges.isEmpty {
+                let others = result.otherChanges.map {
+                    "\(Timestamp(seconds: $0.time).iso8601) (\($0.metrics) metrics)"
+                }
+                out.write(
+                    "other changes in this window: \(others.joined(separator: ", ")); "
+                        + "to explain one, give its time as --alert-time\n"
+                )
+            }
             out.write("root-cause candidates:\n")
             for (index, candidate) in result.candidates.prefix(self.top).enumerated() {
                 var line = "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score))"

@@ -178,6 +178,40 @@ import Testing
         #expect(text.stdout.contains("(from --alert-time)"), "\(text.stdout)")
     }
 
+    /// Two incidents that last: db and api step up at row 30, cache's CPU and memory at row 70. The onset found is
+    /// where most metrics changed; the other change is named, and its time as --alert-time explains it.
+    @Test func namesTheOtherChangesInTheWindow() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var csv = "time,api.lat_90,db.lat_90,db.cpu,cache.cpu,cache.mem\n"
+        for row in 0..<100 {
+            let wiggle = Double((row * 7) % 5) / 10
+            let first = row >= 30 ? 50.0 : 0
+            let second = row >= 70 ? 60.0 : 0
+            csv += "\(1_700_000_000 + row * 60),\(20 + first + wiggle),\(5 + first + wiggle),\(10 + first + wiggle),"
+            csv += "\(3 + second + wiggle),\(40 + second + wiggle)\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        let blind = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(blind.status == 0, "\(blind.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(blind.stdout.utf8)) as? [String: Any])
+        #expect(object["onset"] as? Double == 1_700_001_800)
+        let others = try #require(object["other_changes"] as? [[String: Any]])
+        #expect(others.count == 1)
+        #expect(others.first?["time"] as? Double == 1_700_004_200)
+        #expect(others.first?["metrics"] as? Int == 2)
+        let text = try Vigil.run(["rca", folder.path], input: "")
+        #expect(
+            text.stdout.contains("other changes in this window: 2023-11-14T23:23:20Z (2 metrics)"),
+            "\(text.stdout)"
+        )
+        let second = try Vigil.run(["rca", folder.path, "--alert-time", "2023-11-14T23:23:20Z"], input: "")
+        #expect(second.stdout.contains("1. cache"), "\(second.stdout)")
+        #expect(!second.stdout.contains("other changes"), "a given alert time names no others")
+        let first = try Vigil.run(["rca", folder.path, "--alert-time", "1700001800"], input: "")
+        #expect(first.stdout.contains("1. db"), "\(first.stdout)")
+    }
+
     @Test func rejectsAnAlertTimeItCannotUse() throws {
         let folder = try self.makeCase(hint: nil)
         let words = try Vigil.run(["rca", folder.path, "--alert-time", "yesterday"], input: "")

@@ -14,7 +14,8 @@
 ///    fall (a row and its two neighbours) start the incident.
 ///    A fault moves many metrics at once and far, while a slow swing moves each of them a little at a different
 ///    row, however large it is in total. With no clear change anywhere, the row that best splits all metrics
-///    together is taken.
+///    together is taken. Other rows where several metrics changed together (another incident in the window,
+///    perhaps) are named, so a person can give one's time as the alert time.
 /// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
 ///    values after the onset go from the reference median, in reference IQRs (given an alert time, up to
 ///    `incidentSpan` after the onset: a window may hold a later incident, which is not this one's story). The deviation is signed: a rise
@@ -99,6 +100,14 @@ public struct RootCauseRanker: Sendable {
         public var expected: Double?
     }
 
+    /// A time where many metrics changed together: an incident's onset, perhaps.
+    public struct Change: Sendable, Equatable {
+        /// The row's time (Unix seconds).
+        public var time: Double
+        /// How many metrics (percentiles of one measurement counted once) changed at it or a row beside it.
+        public var metrics: Int
+    }
+
     /// The ranking and how it was reached.
     public struct Result: Sendable {
         /// The incident onset used (Unix seconds).
@@ -107,6 +116,9 @@ public struct RootCauseRanker: Sendable {
         public var onsetDetected: Bool
         /// Services, most likely root cause first.
         public var candidates: [Candidate]
+        /// With a found onset, other times where many metrics changed together (other incidents in the window,
+        /// perhaps: an alert time at one explains it), most metrics first.
+        public var otherChanges: [Change] = []
     }
 
     /// Runs `body` for every index below `count`, perhaps at the same time on several cores.
@@ -140,17 +152,20 @@ public struct RootCauseRanker: Sendable {
             )
         }
         var onsetRow: Int
+        var otherChanges: [Change] = []
         if let alertTime {
             let alertRow = data.times.firstIndex { $0 >= alertTime } ?? rows - 1
             onsetRow = min(max(1, alertRow - 1), rows - 1)
             // An alert comes late as often as not: where the data changes clearly, from a little before the alert
             // on, is the onset if it comes first.
             let lead = data.times.firstIndex { $0 >= alertTime - self.configuration.alertLead } ?? onsetRow
-            if lead < onsetRow, let change = self.changePoint(columns, rows: rows, within: max(1, lead)..<rows) {
+            if lead < onsetRow, let change = self.changePoint(columns, rows: rows, within: max(1, lead)..<rows).row {
                 onsetRow = min(onsetRow, change)
             }
         } else {
-            onsetRow = self.changePoint(columns, rows: rows, within: nil) ?? rows / 2
+            let found = self.changePoint(columns, rows: rows, within: nil)
+            onsetRow = found.row ?? rows / 2
+            otherChanges = found.others.map { Change(time: data.times[$0.row], metrics: $0.votes) }
         }
 
         // Score every metric against the rows before the onset, over the given alert's span after it (a found
@@ -339,7 +354,12 @@ public struct RootCauseRanker: Sendable {
             }
         }
         candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
-        return Result(onset: data.times[onsetRow], onsetDetected: alertTime == nil, candidates: candidates)
+        return Result(
+            onset: data.times[onsetRow],
+            onsetDetected: alertTime == nil,
+            candidates: candidates,
+            otherChanges: otherChanges
+        )
     }
 
     /// How far `column` strays in the `judged` rows (the onset on) from its level before (see the type's notes): its score in
@@ -456,6 +476,11 @@ public struct RootCauseRanker: Sendable {
     /// An excursion before the onset that holds this many rows is an earlier incident, not spikiness.
     static let episodeRows = 3
 
+    /// Another row where at least this many metrics changed together (with its neighbours) is worth naming …
+    static let otherChangeVotes = 2
+    /// … when it lies at least this many rows from the onset and from every other one named.
+    static let separateRows = 5
+
     /// Robust z-scores are clipped here before the change-point search, so one metric's huge move counts like any
     /// clear move and the onset is where many metrics change together.
     static let clip = 4.0
@@ -479,8 +504,13 @@ public struct RootCauseRanker: Sendable {
     /// Where most metrics change: each robustly standardised, clipped metric's CUSUM change point is a vote when
     /// the change is clear, and the row whose neighbourhood (±1 row) holds the most votes wins, the later on a
     /// tie. With no vote, the maximum over split points of the summed squared CUSUM statistics. Given a `window`,
-    /// only splits inside it count, and with no vote there is no answer.
-    func changePoint(_ columns: [IncidentData.Column], rows: Int, within window: Range<Int>?) -> Int? {
+    /// only splits inside it count, and with no vote there is no answer. `others` are the next rows by votes
+    /// (at least `otherChangeVotes` in their neighbourhood), each `separateRows` from the winner and each other.
+    func changePoint(
+        _ columns: [IncidentData.Column],
+        rows: Int,
+        within window: Range<Int>?
+    ) -> (row: Int?, others: [(row: Int, votes: Int)]) {
         let changes = self.concurrentMap(columns.indices) { Self.change(of: columns[$0], within: window) }
         var total = [Double](repeating: 0, count: rows)
         var votes = [Int](repeating: 0, count: rows)
@@ -498,25 +528,29 @@ public struct RootCauseRanker: Sendable {
             }
         }
         if votes.contains(where: { $0 > 0 }) {
-            var bestRow = 1
-            var best = (-1, -1)
-            for row in 1..<rows {
-                let near = votes[row - 1] + votes[row] + (row + 1 < rows ? votes[row + 1] : 0)
-                if (near, votes[row]) >= best {
-                    best = (near, votes[row])
-                    bestRow = row
-                }
+            let near = (0..<rows).map { row in
+                (row > 0 ? votes[row - 1] : 0) + votes[row] + (row + 1 < rows ? votes[row + 1] : 0)
             }
-            return window.map { min(max(bestRow, $0.lowerBound), $0.upperBound - 1) } ?? bestRow
+            // Most votes nearby first, then most on the row itself, then the later row.
+            let ranked = (1..<rows).sorted { (near[$0], votes[$0], $0) > (near[$1], votes[$1], $1) }
+            let bestRow = ranked[0]
+            var others: [(row: Int, votes: Int)] = []
+            for row in ranked.dropFirst() where near[row] >= Self.otherChangeVotes && others.count < 3 {
+                guard ([bestRow] + others.map(\.row)).allSatisfy({ abs($0 - row) >= Self.separateRows }) else {
+                    continue
+                }
+                others.append((row, near[row]))
+            }
+            return (window.map { min(max(bestRow, $0.lowerBound), $0.upperBound - 1) } ?? bestRow, others)
         }
-        if window != nil { return nil }
+        if window != nil { return (nil, []) }
         var bestRow = rows / 2
         var bestValue = -1.0
         for split in 1..<rows where total[split] > bestValue {
             bestValue = total[split]
             bestRow = split
         }
-        return bestRow
+        return (bestRow, [])
     }
 
     /// One metric's CUSUM statistic at each split over its values present (robustly standardised and clipped),

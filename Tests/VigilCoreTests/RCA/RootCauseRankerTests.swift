@@ -289,6 +289,21 @@ import Testing
         #expect(result.candidates.first?.service == "db")
     }
 
+    /// A found onset names the other rows where several metrics changed together, apart from it and each other; a
+    /// lone change is not one, and a given alert time names none.
+    @Test func otherChangesInTheWindowAreNamed() {
+        var columns: [IncidentData.Column] = ["cpu", "latency_p90", "errors"].map {
+            .init(service: "db", metric: $0, values: Self.series(10, 40, from: 90))
+        }
+        columns += ["cpu", "memory"].map { .init(service: "cache", metric: $0, values: Self.series(10, 40, from: 40)) }
+        columns.append(.init(service: "mail", metric: "cpu", values: Self.series(10, 40, from: 60)))
+        let result = RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns))
+        #expect(result.onset == Self.times[90])
+        #expect(result.otherChanges == [.init(time: Self.times[40], metrics: 2)])
+        let given = RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns), alertTime: Self.times[90])
+        #expect(given.otherChanges.isEmpty)
+    }
+
     /// Percentiles of one measurement move together and are one witness: three latency percentiles of search
     /// changing at row 40 outvote neither the CPU and the errors of checkout changing at row 90.
     @Test func percentilesOfOneMetricVoteOnce() {
