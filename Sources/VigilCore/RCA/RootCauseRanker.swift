@@ -18,9 +18,11 @@
 ///    perhaps) are named, so a person can give one's time as the alert time.
 /// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
 ///    values after the onset go from the reference median, in reference IQRs (given an alert time, up to
-///    `incidentSpan` after the onset: a window may hold a later incident, which is not this one's story). The deviation is signed: a rise
-///    counts for ordinary metrics, a drop for success-rate and availability metrics, because in a resource
-///    fault the culprit's CPU rises while its neighbours' falls. The scale has a floor, so a metric that was
+///    `incidentSpan` after the onset: a window may hold a later incident, which is not this one's story). Rows
+///    where a fifth of all metric families stood ten spreads off at once (an earlier incident) are no reference
+///    for normal and are left out of it. The deviation is signed: a rise counts for ordinary metrics, a drop
+///    for success-rate and availability metrics, because in a resource fault the culprit's CPU rises while its
+///    neighbours' falls. The scale has a floor, so a metric that was
 ///    constant before (availability at 100 %) still counts when it moves. A deviation counts only as far as the
 ///    metric's next value present holds it too: a one-row spike is noise more often than a fault. The last
 ///    value stands alone only right after the onset (the row before the alert may still be normal), as nothing
@@ -188,12 +190,14 @@ public struct RootCauseRanker: Sendable {
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
         for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
+        let unsettled = Self.unsettledRows(columns, before: onsetRow)
         let scores = self.concurrentMap(columns.indices) { index in
             self.score(
                 columns[index],
                 kind: kinds[columns[index].metric]!,
                 rows: onsetRow..<endRow,
-                times: data.times
+                times: data.times,
+                unsettled: unsettled
             )
         }
         for (column, found) in zip(columns, scores) {
@@ -369,10 +373,13 @@ public struct RootCauseRanker: Sendable {
         _ column: IncidentData.Column,
         kind: MetricKind,
         rows judged: Range<Int>,
-        times: [Double]
+        times: [Double],
+        unsettled: [Bool] = []
     ) -> (score: Double, first: Double?, observed: Double, median: Double)? {
         let onsetRow = judged.lowerBound
-        var reference = column.values[..<onsetRow].compactMap { $0 }
+        /// The reference's values, without the rows of an earlier incident.
+        let settled = (0..<onsetRow).filter { $0 >= unsettled.count || !unsettled[$0] }.map { column.values[$0] }
+        var reference = settled.compactMap { $0 }
         guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { return nil }
         let (median, iqr) = Self.medianAndIQR(&reference)
         var magnitude = 0.0
@@ -391,7 +398,7 @@ public struct RootCauseRanker: Sendable {
         // incident in the reference window) is forgiven; spikes are not.
         var episodes: [(peak: Double, rows: Int)] = []
         var inEpisode = false
-        for value in column.values[..<onsetRow] {
+        for value in settled {
             guard let value else { continue }
             let deviation = sign * (value - median) / scale
             if deviation > 3 {
@@ -455,6 +462,48 @@ public struct RootCauseRanker: Sendable {
         let results: UnsafeMutableBufferPointer<T?>
         let transform: (Int) -> T?
     }
+
+    /// The rows before `onsetRow` where many metrics stood far from their level before the onset at once (in
+    /// twice their median absolute deviations): an
+    /// earlier incident in the window, which is no reference for normal. A metric family (percentiles of one
+    /// measurement) counts once per row. Empty when nothing stands out or too little would be left.
+    static func unsettledRows(_ columns: [IncidentData.Column], before onsetRow: Int) -> [Bool] {
+        guard onsetRow >= 8 else { return [] }
+        var far: [String: [Bool]] = [:]
+        for column in columns {
+            var reference = column.values[..<onsetRow].compactMap { $0 }
+            guard reference.count >= 8 else { continue }
+            // The median absolute deviation, whose breakdown point is a half: an incident that held a third of
+            // the reference would stretch the IQR over itself.
+            let median = OrderStatistics.quantile(0.5, of: &reference)
+            var distances = reference.map { abs($0 - median) }
+            let scale = max(2 * OrderStatistics.quantile(0.5, of: &distances), 0.05 * abs(median), 1e-9)
+            let family = column.service + "\u{0}" + column.metric.filter { !$0.isNumber }
+            var rows = far[family] ?? [Bool](repeating: false, count: onsetRow)
+            for row in 0..<onsetRow {
+                if let value = column.values[row], abs(value - median) / scale > Self.unsettledDeviation {
+                    rows[row] = true
+                }
+            }
+            far[family] = rows
+        }
+        let needed = max(Self.unsettledFamilies, Int((Self.unsettledShare * Double(far.count)).rounded(.up)))
+        var unsettled = [Bool](repeating: false, count: onsetRow)
+        for row in 0..<onsetRow {
+            var count = 0
+            for rows in far.values where rows[row] { count += 1 }
+            unsettled[row] = count >= needed
+        }
+        // Half the reference at least stays: more than that is no earlier incident but the window's normal.
+        guard unsettled.count(where: { $0 }) * 2 <= onsetRow, unsettled.contains(true) else { return [] }
+        return unsettled
+    }
+
+    /// A metric this many spreads from its reference level is far from it …
+    static let unsettledDeviation = 10.0
+    /// … and a row where at least this many metric families, and this share of them, are far is unsettled.
+    static let unsettledFamilies = 3
+    static let unsettledShare = 0.2
 
     /// Services reachable from `start` along calls, `start` excluded.
     static func reachable(from start: String, _ callees: [String: [String]]) -> [String] {

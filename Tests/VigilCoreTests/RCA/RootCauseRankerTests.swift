@@ -289,6 +289,23 @@ import Testing
         #expect(result.candidates.first?.service == "db")
     }
 
+    /// An earlier incident that moved most services at once for a third of the reference is no reference for
+    /// normal: its rows are left out, so the culprit's CPU, which that incident had raised too, still counts
+    /// against its normal level, above a bystander's small rise.
+    @Test func anEarlierIncidentMovingMostServicesIsLeftOutOfTheReference() {
+        var columns: [IncidentData.Column] = (0..<8).map { index in
+            let values = Self.series(10, 10).enumerated().map { row, value in (10..<35).contains(row) ? 60 : value }
+            return .init(service: "web-\(index)", metric: "cpu", values: values)
+        }
+        columns[3].values = columns[3].values.enumerated().map { row, value in row >= 80 ? 40 : value }
+        columns.append(.init(service: "mail", metric: "cpu", values: Self.series(10, 14)))
+        columns.append(.init(service: "auth", metric: "cpu", values: Self.series(10, 10)))
+        let data = IncidentData(times: Self.times, columns: columns)
+        let unsettled = RootCauseRanker.unsettledRows(data.columns, before: 79)
+        #expect(unsettled.indices.filter { unsettled[$0] } == Array(10..<35))
+        #expect(RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.first?.service == "web-3")
+    }
+
     /// A found onset names the other rows where several metrics changed together, apart from it and each other; a
     /// lone change is not one, and a given alert time names none.
     @Test func otherChangesInTheWindowAreNamed() {
