@@ -478,7 +478,7 @@ public struct RootCauseRanker: Sendable {
             let median = OrderStatistics.quantile(0.5, of: &reference)
             var distances = reference.map { abs($0 - median) }
             let scale = max(2 * OrderStatistics.quantile(0.5, of: &distances), 0.05 * abs(median), 1e-9)
-            let family = column.service + "\u{0}" + column.metric.filter { !$0.isNumber }
+            let family = Self.family(of: column)
             var rows = far[family] ?? [Bool](repeating: false, count: onsetRow)
             for row in 0..<onsetRow {
                 if let value = column.values[row], abs(value - median) / scale > Self.unsettledDeviation {
@@ -497,6 +497,12 @@ public struct RootCauseRanker: Sendable {
         // Half the reference at least stays: more than that is no earlier incident but the window's normal.
         guard unsettled.count(where: { $0 }) * 2 <= onsetRow, unsettled.contains(true) else { return [] }
         return unsettled
+    }
+
+    /// The service and the metric's name without its digits: percentiles of one measurement (latency p50, p90,
+    /// p99) are one family, which moves together and witnesses once.
+    static func family(of column: IncidentData.Column) -> String {
+        column.service + "\u{0}" + String(column.metric.unicodeScalars.filter { !("0"..."9").contains($0) })
     }
 
     /// A metric this many spreads from its reference level is far from it …
@@ -570,8 +576,7 @@ public struct RootCauseRanker: Sendable {
             guard let change else { continue }
             for (row, statistic) in zip(change.rows, change.statistics) { total[row] += statistic }
             if let split = change.clearSplit {
-                let family = String(column.metric.unicodeScalars.filter { !("0"..."9").contains($0) })
-                if voted.insert("\(column.service)\u{0}\(family)\u{0}\(split)").inserted {
+                if voted.insert("\(Self.family(of: column))\u{0}\(split)").inserted {
                     votes[split] += 1
                 }
             }
