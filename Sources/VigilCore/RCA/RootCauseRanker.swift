@@ -22,11 +22,12 @@
 ///    where a fifth of all metric families stood ten spreads off at once (an earlier incident) are no reference
 ///    for normal and are left out of it. The deviation is signed: a rise counts for ordinary metrics, a drop
 ///    for success-rate and availability metrics, because in a resource fault the culprit's CPU rises while its
-///    neighbours' falls. The scale has a floor, so a metric that was
-///    constant before (availability at 100 %) still counts when it moves. A deviation counts only as far as the
-///    metric's next value present holds it too: a one-row spike is noise more often than a fault. The last
-///    value stands alone only right after the onset (the row before the alert may still be normal), as nothing
-///    can confirm it yet; later, a move only at the end is a spike like any other. A metric that strayed before
+///    neighbours' falls. The scale has a floor, so a metric that was constant before (availability at 100 %)
+///    still counts when it moves. A deviation counts only as far as the metric's next value present holds it
+///    too: a one-row spike is noise more often than a fault; and a move that holds longer is surer, the least of
+///    three or four values in a row counting √(k/2) times (the standard error of a mean of k). The last value
+///    stands alone only right after the onset (the row before the alert may still be normal), as nothing can
+///    confirm it yet; later, a move only at the end is a spike like any other. A metric that strayed before
 ///    the onset must go further: its score is divided by the root of its earlier excursions' peak, except the
 ///    largest one that held three rows (an earlier incident in the reference, not spikiness).
 /// 3. **Service.** A service scores as its most deviating metric. A service whose metrics hold no value at all
@@ -433,6 +434,12 @@ public struct RootCauseRanker: Sendable {
             if deviation > score {
                 score = deviation
                 observed = value
+            }
+            // A move that holds longer is surer: the least of k values in a row counts √(k/2) times.
+            var least = deviation
+            for k in 3...4 where position + k <= after.count {
+                least = min(least, sign * (after[position + k - 1].1 - median) / scale)
+                if least * (Double(k) / 2).squareRoot() > score { score = least * (Double(k) / 2).squareRoot() }
             }
         }
         guard score.isFinite else { return nil }

@@ -162,6 +162,25 @@ import Testing
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[110]).onset == Self.times[109])
     }
 
+    /// A move that holds is surer than a brief one: four rows 6 spreads up outrank two rows 8 spreads up, as the
+    /// least of k values in a row counts √(k/2) times.
+    @Test func aMoveThatHoldsOutranksABriefLargerOne() {
+        func bump(_ size: Double, rows: Range<Int>) -> [Double?] {
+            (0..<120).map { rows.contains($0) ? 10 + size : 10 }
+        }
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "held", metric: "cpu", values: bump(3, rows: 80..<84)),
+                .init(service: "brief", metric: "cpu", values: bump(4, rows: 80..<82)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.map(\.service) == ["held", "brief"])
+        #expect(abs(result.candidates[0].score - 6 * 2.0.squareRoot()) < 1e-9)
+        #expect(result.candidates[1].score == 8)
+    }
+
     /// A window may hold a later incident: given an alert time, what starts more than `incidentSpan` after the onset
     /// is not this incident's story, however large; within the span it still counts.
     @Test func aLaterIncidentInTheWindowIsNotThisOnesStory() {
