@@ -6,11 +6,22 @@ import Testing
 
 /// `vigil rca` on a constructed case: the contract of ../shared/eval/RCA_CASES.md, and the reasoning it promises.
 @Suite struct RCATests {
+    /// A fresh, empty case folder.
+    static func caseFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The JSON object `vigil rca --output json` printed.
+    static func object(printedBy result: Vigil.Result) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
     /// Three services, front → api → db; db's latency jumps at row 60, api's latency follows, front's CPU
     /// falls (less work arrives) and its request count rises a little.
     func makeCase(hint: Double?) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.caseFolder()
         var csv =
             "time,front.cpu,front.requests_Sum,\"api.lat_90\",api.cpu,db.lat_90,db.availability_Average,cache.cpu\n"
         for row in 0..<100 {
@@ -39,7 +50,7 @@ import Testing
         let folder = try self.makeCase(hint: hint)
         let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
         #expect(result.status == 0, "\(result.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let object = try Self.object(printedBy: result)
         let ranking = try #require(object["ranking"] as? [[String: Any]])
         let services = ranking.compactMap { $0["service"] as? String }
         #expect(services.first == "db")
@@ -68,8 +79,7 @@ import Testing
     /// A code fault that only the logs and spans show: metrics are flat, payment's spans fail and its log
     /// throws. A malformed line in each file is skipped and reported, not fatal.
     @Test func readsLogsAndSpans() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.caseFolder()
         var csv = "time,gateway.cpu,order.cpu,payment.cpu\n"
         var spans = ""
         var logs = ""
@@ -105,7 +115,7 @@ import Testing
         try Data(#"{"alert_time": 1700000410}"#.utf8).write(to: folder.appendingPathComponent("hint.json"))
         let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
         #expect(result.status == 0, "\(result.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let object = try Self.object(printedBy: result)
         let ranking = try #require(object["ranking"] as? [[String: Any]])
         #expect(ranking.first?["service"] as? String == "payment")
         #expect(
@@ -123,8 +133,7 @@ import Testing
     /// metrics.csv cells: quoted names and cells, CRLF line ends, blank lines, short rows (the rest are empty), and
     /// cells that are not finite numbers (missing) all read as the format says.
     @Test func readsMetricsCellsAsTheFormatSays() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.caseFolder()
         var csv = "time,\"a.cpu\",b.mem\r\n"
         for row in 0..<40 {
             let value = row < 30 ? 1.0 + Double(row % 3) * 0.01 : 50.0
@@ -134,7 +143,7 @@ import Testing
         try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
         #expect(result.status == 0, "\(result.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let object = try Self.object(printedBy: result)
         let ranking = try #require(object["ranking"] as? [[String: Any]])
         #expect(ranking.first?["service"] as? String == "a")
         #expect(ranking.first?["metric"] as? String == "cpu")
@@ -144,8 +153,7 @@ import Testing
     /// Two incidents in one window: db's latency rises for rows 30–44, then cache's CPU from row 70 on. The alert
     /// time, given as an option in either spelling, chooses which one is explained, and overrides hint.json.
     @Test func theAlertTimeChoosesTheIncident() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.caseFolder()
         var csv = "time,api.lat_90,db.lat_90,cache.cpu\n"
         for row in 0..<100 {
             let wiggle = Double((row * 7) % 5) / 10
@@ -162,9 +170,7 @@ import Testing
         func first(_ arguments: [String]) throws -> (service: String?, onset: Double?) {
             let result = try Vigil.run(["rca", folder.path, "--output", "json"] + arguments, input: "")
             #expect(result.status == 0, "\(result.stderr)")
-            let object = try #require(
-                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-            )
+            let object = try Self.object(printedBy: result)
             let ranking = try #require(object["ranking"] as? [[String: Any]])
             return (ranking.first?["service"] as? String, object["onset"] as? Double)
         }
@@ -181,8 +187,7 @@ import Testing
     /// Two incidents that last: db and api step up at row 30, cache's CPU and memory at row 70. The onset found is
     /// where most metrics changed; the other change is named, and its time as --alert-time explains it.
     @Test func namesTheOtherChangesInTheWindow() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.caseFolder()
         var csv = "time,api.lat_90,db.lat_90,db.cpu,cache.cpu,cache.mem\n"
         for row in 0..<100 {
             let wiggle = Double((row * 7) % 5) / 10
@@ -194,7 +199,7 @@ import Testing
         try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         let blind = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
         #expect(blind.status == 0, "\(blind.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(blind.stdout.utf8)) as? [String: Any])
+        let object = try Self.object(printedBy: blind)
         #expect(object["onset"] as? Double == 1_700_001_800)
         let others = try #require(object["other_changes"] as? [[String: Any]])
         #expect(others.count == 1)
@@ -229,8 +234,7 @@ import Testing
     }
 
     @Test func reportsAnUnreadableCase() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.caseFolder()
         let missing = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
         #expect(missing.status != 0 && missing.stderr.contains("metrics.csv"))
         try Data("time,a.cpu\nnoon,1\n".utf8).write(to: folder.appendingPathComponent("metrics.csv"))
