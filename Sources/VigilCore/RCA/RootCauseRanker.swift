@@ -367,9 +367,9 @@ public struct RootCauseRanker: Sendable {
         )
     }
 
-    /// How far `column` strays in the `judged` rows (the onset on) from its level before (see the type's notes): its score in
-    /// reference spreads, before weighting by kind, with the first time it left its band, the value where it
-    /// strayed most and its reference median. Nil when it has too little reference or no value after the onset.
+    /// How far `column` strays in the `judged` rows (the onset on) from its level before (see the type's notes):
+    /// its score in reference spreads, before weighting by kind, with the first time it left its band, the value
+    /// where it strayed most and its reference median. Nil when it has too little reference or no value after the onset.
     func score(
         _ column: IncidentData.Column,
         kind: MetricKind,
@@ -423,23 +423,25 @@ public struct RootCauseRanker: Sendable {
         var first: Double?
         var observed = median
         let after = judged.compactMap { row in column.values[row].map { (row, $0) } }
+        let deviations = after.map { sign * ($0.1 - median) / scale }
         for (position, (row, value)) in after.enumerated() {
-            var deviation = sign * (value - median) / scale
-            if first == nil && deviation > 3 { first = times[row] }
-            if position + 1 < after.count {
-                deviation = min(deviation, sign * (after[position + 1].1 - median) / scale)
-            } else if position > 1 {
-                continue
-            }
-            if deviation > score {
-                score = deviation
+            if first == nil && deviations[position] > 3 { first = times[row] }
+            // The last value stands alone only right after the onset.
+            guard position + 1 < after.count || position <= 1 else { continue }
+            // The least of k values in a row counts √(k/2) times: as far as the next value holds it, and surer
+            // the longer it holds.
+            var least = deviations[position]
+            if position + 1 == after.count, least > score {
+                score = least
                 observed = value
             }
-            // A move that holds longer is surer: the least of k values in a row counts √(k/2) times.
-            var least = deviation
-            for k in 3...4 where position + k <= after.count {
-                least = min(least, sign * (after[position + k - 1].1 - median) / scale)
-                if least * (Double(k) / 2).squareRoot() > score { score = least * (Double(k) / 2).squareRoot() }
+            for k in 2...4 where position + k <= after.count {
+                least = min(least, deviations[position + k - 1])
+                let held = least * (Double(k) / 2).squareRoot()
+                if held > score {
+                    score = held
+                    observed = value
+                }
             }
         }
         guard score.isFinite else { return nil }
@@ -471,9 +473,9 @@ public struct RootCauseRanker: Sendable {
     }
 
     /// The rows before `onsetRow` where many metrics stood far from their level before the onset at once (in
-    /// twice their median absolute deviations): an
-    /// earlier incident in the window, which is no reference for normal. A metric family (percentiles of one
-    /// measurement) counts once per row. Empty when nothing stands out or too little would be left.
+    /// twice their median absolute deviations): an earlier incident in the window, which is no reference for
+    /// normal. A metric family (percentiles of one measurement) counts once per row. Empty when nothing stands
+    /// out or too little would be left.
     static func unsettledRows(_ columns: [IncidentData.Column], before onsetRow: Int) -> [Bool] {
         guard onsetRow >= 8 else { return [] }
         var far: [String: [Bool]] = [:]
@@ -495,12 +497,11 @@ public struct RootCauseRanker: Sendable {
             far[family] = rows
         }
         let needed = max(Self.unsettledFamilies, Int((Self.unsettledShare * Double(far.count)).rounded(.up)))
-        var unsettled = [Bool](repeating: false, count: onsetRow)
-        for row in 0..<onsetRow {
-            var count = 0
-            for rows in far.values where rows[row] { count += 1 }
-            unsettled[row] = count >= needed
+        var counts = [Int](repeating: 0, count: onsetRow)
+        for rows in far.values {
+            for row in 0..<onsetRow where rows[row] { counts[row] += 1 }
         }
+        let unsettled = counts.map { $0 >= needed }
         // Half the reference at least stays: more than that is no earlier incident but the window's normal.
         guard unsettled.count(where: { $0 }) * 2 <= onsetRow, unsettled.contains(true) else { return [] }
         return unsettled
