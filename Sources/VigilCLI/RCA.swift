@@ -17,8 +17,8 @@ struct RCA: ParsableCommand {
             line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"} \
             per line) and hint.json ({"alert_time": unix seconds}). Without an alert time (--alert-time, else \
             hint.json) the incident onset is found in the data; with it, the onset is the row before the alert, or \
-            a clear change in the five minutes before it (alerts come late). When the window holds several \
-            incidents, give the alert time of the one to explain. The format is described in \
+            a clear change in the five minutes before it (alerts come late), and the 30 minutes after the onset \
+            are judged. When the window holds several incidents, give the alert time of the one to explain. The format is described in \
             ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
@@ -55,8 +55,8 @@ struct RCA: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "When the incident was noticed (you were paged): Unix seconds or ISO 8601 (2026-11-23T14:32:10Z).",
-            discussion: "Overrides hint.json.",
+            "When the incident was noticed (you were paged): Unix seconds or ISO 8601 (2026-11-23T14:32:10Z); "
+                + "overrides hint.json.",
             valueName: "time"
         )
     )
