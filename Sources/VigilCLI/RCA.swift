@@ -253,9 +253,16 @@ struct RCA: ParsableCommand {
         // metrics.csv is parsed beside the first chunks of the others.
         let metrics = MetricsFile(folder.appendingPathComponent("metrics.csv").path)
         try readAll([metrics, logs, spans])
-        let (header, times, values) = try metrics.table()
+        let (header, times, values, unreadable) = try metrics.table()
         guard header.first?.lowercased() == "time", header.count >= 2 else {
             throw ValidationError("\(metrics.path): the header must be time,<service>.<metric>,…")
+        }
+        if let first = unreadable.first {
+            let column = first.column < header.count ? header[first.column] : "column \(first.column + 1)"
+            let message =
+                "vigil rca: \(metrics.path): read \(unreadable.count) cell(s) as missing: not a finite number, or "
+                + "beyond the header (first at line \(first.line), \(column))\n"
+            FileHandle.standardError.write(Data(message.utf8))
         }
         let columns = header.dropFirst().enumerated().map { index, name in
             let (service, metric) = IncidentData.split(columnName: name)
@@ -370,7 +377,7 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
 final class MetricsFile: ChunkedFile, @unchecked Sendable {
     let path: String
     private var bytes: [UInt8] = []
-    private var result: Result<(header: [String], times: [Double], columns: [[Double?]]), any Error>?
+    private var result: Result<CSVReader.NumericTable, any Error>?
 
     init(_ path: String) { self.path = path }
 
@@ -389,7 +396,7 @@ final class MetricsFile: ChunkedFile, @unchecked Sendable {
     }
 
     /// The parsed table, or the error that stopped it.
-    func table() throws -> (header: [String], times: [Double], columns: [[Double?]]) {
+    func table() throws -> CSVReader.NumericTable {
         guard let result = self.result else { throw ValidationError("\(self.path) was not read") }
         return try result.get()
     }
@@ -430,18 +437,31 @@ func readAll(_ files: [any ChunkedFile]) throws {
 
 /// RFC 4180 CSV on bytes: quoted fields, doubled quotes, CRLF or LF.
 enum CSVReader {
+    /// Cells that hold something other than a finite number (or more cells than the header names), read as
+    /// missing: how many, and the line and column index of the first.
+    struct UnreadableCells {
+        var count = 0
+        var first: (line: Int, column: Int)?
+
+        mutating func note(line: Int, column: Int) {
+            self.count += 1
+            if self.first == nil { self.first = (line, column) }
+        }
+    }
+
+    typealias NumericTable = (header: [String], times: [Double], columns: [[Double?]], unreadable: UnreadableCells)
+
     /// A header and, under it, a first column of times and columns of numbers (nil where a cell is empty or not a
-    /// finite number). Cells are read straight from the bytes; a line holding a quote goes through ``rows(_:)``.
-    static func numericTable(
-        _ bytes: [UInt8],
-        path: String
-    ) throws -> (header: [String], times: [Double], columns: [[Double?]]) {
+    /// finite number, which is counted). Cells are read straight from the bytes; a line holding a quote goes
+    /// through ``rows(_:)``.
+    static func numericTable(_ bytes: [UInt8], path: String) throws -> NumericTable {
         try bytes.withUnsafeBufferPointer { buffer in
             var lineEnd = buffer.firstIndex(of: 0x0A) ?? buffer.count
             let header = Self.rows(Array(buffer[..<lineEnd])).first ?? []
             let width = max(header.count - 1, 0)
             var times: [Double] = []
             var columns = [[Double?]](repeating: [], count: width)
+            var unreadable = UnreadableCells()
             var lineNumber = 1
             var start = lineEnd + 1
             while start < buffer.count {
@@ -457,8 +477,16 @@ enum CSVReader {
                     // Rare: quoted cells take the general path.
                     let row = Self.rows(Array(line)).first ?? []
                     let time = row.first.flatMap { Double($0) }
+                    let numbers = row.dropFirst().enumerated().map { index, cell -> Double? in
+                        guard !cell.isEmpty else { return nil }
+                        guard let number = Double(cell), number.isFinite, index < width else {
+                            unreadable.note(line: lineNumber, column: index + 1)
+                            return nil
+                        }
+                        return number
+                    }
                     try Self.append(
-                        row.dropFirst().map { Double($0).flatMap { $0.isFinite ? $0 : nil } },
+                        numbers,
                         time: time,
                         raw: row.first ?? "",
                         to: &times,
@@ -474,8 +502,13 @@ enum CSVReader {
                     cells.append(UnsafeBufferPointer(rebasing: line[cellStart..<index]))
                     cellStart = index + 1
                 }
-                let numbers = cells.dropFirst().map { cell -> Double? in
-                    cell.isEmpty ? nil : DecimalNumber.value(cell).flatMap { $0.isFinite ? $0 : nil }
+                let numbers = cells.dropFirst().enumerated().map { index, cell -> Double? in
+                    guard !cell.isEmpty else { return nil }
+                    guard let number = DecimalNumber.value(cell), number.isFinite, index < width else {
+                        unreadable.note(line: lineNumber, column: index + 1)
+                        return nil
+                    }
+                    return number
                 }
                 try Self.append(
                     numbers,
@@ -487,7 +520,7 @@ enum CSVReader {
                     line: lineNumber
                 )
             }
-            return (header, times, columns)
+            return (header, times, columns, unreadable)
         }
     }
 
@@ -544,6 +577,7 @@ enum CSVReader {
             index += 1
         }
         if !field.isEmpty || !row.isEmpty {
+            if field.last == 0x0D { field.removeLast() }
             row.append(String(decoding: field, as: UTF8.self))
             rows.append(row)
         }

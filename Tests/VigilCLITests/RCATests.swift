@@ -140,6 +140,7 @@ import Testing
             csv += row == 5 ? "\n" : ""
             csv += row == 7 ? "\(1000 + row),\"\(value)\"\r\n" : "\(1000 + row),\(value),\(row == 9 ? "inf" : "2")\r\n"
         }
+        csv += "1040,50,x7\r\n1041,50,2,3\r\n1042,\"50\",2,\"4\"\r\n"
         try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
         #expect(result.status == 0, "\(result.stderr)")
@@ -148,6 +149,15 @@ import Testing
         #expect(ranking.first?["service"] as? String == "a")
         #expect(ranking.first?["metric"] as? String == "cpu")
         #expect(object["onset"] as? Double == 1030)
+        // The header's line end is no part of its last name.
+        #expect(ranking.contains { $0["service"] as? String == "b" && $0["metric"] as? String == "mem" })
+        // Cells that are no finite number, and cells beyond the header, are missing, and said so.
+        #expect(
+            result.stderr.contains(
+                "read 4 cell(s) as missing: not a finite number, or beyond the header (first at line 12, b.mem)"
+            ),
+            "\(result.stderr)"
+        )
     }
 
     /// Two incidents in one window: db's latency rises for rows 30–44, then cache's CPU from row 70 on. The alert
