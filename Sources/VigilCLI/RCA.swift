@@ -25,7 +25,8 @@ struct RCA: ParsableCommand {
             never seen in its first minute of logs; span latency, own time, errors that started there (not \
             passed up from a callee), and network time (how long what the service sends takes to arrive: where \
             a network delay on it shows). Parent links add calls to the graph. Lines that are not valid JSON of \
-            that shape are skipped and counted on stderr.
+            that shape are skipped, and metric cells that are not finite numbers read as missing, both counted on \
+            stderr.
 
             The report names the candidates with the metric behind each, the impact chain (the root cause, then \
             each deviating caller the fault reached), the timeline of first deviations (observed against the \
