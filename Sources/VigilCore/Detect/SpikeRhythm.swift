@@ -8,8 +8,10 @@
 /// A beat is found when a spike lands one period after a spike of about its size (within a factor of ten in
 /// probability) and three of the four periods before that held one too, within 3 % of the period or a sample and a
 /// half; the shortest such period wins, and it is lost after three missed beats. The period need not divide a day:
-/// a job every 24 h 03 min drifts across a day profile's bins, yet stays on its beat. O(1) per point, and at most
-/// a few hundred comparisons per spike; about 190 bytes.
+/// a job every 24 h 03 min drifts across a day profile's bins, yet stays on its beat. A beat may have a second and
+/// third spike a cycle (a backup at 02:00, a report at 02:30): an off-beat spike that lands at the same place in
+/// the cycle as off-beat spikes in two cycles before it marks a phase, and spikes at a phase are on the beat. O(1)
+/// per point, and at most a few hundred comparisons per spike; about 210 bytes.
 struct SpikeRhythm: Sendable {
     /// What the rhythm made of a point.
     enum Verdict: Sendable, Equatable {
@@ -46,6 +48,11 @@ struct SpikeRhythm: Sendable {
     /// The usual time between samples.
     private var spacing = 0.0
     private var lastSeconds = Int64.min
+    /// Places in the cycle (seconds after the beat) where off-beat spikes recur, and how often each was hit.
+    private var phases = InlineArray<2, Float>(repeating: -1)
+    private var phaseHits = InlineArray<2, Float>(repeating: 0)
+    /// Hits that make a place in the cycle a phase of the beat: the spike, and two cycles before it.
+    static let phaseHitsNeeded: Float = 3
 
     init() {}
 
@@ -62,6 +69,10 @@ struct SpikeRhythm: Sendable {
         for index in 0..<4 { writer.write(Double(self.beatSizes[index])) }
         writer.write(self.beatCount)
         for value in [self.period, self.reference, self.offBeats, self.spacing] { writer.write(value) }
+        for index in 0..<2 {
+            writer.write(Double(self.phases[index]))
+            writer.write(Double(self.phaseHits[index]))
+        }
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -82,6 +93,13 @@ struct SpikeRhythm: Sendable {
         self.reference = try reader.double()
         self.offBeats = try reader.double()
         self.spacing = try reader.double()
+        // Checkpoints written before phases end here.
+        if !reader.isAtEnd {
+            for index in 0..<2 {
+                self.phases[index] = Float(try reader.double())
+                self.phaseHits[index] = Float(try reader.double())
+            }
+        }
     }
 
     /// The largest of the latest four beats.
@@ -195,6 +213,8 @@ struct SpikeRhythm: Sendable {
         self.reference = largest
         self.offBeats = 0
         self.pointsOnBeat = 0
+        self.phases = InlineArray(repeating: -1)
+        self.phaseHits = InlineArray(repeating: 0)
         return .onBeat
     }
 
@@ -226,8 +246,30 @@ struct SpikeRhythm: Sendable {
         // Half a period on: a beat with two spikes a cycle, not a stray one.
         let half = (2 * interval / self.period).rounded()
         guard spike >= self.beatSize - 1, abs(2 * interval - half * self.period) > 2 * tolerance else { return .none }
+        if self.hitPhase(at: interval - (interval / self.period).rounded(.down) * self.period, tolerance: tolerance) {
+            return .onBeat
+        }
         self.offBeats += 1
         return .offBeat
+    }
+
+    /// Counts an off-beat spike `offset` seconds into the cycle against the recurring places, and says whether it
+    /// lands on a phase of the beat. A place never seen before takes the slot of the least hit one.
+    private mutating func hitPhase(at offset: Double, tolerance: Double) -> Bool {
+        var weakest = 0
+        for index in 0..<2 {
+            let phase = Double(self.phases[index])
+            // Near the cycle's end counts as near its start.
+            let apart = Swift.min(abs(offset - phase), self.period - abs(offset - phase))
+            if phase >= 0, apart <= tolerance {
+                self.phaseHits[index] += 1
+                return self.phaseHits[index] >= Self.phaseHitsNeeded
+            }
+            if self.phaseHits[index] < self.phaseHits[weakest] { weakest = index }
+        }
+        self.phases[weakest] = Float(offset)
+        self.phaseHits[weakest] = 1
+        return false
     }
 
     /// A beat's spike counts only as far as it exceeds the usual beat; an off-beat spike as large as the beats

@@ -105,4 +105,22 @@ private let step: Int64 = 300
         let (lost, _) = self.rhythm(spikesAt: beats, count: 1828 + 4 * 288)
         #expect(!lost.hasBeat)
     }
+
+    @Test func aSecondSpikeEachCycleBecomesAPhaseOfTheBeat() {
+        // A job every day (288 points) in two steps, 40 points apart; one stray spike late on.
+        var spikes = Set<Int>()
+        for cycle in 0..<20 {
+            spikes.insert(100 + cycle * 288)
+            spikes.insert(140 + cycle * 288)
+        }
+        let stray = 100 + 15 * 288 + 200
+        spikes.insert(stray)
+        let (rhythm, verdicts) = self.rhythm(spikesAt: spikes, count: 20 * 288)
+        #expect(rhythm.hasBeat)
+        let seconds = (0..<20).map { verdicts[140 + $0 * 288] }
+        // Off the beat until it has recurred at the same place in three cycles, then on it.
+        #expect(seconds[5...].contains(.offBeat), "\(seconds)")
+        #expect(seconds[10...].allSatisfy { $0 == .onBeat }, "\(seconds)")
+        #expect(verdicts[stray] == .offBeat)
+    }
 }
