@@ -23,7 +23,7 @@ struct Detect: ParsableCommand {
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
             chosen by how well each predicts), spike/dip and level-shift detectors calibrated into tail \
-            probabilities, a warm-up of 150 points, one alert per episode and a rest of 300 points after it. \
+            probabilities, a warm-up of 150 points, one alert per episode and a rest of 200 points after it. \
             Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
             tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat.
 

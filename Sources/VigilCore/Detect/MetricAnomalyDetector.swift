@@ -35,7 +35,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         /// move, judged against the level floor.
         public var warmUpMoves = 20
         /// Points after an alert during which scores are halved and no other alert fires …
-        public var rest = 300
+        public var rest = 200
         /// … unless its score beats the episode's peak by this much (a small blip must not hide a collapse) …
         public var escalation = 0.2
         /// … or, as scores saturate, its distance from the expected value is this many times the episode's
