@@ -553,6 +553,10 @@ public struct RootCauseRanker: Sendable {
     /// … and its median after the change lies this many of its spreads before the change away: a slow drift of
     /// a spread over many hours is significant, but it is not an incident.
     static let largeChange = 1.5
+    /// … and at least this many of its values stand from the change on: a move on the last one or two rows of the
+    /// window is where something may begin, not a level it has been seen to hold (the next incident starting as
+    /// the window closes must not outvote the one the window was taken for).
+    static let heldRows = 3
 
     /// Whether `values` after `split` sit far from where they were before, in the before part's own spread.
     static func isLarge(_ values: [Double?], splitAt split: Int) -> Bool {
@@ -616,8 +620,8 @@ public struct RootCauseRanker: Sendable {
     }
 
     /// One metric's CUSUM statistic at each split over its values present (robustly standardised and clipped),
-    /// for the rows in `window`, and the row of its strongest split when that change is clear and large. Nil for a
-    /// metric with fewer than three values.
+    /// for the rows in `window`, and the row of its strongest split when that change is clear, large and held.
+    /// Nil for a metric with fewer than three values.
     static func change(
         of column: IncidentData.Column,
         within window: Range<Int>?
@@ -642,6 +646,7 @@ public struct RootCauseRanker: Sendable {
         var prefix = 0.0
         var strongest = 0.0
         var strongestSplit = 0
+        var valuesFromStrongest = 0
         var rows: [Int] = []
         var statistics: [Double] = []
         rows.reserveCapacity(z.count)
@@ -657,9 +662,12 @@ public struct RootCauseRanker: Sendable {
             if statistic > strongest {
                 strongest = statistic
                 strongestSplit = present[split]
+                valuesFromStrongest = z.count - split
             }
         }
-        let clear = strongest >= Self.clearChange && Self.isLarge(column.values, splitAt: strongestSplit)
+        let clear =
+            valuesFromStrongest >= Self.heldRows && strongest >= Self.clearChange
+            && Self.isLarge(column.values, splitAt: strongestSplit)
         return (rows, statistics, clear ? strongestSplit : nil)
     }
 

@@ -308,6 +308,22 @@ import Testing
         #expect(result.candidates.first?.service == "db")
     }
 
+    /// A move on the window's last two rows is where something may begin, not a level seen to hold: four services
+    /// jumping there do not outvote the three metrics of db that changed at row 90; from three rows on they do.
+    @Test func aChangeOnTheLastTwoRowsDoesNotOutvoteOneThatHeld() {
+        func onset(lateFrom late: Int) -> Double {
+            var columns: [IncidentData.Column] = ["cpu", "latency_p90", "errors"].map {
+                .init(service: "db", metric: $0, values: Self.series(10, 40, from: 90))
+            }
+            columns += (0..<4).map {
+                .init(service: "web-\($0)", metric: "cpu", values: Self.series(10, 40, from: late))
+            }
+            return RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns)).onset
+        }
+        #expect(onset(lateFrom: 118) == Self.times[90])
+        #expect(onset(lateFrom: 117) == Self.times[117])
+    }
+
     /// An earlier incident that moved most services at once for a third of the reference is no reference for
     /// normal: its rows are left out, so the culprit's CPU, which that incident had raised too, still counts
     /// against its normal level, above a bystander's small rise.
