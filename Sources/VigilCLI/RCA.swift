@@ -16,9 +16,10 @@ struct RCA: ParsableCommand {
             ({"services": [...], "calls": [[caller, callee], ...]}), logs.jsonl ({"time", "service", "line"} per \
             line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"} \
             per line) and hint.json ({"alert_time": unix seconds}). Without an alert time (--alert-time, else \
-            hint.json) the incident onset is found in the data (the row where most metrics change and hold the change for three rows or more); with it, the onset is the row before the alert, or \
-            a clear change in the five minutes before it (alerts come late), and the 30 minutes after the onset \
-            are judged. When the window holds several incidents, give the alert time of the one to explain. The format is described in \
+            hint.json) the incident onset is found in the data (the row where most metrics change and hold the \
+            change for three rows or more); with it, the onset is the row before the alert, or a clear change in \
+            the five minutes before it (alerts come late), and the 30 minutes after the onset are judged. When the \
+            window holds several incidents, give the alert time of the one to explain. The format is described in \
             ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
