@@ -163,10 +163,3 @@ struct Ask: AsyncParsableCommand {
         )
     }
 }
-
-/// A failure `vigil` reports as `Error: …` and exit status 1, without the usage text a ValidationError adds.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) { self.description = description }
-}

@@ -214,7 +214,7 @@ struct BenchIngest: ParsableCommand {
             print("server peak RSS: \(line.dropFirst(6).trimmingCharacters(in: .whitespaces))")
         }
         if processed < acked {
-            throw ValidationError("the server processed \(processed) of \(acked) acknowledged lines before the timeout")
+            throw CLIError("the server processed \(processed) of \(acked) acknowledged lines before the timeout")
         }
     }
 
@@ -276,10 +276,10 @@ struct BenchIngest: ParsableCommand {
         if !self.lines.isEmpty {
             return try self.lines.map { path in
                 guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ValidationError("cannot read \(path)")
+                    throw CLIError("cannot read \(path)")
                 }
                 let lines = data.split(separator: 0x0A).map { Array($0) }.filter { !$0.isEmpty }
-                guard !lines.isEmpty else { throw ValidationError("\(path) has no lines") }
+                guard !lines.isEmpty else { throw CLIError("\(path) has no lines") }
                 return (URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, lines)
             }
         }
@@ -360,7 +360,7 @@ struct StatsClient {
         guard response.status == 200,
             let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
             let logs = object[self.kind] as? [String: Any], let processed = logs["processed"] as? Int
-        else { throw ValidationError("unexpected /api/v1/stats answer: \(response.text.prefix(200))") }
+        else { throw CLIError("unexpected /api/v1/stats answer: \(response.text.prefix(200))") }
         return processed
     }
 }

@@ -51,11 +51,14 @@ struct Detect: ParsableCommand {
     @Argument(help: "The CSV file to read, or - for standard input.")
     var file: String
 
-    func run() throws {
-        let points = try SeriesFile.read(self.file, command: "detect", strictTime: self.strictTime)
+    func validate() throws {
         guard self.alertThreshold > 0 && self.alertThreshold <= 1 else {
             throw ValidationError("--alert-threshold must be in (0, 1], got \(self.alertThreshold)")
         }
+    }
+
+    func run() throws {
+        let points = try SeriesFile.read(self.file, command: "detect", strictTime: self.strictTime)
         var configuration = MetricAnomalyDetector.Configuration()
         configuration.alertThreshold = self.alertThreshold
         var detector = MetricAnomalyDetector(configuration: configuration)

@@ -66,7 +66,7 @@ struct Forecast: ParsableCommand {
     func run() throws {
         let points = try SeriesFile.read(self.file, command: "forecast", strictTime: self.strictTime)
         guard points.count >= 20 else {
-            throw ValidationError("\(self.file) has \(points.count) rows; a forecast needs at least 20")
+            throw CLIError("\(self.file) has \(points.count) rows; a forecast needs at least 20")
         }
         let step = Forecaster.medianStep(points.map(\.time.seconds))
         let horizonSteps = max(1, Int((Self.seconds(self.horizon)! / step).rounded(.up)))
@@ -81,7 +81,7 @@ struct Forecast: ParsableCommand {
                 coverage: self.coverage
             )
         else {
-            throw ValidationError("\(self.file): too few rows to fit a model")
+            throw CLIError("\(self.file): too few rows to fit a model")
         }
         printError(
             "vigil forecast: step \(Self.number(step)) s, horizon \(horizonSteps) step(s), model: \(forecaster.model.summary), backtest MAE \(Self.number(forecaster.backtestError))"

@@ -35,12 +35,12 @@ struct LineReader {
         } else {
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else {
-                throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))")
+                throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))")
             }
             var info = stat()
             if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
                 close(fd)
-                throw ValidationError("\(path) is a directory; give a log file or - for standard input")
+                throw CLIError("\(path) is a directory; give a log file or - for standard input")
             }
             self.descriptor = fd
             self.totalBytes = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
@@ -58,7 +58,7 @@ struct LineReader {
             let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ValidationError("cannot read \(self.path): \(String(cString: strerror(errno)))")
+                throw CLIError("cannot read \(self.path): \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
             self.bytesRead += count

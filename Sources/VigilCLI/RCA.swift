@@ -81,7 +81,7 @@ struct RCA: ParsableCommand {
         if let alertTime, let first = data.times.first, let last = data.times.last {
             // The rows before the alert are the reference: an alert outside the data explains nothing.
             guard alertTime > first, alertTime <= last else {
-                throw ValidationError(
+                throw CLIError(
                     "the alert time \(Timestamp(seconds: alertTime).iso8601) lies outside the metrics, which run from "
                         + "\(Timestamp(seconds: first).iso8601) to \(Timestamp(seconds: last).iso8601)"
                 )
@@ -202,11 +202,11 @@ struct RCA: ParsableCommand {
         let url = folder.appendingPathComponent("hint.json")
         guard let hint = try? Data(contentsOf: url) else { return nil }
         guard let object = try? JSONSerialization.jsonObject(with: hint) as? [String: Any] else {
-            throw ValidationError("\(url.path): expected a JSON object such as {\"alert_time\": 1700000400}")
+            throw CLIError("\(url.path): expected a JSON object such as {\"alert_time\": 1700000400}")
         }
         guard let value = object["alert_time"] else { return nil }
         guard let number = value as? NSNumber, number.doubleValue.isFinite else {
-            throw ValidationError("\(url.path): alert_time must be a number of Unix seconds")
+            throw CLIError("\(url.path): alert_time must be a number of Unix seconds")
         }
         return number.doubleValue
     }
@@ -257,7 +257,7 @@ struct RCA: ParsableCommand {
         try readAll([metrics, logs, spans])
         let (header, times, values, unreadable) = try metrics.table()
         guard header.first?.lowercased() == "time", header.count >= 2 else {
-            throw ValidationError("\(metrics.path): the header must be time,<service>.<metric>,…")
+            throw CLIError("\(metrics.path): the header must be time,<service>.<metric>,…")
         }
         if let first = unreadable.first {
             let column = first.column < header.count ? header[first.column] : "column \(first.column + 1)"
@@ -339,7 +339,7 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: self.path) else { return }
         // Mapped, not read: a case's spans may take hundreds of megabytes, read once.
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: self.path), options: .alwaysMapped) else {
-            throw ValidationError("cannot read \(self.path)")
+            throw CLIError("cannot read \(self.path)")
         }
         self.bytes = data
         self.chunks = data.withUnsafeBytes { JSONLines.chunks($0.bindMemory(to: UInt8.self), size: 4 << 20) }
@@ -385,7 +385,7 @@ final class MetricsFile: ChunkedFile, @unchecked Sendable {
 
     func open() throws {
         guard let data = FileManager.default.contents(atPath: self.path) else {
-            throw ValidationError("cannot read \(self.path)")
+            throw CLIError("cannot read \(self.path)")
         }
         self.bytes = [UInt8](data)
     }
@@ -399,7 +399,7 @@ final class MetricsFile: ChunkedFile, @unchecked Sendable {
 
     /// The parsed table, or the error that stopped it.
     func table() throws -> CSVReader.NumericTable {
-        guard let result = self.result else { throw ValidationError("\(self.path) was not read") }
+        guard let result = self.result else { throw CLIError("\(self.path) was not read") }
         return try result.get()
     }
 }
@@ -537,7 +537,7 @@ enum CSVReader {
         line: Int
     ) throws {
         guard let time else {
-            throw ValidationError("\(path) line \(line): time \"\(raw.prefix(40))\" is not a number")
+            throw CLIError("\(path) line \(line): time \"\(raw.prefix(40))\" is not a number")
         }
         times.append(time)
         for column in columns.indices { columns[column].append(column < numbers.count ? numbers[column] : nil) }

@@ -338,8 +338,8 @@ struct Rightsize: AsyncParsableCommand {
                 }
             }
         }
-        if let problem { throw ValidationError(problem) }
-        guard !order.isEmpty else { throw ValidationError("\(path) has no usage rows under its header") }
+        if let problem { throw CLIError(problem) }
+        guard !order.isEmpty else { throw CLIError("\(path) has no usage rows under its header") }
         return order.map { usages[$0]! }
     }
 }

@@ -58,14 +58,14 @@ enum SeriesFile {
             }
             points.append(Point(raw: String(fields[0]), time: time, value: value))
         }
-        if let problem { throw ValidationError(problem) }
+        if let problem { throw CLIError(problem) }
         if let first = duplicates.first {
             printError(
                 "vigil \(command): \(duplicates.count) row(s) do not come after the previous row's timestamp (first at line \(first)); kept in file order (--strict-time makes this an error)"
             )
         }
         guard !points.isEmpty else {
-            throw ValidationError("\(path) has no data rows under the header timestamp,value")
+            throw CLIError("\(path) has no data rows under the header timestamp,value")
         }
         return points
     }

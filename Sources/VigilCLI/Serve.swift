@@ -223,10 +223,10 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         if let path = self.config ?? environment["VIGIL_CONFIG"] {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ValidationError("cannot read the configuration file \(path)")
+                throw CLIError("cannot read the configuration file \(path)")
             }
             do { try configuration.apply(yaml: text, source: path) } catch {
-                throw ValidationError("\(error)")
+                throw CLIError("\(error)")
             }
         }
         if let value = self.host ?? environment["VIGIL_HOST"] { configuration.host = value }

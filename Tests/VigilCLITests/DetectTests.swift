@@ -94,8 +94,15 @@ import Testing
     ])
     func badInputNamesTheLine(_ input: String, _ message: String) throws {
         let result = try Vigil.run(["detect"], input: input)
-        #expect(result.status != 0)
+        #expect(result.status == 1)
         #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
+        // The file is at fault, not the command line: no usage text under the error.
+        #expect(!result.stderr.contains("Usage:"), "stderr: \(result.stderr)")
+    }
+
+    @Test func aBadThresholdIsReportedBeforeTheFileIsRead() throws {
+        let result = try Vigil.run(["detect", "--alert-threshold", "2"], input: "not a series")
+        #expect(result.status != 0 && result.stderr.contains("--alert-threshold must be in (0, 1]"), "\(result.stderr)")
     }
 
     @Test func timestampsGoingBackAreReportedOrRejected() throws {
