@@ -16,9 +16,12 @@ struct Detect: ParsableCommand {
 
             Output formats:
               text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat), \
-            value, expected value and band, the baseline it was judged against (recent, daily, weekly), score (default)
+            value, expected value and band, the baseline it was judged against (recent, daily, weekly), score, and \
+            for a level shift the average that moved against the level it left (the value itself may be inside \
+            its band) (default)
               json  {"points": n, "alerts": [{time, signal, value, expected, lower, upper, baseline, score, \
-            seconds_outside, beat_seconds when judged by a spike beat}]}
+            seconds_outside, beat_seconds when judged by a spike beat, shift: {points, mean, level} for a level \
+            shift}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
@@ -101,6 +104,10 @@ struct Detect: ParsableCommand {
         var text = "alert  \(point.time.iso8601)  \(result.signal.rawValue)  value \(Self.number(point.value))"
         text += "  expected \(Self.readable(result.expected)) (band \(Self.readable(lower))…\(Self.readable(upper)), "
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
+        if let shift = result.shift {
+            text +=
+                "  mean of \(shift.points) points \(Self.readable(shift.mean)) against level \(Self.readable(shift.level))"
+        }
         if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
         if let beat = result.beatSeconds { text += "  beat every \(DurationText.describe(beat))" }
         return text
@@ -123,7 +130,13 @@ struct Detect: ParsableCommand {
             "\"seconds_outside\":\(Self.number(result.secondsOutside))",
         ]
         let beat = result.beatSeconds.map { [",\"beat_seconds\":\(Self.number($0.rounded()))"] } ?? []
-        return "{" + fields.joined(separator: ",") + beat.joined() + "}"
+        let shift =
+            result.shift.map {
+                [
+                    ",\"shift\":{\"points\":\($0.points),\"mean\":\(Self.number($0.mean)),\"level\":\(Self.number($0.level))}"
+                ]
+            } ?? []
+        return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + "}"
     }
 
     private static func number(_ value: Double) -> String {

@@ -56,6 +56,28 @@ import Testing
         #expect(abs(expected - 100.5) < 1 && upper < 250)
     }
 
+    /// A ramp alerts as a level shift whose evidence names the average that moved and the level it left.
+    @Test func aLevelShiftReportsTheAverageThatMoved() throws {
+        var values = (0..<1500).map { 20 + Double(($0 * 7919) % 13) / 13 }
+        for index in 1000..<1500 { values[index] += Double(index - 1000) * 0.05 }
+        let text = try Vigil.run(["detect"], input: self.series(values))
+        let alert = try #require(text.stdout.split(separator: "\n").first { $0.contains("level_shift_up") })
+        #expect(alert.contains("mean of ") && alert.contains(" against level "), "\(alert)")
+        let json = try Vigil.run(["detect", "--format", "json"], input: self.series(values))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        let shifted = try #require(alerts.first { $0["signal"] as? String == "level_shift_up" })
+        let shift = try #require(shifted["shift"] as? [String: Any])
+        let mean = try #require(shift["mean"] as? Double)
+        let level = try #require(shift["level"] as? Double)
+        #expect(mean > level && [2, 8, 64].contains(shift["points"] as? Int ?? 0), "\(shift)")
+        #expect(
+            alerts.filter { ($0["signal"] as? String)?.hasPrefix("level_shift") != true }.allSatisfy {
+                $0["shift"] == nil
+            }
+        )
+    }
+
     /// A job spiking every 310 rows (25 h 50 min at five-minute rows), and once two thirds of the way between two
     /// of its runs: the
     /// alert says off_beat and names the beat, in text and in JSON.

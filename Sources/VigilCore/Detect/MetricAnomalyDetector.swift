@@ -82,6 +82,17 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         case offBeat = "off_beat"
     }
 
+    /// What moved in a level shift: the average of the latest points against the slow level it left (the point
+    /// itself may sit inside its band).
+    public struct Shift: Sendable, Equatable {
+        /// How many latest points the average spans (2, 8 or 64, exponentially weighted).
+        public var points: Int
+        /// Their average.
+        public var mean: Double
+        /// The slow level the average is judged against.
+        public var level: Double
+    }
+
     /// The judgement of one point.
     public struct Result: Sendable, Equatable {
         /// A calibrated surprise in [0, 1]: −log10 of the tail probability over ``Configuration/saturationLog10``.
@@ -103,6 +114,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         /// The period in seconds of the recurring spikes this point was judged by, on or off their beat (nil for
         /// an ordinary point, or when the series keeps no beat).
         public var beatSeconds: Double? = nil
+        /// For a level shift, the average that moved and the level it left.
+        public var shift: Shift? = nil
     }
 
     /// The level-shift averages' weights: spans of 2, 8 and 64 points (weight 2 / (span + 1)).
@@ -330,18 +343,25 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             self.mediumCalibrator.judge(abs(self.mediumMean - self.slowLevel) * inverseScale, learning: learning),
             self.longCalibrator.judge(abs(self.longMean - self.slowLevel) * inverseScale, learning: learning)
         )
+        /// The span of the winning average, when a level shift speaks (0 otherwise).
+        var shiftPoints = 0
         if shifts.0 > surprise {
             surprise = shifts.0
             signal = self.shortMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
+            shiftPoints = 2
         }
         if shifts.1 > surprise {
             surprise = shifts.1
             signal = self.mediumMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
+            shiftPoints = 8
         }
         if shifts.2 > surprise {
             surprise = shifts.2
             signal = self.longMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
+            shiftPoints = 64
         }
+        let shiftMean = shiftPoints == 2 ? self.shortMean : shiftPoints == 8 ? self.mediumMean : self.longMean
+        let shiftLevel = self.slowLevel
         var beat: Double?
         if learning {
             let judged = self.rhythm.judge(seconds: seconds, spike: spikeSurprise, surprise: surprise)
@@ -414,7 +434,9 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             bandHalfWidth: band,
             secondsOutside: secondsOutside,
             learntPoints: self.count - 1,
-            beatSeconds: beat
+            beatSeconds: beat,
+            shift: signal == .levelShiftUp || signal == .levelShiftDown
+                ? Shift(points: shiftPoints, mean: shiftMean, level: shiftLevel) : nil
         )
     }
 

@@ -245,6 +245,10 @@ public struct PipelineShard: Sendable {
                     + "from \(baseline), \(result.learntPoints) samples learnt); "
                     + result.signal.rawValue.replacing("_", with: " ")
                     + (result.beatSeconds.map { " (spikes beat every \(DurationText.describe($0)))" } ?? "")
+                    + (result.shift.map {
+                        " (the average of its last \($0.points) samples was \(Format.number($0.mean)) against the level "
+                            + "\(Format.number($0.level)))"
+                    } ?? "")
                     + outside
                     + (heldFor.map { "; it stayed beyond the band for \(Format.number($0)) s, as its rule asks" } ?? "")
             )

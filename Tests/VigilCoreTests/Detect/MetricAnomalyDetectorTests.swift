@@ -142,6 +142,23 @@ private let step: Int64 = 300
         if let first { #expect(results[first].signal == .levelShiftUp || results[first].signal == .spike) }
     }
 
+    /// A level shift names what moved: the average of the latest points, above the slow level it left (a point
+    /// of a ramp stays inside its band); other signals carry no shift.
+    @Test func aLevelShiftNamesTheAverageThatMovedAndTheLevelItLeft() throws {
+        var values = self.noise(3000).map { 20 + $0 }
+        for index in 2000..<3000 { values[index] += Double(index - 2000) * 0.05 }
+        let results = self.run(values)
+        let shifted = try #require(results[2000...].first { $0.isAnomaly && $0.signal == .levelShiftUp })
+        let shift = try #require(shifted.shift)
+        #expect([2, 8, 64].contains(shift.points))
+        #expect(shift.mean > shift.level + 0.5, "\(shift)")
+        // The slow level lags the ramp: above where the series started, below the average that left it.
+        #expect(shift.level > 19.5, "\(shift)")
+        #expect(
+            results.allSatisfy { ($0.shift != nil) == ($0.signal == .levelShiftUp || $0.signal == .levelShiftDown) }
+        )
+    }
+
     /// A daily cycle that jumps from 20 to 80 every morning: the morning jump is normal, its absence is not.
     @Test func seasonalSeriesAlertsWhenTheDailyJumpIsMissing() {
         let perDay = Int(86_400 / step)
