@@ -67,7 +67,7 @@ struct Analyze: AsyncParsableCommand {
     func run() async throws {
         let learned = try await self.formatHelp.learnedHeaders(for: self.file, command: "analyze")
         var reader = try LineReader(path: self.file)
-        var splitter = LogStreamSplitter(joinMultiline: true, learnedHeaders: learned)
+        var splitter = LogStreamSplitter(joinMultiline: true, learnedHeaders: learned, latest: reader.lastWritten)
         var analyzer = LogAnalyzer(listLength: self.top, pinnedTemplates: self.templates)
         let masker = self.noPiiMasking ? nil : PIIMasker()
         var progress = Progress(totalBytes: reader.totalBytes)

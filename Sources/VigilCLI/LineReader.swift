@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import VigilCore
 
 #if canImport(Glibc)
 import Glibc
@@ -26,12 +27,20 @@ struct LineReader {
     /// Lines that were longer than the limit and cut.
     private(set) var truncatedLines = 0
 
+    /// When the input was last written: a regular file's modification time, else now (dates in a log that carry
+    /// no year are placed by it).
+    let lastWritten: Timestamp
+
     /// Opens `path`, or standard input when `path` is `-`.
     init(path: String) throws {
         self.path = path
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let current = Timestamp(nanoseconds: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec))
         if path == "-" {
             self.descriptor = 0
             self.totalBytes = nil
+            self.lastWritten = current
         } else {
             let fd = open(path, O_RDONLY)
             guard fd >= 0 else {
@@ -43,7 +52,12 @@ struct LineReader {
                 throw CLIError("\(path) is a directory; give a log file or - for standard input")
             }
             self.descriptor = fd
-            self.totalBytes = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+            let regular = (info.st_mode & S_IFMT) == S_IFREG
+            self.totalBytes = regular ? Int(info.st_size) : nil
+            self.lastWritten =
+                regular
+                ? Timestamp(nanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+                : current
         }
     }
 

@@ -50,7 +50,8 @@ struct Parse: AsyncParsableCommand {
         var session = ParseSession(
             contentOnly: self.content,
             keepRecords: self.output == .json,
-            learnedHeaders: learned
+            learnedHeaders: learned,
+            latest: reader.lastWritten
         )
         try reader.forEachLine { line, _, _ in session.add(line) }
         session.finish()

@@ -12,8 +12,8 @@ struct ParseSession {
     private let keepRecords: Bool
 
     /// Creates a session; `contentOnly` treats every line as a bare message.
-    init(contentOnly: Bool, keepRecords: Bool = false, learnedHeaders: [String: Int] = [:]) {
-        self.splitter = LogStreamSplitter(contentOnly: contentOnly, learnedHeaders: learnedHeaders)
+    init(contentOnly: Bool, keepRecords: Bool = false, learnedHeaders: [String: Int] = [:], latest: Timestamp? = nil) {
+        self.splitter = LogStreamSplitter(contentOnly: contentOnly, learnedHeaders: learnedHeaders, latest: latest)
         self.keepRecords = keepRecords
     }
 

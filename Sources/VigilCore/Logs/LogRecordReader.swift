@@ -5,13 +5,30 @@
 public struct LogRecordReader: Sendable {
     /// The format lines are read with.
     public let format: LogFormat
-    /// The year given to dates that carry none (syslog's `Jun 14 15:16:01`).
+    /// The year given to dates that carry none (syslog's `Jun 14 15:16:01`), unless `latest` is known.
     public var defaultYear: Int64
+    /// When the log was last written (a file's modification time, or now for a stream): a date without a year
+    /// takes the year that puts it no more than a day after this, so December's lines read in January keep their
+    /// year.
+    public var latest: Timestamp?
 
     /// Creates a reader for a format.
-    public init(format: LogFormat, defaultYear: Int64 = 1970) {
+    public init(format: LogFormat, defaultYear: Int64 = 1970, latest: Timestamp? = nil) {
         self.format = format
         self.defaultYear = defaultYear
+        self.latest = latest
+    }
+
+    /// The time a timestamp's text names, a missing year taken from `latest` (or `defaultYear`).
+    private func time(_ text: Span<UInt8>) -> Timestamp? {
+        guard let latest = self.latest else { return TimestampParser.parse(text, defaultYear: self.defaultYear) }
+        let day: Int64 = 86_400
+        let seconds = latest.wholeSeconds
+        let year = CivilDate.fromDays(seconds >= 0 ? seconds / day : (seconds - day + 1) / day).year
+        guard let time = TimestampParser.parse(text, defaultYear: year) else { return nil }
+        guard time.nanoseconds > latest.nanoseconds + day * 1_000_000_000 else { return time }
+        // Too late for this year: last year's (a date that names its own year parses the same again).
+        return TimestampParser.parse(text, defaultYear: year - 1)
     }
 
     /// Reads a line, or returns `nil` when it does not fit the format (a continuation line, or foreign text).
@@ -73,7 +90,7 @@ public struct LogRecordReader: Sendable {
         for (key, value) in pairs {
             if record.timestamp == nil && StructuredKeys.time.contains(key) {
                 let bytes = Array(value.utf8)
-                if let time = TimestampParser.parse(bytes.span, defaultYear: self.defaultYear) {
+                if let time = self.time(bytes.span) {
                     record.timestamp = time
                     continue
                 }
@@ -154,11 +171,11 @@ public struct LogRecordReader: Sendable {
         }
         // An epoch number is unambiguous (UTC); otherwise the run with the most detail wins.
         if let (start, end) = epochCandidate {
-            record.timestamp = TimestampParser.parse(line.extracting(start..<end), defaultYear: self.defaultYear)
+            record.timestamp = self.time(line.extracting(start..<end))
         }
         if record.timestamp == nil {
             for run in runs.sorted(by: { $0.count > $1.count }) {
-                if let time = TimestampParser.parse(run.span, defaultYear: self.defaultYear) {
+                if let time = self.time(run.span) {
                     record.timestamp = time
                     break
                 }

@@ -18,6 +18,8 @@ public struct LogStreamSplitter: Sendable {
 
     /// Header layouts learned for formats the detector reads as plain text (``FormatLearning``).
     public let learnedHeaders: [String: Int]
+    /// When the stream was last written, which places dates that carry no year (``LogRecordReader/latest``).
+    public let latest: Timestamp?
     private var reader: LogRecordReader?
     private var sample: [[UInt8]] = []
     private var lineNumber = 0
@@ -31,18 +33,22 @@ public struct LogStreamSplitter: Sendable {
     ///   - joinMultiline: Join continuation lines into the record before them.
     ///   - sampleSize: How many leading lines decide the format.
     ///   - learnedHeaders: Header layouts learned for plain-text formats, by ``FormatLearning/signature(of:)``.
+    ///   - latest: When the stream was last written (a file's modification time): dates without a year fall at
+    ///     most a day after it. Without it they fall in 1970.
     public init(
         contentOnly: Bool = false,
         joinMultiline: Bool = false,
         sampleSize: Int = 200,
-        learnedHeaders: [String: Int] = [:]
+        learnedHeaders: [String: Int] = [:],
+        latest: Timestamp? = nil
     ) {
         self.sampleSize = max(1, sampleSize)
         self.learnedHeaders = learnedHeaders
+        self.latest = latest
         self.joinsMultiline = joinMultiline
         if contentOnly {
             self.format = .plain
-            self.reader = LogRecordReader(format: .plain)
+            self.reader = LogRecordReader(format: .plain, latest: latest)
         }
     }
 
@@ -69,7 +75,7 @@ public struct LogStreamSplitter: Sendable {
 
     private mutating func detectAndReplay() -> [LogRecord] {
         let format = LogFormat.detect(sample: self.sample, learned: self.learnedHeaders)
-        let reader = LogRecordReader(format: format)
+        let reader = LogRecordReader(format: format, latest: self.latest)
         self.format = format
         self.reader = reader
         var records: [LogRecord] = []

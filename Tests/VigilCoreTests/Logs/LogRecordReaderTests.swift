@@ -60,4 +60,30 @@ import Testing
         ].map { Array($0.utf8) }
         #expect(Self.compare(klog) == klog.count)
     }
+
+    /// A syslog date carries no year: with the time the log was last written known, it takes the year that puts
+    /// it at most a day after that time (December's lines read in January keep last year), a date that names its
+    /// year keeps it, and with nothing known the year is 1970.
+    @Test func aDateWithoutAYearFallsBeforeTheLogWasLastWritten() throws {
+        let lines = [
+            "Dec 31 23:59:58 host app[1]: year end",
+            "Jan  1 00:00:01 host app[1]: new year",
+            "Jan 11 12:00:00 host app[1]: tomorrow, as this clock sees it",
+        ].map { Array($0.utf8) }
+        let format = LogFormat.detect(sample: lines)
+        let written = Timestamp(nanoseconds: 1_768_046_400 * 1_000_000_000)  // 2026-01-10T12:00:00Z
+        let reader = LogRecordReader(format: format, latest: written)
+        var times: [String?] = []
+        for (index, line) in lines.enumerated() {
+            times.append(reader.record(from: line.span, lineNumber: index + 1)?.timestamp?.iso8601)
+        }
+        #expect(times == ["2025-12-31T23:59:58Z", "2026-01-01T00:00:01Z", "2026-01-11T12:00:00Z"], "\(times)")
+        let first = lines[0]
+        let unknown = LogRecordReader(format: format).record(from: first.span, lineNumber: 1)
+        #expect(unknown?.timestamp?.iso8601 == "1970-12-31T23:59:58Z")
+
+        let dated = Array("2024-05-01 10:00:00 INFO app: started".utf8)
+        let isoReader = LogRecordReader(format: LogFormat.detect(sample: [dated]), latest: written)
+        #expect(isoReader.record(from: dated.span, lineNumber: 1)?.timestamp?.iso8601 == "2024-05-01T10:00:00Z")
+    }
 }
