@@ -167,6 +167,33 @@ import Testing
         #expect((found?.evidence.expected ?? 0) > 0.19 && (found?.evidence.expected ?? 1) < 0.25)
     }
 
+    /// A level shift's finding names the average that moved and the level it left: the sample itself sits inside
+    /// its band.
+    @Test func aLevelShiftFindingNamesTheAverageThatMoved() {
+        let point = MetricPoint(
+            series: SeriesKey(name: "latency", labels: [.init("service", "checkout")]),
+            time: Timestamp(nanoseconds: 1_000_000_000),
+            value: 12.5
+        )
+        let result = MetricAnomalyDetector.Result(
+            score: 0.8,
+            isAnomaly: true,
+            signal: .levelShiftUp,
+            baseline: .recent,
+            expected: 11,
+            bandHalfWidth: 2,
+            secondsOutside: 0,
+            learntPoints: 500,
+            shift: .init(points: 8, mean: 12.75, level: 10)
+        )
+        let summary = PipelineShard.deviation(point, result).evidence.summary
+        #expect(summary.contains("inside its band"), "\(summary)")
+        #expect(
+            summary.contains("level shift up (the average of its last 8 samples was 12.75 against the level 10)"),
+            "\(summary)"
+        )
+    }
+
     /// A step that holds reports again a minute after its alert, so the correlator sees it was no blip; a
     /// spike that came back does not.
     @Test func aDeviationThatHoldsReportsAgainAMinuteLater() {
