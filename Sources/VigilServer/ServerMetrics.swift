@@ -33,7 +33,10 @@ final class ServerMetrics: Sendable {
                 uniqueKeysWithValues: kinds.map {
                     (
                         $0,
-                        registry.makeGauge(descriptor: .init(metricName: name, helpText: help), labels: [("kind", $0)])
+                        registry.makeGauge(
+                            descriptor: .init(metricName: name, unitName: "", helpText: help),
+                            labels: [("kind", $0)]
+                        )
                     )
                 }
             )
@@ -42,20 +45,29 @@ final class ServerMetrics: Sendable {
         self.processed = gauges("vigil_ingest_processed_total", "Signals the pipeline has processed")
         self.rejected = gauges("vigil_ingest_rejected_total", "Signals refused: malformed, too large or overload")
         self.inFlight = registry.makeGauge(
-            descriptor: .init(metricName: "vigil_pipeline_in_flight", helpText: "Signals accepted, not yet processed")
+            descriptor: .init(
+                metricName: "vigil_pipeline_in_flight",
+                unitName: "",
+                helpText: "Signals accepted, not yet processed"
+            )
         )
         self.walBytes = registry.makeGauge(
-            descriptor: .init(metricName: "vigil_wal_bytes", helpText: "Bytes held by the write-ahead log")
+            descriptor: .init(
+                metricName: "vigil_wal_bytes",
+                unitName: "",
+                helpText: "Bytes held by the write-ahead log"
+            )
         )
         self.leads = registry.makeGauge(
             descriptor: .init(
                 metricName: "vigil_leader",
+                unitName: "",
                 helpText:
                     "1 while this server notifies about incidents and remediates (always alone; one worker of a shared store)"
             )
         )
         func gauge(_ name: String, _ help: String) -> Gauge {
-            registry.makeGauge(descriptor: .init(metricName: name, helpText: help))
+            registry.makeGauge(descriptor: .init(metricName: name, unitName: "", helpText: help))
         }
         self.incidents = gauge("vigil_incidents", "Incidents the correlator holds, open, mitigated or resolved")
         self.openIncidents = gauge("vigil_incidents_open", "Incidents open now")
@@ -77,6 +89,7 @@ final class ServerMetrics: Sendable {
                     registry.makeDurationHistogram(
                         descriptor: .init(
                             metricName: "vigil_stage_seconds",
+                            unitName: "",
                             helpText:
                                 "Time per pass of a pipeline stage: decode (a request), wal (an append until durable), shard (a batch), store (a write transaction)"
                         ),
@@ -93,6 +106,7 @@ final class ServerMetrics: Sendable {
                     registry.makeDurationHistogram(
                         descriptor: .init(
                             metricName: "vigil_ingest_ack_seconds",
+                            unitName: "",
                             helpText: "Time from request to acknowledgement"
                         ),
                         labels: [("kind", $0)],

@@ -156,33 +156,33 @@ final class Counters: Sendable {
     func release(_ count: Int) { self.inFlightCount.subtract(count, ordering: .relaxed) }
 
     func accepted(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0, spans: Int = 0) {
-        self.state.withLock {
-            $0.spans.accepted += spans
-            $0.alerts.accepted += alerts
-            $0.logs.accepted += logs
-            $0.samples.accepted += samples
-            $0.changes.accepted += changes
-        }
+        self.add(\.accepted, logs: logs, samples: samples, changes: changes, alerts: alerts, spans: spans)
     }
 
     func rejected(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0, spans: Int = 0) {
-        self.state.withLock {
-            $0.spans.rejected += spans
-            $0.alerts.rejected += alerts
-            $0.logs.rejected += logs
-            $0.samples.rejected += samples
-            $0.changes.rejected += changes
-        }
+        self.add(\.rejected, logs: logs, samples: samples, changes: changes, alerts: alerts, spans: spans)
     }
 
     func processed(logs: Int = 0, samples: Int = 0, changes: Int = 0, alerts: Int = 0, spans: Int = 0) {
-        self.state.withLock {
-            $0.spans.processed += spans
-            $0.alerts.processed += alerts
-            $0.logs.processed += logs
-            $0.samples.processed += samples
-            $0.changes.processed += changes
-        }
+        self.add(\.processed, logs: logs, samples: samples, changes: changes, alerts: alerts, spans: spans)
         self.release(logs + samples + changes + alerts + spans)
+    }
+
+    /// Adds to one count (accepted, rejected or processed) of every signal kind.
+    private func add(
+        _ count: WritableKeyPath<IngestCounters.Counts, Int>,
+        logs: Int,
+        samples: Int,
+        changes: Int,
+        alerts: Int,
+        spans: Int
+    ) {
+        self.state.withLock {
+            $0.spans[keyPath: count] += spans
+            $0.alerts[keyPath: count] += alerts
+            $0.logs[keyPath: count] += logs
+            $0.samples[keyPath: count] += samples
+            $0.changes[keyPath: count] += changes
+        }
     }
 }
