@@ -94,7 +94,11 @@ let fuzzTargets: [FuzzTarget] = [
         _ = try? ExternalScalerMessages.metricsRequest(bytes[...])
     },
     FuzzTarget(name: "log-lines", summary: "a log file: format detection, records, templates, PII masking") { bytes in
-        var splitter = LogStreamSplitter(joinMultiline: true, sampleSize: 8)
+        var splitter = LogStreamSplitter(
+            joinMultiline: true,
+            sampleSize: 8,
+            latest: Timestamp(nanoseconds: 1_768_046_400_000_000_000)
+        )
         var miner = TemplateMiner()
         let masker = PIIMasker()
         var lines: [[UInt8]] = []
