@@ -10,25 +10,27 @@ public struct LogRecordReader: Sendable {
     /// When the log was last written (a file's modification time, or now for a stream): a date without a year
     /// takes the year that puts it no more than a day after this, so December's lines read in January keep their
     /// year.
-    public var latest: Timestamp?
+    public let latest: Timestamp?
+    /// The civil year of `latest`.
+    private let latestYear: Int64
 
     /// Creates a reader for a format.
     public init(format: LogFormat, defaultYear: Int64 = 1970, latest: Timestamp? = nil) {
         self.format = format
         self.defaultYear = defaultYear
         self.latest = latest
+        let seconds = latest?.wholeSeconds ?? 0
+        let day: Int64 = 86_400
+        self.latestYear = CivilDate.fromDays(seconds >= 0 ? seconds / day : (seconds - day + 1) / day).year
     }
 
     /// The time a timestamp's text names, a missing year taken from `latest` (or `defaultYear`).
     private func time(_ text: Span<UInt8>) -> Timestamp? {
         guard let latest = self.latest else { return TimestampParser.parse(text, defaultYear: self.defaultYear) }
-        let day: Int64 = 86_400
-        let seconds = latest.wholeSeconds
-        let year = CivilDate.fromDays(seconds >= 0 ? seconds / day : (seconds - day + 1) / day).year
-        guard let time = TimestampParser.parse(text, defaultYear: year) else { return nil }
-        guard time.nanoseconds > latest.nanoseconds + day * 1_000_000_000 else { return time }
+        guard let time = TimestampParser.parse(text, defaultYear: self.latestYear) else { return nil }
+        guard time.nanoseconds > latest.nanoseconds + 86_400_000_000_000 else { return time }
         // Too late for this year: last year's (a date that names its own year parses the same again).
-        return TimestampParser.parse(text, defaultYear: year - 1)
+        return TimestampParser.parse(text, defaultYear: self.latestYear - 1)
     }
 
     /// Reads a line, or returns `nil` when it does not fit the format (a continuation line, or foreign text).
