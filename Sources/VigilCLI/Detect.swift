@@ -16,12 +16,13 @@ struct Detect: ParsableCommand {
 
             Output formats:
               text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat), \
-            value, expected value and band, the baseline it was judged against (recent, daily, weekly), score, and \
-            for a level shift the average that moved against the level it left (the value itself may be inside \
-            its band) (default)
+            value, expected value and band, the baseline it was judged against (recent, daily, weekly), score \
+            with the odds behind it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a \
+            level shift the average that moved against the level it left (the value itself may be inside its \
+            band) (default)
               json  {"points": n, "alerts": [{time, signal, value, expected, lower, upper, baseline, score, \
-            seconds_outside, beat_seconds when judged by a spike beat, shift: {points, mean, level} for a level \
-            shift}]}
+            tail_probability (null for a flatline), seconds_outside, beat_seconds when judged by a spike beat, \
+            shift: {points, mean, level} for a level shift}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
@@ -104,6 +105,7 @@ struct Detect: ParsableCommand {
         var text = "alert  \(point.time.iso8601)  \(result.signal.rawValue)  value \(Self.number(point.value))"
         text += "  expected \(Self.readable(result.expected)) (band \(Self.readable(lower))…\(Self.readable(upper)), "
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
+        if let odds = Self.odds(result) { text += " (as rare as 1 in \(odds) points)" }
         if let shift = result.shift {
             text +=
                 "  mean of \(shift.points) points \(Self.readable(shift.mean)) against level \(Self.readable(shift.level))"
@@ -127,6 +129,7 @@ struct Detect: ParsableCommand {
             "\"upper\":\(Self.number(result.expected + result.bandHalfWidth))",
             "\"baseline\":\"\(result.baseline.rawValue)\"",
             "\"score\":\(Self.score(result.score))",
+            "\"tail_probability\":\(Self.tailProbability(result).map { String(format: "%.3g", $0) } ?? "null")",
             "\"seconds_outside\":\(Self.number(result.secondsOutside))",
         ]
         let beat = result.beatSeconds.map { [",\"beat_seconds\":\(Self.number($0.rounded()))"] } ?? []
@@ -137,6 +140,29 @@ struct Detect: ParsableCommand {
                 ]
             } ?? []
         return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + "}"
+    }
+
+    /// The calibrated tail probability behind a score (nil for a flatline, whose score is a verdict, not a
+    /// probability); a saturated score stands for this probability or less.
+    static func tailProbability(_ result: MetricAnomalyDetector.Result) -> Double? {
+        guard result.signal != .flatline, result.score > 0 else { return nil }
+        return pow(10, -result.score * MetricAnomalyDetector.Configuration().saturationLog10)
+    }
+
+    /// "420" or "1,000,000+" for a tail probability: how many points go by for each one this surprising, to two
+    /// significant digits.
+    static func odds(_ result: MetricAnomalyDetector.Result) -> String? {
+        guard let probability = tailProbability(result) else { return nil }
+        let points = 1 / probability
+        let magnitude = pow(10, floor(log10(points)) - 1)
+        let rounded = Int64(max(1, (points / magnitude).rounded() * magnitude))
+        let digits = String(rounded)
+        var grouped = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { grouped += "," }
+            grouped.append(digit)
+        }
+        return result.score >= 1 ? grouped + "+" : grouped
     }
 
     private static func number(_ value: Double) -> String {

@@ -37,6 +37,8 @@ import Testing
         #expect(text.status == 0)
         let alert = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("alert") })
         #expect(alert.contains("spike") && alert.contains("value 250") && alert.contains("recent baseline"), "\(alert)")
+        // The score read as odds: the calibrated tail probability behind it.
+        #expect(alert.contains("(as rare as 1 in "), "\(alert)")
         #expect(text.stdout.contains("1200 points, 1 alert(s)"), "\(text.stdout)")
         // The model's estimates read as four significant digits, not as seventeen.
         let expectedText = try #require(alert.split(separator: "  ").first { $0.hasPrefix("expected ") })
@@ -54,6 +56,9 @@ import Testing
         let expected = try #require(alerts.first?["expected"] as? Double)
         let upper = try #require(alerts.first?["upper"] as? Double)
         #expect(abs(expected - 100.5) < 1 && upper < 250)
+        let score = try #require(alerts.first?["score"] as? Double)
+        let tail = try #require(alerts.first?["tail_probability"] as? Double)
+        #expect(abs(tail - pow(10, -6 * score)) <= 0.01 * tail, "\(tail) for score \(score)")
     }
 
     /// A ramp alerts as a level shift whose evidence names the average that moved and the level it left.
