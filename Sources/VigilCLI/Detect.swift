@@ -155,13 +155,7 @@ struct Detect: ParsableCommand {
         guard let probability = tailProbability(result) else { return nil }
         let points = 1 / probability
         let magnitude = pow(10, floor(log10(points)) - 1)
-        let rounded = Int64(max(1, (points / magnitude).rounded() * magnitude))
-        let digits = String(rounded)
-        var grouped = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { grouped += "," }
-            grouped.append(digit)
-        }
+        let grouped = VigilCore.Format.count(Int(max(1, (points / magnitude).rounded() * magnitude)))
         return result.score >= 1 ? grouped + "+" : grouped
     }
 

@@ -338,34 +338,6 @@ public struct PipelineShard: Sendable {
     }
 }
 
-/// Number formatting without Foundation, for evidence sentences.
-enum Format {
-    /// At most three decimals, trailing zeros dropped.
-    static func number(_ value: Double) -> String {
-        guard value.isFinite else { return "\(value)" }
-        let scaled = (value * 1000).rounded()
-        guard abs(scaled) < 1e15 else { return "\(value)" }
-        let integer = Int64(scaled)
-        let sign = integer < 0 ? "-" : ""
-        let magnitude = integer.magnitude
-        var fraction = String(magnitude % 1000)
-        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-        while fraction.last == "0" { fraction.removeLast() }
-        return sign + String(magnitude / 1000) + (fraction.isEmpty ? "" : "." + fraction)
-    }
-
-    /// A count with thousands separated by commas: 1,847.
-    static func count(_ value: Int) -> String {
-        var digits = String(value.magnitude)
-        var index = digits.count - 3
-        while index > 0 {
-            digits.insert(",", at: digits.index(digits.startIndex, offsetBy: index))
-            index -= 3
-        }
-        return (value < 0 ? "-" : "") + digits
-    }
-}
-
 /// One metric series of a shard: its detector and the store bucket it is filling.
 struct MetricSeries: Sendable {
     var detector: MetricAnomalyDetector
