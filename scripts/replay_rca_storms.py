@@ -8,7 +8,16 @@ case's topology.json as --dependencies, sends metrics.csv row by row in time ord
 when exactly one incident opened at or after the fault's injection, none opened before it (the fault-free part),
 and that incident's top-3 root-cause candidates hold the true root cause (from labels.json beside the cases).
 
+With --timeline, a dataset whose cases are overlapping windows of one recording (nezha-ob: each case's window
+holds the faults injected before it) is stitched back into that recording (rows merged by time, overlaps checked
+to agree, split where rows stop for more than an hour) and each recording is replayed through one server, as
+`vigil serve` would see it running. Rows are sent up to each fault's injection in turn and the incidents are read
+just before the next fault starts. A fault meets the goal when exactly one incident opened between its injection
+and the next fault and that incident's top-3 candidates hold the true root cause. Faults injected before the
+detectors' warm-up ends (150 rows) are reported apart: no detector may alert that early.
+
 Usage: python3 scripts/replay_rca_storms.py [--vigil .build/release/vigil] DATASET_DIR... [--limit N] [--json out.json]
+       python3 scripts/replay_rca_storms.py --timeline DATASET_DIR...
 """
 
 import argparse
@@ -75,47 +84,66 @@ def otlp_request(times, columns, rows):
     }
 
 
-def replay(vigil, case_dir, label, chunk):
-    port = free_port()
-    work = tempfile.mkdtemp(prefix="vigil-replay-")
-    arguments = [vigil, "serve", "--no-host", "--port", str(port), "--data-dir", os.path.join(work, "data")]
-    topology = os.path.join(case_dir, "topology.json")
-    if os.path.exists(topology):
-        arguments += ["--dependencies", topology]
-    server = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "log"), "w"))
-    try:
+class Server:
+    """A fresh `vigil serve --no-host` on a free loopback port, stopped on exit."""
+
+    def __init__(self, vigil, topology):
+        self.port = free_port()
+        self.work = tempfile.mkdtemp(prefix="vigil-replay-")
+        arguments = [vigil, "serve", "--no-host", "--port", str(self.port), "--data-dir", os.path.join(self.work, "data")]
+        if topology and os.path.exists(topology):
+            arguments += ["--dependencies", topology]
+        self.log = os.path.join(self.work, "log")
+        self.process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+
+    def __enter__(self):
         deadline = time.time() + 30
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1)
+                return self
             except Exception:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"vigil serve did not start: {open(os.path.join(work, 'log')).read()}")
+                if time.time() > deadline or self.process.poll() is not None:
+                    self.process.kill()
+                    raise RuntimeError(f"vigil serve did not start: {open(self.log).read()}")
                 time.sleep(0.1)
-        started = time.time()
-        times, columns = read_metrics(os.path.join(case_dir, "metrics.csv"))
-        for start in range(0, len(times), chunk):
-            http(port, "POST", "/v1/metrics", otlp_request(times, columns, range(start, min(len(times), start + chunk))))
+
+    def __exit__(self, *error):
+        self.process.terminate()
+        self.process.wait()
+
+    def send(self, times, columns, rows, chunk):
+        """Sends the rows as OTLP requests of `chunk` rows, then waits until the server has processed them all."""
+        rows = list(rows)
+        for start in range(0, len(rows), chunk):
+            http(self.port, "POST", "/v1/metrics", otlp_request(times, columns, rows[start : start + chunk]))
         # Every accepted sample processed, then two ticks so the last findings reach the correlator.
         deadline = time.time() + 60
         while time.time() < deadline:
-            samples = http(port, "GET", "/api/v1/stats")["samples"]
+            samples = http(self.port, "GET", "/api/v1/stats")["samples"]
             if samples["processed"] >= samples["accepted"]:
                 break
             time.sleep(0.1)
         time.sleep(2.5)
-        summaries = http(port, "GET", "/api/v1/incidents?limit=1000")
-        incidents = [http(port, "GET", f"/api/v1/incidents/{s['id']}") for s in summaries]
+
+    def incidents(self):
+        summaries = http(self.port, "GET", "/api/v1/incidents?limit=1000")
+        return [http(self.port, "GET", f"/api/v1/incidents/{s['id']}") for s in summaries]
+
+
+def opened(incident):
+    return min(time_of(m["firstSeen"]) for m in incident["members"])
+
+
+def replay(vigil, case_dir, label, chunk):
+    with Server(vigil, os.path.join(case_dir, "topology.json")) as server:
+        started = time.time()
+        times, columns = read_metrics(os.path.join(case_dir, "metrics.csv"))
+        server.send(times, columns, range(len(times)), chunk)
+        incidents = server.incidents()
         seconds = time.time() - started
-    finally:
-        server.terminate()
-        server.wait()
     inject = label["inject_time"]
     truth = label["root_cause_service"]
-
-    def opened(incident):
-        return min(time_of(m["firstSeen"]) for m in incident["members"])
 
     before = [i for i in incidents if opened(i) < inject]
     after = [i for i in incidents if opened(i) >= inject]
@@ -133,6 +161,81 @@ def replay(vigil, case_dir, label, chunk):
     }
 
 
+def recordings(dataset, cases):
+    """The cases' rows merged by time into recordings (split where rows stop for over an hour): [(times, columns)]."""
+    header, rows = None, {}
+    for case in cases:
+        with open(os.path.join(dataset, case, "metrics.csv"), newline="") as f:
+            table = list(csv.reader(f))
+        if header is None:
+            header = table[0]
+        if table[0] != header:
+            raise SystemExit(f"{case}: columns differ from the other cases; --timeline needs one recording")
+        for row in table[1:]:
+            if rows.setdefault(float(row[0]), row) != row:
+                raise SystemExit(f"{case}: the row at {row[0]} differs from another case's; not one recording")
+    ordered = sorted(rows)
+    runs, run = [], [ordered[0]]
+    for t in ordered[1:]:
+        if t - run[-1] > 3600:
+            runs.append(run)
+            run = []
+        run.append(t)
+    runs.append(run)
+    result = []
+    for run in runs:
+        columns = []
+        for j, name in enumerate(header[1:], 1):
+            service, _, metric = name.rpartition(".")
+            values = [float(rows[t][j]) if j < len(rows[t]) and rows[t][j] != "" else None for t in run]
+            columns.append((service or name, metric, values))
+        result.append((run, columns))
+    return result
+
+
+def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
+    """Replays each stitched recording through one server; one result per fault (see the module's doc)."""
+    results = []
+    topology = os.path.join(dataset, cases[0], "topology.json")
+    for times, columns in recordings(dataset, cases):
+        faults = sorted(
+            (labels[c]["inject_time"], c) for c in cases if times[0] <= labels[c]["inject_time"] <= times[-1]
+        )
+        with Server(vigil, topology) as server:
+            sent = 0
+            for index, (inject, case) in enumerate(faults):
+                end = faults[index + 1][0] if index + 1 < len(faults) else times[-1] + 1
+                upto = next((i for i, t in enumerate(times) if t >= end), len(times))
+                server.send(times, columns, range(sent, upto), chunk)
+                sent = upto
+                incidents = [i for i in server.incidents() if inject <= opened(i) < end]
+                truth = labels[case]["root_cause_service"]
+                top3 = [c["service"] for c in incidents[0]["rootCauses"][:3]] if len(incidents) == 1 else []
+                row = next(i for i, t in enumerate(times) if t >= inject)
+                results.append({
+                    "case": case,
+                    "fault": labels[case].get("fault"),
+                    "truth": truth,
+                    "row": row,
+                    "warming_up": row < warm_up,
+                    "incidents": len(incidents),
+                    "symptoms": sum(i["symptomCount"] for i in incidents),
+                    "top3": top3,
+                    "met": len(incidents) == 1 and truth in top3,
+                })
+                print(
+                    f"{case} (row {row}{', warm-up' if row < warm_up else ''}): {len(incidents)} incidents, "
+                    f"top-3 {top3} (truth {truth}) {'MET' if results[-1]['met'] else 'missed'}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            # The rows before the first fault are the only fault-free part of a recording.
+            early = [i for i in server.incidents() if opened(i) < faults[0][0]] if faults else []
+            if early:
+                print(f"{len(early)} incidents opened before the recording's first fault", file=sys.stderr)
+    return results
+
+
 def time_of(iso):
     from datetime import datetime
 
@@ -146,8 +249,25 @@ def main():
     parser.add_argument("--limit", type=int, default=0, help="at most this many cases per dataset")
     parser.add_argument("--chunk", type=int, default=30, help="rows per OTLP request")
     parser.add_argument("--json", help="write per-case results here")
+    parser.add_argument("--timeline", action="store_true", help="stitch each dataset's cases into its recording")
     options = parser.parse_args()
     results = []
+    if options.timeline:
+        for dataset in options.datasets:
+            labels = json.load(open(os.path.join(dataset, "labels.json")))
+            cases = sorted(c for c in labels if os.path.isdir(os.path.join(dataset, c)))
+            results += replay_timeline(options.vigil, dataset, labels, cases, options.chunk)
+        warm = [r for r in results if not r["warming_up"]]
+        print(f"{'faults':>6s} {'after warm-up':>13s} {'met':>5s} {'share':>6s} {'1 incident':>10s} "
+              f"{'symptoms/incident':>17s}")
+        incidents = sum(r["incidents"] for r in warm)
+        print(f"{len(results):6d} {len(warm):13d} {sum(r['met'] for r in warm):5d} "
+              f"{(sum(r['met'] for r in warm) / len(warm) if warm else 0):6.2f} "
+              f"{sum(r['incidents'] == 1 for r in warm):10d} "
+              f"{(sum(r['symptoms'] for r in warm) / incidents if incidents else 0):17.1f}")
+        if options.json:
+            json.dump(results, open(options.json, "w"), indent=1)
+        return
     for dataset in options.datasets:
         labels = json.load(open(os.path.join(dataset, "labels.json")))
         cases = sorted(c for c in labels if os.path.isdir(os.path.join(dataset, c)))
