@@ -156,7 +156,7 @@ final class IncidentService: Sendable {
             calls: calls.map { ($0.caller, $0.callee) }
         )
         let ranking = RootCauseRanker().rank(data, alertTime: Double(incident.opened.nanoseconds) / 1e9)
-        let ranked = incident.withMetricEvidence(ranking)
+        let ranked = incident.withMetricEvidence(ranking, calls: calls)
         self.ranked.withLock { $0[incident.id] = (version, ranked) }
         return ranked
     }

@@ -553,30 +553,7 @@ public struct IncidentCorrelator: Sendable {
         let root = candidates[0].service
         let trigger = change(of: root) ?? services.compactMap(change(of:)).min { $0.time < $1.time }
 
-        // The impact chain: the longest path of affected callers from the root cause.
-        var chain = [root]
-        var previous: [String: String] = [:]
-        var frontier = [root]
-        var visited: Set<String> = [root]
-        var deepest = root
-        while !frontier.isEmpty {
-            var next: [String] = []
-            for service in frontier {
-                for caller in self.calls.keys.sorted() where self.calls(caller, service) && affected.contains(caller) {
-                    guard !visited.contains(caller) else { continue }
-                    visited.insert(caller)
-                    previous[caller] = service
-                    next.append(caller)
-                    deepest = caller
-                }
-            }
-            frontier = next
-        }
-        if deepest != root {
-            chain = [deepest]
-            while let step = previous[chain.last!] { chain.append(step) }
-            chain.reverse()
-        }
+        let chain = Self.impactChain(from: root, affected: affected, calls: self.calls)
 
         var timeline = services.map { service -> Incident.Moment in
             let first = members.first { $0.service == service }!
@@ -618,6 +595,36 @@ public struct IncidentCorrelator: Sendable {
             timeline: timeline,
             recommendation: Self.recommendation(root: root, trigger: trigger, members: members)
         )
+    }
+
+    /// How the fault travelled towards the users: the longest path up from `root` through the callers in
+    /// `affected` (breadth first, callers in name order), root first; just the root when no affected service calls
+    /// it. `calls` maps each caller to its callees.
+    public static func impactChain(
+        from root: String,
+        affected: Set<String>,
+        calls: [String: Set<String>]
+    ) -> [String] {
+        var previous: [String: String] = [:]
+        var frontier = [root]
+        var visited: Set<String> = [root]
+        var deepest = root
+        let callers = calls.keys.sorted()
+        while !frontier.isEmpty {
+            var next: [String] = []
+            for service in frontier {
+                for caller in callers where calls[caller]!.contains(service) && affected.contains(caller) {
+                    guard visited.insert(caller).inserted else { continue }
+                    previous[caller] = service
+                    next.append(caller)
+                    deepest = caller
+                }
+            }
+            frontier = next
+        }
+        var chain = [deepest]
+        while let step = previous[chain.last!] { chain.append(step) }
+        return chain.reversed()
     }
 
     /// The first thing to try, from the trigger's kind or, without one, from the root cause's symptoms.

@@ -12,8 +12,12 @@ extension Incident {
     /// Symptoms say who alerted first; the series say who moved most against their own past, which also covers a
     /// culprit whose detector never fired. A candidate's score blends both (the metric evidence weighs 0.7), a
     /// service whose own change event triggered the incident stays first (change events are first-class), and
-    /// every candidate gains the metric reason behind its place.
-    public func withMetricEvidence(_ ranking: RootCauseRanker.Result) -> Incident {
+    /// every candidate gains the metric reason behind its place. When the root cause changes, the impact chain is
+    /// traced again from it along `calls`.
+    public func withMetricEvidence(
+        _ ranking: RootCauseRanker.Result,
+        calls: [(caller: String, callee: String)]
+    ) -> Incident {
         let metricTop = ranking.candidates.map(\.score).max() ?? 0
         guard metricTop > 0 else { return self }
         let symptomTop = self.rootCauses.map(\.score).max() ?? 0
@@ -70,6 +74,15 @@ extension Incident {
         incident.rootCauses = candidates
         // The first action: a change event of the root cause decides it; else what its series did, as `vigil rca`
         // would say; else what its symptoms were.
+        if let root = candidates.first?.service, root != self.rootCauses.first?.service {
+            var callees: [String: Set<String>] = [:]
+            for call in calls where call.caller != call.callee { callees[call.caller, default: []].insert(call.callee) }
+            incident.impactChain = IncidentCorrelator.impactChain(
+                from: root,
+                affected: Set(self.services),
+                calls: callees
+            )
+        }
         if let root = candidates.first?.service {
             if self.trigger?.service != root,
                 let moved = ranking.candidates.first(where: { $0.service == root }),

@@ -31,6 +31,8 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
         return correlator.incidents()[0]
     }
 
+    private let calls = [(caller: "front-end", callee: "catalogue"), (caller: "catalogue", callee: "catalogue-db")]
+
     /// What the stored series say: front-end's CPU moved most (its hog slowed its calls), catalogue less and as a
     /// likely symptom of its database, which moved a little; a bystander did not move at all.
     private func ranking() -> RootCauseRanker.Result {
@@ -70,7 +72,7 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
     @Test func theSeriesOutrankTheOrderOfAlerts() {
         let incident = self.incident()
         #expect(incident.rootCauses.first?.service == "catalogue")
-        let ranked = incident.withMetricEvidence(self.ranking())
+        let ranked = incident.withMetricEvidence(self.ranking(), calls: self.calls)
         #expect(ranked.rootCauses.map(\.service) == ["front-end", "catalogue"])
         #expect(
             ranked.rootCauses[0].reasons.contains("its cpu moved 40.0 robust spreads from its level before the onset")
@@ -79,6 +81,9 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
         #expect(abs(ranked.rootCauses.reduce(0) { $0 + $1.confidence } - 1) < 1e-9)
         #expect(ranked.recommendation?.action == "Scale front-end up or out, or find what is eating its CPU")
         #expect(ranked.recommendation?.reason.contains("its cpu moved 40 spreads") == true)
+        // The chain starts at the new root: nothing affected calls front-end.
+        #expect(incident.impactChain == ["catalogue", "front-end"])
+        #expect(ranked.impactChain == ["front-end"])
         // Everything else is the incident as it was.
         #expect(ranked.members == incident.members && ranked.id == incident.id && ranked.timeline == incident.timeline)
     }
@@ -88,15 +93,27 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
         var ranking = self.ranking()
         ranking.candidates[2].deviation = 8
         ranking.candidates[2].score = 8
-        let ranked = self.incident().withMetricEvidence(ranking)
+        let ranked = self.incident().withMetricEvidence(ranking, calls: self.calls)
         #expect(ranked.rootCauses.map(\.service) == ["front-end", "catalogue", "catalogue-db"])
+    }
+
+    /// A root cause deeper than any symptom (the database under catalogue) traces the impact chain again from
+    /// itself, up through the affected callers to the users.
+    @Test func theImpactChainStartsAtTheNewRootCause() {
+        var ranking = self.ranking()
+        ranking.candidates[2].deviation = 90
+        ranking.candidates[2].score = 90
+        let ranked = self.incident().withMetricEvidence(ranking, calls: self.calls)
+        #expect(ranked.rootCauses.first?.service == "catalogue-db")
+        #expect(ranked.impactChain == ["catalogue-db", "catalogue", "front-end"])
+        #expect(ranked.narrative.contains("impact chain catalogue-db → catalogue → front-end"), "\(ranked.narrative)")
     }
 
     /// A deploy of the service that alerted first keeps it first, whatever the series say.
     @Test func aTriggeringChangeStaysFirst() {
         let incident = self.incident(deployOf: "catalogue")
         #expect(incident.trigger?.service == "catalogue")
-        #expect(incident.withMetricEvidence(self.ranking()).rootCauses.first?.service == "catalogue")
+        #expect(incident.withMetricEvidence(self.ranking(), calls: self.calls).rootCauses.first?.service == "catalogue")
     }
 
     /// Series sampled at their own times land on one grid whose step is their median gap.
