@@ -156,6 +156,7 @@ def replay(vigil, case_dir, label, chunk):
         "incidents_after_fault": len(after),
         "symptoms": sum(i["symptomCount"] for i in incidents),
         "top3": top3,
+        "impact_chain": after[0]["impactChain"] if len(after) == 1 else [],
         "met": not before and len(after) == 1 and truth in top3,
         "seconds": round(seconds, 1),
     }
@@ -285,7 +286,7 @@ def main():
                 flush=True,
             )
     print(f"{'dataset':10s} {'cases':>5s} {'met':>5s} {'share':>6s} {'1 incident':>10s} {'quiet before':>12s} "
-          f"{'symptoms/incident':>17s}")
+          f"{'symptoms/incident':>17s} {'chain from root':>15s}")
     for dataset in sorted({r["dataset"] for r in results}):
         group = [r for r in results if r["dataset"] == dataset]
         incidents = sum(r["incidents_before_fault"] + r["incidents_after_fault"] for r in group)
@@ -295,7 +296,8 @@ def main():
             f"{sum(r['met'] for r in group) / len(group):6.2f} "
             f"{sum(r['incidents_after_fault'] == 1 for r in group):10d} "
             f"{sum(r['incidents_before_fault'] == 0 for r in group):12d} "
-            f"{(symptoms / incidents if incidents else 0):17.1f}"
+            f"{(symptoms / incidents if incidents else 0):17.1f} "
+            f"{sum(bool(r['impact_chain']) and r['impact_chain'][0] == r['top3'][0] for r in group):15d}"
         )
     if options.json:
         json.dump(results, open(options.json, "w"), indent=1)
