@@ -95,7 +95,9 @@ struct Analyze: AsyncParsableCommand {
         }
         out.flush()
         if reader.truncatedLines > 0 {
-            printError("vigil analyze: \(reader.truncatedLines) line(s) longer than 1 MiB were cut at 1 MiB")
+            printError(
+                "vigil analyze: \(VigilCore.Format.count(reader.truncatedLines, "line")) longer than 1 MiB \(reader.truncatedLines == 1 ? "was" : "were") cut at 1 MiB"
+            )
         }
     }
 }

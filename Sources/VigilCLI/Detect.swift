@@ -89,7 +89,7 @@ struct Detect: ParsableCommand {
                 out.write("{\"points\":\(points.count),\"alerts\":[\(alerts.joined(separator: ","))]}\n")
             } else {
                 for alert in alerts { out.write(alert + "\n") }
-                out.write("\(points.count) points, \(alerts.count) alert(s)\n")
+                out.write("\(points.count) points, \(VigilCore.Format.count(alerts.count, "alert"))\n")
             }
         }
         out.flush()

@@ -84,7 +84,7 @@ struct Forecast: ParsableCommand {
             throw CLIError("\(self.file): too few rows to fit a model")
         }
         printError(
-            "vigil forecast: step \(Self.number(step)) s, horizon \(horizonSteps) step(s), model: \(forecaster.model.summary), backtest MAE \(Detect.readable(forecaster.backtestError))"
+            "vigil forecast: step \(Self.number(step)) s, horizon \(VigilCore.Format.count(horizonSteps, "step")), model: \(forecaster.model.summary), backtest MAE \(Detect.readable(forecaster.backtestError))"
         )
         var out = OutputStream()
         if self.backtestFrom != nil {

@@ -101,7 +101,7 @@ struct FormatHelpOptions: ParsableArguments {
             )
             try self.save(cache)
             printError(
-                "vigil \(command): \(model) read the header as \(fields) field(s) [\(grammar.summary)]; checked on the sample and kept in \(self.cachePath), so this format is never asked again"
+                "vigil \(command): \(model) read the header as \(VigilCore.Format.count(fields, "field")) [\(grammar.summary)]; checked on the sample and kept in \(self.cachePath), so this format is never asked again"
             )
         } catch {
             printError(

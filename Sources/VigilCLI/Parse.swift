@@ -62,7 +62,9 @@ struct Parse: AsyncParsableCommand {
         }
         out.flush()
         if reader.truncatedLines > 0 {
-            printError("vigil parse: \(reader.truncatedLines) line(s) longer than 1 MiB were cut at 1 MiB")
+            printError(
+                "vigil parse: \(VigilCore.Format.count(reader.truncatedLines, "line")) longer than 1 MiB \(reader.truncatedLines == 1 ? "was" : "were") cut at 1 MiB"
+            )
         }
     }
 }

@@ -180,7 +180,7 @@ struct RCA: ParsableCommand {
                 for log in explanation.logs {
                     let kind = [log.isError ? "error" : nil, log.isNew ? "never seen before" : nil]
                         .compactMap { $0 }.joined(separator: ", ")
-                    out.write("  \(log.lines) line(s), \(kind): \(log.text)\n")
+                    out.write("  \(VigilCore.Format.count(log.lines, "line")), \(kind): \(log.text)\n")
                 }
             }
             out.write("try first: \(explanation.action)\n  because \(explanation.reason)\n")
@@ -262,7 +262,7 @@ struct RCA: ParsableCommand {
         if let first = unreadable.first {
             let column = first.column < header.count ? header[first.column] : "column \(first.column + 1)"
             let message =
-                "vigil rca: \(metrics.path): read \(unreadable.count) cell(s) as missing: not a finite number, or "
+                "vigil rca: \(metrics.path): read \(VigilCore.Format.count(unreadable.count, "cell")) as missing: not a finite number, or "
                 + "beyond the header (first at line \(first.line), \(column))\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
@@ -368,7 +368,7 @@ final class JSONLinesFile<Record>: ChunkedFile, @unchecked Sendable {
         let counts = JSONLines.join(self.parts)
         if counts.skipped > 0 {
             let message =
-                "vigil rca: \(self.path): skipped \(counts.skipped) line(s) that are not \(self.what) (first at line \(counts.firstSkipped))\n"
+                "vigil rca: \(self.path): skipped \(VigilCore.Format.count(counts.skipped, "line")) that \(counts.skipped == 1 ? "is" : "are") not \(self.what) (first at line \(counts.firstSkipped))\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
         return records

@@ -67,7 +67,9 @@ struct Remediate: AsyncParsableCommand {
                 throw CLIError(error.description)
             }
             var out = OutputStream()
-            out.write("\(self.file): \(runbooks.count) runbook(s), shown at server level \(level.name)\n")
+            out.write(
+                "\(self.file): \(VigilCore.Format.count(runbooks.count, "runbook")), shown at server level \(level.name)\n"
+            )
             for runbook in runbooks {
                 out.write(Self.describe(runbook, serverLevel: level))
             }
@@ -106,7 +108,7 @@ struct Remediate: AsyncParsableCommand {
             }
             if let rollback = runbook.rollback { text += "  rollback: \(rollback.summary)\n" }
             text +=
-                "  guardrails: at most \(runbook.maximumRunsPerHour) run(s) an hour, \(Int(runbook.cooldownSeconds)) s between runs on one service\n"
+                "  guardrails: at most \(VigilCore.Format.count(runbook.maximumRunsPerHour, "run")) an hour, \(Int(runbook.cooldownSeconds)) s between runs on one service\n"
             return text
         }
     }

@@ -61,7 +61,7 @@ enum SeriesFile {
         if let problem { throw CLIError(problem) }
         if let first = duplicates.first {
             printError(
-                "vigil \(command): \(duplicates.count) row(s) do not come after the previous row's timestamp (first at line \(first)); kept in file order (--strict-time makes this an error)"
+                "vigil \(command): \(VigilCore.Format.count(duplicates.count, "row")) \(duplicates.count == 1 ? "does" : "do") not come after the previous row's timestamp (first at line \(first)); kept in file order (--strict-time makes this an error)"
             )
         }
         guard !points.isEmpty else {

@@ -54,7 +54,7 @@ enum PagerDutyEvents {
         case "opened":
             let root = incident.rootCauses.first?.service
             let summary =
-                "\(root.map { "\($0): " } ?? "")\(incident.services.count) service(s), \(incident.symptomCount) symptom(s): "
+                "\(root.map { "\($0): " } ?? "")\(VigilCore.Format.count(incident.services.count, "service")), \(VigilCore.Format.count(incident.symptomCount, "symptom")): "
                 + incident.narrative
             let trigger = Trigger(
                 routingKey: routingKey,

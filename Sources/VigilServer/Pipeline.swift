@@ -197,7 +197,7 @@ public final class Pipeline: Sendable {
                 case .overloaded:
                     try? await Task.sleep(for: .milliseconds(100))
                 case .unavailable(let reason):
-                    self.logger.error("cannot persist \(payload.count) signal(s): \(reason)")
+                    self.logger.error("cannot persist \(VigilCore.Format.count(payload.count, "signal")): \(reason)")
                     return
                 }
             }

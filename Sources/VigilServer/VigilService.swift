@@ -31,7 +31,7 @@ public struct VigilServer: Sendable {
         let metrics = ServerMetrics()
         let pipeline = try Pipeline(configuration: self.configuration, logger: self.logger, metrics: metrics)
         self.logger.info(
-            "recovered \(pipeline.recoveredRecords) write-ahead log record(s) in \(ContinuousClock.now - started)"
+            "recovered \(VigilCore.Format.count(pipeline.recoveredRecords, "write-ahead log record")) in \(ContinuousClock.now - started)"
         )
         do {
             try await self.run(pipeline, metrics: metrics)
@@ -50,7 +50,7 @@ public struct VigilServer: Sendable {
         if let settings = self.configuration.remediation {
             remediator = try Self.remediator(settings, store: pipeline.store)
             self.logger.info(
-                "\(remediator?.runbooks.count ?? 0) runbook(s) from \(settings.runbooksPath), at most at level \(settings.maximumLevel.name)\(settings.isDryRun ? ", dry run" : "")"
+                "\(VigilCore.Format.count(remediator?.runbooks.count ?? 0, "runbook")) from \(settings.runbooksPath), at most at level \(settings.maximumLevel.name)\(settings.isDryRun ? ", dry run" : "")"
             )
         }
         var scalerChannel: (any Channel)?

@@ -39,7 +39,7 @@ import Testing
         #expect(alert.contains("spike") && alert.contains("value 250") && alert.contains("recent baseline"), "\(alert)")
         // The score read as odds: the calibrated tail probability behind it.
         #expect(alert.contains("(as rare as 1 in "), "\(alert)")
-        #expect(text.stdout.contains("1200 points, 1 alert(s)"), "\(text.stdout)")
+        #expect(text.stdout.contains("1200 points, 1 alert\n"), "\(text.stdout)")
         // The model's estimates read as four significant digits, not as seventeen.
         let expectedText = try #require(alert.split(separator: "  ").first { $0.hasPrefix("expected ") })
         let numbers = expectedText.split { !($0.isNumber || $0 == ".") }.filter { $0.contains(where: \.isNumber) }

@@ -33,7 +33,7 @@ import Testing
             let upper = try #require(Double(fields[3]))
             #expect(abs(value - 20) < 0.5 && lower <= value && value <= upper, "\(line)")
         }
-        #expect(result.stderr.contains("step 300 s, horizon 12 step(s)"), "\(result.stderr)")
+        #expect(result.stderr.contains("step 300 s, horizon 12 steps"), "\(result.stderr)")
     }
 
     @Test func jsonNamesTheModel() throws {

@@ -247,7 +247,7 @@ import VigilServer
         #expect(dedupKey.hasPrefix("vigil-"))
         let payload = try #require(triggered["payload"] as? [String: Any])
         #expect(payload["source"] as? String == "vigil" && payload["severity"] as? String == "critical")
-        #expect((payload["summary"] as? String)?.contains("3 service(s), 3 symptom(s)") == true, "\(payload)")
+        #expect((payload["summary"] as? String)?.contains("3 services, 3 symptoms") == true, "\(payload)")
         #expect(services.contains(payload["component"] as? String ?? ""), "\(payload)")
         let details = try #require(payload["custom_details"] as? [String: Any])
         #expect(Set(details["services"] as? [String] ?? []) == Set(services))

@@ -126,8 +126,10 @@ import Testing
         let quoted = try #require(object["log_evidence"] as? [[String: Any]])
         #expect((quoted.first?["template"] as? String)?.contains("PaymentException: card refused") == true)
         #expect(quoted.first?["error"] as? Bool == true)
-        #expect(result.stderr.contains("spans.jsonl: skipped 1 line(s)") && result.stderr.contains("line 1801"))
-        #expect(result.stderr.contains("logs.jsonl: skipped 1 line(s)"))
+        #expect(
+            result.stderr.contains("spans.jsonl: skipped 1 line that is not") && result.stderr.contains("line 1801")
+        )
+        #expect(result.stderr.contains("logs.jsonl: skipped 1 line that is not"))
     }
 
     /// metrics.csv cells: quoted names and cells, CRLF line ends, blank lines, short rows (the rest are empty), and
@@ -154,7 +156,7 @@ import Testing
         // Cells that are no finite number, and cells beyond the header, are missing, and said so.
         #expect(
             result.stderr.contains(
-                "read 4 cell(s) as missing: not a finite number, or beyond the header (first at line 12, b.mem)"
+                "read 4 cells as missing: not a finite number, or beyond the header (first at line 12, b.mem)"
             ),
             "\(result.stderr)"
         )

@@ -11,7 +11,7 @@ import VigilServer
         let example = Vigil.packageRoot.appendingPathComponent("runbooks.example.yaml").path
         let shown = try Vigil.run(["remediate", "check", example, "--automation-level", "auto-low-risk"])
         #expect(shown.status == 0, "\(shown.stderr)")
-        #expect(shown.stdout.contains("3 runbook(s), shown at server level auto-low-risk"))
+        #expect(shown.stdout.contains("3 runbooks, shown at server level auto-low-risk"))
         #expect(shown.stdout.contains("roll-back-bad-deploy (high risk, level approve)"))
         #expect(shown.stdout.contains("at approve: runs after a person approves"))
         #expect(shown.stdout.contains("restart-leaking-pod (low risk, level auto-low-risk)"))

@@ -54,7 +54,7 @@ public struct ScalingAdvisor: Sendable {
                 current: last.value,
                 forecastPeak: nil,
                 basis:
-                    "the current value: \(points.count) point(s) of history, a forecast needs \(configuration.minimumPoints)"
+                    "the current value: \(Format.count(points.count, "point")) of history, a forecast needs \(configuration.minimumPoints)"
             )
         }
         let step = Forecaster.medianStep(points.map(\.time))

@@ -82,14 +82,16 @@ public struct Incident: Sendable, Equatable, Codable {
 
     /// One paragraph a person reads.
     public var narrative: String {
-        guard let root = self.rootCauses.first else { return "Incident \(self.id): \(self.members.count) symptom(s)." }
+        guard let root = self.rootCauses.first else {
+            return "Incident \(self.id): \(Format.count(self.members.count, "symptom"))."
+        }
         var text = "Root cause \(root.service) (confidence \(Int((root.confidence * 100).rounded())) %)"
         if let trigger = self.trigger {
             text += ", triggered by the \(trigger.kind.rawValue) of \(trigger.service)"
             if let version = trigger.version { text += " (\(version))" }
             text += " at \(trigger.time.iso8601)"
         }
-        text += ". \(self.symptomCount) symptom(s) from \(self.services.count) service(s)"
+        text += ". \(Format.count(self.symptomCount, "symptom")) from \(Format.count(self.services.count, "service"))"
         if self.impactChain.count > 1 { text += ", impact chain " + self.impactChain.joined(separator: " → ") }
         text += "."
         if let recommendation = self.recommendation { text += " Try first: \(recommendation.action)" }

@@ -521,7 +521,8 @@ public struct IncidentCorrelator: Sendable {
             let share = services.count > 1 ? Double(dependents.count) / Double(services.count - 1) : 0
             if !dependents.isEmpty {
                 reasons.append(
-                    "\(dependents.count) affected service(s) depend on it: \(dependents.sorted().joined(separator: ", "))"
+                    "\(Format.count(dependents.count, "affected service")) \(dependents.count == 1 ? "depends" : "depend") on it: "
+                        + dependents.sorted().joined(separator: ", ")
                 )
             }
             // A service that calls an affected service which deviated no later is more likely its victim.

@@ -100,7 +100,7 @@ public enum FormatLearning {
             case .unreadable(let answer):
                 "the answer holds no \"header_fields\" from 1 to \(HeaderGrammar.maximumColumns): \(answer.prefix(120))"
             case .doesNotFit(let fields, let fitting, let lines):
-                "a header of \(fields) field(s) fits \(fitting) of \(lines) sample lines (at least \(Int(HeaderGrammar.agreement * 100)) % must have it and a message after it)"
+                "a header of \(Format.count(fields, "field")) fits \(fitting) of \(lines) sample lines (at least \(Int(HeaderGrammar.agreement * 100)) % must have it and a message after it)"
             }
         }
     }

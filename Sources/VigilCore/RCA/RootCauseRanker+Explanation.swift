@@ -133,7 +133,7 @@ extension RootCauseRanker {
             moved =
                 "its \(metric) went from \(Format.number(expected)) to \(Format.number(observed)) (\(spreads) spreads)"
         }
-        let spread = affected > 0 ? " and \(affected) other service(s) followed" : ""
+        let spread = affected > 0 ? " and \(Format.count(affected, "other service")) followed" : ""
         let name = metric.lowercased()
         if metric == IncidentData.SpanMetric.network {
             return (

@@ -142,7 +142,7 @@ public struct RemediationPolicy: Sendable, Equatable {
         let lastHour = acted.filter { $0.started > now.adding(seconds: -3_600) }.count
         if lastHour >= runbook.maximumRunsPerHour {
             return
-                "rate limit: \(runbook.name) acted \(lastHour) time(s) in the last hour (at most \(runbook.maximumRunsPerHour)), so it is only suggested"
+                "rate limit: \(runbook.name) acted \(Format.count(lastHour, "time")) in the last hour (at most \(runbook.maximumRunsPerHour)), so it is only suggested"
         }
         if let last = acted.filter({ $0.service == service }).map(\.started).max(),
             last > now.adding(seconds: -runbook.cooldownSeconds)

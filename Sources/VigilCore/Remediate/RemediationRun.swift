@@ -153,7 +153,11 @@ public struct RemediationRun: Sendable, Equatable, Codable {
             }
             self.verifyAttemptsLeft -= 1
             if self.verifyAttemptsLeft > 0, let verify = self.plan.verify {
-                self.record(.verifying, "check failed (\(self.verifyAttemptsLeft) attempt(s) left): \(detail)", at: now)
+                self.record(
+                    .verifying,
+                    "check failed (\(Format.count(self.verifyAttemptsLeft, "attempt")) left): \(detail)",
+                    at: now
+                )
                 return .verify(verify, afterSeconds: self.plan.verifyDelaySeconds)
             }
             return self.fail("check failed: \(detail)", at: now)

@@ -17,6 +17,12 @@ public enum Format {
         return sign + String(magnitude / 1000) + (fraction.isEmpty ? "" : "." + fraction)
     }
 
+    /// A count and its noun, plural unless the count is 1: "1 symptom", "1,847 alerts". `plural` is for nouns
+    /// that do not just add an s.
+    public static func count(_ value: Int, _ noun: String, plural: String? = nil) -> String {
+        Self.count(value) + " " + (value == 1 ? noun : plural ?? noun + "s")
+    }
+
     /// A count with thousands separated by commas: 1,847.
     public static func count(_ value: Int) -> String {
         var digits = String(value.magnitude)

@@ -15,7 +15,7 @@ import VigilCore
         let (times, values) = Self.series(10) { Double($0) }
         let advice = try #require(ScalingAdvisor().advise(times: times, values: values))
         #expect(advice.value == 9 && advice.forecastPeak == nil)
-        #expect(advice.basis == "the current value: 10 point(s) of history, a forecast needs 40")
+        #expect(advice.basis == "the current value: 10 points of history, a forecast needs 40")
         #expect(ScalingAdvisor().advise(times: [], values: []) == nil)
         #expect(ScalingAdvisor().advise(times: [1, 2], values: [.nan, .infinity]) == nil)
     }

@@ -142,11 +142,4 @@ private func correlator(_ rules: [SymptomRule], minimumAlerts: Int = 1) -> Incid
         )
         #expect(gated.grouping(of: incidents).text == "3 alerts and findings → 1 incident")
     }
-
-    @Test func countsAreWrittenWithThousands() {
-        #expect(Format.count(0) == "0")
-        #expect(Format.count(999) == "999")
-        #expect(Format.count(1_847) == "1,847")
-        #expect(Format.count(-1_234_567) == "-1,234,567")
-    }
 }

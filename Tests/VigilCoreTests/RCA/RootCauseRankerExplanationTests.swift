@@ -41,7 +41,7 @@ import Testing
         #expect(first.metric == "cpu" && first.observed >= 95 && first.expected >= 20 && first.expected < 21)
         #expect(explanation.action.contains("Scale db"))
         #expect(explanation.reason.contains("its cpu went from 20"))
-        #expect(explanation.reason.contains("2 other service(s) followed"))
+        #expect(explanation.reason.contains("2 other services followed"))
     }
 
     @Test func actionsFollowWhatMoved() {

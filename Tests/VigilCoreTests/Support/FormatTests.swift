@@ -1,0 +1,31 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import VigilCore
+
+@Suite struct FormatTests {
+    @Test func numbersKeepAtMostThreeDecimals() {
+        #expect(Format.number(1.23456) == "1.235")
+        #expect(Format.number(-2.5) == "-2.5")
+        #expect(Format.number(100) == "100")
+        #expect(Format.number(.infinity) == "inf")
+    }
+
+    @Test func countsGroupThousands() {
+        #expect(Format.count(0) == "0")
+        #expect(Format.count(999) == "999")
+        #expect(Format.count(1_847) == "1,847")
+        #expect(Format.count(-1_234_567) == "-1,234,567")
+    }
+
+    /// "1 symptom", "2 symptoms": no "symptom(s)" in a sentence someone reads at 3 am.
+    @Test func aCountedNounIsPluralUnlessOne() {
+        #expect(Format.count(1, "symptom") == "1 symptom")
+        #expect(Format.count(0, "symptom") == "0 symptoms")
+        #expect(Format.count(1_847, "alert") == "1,847 alerts")
+        #expect(Format.count(2, "entry", plural: "entries") == "2 entries")
+        #expect(Format.count(1, "entry", plural: "entries") == "1 entry")
+    }
+}
