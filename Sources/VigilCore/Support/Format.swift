@@ -3,10 +3,11 @@
 
 /// Number formatting without Foundation, for evidence sentences.
 public enum Format {
-    /// At most three decimals, trailing zeros dropped.
+    /// At most three decimals, trailing zeros dropped, and none from 1,000 on (a memory of 243478528.395 bytes is
+    /// read as 243478528).
     public static func number(_ value: Double) -> String {
         guard value.isFinite else { return "\(value)" }
-        let scaled = (value * 1000).rounded()
+        let scaled = abs(value) >= 1000 ? value.rounded() * 1000 : (value * 1000).rounded()
         guard abs(scaled) < 1e15 else { return "\(value)" }
         let integer = Int64(scaled)
         let sign = integer < 0 ? "-" : ""

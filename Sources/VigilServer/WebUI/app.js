@@ -302,7 +302,7 @@ async function incidentView(id) {
       { class: 'candidate' },
       el('td', { class: 'num' }, index + 1),
       el('td', {}, candidate.service),
-      el('td', {}, bar(candidate.confidence), percent(candidate.confidence)),
+      el('td', { class: 'confidence' }, bar(candidate.confidence), percent(candidate.confidence)),
       el('td', { class: 'num' }, number(candidate.score)),
       el('td', {}, candidate.reasons.join('; '))
     )

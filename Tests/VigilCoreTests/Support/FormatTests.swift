@@ -10,6 +10,9 @@ import Testing
         #expect(Format.number(1.23456) == "1.235")
         #expect(Format.number(-2.5) == "-2.5")
         #expect(Format.number(100) == "100")
+        #expect(Format.number(999.9996) == "1000")
+        #expect(Format.number(243_478_528.395) == "243478528")
+        #expect(Format.number(-1_500.5) == "-1501")
         #expect(Format.number(.infinity) == "inf")
     }
 
