@@ -35,8 +35,9 @@ struct HTTPAPI {
             let from = try Self.time(query["from"].map(String.init), name: "from") ?? to.adding(seconds: -900)
             guard from < to else { throw HTTPError(.badRequest, message: "from must be before to") }
             let limit = try Self.limit(query["limit"].map(String.init), default: 1000)
+            let seen = try self.pipeline.store.topology(from: from, to: to).sorted { $0.calls > $1.calls }
             let edges = Array(
-                try self.pipeline.store.topology(from: from, to: to).sorted { $0.calls > $1.calls }.prefix(limit)
+                Self.edges(seen: seen, configured: self.pipeline.configuration.dependencies).prefix(limit)
             )
             var services = Set<String>()
             for edge in edges {
@@ -277,11 +278,54 @@ struct HTTPAPI {
         }
     }
 
-    struct TopologyView: Codable {
+    struct TopologyView: Encodable {
         var from: String
         var to: String
         var services: [String]
-        var edges: [TopologyEdge]
+        var edges: [EdgeView]
+    }
+
+    /// One call in the service graph and where it is known from: `spans` (with the spans' figures for the range)
+    /// and `configuration` (the `--dependencies` file or `dependencies:`, with no figures).
+    struct EdgeView: Encodable {
+        var caller: String
+        var callee: String
+        var seen: TopologyEdge?
+        var sources: [String]
+
+        enum CodingKeys: String, CodingKey { case caller, callee, sources }
+
+        func encode(to encoder: any Encoder) throws {
+            try self.seen?.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.caller, forKey: .caller)
+            try container.encode(self.callee, forKey: .callee)
+            try container.encode(self.sources, forKey: .sources)
+        }
+    }
+
+    /// The edges seen in spans (busiest first), then the configured calls no span showed in the range.
+    static func edges(seen: [TopologyEdge], configured: [ServerConfiguration.Dependency]) -> [EdgeView] {
+        let declared = Set(configured.map { "\($0.caller)\u{0}\($0.callee)" })
+        var views = seen.map { edge in
+            EdgeView(
+                caller: edge.caller,
+                callee: edge.callee,
+                seen: edge,
+                sources: declared.contains("\(edge.caller)\u{0}\(edge.callee)")
+                    ? ["spans", "configuration"] : ["spans"]
+            )
+        }
+        let shown = Set(seen.map { "\($0.caller)\u{0}\($0.callee)" })
+        var added: Set<String> = []
+        for dependency in configured where dependency.caller != dependency.callee {
+            let key = "\(dependency.caller)\u{0}\(dependency.callee)"
+            guard !shown.contains(key), added.insert(key).inserted else { continue }
+            views.append(
+                EdgeView(caller: dependency.caller, callee: dependency.callee, seen: nil, sources: ["configuration"])
+            )
+        }
+        return views
     }
 
     /// Alertmanager's webhook (payload version 4).

@@ -118,6 +118,18 @@ import VigilServer
         #expect(reasons.contains { $0.contains("checkout calls payment") }, "\(reasons)")
     }
 
+    /// The calls a `--dependencies` file declares are part of the service graph the API and the web UI show, with
+    /// no span needed.
+    @Test func declaredCallsShowInTheTopology() throws {
+        let vigil = try Self.server(dependencies: #"{"calls": [["checkout", "payment"], ["front-end", "checkout"]]}"#)
+        defer { vigil.stop() }
+        let topology = try #require(try vigil.json("/api/v1/topology") as? [String: Any])
+        #expect(topology["services"] as? [String] == ["checkout", "front-end", "payment"], "\(topology)")
+        let edges = topology["edges"] as? [[String: Any]] ?? []
+        #expect(edges.map { "\($0["caller"]!) → \($0["callee"]!)" } == ["checkout → payment", "front-end → checkout"])
+        #expect(edges.allSatisfy { $0["sources"] as? [String] == ["configuration"] }, "\(edges)")
+    }
+
     /// The stored series re-rank an incident's candidates: by its alerts payment (the callee) is the root cause,
     /// but checkout's latency is what moved, and payment's CPU did not.
     @Test func storedSeriesReRankTheCandidates() throws {

@@ -649,16 +649,19 @@ function serviceMap(topology, troubled) {
     if (!from || !to) continue;
     const [x1, y1, x2, y2] = [from.x + box.width, from.y + box.height / 2, to.x, to.y + box.height / 2];
     const bend = Math.max(30, Math.abs(x2 - x1) / 2);
+    const declaredOnly = !edge.sources.includes('spans');
     const state = edge.errorRatio >= 0.05 ? 'failing' : edge.errorRatio >= 0.01 ? 'degraded' : '';
     const link = svg('path', {
-      class: `link${state && ' '}${state}`, 'data-caller': edge.caller, 'data-callee': edge.callee,
+      class: `link${state && ' '}${state}${declaredOnly ? ' declared' : ''}`, 'data-caller': edge.caller, 'data-callee': edge.callee,
       'marker-end': `url(#arrow${state && '-'}${state})`,
       d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
       'stroke-width': (1 + Math.min(4, 2 * Math.log10(1 + (edge.callsPerSecond || 0)))).toFixed(2),
     });
     const tip = svg('title');
-    tip.textContent = `${edge.caller} → ${edge.callee}: ${number(edge.callsPerSecond)} calls/s, ` +
-      `${percent(edge.errorRatio)} errors, p99 ${seconds(edge.latencyP99Seconds)}`;
+    tip.textContent = declaredOnly
+      ? `${edge.caller} → ${edge.callee}: declared in the configuration, no spans in this range`
+      : `${edge.caller} → ${edge.callee}: ${number(edge.callsPerSecond)} calls/s, ` +
+        `${percent(edge.errorRatio)} errors, p99 ${seconds(edge.latencyP99Seconds)}`;
     link.append(tip);
     map.append(link);
   }
@@ -691,8 +694,16 @@ async function topologyView(params) {
       ([value, label]) => el('option', { value, selected: value === minutes }, label)
     )
   );
+  const declared = topology.edges.filter((edge) => !edge.sources.includes('spans')).length;
   const rows = topology.edges.map((edge) =>
-    el(
+    !edge.sources.includes('spans')
+      ? el(
+        'tr',
+        { class: 'edge declared' },
+        el('td', {}, edge.caller, el('span', { class: 'muted' }, ' → '), edge.callee),
+        el('td', { class: 'muted', colspan: 7 }, 'declared in the configuration; no spans in this range')
+      )
+      : el(
       'tr',
       { class: 'edge' },
       el('td', {}, edge.caller, el('span', { class: 'muted' }, ' → '), edge.callee),
@@ -710,15 +721,16 @@ async function topologyView(params) {
     {},
     el('h1', {}, 'Service calls'),
     el('div', { class: 'toolbar' }, el('label', { for: 'range' }, 'Range'), range,
-      el('span', { class: 'muted' }, `${topology.services.length} services, ${topology.edges.length} calls`)),
+      el('span', { class: 'muted' }, `${topology.services.length} services, ${topology.edges.length} calls` +
+        (declared ? ` (${declared} only declared)` : ''))),
     topology.services.length > 0
       ? [serviceMap(topology, troubled),
-         el('p', { class: 'muted legend' }, 'Outlined: in an open incident. Calls: wider is busier; red ≥ 5 % errors, amber ≥ 1 %.')]
+         el('p', { class: 'muted legend' }, 'Outlined: in an open incident. Calls: wider is busier; red ≥ 5 % errors, amber ≥ 1 %; dashed: declared in the configuration, no spans in this range.')]
       : null,
     table(
       [['Caller → callee'], ['Calls', 'num'], ['Per second', 'num'], ['Errors', 'num'], ['p50', 'num'], ['p90', 'num'], ['p99', 'num'], ['Last seen']],
       rows,
-      'No calls in this range. Send traces over OTLP (/v1/traces); each span with a parent in another service draws an edge.'
+      'No calls in this range. Send traces over OTLP (/v1/traces); each span with a parent in another service draws an edge. Calls you declare (--dependencies FILE, or dependencies: in the configuration) show at any time.'
     )
   );
 }
