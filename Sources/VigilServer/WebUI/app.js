@@ -75,7 +75,10 @@ function number(value) {
   const x = Number(value);
   if (!Number.isFinite(x)) return String(value);
   if (x !== 0 && Math.abs(x) < 0.001) return x.toExponential(2);
-  if (Math.abs(x) >= 1e6) return x.toExponential(3);
+  // Millions and up with an SI prefix and four significant digits: a memory of 139476992 reads 139.5 M.
+  for (const [size, prefix] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M']]) {
+    if (Math.abs(x) >= size) return `${Number((x / size).toPrecision(4)).toLocaleString('en-US')} ${prefix}`;
+  }
   return x.toLocaleString('en-US', { maximumFractionDigits: Math.abs(x) >= 100 ? 1 : 3 });
 }
 
