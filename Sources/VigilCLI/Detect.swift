@@ -100,8 +100,7 @@ struct Detect: ParsableCommand {
         _ point: SeriesFile.Point,
         _ result: MetricAnomalyDetector.Result
     ) -> String {
-        let lower = result.expected - result.bandHalfWidth
-        let upper = result.expected + result.bandHalfWidth
+        let (lower, upper) = (result.lower, result.upper)
         var text = "alert  \(point.time.iso8601)  \(result.signal.rawValue)  value \(Self.number(point.value))"
         text += "  expected \(Self.readable(result.expected)) (band \(Self.readable(lower))…\(Self.readable(upper)), "
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
@@ -125,8 +124,8 @@ struct Detect: ParsableCommand {
             "\"signal\":\"\(result.signal.rawValue)\"",
             "\"value\":\(Self.number(point.value))",
             "\"expected\":\(Self.number(result.expected))",
-            "\"lower\":\(Self.number(result.expected - result.bandHalfWidth))",
-            "\"upper\":\(Self.number(result.expected + result.bandHalfWidth))",
+            "\"lower\":\(Self.number(result.lower))",
+            "\"upper\":\(Self.number(result.upper))",
             "\"baseline\":\"\(result.baseline.rawValue)\"",
             "\"score\":\(Self.score(result.score))",
             "\"tail_probability\":\(Self.tailProbability(result).map { String(format: "%.3g", $0) } ?? "null")",

@@ -107,6 +107,10 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var expected: Double
         /// Half the width of the normal band around `expected`.
         public var bandHalfWidth: Double
+        /// The band's edges: `expected` ∓ `bandHalfWidth`, the lower one no lower than 0 on a series that has never
+        /// been negative (a CPU's band is not −2.8…5.1).
+        public var lower: Double
+        public var upper: Double
         /// Seconds the series has been outside its band, up to and including this point (0 when inside).
         public var secondsOutside: Double
         /// Points the detector had learnt from before this one.
@@ -288,6 +292,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
                 baseline: .recent,
                 expected: value,
                 bandHalfWidth: 0,
+                lower: value,
+                upper: value,
                 secondsOutside: 0,
                 learntPoints: 0
             )
@@ -432,6 +438,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             baseline: baseline,
             expected: expected,
             bandHalfWidth: band,
+            lower: self.minimum >= 0 ? Swift.max(expected - band, 0) : expected - band,
+            upper: expected + band,
             secondsOutside: secondsOutside,
             learntPoints: self.count - 1,
             beatSeconds: beat,

@@ -218,8 +218,7 @@ public struct PipelineShard: Sendable {
         heldFor: Double? = nil
     ) -> Anomaly {
         let service = point.series.service ?? "host"
-        let lower = result.expected - result.bandHalfWidth
-        let upper = result.expected + result.bandHalfWidth
+        let (lower, upper) = (result.lower, result.upper)
         let position = point.value > upper ? "above" : point.value < lower ? "below" : "inside"
         let baseline =
             switch result.baseline {

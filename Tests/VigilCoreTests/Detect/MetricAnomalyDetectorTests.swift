@@ -103,6 +103,18 @@ private let step: Int64 = 300
         #expect(alerts.filter { $0 > 1530 && $0 < 1600 }.isEmpty, "alerts at \(alerts)")
     }
 
+    /// The band never reaches below 0 on a series that has never been negative (a CPU's band is not −2.8…5.1),
+    /// and is symmetric on one that has.
+    @Test func theBandStopsAtZeroOnASeriesNeverNegative() {
+        var values = self.noise(600).map { 1.2 + 2 * abs($0) }
+        values[500] = 100
+        let results = self.run(values)
+        #expect(results[500].isAnomaly && results[500].bandHalfWidth > results[500].expected)
+        #expect(results[500].lower == 0 && results[500].upper == results[500].expected + results[500].bandHalfWidth)
+        let signed = self.run(values.enumerated().map { $0.offset == 10 ? -1 : $0.element })
+        #expect(signed[500].lower == signed[500].expected - signed[500].bandHalfWidth)
+    }
+
     /// Scores saturate: a dip that already scored 1 must not hide, inside its rest, a collapse a hundred times
     /// further out (a CPU at 1.4 % that dips to 0.9 %, then sits at 100 %). Repeats of the collapse stay quiet.
     @Test func aSaturatedBlipDoesNotHideACollapse() {
