@@ -314,6 +314,10 @@ public struct LogAnalyzer: Sendable {
         let median = sortedGaps[sortedGaps.count / 2]
         let p90 = sortedGaps[sortedGaps.count * 9 / 10]
         let threshold = max(20 * median, 10 * p90, 1)
+        // What a person calls the usual gap: between records that do not share a timestamp (a log stamped to the
+        // second that writes ten lines a second has a median gap of 0).
+        let moments = sortedGaps.filter { $0 > 0 }
+        let typical = moments.isEmpty ? 0 : moments[moments.count / 2]
         var result: [LogReport.Silence] = []
         for (index, gap) in gaps.enumerated() where gap > threshold {
             result.append(
@@ -321,7 +325,7 @@ public struct LogAnalyzer: Sendable {
                     from: Timestamp(nanoseconds: times[index]).iso8601,
                     to: Timestamp(nanoseconds: times[index + 1]).iso8601,
                     seconds: gap,
-                    typicalGapSeconds: median
+                    typicalGapSeconds: typical
                 )
             )
         }

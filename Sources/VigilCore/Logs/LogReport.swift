@@ -67,7 +67,8 @@ public struct LogReport: Sendable, Codable, Equatable {
         public var to: String
         /// Its length in seconds.
         public var seconds: Double
-        /// The usual gap between records, in seconds (median).
+        /// The usual gap between records, in seconds: the median gap between records that do not share a
+        /// timestamp.
         public var typicalGapSeconds: Double
     }
 

@@ -60,6 +60,27 @@ import Testing
         #expect(silence.typicalGapSeconds < 11)
     }
 
+    /// A log stamped to the second that writes several lines a second: the usual gap is between its seconds,
+    /// not the 0 between lines that share one.
+    @Test func theTypicalGapIsBetweenDistinctTimes() throws {
+        var analyzer = LogAnalyzer()
+        for second in 0..<600 {
+            let at = second < 300 ? second : second + 3_600
+            for line in 0..<4 {
+                analyzer.add(
+                    LogRecord(
+                        timestamp: Timestamp(seconds: Double(1_700_000_000 + at * 2)),
+                        severity: .info,
+                        message: "request \(line) served"
+                    )
+                )
+            }
+        }
+        let silence = try #require(analyzer.report().silences.first)
+        #expect(silence.seconds == 7_202)
+        #expect(silence.typicalGapSeconds == 2)
+    }
+
     @Test func findsTheErrorBurstAndTheLateNewError() {
         let report = self.sampleReport()
         #expect(
