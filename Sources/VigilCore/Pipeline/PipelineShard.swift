@@ -255,7 +255,8 @@ public struct PipelineShard: Sendable {
     }
 
     /// The finding for a sample still beyond the band its series left at its last alert: the change held. The
-    /// band given is the one it left (`level` ± |`edge`|); the detector's own band has followed the new level.
+    /// edge given is the one it crossed (`level` + `edge`, above or below); the detector's own band has followed
+    /// the new level.
     static func held(
         _ point: MetricPoint,
         _ result: MetricAnomalyDetector.Result,
@@ -264,8 +265,7 @@ public struct PipelineShard: Sendable {
     )
         -> Anomaly
     {
-        let lower = level - abs(edge)
-        let upper = level + abs(edge)
+        let crossed = level + edge
         return Anomaly(
             kind: .metricDeviation,
             service: point.series.service ?? "host",
@@ -275,11 +275,11 @@ public struct PipelineShard: Sendable {
             evidence: Evidence(
                 observed: point.value,
                 expected: level,
-                lower: lower,
-                upper: upper,
+                lower: edge < 0 ? crossed : nil,
+                upper: edge >= 0 ? crossed : nil,
                 summary:
                     "\(point.series.text) was \(Format.number(point.value)), still \(edge >= 0 ? "above" : "below") "
-                    + "the band \(Format.number(lower))…\(Format.number(upper)) it left at its alert (expected "
+                    + "\(Format.number(crossed)), the edge of the band it left at its alert (expected "
                     + "\(Format.number(level)) then): the change held"
             )
         )

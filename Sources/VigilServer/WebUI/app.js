@@ -371,10 +371,15 @@ async function anomaliesView(params) {
   const rows = [];
   for (const anomaly of anomalies) {
     const evidence = anomaly.evidence || {};
+    // A band, or the one edge a held change is still beyond.
     const band =
       evidence.lower !== undefined && evidence.upper !== undefined
         ? ` (band ${number(evidence.lower)} … ${number(evidence.upper)})`
-        : '';
+        : evidence.upper !== undefined
+          ? ` (band up to ${number(evidence.upper)})`
+          : evidence.lower !== undefined
+            ? ` (band down to ${number(evidence.lower)})`
+            : '';
     const charted = anomaly.kind === 'metric_deviation' || anomaly.kind === 'trend_exhaustion';
     rows.push(
       el(

@@ -217,6 +217,11 @@ import Testing
         // The second finding judges against the band the alert left, not the one that followed the new level.
         #expect(step.count == 2 && step[1].evidence.expected ?? 1 < 0.1 && step[1].evidence.upper ?? 100 < 100)
         #expect(step.count == 2 && step[1].evidence.summary.contains("the change held"))
+        #expect(step.count == 2 && step[1].evidence.lower == nil, "only the edge it crossed: \(step)")
+        #expect(
+            step.count == 2
+                && step[1].evidence.summary.contains("still above \(Format.number(step[1].evidence.upper!))")
+        )
         let blip = run { second in second < 303 ? 100 : 0.08 }
         #expect(blip.count == 1)
         // A CPU hog held at 100 % that dips to 75 % now and then (a dip that alerts against the new level) still
