@@ -72,18 +72,21 @@ extension Incident {
         }
         var incident = self
         incident.rootCauses = candidates
-        // The first action: a change event of the root cause decides it; else what its series did, as `vigil rca`
-        // would say; else what its symptoms were.
-        if let root = candidates.first?.service, root != self.rootCauses.first?.service {
-            var callees: [String: Set<String>] = [:]
-            for call in calls where call.caller != call.callee { callees[call.caller, default: []].insert(call.callee) }
-            incident.impactChain = IncidentCorrelator.impactChain(
-                from: root,
-                affected: Set(self.services),
-                calls: callees
-            )
-        }
         if let root = candidates.first?.service {
+            // A new root cause: the impact chain starts there.
+            if root != self.rootCauses.first?.service {
+                var callees: [String: Set<String>] = [:]
+                for call in calls where call.caller != call.callee {
+                    callees[call.caller, default: []].insert(call.callee)
+                }
+                incident.impactChain = IncidentCorrelator.impactChain(
+                    from: root,
+                    affected: Set(self.services),
+                    calls: callees
+                )
+            }
+            // The first action: a change event of the root cause decides it; else what its series did, as
+            // `vigil rca` would say; else what its symptoms were.
             if self.trigger?.service != root,
                 let moved = ranking.candidates.first(where: { $0.service == root }),
                 let metric = moved.metric, moved.deviation > RootCauseRanker.affected
