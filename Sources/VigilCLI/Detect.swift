@@ -16,10 +16,10 @@ struct Detect: ParsableCommand {
 
             Output formats:
               text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat), \
-            value, expected value and band, the baseline it was judged against (recent, daily, weekly), score \
-            with the odds behind it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a \
-            level shift the average that moved against the level it left (the value itself may be inside its \
-            band) (default)
+            value, expected value and band (never below 0 on a series that has not been negative), the baseline \
+            it was judged against (recent, daily, weekly), score with the odds behind it (the calibrated tail \
+            probability: "as rare as 1 in 1,700 points"), and for a level shift the average that moved against the \
+            level it left (the value itself may be inside its band) (default)
               json  {"points": n, "alerts": [{time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline), seconds_outside, beat_seconds when judged by a spike beat, \
             shift: {points, mean, level} for a level shift}]}
