@@ -107,10 +107,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var expected: Double
         /// Half the width of the normal band around `expected`.
         public var bandHalfWidth: Double
-        /// The band's edges: `expected` ∓ `bandHalfWidth`, the lower one no lower than 0 on a series that has never
-        /// been negative (a CPU's band is not −2.8…5.1).
-        public var lower: Double
-        public var upper: Double
+        /// Whether the series has never been negative, so its band stops at 0.
+        public var neverNegative: Bool
         /// Seconds the series has been outside its band, up to and including this point (0 when inside).
         public var secondsOutside: Double
         /// Points the detector had learnt from before this one.
@@ -120,6 +118,14 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var beatSeconds: Double? = nil
         /// For a level shift, the average that moved and the level it left.
         public var shift: Shift? = nil
+
+        /// The band's lower edge: `expected` − `bandHalfWidth`, no lower than 0 on a series that has never been
+        /// negative (a CPU's band is not −2.8…5.1) …
+        public var lower: Double {
+            self.neverNegative ? Swift.max(self.expected - self.bandHalfWidth, 0) : self.expected - self.bandHalfWidth
+        }
+        /// … and its upper edge.
+        public var upper: Double { self.expected + self.bandHalfWidth }
     }
 
     /// The level-shift averages' weights: spans of 2, 8 and 64 points (weight 2 / (span + 1)).
@@ -292,8 +298,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
                 baseline: .recent,
                 expected: value,
                 bandHalfWidth: 0,
-                lower: value,
-                upper: value,
+                neverNegative: value >= 0,
                 secondsOutside: 0,
                 learntPoints: 0
             )
@@ -438,8 +443,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             baseline: baseline,
             expected: expected,
             bandHalfWidth: band,
-            lower: self.minimum >= 0 ? Swift.max(expected - band, 0) : expected - band,
-            upper: expected + band,
+            neverNegative: self.minimum >= 0,
             secondsOutside: secondsOutside,
             learntPoints: self.count - 1,
             beatSeconds: beat,

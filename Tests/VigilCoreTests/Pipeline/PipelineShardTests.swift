@@ -182,8 +182,7 @@ import Testing
             baseline: .recent,
             expected: 11,
             bandHalfWidth: 2,
-            lower: 9,
-            upper: 13,
+            neverNegative: true,
             secondsOutside: 0,
             learntPoints: 500,
             shift: .init(points: 8, mean: 12.75, level: 10)
