@@ -24,6 +24,10 @@ public struct IncidentCorrelator: Sendable {
         /// Two symptoms of siblings (services with a caller or a callee in common) join when they started at most
         /// this far apart: a fault often surfaces at once in services that share a caller and no direct call.
         public var siblingWindow = 30.0
+        /// A symptom that held, with nothing in the graph tying it to an incident, joins one that opened at most
+        /// this far from its start: one fault moves services the graph does not connect at about the same time,
+        /// while a move minutes later is more likely a problem of its own.
+        public var unexplainedJoinWindow = 60.0
         /// A fingerprint seen again within this after its last occurrence continues the same member (flaps do not
         /// open new incidents).
         public var flapWindow = 900.0
@@ -409,8 +413,8 @@ public struct IncidentCorrelator: Sendable {
         var groups: [Int: [Int]] = [:]
         for index in nodes.indices { groups[root(index), default: []].append(index) }
         // Groups that corroborate themselves are incidents. A group that is only a symptom that held (nothing
-        // in the graph ties it to the others) joins an incident open at the time, or else stands alone: one
-        // fault moves services the graph does not connect, and that must not split its incident.
+        // in the graph ties it to the others) joins an incident that opened about when it started, or else
+        // stands alone: one fault moves services the graph does not connect, and that must not split its incident.
         var incidents: [[Node]] = []
         var held: [[Node]] = []
         for key in groups.keys.sorted() {
@@ -425,8 +429,7 @@ public struct IncidentCorrelator: Sendable {
             let start = group[0].member.firstSeen.seconds
             let open = incidents.firstIndex { incident in
                 let first = incident.map(\.member.firstSeen.seconds).min()!
-                let last = incident.map(\.member.lastSeen.seconds).max()!
-                return start >= first - config.joinWindow && start <= last + config.joinWindow
+                return abs(start - first) <= config.unexplainedJoinWindow
             }
             guard let open else {
                 incidents.append(group)

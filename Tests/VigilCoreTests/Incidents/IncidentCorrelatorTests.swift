@@ -252,6 +252,17 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         let joined = storm.incidents()
         #expect(joined.map(\.services.count) == [3])
         #expect(joined.first?.members.last?.joinedBecause?.contains("held for 60 s") == true)
+        // … but one that starts minutes after the incident opened is a problem of its own (faults 8 minutes apart
+        // must not become one incident because the first is still going).
+        var later = self.chain()
+        later.add(anomaly("checkout", "latency", 0))
+        later.add(anomaly("payment", "latency", 20))
+        later.add(anomaly("checkout", "latency", 200))
+        later.add(anomaly("search", "cpu", 240))
+        later.add(anomaly("search", "cpu", 300))
+        #expect(
+            later.incidents().map(\.services).sorted { $0.count < $1.count } == [["search"], ["checkout", "payment"]]
+        )
         var quiet = self.chain()
         quiet.add(anomaly("search", "cpu", 0))
         quiet.add(anomaly("search", "cpu", 60))
