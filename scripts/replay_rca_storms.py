@@ -7,6 +7,7 @@ case's topology.json as --dependencies, sends metrics.csv row by row in time ord
 /api/v1/incidents and each incident's detail. Nothing else is given: no onset, no alert. A case meets the goal
 when exactly one incident opened at or after the fault's injection, none opened before it (the fault-free part),
 and that incident's top-3 root-cause candidates hold the true root cause (from labels.json beside the cases).
+The summary also counts the incidents whose impact chain starts at their top candidate.
 
 With --timeline, a dataset whose cases are overlapping windows of one recording (nezha-ob: each case's window
 holds the faults injected before it) is stitched back into that recording (rows merged by time, overlaps checked
