@@ -16,7 +16,10 @@ import VigilServer
     }
 
     @Test func serverMatchesTheDocument() throws {
-        let server = try ServerProcess(arguments: ["--host-sample-seconds", "1"])
+        // A declared call, so the topology shows an edge without spans' figures.
+        let dependencies = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID()).json")
+        try Data(#"{"calls": [["checkout", "payment"]]}"#.utf8).write(to: dependencies)
+        let server = try ServerProcess(arguments: ["--host-sample-seconds", "1", "--dependencies", dependencies.path])
         try server.start()
         defer { server.stop() }
         // Wait for host metrics so the series endpoints have something to describe.
