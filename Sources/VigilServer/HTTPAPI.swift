@@ -306,21 +306,20 @@ struct HTTPAPI {
 
     /// The edges seen in spans (busiest first), then the configured calls no span showed in the range.
     static func edges(seen: [TopologyEdge], configured: [ServerConfiguration.Dependency]) -> [EdgeView] {
-        let declared = Set(configured.map { "\($0.caller)\u{0}\($0.callee)" })
+        func key(_ caller: String, _ callee: String) -> String { caller + "\u{0}" + callee }
+        let declared = Set(configured.map { key($0.caller, $0.callee) })
+        var listed = Set(seen.map { key($0.caller, $0.callee) })
         var views = seen.map { edge in
-            EdgeView(
+            let both = declared.contains(key(edge.caller, edge.callee))
+            return EdgeView(
                 caller: edge.caller,
                 callee: edge.callee,
                 seen: edge,
-                sources: declared.contains("\(edge.caller)\u{0}\(edge.callee)")
-                    ? ["spans", "configuration"] : ["spans"]
+                sources: both ? ["spans", "configuration"] : ["spans"]
             )
         }
-        let shown = Set(seen.map { "\($0.caller)\u{0}\($0.callee)" })
-        var added: Set<String> = []
         for dependency in configured where dependency.caller != dependency.callee {
-            let key = "\(dependency.caller)\u{0}\(dependency.callee)"
-            guard !shown.contains(key), added.insert(key).inserted else { continue }
+            guard listed.insert(key(dependency.caller, dependency.callee)).inserted else { continue }
             views.append(
                 EdgeView(caller: dependency.caller, callee: dependency.callee, seen: nil, sources: ["configuration"])
             )

@@ -599,6 +599,11 @@ async function changesView(params) {
  * service nothing calls; a cycle is cut where it closes), services in an open incident outlined, calls drawn as
  * wide as their rate and coloured by their error ratio.
  */
+// A call only the configuration declares: no span showed it in the range.
+function declaredOnly(edge) {
+  return !edge.sources.includes('spans');
+}
+
 function serviceMap(topology, troubled) {
   const services = [...topology.services].sort();
   const callees = new Map(services.map((service) => [service, []]));
@@ -657,16 +662,16 @@ function serviceMap(topology, troubled) {
     if (!from || !to) continue;
     const [x1, y1, x2, y2] = [from.x + box.width, from.y + box.height / 2, to.x, to.y + box.height / 2];
     const bend = Math.max(30, Math.abs(x2 - x1) / 2);
-    const declaredOnly = !edge.sources.includes('spans');
+    const declared = declaredOnly(edge);
     const state = edge.errorRatio >= 0.05 ? 'failing' : edge.errorRatio >= 0.01 ? 'degraded' : '';
     const link = svg('path', {
-      class: `link${state && ' '}${state}${declaredOnly ? ' declared' : ''}`, 'data-caller': edge.caller, 'data-callee': edge.callee,
+      class: `link${state && ' '}${state}${declared ? ' declared' : ''}`, 'data-caller': edge.caller, 'data-callee': edge.callee,
       'marker-end': `url(#arrow${state && '-'}${state})`,
       d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
       'stroke-width': (1 + Math.min(4, 2 * Math.log10(1 + (edge.callsPerSecond || 0)))).toFixed(2),
     });
     const tip = svg('title');
-    tip.textContent = declaredOnly
+    tip.textContent = declared
       ? `${edge.caller} → ${edge.callee}: declared in the configuration, no spans in this range`
       : `${edge.caller} → ${edge.callee}: ${number(edge.callsPerSecond)} calls/s, ` +
         `${percent(edge.errorRatio)} errors, p99 ${seconds(edge.latencyP99Seconds)}`;
@@ -702,9 +707,9 @@ async function topologyView(params) {
       ([value, label]) => el('option', { value, selected: value === minutes }, label)
     )
   );
-  const declared = topology.edges.filter((edge) => !edge.sources.includes('spans')).length;
+  const declared = topology.edges.filter(declaredOnly).length;
   const rows = topology.edges.map((edge) =>
-    !edge.sources.includes('spans')
+    declaredOnly(edge)
       ? el(
         'tr',
         { class: 'edge declared' },
