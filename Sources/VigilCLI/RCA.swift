@@ -18,7 +18,8 @@ struct RCA: ParsableCommand {
             per line) and hint.json ({"alert_time": unix seconds}). Without an alert time (--alert-time, else \
             hint.json) the incident onset is found in the data (the row where most metrics change and hold the \
             change for three rows or more); with it, the onset is the row before the alert, or a clear change in \
-            the five minutes before it (alerts come late), and the 30 minutes after the onset are judged. When the \
+            the five minutes before it (alerts come late), and the 30 minutes after the onset are judged. An alert \
+            up to five minutes after the last row is taken too (an export often ends before the page). When the \
             window holds several incidents, give the alert time of the one to explain. The format is described in \
             ../shared/eval/RCA_CASES.md.
 
@@ -78,18 +79,22 @@ struct RCA: ParsableCommand {
         let folder = URL(fileURLWithPath: self.caseDirectory)
         let data = try Self.load(folder)
         let alertTime = try self.alertTime.flatMap(Self.seconds) ?? Self.hintedAlertTime(in: folder)
-        if let alertTime, let first = data.times.first, let last = data.times.last {
-            // The rows before the alert are the reference: an alert outside the data explains nothing.
-            guard alertTime > first, alertTime <= last else {
-                throw CLIError(
-                    "the alert time \(Timestamp(seconds: alertTime).iso8601) lies outside the metrics, which run from "
-                        + "\(Timestamp(seconds: first).iso8601) to \(Timestamp(seconds: last).iso8601)"
-                )
-            }
-        }
         // Each metric's change point and score as a job on every core.
         let ranker = RootCauseRanker { count, body in
             DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        }
+        let lead = ranker.configuration.alertLead
+        if let alertTime, let first = data.times.first, let last = data.times.last {
+            // The rows before the alert are the reference, and a clear change in the lead before it may be the
+            // onset: an alert before the data explains nothing, and one that came later than the lead after the
+            // last row cannot have seen anything in it. (An export often ends before the page comes.)
+            guard alertTime > first, alertTime <= last + lead else {
+                throw CLIError(
+                    "the alert time \(Timestamp(seconds: alertTime).iso8601) lies outside the metrics, which run from "
+                        + "\(Timestamp(seconds: first).iso8601) to \(Timestamp(seconds: last).iso8601) "
+                        + "(an alert may come up to \(DurationText.describe(lead)) after the last row)"
+                )
+            }
         }
         let result = ranker.rank(data, alertTime: alertTime)
         let explanation = RootCauseRanker.explain(result, of: data)
@@ -130,6 +135,13 @@ struct RCA: ParsableCommand {
                 result.onsetDetected
                 ? "found in the data" : self.alertTime != nil ? "from --alert-time" : "from hint.json"
             out.write("incident onset: \(onset) (\(source))\n")
+            if let alertTime, let last = data.times.last, alertTime > last {
+                out.write(
+                    "the alert came \(DurationText.describe(alertTime - last)) after the last row: the onset "
+                        + "is the clear change in the \(DurationText.describe(lead)) before it, else the "
+                        + "last rows\n"
+                )
+            }
             if !result.otherChanges.isEmpty {
                 let others = result.otherChanges.map {
                     "\(Timestamp(seconds: $0.time).iso8601) (\($0.metrics) metrics)"

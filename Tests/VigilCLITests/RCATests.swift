@@ -245,6 +245,35 @@ import Testing
         #expect(blind.status == 0 && blind.stdout.contains("(found in the data)"), "a hint without a time is no hint")
     }
 
+    /// An export often ends before the page comes: an alert within the lead after the last row still finds the
+    /// change before it; one later than that cannot have seen anything in the rows.
+    @Test func takesAnAlertThatCameAfterTheLastRow() throws {
+        let folder = try Self.caseFolder()
+        var csv = "time,api.lat_90,db.lat_90,db.cpu\n"
+        for row in 0..<40 {
+            let wiggle = Double((row * 7) % 5) / 10
+            let broken = row >= 35
+            csv +=
+                "\(1_700_000_000 + row * 60),\(broken ? 60 + wiggle : 20 + wiggle),\(broken ? 80 + wiggle : 5 + wiggle),"
+            csv += "\(12 + wiggle)\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        try Data(#"{"services": ["api", "db"], "calls": [["api", "db"]]}"#.utf8).write(
+            to: folder.appendingPathComponent("topology.json")
+        )
+        let last = 1_700_000_000 + 39 * 60
+        let late = try Vigil.run(["rca", folder.path, "--alert-time", "\(last + 60)", "--output", "json"], input: "")
+        #expect(late.status == 0, "\(late.stderr)")
+        let object = try Self.object(printedBy: late)
+        #expect(object["root_cause"] as? String == "db")
+        #expect(object["onset"] as? Double == Double(1_700_000_000 + 35 * 60), "the change in the lead is the onset")
+        let text = try Vigil.run(["rca", folder.path, "--alert-time", "\(last + 60)"], input: "")
+        #expect(text.stdout.contains("the alert came 1 min after the last row"), "\(text.stdout)")
+        let tooLate = try Vigil.run(["rca", folder.path, "--alert-time", "\(last + 600)"], input: "")
+        #expect(tooLate.status != 0, "\(tooLate.stdout)")
+        #expect(tooLate.stderr.contains("an alert may come up to 5 min after the last row"), "\(tooLate.stderr)")
+    }
+
     @Test func reportsAnUnreadableCase() throws {
         let folder = try Self.caseFolder()
         let missing = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
