@@ -17,8 +17,10 @@ struct RCA: ParsableCommand {
             line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"} \
             per line) and hint.json ({"alert_time": unix seconds}). Without an alert time (--alert-time, else \
             hint.json) the incident onset is found in the data (the row where most metrics change and hold the \
-            change for three rows or more); with it, the onset is the row before the alert, or a clear change in \
-            the five minutes before it (alerts come late), and the 30 minutes after the onset are judged. An alert \
+            change for three rows or more); with it, the onset is a clear change in the five minutes before the \
+            alert (alerts come late), else the start of those five minutes (a short fault may be over when the \
+            alert comes; at most half the rows before the alert are given up), and the 30 minutes after the onset \
+            are judged. An alert \
             up to five minutes after the last row is taken too (an export often ends before the page). When the \
             window holds several incidents, give the alert time of the one to explain. The format is described in \
             ../shared/eval/RCA_CASES.md.
@@ -139,7 +141,7 @@ struct RCA: ParsableCommand {
                 out.write(
                     "the alert came \(DurationText.describe(alertTime - last)) after the last row: the onset "
                         + "is the clear change in the \(DurationText.describe(lead)) before it, else the "
-                        + "last rows\n"
+                        + "start of those \(DurationText.describe(lead))\n"
                 )
             }
             if !result.otherChanges.isEmpty {

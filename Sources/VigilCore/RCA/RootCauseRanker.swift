@@ -7,7 +7,9 @@
 /// 1. **Onset.** Given an alert time, the rows before the one holding it are the reference: a row stands for an
 ///    interval, and exporters label intervals by their start or by their end, so the row before the alert time
 ///    may already hold the fault; a clear change found (as below) from `alertLead` before the alert on is the
-///    onset when it comes first, as alerts come late. Otherwise the onset is found in the data: every metric is
+///    onset when it comes first, as alerts come late, and with no clear change there the lead's rows are judged
+///    rather than taken as normal (a fault of a few rows is over when a late alert comes), as long as half the
+///    reference stays. Otherwise (no alert time) the onset is found in the data: every metric is
 ///    standardised robustly and finds its own CUSUM change point over the values present (a change across missing rows
 ///    belongs to the first row that shows it); a metric whose change is clear (significant and large)
 ///    votes for its row (percentiles of one measurement, p50 to p99, are one vote), and the rows where most votes
@@ -26,8 +28,8 @@
 ///    still counts when it moves. A deviation counts only as far as the metric's next value present holds it
 ///    too: a one-row spike is noise more often than a fault; and a move that holds longer is surer, the least of
 ///    three or four values in a row counting √(k/2) times (the standard error of a mean of k). The last value
-///    stands alone only right after the onset (the row before the alert may still be normal), as nothing can
-///    confirm it yet; later, a move only at the end is a spike like any other. A metric that strayed before
+///    stands alone only right after the onset or up to the alert's row (the row before the alert may still be
+///    normal), as nothing can confirm it yet; later, a move only at the end is a spike like any other. A metric that strayed before
 ///    the onset must go further: its score is divided by the root of its earlier excursions' peak, except the
 ///    largest one that held three rows (an earlier incident in the reference, not spikiness).
 /// 3. **Service.** A service scores as its most deviating metric. A service whose metrics hold no value at all
@@ -156,14 +158,23 @@ public struct RootCauseRanker: Sendable {
         }
         var onsetRow: Int
         var otherChanges: [Change] = []
+        /// A last value on this row or before stands alone (nothing can confirm it yet): the alert's row.
+        var aloneUntil = -1
         if let alertTime {
             let alertRow = data.times.firstIndex { $0 >= alertTime } ?? rows - 1
+            aloneUntil = alertRow
             onsetRow = min(max(1, alertRow - 1), rows - 1)
             // An alert comes late as often as not: where the data changes clearly, from a little before the alert
-            // on, is the onset if it comes first.
+            // on, is the onset if it comes first. With no clear change there (a fault of a few rows is over before
+            // the alert), the incident may have begun anywhere in the lead: its rows are judged, not taken as
+            // normal, as long as half the reference stays.
             let lead = data.times.firstIndex { $0 >= alertTime - self.configuration.alertLead } ?? onsetRow
-            if lead < onsetRow, let change = self.changePoint(columns, rows: rows, within: max(1, lead)..<rows).row {
-                onsetRow = min(onsetRow, change)
+            if lead < onsetRow {
+                if let change = self.changePoint(columns, rows: rows, within: max(1, lead)..<rows).row {
+                    onsetRow = min(onsetRow, change)
+                } else {
+                    onsetRow = max(1, lead, onsetRow / 2)
+                }
             }
         } else {
             let found = self.changePoint(columns, rows: rows, within: nil)
@@ -198,7 +209,8 @@ public struct RootCauseRanker: Sendable {
                 kind: kinds[columns[index].metric]!,
                 rows: onsetRow..<endRow,
                 times: data.times,
-                unsettled: unsettled
+                unsettled: unsettled,
+                aloneUntil: aloneUntil
             )
         }
         for (column, found) in zip(columns, scores) {
@@ -370,12 +382,14 @@ public struct RootCauseRanker: Sendable {
     /// How far `column` strays in the `judged` rows (the onset on) from its level before (see the type's notes):
     /// its score in reference spreads, before weighting by kind, with the first time it left its band, the value
     /// where it strayed most and its reference median. Nil when it has too little reference or no value after the onset.
+    /// A last value on `aloneUntil` or before counts alone, as one right after the onset does.
     func score(
         _ column: IncidentData.Column,
         kind: MetricKind,
         rows judged: Range<Int>,
         times: [Double],
-        unsettled: [Bool] = []
+        unsettled: [Bool] = [],
+        aloneUntil: Int = -1
     ) -> (score: Double, first: Double?, observed: Double, median: Double)? {
         let onsetRow = judged.lowerBound
         /// The reference's values, without the rows of an earlier incident.
@@ -426,8 +440,8 @@ public struct RootCauseRanker: Sendable {
         let deviations = after.map { sign * ($0.1 - median) / scale }
         for (position, (row, value)) in after.enumerated() {
             if first == nil && deviations[position] > 3 { first = times[row] }
-            // The last value stands alone only right after the onset.
-            guard position + 1 < after.count || position <= 1 else { continue }
+            // The last value stands alone only right after the onset or by the alert.
+            guard position + 1 < after.count || position <= 1 || row <= aloneUntil else { continue }
             // The least of k values in a row counts √(k/2) times: as far as the next value holds it, and surer
             // the longer it holds.
             var least = deviations[position]

@@ -157,9 +157,30 @@ import Testing
         #expect(late.onset == Self.times[80])
         #expect(late.candidates.map(\.service) == ["carts", "orders", "mail"])
         #expect(late.candidates[0].score > 50)
-        // On time, and with nothing changing in the lead-up, the row before the alert stays the onset.
+        // On time, the row before the alert stays the onset; with nothing changing in the lead-up, the incident
+        // may have begun anywhere in it, so its five rows are judged rather than taken as normal.
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[80]).onset == Self.times[79])
-        #expect(RootCauseRanker().rank(data, alertTime: Self.times[110]).onset == Self.times[109])
+        #expect(RootCauseRanker().rank(data, alertTime: Self.times[110]).onset == Self.times[105])
+    }
+
+    /// A fault of three rows, over when an alert comes four minutes later, changes no level for the search to
+    /// find: the lead's rows are judged rather than taken as normal, so the fault ranks first and not the noise.
+    @Test func aShortFaultOverBeforeALateAlertIsJudged() {
+        var carts = Self.series(20, 20)
+        for row in 100..<103 { carts[row] = 90 }
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "carts", metric: "cpu", values: carts),
+                .init(service: "mail", metric: "lat_90", values: Self.series(50, 50, noise: 5)),
+            ]
+        )
+        let late = RootCauseRanker().rank(data, alertTime: Self.times[104])
+        #expect(late.onset == Self.times[99])
+        #expect(late.candidates.map(\.service) == ["carts", "mail"])
+        #expect(late.candidates[0].score > 50)
+        // A reference of a few rows says nothing: at most half the rows before the alert are given up.
+        #expect(RootCauseRanker().rank(data, alertTime: Self.times[6]).onset == Self.times[2])
     }
 
     /// A move that holds is surer than a brief one: four rows 6 spreads up outrank two rows 8 spreads up, as the
