@@ -37,7 +37,8 @@ struct RCA: ParsableCommand {
             level before the onset), the root cause's error and never-seen log templates since the onset, and \
             the first thing to try, from what moved. With an onset found in the data, it also names other times \
             where many metrics changed together (another incident, perhaps). --output json adds the same as \
-            root_cause, impact_chain, timeline, log_evidence, action, action_reason and other_changes beside the \
+            root_cause, impact_chain, timeline, log_evidence, action, action_reason, other_changes and \
+            onset_basis (change_in_data, row_before_alert, change_before_alert, lead_before_alert) beside the \
             ranking.
 
             A service may be named without its own metrics moving: one whose metrics hold no value at all \
@@ -119,6 +120,7 @@ struct RCA: ParsableCommand {
             }
             var object: [String: Any] = [
                 "ranking": ranking, "onset": result.onset, "onset_detected": result.onsetDetected,
+                "onset_basis": result.onsetBasis.rawValue,
                 "impact_chain": explanation.impactChain, "timeline": timeline, "action": explanation.action,
                 "action_reason": explanation.reason,
                 "other_changes": result.otherChanges.map { ["time": $0.time, "metrics": $0.metrics] },
@@ -133,16 +135,20 @@ struct RCA: ParsableCommand {
             out.write(String(decoding: json, as: UTF8.self) + "\n")
         } else {
             let onset = Timestamp(seconds: result.onset).iso8601
+            let given = self.alertTime != nil ? "--alert-time" : "hint.json"
+            let ahead = alertTime.map { DurationText.describe($0 - result.onset) } ?? ""
             let source =
-                result.onsetDetected
-                ? "found in the data" : self.alertTime != nil ? "from --alert-time" : "from hint.json"
+                switch result.onsetBasis {
+                case .changeInData: "found in the data"
+                case .rowBeforeAlert: "from \(given)"
+                case .changeBeforeAlert: "from \(given): metrics changed clearly \(ahead) before the alert"
+                case .leadBeforeAlert:
+                    "from \(given): nothing changed clearly in the \(DurationText.describe(lead)) before the alert, "
+                        + "so those rows are judged, not taken as normal"
+                }
             out.write("incident onset: \(onset) (\(source))\n")
             if let alertTime, let last = data.times.last, alertTime > last {
-                out.write(
-                    "the alert came \(DurationText.describe(alertTime - last)) after the last row: the onset "
-                        + "is the clear change in the \(DurationText.describe(lead)) before it, else the "
-                        + "start of those \(DurationText.describe(lead))\n"
-                )
+                out.write("the alert came \(DurationText.describe(alertTime - last)) after the last row\n")
             }
             if !result.otherChanges.isEmpty {
                 let others = result.otherChanges.map {

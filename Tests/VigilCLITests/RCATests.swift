@@ -267,8 +267,25 @@ import Testing
         let object = try Self.object(printedBy: late)
         #expect(object["root_cause"] as? String == "db")
         #expect(object["onset"] as? Double == Double(1_700_000_000 + 35 * 60), "the change in the lead is the onset")
+        #expect(object["onset_basis"] as? String == "change_before_alert")
         let text = try Vigil.run(["rca", folder.path, "--alert-time", "\(last + 60)"], input: "")
         #expect(text.stdout.contains("the alert came 1 min after the last row"), "\(text.stdout)")
+        #expect(
+            text.stdout.contains("(from --alert-time: metrics changed clearly 5 min before the alert)"),
+            "\(text.stdout)"
+        )
+        // A fault of three rows changes no level: with nothing changing clearly in the lead, its rows are judged.
+        let short = try Self.caseFolder()
+        var spike = "time,api.lat_90,db.lat_90\n"
+        for row in 0..<40 {
+            let wiggle = Double((row * 7) % 5) / 10
+            spike +=
+                "\(1_700_000_000 + row * 60),\(20 + wiggle),\((30..<33).contains(row) ? 80 + wiggle : 5 + wiggle)\n"
+        }
+        try Data(spike.utf8).write(to: short.appendingPathComponent("metrics.csv"))
+        let quiet = try Vigil.run(["rca", short.path, "--alert-time", "\(1_700_000_000 + 34 * 60)"], input: "")
+        #expect(quiet.stdout.contains("nothing changed clearly in the 5 min before the alert"), "\(quiet.stdout)")
+        #expect(quiet.stdout.contains("1. db"), "\(quiet.stdout)")
         let tooLate = try Vigil.run(["rca", folder.path, "--alert-time", "\(last + 600)"], input: "")
         #expect(tooLate.status != 0, "\(tooLate.stdout)")
         #expect(tooLate.stderr.contains("an alert may come up to 5 min after the last row"), "\(tooLate.stderr)")

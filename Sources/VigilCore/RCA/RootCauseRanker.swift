@@ -113,12 +113,26 @@ public struct RootCauseRanker: Sendable {
         public var metrics: Int
     }
 
+    /// Why the onset is where it is.
+    public enum OnsetBasis: String, Sendable, Equatable {
+        /// No alert time: the row where most metrics changed together.
+        case changeInData = "change_in_data"
+        /// The row before the alert's (a row stands for an interval, labelled by its start or its end).
+        case rowBeforeAlert = "row_before_alert"
+        /// A clear change in the lead before the alert, which came late.
+        case changeBeforeAlert = "change_before_alert"
+        /// No clear change in the lead before the alert: the lead's rows are judged, not taken as normal.
+        case leadBeforeAlert = "lead_before_alert"
+    }
+
     /// The ranking and how it was reached.
     public struct Result: Sendable {
         /// The incident onset used (Unix seconds).
         public var onset: Double
+        /// Why the onset is where it is.
+        public var onsetBasis: OnsetBasis
         /// Whether the onset was found in the data rather than given.
-        public var onsetDetected: Bool
+        public var onsetDetected: Bool { self.onsetBasis == .changeInData }
         /// Services, most likely root cause first.
         public var candidates: [Candidate]
         /// With a found onset, other times where many metrics changed together (other incidents in the window,
@@ -150,13 +164,14 @@ public struct RootCauseRanker: Sendable {
         guard rows >= 3, !columns.isEmpty else {
             return Result(
                 onset: data.times.first ?? 0,
-                onsetDetected: alertTime == nil,
+                onsetBasis: alertTime == nil ? .changeInData : .rowBeforeAlert,
                 candidates: data.services.map {
                     Candidate(service: $0, score: 0, metric: nil, deviation: 0, firstDeviation: nil, yieldedTo: nil)
                 }
             )
         }
         var onsetRow: Int
+        var onsetBasis = OnsetBasis.changeInData
         var otherChanges: [Change] = []
         /// A last value on this row or before stands alone (nothing can confirm it yet): the alert's row.
         var aloneUntil = -1
@@ -164,6 +179,7 @@ public struct RootCauseRanker: Sendable {
             let alertRow = data.times.firstIndex { $0 >= alertTime } ?? rows - 1
             aloneUntil = alertRow
             onsetRow = min(max(1, alertRow - 1), rows - 1)
+            onsetBasis = .rowBeforeAlert
             // An alert comes late as often as not: where the data changes clearly, from a little before the alert
             // on, is the onset if it comes first. With no clear change there (a fault of a few rows is over before
             // the alert), the incident may have begun anywhere in the lead: its rows are judged, not taken as
@@ -171,9 +187,13 @@ public struct RootCauseRanker: Sendable {
             let lead = data.times.firstIndex { $0 >= alertTime - self.configuration.alertLead } ?? onsetRow
             if lead < onsetRow {
                 if let change = self.changePoint(columns, rows: rows, within: max(1, lead)..<rows).row {
-                    onsetRow = min(onsetRow, change)
-                } else {
+                    if change < onsetRow {
+                        onsetRow = change
+                        onsetBasis = .changeBeforeAlert
+                    }
+                } else if max(1, lead, onsetRow / 2) < onsetRow {
                     onsetRow = max(1, lead, onsetRow / 2)
+                    onsetBasis = .leadBeforeAlert
                 }
             }
         } else {
@@ -373,7 +393,7 @@ public struct RootCauseRanker: Sendable {
         candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
         return Result(
             onset: data.times[onsetRow],
-            onsetDetected: alertTime == nil,
+            onsetBasis: onsetBasis,
             candidates: candidates,
             otherChanges: otherChanges
         )

@@ -38,7 +38,7 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
     private func ranking() -> RootCauseRanker.Result {
         RootCauseRanker.Result(
             onset: 1_700_000_100,
-            onsetDetected: false,
+            onsetBasis: .rowBeforeAlert,
             candidates: [
                 .init(
                     service: "front-end",

@@ -155,12 +155,15 @@ import Testing
         )
         let late = RootCauseRanker().rank(data, alertTime: Self.times[84])
         #expect(late.onset == Self.times[80])
+        #expect(late.onsetBasis == .changeBeforeAlert)
         #expect(late.candidates.map(\.service) == ["carts", "orders", "mail"])
         #expect(late.candidates[0].score > 50)
         // On time, the row before the alert stays the onset; with nothing changing in the lead-up, the incident
         // may have begun anywhere in it, so its five rows are judged rather than taken as normal.
-        #expect(RootCauseRanker().rank(data, alertTime: Self.times[80]).onset == Self.times[79])
-        #expect(RootCauseRanker().rank(data, alertTime: Self.times[110]).onset == Self.times[105])
+        let onTime = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(onTime.onset == Self.times[79] && onTime.onsetBasis == .rowBeforeAlert)
+        let quiet = RootCauseRanker().rank(data, alertTime: Self.times[110])
+        #expect(quiet.onset == Self.times[105] && quiet.onsetBasis == .leadBeforeAlert)
     }
 
     /// A fault of three rows, over when an alert comes four minutes later, changes no level for the search to
