@@ -47,7 +47,11 @@
 ///    table moves its own latency by tens of spreads and its callers' by hundreds. A service whose worst metric
 ///    counts errors yields to a callee whose errors clearly rose too, as a caller that retries logs each failure
 ///    several times. A CPU or memory rise is the
-///    service's own and yields only to a callee that deviates about as much. When a graph is known, a service
+///    service's own and yields only to a callee that deviates about as much. A leaf (no callees known) whose
+///    latency, errors or quality moved yields the same way to a sibling (called by one of its callers) that has
+///    callees, does not reach it, and moved at least `symptomRatio` as much in latency, errors or quality: the
+///    leaf is most likely that sibling seen from the caller's side, through a load balancer, a gateway or a URL
+///    that the graph shows as a service of its own. When a graph is known, a service
 ///    outside it (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part
 ///    of its score; the graph's entry services (no service with metrics calls them) take its deviation on as their own, as they
 ///    saw it first, and yield it to a deviating callee like any symptom.
@@ -359,6 +363,36 @@ public struct RootCauseRanker: Sendable {
                 else { continue }
                 candidates[index].score *= self.configuration.symptomPenalty
                 candidates[index].yieldedTo = candidates[top].service
+            }
+        }
+        // A leaf whose latency or errors moved, beside a sibling with callees of its own that moved as much the
+        // same way (and does not reach it), is that sibling seen from the caller's side (a load balancer, a
+        // gateway or a URL in front of it): it yields to the sibling, as a symptom to its cause.
+        var callersOf: [String: Set<String>] = [:]
+        for call in data.calls where call.caller != call.callee {
+            callersOf[call.callee, default: []].insert(call.caller)
+        }
+        /// Whether the service's worst metric is latency, errors or a quality (what a caller sees, not its own CPU).
+        func seenByCallers(_ service: String) -> Bool {
+            guard let metric = best[service]?.metric else { return false }
+            let kind = kinds[metric] ?? MetricKind(metric)
+            return kind == .quality || kind == .other
+        }
+        for (index, leaf) in candidates.enumerated()
+        where leaf.yieldedTo == nil && leaf.deviation > 3 && callees[leaf.service] == nil
+            && leaf.metric == best[leaf.service]?.metric
+            && seenByCallers(leaf.service)
+        {
+            let called = (callersOf[leaf.service] ?? []).flatMap { callees[$0] ?? [] }
+            let siblings = Set(called).subtracting([leaf.service])
+            let mirrored = siblings.filter { sibling in
+                callees[sibling] != nil && seenByCallers(sibling)
+                    && (fault[sibling] ?? 0) >= self.configuration.symptomRatio * leaf.deviation
+                    && !Self.reachable(from: sibling, callees).contains(leaf.service)
+            }
+            if let sibling = mirrored.max(by: { ((fault[$0] ?? 0), $1) < ((fault[$1] ?? 0), $0) }) {
+                candidates[index].score *= self.configuration.symptomPenalty
+                candidates[index].yieldedTo = sibling
             }
         }
         // A silent callee is a suspect for a symptom that no callee with data explains (slowed calls are the

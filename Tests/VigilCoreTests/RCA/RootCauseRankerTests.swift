@@ -186,6 +186,46 @@ import Testing
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[6]).onset == Self.times[2])
     }
 
+    /// A load balancer in front of a service shows in the graph as a leaf of its own, called beside the service,
+    /// and its availability (what the caller sees) falls further than the service's: it is the service seen from
+    /// the caller's side, and yields to it. A database the service calls is no such view: it stays the cause.
+    @Test func aLeafThatMirrorsASiblingWithCalleesYieldsToIt() {
+        func data(balancer: Double, search: Double, searchCPU: Double = 30) -> IncidentData {
+            IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "balancer", metric: "availability", values: Self.series(100, balancer)),
+                    .init(service: "search", metric: "availability", values: Self.series(100, search)),
+                    .init(service: "search", metric: "cpu", values: Self.series(30, searchCPU)),
+                    .init(service: "site", metric: "latency", values: Self.series(50, 50, noise: 5)),
+                    .init(service: "table", metric: "latency", values: Self.series(10, 10)),
+                ],
+                calls: [("site", "balancer"), ("site", "search"), ("search", "table")]
+            )
+        }
+        let errors = RootCauseRanker().rank(data(balancer: 60, search: 75), alertTime: Self.times[80])
+        #expect(errors.candidates.prefix(2).map(\.service) == ["search", "balancer"])
+        #expect(errors.candidates[1].yieldedTo == "search")
+        // The sibling moved too little, or only in its own CPU: the leaf stays first.
+        let alone = RootCauseRanker().rank(data(balancer: 60, search: 98), alertTime: Self.times[80])
+        #expect(alone.candidates.first?.service == "balancer" && alone.candidates[0].yieldedTo == nil)
+        let busy = RootCauseRanker().rank(data(balancer: 60, search: 100, searchCPU: 90), alertTime: Self.times[80])
+        #expect(busy.candidates.first { $0.service == "balancer" }?.yieldedTo == nil)
+
+        // A database below the service is reached by it: a view of nothing, it stays the cause.
+        let table = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "search", metric: "availability", values: Self.series(100, 80)),
+                .init(service: "table", metric: "availability", values: Self.series(100, 60)),
+                .init(service: "site", metric: "latency", values: Self.series(50, 50, noise: 5)),
+            ],
+            calls: [("site", "search"), ("search", "table"), ("site", "table")]
+        )
+        let ranked = RootCauseRanker().rank(table, alertTime: Self.times[80])
+        #expect(ranked.candidates.first?.service == "table" && ranked.candidates[0].yieldedTo == nil)
+    }
+
     /// A move that holds is surer than a brief one: four rows 6 spreads up outrank two rows 8 spreads up, as the
     /// least of k values in a row counts √(k/2) times.
     @Test func aMoveThatHoldsOutranksABriefLargerOne() {
