@@ -92,6 +92,13 @@ struct RCA: ParsableCommand {
             // onset: an alert before the data explains nothing, and one that came later than the lead after the
             // last row cannot have seen anything in it. (An export often ends before the page comes.)
             guard alertTime > first, alertTime <= last + lead else {
+                // Unix milliseconds read as seconds land some fifty thousand years on.
+                if alertTime > 100 * max(1, last) {
+                    throw CLIError(
+                        "the alert time looks like Unix milliseconds; give Unix seconds "
+                            + "(\(Format.number(alertTime / 1000))) or an ISO 8601 time"
+                    )
+                }
                 throw CLIError(
                     "the alert time \(Timestamp(seconds: alertTime).iso8601) lies outside the metrics, which run from "
                         + "\(Timestamp(seconds: first).iso8601) to \(Timestamp(seconds: last).iso8601) "

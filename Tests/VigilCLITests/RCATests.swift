@@ -235,6 +235,12 @@ import Testing
         #expect(words.status != 0 && words.stderr.contains("is not Unix seconds or an ISO 8601 time"))
         let before = try Vigil.run(["rca", folder.path, "--alert-time", "1600000000"], input: "")
         #expect(before.status != 0 && before.stderr.contains("lies outside the metrics"), "\(before.stderr)")
+        let milliseconds = try Vigil.run(["rca", folder.path, "--alert-time", "1700003600000"], input: "")
+        #expect(
+            milliseconds.status != 0
+                && milliseconds.stderr.contains("looks like Unix milliseconds; give Unix seconds (1700003600)"),
+            "\(milliseconds.stderr)"
+        )
         for (hint, complaint) in [("[1]", "expected a JSON object"), (#"{"alert_time": "soon"}"#, "must be a number")] {
             try Data(hint.utf8).write(to: folder.appendingPathComponent("hint.json"))
             let result = try Vigil.run(["rca", folder.path], input: "")
