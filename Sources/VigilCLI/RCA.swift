@@ -44,7 +44,9 @@ struct RCA: ParsableCommand {
             A service may be named without its own metrics moving: one whose metrics hold no value at all \
             (silent) ranks just below a caller whose errors or latency rose unexplained (silent_callee_of in \
             JSON), and a callee whose callers' calls to it slowed while no callee's own metrics moved is suspected \
-            of a network delay (slowed_callers).
+            of a network delay (slowed_callers). A leaf of the graph whose latency, errors or availability moved \
+            like a sibling's that has callees of its own (called beside it by the same service) is taken for that \
+            sibling seen from the callers' side, a load balancer or URL in front of it (view_of).
 
             Examples:
               vigil rca incidents/2026-11-23-checkout
@@ -114,6 +116,7 @@ struct RCA: ParsableCommand {
                 var entry: [String: Any] = ["service": candidate.service, "score": candidate.score]
                 if let metric = candidate.metric { entry["metric"] = metric }
                 if let yielded = candidate.yieldedTo { entry["symptom_of"] = yielded }
+                if candidate.yieldedAsView { entry["view_of"] = candidate.yieldedTo }
                 if let caller = candidate.silentCalleeOf { entry["silent_callee_of"] = caller }
                 if !candidate.slowedCallers.isEmpty { entry["slowed_callers"] = candidate.slowedCallers }
                 if let first = candidate.firstDeviation { entry["first_deviation"] = first }
@@ -177,7 +180,12 @@ struct RCA: ParsableCommand {
                     }
                     line += ")"
                 }
-                if let yielded = candidate.yieldedTo { line += "  likely a symptom of \(yielded), which it calls" }
+                if let yielded = candidate.yieldedTo {
+                    line +=
+                        candidate.yieldedAsView
+                        ? "  likely \(yielded) seen from its callers' side (a load balancer or URL in front of it)"
+                        : "  likely a symptom of \(yielded), which it calls"
+                }
                 if !candidate.slowedCallers.isEmpty {
                     let callers = candidate.slowedCallers.joined(separator: ", ")
                     line += "  (calls to it from \(callers) slowed, and no callee's own metrics explain it)"

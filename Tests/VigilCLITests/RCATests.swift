@@ -297,6 +297,35 @@ import Testing
         #expect(tooLate.stderr.contains("an alert may come up to 5 min after the last row"), "\(tooLate.stderr)")
     }
 
+    /// A load balancer's URL, a leaf beside the service behind it, is named as that service seen from the
+    /// callers' side, in text and in JSON.
+    @Test func namesALeafThatIsAViewOfItsSibling() throws {
+        let folder = try Self.caseFolder()
+        var csv = "time,balancer.availability,search.availability,site.latency,table.latency\n"
+        for row in 0..<60 {
+            let wiggle = Double((row * 7) % 5) / 10
+            let broken = row >= 40
+            csv +=
+                "\(1_700_000_000 + row * 60),\(broken ? 60 : 100),\(broken ? 75 : 100),\(50 + wiggle),\(10 + wiggle)\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        let topology = #"{"services": [], "calls": [["site", "balancer"], ["site", "search"], ["search", "table"]]}"#
+        try Data(topology.utf8).write(to: folder.appendingPathComponent("topology.json"))
+        let alert = ["--alert-time", "\(1_700_000_000 + 40 * 60)"]
+        let text = try Vigil.run(["rca", folder.path] + alert, input: "")
+        #expect(text.stdout.contains("1. search"), "\(text.stdout)")
+        #expect(
+            text.stdout.contains("likely search seen from its callers' side (a load balancer or URL in front of it)"),
+            "\(text.stdout)"
+        )
+        let json = try Self.object(
+            printedBy: try Vigil.run(["rca", folder.path, "--output", "json"] + alert, input: "")
+        )
+        let ranking = try #require(json["ranking"] as? [[String: Any]])
+        let balancer = try #require(ranking.first { $0["service"] as? String == "balancer" })
+        #expect(balancer["view_of"] as? String == "search" && balancer["symptom_of"] as? String == "search")
+    }
+
     @Test func reportsAnUnreadableCase() throws {
         let folder = try Self.caseFolder()
         let missing = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")

@@ -53,7 +53,12 @@ extension Incident {
                     "its metrics hold no value, and \(caller), which calls it, has a symptom no callee with data explains"
                 )
             }
-            if let callee = metric.yieldedTo {
+            if let sibling = metric.yieldedTo, metric.yieldedAsView {
+                candidate.reasons.append(
+                    "\(sibling), called beside it by the same service, moved the same way: likely \(sibling) seen from "
+                        + "its callers' side (a load balancer or URL in front of it)"
+                )
+            } else if let callee = metric.yieldedTo {
                 candidate.reasons.append("\(callee), which it calls, moved about as much: likely a symptom of it")
             }
             byService[metric.service] = candidate

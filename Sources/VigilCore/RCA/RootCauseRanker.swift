@@ -98,8 +98,11 @@ public struct RootCauseRanker: Sendable {
         public var deviation: Double
         /// The first time after the onset the service left its reference band, if it did.
         public var firstDeviation: Double?
-        /// The deviating callee this service yielded to, if any.
+        /// The deviating callee this service yielded to, if any, or the sibling it is a view of (below).
         public var yieldedTo: String?
+        /// Whether ``yieldedTo`` is no callee but a sibling this leaf is most likely a view of, from their common
+        /// caller's side (a load balancer or URL in front of it).
+        public var yieldedAsView = false
         /// The callers whose calls to this service slowed while no callee's own metrics moved (see the notes).
         public var slowedCallers: [String] = []
         /// For a silent service (its metrics hold no value at all): the caller whose symptom it may explain.
@@ -393,6 +396,7 @@ public struct RootCauseRanker: Sendable {
             if let sibling = mirrored.max(by: { ((fault[$0] ?? 0), $1) < ((fault[$1] ?? 0), $0) }) {
                 candidates[index].score *= self.configuration.symptomPenalty
                 candidates[index].yieldedTo = sibling
+                candidates[index].yieldedAsView = true
             }
         }
         // A silent callee is a suspect for a symptom that no callee with data explains (slowed calls are the

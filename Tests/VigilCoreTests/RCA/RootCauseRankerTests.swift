@@ -205,7 +205,7 @@ import Testing
         }
         let errors = RootCauseRanker().rank(data(balancer: 60, search: 75), alertTime: Self.times[80])
         #expect(errors.candidates.prefix(2).map(\.service) == ["search", "balancer"])
-        #expect(errors.candidates[1].yieldedTo == "search")
+        #expect(errors.candidates[1].yieldedTo == "search" && errors.candidates[1].yieldedAsView)
         // The sibling moved too little, or only in its own CPU: the leaf stays first.
         let alone = RootCauseRanker().rank(data(balancer: 60, search: 98), alertTime: Self.times[80])
         #expect(alone.candidates.first?.service == "balancer" && alone.candidates[0].yieldedTo == nil)
