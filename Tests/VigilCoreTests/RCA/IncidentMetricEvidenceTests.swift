@@ -88,6 +88,18 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
         #expect(ranked.members == incident.members && ranked.id == incident.id && ranked.timeline == incident.timeline)
     }
 
+    /// A leaf that yielded as a view of a sibling is named as that sibling seen from its callers' side, not as a
+    /// symptom of a callee.
+    @Test func aViewOfASiblingIsNamedAsSuch() {
+        var ranking = self.ranking()
+        ranking.candidates[1].yieldedTo = "search"
+        ranking.candidates[1].yieldedAsView = true
+        let ranked = self.incident().withMetricEvidence(ranking, calls: self.calls)
+        let reasons = ranked.rootCauses.first { $0.service == "catalogue" }?.reasons ?? []
+        #expect(reasons.contains { $0.contains("likely search seen from its callers' side") }, "\(reasons)")
+        #expect(!reasons.contains { $0.contains("which it calls") }, "\(reasons)")
+    }
+
     /// A service no symptom named joins the candidates only when its own series clearly moved.
     @Test func aQuietServiceJoinsOnlyWhenItsSeriesMoved() {
         var ranking = self.ranking()
