@@ -20,10 +20,9 @@ struct RCA: ParsableCommand {
             change for three rows or more); with it, the onset is a clear change in the five minutes before the \
             alert (alerts come late), else the start of those five minutes (a short fault may be over when the \
             alert comes; at most half the rows before the alert are given up), and the 30 minutes after the onset \
-            are judged. An alert \
-            up to five minutes after the last row is taken too (an export often ends before the page). When the \
-            window holds several incidents, give the alert time of the one to explain. The format is described in \
-            ../shared/eval/RCA_CASES.md.
+            are judged. An alert up to five minutes after the last row is taken too (an export often ends before \
+            the page). When the window holds several incidents, give the alert time of the one to explain. The \
+            format is described in ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
             never seen in its first minute of logs; span latency, own time, errors that started there (not \

@@ -29,9 +29,9 @@
 ///    too: a one-row spike is noise more often than a fault; and a move that holds longer is surer, the least of
 ///    three or four values in a row counting √(k/2) times (the standard error of a mean of k). The last value
 ///    stands alone only right after the onset or up to the alert's row (the row before the alert may still be
-///    normal), as nothing can confirm it yet; later, a move only at the end is a spike like any other. A metric that strayed before
-///    the onset must go further: its score is divided by the root of its earlier excursions' peak, except the
-///    largest one that held three rows (an earlier incident in the reference, not spikiness).
+///    normal), as nothing can confirm it yet; later, a move only at the end is a spike like any other. A metric
+///    that strayed before the onset must go further: its score is divided by the root of its earlier excursions'
+///    peak, except the largest one that held three rows (an earlier incident in the reference, not spikiness).
 /// 3. **Service.** A service scores as its most deviating metric. A service whose metrics hold no value at all
 ///    has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just below a caller
 ///    whose latency or errors rose (not its CPU or memory) with no callee with data to explain them. A delay on a
@@ -368,9 +368,10 @@ public struct RootCauseRanker: Sendable {
                 candidates[index].yieldedTo = candidates[top].service
             }
         }
-        // A leaf whose latency or errors moved, beside a sibling with callees of its own that moved as much the
-        // same way (and does not reach it), is that sibling seen from the caller's side (a load balancer, a
-        // gateway or a URL in front of it): it yields to the sibling, as a symptom to its cause.
+        // A leaf whose latency or errors moved, beside a sibling with callees of its own that moved at least
+        // `symptomRatio` as much the same way (and does not reach it), is that sibling seen from the caller's side
+        // (a load balancer, a gateway or a URL in front of it): it yields to the sibling, as a symptom to its cause.
+        // An entry that took an SLI's deviation on (its metric is not its own) is no such view.
         var callersOf: [String: Set<String>] = [:]
         for call in data.calls where call.caller != call.callee {
             callersOf[call.callee, default: []].insert(call.caller)
