@@ -143,7 +143,60 @@ let fuzzTargets: [FuzzTarget] = [
             index += 12
         }
     },
+    FuzzTarget(
+        name: "rca",
+        summary: "an incident case: rows, columns, calls, an alert row, then Int16 cells (0x7FFF missing)"
+    ) { bytes in
+        guard let (data, alertTime) = fuzzCase(bytes) else { return }
+        let result = RootCauseRanker().rank(data, alertTime: alertTime)
+        check(Set(result.candidates.map(\.service)) == Set(data.services), "every service ranked once")
+        check(result.candidates.count == data.services.count, "no service ranked twice")
+        check(result.candidates.allSatisfy { $0.score.isFinite && $0.score >= 0 }, "scores finite, not negative")
+        check(data.times.contains(result.onset), "onset \(result.onset) is a row's time")
+        check(result.onsetDetected == (alertTime == nil), "onset basis \(result.onsetBasis) for \(alertTime as Any)")
+        for candidate in result.candidates where candidate.yieldedAsView {
+            check(candidate.yieldedTo != nil, "a view names what it is a view of")
+        }
+        _ = RootCauseRanker.explain(result, of: data)
+    },
 ]
+
+/// The case `rca` reads from its bytes: a header of four bytes (rows 3–66, columns 1–8, calls 0–15, and the
+/// alert's row, 255 for none, which may lie past the last row), the calls as pairs of service indices, then each
+/// row's cells as little-endian Int16 (0x7FFF is an empty cell). Columns belong to four services in turn, and
+/// their metric names span the kinds the ranker tells apart.
+func fuzzCase(_ bytes: [UInt8]) -> (IncidentData, Double?)? {
+    guard bytes.count >= 4 else { return nil }
+    let rows = 3 + Int(bytes[0]) % 64
+    let columnCount = 1 + Int(bytes[1]) % 8
+    let callCount = Int(bytes[2]) % 16
+    let metrics = ["cpu", "lat_90", "availability", "requests", "PodClientLatencyP90_s", "mem", "error_lines"]
+    let services = (0..<5).map { "s\($0)" }
+    var index = 4
+    var calls: [(String, String)] = []
+    for _ in 0..<callCount where index + 2 <= bytes.count {
+        calls.append((services[Int(bytes[index]) % 5], services[Int(bytes[index + 1]) % 5]))
+        index += 2
+    }
+    var values = [[Double?]](repeating: [], count: columnCount)
+    for _ in 0..<rows {
+        for column in 0..<columnCount {
+            guard index + 2 <= bytes.count else {
+                values[column].append(nil)
+                continue
+            }
+            let cell = Int16(bitPattern: UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8)
+            values[column].append(cell == Int16.max ? nil : Double(cell) / 16)
+            index += 2
+        }
+    }
+    let times = (0..<rows).map { 1_700_000_000 + Double($0) * 60 }
+    let columns = (0..<columnCount).map {
+        IncidentData.Column(service: services[$0 % 4], metric: metrics[$0 % metrics.count], values: values[$0])
+    }
+    let alertTime = bytes[3] == 255 ? nil : 1_700_000_000 + Double(bytes[3]) * 60
+    return (IncidentData(times: times, columns: columns, calls: calls), alertTime)
+}
 
 /// Seeds by target name: valid bodies in each format, from the encoders the tests use as well.
 let fuzzSeeds: [String: @Sendable () -> [[UInt8]]] = [
@@ -181,6 +234,17 @@ let fuzzSeeds: [String: @Sendable () -> [[UInt8]]] = [
     },
     "log-lines": { [Array(seedLog.utf8)] },
     "llm-answer": { [Array("The header has 4 fields: date, time, host and process, then the message.".utf8)] },
+    "rca": {
+        // Two services, s0 calling s1; s1's latency jumps at row 30 of 40, alerted at row 32.
+        var bytes: [UInt8] = [37, 2, 1, 32, 0, 1]
+        for row in 0..<40 {
+            for column in 0..<2 {
+                let value = Int16(column == 1 && row >= 30 ? 800 : 160 + (row * 7) % 5)
+                bytes += withUnsafeBytes(of: value.littleEndian, Array.init)
+            }
+        }
+        return [bytes]
+    },
     "detector": {
         var bytes: [UInt8] = []
         for index in 0..<400 {
