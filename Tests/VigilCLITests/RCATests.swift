@@ -13,6 +13,22 @@ import Testing
         return folder
     }
 
+    /// Writes `folder`'s metrics.csv: `rows` one-minute rows from 1_700_000_000, columns `header` after `time`,
+    /// each row's cells from its index and a small repeating wiggle (0 to 0.4) that keeps every spread above zero.
+    static func writeMinuteRows(
+        _ header: String,
+        rows: Int,
+        to folder: URL,
+        cells: (_ row: Int, _ wiggle: Double) -> [Double]
+    ) throws {
+        var csv = "time,\(header)\n"
+        for row in 0..<rows {
+            let values = cells(row, Double((row * 7) % 5) / 10).map { "\($0)" }
+            csv += "\(1_700_000_000 + row * 60),\(values.joined(separator: ","))\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+    }
+
     /// The JSON object `vigil rca --output json` printed.
     static func object(printedBy result: Vigil.Result) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -166,15 +182,11 @@ import Testing
     /// time, given as an option in either spelling, chooses which one is explained, and overrides hint.json.
     @Test func theAlertTimeChoosesTheIncident() throws {
         let folder = try Self.caseFolder()
-        var csv = "time,api.lat_90,db.lat_90,cache.cpu\n"
-        for row in 0..<100 {
-            let wiggle = Double((row * 7) % 5) / 10
+        try Self.writeMinuteRows("api.lat_90,db.lat_90,cache.cpu", rows: 100, to: folder) { row, wiggle in
             let db = (30..<45).contains(row) ? 80 + wiggle : 5 + wiggle
             let api = (30..<45).contains(row) ? 60 + wiggle : 20 + wiggle
-            let cache = row >= 70 ? 90 + wiggle : 3 + wiggle
-            csv += "\(1_700_000_000 + row * 60),\(api),\(db),\(cache)\n"
+            return [api, db, row >= 70 ? 90 + wiggle : 3 + wiggle]
         }
-        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         try Data(#"{"calls": [["api", "db"], ["api", "cache"]]}"#.utf8).write(
             to: folder.appendingPathComponent("topology.json")
         )
@@ -200,15 +212,14 @@ import Testing
     /// where most metrics changed; the other change is named, and its time as --alert-time explains it.
     @Test func namesTheOtherChangesInTheWindow() throws {
         let folder = try Self.caseFolder()
-        var csv = "time,api.lat_90,db.lat_90,db.cpu,cache.cpu,cache.mem\n"
-        for row in 0..<100 {
-            let wiggle = Double((row * 7) % 5) / 10
+        let header = "api.lat_90,db.lat_90,db.cpu,cache.cpu,cache.mem"
+        try Self.writeMinuteRows(header, rows: 100, to: folder) { row, wiggle in
             let first = row >= 30 ? 50.0 : 0
             let second = row >= 70 ? 60.0 : 0
-            csv += "\(1_700_000_000 + row * 60),\(20 + first + wiggle),\(5 + first + wiggle),\(10 + first + wiggle),"
-            csv += "\(3 + second + wiggle),\(40 + second + wiggle)\n"
+            return [
+                20 + first + wiggle, 5 + first + wiggle, 10 + first + wiggle, 3 + second + wiggle, 40 + second + wiggle,
+            ]
         }
-        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         let blind = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
         #expect(blind.status == 0, "\(blind.stderr)")
         let object = try Self.object(printedBy: blind)
@@ -255,15 +266,9 @@ import Testing
     /// change before it; one later than that cannot have seen anything in the rows.
     @Test func takesAnAlertThatCameAfterTheLastRow() throws {
         let folder = try Self.caseFolder()
-        var csv = "time,api.lat_90,db.lat_90,db.cpu\n"
-        for row in 0..<40 {
-            let wiggle = Double((row * 7) % 5) / 10
-            let broken = row >= 35
-            csv +=
-                "\(1_700_000_000 + row * 60),\(broken ? 60 + wiggle : 20 + wiggle),\(broken ? 80 + wiggle : 5 + wiggle),"
-            csv += "\(12 + wiggle)\n"
+        try Self.writeMinuteRows("api.lat_90,db.lat_90,db.cpu", rows: 40, to: folder) { row, wiggle in
+            row >= 35 ? [60 + wiggle, 80 + wiggle, 12 + wiggle] : [20 + wiggle, 5 + wiggle, 12 + wiggle]
         }
-        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         try Data(#"{"services": ["api", "db"], "calls": [["api", "db"]]}"#.utf8).write(
             to: folder.appendingPathComponent("topology.json")
         )
@@ -282,13 +287,9 @@ import Testing
         )
         // A fault of three rows changes no level: with nothing changing clearly in the lead, its rows are judged.
         let short = try Self.caseFolder()
-        var spike = "time,api.lat_90,db.lat_90\n"
-        for row in 0..<40 {
-            let wiggle = Double((row * 7) % 5) / 10
-            spike +=
-                "\(1_700_000_000 + row * 60),\(20 + wiggle),\((30..<33).contains(row) ? 80 + wiggle : 5 + wiggle)\n"
+        try Self.writeMinuteRows("api.lat_90,db.lat_90", rows: 40, to: short) { row, wiggle in
+            [20 + wiggle, (30..<33).contains(row) ? 80 + wiggle : 5 + wiggle]
         }
-        try Data(spike.utf8).write(to: short.appendingPathComponent("metrics.csv"))
         let quiet = try Vigil.run(["rca", short.path, "--alert-time", "\(1_700_000_000 + 34 * 60)"], input: "")
         #expect(quiet.stdout.contains("nothing changed clearly in the 5 min before the alert"), "\(quiet.stdout)")
         #expect(quiet.stdout.contains("1. db"), "\(quiet.stdout)")
@@ -301,14 +302,10 @@ import Testing
     /// callers' side, in text and in JSON.
     @Test func namesALeafThatIsAViewOfItsSibling() throws {
         let folder = try Self.caseFolder()
-        var csv = "time,balancer.availability,search.availability,site.latency,table.latency\n"
-        for row in 0..<60 {
-            let wiggle = Double((row * 7) % 5) / 10
-            let broken = row >= 40
-            csv +=
-                "\(1_700_000_000 + row * 60),\(broken ? 60 : 100),\(broken ? 75 : 100),\(50 + wiggle),\(10 + wiggle)\n"
+        let header = "balancer.availability,search.availability,site.latency,table.latency"
+        try Self.writeMinuteRows(header, rows: 60, to: folder) { row, wiggle in
+            row >= 40 ? [60, 75, 50 + wiggle, 10 + wiggle] : [100, 100, 50 + wiggle, 10 + wiggle]
         }
-        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         let topology = #"{"services": [], "calls": [["site", "balancer"], ["site", "search"], ["search", "table"]]}"#
         try Data(topology.utf8).write(to: folder.appendingPathComponent("topology.json"))
         let alert = ["--alert-time", "\(1_700_000_000 + 40 * 60)"]
