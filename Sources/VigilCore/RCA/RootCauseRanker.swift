@@ -32,7 +32,9 @@
 ///    normal), as nothing can confirm it yet; later, a move only at the end is a spike like any other. A metric
 ///    that strayed before the onset must go further: its score is divided by the root of its earlier excursions'
 ///    peak, except the largest one that held three rows (an earlier incident in the reference, not spikiness).
-/// 3. **Service.** A service scores as its most deviating metric. A service whose metrics hold no value at all
+/// 3. **Service.** A service scores as its most deviating metric. Traffic, client-side latency and host
+///    metrics count `trafficWeight` as much, and a host metric that moved clearly on several services at once
+///    (the cluster's, not one machine's) counts that many times less again. A service whose metrics hold no value at all
 ///    has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just below a caller
 ///    whose latency or errors rose (not its CPU or memory) with no callee with data to explain them. A delay on a
 ///    service's network shows only in its callers' client-side latency: a caller whose client latency rose with
@@ -240,11 +242,20 @@ public struct RootCauseRanker: Sendable {
                 aloneUntil: aloneUntil
             )
         }
+        // A host metric that moved clearly on several services at once moved for the cluster (a rollout, a
+        // backup, the fault injector itself), not for one machine: it counts that many times less on each.
+        var hostMoves: [String: Int] = [:]
+        for (column, found) in zip(columns, scores)
+        where kinds[column.metric]! == .host && (found?.score ?? 0) >= self.configuration.clearDeviation {
+            hostMoves[column.metric, default: 0] += 1
+        }
         for (column, found) in zip(columns, scores) {
             guard let (deviation, first, observed, median) = found else { continue }
             var score = deviation
             let kind = kinds[column.metric]!
-            if kind == .traffic || kind == .outbound || kind == .host {
+            if kind == .host {
+                score *= self.configuration.trafficWeight / Double(max(1, hostMoves[column.metric] ?? 0))
+            } else if kind == .traffic || kind == .outbound {
                 score *= self.configuration.trafficWeight
             } else {
                 fault[column.service] = max(fault[column.service] ?? 0, score)

@@ -60,6 +60,30 @@ import Testing
         #expect(RootCauseRanker.explain(result, of: data).action.contains("Scale frontend"))
     }
 
+    /// A host metric that moved on every machine at once moved for the cluster: it counts that many times less,
+    /// and the one service whose own latency rose comes first. The same move on one machine alone still leads.
+    @Test func aHostMetricMovingEverywhereIsTheClusters() {
+        func data(movedHosts: Int) -> IncidentData {
+            var columns: [IncidentData.Column] = ["a", "b", "c"].enumerated().map { index, service in
+                let moved = index < movedHosts
+                return .init(
+                    service: service,
+                    metric: "NodeNetworkReceiveBytes",
+                    values: Self.series(1000, moved ? 4000 : 1000, noise: 20)
+                )
+            }
+            columns.append(.init(service: "d", metric: "latency_p90", values: Self.series(0.1, 0.25, noise: 0.01)))
+            return IncidentData(times: Self.times, columns: columns)
+        }
+        let shared = RootCauseRanker().rank(data(movedHosts: 3), alertTime: Self.times[80])
+        #expect(shared.candidates.map(\.service) == ["d", "a", "b", "c"])
+        let alone = RootCauseRanker().rank(data(movedHosts: 1), alertTime: Self.times[80])
+        #expect(alone.candidates.map(\.service).prefix(2) == ["a", "d"])
+        // Each shared move counts a third of the lone one.
+        let lone = alone.candidates[0].score
+        #expect(abs(shared.candidates[1].score - lone / 3) < 1e-9 * lone)
+    }
+
     /// A caller whose latency follows its callee's yields to the callee; the onset is found without a hint.
     @Test func theCallGraphAndTheOnset() {
         let data = IncidentData(
