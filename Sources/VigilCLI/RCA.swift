@@ -47,6 +47,11 @@ struct RCA: ParsableCommand {
             like a sibling's that has callees of its own (called beside it by the same service) is taken for that \
             sibling seen from the callers' side, a load balancer or URL in front of it (view_of).
 
+            Traffic, client-side latency and host metrics count less than a service's own: the report gives \
+            their move as measured and what it counted for (spreads, weight and discount in JSON: traffic, \
+            client_latency, host, or cluster for a host metric that moved on several services at once, with \
+            moved_on_services).
+
             Examples:
               vigil rca incidents/2026-11-23-checkout
               vigil rca incidents/2026-11-23-checkout --output json | jq '.ranking[0]'
@@ -119,6 +124,19 @@ struct RCA: ParsableCommand {
                 if let caller = candidate.silentCalleeOf { entry["silent_callee_of"] = caller }
                 if !candidate.slowedCallers.isEmpty { entry["slowed_callers"] = candidate.slowedCallers }
                 if let first = candidate.firstDeviation { entry["first_deviation"] = first }
+                if candidate.metric != nil {
+                    entry["spreads"] = candidate.spreads
+                    entry["weight"] = candidate.weight
+                }
+                switch candidate.discount {
+                case .traffic: entry["discount"] = "traffic"
+                case .clientLatency: entry["discount"] = "client_latency"
+                case .host: entry["discount"] = "host"
+                case .cluster(let services):
+                    entry["discount"] = "cluster"
+                    entry["moved_on_services"] = services
+                case nil: break
+                }
                 return entry
             }
             let timeline: [[String: Any]] = explanation.timeline.map { step in
@@ -173,10 +191,11 @@ struct RCA: ParsableCommand {
                 var line = "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score))"
                 if let metric = candidate.metric {
                     line +=
-                        "  (\(metric) moved \(String(format: "%.1f", candidate.deviation)) robust spreads from normal"
+                        "  (\(metric) moved \(String(format: "%.1f", candidate.spreads)) robust spreads from normal"
                     if let first = candidate.firstDeviation {
                         line += ", first at \(Timestamp(seconds: first).iso8601)"
                     }
+                    if let note = candidate.discountNote { line += "; \(note)" }
                     line += ")"
                 }
                 if let yielded = candidate.yieldedTo {

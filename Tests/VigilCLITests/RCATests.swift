@@ -92,6 +92,37 @@ import Testing
         #expect(result.stdout.contains("try first: Scale db out"))
     }
 
+    /// A host metric that moved on three machines at once: the report gives its move in spreads as measured and
+    /// says what it counted for, in text and JSON; the service whose own latency rose comes first.
+    @Test func saysWhatADiscountedMetricCountedFor() throws {
+        let folder = try Self.caseFolder()
+        let hosts = ["a", "b", "c"].map { "\($0).NodeNetworkReceiveBytes" }.joined(separator: ",")
+        try Self.writeMinuteRows("\(hosts),d.latency_p90", rows: 100, to: folder) { row, wiggle in
+            let host = (row >= 60 ? 4000 : 1000) + 50 * wiggle
+            return [host, host + 7, host + 13, (row >= 60 ? 0.25 : 0.1) + 0.025 * wiggle]
+        }
+        let json = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(json.status == 0, "\(json.stderr)")
+        let ranking = try #require(try Self.object(printedBy: json)["ranking"] as? [[String: Any]])
+        #expect(ranking.first?["service"] as? String == "d")
+        #expect(ranking.first?["discount"] == nil)
+        #expect(ranking.first?["weight"] as? Double == 1)
+        let host = try #require(ranking.first { $0["service"] as? String == "a" })
+        #expect(host["discount"] as? String == "cluster")
+        #expect(host["moved_on_services"] as? Int == 3)
+        let weight = try #require(host["weight"] as? Double)
+        let spreads = try #require(host["spreads"] as? Double)
+        let score = try #require(host["score"] as? Double)
+        #expect(abs(weight - 0.1) < 1e-9)
+        #expect(abs(spreads * weight - score) < 1e-6 * score, "the score is the move times what it counts for")
+        let text = try Vigil.run(["rca", folder.path], input: "")
+        #expect(
+            text.stdout.contains("counted at 0.1: the same host metric moved on 3 services at once"),
+            "\(text.stdout)"
+        )
+        #expect(text.stdout.contains("NodeNetworkReceiveBytes moved \(String(format: "%.1f", spreads)) robust spreads"))
+    }
+
     /// A code fault that only the logs and spans show: metrics are flat, payment's spans fail and its log
     /// throws. A malformed line in each file is skipped and reported, not fatal.
     @Test func readsLogsAndSpans() throws {

@@ -40,8 +40,10 @@ extension Incident {
                 byService[metric.service] ?? Candidate(service: metric.service, score: 0, confidence: 0, reasons: [])
             candidate.score += Self.metricEvidenceWeight * share
             if let name = metric.metric {
+                let note = metric.discountNote.map { " (\($0))" } ?? ""
                 candidate.reasons.append(
-                    "its \(name) moved \(Self.rounded(metric.deviation)) robust spreads from its level before the onset"
+                    "its \(name) moved \(Self.rounded(metric.spreads)) robust spreads from its level before the onset"
+                        + note
                 )
             }
             if !metric.slowedCallers.isEmpty {

@@ -127,7 +127,7 @@ extension RootCauseRanker {
     /// The first action for a root cause, from what kind of metric moved.
     static func action(for root: Candidate, metric: String, affected: Int) -> (String, String) {
         let service = root.service
-        let spreads = Format.number((root.deviation * 10).rounded() / 10)
+        let spreads = Format.number((root.spreads * 10).rounded() / 10)
         var moved = "its \(metric) moved \(spreads) spreads from its level before the onset"
         if let expected = root.expected, let observed = root.observed {
             moved =
@@ -165,6 +165,21 @@ extension RootCauseRanker {
             return ("Look at what \(service) calls: its calls to them slowed", moved + spread)
         case .other:
             return ("Scale \(service) out and check what it waits on", moved + spread)
+        }
+    }
+}
+
+extension RootCauseRanker.Candidate {
+    /// What the metric's move counts for, when it counts less than the service's own ("counted at 0.06: the same
+    /// host metric moved on 5 services at once"); nil when it counts fully.
+    public var discountNote: String? {
+        guard let discount = self.discount else { return nil }
+        let counted = "counted at \(Format.number((self.weight * 100).rounded() / 100))"
+        switch discount {
+        case .traffic: return "\(counted) as traffic, which moves with load"
+        case .clientLatency: return "\(counted) as client-side latency, which a callee's trouble moves"
+        case .host: return "\(counted) as its machine's, shared with its neighbours"
+        case .cluster(let services): return "\(counted): the same host metric moved on \(services) services at once"
         }
     }
 }

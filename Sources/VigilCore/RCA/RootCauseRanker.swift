@@ -112,6 +112,25 @@ public struct RootCauseRanker: Sendable {
         /// The metric's value where it deviated most, and its level before the onset (the reference median).
         public var observed: Double?
         public var expected: Double?
+        /// Why the metric's move counts less than a service's own CPU, memory, latency or errors, if it does …
+        public var discount: Discount?
+        /// … and the share of it that counts in ``deviation`` (1 when it counts fully).
+        public var weight = 1.0
+
+        /// How far the metric moved, in reference spreads, before its ``weight``.
+        public var spreads: Double { self.weight > 0 ? self.deviation / self.weight : self.deviation }
+    }
+
+    /// Why a metric's move counts less than a service's own.
+    public enum Discount: Sendable, Equatable {
+        /// Requests, bytes, system calls: load moves with users and with every other service's trouble.
+        case traffic
+        /// What the service sees of the services it calls: a rise points at a callee.
+        case clientLatency
+        /// The machine the service runs on, shared with whatever else runs there.
+        case host
+        /// A host metric that moved clearly on this many services at once: the cluster's, not one machine's.
+        case cluster(services: Int)
     }
 
     /// A time where many metrics changed together: an incident's onset, perhaps.
@@ -221,7 +240,11 @@ public struct RootCauseRanker: Sendable {
                 data.times.firstIndex { $0 > spanEnd } ?? rows
             )
         }
-        var best: [String: (score: Double, metric: String, first: Double?, observed: Double, expected: Double)] = [:]
+        var best:
+            [String: (
+                score: Double, metric: String, first: Double?, observed: Double, expected: Double,
+                discount: Discount?, weight: Double
+            )] = [:]
         /// The most deviating metric that is not traffic: what a caller may be a symptom of.
         var fault: [String: Double] = [:]
         /// The most deviating event count (error lines, failed spans).
@@ -253,17 +276,26 @@ public struct RootCauseRanker: Sendable {
             guard let (deviation, first, observed, median) = found else { continue }
             var score = deviation
             let kind = kinds[column.metric]!
-            if kind == .host {
-                score *= self.configuration.trafficWeight / Double(max(1, hostMoves[column.metric] ?? 0))
-            } else if kind == .traffic || kind == .outbound {
-                score *= self.configuration.trafficWeight
-            } else {
+            var discount: Discount?
+            var weight = 1.0
+            switch kind {
+            case .host:
+                let moves = hostMoves[column.metric] ?? 0
+                discount = moves > 1 ? .cluster(services: moves) : .host
+                weight = self.configuration.trafficWeight / Double(max(1, moves))
+            case .traffic, .outbound:
+                discount = kind == .traffic ? .traffic : .clientLatency
+                weight = self.configuration.trafficWeight
+            default:
                 fault[column.service] = max(fault[column.service] ?? 0, score)
             }
+            score *= weight
             if kind == .events { events[column.service] = max(events[column.service] ?? 0, score) }
             if kind == .outbound { outbound[column.service] = max(outbound[column.service] ?? 0, deviation) }
             if let existing = best[column.service], existing.score >= score { continue }
-            best[column.service] = (score, column.metric, first ?? best[column.service]?.first, observed, median)
+            best[column.service] = (
+                score, column.metric, first ?? best[column.service]?.first, observed, median, discount, weight
+            )
         }
 
         // A service yields to a callee that deviates about as much: it is more likely a symptom.
@@ -326,7 +358,9 @@ public struct RootCauseRanker: Sendable {
                     firstDeviation: own?.first,
                     yieldedTo: yielded,
                     observed: own?.observed,
-                    expected: own?.expected
+                    expected: own?.expected,
+                    discount: own?.discount,
+                    weight: own?.weight ?? 1
                 )
             )
         }

@@ -79,9 +79,14 @@ import Testing
         #expect(shared.candidates.map(\.service) == ["d", "a", "b", "c"])
         let alone = RootCauseRanker().rank(data(movedHosts: 1), alertTime: Self.times[80])
         #expect(alone.candidates.map(\.service).prefix(2) == ["a", "d"])
-        // Each shared move counts a third of the lone one.
+        // Each shared move counts a third of the lone one, and each says why.
         let lone = alone.candidates[0].score
         #expect(abs(shared.candidates[1].score - lone / 3) < 1e-9 * lone)
+        #expect(shared.candidates[1].discount == .cluster(services: 3))
+        #expect(alone.candidates[0].discount == .host)
+        #expect(abs(alone.candidates[0].spreads - shared.candidates[1].spreads) < 1e-9 * lone, "the move itself")
+        #expect(alone.candidates[0].discountNote == "counted at 0.3 as its machine's, shared with its neighbours")
+        #expect(shared.candidates[0].discount == nil && shared.candidates[0].weight == 1)
     }
 
     /// A caller whose latency follows its callee's yields to the callee; the onset is found without a hint.
