@@ -160,6 +160,13 @@ extension RootCauseRanker {
         case .traffic:
             return ("Find where the extra load on \(service) comes from; rate-limit or scale it", moved + spread)
         case .host:
+            if case .cluster(let services) = root.discount {
+                return (
+                    "Find what moved \(metric) on the machines of \(services) services at once (a rollout, a backup, a "
+                        + "batch job), then look at \(service)",
+                    moved + ", as it did on \(Format.count(services - 1, "other service")) at the same time" + spread
+                )
+            }
             return ("Check the machine \(service) runs on and what else runs there", moved + spread)
         case .outbound:
             return ("Look at what \(service) calls: its calls to them slowed", moved + spread)

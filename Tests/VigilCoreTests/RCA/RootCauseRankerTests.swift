@@ -63,7 +63,7 @@ import Testing
     /// A host metric that moved on every machine at once moved for the cluster: it counts that many times less,
     /// and the one service whose own latency rose comes first. The same move on one machine alone still leads.
     @Test func aHostMetricMovingEverywhereIsTheClusters() {
-        func data(movedHosts: Int) -> IncidentData {
+        func data(movedHosts: Int, latency: Double = 0.25) -> IncidentData {
             var columns: [IncidentData.Column] = ["a", "b", "c"].enumerated().map { index, service in
                 let moved = index < movedHosts
                 return .init(
@@ -72,7 +72,7 @@ import Testing
                     values: Self.series(1000, moved ? 4000 : 1000, noise: 20)
                 )
             }
-            columns.append(.init(service: "d", metric: "latency_p90", values: Self.series(0.1, 0.25, noise: 0.01)))
+            columns.append(.init(service: "d", metric: "latency_p90", values: Self.series(0.1, latency, noise: 0.01)))
             return IncidentData(times: Self.times, columns: columns)
         }
         let shared = RootCauseRanker().rank(data(movedHosts: 3), alertTime: Self.times[80])
@@ -87,6 +87,11 @@ import Testing
         #expect(abs(alone.candidates[0].spreads - shared.candidates[1].spreads) < 1e-9 * lone, "the move itself")
         #expect(alone.candidates[0].discountNote == "counted at 0.3 as its machine's, shared with its neighbours")
         #expect(shared.candidates[0].discount == nil && shared.candidates[0].weight == 1)
+        // With nothing else moving, the first thing to try is finding what moved them all.
+        let only = RootCauseRanker().rank(data(movedHosts: 3, latency: 0.1), alertTime: Self.times[80])
+        let explanation = RootCauseRanker.explain(only, of: data(movedHosts: 3, latency: 0.1))
+        #expect(explanation.action.hasPrefix("Find what moved NodeNetworkReceiveBytes on the machines of 3 services"))
+        #expect(explanation.reason.contains("as it did on 2 other services at the same time"), "\(explanation.reason)")
     }
 
     /// A caller whose latency follows its callee's yields to the callee; the onset is found without a hint.
