@@ -121,6 +121,23 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
         #expect(ranked.narrative.contains("impact chain catalogue-db → catalogue → front-end"), "\(ranked.narrative)")
     }
 
+    /// A move that counts less than the service's own says so, and gives the move as measured.
+    @Test func aDiscountedMoveSaysWhatItCountedFor() {
+        var ranking = self.ranking()
+        ranking.candidates[0].metric = "NodeNetworkReceiveBytes"
+        ranking.candidates[0].discount = .cluster(services: 4)
+        ranking.candidates[0].weight = 0.075
+        let ranked = self.incident().withMetricEvidence(ranking, calls: self.calls)
+        #expect(
+            ranked.rootCauses[0].reasons.contains(
+                "its NodeNetworkReceiveBytes moved 533 robust spreads from its level before the onset "
+                    + "(counted at 0.08: the same host metric moved on 4 services at once)"
+            ),
+            "\(ranked.rootCauses[0].reasons)"
+        )
+        #expect(ranked.recommendation?.action.hasPrefix("Find what moved NodeNetworkReceiveBytes") == true)
+    }
+
     /// A deploy of the service that alerted first keeps it first, whatever the series say.
     @Test func aTriggeringChangeStaysFirst() {
         let incident = self.incident(deployOf: "catalogue")
