@@ -34,15 +34,15 @@
 ///    peak, except the largest one that held three rows (an earlier incident in the reference, not spikiness).
 /// 3. **Service.** A service scores as its most deviating metric. Traffic, client-side latency and host
 ///    metrics count `trafficWeight` as much, and a host metric that moved clearly on several services at once
-///    (the cluster's, not one machine's) counts that many times less again. A service whose metrics hold no value at all
-///    has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just below a caller
-///    whose latency or errors rose (not its CPU or memory) with no callee with data to explain them. A delay on a
-///    service's network shows only in its callers' client-side latency: a caller whose client latency rose with
-///    no callee's own metrics to explain it witnesses a slow callee, and each callee is as suspect as it explains
-///    the witnesses: the share of its callers that witness it, times the share of all witnesses that call it,
-///    times their mean slowdown. A witness lifts no silent callee by the rule before (its slow calls are this
-///    rule's story), and yields to its most suspect callee as to one whose own metrics moved, when the suspect
-///    scores at least `symptomRatio` of the witness's slowdown.
+///    (the cluster's, not one machine's) counts that many times less again. A service whose metrics hold no
+///    value at all has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just
+///    below a caller whose latency or errors rose (not its CPU or memory) with no callee with data to explain
+///    them. A delay on a service's network shows only in its callers' client-side latency: a caller whose client
+///    latency rose with no callee's own metrics to explain it witnesses a slow callee, and each callee is as
+///    suspect as it explains the witnesses: the share of its callers that witness it, times the share of all
+///    witnesses that call it, times their mean slowdown. A witness lifts no silent callee by the rule before
+///    (its slow calls are this rule's story), and yields to its most suspect callee as to one whose own metrics
+///    moved, when the suspect scores at least `symptomRatio` of the witness's slowdown.
 /// 4. **Call graph.** A service whose callee deviates about as much is more likely a symptom than the cause
 ///    (faults travel up the call graph): it yields to that callee, which then ranks above it. So does a service
 ///    whose worst metric is latency or errors when a callee deviates clearly, however much less: an overloaded
@@ -53,9 +53,9 @@
 ///    latency, errors or quality moved yields the same way to a sibling (called by one of its callers) that has
 ///    callees, does not reach it, and moved at least `symptomRatio` as much in latency, errors or quality: the
 ///    leaf is most likely that sibling seen from the caller's side, through a load balancer, a gateway or a URL
-///    that the graph shows as a service of its own. When a graph is known, a service
-///    outside it (an end-user SLI that watches the whole system) explains nobody's symptoms and keeps only part
-///    of its score; the graph's entry services (no service with metrics calls them) take its deviation on as their own, as they
+///    that the graph shows as a service of its own. When a graph is known, a service outside it (an end-user
+///    SLI that watches the whole system) explains nobody's symptoms and keeps only part of its score; the
+///    graph's entry services (no service with metrics calls them) take its deviation on as their own, as they
 ///    saw it first, and yield it to a deviating callee like any symptom.
 public struct RootCauseRanker: Sendable {
     /// Tuning knobs, one set for every system.
@@ -307,9 +307,9 @@ public struct RootCauseRanker: Sendable {
             connected.insert(call.callee)
         }
         // A service outside a known graph watches the whole system (an end-user SLI): what it sees, the system's
-        // entry services (those no service with metrics calls) saw first, so an entry takes the SLI's deviation on as its own
-        // when it is larger, and yields it to a callee that deviates like any symptom. A fault in the entry
-        // itself (a bad page, an exception) may show nowhere else.
+        // entry services (those no service with metrics calls) saw first, so an entry takes the SLI's deviation on
+        // as its own when it is larger, and yields it to a callee that deviates like any symptom. A fault in the
+        // entry itself (a bad page, an exception) may show nowhere else.
         var watcher: String?
         if !connected.isEmpty {
             for (service, found) in best where !connected.contains(service) && (fault[service] ?? 0) > 0 {
@@ -485,8 +485,8 @@ public struct RootCauseRanker: Sendable {
 
     /// How far `column` strays in the `judged` rows (the onset on) from its level before (see the type's notes):
     /// its score in reference spreads, before weighting by kind, with the first time it left its band, the value
-    /// where it strayed most and its reference median. Nil when it has too little reference or no value after the onset.
-    /// A last value on `aloneUntil` or before counts alone, as one right after the onset does.
+    /// where it strayed most and its reference median. Nil when it has too little reference or no value after the
+    /// onset. A last value on `aloneUntil` or before counts alone, as one right after the onset does.
     func score(
         _ column: IncidentData.Column,
         kind: MetricKind,
