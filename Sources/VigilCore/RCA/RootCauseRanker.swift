@@ -267,10 +267,10 @@ public struct RootCauseRanker: Sendable {
         }
         // A host metric that moved clearly on several services at once moved for the cluster (a rollout, a
         // backup, the fault injector itself), not for one machine: it counts that many times less on each.
-        var hostMoves: [String: Int] = [:]
+        var hostMoves: [String: Set<String>] = [:]
         for (column, found) in zip(columns, scores)
         where kinds[column.metric]! == .host && (found?.score ?? 0) >= self.configuration.clearDeviation {
-            hostMoves[column.metric, default: 0] += 1
+            hostMoves[column.metric, default: []].insert(column.service)
         }
         for (column, found) in zip(columns, scores) {
             guard let (deviation, first, observed, median) = found else { continue }
@@ -280,7 +280,7 @@ public struct RootCauseRanker: Sendable {
             var weight = 1.0
             switch kind {
             case .host:
-                let moves = hostMoves[column.metric] ?? 0
+                let moves = hostMoves[column.metric]?.count ?? 0
                 discount = moves > 1 ? .cluster(services: moves) : .host
                 weight = self.configuration.trafficWeight / Double(max(1, moves))
             case .traffic, .outbound:

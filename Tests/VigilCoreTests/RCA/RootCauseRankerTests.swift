@@ -87,6 +87,10 @@ import Testing
         #expect(abs(alone.candidates[0].spreads - shared.candidates[1].spreads) < 1e-9 * lone, "the move itself")
         #expect(alone.candidates[0].discountNote == "counted at 0.3 as its machine's, shared with its neighbours")
         #expect(shared.candidates[0].discount == nil && shared.candidates[0].weight == 1)
+        // The same column twice (one service, one machine) is no cluster.
+        var twice = data(movedHosts: 1)
+        twice.columns.append(twice.columns[0])
+        #expect(RootCauseRanker().rank(twice, alertTime: Self.times[80]).candidates[0].discount == .host)
         // With nothing else moving, the first thing to try is finding what moved them all.
         let only = RootCauseRanker().rank(data(movedHosts: 3, latency: 0.1), alertTime: Self.times[80])
         let explanation = RootCauseRanker.explain(only, of: data(movedHosts: 3, latency: 0.1))
