@@ -20,8 +20,10 @@ struct RCA: ParsableCommand {
             change for three rows or more); with it, the onset is a clear change in the five minutes before the \
             alert (alerts come late), else the start of those five minutes (a short fault may be over when the \
             alert comes; at most half the rows before the alert are given up), and the 30 minutes after the onset \
-            are judged. An alert up to five minutes after the last row is taken too (an export often ends before \
-            the page). When the window holds several incidents, give the alert time of the one to explain. The \
+            are judged. Either way, when nothing moves more than three spreads from that onset (the incident was \
+            a burst that came back, or the alert came long after it), the onset is the latest row before it from \
+            which something does, keeping at least half the rows before it as the reference. An alert up to five \
+            minutes after the last row is taken too (an export often ends before the page). When the window holds several incidents, give the alert time of the one to explain. The \
             format is described in ../shared/eval/RCA_CASES.md.
 
             Logs and spans become evidence on the metrics' rows: per service, error lines and lines of templates \
@@ -38,7 +40,7 @@ struct RCA: ParsableCommand {
             where many metrics changed together (another incident, perhaps). --output json adds the same as \
             root_cause, impact_chain, timeline, log_evidence, action, action_reason, other_changes and \
             onset_basis (change_in_data, row_before_alert, change_before_alert, lead_before_alert) beside the \
-            ranking.
+            ranking, and quiet_onset when the onset was moved back from there.
 
             A service may be named without its own metrics moving: one whose metrics hold no value at all \
             (silent) ranks just below a caller whose errors or latency rose unexplained (silent_callee_of in \
@@ -152,6 +154,7 @@ struct RCA: ParsableCommand {
                 "action_reason": explanation.reason,
                 "other_changes": result.otherChanges.map { ["time": $0.time, "metrics": $0.metrics] },
             ]
+            if let quiet = result.quietOnset { object["quiet_onset"] = quiet }
             if let root = explanation.rootCause { object["root_cause"] = root }
             if !explanation.logs.isEmpty {
                 object["log_evidence"] = explanation.logs.map { log -> [String: Any] in
@@ -173,7 +176,13 @@ struct RCA: ParsableCommand {
                     "from \(given): nothing changed clearly in the \(DurationText.describe(lead)) before the alert, "
                         + "so those rows are judged, not taken as normal"
                 }
-            out.write("incident onset: \(onset) (\(source))\n")
+            let moved =
+                result.quietOnset.map {
+                    "; nothing moved more than \(Int(RootCauseRanker.affected)) spreads from "
+                        + "\(Timestamp(seconds: $0).iso8601), so the onset is the latest row before it from which "
+                        + "something did"
+                } ?? ""
+            out.write("incident onset: \(onset) (\(source)\(moved))\n")
             if let alertTime, let last = data.times.last, alertTime > last {
                 out.write("the alert came \(DurationText.describe(alertTime - last)) after the last row\n")
             }

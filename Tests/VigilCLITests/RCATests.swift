@@ -271,6 +271,28 @@ import Testing
         #expect(first.stdout.contains("1. db"), "\(first.stdout)")
     }
 
+    /// A burst on db that came back, then four latencies a little higher from row 70: the change found at row 70
+    /// moves nothing clearly, so the onset goes back to the burst, and the report says so.
+    @Test func saysWhenTheOnsetMovedBackFromAQuietChange() throws {
+        let folder = try Self.caseFolder()
+        try Self.writeMinuteRows("db.cpu,api.lat_90,front.lat_90,mail.lat_90,cache.lat_90", rows: 100, to: folder) {
+            row,
+            wiggle in
+            let step = row >= 70 ? 5.0 : 0
+            return [(40..<44).contains(row) ? 90 : 20 + wiggle] + Array(repeating: 50 + step + wiggle, count: 4)
+        }
+        let json = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try Self.object(printedBy: json)
+        #expect(object["onset"] as? Double == 1_700_002_400)
+        let quiet = try #require(object["quiet_onset"] as? Double)
+        #expect(abs(quiet - 1_700_004_200) <= 60)
+        #expect(object["root_cause"] as? String == "db")
+        let text = try Vigil.run(["rca", folder.path], input: "")
+        #expect(text.stdout.contains("(found in the data; nothing moved more than 3 spreads from 2023-11-14T23:"))
+        #expect(text.stdout.contains("so the onset is the latest row before it from which something did)"))
+    }
+
     @Test func rejectsAnAlertTimeItCannotUse() throws {
         let folder = try self.makeCase(hint: nil)
         let words = try Vigil.run(["rca", folder.path, "--alert-time", "yesterday"], input: "")

@@ -40,15 +40,11 @@ extension RootCauseRanker {
     static let quotedTemplates = 3
 
     /// A service counts as affected when its worst metric moved this far (in spreads).
-    static let affected = 3.0
+    public static let affected = 3.0
 
     /// Explains `result`, ranked over `data` (whose calls give the impact chain).
     public static func explain(_ result: Result, of data: IncidentData) -> Explanation {
-        // A suspect of slowed calls is named by its callers, not by its own metrics (which time its work, not the
-        // wire).
-        guard let root = result.candidates.first,
-            !root.slowedCallers.isEmpty || (root.deviation > Self.affected && root.metric != nil)
-        else {
+        guard let root = result.candidates.first, Self.showsADeviation(result.candidates) else {
             return Explanation(
                 rootCause: nil,
                 impactChain: [],

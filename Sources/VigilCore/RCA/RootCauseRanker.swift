@@ -166,6 +166,9 @@ public struct RootCauseRanker: Sendable {
         /// With a found onset, other times where many metrics changed together (other incidents in the window,
         /// perhaps: an alert time at one explains it), most metrics first.
         public var otherChanges: [Change] = []
+        /// The onset first taken (by ``onsetBasis``) when nothing moved clearly from there (more than
+        /// ``affected`` spreads): ``onset`` is then the latest row before it from which something did.
+        public var quietOnset: Double?
     }
 
     /// Runs `body` for every index below `count`, perhaps at the same time on several cores.
@@ -230,10 +233,76 @@ public struct RootCauseRanker: Sendable {
             otherChanges = found.others.map { Change(time: data.times[$0.row], metrics: $0.votes) }
         }
 
+        var candidates = self.candidates(
+            of: data,
+            columns: columns,
+            onsetRow: onsetRow,
+            judgedToEnd: alertTime == nil,
+            aloneUntil: aloneUntil
+        )
+        // An onset after which nothing moved clearly is no incident's: a few metrics stepped a little together
+        // while the incident itself was a burst of rows that came back, or an alert came well after it. The
+        // incident began at the latest row before it from which something did move (back to where that move
+        // began: while its service deviates more from the row before), as long as half the reference stays.
+        var quietOnset: Double?
+        if !Self.showsADeviation(candidates) {
+            let earliest = max(1, onsetRow / 2)
+            let ranked = { (row: Int) in
+                self.candidates(
+                    of: data,
+                    columns: columns,
+                    onsetRow: row,
+                    judgedToEnd: alertTime == nil,
+                    aloneUntil: aloneUntil
+                )
+            }
+            if let moved = stride(from: onsetRow - 1, through: earliest, by: -1).first(where: {
+                Self.showsADeviation(ranked($0))
+            }) {
+                quietOnset = data.times[onsetRow]
+                onsetRow = moved
+                candidates = ranked(moved)
+                while onsetRow > earliest {
+                    let earlier = ranked(onsetRow - 1)
+                    guard let root = candidates.first, let before = earlier.first, before.service == root.service,
+                        before.deviation > root.deviation
+                    else { break }
+                    onsetRow -= 1
+                    candidates = earlier
+                }
+            }
+        }
+        return Result(
+            onset: data.times[onsetRow],
+            onsetBasis: onsetBasis,
+            candidates: candidates,
+            otherChanges: otherChanges,
+            quietOnset: quietOnset
+        )
+    }
+
+    /// Whether a ranking has a root cause to name: its first candidate moved more than ``affected`` spreads, or
+    /// is the suspect of slowed calls (named by its callers, not by its own metrics, which time its work and
+    /// not the wire).
+    static func showsADeviation(_ candidates: [Candidate]) -> Bool {
+        guard let root = candidates.first else { return false }
+        return !root.slowedCallers.isEmpty || (root.deviation > Self.affected && root.metric != nil)
+    }
+
+    /// The services of `data`, ranked from `onsetRow` on (to the last row when `judgedToEnd`, else over the
+    /// incident span), most likely root cause first.
+    func candidates(
+        of data: IncidentData,
+        columns: [IncidentData.Column],
+        onsetRow: Int,
+        judgedToEnd: Bool,
+        aloneUntil: Int
+    ) -> [Candidate] {
+        let rows = data.times.count
         // Score every metric against the rows before the onset, over the given alert's span after it (a found
         // onset may come early, so it is judged to the end).
         var endRow = rows
-        if alertTime != nil {
+        if !judgedToEnd {
             let spanEnd = data.times[onsetRow] + self.configuration.incidentSpan
             endRow = max(
                 min(rows, onsetRow + self.configuration.minimumIncidentRows),
@@ -475,12 +544,7 @@ public struct RootCauseRanker: Sendable {
             }
         }
         candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
-        return Result(
-            onset: data.times[onsetRow],
-            onsetBasis: onsetBasis,
-            candidates: candidates,
-            otherChanges: otherChanges
-        )
+        return candidates
     }
 
     /// How far `column` strays in the `judged` rows (the onset on) from its level before (see the type's notes):

@@ -224,6 +224,32 @@ import Testing
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[6]).onset == Self.times[2])
     }
 
+    /// A burst of four rows that came back casts no vote; four metrics stepping two spreads later do, but move
+    /// nothing clearly. The onset goes back to the burst, where it began, and names the quiet change it left.
+    @Test func anOnsetFromWhichNothingMovedGivesWayToTheLatestThatDid() {
+        var carts = Self.series(20, 20, noise: 2)
+        for row in 70..<74 { carts[row] = 90 }
+        var columns: [IncidentData.Column] = [.init(service: "carts", metric: "cpu", values: carts)]
+        for service in ["mail", "search", "site", "users"] {
+            columns.append(.init(service: service, metric: "lat_90", values: Self.series(50, 53, from: 95, noise: 2)))
+        }
+        let data = IncidentData(times: Self.times, columns: columns)
+        let blind = RootCauseRanker().rank(data)
+        #expect(blind.onset == Self.times[70])
+        #expect(blind.quietOnset.map { abs($0 - Self.times[95]) <= 60 } == true)
+        #expect(blind.onsetBasis == .changeInData)
+        #expect(blind.candidates.first?.service == "carts")
+        #expect(RootCauseRanker.explain(blind, of: data).rootCause == "carts")
+        // The same for an alert long after the burst: nothing moved in its lead, so the burst explains it.
+        let late = RootCauseRanker().rank(data, alertTime: Self.times[100])
+        #expect(late.onset == Self.times[70] && late.onsetBasis == .leadBeforeAlert)
+        #expect(late.quietOnset == Self.times[95])
+        #expect(late.candidates.first?.service == "carts")
+        // Something that moves from the first onset keeps it.
+        let onTime = RootCauseRanker().rank(data, alertTime: Self.times[71])
+        #expect(onTime.quietOnset == nil && onTime.candidates.first?.service == "carts")
+    }
+
     /// A load balancer in front of a service shows in the graph as a leaf of its own, called beside the service,
     /// and its availability (what the caller sees) falls further than the service's: it is the service seen from
     /// the caller's side, and yields to it. A database the service calls is no such view: it stays the cause.
