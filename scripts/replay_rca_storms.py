@@ -210,7 +210,13 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
                 upto = next((i for i, t in enumerate(times) if t >= end), len(times))
                 server.send(times, columns, range(sent, upto), chunk)
                 sent = upto
-                incidents = [i for i in server.incidents() if inject <= opened(i) < end]
+                everything = server.incidents()
+                incidents = [i for i in everything if inject <= opened(i) < end]
+                # Earlier incidents that took this fault's first symptoms in instead of opening a new one.
+                absorbed = [
+                    i for i in everything
+                    if opened(i) < inject and any(inject <= time_of(m["firstSeen"]) < end for m in i["members"])
+                ]
                 truth = labels[case]["root_cause_service"]
                 top3 = [c["service"] for c in incidents[0]["rootCauses"][:3]] if len(incidents) == 1 else []
                 row = next(i for i, t in enumerate(times) if t >= inject)
@@ -221,12 +227,14 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
                     "row": row,
                     "warming_up": row < warm_up,
                     "incidents": len(incidents),
+                    "absorbed_by": len(absorbed),
                     "symptoms": sum(i["symptomCount"] for i in incidents),
                     "top3": top3,
                     "met": len(incidents) == 1 and truth in top3,
                 })
                 print(
-                    f"{case} (row {row}{', warm-up' if row < warm_up else ''}): {len(incidents)} incidents, "
+                    f"{case} (row {row}{', warm-up' if row < warm_up else ''}): {len(incidents)} incidents"
+                    f"{f' ({len(absorbed)} earlier took symptoms in)' if absorbed else ''}, "
                     f"top-3 {top3} (truth {truth}) {'MET' if results[-1]['met'] else 'missed'}",
                     file=sys.stderr,
                     flush=True,

@@ -233,9 +233,11 @@ public struct RootCauseRanker: Sendable {
             otherChanges = found.others.map { Change(time: data.times[$0.row], metrics: $0.votes) }
         }
 
+        let families = columns.map(Self.family)
         var candidates = self.candidates(
             of: data,
             columns: columns,
+            families: families,
             onsetRow: onsetRow,
             judgedToEnd: alertTime == nil,
             aloneUntil: aloneUntil
@@ -246,23 +248,22 @@ public struct RootCauseRanker: Sendable {
         // began: while its service deviates more from the row before), as long as half the reference stays.
         var quietOnset: Double?
         if !Self.showsADeviation(candidates) {
-            let earliest = max(1, onsetRow / 2)
             let ranked = { (row: Int) in
                 self.candidates(
                     of: data,
                     columns: columns,
+                    families: families,
                     onsetRow: row,
                     judgedToEnd: alertTime == nil,
                     aloneUntil: aloneUntil
                 )
             }
-            if let moved = stride(from: onsetRow - 1, through: earliest, by: -1).first(where: {
-                Self.showsADeviation(ranked($0))
-            }) {
+            let earliest = max(1, onsetRow / 2)
+            if let (moved, movedCandidates) = Self.latestRow(from: onsetRow, to: earliest, where: ranked) {
                 quietOnset = data.times[onsetRow]
                 onsetRow = moved
-                candidates = ranked(moved)
-                while onsetRow > earliest {
+                candidates = movedCandidates
+                for _ in 0..<Self.quietProbes where onsetRow > earliest {
                     let earlier = ranked(onsetRow - 1)
                     guard let root = candidates.first, let before = earlier.first, before.service == root.service,
                         before.deviation > root.deviation
@@ -281,6 +282,41 @@ public struct RootCauseRanker: Sendable {
         )
     }
 
+    /// How many rankings the search back from a quiet onset tries row by row, then in strides over the rest, and
+    /// at most back to where a move began: a case of 1,200 one-second rows must not be ranked 600 times.
+    static let quietProbes = 6
+
+    /// The latest row in `earliest..<onset` whose ranking shows a deviation, and that ranking: the `quietProbes`
+    /// rows before `onset` one by one (what came back a few rows ago), then `quietProbes` strides over the rest,
+    /// halving the stride between the first row that shows one and the quiet row after it (an earlier onset
+    /// judges more rows, so it shows a deviation more often).
+    static func latestRow(
+        from onset: Int,
+        to earliest: Int,
+        where ranked: (Int) -> [Candidate]
+    ) -> (row: Int, candidates: [Candidate])? {
+        let rest = max(0, onset - Self.quietProbes - earliest)
+        let step = max(1, (rest + Self.quietProbes - 1) / Self.quietProbes)
+        var quiet = onset
+        var found: (row: Int, candidates: [Candidate])?
+        while found == nil && quiet > earliest {
+            let row = onset - quiet < Self.quietProbes ? quiet - 1 : max(earliest, quiet - step)
+            let candidates = ranked(row)
+            if Self.showsADeviation(candidates) { found = (row, candidates) } else { quiet = row }
+        }
+        guard var (row, candidates) = found else { return nil }
+        while quiet - row > 1 {
+            let middle = (row + quiet) / 2
+            let middleCandidates = ranked(middle)
+            if Self.showsADeviation(middleCandidates) {
+                (row, candidates) = (middle, middleCandidates)
+            } else {
+                quiet = middle
+            }
+        }
+        return (row, candidates)
+    }
+
     /// Whether a ranking has a root cause to name: its first candidate moved more than ``affected`` spreads, or
     /// is the suspect of slowed calls (named by its callers, not by its own metrics, which time its work and
     /// not the wire).
@@ -294,6 +330,7 @@ public struct RootCauseRanker: Sendable {
     func candidates(
         of data: IncidentData,
         columns: [IncidentData.Column],
+        families: [String],
         onsetRow: Int,
         judgedToEnd: Bool,
         aloneUntil: Int
@@ -323,7 +360,7 @@ public struct RootCauseRanker: Sendable {
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
         for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
-        let unsettled = Self.unsettledRows(columns, before: onsetRow)
+        let unsettled = self.unsettledRows(columns, families: families, before: onsetRow)
         let scores = self.concurrentMap(columns.indices) { index in
             self.score(
                 columns[index],
@@ -658,25 +695,30 @@ public struct RootCauseRanker: Sendable {
     /// twice their median absolute deviations): an earlier incident in the window, which is no reference for
     /// normal. A metric family (percentiles of one measurement) counts once per row. Empty when nothing stands
     /// out or too little would be left.
-    static func unsettledRows(_ columns: [IncidentData.Column], before onsetRow: Int) -> [Bool] {
+    func unsettledRows(_ columns: [IncidentData.Column], families: [String]? = nil, before onsetRow: Int) -> [Bool] {
         guard onsetRow >= 8 else { return [] }
-        var far: [String: [Bool]] = [:]
-        for column in columns {
+        let flagged = self.concurrentMap(columns.indices) { index -> [Bool]? in
+            let column = columns[index]
             var reference = column.values[..<onsetRow].compactMap { $0 }
-            guard reference.count >= 8 else { continue }
+            guard reference.count >= 8 else { return nil }
             // The median absolute deviation, whose breakdown point is a half: an incident that held a third of
             // the reference would stretch the IQR over itself.
             let median = OrderStatistics.quantile(0.5, of: &reference)
             var distances = reference.map { abs($0 - median) }
             let scale = max(2 * OrderStatistics.quantile(0.5, of: &distances), 0.05 * abs(median), 1e-9)
-            let family = Self.family(of: column)
-            var rows = far[family] ?? [Bool](repeating: false, count: onsetRow)
-            for row in 0..<onsetRow {
-                if let value = column.values[row], abs(value - median) / scale > Self.unsettledDeviation {
-                    rows[row] = true
-                }
+            return (0..<onsetRow).map { row in
+                column.values[row].map { abs($0 - median) / scale > Self.unsettledDeviation } ?? false
             }
-            far[family] = rows
+        }
+        var far: [String: [Bool]] = [:]
+        for (index, rows) in flagged.enumerated() {
+            guard let rows else { continue }
+            let family = families?[index] ?? Self.family(of: columns[index])
+            if let known = far[family] {
+                far[family] = zip(known, rows).map { $0 || $1 }
+            } else {
+                far[family] = rows
+            }
         }
         let needed = max(Self.unsettledFamilies, Int((Self.unsettledShare * Double(far.count)).rounded(.up)))
         var counts = [Int](repeating: 0, count: onsetRow)

@@ -250,6 +250,40 @@ import Testing
         #expect(onTime.quietOnset == nil && onTime.candidates.first?.service == "carts")
     }
 
+    /// The search back from a quiet onset ranks a few rows one by one, then strides: a case of 1,200 one-second
+    /// rows is not ranked 600 times, and it still finds the latest row that shows a move.
+    @Test func theSearchBackFromAQuietOnsetIsBounded() {
+        func ranking(moving: Bool) -> [RootCauseRanker.Candidate] {
+            [
+                .init(
+                    service: "carts",
+                    score: moving ? 9 : 1,
+                    metric: "cpu",
+                    deviation: moving ? 9 : 1,
+                    firstDeviation: nil,
+                    yieldedTo: nil
+                )
+            ]
+        }
+        for latest in [597, 350, 300] {
+            var probes = 0
+            let found = RootCauseRanker.latestRow(from: 600, to: 300) { row in
+                probes += 1
+                return ranking(moving: row <= latest)
+            }
+            #expect(found?.row == latest)
+            #expect(probes <= 20, "\(probes) rankings for a move at row \(latest)")
+        }
+        var probes = 0
+        #expect(
+            RootCauseRanker.latestRow(from: 600, to: 300) { _ in
+                probes += 1
+                return ranking(moving: false)
+            } == nil
+        )
+        #expect(probes <= 2 * RootCauseRanker.quietProbes)
+    }
+
     /// A load balancer in front of a service shows in the graph as a leaf of its own, called beside the service,
     /// and its availability (what the caller sees) falls further than the service's: it is the service seen from
     /// the caller's side, and yields to it. A database the service calls is no such view: it stays the cause.
@@ -464,7 +498,7 @@ import Testing
         columns.append(.init(service: "mail", metric: "cpu", values: Self.series(10, 14)))
         columns.append(.init(service: "auth", metric: "cpu", values: Self.series(10, 10)))
         let data = IncidentData(times: Self.times, columns: columns)
-        let unsettled = RootCauseRanker.unsettledRows(data.columns, before: 79)
+        let unsettled = RootCauseRanker().unsettledRows(data.columns, before: 79)
         #expect(unsettled.indices.filter { unsettled[$0] } == Array(10..<35))
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.first?.service == "web-3")
     }
