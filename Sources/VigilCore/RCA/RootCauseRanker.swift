@@ -17,7 +17,9 @@
 ///    A fault moves many metrics at once and far, while a slow swing moves each of them a little at a different
 ///    row, however large it is in total. With no clear change anywhere, the row that best splits all metrics
 ///    together is taken. Other rows where several metrics changed together (another incident in the window,
-///    perhaps) are named, so a person can give one's time as the alert time.
+///    perhaps) are named, so a person can give one's time as the alert time. Either way, an onset from which
+///    nothing moves more than ``affected`` spreads gives way to the latest row before it from which something
+///    does (a burst that came back casts no vote; an alert may come long after it), keeping half the reference.
 /// 2. **Deviation.** Each metric is scored against its own reference (BARO's robust scorer): how far its
 ///    values after the onset go from the reference median, in reference IQRs (given an alert time, up to
 ///    `incidentSpan` after the onset: a window may hold a later incident, which is not this one's story). Rows
