@@ -212,10 +212,14 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
                 sent = upto
                 everything = server.incidents()
                 incidents = [i for i in everything if inject <= opened(i) < end]
-                # Earlier incidents that took this fault's first symptoms in instead of opening a new one.
+                # Findings of the detectors in this fault's time, of any service and of the true root cause.
+                findings = http(server.port, "GET", f"/api/v1/anomalies?from={inject}&to={end}&limit=10000")
+                truth_findings = sum(1 for f in findings if f.get("service") == labels[case]["root_cause_service"])
+                # Earlier incidents that took this fault's symptoms in (a new member, or a member firing again)
+                # instead of opening a new one.
                 absorbed = [
                     i for i in everything
-                    if opened(i) < inject and any(inject <= time_of(m["firstSeen"]) < end for m in i["members"])
+                    if opened(i) < inject and any(inject <= time_of(m["lastSeen"]) < end for m in i["members"])
                 ]
                 truth = labels[case]["root_cause_service"]
                 top3 = [c["service"] for c in incidents[0]["rootCauses"][:3]] if len(incidents) == 1 else []
@@ -228,6 +232,8 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
                     "warming_up": row < warm_up,
                     "incidents": len(incidents),
                     "absorbed_by": len(absorbed),
+                    "findings": len(findings),
+                    "root_cause_findings": truth_findings,
                     "symptoms": sum(i["symptomCount"] for i in incidents),
                     "top3": top3,
                     "met": len(incidents) == 1 and truth in top3,
@@ -235,6 +241,7 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
                 print(
                     f"{case} (row {row}{', warm-up' if row < warm_up else ''}): {len(incidents)} incidents"
                     f"{f' ({len(absorbed)} earlier took symptoms in)' if absorbed else ''}, "
+                    f"{len(findings)} findings ({truth_findings} of the root cause), "
                     f"top-3 {top3} (truth {truth}) {'MET' if results[-1]['met'] else 'missed'}",
                     file=sys.stderr,
                     flush=True,
