@@ -599,9 +599,13 @@ public struct RootCauseRanker: Sendable {
         aloneUntil: Int = -1
     ) -> (score: Double, first: Double?, observed: Double, median: Double)? {
         let onsetRow = judged.lowerBound
-        /// The reference's values, without the rows of an earlier incident.
-        let settled = (0..<onsetRow).filter { $0 >= unsettled.count || !unsettled[$0] }.map { column.values[$0] }
-        var reference = settled.compactMap { $0 }
+        /// Whether a row before the onset belongs to the reference (not to an earlier incident).
+        func settled(_ row: Int) -> Bool { row >= unsettled.count || !unsettled[row] }
+        var reference: [Double] = []
+        reference.reserveCapacity(onsetRow)
+        for row in 0..<onsetRow where settled(row) {
+            if let value = column.values[row] { reference.append(value) }
+        }
         guard reference.count >= (IncidentData.evidenceMetrics.contains(column.metric) ? 1 : 2) else { return nil }
         let (median, iqr) = Self.medianAndIQR(&reference)
         var magnitude = 0.0
@@ -620,8 +624,8 @@ public struct RootCauseRanker: Sendable {
         // incident in the reference window) is forgiven; spikes are not.
         var episodes: [(peak: Double, rows: Int)] = []
         var inEpisode = false
-        for value in settled {
-            guard let value else { continue }
+        for row in 0..<onsetRow where settled(row) {
+            guard let value = column.values[row] else { continue }
             let deviation = sign * (value - median) / scale
             if deviation > 3 {
                 if inEpisode {
@@ -643,25 +647,33 @@ public struct RootCauseRanker: Sendable {
         var score = -Double.infinity
         var first: Double?
         var observed = median
-        let after = judged.compactMap { row in column.values[row].map { (row, $0) } }
-        let deviations = after.map { sign * ($0.1 - median) / scale }
-        for (position, (row, value)) in after.enumerated() {
+        // The judged rows that hold a value, and how far each strays.
+        var present: [Int] = []
+        var deviations: [Double] = []
+        present.reserveCapacity(judged.count)
+        deviations.reserveCapacity(judged.count)
+        for row in judged {
+            guard let value = column.values[row] else { continue }
+            present.append(row)
+            deviations.append(sign * (value - median) / scale)
+        }
+        for (position, row) in present.enumerated() {
             if first == nil && deviations[position] > 3 { first = times[row] }
             // The last value stands alone only right after the onset or by the alert.
-            guard position + 1 < after.count || position <= 1 || row <= aloneUntil else { continue }
+            guard position + 1 < present.count || position <= 1 || row <= aloneUntil else { continue }
             // The least of k values in a row counts √(k/2) times: as far as the next value holds it, and surer
             // the longer it holds.
             var least = deviations[position]
-            if position + 1 == after.count, least > score {
+            if position + 1 == present.count, least > score {
                 score = least
-                observed = value
+                observed = column.values[row]!
             }
-            for k in 2...4 where position + k <= after.count {
+            for k in 2...4 where position + k <= present.count {
                 least = min(least, deviations[position + k - 1])
                 let held = least * (Double(k) / 2).squareRoot()
                 if held > score {
                     score = held
-                    observed = value
+                    observed = column.values[row]!
                 }
             }
         }
