@@ -236,30 +236,23 @@ public struct RootCauseRanker: Sendable {
         }
 
         let families = columns.map(Self.family)
-        var candidates = self.candidates(
-            of: data,
-            columns: columns,
-            families: families,
-            onsetRow: onsetRow,
-            judgedToEnd: alertTime == nil,
-            aloneUntil: aloneUntil
-        )
+        let ranked = { (row: Int) in
+            self.candidates(
+                of: data,
+                columns: columns,
+                families: families,
+                onsetRow: row,
+                judgedToEnd: alertTime == nil,
+                aloneUntil: aloneUntil
+            )
+        }
+        var candidates = ranked(onsetRow)
         // An onset after which nothing moved clearly is no incident's: a few metrics stepped a little together
         // while the incident itself was a burst of rows that came back, or an alert came well after it. The
         // incident began at the latest row before it from which something did move (back to where that move
         // began: while its service deviates more from the row before), as long as half the reference stays.
         var quietOnset: Double?
         if !Self.showsADeviation(candidates) {
-            let ranked = { (row: Int) in
-                self.candidates(
-                    of: data,
-                    columns: columns,
-                    families: families,
-                    onsetRow: row,
-                    judgedToEnd: alertTime == nil,
-                    aloneUntil: aloneUntil
-                )
-            }
             let earliest = max(1, onsetRow / 2)
             if let (moved, movedCandidates) = Self.latestRow(from: onsetRow, to: earliest, where: ranked) {
                 quietOnset = data.times[onsetRow]
@@ -709,7 +702,7 @@ public struct RootCauseRanker: Sendable {
     /// twice their median absolute deviations): an earlier incident in the window, which is no reference for
     /// normal. A metric family (percentiles of one measurement) counts once per row. Empty when nothing stands
     /// out or too little would be left.
-    func unsettledRows(_ columns: [IncidentData.Column], families: [String]? = nil, before onsetRow: Int) -> [Bool] {
+    func unsettledRows(_ columns: [IncidentData.Column], families: [String], before onsetRow: Int) -> [Bool] {
         guard onsetRow >= 8 else { return [] }
         let flagged = self.concurrentMap(columns.indices) { index -> [Bool]? in
             let column = columns[index]
@@ -727,7 +720,7 @@ public struct RootCauseRanker: Sendable {
         var far: [String: [Bool]] = [:]
         for (index, rows) in flagged.enumerated() {
             guard let rows else { continue }
-            let family = families?[index] ?? Self.family(of: columns[index])
+            let family = families[index]
             if let known = far[family] {
                 far[family] = zip(known, rows).map { $0 || $1 }
             } else {

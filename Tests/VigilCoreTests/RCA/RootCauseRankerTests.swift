@@ -498,7 +498,11 @@ import Testing
         columns.append(.init(service: "mail", metric: "cpu", values: Self.series(10, 14)))
         columns.append(.init(service: "auth", metric: "cpu", values: Self.series(10, 10)))
         let data = IncidentData(times: Self.times, columns: columns)
-        let unsettled = RootCauseRanker().unsettledRows(data.columns, before: 79)
+        let unsettled = RootCauseRanker().unsettledRows(
+            data.columns,
+            families: data.columns.map(RootCauseRanker.family),
+            before: 79
+        )
         #expect(unsettled.indices.filter { unsettled[$0] } == Array(10..<35))
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.first?.service == "web-3")
     }
