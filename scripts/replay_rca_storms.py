@@ -4,17 +4,21 @@
 For every case folder (the format of ../shared/eval/RCA_CASES.md) this starts `vigil serve --no-host` with the
 case's topology.json as --dependencies, sends metrics.csv row by row in time order as OTLP/HTTP JSON gauges
 (resource service.name = the column's service), waits until every sample is processed, and reads
-/api/v1/incidents and each incident's detail. Nothing else is given: no onset, no alert. A case meets the goal
-when exactly one incident opened at or after the fault's injection, none opened before it (the fault-free part),
-and that incident's top-3 root-cause candidates hold the true root cause (from labels.json beside the cases).
+/api/v1/incidents and each incident's detail: once after the fault-free rows (the incidents then are false
+alarms) and once at the end. Nothing else is given: no onset, no alert. A case meets the goal when exactly one
+new incident opened after the fault-free part, none opened during it, and that incident's top-3 root-cause
+candidates hold the true root cause (from labels.json beside the cases). A lone blip a few seconds before the
+injection is no incident until the fault's symptoms join it; such incidents are counted apart ("early member").
 The summary also counts the incidents whose impact chain starts at their top candidate.
 
 With --timeline, a dataset whose cases are overlapping windows of one recording (nezha-ob: each case's window
 holds the faults injected before it) is stitched back into that recording (rows merged by time, overlaps checked
 to agree, split where rows stop for more than an hour) and each recording is replayed through one server, as
 `vigil serve` would see it running. Rows are sent up to each fault's injection in turn and the incidents are read
-just before the next fault starts. A fault meets the goal when exactly one incident opened between its injection
-and the next fault and that incident's top-3 candidates hold the true root cause. Faults injected before the
+just before the next fault starts. A fault meets the goal when exactly one new incident opened between its
+injection and the next fault and that incident's top-3 candidates hold the true root cause. A fault starts with the row that
+holds its injection (rows are stamped with the start of their step: the row of 14:30:00 already shows a fault
+injected at 14:30:10). Faults injected before the
 detectors' warm-up ends (150 rows) are reported apart: no detector may alert that early.
 
 Usage: python3 scripts/replay_rca_storms.py [--vigil .build/release/vigil] DATASET_DIR... [--limit N] [--json out.json]
@@ -132,6 +136,12 @@ class Server:
         return [http(self.port, "GET", f"/api/v1/incidents/{s['id']}") for s in summaries]
 
 
+def fault_start(times, inject):
+    """The time of the row that holds the injection: a row is stamped with the start of its step, so the row
+    stamped 14:30:00 of one-minute rows already shows a fault injected at 14:30:10."""
+    return max((t for t in times if t <= inject), default=inject)
+
+
 def opened(incident):
     return min(time_of(m["firstSeen"]) for m in incident["members"])
 
@@ -140,14 +150,20 @@ def replay(vigil, case_dir, label, chunk):
     with Server(vigil, os.path.join(case_dir, "topology.json")) as server:
         started = time.time()
         times, columns = read_metrics(os.path.join(case_dir, "metrics.csv"))
-        server.send(times, columns, range(len(times)), chunk)
+        inject = fault_start(times, label["inject_time"])
+        # The fault-free part first: whatever is an incident once it has been replayed opened before the fault
+        # (a lone blip that the fault's symptoms join later is not one).
+        fault_row = next((i for i, t in enumerate(times) if t >= inject), len(times))
+        server.send(times, columns, range(fault_row), chunk)
+        fault_free = {i["id"] for i in server.incidents()}
+        server.send(times, columns, range(fault_row, len(times)), chunk)
         incidents = server.incidents()
         seconds = time.time() - started
-    inject = label["inject_time"]
     truth = label["root_cause_service"]
 
-    before = [i for i in incidents if opened(i) < inject]
-    after = [i for i in incidents if opened(i) >= inject]
+    before = [i for i in incidents if i["id"] in fault_free]
+    after = [i for i in incidents if i["id"] not in fault_free]
+    early_members = sum(1 for i in after if opened(i) < inject)
     top3 = [c["service"] for c in after[0]["rootCauses"][:3]] if len(after) == 1 else []
     return {
         "case": os.path.basename(case_dir),
@@ -159,6 +175,8 @@ def replay(vigil, case_dir, label, chunk):
         "top3": top3,
         "impact_chain": after[0]["impactChain"] if len(after) == 1 else [],
         "met": not before and len(after) == 1 and truth in top3,
+        # Incidents of the fault whose first member came before it: a blip the fault's symptoms joined.
+        "early_first_member": early_members,
         "seconds": round(seconds, 1),
     }
 
@@ -201,17 +219,28 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
     topology = os.path.join(dataset, cases[0], "topology.json")
     for times, columns in recordings(dataset, cases):
         faults = sorted(
-            (labels[c]["inject_time"], c) for c in cases if times[0] <= labels[c]["inject_time"] <= times[-1]
+            (fault_start(times, labels[c]["inject_time"]), c)
+            for c in cases
+            if times[0] <= labels[c]["inject_time"] <= times[-1]
         )
         with Server(vigil, topology) as server:
-            sent = 0
+            # The rows before the first fault are the only fault-free part of a recording: whatever is an
+            # incident once they are in opened before any fault.
+            sent = next((i for i, t in enumerate(times) if t >= faults[0][0]), len(times)) if faults else 0
+            server.send(times, columns, range(sent), chunk)
+            early = server.incidents()
+            if early:
+                print(f"{len(early)} incidents opened before the recording's first fault", file=sys.stderr)
+            known = {i["id"] for i in early}
             for index, (inject, case) in enumerate(faults):
                 end = faults[index + 1][0] if index + 1 < len(faults) else times[-1] + 1
                 upto = next((i for i, t in enumerate(times) if t >= end), len(times))
                 server.send(times, columns, range(sent, upto), chunk)
                 sent = upto
                 everything = server.incidents()
-                incidents = [i for i in everything if inject <= opened(i) < end]
+                # New since the rows before this fault were in (a blip just before it that this fault's symptoms
+                # joined is no earlier incident).
+                incidents = [i for i in everything if i["id"] not in known]
                 # Findings of the detectors in this fault's time, of any service and of the true root cause.
                 findings = http(server.port, "GET", f"/api/v1/anomalies?from={inject}&to={end}&limit=10000")
                 truth_findings = sum(1 for f in findings if f.get("service") == labels[case]["root_cause_service"])
@@ -219,8 +248,9 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
                 # instead of opening a new one.
                 absorbed = [
                     i for i in everything
-                    if opened(i) < inject and any(inject <= time_of(m["lastSeen"]) < end for m in i["members"])
+                    if i["id"] in known and any(inject <= time_of(m["lastSeen"]) < end for m in i["members"])
                 ]
+                known = {i["id"] for i in everything}
                 truth = labels[case]["root_cause_service"]
                 top3 = [c["service"] for c in incidents[0]["rootCauses"][:3]] if len(incidents) == 1 else []
                 row = next(i for i, t in enumerate(times) if t >= inject)
@@ -246,10 +276,6 @@ def replay_timeline(vigil, dataset, labels, cases, chunk, warm_up=150):
                     file=sys.stderr,
                     flush=True,
                 )
-            # The rows before the first fault are the only fault-free part of a recording.
-            early = [i for i in server.incidents() if opened(i) < faults[0][0]] if faults else []
-            if early:
-                print(f"{len(early)} incidents opened before the recording's first fault", file=sys.stderr)
     return results
 
 
@@ -296,7 +322,9 @@ def main():
             results.append(result)
             print(
                 f"[{number}/{len(cases)}] {result['dataset']}/{case}: {result['incidents_before_fault']} before, "
-                f"{result['incidents_after_fault']} after the fault, {result['symptoms']} symptoms, "
+                f"{result['incidents_after_fault']} after the fault"
+                f"{' (its first member came before it)' if result['early_first_member'] else ''}, "
+                f"{result['symptoms']} symptoms, "
                 f"top-3 {result['top3']} (truth {result['truth']}) {'MET' if result['met'] else 'missed'}",
                 file=sys.stderr,
                 flush=True,
