@@ -1,0 +1,154 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+import VigilIngest
+
+/// RFC 4180 CSV on bytes: quoted fields, doubled quotes, CRLF or LF.
+enum CSVReader {
+    /// Cells that hold something other than a finite number (or more cells than the header names), read as
+    /// missing: how many, and the line and column index of the first.
+    struct UnreadableCells {
+        var count = 0
+        var first: (line: Int, column: Int)?
+
+        mutating func note(line: Int, column: Int) {
+            self.count += 1
+            if self.first == nil { self.first = (line, column) }
+        }
+    }
+
+    typealias NumericTable = (header: [String], times: [Double], columns: [[Double?]], unreadable: UnreadableCells)
+
+    /// A header and, under it, a first column of times and columns of numbers (nil where a cell is empty or not a
+    /// finite number, which is counted). Cells are read straight from the bytes; a line holding a quote goes
+    /// through ``rows(_:)``.
+    static func numericTable(_ bytes: [UInt8], path: String) throws -> NumericTable {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var lineEnd = buffer.firstIndex(of: 0x0A) ?? buffer.count
+            let header = Self.rows(Array(buffer[..<lineEnd])).first ?? []
+            let width = max(header.count - 1, 0)
+            var times: [Double] = []
+            var columns = [[Double?]](repeating: [], count: width)
+            var unreadable = UnreadableCells()
+            var lineNumber = 1
+            var start = lineEnd + 1
+            while start < buffer.count {
+                lineNumber += 1
+                lineEnd = start
+                while lineEnd < buffer.count && buffer[lineEnd] != 0x0A { lineEnd += 1 }
+                var end = lineEnd
+                if end > start && buffer[end - 1] == 0x0D { end -= 1 }
+                defer { start = lineEnd + 1 }
+                guard end > start else { continue }
+                let line = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                if line.contains(UInt8(ascii: "\"")) {
+                    // Rare: quoted cells take the general path.
+                    let row = Self.rows(Array(line)).first ?? []
+                    let time = row.first.flatMap { Double($0) }
+                    let numbers = row.dropFirst().enumerated().map { index, cell -> Double? in
+                        guard !cell.isEmpty else { return nil }
+                        guard let number = Double(cell), number.isFinite, index < width else {
+                            unreadable.note(line: lineNumber, column: index + 1)
+                            return nil
+                        }
+                        return number
+                    }
+                    try Self.append(
+                        numbers,
+                        time: time,
+                        raw: row.first ?? "",
+                        to: &times,
+                        &columns,
+                        path: path,
+                        line: lineNumber
+                    )
+                    continue
+                }
+                var cells: [UnsafeBufferPointer<UInt8>] = []
+                var cellStart = 0
+                for index in 0...line.count where index == line.count || line[index] == UInt8(ascii: ",") {
+                    cells.append(UnsafeBufferPointer(rebasing: line[cellStart..<index]))
+                    cellStart = index + 1
+                }
+                let numbers = cells.dropFirst().enumerated().map { index, cell -> Double? in
+                    guard !cell.isEmpty else { return nil }
+                    guard let number = DecimalNumber.value(cell), number.isFinite, index < width else {
+                        unreadable.note(line: lineNumber, column: index + 1)
+                        return nil
+                    }
+                    return number
+                }
+                try Self.append(
+                    numbers,
+                    time: DecimalNumber.value(cells[0]),
+                    raw: String(decoding: cells[0], as: UTF8.self),
+                    to: &times,
+                    &columns,
+                    path: path,
+                    line: lineNumber
+                )
+            }
+            return (header, times, columns, unreadable)
+        }
+    }
+
+    /// Adds one row of `numericTable`: missing cells at the end are empty, extra ones are dropped.
+    private static func append(
+        _ numbers: [Double?],
+        time: Double?,
+        raw: String,
+        to times: inout [Double],
+        _ columns: inout [[Double?]],
+        path: String,
+        line: Int
+    ) throws {
+        guard let time else {
+            throw CLIError("\(path) line \(line): time \"\(raw.prefix(40))\" is not a number")
+        }
+        times.append(time)
+        for column in columns.indices { columns[column].append(column < numbers.count ? numbers[column] : nil) }
+    }
+
+    static func rows(_ bytes: [UInt8]) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field: [UInt8] = []
+        var quoted = false
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if quoted {
+                if byte == UInt8(ascii: "\"") {
+                    if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        index += 1
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(byte)
+                }
+            } else if byte == UInt8(ascii: "\"") && field.isEmpty {
+                quoted = true
+            } else if byte == UInt8(ascii: ",") {
+                row.append(String(decoding: field, as: UTF8.self))
+                field.removeAll(keepingCapacity: true)
+            } else if byte == 0x0A {
+                if field.last == 0x0D { field.removeLast() }
+                row.append(String(decoding: field, as: UTF8.self))
+                rows.append(row)
+                row = []
+                field.removeAll(keepingCapacity: true)
+            } else {
+                field.append(byte)
+            }
+            index += 1
+        }
+        if !field.isEmpty || !row.isEmpty {
+            if field.last == 0x0D { field.removeLast() }
+            row.append(String(decoding: field, as: UTF8.self))
+            rows.append(row)
+        }
+        return rows
+    }
+}
