@@ -10,9 +10,13 @@ struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find anomalies in a metric series (CSV with timestamp,value).",
         discussion: """
-            Reads a CSV whose header is timestamp,value (any common timestamp format), scores each row in file \
-            order as it arrives (causal: no row looks ahead) and reports the alerts. Rows whose timestamp does not \
-            come after the previous one are scored anyway and reported on standard error; --strict-time rejects them.
+            Reads a CSV of time, then value (any common timestamp format), scores each row in file order as it \
+            arrives (causal: no row looks ahead) and reports the alerts. The header is timestamp,value, or a first \
+            column called time, ts, date or datetime and a second named after the series, as Grafana and \
+            Prometheus exports have it (quoted cells are fine), or there is none and the file starts with data. \
+            Rows whose timestamp does not come after the previous one are scored anyway and reported on standard \
+            error; --strict-time rejects them. A row without a value (empty, NaN or null) is a gap: counted on \
+            standard error and not scored (nab output keeps its row, with an empty value and a score of 0).
 
             Output formats:
               text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat), \
@@ -71,25 +75,34 @@ struct Detect: ParsableCommand {
         case .nab:
             out.write("timestamp,value,anomaly_score,is_anomaly\n")
             for point in points {
-                let result = detector.update(time: point.time, value: point.value)
+                // A row without a value keeps its place in the contract, unscored.
+                guard let value = point.value else {
+                    out.write("\(point.raw),,\(Self.score(0)),0\n")
+                    continue
+                }
+                let result = detector.update(time: point.time, value: value)
                 out.write(
-                    "\(point.raw),\(Self.number(point.value)),\(Self.score(result.score)),\(result.isAnomaly ? 1 : 0)\n"
+                    "\(point.raw),\(Self.number(value)),\(Self.score(result.score)),\(result.isAnomaly ? 1 : 0)\n"
                 )
             }
         case .text, .json:
             var alerts: [String] = []
+            var scored = 0
             for point in points {
-                let result = detector.update(time: point.time, value: point.value)
+                guard let value = point.value else { continue }
+                scored += 1
+                let result = detector.update(time: point.time, value: value)
                 guard result.isAnomaly else { continue }
                 alerts.append(
-                    self.format == .json ? Self.json(point, result) : Self.sentence(point, result)
+                    self.format == .json
+                        ? Self.json(point.time, value, result) : Self.sentence(point.time, value, result)
                 )
             }
             if self.format == .json {
-                out.write("{\"points\":\(points.count),\"alerts\":[\(alerts.joined(separator: ","))]}\n")
+                out.write("{\"points\":\(scored),\"alerts\":[\(alerts.joined(separator: ","))]}\n")
             } else {
                 for alert in alerts { out.write(alert + "\n") }
-                out.write("\(points.count) points, \(VigilCore.Format.count(alerts.count, "alert"))\n")
+                out.write("\(scored) points, \(VigilCore.Format.count(alerts.count, "alert"))\n")
             }
         }
         out.flush()
@@ -97,11 +110,12 @@ struct Detect: ParsableCommand {
 
     /// One alert as a line a person reads: when, what, observed against expected, and why.
     private static func sentence(
-        _ point: SeriesFile.Point,
+        _ time: Timestamp,
+        _ value: Double,
         _ result: MetricAnomalyDetector.Result
     ) -> String {
         let (lower, upper) = (result.lower, result.upper)
-        var text = "alert  \(point.time.iso8601)  \(result.signal.rawValue)  value \(Self.number(point.value))"
+        var text = "alert  \(time.iso8601)  \(result.signal.rawValue)  value \(Self.number(value))"
         text += "  expected \(Self.readable(result.expected)) (band \(Self.readable(lower))…\(Self.readable(upper)), "
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
         if let odds = Self.odds(result) { text += " (as rare as 1 in \(odds) points)" }
@@ -116,13 +130,14 @@ struct Detect: ParsableCommand {
 
     /// One alert as a JSON object.
     private static func json(
-        _ point: SeriesFile.Point,
+        _ time: Timestamp,
+        _ value: Double,
         _ result: MetricAnomalyDetector.Result
     ) -> String {
         let fields = [
-            "\"time\":\"\(point.time.iso8601)\"",
+            "\"time\":\"\(time.iso8601)\"",
             "\"signal\":\"\(result.signal.rawValue)\"",
-            "\"value\":\(Self.number(point.value))",
+            "\"value\":\(Self.number(value))",
             "\"expected\":\(Self.number(result.expected))",
             "\"lower\":\(Self.number(result.lower))",
             "\"upper\":\(Self.number(result.upper))",

@@ -13,7 +13,8 @@ struct Forecast: ParsableCommand {
             additive or multiplicative daily or weekly season when the series is long enough, parameters by grid \
             search), picks the one that forecast its last quarter best (rolling origin), and prints the points \
             after the last row. The interval holds the chosen model's own backtest misses at each step (80 % by \
-            default). The step is the median spacing of the timestamps.
+            default). The step is the median spacing of the timestamps. The file is read as vigil detect reads \
+            it; a row without a value (empty, NaN or null) is filled in between its neighbours.
 
             Output (csv): timestamp,forecast,lower,upper, one row per step; json: the same as an object with \
             the model chosen. With --backtest-from F the model is fitted on the first F of the rows only, then \
@@ -71,7 +72,7 @@ struct Forecast: ParsableCommand {
         let step = Forecaster.medianStep(points.map(\.time.seconds))
         let horizonSteps = max(1, Int((Self.seconds(self.horizon)! / step).rounded(.up)))
         let periods = Forecaster.seasonalPeriods(step: step, count: points.count)
-        let values = points.map(\.value)
+        let values = Self.filled(points.map(\.value))
         let fitted = self.backtestFrom.map { Int(Double(values.count) * $0) } ?? values.count
         guard
             var forecaster = Forecaster.fit(
@@ -133,6 +134,30 @@ struct Forecast: ParsableCommand {
 
     /// Seconds in a duration such as 90s, 15m, 2h or 1d; nil when it is not one.
     static func seconds(_ text: String) -> Double? { DurationText.seconds(in: text) }
+
+    /// The values with each gap (a row without a value) filled in on the line between its neighbours, or with
+    /// the nearest value at either end: the models take one value per step.
+    static func filled(_ values: [Double?]) -> [Double] {
+        var result = [Double](repeating: 0, count: values.count)
+        var previous: Int?
+        for index in values.indices {
+            guard let value = values[index] else { continue }
+            if let start = previous {
+                let from = values[start]!
+                for gap in (start + 1)..<index {
+                    result[gap] = from + (value - from) * Double(gap - start) / Double(index - start)
+                }
+            } else {
+                for gap in 0..<index { result[gap] = value }
+            }
+            result[index] = value
+            previous = index
+        }
+        if let last = previous {
+            for gap in (last + 1)..<values.count { result[gap] = values[last]! }
+        }
+        return result
+    }
 
     private static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }

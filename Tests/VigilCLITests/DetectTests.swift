@@ -118,6 +118,8 @@ import Testing
         ("time;value\n", "line 1: expected the header timestamp,value"),
         ("timestamp,value\n", "has no data rows"),
         ("", "has no data rows"),
+        ("time,cpu\n2024-01-01 00:00:00,\n2024-01-01 00:01:00,nan\n", "has no data rows with a value"),
+        ("timestamp,value\n2024-01-01 00:00:00,inf\n", "line 2: \"inf\" is not a number"),
     ])
     func badInputNamesTheLine(_ input: String, _ message: String) throws {
         let result = try Vigil.run(["detect"], input: input)
@@ -125,6 +127,41 @@ import Testing
         #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
         // The file is at fault, not the command line: no usage text under the error.
         #expect(!result.stderr.contains("Usage:"), "stderr: \(result.stderr)")
+    }
+
+    /// A Grafana export: quoted cells, a `Time` column and one named after the series, and holes. The holes keep
+    /// their rows in the NAB contract, unscored, and are counted on standard error.
+    @Test func readsAnExportWithQuotesANamedColumnAndGaps() throws {
+        let input = """
+            "Time","node_load1{instance=""db-1:9100""}"
+            "2024-01-01 00:00:00","1.5"
+            "2024-01-01 00:01:00",""
+            "2024-01-01 00:02:00","NaN"
+            "2024-01-01 00:03:00","2"
+
+            """
+        let result = try Vigil.run(["detect", "--format", "nab"], input: input)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stdout.split(separator: "\n") == [
+                "timestamp,value,anomaly_score,is_anomaly", "2024-01-01 00:00:00,1.5,0.0,0",
+                "2024-01-01 00:01:00,,0.0,0", "2024-01-01 00:02:00,,0.0,0", "2024-01-01 00:03:00,2,0.0,0",
+            ],
+            "\(result.stdout)"
+        )
+        #expect(
+            result.stderr.contains("2 rows have no value (empty, NaN or null; first at line 3)"),
+            "\(result.stderr)"
+        )
+        let text = try Vigil.run(["detect"], input: input)
+        #expect(text.status == 0 && text.stdout.contains("2 points, 0 alerts"), "\(text.stdout)")
+    }
+
+    /// Without a header the file starts with data, and the first row counts.
+    @Test func aFileWithoutAHeaderStartsWithData() throws {
+        let result = try Vigil.run(["detect", "--format", "nab"], input: "1700000000,1\n1700000060,2\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == 3, "\(result.stdout)")
     }
 
     @Test func aBadThresholdIsReportedBeforeTheFileIsRead() throws {

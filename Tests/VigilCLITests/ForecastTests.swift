@@ -64,6 +64,23 @@ import Testing
         #expect(result.status != 0 && result.stderr.contains(message), "\(result.stderr)")
     }
 
+    /// An export with holes (empty and NaN cells): the holes are filled between their neighbours, so the square
+    /// wave's forecast is what it is without them, and the gaps are counted.
+    @Test func gapsAreFilledBetweenTheirNeighbours() throws {
+        var lines = self.daily().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (index, row) in [100, 101, 2000, 4000].enumerated() {
+            lines[row] = lines[row].split(separator: ",")[0] + (index % 2 == 0 ? "," : ",NaN")
+        }
+        let result = try Vigil.run(["forecast", "--horizon", "1h"], input: lines.joined(separator: "\n"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stderr.contains("4 rows have no value (empty, NaN or null; first at line 101)"),
+            "\(result.stderr)"
+        )
+        let values = result.stdout.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[1])! }
+        #expect(values.count == 12 && values.allSatisfy { abs($0 - 20) < 0.5 }, "\(values)")
+    }
+
     @Test func tooShortASeriesIsAnError() throws {
         let result = try Vigil.run(["forecast"], input: "timestamp,value\n2024-01-01 00:00:00,1\n")
         #expect(result.status != 0 && result.stderr.contains("at least 20"), "\(result.stderr)")
