@@ -321,6 +321,9 @@ struct RCA: ParsableCommand {
         guard header.first?.lowercased() == "time", header.count >= 2 else {
             throw CLIError("\(metrics.path): the header must be time,<service>.<metric>,…")
         }
+        guard !times.isEmpty else {
+            throw CLIError("\(metrics.path) has a header but no rows: nothing to rank")
+        }
         if let first = unreadable.first {
             let column = first.column < header.count ? header[first.column] : "column \(first.column + 1)"
             let message =
@@ -334,11 +337,17 @@ struct RCA: ParsableCommand {
         }
         var services: [String] = []
         var calls: [(String, String)] = []
-        if let topology = try? Data(contentsOf: folder.appendingPathComponent("topology.json")),
-            let object = try? JSONSerialization.jsonObject(with: topology) as? [String: Any]
-        {
-            services = object["services"] as? [String] ?? []
-            for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 { calls.append((pair[0], pair[1])) }
+        if let topology = try? Data(contentsOf: folder.appendingPathComponent("topology.json")) {
+            // Optional: one that cannot be read leaves the ranking without a call graph, and says so.
+            if let object = try? JSONSerialization.jsonObject(with: topology) as? [String: Any] {
+                services = object["services"] as? [String] ?? []
+                for pair in object["calls"] as? [[String]] ?? [] where pair.count == 2 {
+                    calls.append((pair[0], pair[1]))
+                }
+            } else {
+                let message = "vigil rca: topology.json is not a JSON object; ranking without the call graph\n"
+                FileHandle.standardError.write(Data(message.utf8))
+            }
         }
         var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
         // Logs and spans become evidence side by side: the spans as one job, each service's logs as another

@@ -383,5 +383,19 @@ import Testing
         try Data("time,a.cpu\nnoon,1\n".utf8).write(to: folder.appendingPathComponent("metrics.csv"))
         let bad = try Vigil.run(["rca", folder.path], input: "")
         #expect(bad.status != 0 && bad.stderr.contains("line 2"))
+        try Data("time,a.cpu,b.cpu\n".utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        let empty = try Vigil.run(["rca", folder.path], input: "")
+        #expect(empty.status != 0 && empty.stderr.contains("has a header but no rows"), "\(empty.stderr)")
+    }
+
+    /// A topology.json that is not JSON is optional data gone bad: the ranking goes on without the graph, saying so.
+    @Test func rankingGoesOnWithoutAnUnreadableTopology() throws {
+        let folder = try Self.caseFolder()
+        try Data("time,a.cpu,b.cpu\n1,1,1\n2,1,1\n3,9,1\n".utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        try Data("{\"calls\": [[\"a\", ".utf8).write(to: folder.appendingPathComponent("topology.json"))
+        let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("topology.json is not a JSON object"), "\(result.stderr)")
+        #expect(result.stdout.contains("\"ranking\""))
     }
 }
