@@ -8,12 +8,13 @@ import VigilCore
 /// `vigil detect`: score every point of a metric series and report anomaly episodes.
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Find anomalies in a metric series (CSV with timestamp,value).",
+        abstract: "Find anomalies in metric series (CSV: timestamp, then a column per series).",
         discussion: """
-            Reads a CSV of time, then value (any common timestamp format), scores each row in file order as it \
+            Reads a CSV of time, then values (any common timestamp format), scores each row in file order as it \
             arrives (causal: no row looks ahead) and reports the alerts. The header is timestamp,value, or a first \
-            column called time, ts, date or datetime and a second named after the series, as Grafana and \
+            column called time, ts, date or datetime and the others named after their series, as Grafana and \
             Prometheus exports have it (quoted cells are fine), or there is none and the file starts with data. \
+            Each column after the time is a series with its own detector; with several, alerts name theirs. \
             Rows whose timestamp does not come after the previous one are scored anyway and reported on standard \
             error; --strict-time rejects them. A row without a value (empty, NaN or null) is a gap: counted on \
             standard error and not scored (nab output keeps its row, with an empty value and a score of 0).
@@ -24,10 +25,10 @@ struct Detect: ParsableCommand {
             it was judged against (recent, daily, weekly), score with the odds behind it (the calibrated tail \
             probability: "as rare as 1 in 1,700 points"), and for a level shift the average that moved against the \
             level it left (the value itself may be inside its band) (default)
-              json  {"points": n, "alerts": [{time, signal, value, expected, lower, upper, baseline, score, \
+              json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline), seconds_outside, beat_seconds when judged by a spike beat, \
             shift: {points, mean, level} for a level shift}]}
-              nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract)
+              nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract; one series)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
             chosen by how well each predicts), spike/dip and level-shift detectors calibrated into tail \
@@ -66,43 +67,55 @@ struct Detect: ParsableCommand {
     }
 
     func run() throws {
-        let points = try SeriesFile.read(self.file, command: "detect", strictTime: self.strictTime)
+        let file = try SeriesFile.read(self.file, command: "detect", strictTime: self.strictTime)
         var configuration = MetricAnomalyDetector.Configuration()
         configuration.alertThreshold = self.alertThreshold
-        var detector = MetricAnomalyDetector(configuration: configuration)
+        var detectors = file.names.map { _ in MetricAnomalyDetector(configuration: configuration) }
         var out = OutputStream()
         switch self.format {
         case .nab:
+            guard file.names.count == 1 else {
+                throw CLIError(
+                    "--format nab takes one series, and \(self.file) has \(file.names.count): \(file.names.joined(separator: ", "))"
+                )
+            }
             out.write("timestamp,value,anomaly_score,is_anomaly\n")
-            for point in points {
+            for row in file.rows {
                 // A row without a value keeps its place in the contract, unscored.
-                guard let value = point.value else {
-                    out.write("\(point.raw),,\(Self.score(0)),0\n")
+                guard let value = row.values[0] else {
+                    out.write("\(row.raw),,\(Self.score(0)),0\n")
                     continue
                 }
-                let result = detector.update(time: point.time, value: value)
+                let result = detectors[0].update(time: row.time, value: value)
                 out.write(
-                    "\(point.raw),\(Self.number(value)),\(Self.score(result.score)),\(result.isAnomaly ? 1 : 0)\n"
+                    "\(row.raw),\(Self.number(value)),\(Self.score(result.score)),\(result.isAnomaly ? 1 : 0)\n"
                 )
             }
         case .text, .json:
+            // Row by row, so the alerts of several series come in time order.
             var alerts: [String] = []
             var scored = 0
-            for point in points {
-                guard let value = point.value else { continue }
-                scored += 1
-                let result = detector.update(time: point.time, value: value)
-                guard result.isAnomaly else { continue }
-                alerts.append(
-                    self.format == .json
-                        ? Self.json(point.time, value, result) : Self.sentence(point.time, value, result)
-                )
+            let named = file.names.count > 1
+            for row in file.rows {
+                for column in file.names.indices {
+                    guard let value = row.values[column] else { continue }
+                    scored += 1
+                    let result = detectors[column].update(time: row.time, value: value)
+                    guard result.isAnomaly else { continue }
+                    let name = file.names[column]
+                    alerts.append(
+                        self.format == .json
+                            ? Self.json(name, row.time, value, result)
+                            : Self.sentence(named ? name : nil, row.time, value, result)
+                    )
+                }
             }
             if self.format == .json {
                 out.write("{\"points\":\(scored),\"alerts\":[\(alerts.joined(separator: ","))]}\n")
             } else {
                 for alert in alerts { out.write(alert + "\n") }
-                out.write("\(scored) points, \(VigilCore.Format.count(alerts.count, "alert"))\n")
+                let series = named ? "\(VigilCore.Format.count(file.names.count, "series", plural: "series")), " : ""
+                out.write("\(series)\(scored) points, \(VigilCore.Format.count(alerts.count, "alert"))\n")
             }
         }
         out.flush()
@@ -110,12 +123,14 @@ struct Detect: ParsableCommand {
 
     /// One alert as a line a person reads: when, what, observed against expected, and why.
     private static func sentence(
+        _ series: String?,
         _ time: Timestamp,
         _ value: Double,
         _ result: MetricAnomalyDetector.Result
     ) -> String {
         let (lower, upper) = (result.lower, result.upper)
-        var text = "alert  \(time.iso8601)  \(result.signal.rawValue)  value \(Self.number(value))"
+        var text =
+            "alert  \(time.iso8601)  \(series.map { "\($0)  " } ?? "")\(result.signal.rawValue)  value \(Self.number(value))"
         text += "  expected \(Self.readable(result.expected)) (band \(Self.readable(lower))…\(Self.readable(upper)), "
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
         if let odds = Self.odds(result) { text += " (as rare as 1 in \(odds) points)" }
@@ -130,11 +145,13 @@ struct Detect: ParsableCommand {
 
     /// One alert as a JSON object.
     private static func json(
+        _ series: String,
         _ time: Timestamp,
         _ value: Double,
         _ result: MetricAnomalyDetector.Result
     ) -> String {
         let fields = [
+            "\"series\":\(JSON.string(series))",
             "\"time\":\"\(time.iso8601)\"",
             "\"signal\":\"\(result.signal.rawValue)\"",
             "\"value\":\(Self.number(value))",

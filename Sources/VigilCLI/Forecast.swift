@@ -52,6 +52,9 @@ struct Forecast: ParsableCommand {
     @Flag(help: "Fail on a timestamp that does not increase instead of keeping rows in file order.")
     var strictTime = false
 
+    @Option(help: "The series to forecast, by its column's name, when the file holds several.")
+    var column: String?
+
     func validate() throws {
         guard self.coverage > 0 && self.coverage < 1 else {
             throw ValidationError("--coverage must be between 0 and 1, got \(self.coverage)")
@@ -65,7 +68,24 @@ struct Forecast: ParsableCommand {
     }
 
     func run() throws {
-        let points = try SeriesFile.read(self.file, command: "forecast", strictTime: self.strictTime)
+        let file = try SeriesFile.read(self.file, command: "forecast", strictTime: self.strictTime)
+        let index: Int
+        if let column = self.column {
+            guard let found = file.names.firstIndex(of: column) else {
+                throw CLIError(
+                    "\(self.file) has no column \(column); its series: \(file.names.joined(separator: ", "))"
+                )
+            }
+            index = found
+        } else {
+            guard file.names.count == 1 else {
+                throw CLIError(
+                    "\(self.file) holds \(file.names.count) series (\(file.names.joined(separator: ", "))); name one with --column"
+                )
+            }
+            index = 0
+        }
+        let points = file.series(index)
         guard points.count >= 20 else {
             throw CLIError("\(self.file) has \(points.count) rows; a forecast needs at least 20")
         }

@@ -4,17 +4,26 @@
 import ArgumentParser
 import VigilCore
 
-/// A metric series read from a two-column CSV file, time then value, as `vigil detect` and `vigil forecast` take
-/// it: `timestamp,value` as NAB writes it, or an export from Grafana or Prometheus (`"Time","cpu"`, quoted cells,
-/// `NaN` or empty where the series had no sample).
-enum SeriesFile {
+/// Metric series read from a CSV file, time then values, as `vigil detect` and `vigil forecast` take it:
+/// `timestamp,value` as NAB writes it, or an export from Grafana or Prometheus (`"Time","cpu","mem"`, quoted cells,
+/// `NaN` or empty where a series had no sample). Each column after the time is one series.
+struct SeriesFile {
     /// One row.
-    struct Point {
+    struct Row {
         /// The timestamp as written.
         var raw: String
         var time: Timestamp
-        /// Nil where the row has no value (an empty cell, `NaN`, `null`): a gap, not a zero.
-        var value: Double?
+        /// One per series; nil where the row has no value (an empty cell, `NaN`, `null`): a gap, not a zero.
+        var values: [Double?]
+    }
+
+    /// The series' names: the header's cells after the time (`value` when the file has no header).
+    var names: [String]
+    var rows: [Row]
+
+    /// The rows of one series, gaps included.
+    func series(_ index: Int) -> [(raw: String, time: Timestamp, value: Double?)] {
+        self.rows.map { ($0.raw, $0.time, $0.values[index]) }
     }
 
     /// Names the first column may have.
@@ -23,20 +32,22 @@ enum SeriesFile {
     /// What the header must look like, for error messages.
     static let headerRule =
         "expected the header timestamp,value (the first column may also be called time, ts, date or datetime, "
-        + "the second may carry the series' name)"
+        + "the others carry the series' names)"
 
     /// Cells that mean "no value here".
     private static let missing: Set<String> = ["", "nan", "null", "none", "na", "n/a"]
 
     /// Reads every row; a bad row is an error naming its line. A file without a header starts with data (a
-    /// timestamp and a number). Timestamps that do not increase are kept in file order and reported on standard
-    /// error, or rejected with `strictTime`; rows without a value are kept as gaps and counted there too.
-    static func read(_ path: String, command: String, strictTime: Bool) throws -> [Point] {
+    /// timestamp and numbers). Timestamps that do not increase are kept in file order and reported on standard
+    /// error, or rejected with `strictTime`; cells without a value are kept as gaps and counted there too.
+    static func read(_ path: String, command: String, strictTime: Bool) throws -> SeriesFile {
         var reader = try LineReader(path: path)
-        var points: [Point] = []
+        var names: [String] = []
+        var rows: [Row] = []
         var problem: String?
         var duplicates: [Int] = []
-        var gaps: [Int] = []
+        var gaps = 0
+        var firstGap: Int?
         try reader.forEachLine { line, number, _ in
             guard problem == nil else { return }
             let text = line.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
@@ -44,7 +55,10 @@ enum SeriesFile {
             let fields = Self.fields(text)
             if number == 1 {
                 let header = fields.map { $0.lowercased() }
-                if header.count >= 2 && Self.timeColumns.contains(header[0]) && !header[1].isEmpty { return }
+                if header.count >= 2 && Self.timeColumns.contains(header[0]) && !header[1].isEmpty {
+                    names = Array(fields.dropFirst())
+                    return
+                }
                 // No header: the file starts with data.
                 let isData =
                     fields.count >= 2 && TimestampParser.parse(Array(fields[0].utf8).span) != nil
@@ -53,26 +67,35 @@ enum SeriesFile {
                     problem = "line 1: \(Self.headerRule), found \"\(text.prefix(80))\""
                     return
                 }
+                names = fields.count == 2 ? ["value"] : (1..<fields.count).map { "value\($0)" }
             }
             guard fields.count >= 2 else {
-                problem = "line \(number): expected timestamp,value, found \"\(text.prefix(80))\""
+                problem = "line \(number): expected a timestamp and a value, found \"\(text.prefix(80))\""
+                return
+            }
+            guard fields.count <= names.count + 1 else {
+                problem = "line \(number): \(fields.count) cells, but the header names \(names.count + 1)"
                 return
             }
             guard let time = TimestampParser.parse(Array(fields[0].utf8).span) else {
                 problem = "line \(number): \"\(fields[0].prefix(40))\" is not a timestamp"
                 return
             }
-            var value: Double?
-            if Self.missing.contains(fields[1].lowercased()) {
-                gaps.append(number)
-            } else {
-                guard let parsed = Double(fields[1]), parsed.isFinite else {
-                    problem = "line \(number): \"\(fields[1].prefix(40))\" is not a number"
+            var values = [Double?](repeating: nil, count: names.count)
+            for column in names.indices {
+                let cell = column + 1 < fields.count ? fields[column + 1] : ""
+                if Self.missing.contains(cell.lowercased()) {
+                    gaps += 1
+                    if firstGap == nil { firstGap = number }
+                    continue
+                }
+                guard let parsed = Double(cell), parsed.isFinite else {
+                    problem = "line \(number): \"\(cell.prefix(40))\" is not a number"
                     return
                 }
-                value = parsed
+                values[column] = parsed
             }
-            if let last = points.last, time <= last.time {
+            if let last = rows.last, time <= last.time {
                 // Real exports repeat or step back a timestamp now and then (NAB's exchange-2 and
                 // machine_temperature do): points are scored in file order, and the lines are reported.
                 if strictTime {
@@ -81,7 +104,7 @@ enum SeriesFile {
                 }
                 duplicates.append(number)
             }
-            points.append(Point(raw: fields[0], time: time, value: value))
+            rows.append(Row(raw: fields[0], time: time, values: values))
         }
         if let problem { throw CLIError(problem) }
         if let first = duplicates.first {
@@ -89,26 +112,24 @@ enum SeriesFile {
                 "vigil \(command): \(VigilCore.Format.count(duplicates.count, "row")) \(duplicates.count == 1 ? "does" : "do") not come after the previous row's timestamp (first at line \(first)); kept in file order (--strict-time makes this an error)"
             )
         }
-        if let first = gaps.first {
+        if let firstGap {
             printError(
-                "vigil \(command): \(VigilCore.Format.count(gaps.count, "row")) \(gaps.count == 1 ? "has" : "have") no value (empty, NaN or null; first at line \(first)); taken as \(gaps.count == 1 ? "a gap" : "gaps")"
+                "vigil \(command): \(VigilCore.Format.count(gaps, "cell")) \(gaps == 1 ? "has" : "have") no value (empty, NaN or null; first at line \(firstGap)); taken as \(gaps == 1 ? "a gap" : "gaps")"
             )
         }
-        guard points.contains(where: { $0.value != nil }) else {
+        guard rows.contains(where: { $0.values.contains { $0 != nil } }) else {
             throw CLIError("\(path) has no data rows with a value under the header timestamp,value")
         }
-        return points
+        return SeriesFile(names: names, rows: rows)
     }
 
-    /// The first two cells of a line, trimmed, with RFC 4180 quoting undone (a line holding no quote is split
-    /// at its commas directly).
+    /// The cells of a line, trimmed, with RFC 4180 quoting undone (a line holding no quote is split at its
+    /// commas directly).
     static func fields(_ line: String) -> [String] {
         if line.utf8.contains(UInt8(ascii: "\"")) {
-            return (CSVReader.rows(Array(line.utf8)).first ?? []).prefix(2).map { Substring($0).trimmingCharacters() }
+            return (CSVReader.rows(Array(line.utf8)).first ?? []).map { Substring($0).trimmingCharacters() }
         }
-        return line.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false).prefix(2).map {
-            $0.trimmingCharacters()
-        }
+        return line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
     }
 }
 

@@ -120,6 +120,7 @@ import Testing
         ("", "has no data rows"),
         ("time,cpu\n2024-01-01 00:00:00,\n2024-01-01 00:01:00,nan\n", "has no data rows with a value"),
         ("timestamp,value\n2024-01-01 00:00:00,inf\n", "line 2: \"inf\" is not a number"),
+        ("timestamp,value\n2024-01-01 00:00:00,1,2\n", "line 2: 3 cells, but the header names 2"),
     ])
     func badInputNamesTheLine(_ input: String, _ message: String) throws {
         let result = try Vigil.run(["detect"], input: input)
@@ -150,11 +151,32 @@ import Testing
             "\(result.stdout)"
         )
         #expect(
-            result.stderr.contains("2 rows have no value (empty, NaN or null; first at line 3)"),
+            result.stderr.contains("2 cells have no value (empty, NaN or null; first at line 3)"),
             "\(result.stderr)"
         )
         let text = try Vigil.run(["detect"], input: input)
         #expect(text.status == 0 && text.stdout.contains("2 points, 0 alerts"), "\(text.stdout)")
+    }
+
+    /// Each column after the time is a series with its own detector; alerts name their series, in time order.
+    @Test func eachColumnIsASeries() throws {
+        var text = "time,cpu,mem\n"
+        for row in 0..<400 {
+            let wiggle = Double((row * 7919) % 13) / 13
+            text += "\(1_700_000_000 + 60 * row),\(row == 300 ? 95 : 50 + wiggle),\(row == 350 ? 80 : 30 + wiggle)\n"
+        }
+        let result = try Vigil.run(["detect", "--format", "json"], input: text)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        #expect(object["points"] as? Int == 800)
+        #expect(alerts.map { $0["series"] as? String } == ["cpu", "mem"], "\(alerts)")
+        #expect(alerts.map { $0["value"] as? Double } == [95, 80], "\(alerts)")
+        let textResult = try Vigil.run(["detect"], input: text)
+        #expect(textResult.stdout.contains("  cpu  spike  value 95"), "\(textResult.stdout)")
+        #expect(textResult.stdout.contains("2 series, 800 points, 2 alerts"), "\(textResult.stdout)")
+        let nab = try Vigil.run(["detect", "--format", "nab"], input: text)
+        #expect(nab.status != 0 && nab.stderr.contains("--format nab takes one series"), "\(nab.stderr)")
     }
 
     /// Without a header the file starts with data, and the first row counts.

@@ -74,11 +74,27 @@ import Testing
         let result = try Vigil.run(["forecast", "--horizon", "1h"], input: lines.joined(separator: "\n"))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
-            result.stderr.contains("4 rows have no value (empty, NaN or null; first at line 101)"),
+            result.stderr.contains("4 cells have no value (empty, NaN or null; first at line 101)"),
             "\(result.stderr)"
         )
         let values = result.stdout.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[1])! }
         #expect(values.count == 12 && values.allSatisfy { abs($0 - 20) < 0.5 }, "\(values)")
+    }
+
+    /// A file of several series: --column names the one to forecast, and without it the command says which there are.
+    @Test func columnChoosesAmongSeveralSeries() throws {
+        let wide = self.daily().split(separator: "\n").enumerated().map { index, line in
+            index == 0 ? "time,day,flat" : "\(line),7"
+        }.joined(separator: "\n")
+        let unnamed = try Vigil.run(["forecast"], input: wide)
+        #expect(unnamed.status != 0 && unnamed.stderr.contains("holds 2 series (day, flat); name one with --column"))
+        let wrong = try Vigil.run(["forecast", "--column", "disk"], input: wide)
+        #expect(wrong.status != 0 && wrong.stderr.contains("has no column disk"), "\(wrong.stderr)")
+        for (column, expected) in [("day", 20.0), ("flat", 7.0)] {
+            let result = try Vigil.run(["forecast", "--horizon", "15m", "--column", column], input: wide)
+            let values = result.stdout.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[1])! }
+            #expect(values.count == 3 && values.allSatisfy { abs($0 - expected) < 0.5 }, "\(column): \(values)")
+        }
     }
 
     @Test func tooShortASeriesIsAnError() throws {
