@@ -36,8 +36,11 @@ struct Detect: ParsableCommand {
             Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
             tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat.
 
+            Rows are scored as they are read: from a pipe, the text report prints each alert when its row arrives.
+
             Examples:
               vigil detect cpu.csv
+              tail -n +1 -f cpu.csv | vigil detect -
               vigil detect --format nab ../shared/data/nab/data/realKnownCause/nyc_taxi.csv
             """
     )
@@ -67,56 +70,61 @@ struct Detect: ParsableCommand {
     }
 
     func run() throws {
-        let file = try SeriesFile.read(self.file, command: "detect", strictTime: self.strictTime)
         var configuration = MetricAnomalyDetector.Configuration()
         configuration.alertThreshold = self.alertThreshold
-        var detectors = file.names.map { _ in MetricAnomalyDetector(configuration: configuration) }
+        var detectors: [MetricAnomalyDetector] = []
         var out = OutputStream()
-        switch self.format {
-        case .nab:
-            guard file.names.count == 1 else {
-                throw CLIError(
-                    "--format nab takes one series, and \(self.file) has \(file.names.count): \(file.names.joined(separator: ", "))"
-                )
+        var alerts: [String] = []
+        var alertCount = 0
+        var scored = 0
+        var seriesCount = 0
+        // Row by row as they are read: the alerts of several series come in time order, and a text report of a
+        // pipe (`tail -f cpu.csv | vigil detect -`) prints each alert when its row arrives.
+        try SeriesFile.forEachRow(self.file, command: "detect", strictTime: self.strictTime) { names, row in
+            if detectors.isEmpty {
+                if self.format == .nab && names.count != 1 {
+                    throw CLIError(
+                        "--format nab takes one series, and \(self.file) has \(names.count): \(names.joined(separator: ", "))"
+                    )
+                }
+                detectors = names.map { _ in MetricAnomalyDetector(configuration: configuration) }
+                seriesCount = names.count
+                if self.format == .nab { out.write("timestamp,value,anomaly_score,is_anomaly\n") }
             }
-            out.write("timestamp,value,anomaly_score,is_anomaly\n")
-            for row in file.rows {
+            if self.format == .nab {
                 // A row without a value keeps its place in the contract, unscored.
                 guard let value = row.values[0] else {
                     out.write("\(row.raw),,\(Self.score(0)),0\n")
-                    continue
+                    return
                 }
                 let result = detectors[0].update(time: row.time, value: value)
                 out.write(
                     "\(row.raw),\(Self.number(value)),\(Self.score(result.score)),\(result.isAnomaly ? 1 : 0)\n"
                 )
+                return
             }
-        case .text, .json:
-            // Row by row, so the alerts of several series come in time order.
-            var alerts: [String] = []
-            var scored = 0
-            let named = file.names.count > 1
-            for row in file.rows {
-                for column in file.names.indices {
-                    guard let value = row.values[column] else { continue }
-                    scored += 1
-                    let result = detectors[column].update(time: row.time, value: value)
-                    guard result.isAnomaly else { continue }
-                    let name = file.names[column]
-                    alerts.append(
-                        self.format == .json
-                            ? Self.json(name, row.time, value, result)
-                            : Self.sentence(named ? name : nil, row.time, value, result)
-                    )
+            for column in names.indices {
+                guard let value = row.values[column] else { continue }
+                scored += 1
+                let result = detectors[column].update(time: row.time, value: value)
+                guard result.isAnomaly else { continue }
+                alertCount += 1
+                if self.format == .json {
+                    alerts.append(Self.json(names[column], row.time, value, result))
+                } else {
+                    out.write(Self.sentence(names.count > 1 ? names[column] : nil, row.time, value, result) + "\n")
+                    out.flush()
                 }
             }
-            if self.format == .json {
-                out.write("{\"points\":\(scored),\"alerts\":[\(alerts.joined(separator: ","))]}\n")
-            } else {
-                for alert in alerts { out.write(alert + "\n") }
-                let series = named ? "\(VigilCore.Format.count(file.names.count, "series", plural: "series")), " : ""
-                out.write("\(series)\(scored) points, \(VigilCore.Format.count(alerts.count, "alert"))\n")
-            }
+        }
+        switch self.format {
+        case .nab:
+            break
+        case .json:
+            out.write("{\"points\":\(scored),\"alerts\":[\(alerts.joined(separator: ","))]}\n")
+        case .text:
+            let series = seriesCount > 1 ? "\(VigilCore.Format.count(seriesCount, "series", plural: "series")), " : ""
+            out.write("\(series)\(scored) points, \(VigilCore.Format.count(alertCount, "alert"))\n")
         }
         out.flush()
     }

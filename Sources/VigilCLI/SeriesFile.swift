@@ -41,15 +41,31 @@ struct SeriesFile {
     /// timestamp and numbers). Timestamps that do not increase are kept in file order and reported on standard
     /// error, or rejected with `strictTime`; cells without a value are kept as gaps and counted there too.
     static func read(_ path: String, command: String, strictTime: Bool) throws -> SeriesFile {
+        var file = SeriesFile(names: [], rows: [])
+        try Self.forEachRow(path, command: command, strictTime: strictTime) { names, row in
+            file.names = names
+            file.rows.append(row)
+        }
+        return file
+    }
+
+    /// Reads the rows one at a time, handing each over with the series' names as soon as it is read (from a
+    /// pipe, as it arrives), under the rules of ``read(_:command:strictTime:)``. A bad row ends the reading with
+    /// an error naming its line, after the rows before it were handed over.
+    static func forEachRow(
+        _ path: String,
+        command: String,
+        strictTime: Bool,
+        _ body: ([String], Row) throws -> Void
+    ) throws {
         var reader = try LineReader(path: path)
         var names: [String] = []
-        var rows: [Row] = []
-        var problem: String?
+        var last: Row?
         var duplicates: [Int] = []
         var gaps = 0
         var firstGap: Int?
+        var anyValue = false
         try reader.forEachLine { line, number, _ in
-            guard problem == nil else { return }
             let text = line.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
             if text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
             let fields = Self.fields(text)
@@ -64,22 +80,18 @@ struct SeriesFile {
                     fields.count >= 2 && TimestampParser.parse(Array(fields[0].utf8).span) != nil
                     && Double(fields[1]) != nil
                 guard isData else {
-                    problem = "line 1: \(Self.headerRule), found \"\(text.prefix(80))\""
-                    return
+                    throw CLIError("line 1: \(Self.headerRule), found \"\(text.prefix(80))\"")
                 }
                 names = fields.count == 2 ? ["value"] : (1..<fields.count).map { "value\($0)" }
             }
             guard fields.count >= 2 else {
-                problem = "line \(number): expected a timestamp and a value, found \"\(text.prefix(80))\""
-                return
+                throw CLIError("line \(number): expected a timestamp and a value, found \"\(text.prefix(80))\"")
             }
             guard fields.count <= names.count + 1 else {
-                problem = "line \(number): \(fields.count) cells, but the header names \(names.count + 1)"
-                return
+                throw CLIError("line \(number): \(fields.count) cells, but the header names \(names.count + 1)")
             }
             guard let time = TimestampParser.parse(Array(fields[0].utf8).span) else {
-                problem = "line \(number): \"\(fields[0].prefix(40))\" is not a timestamp"
-                return
+                throw CLIError("line \(number): \"\(fields[0].prefix(40))\" is not a timestamp")
             }
             var values = [Double?](repeating: nil, count: names.count)
             for column in names.indices {
@@ -90,23 +102,23 @@ struct SeriesFile {
                     continue
                 }
                 guard let parsed = Double(cell), parsed.isFinite else {
-                    problem = "line \(number): \"\(cell.prefix(40))\" is not a number"
-                    return
+                    throw CLIError("line \(number): \"\(cell.prefix(40))\" is not a number")
                 }
                 values[column] = parsed
+                anyValue = true
             }
-            if let last = rows.last, time <= last.time {
+            if let last, time <= last.time {
                 // Real exports repeat or step back a timestamp now and then (NAB's exchange-2 and
                 // machine_temperature do): points are scored in file order, and the lines are reported.
                 if strictTime {
-                    problem = "line \(number): timestamp \(fields[0]) is not after the previous row's \(last.raw)"
-                    return
+                    throw CLIError("line \(number): timestamp \(fields[0]) is not after the previous row's \(last.raw)")
                 }
                 duplicates.append(number)
             }
-            rows.append(Row(raw: fields[0], time: time, values: values))
+            let row = Row(raw: fields[0], time: time, values: values)
+            last = row
+            try body(names, row)
         }
-        if let problem { throw CLIError(problem) }
         if let first = duplicates.first {
             printError(
                 "vigil \(command): \(VigilCore.Format.count(duplicates.count, "row")) \(duplicates.count == 1 ? "does" : "do") not come after the previous row's timestamp (first at line \(first)); kept in file order (--strict-time makes this an error)"
@@ -117,10 +129,9 @@ struct SeriesFile {
                 "vigil \(command): \(VigilCore.Format.count(gaps, "cell")) \(gaps == 1 ? "has" : "have") no value (empty, NaN or null; first at line \(firstGap)); taken as \(gaps == 1 ? "a gap" : "gaps")"
             )
         }
-        guard rows.contains(where: { $0.values.contains { $0 != nil } }) else {
+        guard anyValue else {
             throw CLIError("\(path) has no data rows with a value under the header timestamp,value")
         }
-        return SeriesFile(names: names, rows: rows)
     }
 
     /// The cells of a line, trimmed, with RFC 4180 quoting undone (a line holding no quote is split at its

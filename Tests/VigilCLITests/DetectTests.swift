@@ -179,6 +179,39 @@ import Testing
         #expect(nab.status != 0 && nab.stderr.contains("--format nab takes one series"), "\(nab.stderr)")
     }
 
+    /// From a pipe, an alert is printed when its row arrives, while the writer still holds the pipe open.
+    @Test func aPipeGetsEachAlertAsItsRowArrives() throws {
+        let process = Process()
+        process.executableURL = Vigil.binary
+        process.arguments = ["detect", "-"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var text = "timestamp,value\n"
+        for row in 0..<1001 {
+            let value = row == 1000 ? 250 : 100 + Double((row * 7919) % 13) / 13
+            text += "\(1_700_000_000 + 60 * row),\(value)\n"
+        }
+        input.fileHandleForWriting.write(Data(text.utf8))
+        // The pipe stays open: the alert must come without the end of the input (read aside, so a command that
+        // waits for the end fails here instead of hanging the test).
+        let received = LockedText()
+        output.fileHandleForReading.readabilityHandler = { handle in received.append(handle.availableData) }
+        let deadline = Date().addingTimeInterval(20)
+        while !received.text.contains("\n") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        output.fileHandleForReading.readabilityHandler = nil
+        #expect(received.text.hasPrefix("alert  2023-11-15T14:53:20Z  spike  value 250"), "\(received.text)")
+        #expect(process.isRunning, "still waiting for more rows")
+        input.fileHandleForWriting.closeFile()
+        process.waitUntilExit()
+        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0 && rest.contains("1001 points, 1 alert"), "\(rest)")
+    }
+
     /// Without a header the file starts with data, and the first row counts.
     @Test func aFileWithoutAHeaderStartsWithData() throws {
         let result = try Vigil.run(["detect", "--format", "nab"], input: "1700000000,1\n1700000060,2\n")
@@ -198,4 +231,14 @@ import Testing
         let strict = try Vigil.run(["detect", "--strict-time"], input: input)
         #expect(strict.status != 0 && strict.stderr.contains("line 3"))
     }
+}
+
+/// Text that a reader thread appends to while the test reads it.
+private final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ chunk: Data) { self.lock.withLock { self.data.append(chunk) } }
+
+    var text: String { self.lock.withLock { String(decoding: self.data, as: UTF8.self) } }
 }
