@@ -80,7 +80,8 @@ struct Detect: ParsableCommand {
         var seriesCount = 0
         // Row by row as they are read: the alerts of several series come in time order, and a text report of a
         // pipe (`tail -f cpu.csv | vigil detect -`) prints each alert when its row arrives.
-        try SeriesFile.forEachRow(self.file, command: "detect", strictTime: self.strictTime) { names, row in
+        let gaps = "gaps, not scored"
+        try SeriesFile.forEachRow(self.file, command: "detect", strictTime: self.strictTime, gaps: gaps) { names, row in
             if detectors.isEmpty {
                 if self.format == .nab && names.count != 1 {
                     throw CLIError(

@@ -68,7 +68,12 @@ struct Forecast: ParsableCommand {
     }
 
     func run() throws {
-        let file = try SeriesFile.read(self.file, command: "forecast", strictTime: self.strictTime)
+        let file = try SeriesFile.read(
+            self.file,
+            command: "forecast",
+            strictTime: self.strictTime,
+            gaps: "filled in between their neighbours"
+        )
         let index: Int
         if let column = self.column {
             guard let found = file.names.firstIndex(of: column) else {
@@ -86,8 +91,10 @@ struct Forecast: ParsableCommand {
             index = 0
         }
         let points = file.series(index)
-        guard points.count >= 20 else {
-            throw CLIError("\(self.file) has \(points.count) rows; a forecast needs at least 20")
+        let valued = points.count { $0.value != nil }
+        guard valued >= 20 else {
+            let rows = valued == points.count ? "\(points.count) rows" : "\(valued) values in \(points.count) rows"
+            throw CLIError("\(self.file) has \(rows) of \(file.names[index]); a forecast needs at least 20")
         }
         let step = Forecaster.medianStep(points.map(\.time.seconds))
         let horizonSteps = max(1, Int((Self.seconds(self.horizon)! / step).rounded(.up)))

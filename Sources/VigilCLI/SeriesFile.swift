@@ -39,10 +39,11 @@ struct SeriesFile {
 
     /// Reads every row; a bad row is an error naming its line. A file without a header starts with data (a
     /// timestamp and numbers). Timestamps that do not increase are kept in file order and reported on standard
-    /// error, or rejected with `strictTime`; cells without a value are kept as gaps and counted there too.
-    static func read(_ path: String, command: String, strictTime: Bool) throws -> SeriesFile {
+    /// error, or rejected with `strictTime`; cells without a value are kept as gaps and counted there too, with
+    /// what the command does with them (`gaps`).
+    static func read(_ path: String, command: String, strictTime: Bool, gaps: String) throws -> SeriesFile {
         var file = SeriesFile(names: [], rows: [])
-        try Self.forEachRow(path, command: command, strictTime: strictTime) { names, row in
+        try Self.forEachRow(path, command: command, strictTime: strictTime, gaps: gaps) { names, row in
             file.names = names
             file.rows.append(row)
         }
@@ -50,12 +51,13 @@ struct SeriesFile {
     }
 
     /// Reads the rows one at a time, handing each over with the series' names as soon as it is read (from a
-    /// pipe, as it arrives), under the rules of ``read(_:command:strictTime:)``. A bad row ends the reading with
+    /// pipe, as it arrives), under the rules of ``read(_:command:strictTime:gaps:)``. A bad row ends the reading with
     /// an error naming its line, after the rows before it were handed over.
     static func forEachRow(
         _ path: String,
         command: String,
         strictTime: Bool,
+        gaps treatment: String,
         _ body: ([String], Row) throws -> Void
     ) throws {
         var reader = try LineReader(path: path)
@@ -126,7 +128,7 @@ struct SeriesFile {
         }
         if let firstGap {
             printError(
-                "vigil \(command): \(VigilCore.Format.count(gaps, "cell")) \(gaps == 1 ? "has" : "have") no value (empty, NaN or null; first at line \(firstGap)); taken as \(gaps == 1 ? "a gap" : "gaps")"
+                "vigil \(command): \(VigilCore.Format.count(gaps, "cell")) \(gaps == 1 ? "has" : "have") no value (empty, NaN or null; first at line \(firstGap)): \(treatment)"
             )
         }
         guard anyValue else {

@@ -151,7 +151,7 @@ import Testing
             "\(result.stdout)"
         )
         #expect(
-            result.stderr.contains("2 cells have no value (empty, NaN or null; first at line 3)"),
+            result.stderr.contains("2 cells have no value (empty, NaN or null; first at line 3): gaps, not scored"),
             "\(result.stderr)"
         )
         let text = try Vigil.run(["detect"], input: input)

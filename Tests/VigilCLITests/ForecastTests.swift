@@ -74,7 +74,7 @@ import Testing
         let result = try Vigil.run(["forecast", "--horizon", "1h"], input: lines.joined(separator: "\n"))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
-            result.stderr.contains("4 cells have no value (empty, NaN or null; first at line 101)"),
+            result.stderr.contains("4 cells have no value (empty, NaN or null; first at line 101): filled in"),
             "\(result.stderr)"
         )
         let values = result.stdout.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[1])! }
@@ -88,6 +88,11 @@ import Testing
         }.joined(separator: "\n")
         let unnamed = try Vigil.run(["forecast"], input: wide)
         #expect(unnamed.status != 0 && unnamed.stderr.contains("holds 2 series (day, flat); name one with --column"))
+        let holes = try Vigil.run(
+            ["forecast", "--column", "flat"],
+            input: wide.replacingOccurrences(of: ",7", with: ",")
+        )
+        #expect(holes.status != 0 && holes.stderr.contains("has 0 values in 4032 rows of flat"), "\(holes.stderr)")
         let wrong = try Vigil.run(["forecast", "--column", "disk"], input: wide)
         #expect(wrong.status != 0 && wrong.stderr.contains("has no column disk"), "\(wrong.stderr)")
         for (column, expected) in [("day", 20.0), ("flat", 7.0)] {
