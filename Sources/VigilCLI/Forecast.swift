@@ -7,7 +7,7 @@ import VigilCore
 /// `vigil forecast`: forecast a metric series ahead with a prediction interval.
 struct Forecast: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Forecast a metric series (CSV with timestamp,value) with a prediction interval.",
+        abstract: "Forecast a metric series (CSV: timestamp, then values) with a prediction interval.",
         discussion: """
             Fits candidate models to the whole series (seasonal naive, Holt-Winters without a season, and with an \
             additive or multiplicative daily or weekly season when the series is long enough, parameters by grid \

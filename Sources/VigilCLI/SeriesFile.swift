@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import VigilCore
+import VigilIngest
 
 /// Metric series read from a CSV file, time then values, as `vigil detect` and `vigil forecast` take it:
 /// `timestamp,value` as NAB writes it, or an export from Grafana or Prometheus (`"Time","cpu","mem"`, quoted cells,
@@ -67,59 +68,89 @@ struct SeriesFile {
         var gaps = 0
         var firstGap: Int?
         var anyValue = false
-        try reader.forEachLine { line, number, _ in
-            let text = line.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
-            if text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-            let fields = Self.fields(text)
+        // The cells of the line at hand, as byte ranges (reused from line to line).
+        var cells: [Range<Int>] = []
+
+        /// One line, its cells found: the header, or a row handed to `body`.
+        func take(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int) throws {
+            func text(_ cell: Range<Int>) -> String { String(decoding: bytes[cell], as: UTF8.self) }
+            func time(_ cell: Range<Int>) -> Timestamp? {
+                TimestampParser.parse(UnsafeBufferPointer(rebasing: bytes[cell]).span)
+            }
+            func decimal(_ cell: Range<Int>) -> Double? {
+                DecimalNumber.value(UnsafeBufferPointer(rebasing: bytes[cell]))
+            }
+            if cells.count == 1 && cells[0].isEmpty { return }
             if number == 1 {
-                let header = fields.map { $0.lowercased() }
-                if header.count >= 2 && Self.timeColumns.contains(header[0]) && !header[1].isEmpty {
-                    names = Array(fields.dropFirst())
+                if cells.count >= 2 && Self.timeColumns.contains(text(cells[0]).lowercased()) && !cells[1].isEmpty {
+                    names = cells.dropFirst().map(text)
                     return
                 }
                 // No header: the file starts with data.
-                let isData =
-                    fields.count >= 2 && TimestampParser.parse(Array(fields[0].utf8).span) != nil
-                    && Double(fields[1]) != nil
-                guard isData else {
-                    throw CLIError("line 1: \(Self.headerRule), found \"\(text.prefix(80))\"")
+                guard cells.count >= 2 && time(cells[0]) != nil && decimal(cells[1]) != nil else {
+                    throw CLIError(
+                        "line 1: \(Self.headerRule), found \"\(String(decoding: bytes, as: UTF8.self).prefix(80))\""
+                    )
                 }
-                names = fields.count == 2 ? ["value"] : (1..<fields.count).map { "value\($0)" }
+                names = cells.count == 2 ? ["value"] : (1..<cells.count).map { "value\($0)" }
             }
-            guard fields.count >= 2 else {
-                throw CLIError("line \(number): expected a timestamp and a value, found \"\(text.prefix(80))\"")
+            guard cells.count >= 2 else {
+                throw CLIError(
+                    "line \(number): expected a timestamp and a value, found \"\(String(decoding: bytes, as: UTF8.self).prefix(80))\""
+                )
             }
-            guard fields.count <= names.count + 1 else {
-                throw CLIError("line \(number): \(fields.count) cells, but the header names \(names.count + 1)")
+            guard cells.count <= names.count + 1 else {
+                throw CLIError("line \(number): \(cells.count) cells, but the header names \(names.count + 1)")
             }
-            guard let time = TimestampParser.parse(Array(fields[0].utf8).span) else {
-                throw CLIError("line \(number): \"\(fields[0].prefix(40))\" is not a timestamp")
+            guard let rowTime = time(cells[0]) else {
+                throw CLIError("line \(number): \"\(text(cells[0]).prefix(40))\" is not a timestamp")
             }
             var values = [Double?](repeating: nil, count: names.count)
             for column in names.indices {
-                let cell = column + 1 < fields.count ? fields[column + 1] : ""
-                if Self.missing.contains(cell.lowercased()) {
+                let cell = column + 1 < cells.count ? cells[column + 1] : 0..<0
+                if Self.isMissing(bytes[cell]) {
                     gaps += 1
                     if firstGap == nil { firstGap = number }
                     continue
                 }
-                guard let parsed = Double(cell), parsed.isFinite else {
-                    throw CLIError("line \(number): \"\(cell.prefix(40))\" is not a number")
+                guard let parsed = decimal(cell), parsed.isFinite else {
+                    throw CLIError("line \(number): \"\(text(cell).prefix(40))\" is not a number")
                 }
                 values[column] = parsed
                 anyValue = true
             }
-            if let last, time <= last.time {
+            if let last, rowTime <= last.time {
                 // Real exports repeat or step back a timestamp now and then (NAB's exchange-2 and
                 // machine_temperature do): points are scored in file order, and the lines are reported.
                 if strictTime {
-                    throw CLIError("line \(number): timestamp \(fields[0]) is not after the previous row's \(last.raw)")
+                    throw CLIError(
+                        "line \(number): timestamp \(text(cells[0])) is not after the previous row's \(last.raw)"
+                    )
                 }
                 duplicates.append(number)
             }
-            let row = Row(raw: fields[0], time: time, values: values)
+            let row = Row(raw: text(cells[0]), time: rowTime, values: values)
             last = row
             try body(names, row)
+        }
+
+        try reader.forEachLine { line, number, _ in
+            try line.withUnsafeBufferPointer { bytes in
+                cells.removeAll(keepingCapacity: true)
+                guard bytes.contains(UInt8(ascii: "\"")) else {
+                    Self.split(bytes, into: &cells)
+                    try take(bytes, number)
+                    return
+                }
+                // Rare: quoted cells, unquoted into one buffer.
+                var unquoted: [UInt8] = []
+                for cell in CSVReader.rows(Array(bytes)).first ?? [] {
+                    let start = unquoted.count
+                    unquoted.append(contentsOf: cell.utf8)
+                    cells.append(Self.trimmed(unquoted, start..<unquoted.count))
+                }
+                try unquoted.withUnsafeBufferPointer { try take($0, number) }
+            }
         }
         if let first = duplicates.first {
             printError(
@@ -136,13 +167,36 @@ struct SeriesFile {
         }
     }
 
-    /// The cells of a line, trimmed, with RFC 4180 quoting undone (a line holding no quote is split at its
-    /// commas directly).
-    static func fields(_ line: String) -> [String] {
-        if line.utf8.contains(UInt8(ascii: "\"")) {
-            return (CSVReader.rows(Array(line.utf8)).first ?? []).map { Substring($0).trimmingCharacters() }
+    /// The cells of a line without quotes, split at its commas and trimmed of spaces, tabs and carriage returns.
+    static func split(_ bytes: UnsafeBufferPointer<UInt8>, into cells: inout [Range<Int>]) {
+        var start = 0
+        for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: ",") {
+            cells.append(Self.trimmed(bytes, start..<index))
+            start = index + 1
         }
-        return line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
+    }
+
+    /// `range` of `bytes` without leading and trailing spaces, tabs and carriage returns.
+    static func trimmed(_ bytes: some RandomAccessCollection<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        func blank(_ index: Int) -> Bool {
+            let byte = bytes[bytes.index(bytes.startIndex, offsetBy: index)]
+            return byte == 0x20 || byte == 0x09 || byte == 0x0D
+        }
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper && blank(lower) { lower += 1 }
+        while upper > lower && blank(upper - 1) { upper -= 1 }
+        return lower..<upper
+    }
+
+    /// Whether a cell means "no value here": empty, or (in any case) `NaN`, `null`, `none`, `NA` or `n/a`.
+    static func isMissing(_ cell: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard let first = cell.first else { return true }
+        // Numbers start with a digit, a sign or a point: only a short word that starts with a letter is read.
+        guard cell.count <= 4, (0x61...0x7A).contains(first | 0x20) else { return false }
+        // ASCII letters to lower case (other bytes may change too, but match no word then).
+        let word = String(decoding: cell.map { $0 | 0x20 }, as: UTF8.self)
+        return Self.missing.contains(word)
     }
 }
 
