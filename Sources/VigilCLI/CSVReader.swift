@@ -109,6 +109,44 @@ enum CSVReader {
         for column in columns.indices { columns[column].append(column < numbers.count ? numbers[column] : nil) }
     }
 
+    /// Finds the cells of one line as byte ranges, trimmed of spaces, tabs and carriage returns, into `cells`,
+    /// and calls `body` with the bytes they index (the line itself, or, when it holds a quote, its cells unquoted
+    /// (RFC 4180) into a buffer) and the cells. `cells` is the caller's storage, reused from line to line.
+    static func withCells<Result>(
+        of line: UnsafeBufferPointer<UInt8>,
+        _ cells: inout [Range<Int>],
+        _ body: (UnsafeBufferPointer<UInt8>, [Range<Int>]) throws -> Result
+    ) rethrows -> Result {
+        cells.removeAll(keepingCapacity: true)
+        guard line.contains(UInt8(ascii: "\"")) else {
+            var start = 0
+            for index in 0...line.count where index == line.count || line[index] == UInt8(ascii: ",") {
+                cells.append(Self.trimmed(line, start..<index))
+                start = index + 1
+            }
+            return try body(line, cells)
+        }
+        // Rare: quoted cells, unquoted into one buffer.
+        var unquoted: [UInt8] = []
+        for cell in Self.rows(Array(line)).first ?? [] {
+            let start = unquoted.count
+            unquoted.append(contentsOf: cell.utf8)
+            cells.append(unquoted.withUnsafeBufferPointer { Self.trimmed($0, start..<unquoted.count) })
+        }
+        let found = cells
+        return try unquoted.withUnsafeBufferPointer { try body($0, found) }
+    }
+
+    /// `range` of `bytes` without leading and trailing spaces, tabs and carriage returns.
+    static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper && blank(bytes[lower]) { lower += 1 }
+        while upper > lower && blank(bytes[upper - 1]) { upper -= 1 }
+        return lower..<upper
+    }
+
     static func rows(_ bytes: [UInt8]) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []

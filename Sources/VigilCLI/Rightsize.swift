@@ -278,68 +278,84 @@ struct Rightsize: AsyncParsableCommand {
     }
 
     /// Reads the CSV into one usage per workload, in order of first appearance; a bad row is an error naming its line.
+    /// Cells are read as byte ranges (a usage file holds a row per workload and minute: millions of them).
     static func read(_ path: String) throws -> [RightSizer.Usage] {
         var reader = try LineReader(path: path)
         var columns: [String: Int] = [:]
-        var order: [String] = []
-        var usages: [String: RightSizer.Usage] = [:]
-        var problem: String?
+        var usages: [RightSizer.Usage] = []
+        var slot: [String: Int] = [:]
+        var cells: [Range<Int>] = []
         try reader.forEachLine { line, number, _ in
-            guard problem == nil else { return }
-            let text = line.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
-            let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
-            if number == 1 {
-                for (index, name) in fields.enumerated() { columns[name.lowercased()] = index }
-                let missing = ["timestamp", "workload", "cpu_cores", "memory_bytes"].filter { columns[$0] == nil }
-                if !missing.isEmpty {
-                    problem =
-                        "line 1: the header needs timestamp,workload,cpu_cores,memory_bytes; missing \(missing.joined(separator: ", "))"
-                }
-                return
-            }
-            if fields.allSatisfy(\.isEmpty) { return }
-            func cell(_ name: String) -> String? {
-                guard let index = columns[name], index < fields.count, !fields[index].isEmpty else { return nil }
-                return fields[index]
-            }
-            func amount(_ name: String) -> Double?? {
-                guard let text = cell(name) else { return .some(nil) }
-                guard let value = Double(text), value.isFinite, value >= 0 else { return nil }
-                return value
-            }
-            guard let timeText = cell("timestamp"), let time = TimestampParser.parse(Array(timeText.utf8).span) else {
-                problem = "line \(number): \"\(cell("timestamp") ?? "")\" is not a timestamp"
-                return
-            }
-            guard let workload = cell("workload") else {
-                problem = "line \(number): the workload is empty"
-                return
-            }
-            for name in ["cpu_cores", "memory_bytes", "cpu_request", "memory_request"] where amount(name) == nil {
-                problem = "line \(number): \(name) \"\(cell(name) ?? "")\" is not a non-negative number"
-                return
-            }
-            if usages[workload] == nil {
-                order.append(workload)
-                usages[workload] = RightSizer.Usage(workload: workload, times: [], cpu: [], memory: [])
-            }
-            usages[workload]!.times.append(time.seconds)
-            usages[workload]!.cpu.append(amount("cpu_cores")!)
-            usages[workload]!.memory.append(amount("memory_bytes")!)
-            if let request = amount("cpu_request")! { usages[workload]!.cpuRequest = request }
-            if let request = amount("memory_request")! { usages[workload]!.memoryRequest = request }
-            if let text = cell("hpa") {
-                for name in text.split(whereSeparator: { $0 == "+" || $0 == " " || $0 == ";" }) {
-                    guard let kind = RightSizer.Kind(rawValue: name.lowercased()) else {
-                        problem = "line \(number): hpa \"\(text)\" must name cpu, memory or cpu+memory"
+            try line.withUnsafeBufferPointer { line in
+                try CSVReader.withCells(of: line, &cells) { bytes, cells in
+                    func text(_ column: Int?) -> String? {
+                        guard let column, column < cells.count, !cells[column].isEmpty else { return nil }
+                        return String(decoding: bytes[cells[column]], as: UTF8.self)
+                    }
+                    if number == 1 {
+                        for index in cells.indices { columns[text(index)?.lowercased() ?? ""] = index }
+                        let missing = ["timestamp", "workload", "cpu_cores", "memory_bytes"].filter {
+                            columns[$0] == nil
+                        }
+                        if !missing.isEmpty {
+                            throw CLIError(
+                                "line 1: the header needs timestamp,workload,cpu_cores,memory_bytes; missing \(missing.joined(separator: ", "))"
+                            )
+                        }
                         return
                     }
-                    usages[workload]!.autoscaledOn.insert(kind)
+                    if cells.allSatisfy(\.isEmpty) { return }
+                    /// A non-negative amount, nil for an empty cell.
+                    func amount(_ name: String) throws -> Double? {
+                        guard let column = columns[name], column < cells.count, !cells[column].isEmpty else {
+                            return nil
+                        }
+                        let cell = UnsafeBufferPointer(rebasing: bytes[cells[column]])
+                        guard let value = DecimalNumber.value(cell), value.isFinite, value >= 0 else {
+                            throw CLIError(
+                                "line \(number): \(name) \"\(text(column) ?? "")\" is not a non-negative number"
+                            )
+                        }
+                        return value
+                    }
+                    let timeColumn = columns["timestamp"]!
+                    guard timeColumn < cells.count, !cells[timeColumn].isEmpty,
+                        let time = TimestampParser.parse(UnsafeBufferPointer(rebasing: bytes[cells[timeColumn]]).span)
+                    else {
+                        throw CLIError("line \(number): \"\(text(timeColumn) ?? "")\" is not a timestamp")
+                    }
+                    guard let workload = text(columns["workload"]) else {
+                        throw CLIError("line \(number): the workload is empty")
+                    }
+                    let cpu = try amount("cpu_cores")
+                    let memory = try amount("memory_bytes")
+                    let cpuRequest = try amount("cpu_request")
+                    let memoryRequest = try amount("memory_request")
+                    let index: Int
+                    if let known = slot[workload] {
+                        index = known
+                    } else {
+                        index = usages.count
+                        slot[workload] = index
+                        usages.append(RightSizer.Usage(workload: workload, times: [], cpu: [], memory: []))
+                    }
+                    usages[index].times.append(time.seconds)
+                    usages[index].cpu.append(cpu)
+                    usages[index].memory.append(memory)
+                    if let cpuRequest { usages[index].cpuRequest = cpuRequest }
+                    if let memoryRequest { usages[index].memoryRequest = memoryRequest }
+                    if let hpa = text(columns["hpa"]) {
+                        for name in hpa.split(whereSeparator: { $0 == "+" || $0 == " " || $0 == ";" }) {
+                            guard let kind = RightSizer.Kind(rawValue: name.lowercased()) else {
+                                throw CLIError("line \(number): hpa \"\(hpa)\" must name cpu, memory or cpu+memory")
+                            }
+                            usages[index].autoscaledOn.insert(kind)
+                        }
+                    }
                 }
             }
         }
-        if let problem { throw CLIError(problem) }
-        guard !order.isEmpty else { throw CLIError("\(path) has no usage rows under its header") }
-        return order.map { usages[$0]! }
+        guard !usages.isEmpty else { throw CLIError("\(path) has no usage rows under its header") }
+        return usages
     }
 }

@@ -72,7 +72,7 @@ struct SeriesFile {
         var cells: [Range<Int>] = []
 
         /// One line, its cells found: the header, or a row handed to `body`.
-        func take(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int) throws {
+        func take(_ bytes: UnsafeBufferPointer<UInt8>, _ cells: [Range<Int>], _ number: Int) throws {
             func text(_ cell: Range<Int>) -> String { String(decoding: bytes[cell], as: UTF8.self) }
             func time(_ cell: Range<Int>) -> Timestamp? {
                 TimestampParser.parse(UnsafeBufferPointer(rebasing: bytes[cell]).span)
@@ -135,21 +135,8 @@ struct SeriesFile {
         }
 
         try reader.forEachLine { line, number, _ in
-            try line.withUnsafeBufferPointer { bytes in
-                cells.removeAll(keepingCapacity: true)
-                guard bytes.contains(UInt8(ascii: "\"")) else {
-                    Self.split(bytes, into: &cells)
-                    try take(bytes, number)
-                    return
-                }
-                // Rare: quoted cells, unquoted into one buffer.
-                var unquoted: [UInt8] = []
-                for cell in CSVReader.rows(Array(bytes)).first ?? [] {
-                    let start = unquoted.count
-                    unquoted.append(contentsOf: cell.utf8)
-                    cells.append(Self.trimmed(unquoted, start..<unquoted.count))
-                }
-                try unquoted.withUnsafeBufferPointer { try take($0, number) }
+            try line.withUnsafeBufferPointer { line in
+                try CSVReader.withCells(of: line, &cells) { bytes, cells in try take(bytes, cells, number) }
             }
         }
         if let first = duplicates.first {
@@ -165,28 +152,6 @@ struct SeriesFile {
         guard anyValue else {
             throw CLIError("\(path) has no data rows with a value under the header timestamp,value")
         }
-    }
-
-    /// The cells of a line without quotes, split at its commas and trimmed of spaces, tabs and carriage returns.
-    static func split(_ bytes: UnsafeBufferPointer<UInt8>, into cells: inout [Range<Int>]) {
-        var start = 0
-        for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: ",") {
-            cells.append(Self.trimmed(bytes, start..<index))
-            start = index + 1
-        }
-    }
-
-    /// `range` of `bytes` without leading and trailing spaces, tabs and carriage returns.
-    static func trimmed(_ bytes: some RandomAccessCollection<UInt8>, _ range: Range<Int>) -> Range<Int> {
-        func blank(_ index: Int) -> Bool {
-            let byte = bytes[bytes.index(bytes.startIndex, offsetBy: index)]
-            return byte == 0x20 || byte == 0x09 || byte == 0x0D
-        }
-        var lower = range.lowerBound
-        var upper = range.upperBound
-        while lower < upper && blank(lower) { lower += 1 }
-        while upper > lower && blank(upper - 1) { upper -= 1 }
-        return lower..<upper
     }
 
     /// Whether a cell means "no value here": empty, or (in any case) `NaN`, `null`, `none`, `NA` or `n/a`.
