@@ -359,3 +359,14 @@ struct Rightsize: AsyncParsableCommand {
         return usages
     }
 }
+
+extension Substring {
+    /// The text without leading and trailing spaces, tabs and carriage returns.
+    fileprivate func trimmingCharacters() -> String {
+        String(
+            self.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: {
+                $0 == " " || $0 == "\t" || $0 == "\r"
+            }).reversed()
+        )
+    }
+}

@@ -164,14 +164,3 @@ struct SeriesFile {
         return Self.missing.contains(word)
     }
 }
-
-extension Substring {
-    /// The text without leading and trailing spaces, tabs and carriage returns.
-    func trimmingCharacters() -> String {
-        String(
-            self.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: {
-                $0 == " " || $0 == "\t" || $0 == "\r"
-            }).reversed()
-        )
-    }
-}
