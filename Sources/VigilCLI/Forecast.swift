@@ -13,7 +13,8 @@ struct Forecast: ParsableCommand {
             additive or multiplicative daily or weekly season when the series is long enough, parameters by grid \
             search), picks the one that forecast its last quarter best (rolling origin), and prints the points \
             after the last row. The interval holds the chosen model's own backtest misses at each step (80 % by \
-            default). The step is the median spacing of the timestamps. The file is read as vigil detect reads \
+            default). The step is the median spacing of the timestamps. A long history is fitted on its latest \
+            rows: eight of the longest season, and at least 10,000. The file is read as vigil detect reads \
             it; a row without a value (empty, NaN or null) is filled in between its neighbours.
 
             Output (csv): timestamp,forecast,lower,upper, one row per step; json: the same as an object with \
@@ -101,9 +102,15 @@ struct Forecast: ParsableCommand {
         let periods = Forecaster.seasonalPeriods(step: step, count: points.count)
         let values = Self.filled(points.map(\.value))
         let fitted = self.backtestFrom.map { Int(Double(values.count) * $0) } ?? values.count
+        let fitFrom = fitted - Forecaster.pointsToFit(count: fitted, periods: periods)
+        if fitFrom > 0 {
+            printError(
+                "vigil forecast: fitting on the last \(VigilCore.Format.count(fitted - fitFrom)) of \(VigilCore.Format.count(fitted, "row")) (eight of its longest season, or 10,000: older rows cost time and teach the model little)"
+            )
+        }
         guard
             var forecaster = Forecaster.fit(
-                Array(values[..<fitted]),
+                Array(values[fitFrom..<fitted]),
                 periods: periods,
                 horizon: horizonSteps,
                 coverage: self.coverage

@@ -102,6 +102,19 @@ import Testing
         }
     }
 
+    /// A long history is fitted on its latest rows, and says so: the level it ended at is what it forecasts.
+    @Test func aLongHistoryIsFittedOnItsLatestRows() throws {
+        var text = "timestamp,value\n"
+        for row in 0..<25_000 {
+            text += "\(1_700_000_000 + 60 * row),\(row < 13_000 ? 100 : 10 + Double((row * 7919) % 13) / 13)\n"
+        }
+        let result = try Vigil.run(["forecast", "--horizon", "5m"], input: text)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("fitting on the last 11,520 of 25,000 rows"), "\(result.stderr)")
+        let values = result.stdout.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[1])! }
+        #expect(values.count == 5 && values.allSatisfy { abs($0 - 10.5) < 1 }, "\(values)")
+    }
+
     @Test func tooShortASeriesIsAnError() throws {
         let result = try Vigil.run(["forecast"], input: "timestamp,value\n2024-01-01 00:00:00,1\n")
         #expect(result.status != 0 && result.stderr.contains("at least 20"), "\(result.stderr)")

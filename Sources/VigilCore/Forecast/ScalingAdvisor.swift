@@ -122,6 +122,14 @@ extension Forecaster {
         return gaps[gaps.count / 2]
     }
 
+    /// How many of a history's latest points ``fit(_:periods:horizon:coverage:)`` needs: eight of the longest
+    /// season, and at least 10,000. Each point costs every candidate of the grid a step; the level and trend have
+    /// forgotten points that old (the grid's slowest keeps 0.98^10,000 of one), and eight seasons give the
+    /// seasonal indices as many updates to learn from, starting from recent seasons rather than old ones.
+    public static func pointsToFit(count: Int, periods: [Int]) -> Int {
+        min(count, max(10_000, 8 * (periods.max() ?? 1)))
+    }
+
     /// Candidate seasons for a series sampled every `step` seconds: a day and a week, when `count` points hold at
     /// least four of them.
     public static func seasonalPeriods(step: Double, count: Int) -> [Int] {

@@ -67,4 +67,11 @@ import VigilCore
         #expect(Forecaster.seasonalPeriods(step: 300, count: 288 * 28) == [288, 2016])
         #expect(Forecaster.seasonalPeriods(step: 60, count: 1_000).isEmpty)
     }
+
+    /// A long history is fitted on its latest eight seasons, or 10,000 points, whichever is more; a short one whole.
+    @Test func aLongHistoryIsFittedOnItsLatestSeasons() {
+        #expect(Forecaster.pointsToFit(count: 5_000, periods: [288, 2016]) == 5_000)
+        #expect(Forecaster.pointsToFit(count: 3_000_000, periods: [1440, 10080]) == 80_640)
+        #expect(Forecaster.pointsToFit(count: 50_000, periods: []) == 10_000)
+    }
 }
