@@ -143,6 +143,31 @@ let fuzzTargets: [FuzzTarget] = [
             index += 12
         }
     },
+    FuzzTarget(name: "csv", summary: "a CSV file: rows, each line's cells, and a numeric table (metrics.csv)") {
+        bytes in
+        let rows = CSVReader.rows(bytes)
+        check(rows.allSatisfy { !$0.isEmpty }, "every row has a cell")
+        var storage: [Range<Int>] = []
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            Array(line).withUnsafeBufferPointer { line in
+                CSVReader.withCells(of: line, &storage) { base, cells in
+                    check(!cells.isEmpty, "a line has a cell")
+                    check(
+                        cells.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= base.count },
+                        "cells inside their bytes"
+                    )
+                    if !line.contains(UInt8(ascii: "\"")) {
+                        check(cells.count == line.count { $0 == UInt8(ascii: ",") } + 1, "a cell per comma, and one")
+                    }
+                }
+            }
+        }
+        if let table = try? CSVReader.numericTable(bytes, path: "fuzz.csv") {
+            check(table.columns.count == max(table.header.count - 1, 0), "a column per header cell after time")
+            check(table.columns.allSatisfy { $0.count == table.times.count }, "a cell per row in every column")
+            check(table.columns.allSatisfy { $0.allSatisfy { $0?.isFinite ?? true } }, "cells finite or missing")
+        }
+    },
     FuzzTarget(
         name: "rca",
         summary: "an incident case: rows, columns, calls, an alert row, then Int16 cells (0x7FFF missing)"
@@ -234,6 +259,12 @@ let fuzzSeeds: [String: @Sendable () -> [[UInt8]]] = [
     },
     "log-lines": { [Array(seedLog.utf8)] },
     "llm-answer": { [Array("The header has 4 fields: date, time, host and process, then the message.".utf8)] },
+    "csv": {
+        [
+            Array("time,a.cpu,\"b,c.mem\"\r\n1,0.5,\n2,x,\"3\"\n3,4,5,6\n".utf8),
+            Array("\"Time\",\"cpu{instance=\"\"db-1\"\"}\"\n\"2024-01-01 00:00:00\",\"NaN\"\n".utf8),
+        ]
+    },
     "rca": {
         // Two services, s0 calling s1; s1's latency jumps at row 30 of 40, alerted at row 32.
         var bytes: [UInt8] = [37, 2, 1, 32, 0, 1]

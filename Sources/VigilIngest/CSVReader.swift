@@ -1,15 +1,15 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
-import VigilIngest
-
 /// RFC 4180 CSV on bytes: quoted fields, doubled quotes, CRLF or LF.
-enum CSVReader {
+public enum CSVReader {
     /// Cells that hold something other than a finite number (or more cells than the header names), read as
     /// missing: how many, and the line and column index of the first.
-    struct UnreadableCells {
-        var count = 0
-        var first: (line: Int, column: Int)?
+    public struct UnreadableCells: Sendable {
+        /// How many cells.
+        public var count = 0
+        /// The line and column index of the first.
+        public var first: (line: Int, column: Int)?
 
         mutating func note(line: Int, column: Int) {
             self.count += 1
@@ -17,12 +17,14 @@ enum CSVReader {
         }
     }
 
-    typealias NumericTable = (header: [String], times: [Double], columns: [[Double?]], unreadable: UnreadableCells)
+    public typealias NumericTable = (
+        header: [String], times: [Double], columns: [[Double?]], unreadable: UnreadableCells
+    )
 
     /// A header and, under it, a first column of times and columns of numbers (nil where a cell is empty or not a
     /// finite number, which is counted). Cells are read straight from the bytes; a line holding a quote goes
     /// through ``rows(_:)``.
-    static func numericTable(_ bytes: [UInt8], path: String) throws -> NumericTable {
+    public static func numericTable(_ bytes: [UInt8], path: String) throws -> NumericTable {
         try bytes.withUnsafeBufferPointer { buffer in
             var lineEnd = buffer.firstIndex(of: 0x0A) ?? buffer.count
             let header = Self.rows(Array(buffer[..<lineEnd])).first ?? []
@@ -103,7 +105,7 @@ enum CSVReader {
         line: Int
     ) throws {
         guard let time else {
-            throw CLIError("\(path) line \(line): time \"\(raw.prefix(40))\" is not a number")
+            throw IngestError("\(path) line \(line): time \"\(raw.prefix(40))\" is not a number")
         }
         times.append(time)
         for column in columns.indices { columns[column].append(column < numbers.count ? numbers[column] : nil) }
@@ -112,7 +114,7 @@ enum CSVReader {
     /// Finds the cells of one line as byte ranges, trimmed of spaces, tabs and carriage returns, into `cells`,
     /// and calls `body` with the bytes they index (the line itself, or, when it holds a quote, its cells unquoted
     /// (RFC 4180) into a buffer) and the cells. `cells` is the caller's storage, reused from line to line.
-    static func withCells<Result>(
+    public static func withCells<Result>(
         of line: UnsafeBufferPointer<UInt8>,
         _ cells: inout [Range<Int>],
         _ body: (UnsafeBufferPointer<UInt8>, [Range<Int>]) throws -> Result
@@ -133,12 +135,14 @@ enum CSVReader {
             unquoted.append(contentsOf: cell.utf8)
             cells.append(unquoted.withUnsafeBufferPointer { Self.trimmed($0, start..<unquoted.count) })
         }
+        // A line of one open quote holds one empty cell, as an empty line does.
+        if cells.isEmpty { cells.append(0..<0) }
         let found = cells
         return try unquoted.withUnsafeBufferPointer { try body($0, found) }
     }
 
     /// `range` of `bytes` without leading and trailing spaces, tabs and carriage returns.
-    static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+    public static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
         func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
         var lower = range.lowerBound
         var upper = range.upperBound
@@ -147,7 +151,8 @@ enum CSVReader {
         return lower..<upper
     }
 
-    static func rows(_ bytes: [UInt8]) -> [[String]] {
+    /// The rows of `bytes`, each a list of its cells with quoting undone.
+    public static func rows(_ bytes: [UInt8]) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
         var field: [UInt8] = []
