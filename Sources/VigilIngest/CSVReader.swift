@@ -66,29 +66,32 @@ public enum CSVReader {
                     )
                     continue
                 }
-                var cells: [UnsafeBufferPointer<UInt8>] = []
+                // Each cell straight into its column: no array of cells or of numbers per row.
+                var column = -1
                 var cellStart = 0
                 for index in 0...line.count where index == line.count || line[index] == UInt8(ascii: ",") {
-                    cells.append(UnsafeBufferPointer(rebasing: line[cellStart..<index]))
+                    let cell = UnsafeBufferPointer(rebasing: line[cellStart..<index])
                     cellStart = index + 1
-                }
-                let numbers = cells.dropFirst().enumerated().map { index, cell -> Double? in
-                    guard !cell.isEmpty else { return nil }
-                    guard let number = DecimalNumber.value(cell), number.isFinite, index < width else {
-                        unreadable.note(line: lineNumber, column: index + 1)
-                        return nil
+                    defer { column += 1 }
+                    guard column >= 0 else {
+                        guard let time = DecimalNumber.value(cell) else {
+                            let raw = String(decoding: cell, as: UTF8.self)
+                            throw IngestError("\(path) line \(lineNumber): time \"\(raw.prefix(40))\" is not a number")
+                        }
+                        times.append(time)
+                        continue
                     }
-                    return number
+                    if cell.isEmpty {
+                        if column < width { columns[column].append(nil) }
+                    } else if column < width, let number = DecimalNumber.value(cell), number.isFinite {
+                        columns[column].append(number)
+                    } else {
+                        unreadable.note(line: lineNumber, column: column + 1)
+                        if column < width { columns[column].append(nil) }
+                    }
                 }
-                try Self.append(
-                    numbers,
-                    time: DecimalNumber.value(cells[0]),
-                    raw: String(decoding: cells[0], as: UTF8.self),
-                    to: &times,
-                    &columns,
-                    path: path,
-                    line: lineNumber
-                )
+                // Cells missing at the end are empty.
+                for missing in max(column, 0)..<max(width, column) { columns[missing].append(nil) }
             }
             return (header, times, columns, unreadable)
         }

@@ -76,6 +76,21 @@ let remoteWriteBodies: [[UInt8]] = stride(from: 0, to: 10_000, by: 2_000).map { 
 }
 let samples: [[MetricPoint]] = remoteWriteBodies.map { try! RemoteWrite.decode($0).points }
 
+/// A metrics.csv as RCA cases and exports have it: 10,000 one-second rows of 20 series (200,000 cells), every
+/// 50th cell empty.
+let metricsCSV: [UInt8] = {
+    var text = "time," + (0..<20).map { "service-\($0 % 5).metric_\($0)" }.joined(separator: ",") + "\n"
+    for row in 0..<10_000 {
+        text += String(1_700_000_000 + row)
+        for column in 0..<20 {
+            text += (row * 20 + column) % 50 == 0 ? "," : ",\(Double((row * 7919 + column * 104_729) % 100_000) / 100)"
+        }
+        text += "\n"
+    }
+    return Array(text.utf8)
+}()
+let metricsLines: [[UInt8]] = metricsCSV.split(separator: 0x0A).map { Array($0) }
+
 @inline(never)
 func process(_ batches: [[LogBatch]], into shard: inout PipelineShard, findings: inout [Anomaly]) {
     for request in batches {
@@ -90,6 +105,20 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     // Each iteration handles all 20 requests: 20,000 lines. lines/s = throughput × 20,000.
+    // Plain files: what `vigil rca` reads a metrics.csv with, and what `vigil detect` and `rightsize` split lines with.
+    Benchmark("CSVReader.numericTable (metrics.csv), 200k cells per iteration") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try CSVReader.numericTable(metricsCSV, path: "metrics.csv"))
+        }
+    }
+    Benchmark("CSVReader.withCells, 10k lines of 21 cells per iteration") { benchmark in
+        var cells: [Range<Int>] = []
+        for _ in benchmark.scaledIterations {
+            for line in metricsLines {
+                line.withUnsafeBufferPointer { blackHole(CSVReader.withCells(of: $0, &cells) { $1.count }) }
+            }
+        }
+    }
     Benchmark("LokiPush.decodeProtobuf (snappy), 20k lines per iteration") { benchmark in
         for _ in benchmark.scaledIterations {
             for body in protobufBodies { blackHole(try LokiPush.decodeProtobuf(body)) }
