@@ -14,7 +14,9 @@ struct Detect: ParsableCommand {
             arrives (causal: no row looks ahead) and reports the alerts. The header is timestamp,value, or a first \
             column called time, ts, date or datetime and the others named after their series, as Grafana and \
             Prometheus exports have it (quoted cells are fine), or there is none and the file starts with data. \
-            Each column after the time is a series with its own detector; with several, alerts name theirs. \
+            Each column after the time is a series with its own detector; with several, alerts name theirs. A \
+            Prometheus HTTP API answer (the JSON of /api/v1/query_range) is read too, one series per result, \
+            named by its labels. \
             Rows whose timestamp does not come after the previous one are scored anyway and reported on standard \
             error; --strict-time rejects them. A row without a value (empty, NaN or null) is a gap: counted on \
             standard error and not scored (nab output keeps its row, with an empty value and a score of 0).
@@ -41,6 +43,8 @@ struct Detect: ParsableCommand {
             Examples:
               vigil detect cpu.csv
               tail -n +1 -f cpu.csv | vigil detect -
+              curl -s 'http://prometheus:9090/api/v1/query_range?query=up&start=1700000000&end=1700086400&step=60' \
+                | vigil detect -
               vigil detect --format nab ../shared/data/nab/data/realKnownCause/nyc_taxi.csv
             """
     )

@@ -61,12 +61,63 @@ struct LineReader {
         }
     }
 
+    /// Bytes read ahead by ``firstVisibleByte()``, handed out first.
+    private var readAhead: [UInt8] = []
+
+    /// The input's first byte that is not a space, tab or line end (nil for an input of none), read ahead so that
+    /// ``forEachLine(_:)`` and ``readAll()`` still see everything; it waits for a pipe's first such byte only.
+    mutating func firstVisibleByte() throws -> UInt8? {
+        var byte: UInt8 = 0
+        while true {
+            let count = read(self.descriptor, &byte, 1)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot read \(self.path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return nil }
+            self.readAhead.append(byte)
+            self.bytesRead += 1
+            if byte != 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D { return byte }
+        }
+    }
+
+    /// Everything (left) to read, up to `limit` bytes; more is an error.
+    mutating func readAll(limit: Int) throws -> [UInt8] {
+        var bytes = self.readAhead
+        self.readAhead = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot read \(self.path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            self.bytesRead += count
+            bytes.append(contentsOf: chunk[..<count])
+            guard bytes.count <= limit else { throw CLIError("\(self.path) is larger than \(limit >> 20) MiB") }
+        }
+        if self.descriptor != 0 { close(self.descriptor) }
+        return bytes
+    }
+
     /// Calls `body` with every line (without its newline), in order, with its 1-based number and the bytes read
     /// so far (for progress).
     mutating func forEachLine(_ body: (Span<UInt8>, Int, Int) throws -> Void) throws {
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // What was read ahead comes first: blank lines, then the start of the first line that is not.
         var pending: [UInt8] = []
         var lineNumber = 0
+        for byte in self.readAhead {
+            if byte == 0x0A {
+                lineNumber += 1
+                try Self.deliver(pending, 0, pending.count, lineNumber, self.bytesRead, body)
+                pending.removeAll(keepingCapacity: true)
+            } else {
+                pending.append(byte)
+            }
+        }
+        self.readAhead = []
         var skippingRest = false
         while true {
             let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }

@@ -81,7 +81,7 @@ struct SeriesFile {
                 DecimalNumber.value(UnsafeBufferPointer(rebasing: bytes[cell]))
             }
             if cells.count == 1 && cells[0].isEmpty { return }
-            if number == 1 {
+            if names.isEmpty {
                 if cells.count >= 2 && Self.timeColumns.contains(text(cells[0]).lowercased()) && !cells[1].isEmpty {
                     names = cells.dropFirst().map(text)
                     return
@@ -89,7 +89,7 @@ struct SeriesFile {
                 // No header: the file starts with data.
                 guard cells.count >= 2 && time(cells[0]) != nil && decimal(cells[1]) != nil else {
                     throw CLIError(
-                        "line 1: \(Self.headerRule), found \"\(String(decoding: bytes, as: UTF8.self).prefix(80))\""
+                        "line \(number): \(Self.headerRule), found \"\(String(decoding: bytes, as: UTF8.self).prefix(80))\""
                     )
                 }
                 names = cells.count == 2 ? ["value"] : (1..<cells.count).map { "value\($0)" }
@@ -134,6 +134,12 @@ struct SeriesFile {
             try body(names, row)
         }
 
+        if try reader.firstVisibleByte() == UInt8(ascii: "{") {
+            // A Prometheus HTTP API answer (`curl …/api/v1/query_range?… | vigil detect -`): one series per result.
+            let answer = try Self.prometheusAnswer(try reader.readAll(limit: 1 << 30), path: path)
+            for row in answer.rows { try body(answer.names, row) }
+            return
+        }
         try reader.forEachLine { line, number, _ in
             try line.withUnsafeBufferPointer { line in
                 try CSVReader.withCells(of: line, &cells) { bytes, cells in try take(bytes, cells, number) }
@@ -152,6 +158,38 @@ struct SeriesFile {
         guard anyValue else {
             throw CLIError("\(path) has no data rows with a value under the header timestamp,value")
         }
+    }
+
+    /// The series of a Prometheus `query_range` (or `query`) answer as a file of them: one column per series,
+    /// named as Prometheus shows it (`up{instance="a:9100",job="node"}`), one row per time any of them has.
+    static func prometheusAnswer(_ body: [UInt8], path: String) throws -> SeriesFile {
+        let points: [MetricPoint]
+        do {
+            points = try PrometheusQuery.decode(body, name: "value")
+        } catch {
+            throw CLIError("\(path): \(error.message)")
+        }
+        var names: [String] = []
+        var column: [SeriesKey: Int] = [:]
+        var cells: [Int64: [(Int, Double)]] = [:]
+        for point in points {
+            let index =
+                column[point.series]
+                ?? {
+                    column[point.series] = names.count
+                    names.append(point.series.text)
+                    return names.count - 1
+                }()
+            cells[point.time.nanoseconds, default: []].append((index, point.value))
+        }
+        guard !names.isEmpty else { throw CLIError("\(path): the Prometheus answer holds no samples") }
+        let rows = cells.keys.sorted().map { nanoseconds in
+            var values = [Double?](repeating: nil, count: names.count)
+            for (index, value) in cells[nanoseconds]! { values[index] = value }
+            let time = Timestamp(nanoseconds: nanoseconds)
+            return Row(raw: time.iso8601, time: time, values: values)
+        }
+        return SeriesFile(names: names, rows: rows)
     }
 
     /// Whether a cell means "no value here": empty, or (in any case) `NaN`, `null`, `none`, `NA` or `n/a`.

@@ -212,6 +212,32 @@ import Testing
         #expect(process.terminationStatus == 0 && rest.contains("1001 points, 1 alert"), "\(rest)")
     }
 
+    /// A Prometheus query_range answer, as curl prints it: each result is a series named by its labels, and an
+    /// error answer is reported with Prometheus's own words.
+    @Test func readsAPrometheusAnswer() throws {
+        func values(_ value: (Int) -> Double) -> String {
+            (0..<400).map { "[\(1_700_000_000 + 60 * $0),\"\(value($0))\"]" }.joined(separator: ",")
+        }
+        let answer = """
+
+            {"status":"success","data":{"resultType":"matrix","result":[\
+            {"metric":{"__name__":"up","instance":"a:9100"},"values":[\(values { $0 == 300 ? 250 : 100 + Double(($0 * 7919) % 13) / 13 })]},\
+            {"metric":{"__name__":"up","instance":"b:9100"},"values":[\(values { 5 + Double(($0 * 31) % 7) / 7 })]}]}}
+            """
+        let result = try Vigil.run(["detect", "-"], input: answer)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stdout.contains("2023-11-15T03:13:20Z  up{instance=\"a:9100\"}  spike  value 250"),
+            "\(result.stdout)"
+        )
+        #expect(result.stdout.contains("2 series, 800 points, 1 alert"), "\(result.stdout)")
+        let failed = try Vigil.run(
+            ["detect", "-"],
+            input: "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"parse error at char 5\"}"
+        )
+        #expect(failed.status != 0 && failed.stderr.contains("Prometheus answered bad_data: parse error at char 5"))
+    }
+
     /// Without a header the file starts with data, and the first row counts.
     @Test func aFileWithoutAHeaderStartsWithData() throws {
         let result = try Vigil.run(["detect", "--format", "nab"], input: "1700000000,1\n1700000060,2\n")
