@@ -81,19 +81,26 @@ struct LineReader {
         }
     }
 
+    /// Reads the next bytes into `chunk` (retrying when a signal interrupts) and counts them: how many, 0 at the end.
+    private mutating func readChunk(into chunk: inout [UInt8]) throws -> Int {
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }
+            if count >= 0 {
+                self.bytesRead += count
+                return count
+            }
+            if errno != EINTR { throw CLIError("cannot read \(self.path): \(String(cString: strerror(errno)))") }
+        }
+    }
+
     /// Everything (left) to read, up to `limit` bytes; more is an error.
     mutating func readAll(limit: Int) throws -> [UInt8] {
         var bytes = self.readAhead
         self.readAhead = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CLIError("cannot read \(self.path): \(String(cString: strerror(errno)))")
-            }
+            let count = try self.readChunk(into: &chunk)
             if count == 0 { break }
-            self.bytesRead += count
             bytes.append(contentsOf: chunk[..<count])
             guard bytes.count <= limit else { throw CLIError("\(self.path) is larger than \(limit >> 20) MiB") }
         }
@@ -120,13 +127,8 @@ struct LineReader {
         self.readAhead = []
         var skippingRest = false
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(self.descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CLIError("cannot read \(self.path): \(String(cString: strerror(errno)))")
-            }
+            let count = try self.readChunk(into: &chunk)
             if count == 0 { break }
-            self.bytesRead += count
             var start = 0
             var index = 0
             while index < count {
