@@ -9,7 +9,7 @@ struct Forecast: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Forecast a metric series (CSV: timestamp, then values) with a prediction interval.",
         discussion: """
-            Fits candidate models to the whole series (seasonal naive, Holt-Winters without a season, and with an \
+            Fits candidate models to the series (seasonal naive, Holt-Winters without a season, and with an \
             additive or multiplicative daily or weekly season when the series is long enough, parameters by grid \
             search), picks the one that forecast its last quarter best (rolling origin), and prints the points \
             after the last row. The interval holds the chosen model's own backtest misses at each step (80 % by \
