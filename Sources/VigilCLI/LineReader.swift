@@ -65,20 +65,14 @@ struct LineReader {
     private var readAhead: [UInt8] = []
 
     /// The input's first byte that is not a space, tab or line end (nil for an input of none), read ahead so that
-    /// ``forEachLine(_:)`` and ``readAll()`` still see everything; it waits for a pipe's first such byte only.
+    /// ``forEachLine(_:)`` and ``readAll(limit:)`` still see everything; it waits for a pipe's first such byte only.
     mutating func firstVisibleByte() throws -> UInt8? {
-        var byte: UInt8 = 0
-        while true {
-            let count = read(self.descriptor, &byte, 1)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CLIError("cannot read \(self.path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { return nil }
-            self.readAhead.append(byte)
-            self.bytesRead += 1
-            if byte != 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D { return byte }
+        var byte: [UInt8] = [0]
+        while try self.readChunk(into: &byte) == 1 {
+            self.readAhead.append(byte[0])
+            if byte[0] != 0x20 && byte[0] != 0x09 && byte[0] != 0x0A && byte[0] != 0x0D { return byte[0] }
         }
+        return nil
     }
 
     /// Reads the next bytes into `chunk` (retrying when a signal interrupts) and counts them: how many, 0 at the end.

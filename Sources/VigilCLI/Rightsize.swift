@@ -281,7 +281,19 @@ struct Rightsize: AsyncParsableCommand {
     /// Cells are read as byte ranges (a usage file holds a row per workload and minute: millions of them).
     static func read(_ path: String) throws -> [RightSizer.Usage] {
         var reader = try LineReader(path: path)
-        var columns: [String: Int] = [:]
+        /// The columns read, by their header names; the first four are required.
+        enum Column: Int, CaseIterable {
+            case timestamp, workload, cpuCores, memoryBytes, cpuRequest, memoryRequest, hpa
+
+            /// Its name in the header.
+            var name: String {
+                ["timestamp", "workload", "cpu_cores", "memory_bytes", "cpu_request", "memory_request", "hpa"][
+                    self.rawValue
+                ]
+            }
+        }
+        // Where the header put each column (looked up once, not per row).
+        var at: [Int?] = []
         var usages: [RightSizer.Usage] = []
         var slot: [String: Int] = [:]
         var cells: [Range<Int>] = []
@@ -293,10 +305,10 @@ struct Rightsize: AsyncParsableCommand {
                         return String(decoding: bytes[cells[column]], as: UTF8.self)
                     }
                     if number == 1 {
+                        var columns: [String: Int] = [:]
                         for index in cells.indices { columns[text(index)?.lowercased() ?? ""] = index }
-                        let missing = ["timestamp", "workload", "cpu_cores", "memory_bytes"].filter {
-                            columns[$0] == nil
-                        }
+                        at = Column.allCases.map { columns[$0.name] }
+                        let missing = Column.allCases.prefix(4).map(\.name).filter { columns[$0] == nil }
                         if !missing.isEmpty {
                             throw CLIError(
                                 "line 1: the header needs timestamp,workload,cpu_cores,memory_bytes; missing \(missing.joined(separator: ", "))"
@@ -306,31 +318,31 @@ struct Rightsize: AsyncParsableCommand {
                     }
                     if cells.allSatisfy(\.isEmpty) { return }
                     /// A non-negative amount, nil for an empty cell.
-                    func amount(_ name: String) throws -> Double? {
-                        guard let column = columns[name], column < cells.count, !cells[column].isEmpty else {
+                    func amount(_ wanted: Column) throws -> Double? {
+                        guard let column = at[wanted.rawValue], column < cells.count, !cells[column].isEmpty else {
                             return nil
                         }
                         let cell = UnsafeBufferPointer(rebasing: bytes[cells[column]])
                         guard let value = DecimalNumber.value(cell), value.isFinite, value >= 0 else {
                             throw CLIError(
-                                "line \(number): \(name) \"\(text(column) ?? "")\" is not a non-negative number"
+                                "line \(number): \(wanted.name) \"\(text(column) ?? "")\" is not a non-negative number"
                             )
                         }
                         return value
                     }
-                    let timeColumn = columns["timestamp"]!
+                    let timeColumn = at[Column.timestamp.rawValue]!
                     guard timeColumn < cells.count, !cells[timeColumn].isEmpty,
                         let time = TimestampParser.parse(UnsafeBufferPointer(rebasing: bytes[cells[timeColumn]]).span)
                     else {
                         throw CLIError("line \(number): \"\(text(timeColumn) ?? "")\" is not a timestamp")
                     }
-                    guard let workload = text(columns["workload"]) else {
+                    guard let workload = text(at[Column.workload.rawValue]) else {
                         throw CLIError("line \(number): the workload is empty")
                     }
-                    let cpu = try amount("cpu_cores")
-                    let memory = try amount("memory_bytes")
-                    let cpuRequest = try amount("cpu_request")
-                    let memoryRequest = try amount("memory_request")
+                    let cpu = try amount(.cpuCores)
+                    let memory = try amount(.memoryBytes)
+                    let cpuRequest = try amount(.cpuRequest)
+                    let memoryRequest = try amount(.memoryRequest)
                     let index: Int
                     if let known = slot[workload] {
                         index = known
@@ -344,7 +356,7 @@ struct Rightsize: AsyncParsableCommand {
                     usages[index].memory.append(memory)
                     if let cpuRequest { usages[index].cpuRequest = cpuRequest }
                     if let memoryRequest { usages[index].memoryRequest = memoryRequest }
-                    if let hpa = text(columns["hpa"]) {
+                    if let hpa = text(at[Column.hpa.rawValue]) {
                         for name in hpa.split(whereSeparator: { $0 == "+" || $0 == " " || $0 == ";" }) {
                             guard let kind = RightSizer.Kind(rawValue: name.lowercased()) else {
                                 throw CLIError("line \(number): hpa \"\(hpa)\" must name cpu, memory or cpu+memory")

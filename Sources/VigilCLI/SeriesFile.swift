@@ -35,8 +35,8 @@ struct SeriesFile {
         "expected the header timestamp,value (the first column may also be called time, ts, date or datetime, "
         + "the others carry the series' names)"
 
-    /// Cells that mean "no value here".
-    private static let missing: Set<String> = ["", "nan", "null", "none", "na", "n/a"]
+    /// Words that mean "no value here" (as does an empty cell).
+    private static let missing: Set<String> = ["nan", "null", "none", "na", "n/a"]
 
     /// Reads every row; a bad row is an error naming its line. A file without a header starts with data (a
     /// timestamp and numbers). Timestamps that do not increase are kept in file order and reported on standard
@@ -173,13 +173,14 @@ struct SeriesFile {
         var column: [SeriesKey: Int] = [:]
         var cells: [Int64: [(Int, Double)]] = [:]
         for point in points {
-            let index =
-                column[point.series]
-                ?? {
-                    column[point.series] = names.count
-                    names.append(point.series.text)
-                    return names.count - 1
-                }()
+            let index: Int
+            if let known = column[point.series] {
+                index = known
+            } else {
+                index = names.count
+                column[point.series] = index
+                names.append(point.series.text)
+            }
             cells[point.time.nanoseconds, default: []].append((index, point.value))
         }
         guard !names.isEmpty else { throw CLIError("\(path): the Prometheus answer holds no samples") }
