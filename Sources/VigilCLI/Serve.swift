@@ -103,6 +103,17 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Seconds of history the first Prometheus poll reads (default 3600, 0 for none).",
+            discussion:
+                "The detectors learn each series' normal from it, so they judge the first new sample instead of "
+                + "waiting out a warm-up of 150 polls. A restart reads it again: what the pipeline saw before is "
+                + "stored, not judged twice."
+        )
+    )
+    var prometheusBackfill: Double?
+
+    @Option(
+        help: ArgumentHelp(
             "POST incidents to this http(s):// URL when they open, change or resolve (repeatable).",
             discussion:
                 "The JSON has a Slack-style `text` (a Slack incoming webhook shows it), the `event` and the `incident`."
@@ -296,6 +307,7 @@ struct Serve: AsyncParsableCommand {
             configuration.prometheusPull = .init(url: url, queries: self.prometheusQuery)
         }
         if let seconds = self.prometheusInterval { configuration.prometheusPull?.intervalSeconds = seconds }
+        if let seconds = self.prometheusBackfill { configuration.prometheusPull?.backfillSeconds = seconds }
         if let path = self.runbooks ?? environment["VIGIL_RUNBOOKS"] {
             let previous = configuration.remediation
             configuration.remediation = .init(runbooksPath: path)

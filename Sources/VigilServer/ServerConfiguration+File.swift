@@ -261,10 +261,11 @@ extension ServerConfiguration {
             guard let map = pull as? [String: Any] else {
                 throw FileError(
                     description:
-                        "\(source): prometheus_pull must be a mapping (url, queries, interval_seconds, step_seconds)"
+                        "\(source): prometheus_pull must be a mapping (url, queries, interval_seconds, step_seconds, backfill_seconds)"
                 )
             }
-            for key in map.keys.sorted() where !["url", "queries", "interval_seconds", "step_seconds"].contains(key) {
+            for key in map.keys.sorted()
+            where !["url", "queries", "interval_seconds", "step_seconds", "backfill_seconds"].contains(key) {
                 throw FileError(description: "\(source): unknown setting \"prometheus_pull.\(key)\"")
             }
             guard let url = try value("url", String.self, in: map, path: "prometheus_pull.url"),
@@ -283,6 +284,14 @@ extension ServerConfiguration {
             }
             if let seconds = try value("step_seconds", Double.self, in: map, path: "prometheus_pull.step_seconds") {
                 settings.stepSeconds = seconds
+            }
+            if let seconds = try value(
+                "backfill_seconds",
+                Double.self,
+                in: map,
+                path: "prometheus_pull.backfill_seconds"
+            ) {
+                settings.backfillSeconds = seconds
             }
             self.prometheusPull = settings
         }
@@ -314,6 +323,9 @@ extension ServerConfiguration {
             }
             if pull.intervalSeconds < 1 { try fail("prometheus_pull.interval_seconds must be at least 1") }
             if pull.stepSeconds < 1 { try fail("prometheus_pull.step_seconds must be at least 1") }
+            if !(0...(31 * 86_400)).contains(pull.backfillSeconds) {
+                try fail("prometheus_pull.backfill_seconds must be 0–2678400 (31 days), not \(pull.backfillSeconds)")
+            }
         }
         if let pagerDuty = self.pagerDuty {
             if pagerDuty.routingKey.isEmpty || pagerDuty.routingKey.utf8.count > 64

@@ -202,6 +202,10 @@ public struct ServerConfiguration: Sendable {
         public var intervalSeconds: Double = 15
         /// The `step` of each query_range call, in seconds.
         public var stepSeconds: Double = 15
+        /// How much history the first poll reads (seconds before the start), so the detectors have learnt the
+        /// series' normal when the first new sample comes, instead of a warm-up's worth of polls later. What the
+        /// pipeline has already seen of a series (a restart) is stored again but not judged twice.
+        public var backfillSeconds: Double = 3_600
 
         public init(url: String, queries: [String]) {
             self.url = url

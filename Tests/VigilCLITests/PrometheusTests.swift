@@ -86,6 +86,73 @@ struct PrometheusTests {
         #expect(try vigil.stats("samples").rejected == 0)
     }
 
+    /// Pull mode starts warm: the first poll reads the history Prometheus already holds (`backfill_seconds`), and
+    /// a restart that reads it again keeps the series whole.
+    @Test func vigilReadsHistoryWhenItStartsPulling() throws {
+        let stack = try Self.startPrometheus(name: "vigil-backfill", settings: "")
+        defer { stack.stop() }
+        let prometheus = SimpleHTTPClient(port: stack.prometheusPort)
+        // Half a minute of `up` at one scrape a second.
+        let deadline = Date().addingTimeInterval(90)
+        var scraped = 0
+        while scraped < 30 && Date() < deadline {
+            let answer = try? prometheus.request("GET", "/api/v1/query?query=count_over_time(up%5B5m%5D)")
+            let object = answer.flatMap { try? JSONSerialization.jsonObject(with: Data($0.text.utf8)) }
+            let result = ((object as? [String: Any])?["data"] as? [String: Any])?["result"] as? [[String: Any]]
+            if let value = (result?.first?["value"] as? [Any])?.last as? String { scraped = Int(value) ?? 0 }
+            if scraped < 30 { Thread.sleep(forTimeInterval: 1) }
+        }
+        try #require(scraped >= 30, "Prometheus scraped \(scraped) times in 90 s")
+        let started = Date().timeIntervalSince1970
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).yaml")
+        try Data(
+            """
+            prometheus_pull:
+              url: http://127.0.0.1:\(stack.prometheusPort)
+              queries: [up]
+              interval_seconds: 2
+              step_seconds: 1
+              backfill_seconds: 300
+
+            """.utf8
+        ).write(to: config)
+        let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
+        try vigil.start()
+        defer { vigil.stop() }
+        /// The stored points of `up`, oldest first.
+        func history(_ vigil: ServerProcess) throws -> [Double] {
+            let listed = try vigil.json("/api/v1/series?name=up") as? [[String: Any]] ?? []
+            guard let key = listed.first?["series"] as? String,
+                let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics)
+            else { return [] }
+            let answer = try vigil.json("/api/v1/series?series=\(encoded)") as? [String: Any]
+            let points = answer?["points"] as? [[NSNumber]] ?? []
+            return points.compactMap { $0.first?.doubleValue }.sorted()
+        }
+        var times: [Double] = []
+        while (times.first ?? .infinity) > started - 20 && Date() < deadline.addingTimeInterval(30) {
+            times = try history(vigil)
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let oldest = try #require(times.first, "no `up` stored: \(vigil.log())")
+        #expect(oldest <= started - 20, "the oldest point is \(started - oldest) s before the start")
+        #expect(vigil.log().contains("first reading 300 s of history"))
+
+        // A restart reads the same history again: stored again, judged once, nothing refused.
+        vigil.stop()
+        let again = try ServerProcess(
+            dataDirectory: vigil.dataDirectory,
+            arguments: ["--no-host", "--config", config.path]
+        )
+        try again.start()
+        defer { again.stop() }
+        Thread.sleep(forTimeInterval: 3)
+        let after = try history(again)
+        #expect((after.first ?? .infinity) <= oldest, "\(after.prefix(3)) against \(oldest)")
+        #expect(after.count >= times.count)
+        #expect(try again.stats("samples").rejected == 0)
+    }
+
     /// node_exporter and Prometheus (scraping it every second, plus `settings`) on free loopback ports.
     struct Stack {
         let exporterPort: Int

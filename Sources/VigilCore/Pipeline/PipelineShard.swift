@@ -177,6 +177,7 @@ public struct PipelineShard: Sendable {
                     )
                 )
             }
+            guard let result else { continue }
             switch report {
             case .none, .muted: break
             case .deviation: findings.append(Self.deviation(point, result))
@@ -389,7 +390,8 @@ struct MetricSeries: Sendable {
     }
 
     /// Judges a sample and files it in its bucket; a bucket the sample's replaces (or a late sample's own
-    /// earlier bucket) comes back to go to the store. The report says what to tell:
+    /// earlier bucket) comes back to go to the store. A sample no newer than the series' newest is filed, not
+    /// judged (no result). The report says what to tell:
     /// - an alert, at once, or with a minimum duration once a later sample `minimumNanoseconds` after it is still
     ///   beyond the band the alert left (on the same side); a sample back inside it first drops the alert.
     /// - `sustained` once per reported alert, at the first sample `sustainedSeconds` after it, when that sample is
@@ -400,9 +402,13 @@ struct MetricSeries: Sendable {
         _ point: MetricPoint,
         bucket: Int64,
         sustainedSeconds: Int64
-    ) -> (result: MetricAnomalyDetector.Result, finished: (start: Int64, value: Double)?, report: Report) {
-        let result = self.detector.update(time: point.time, value: point.value)
+    ) -> (result: MetricAnomalyDetector.Result?, finished: (start: Int64, value: Double)?, report: Report) {
         let time = point.time.nanoseconds
+        // A sample at or before the series' newest is a repeat or a straggler (a retried write, history pulled
+        // again after a restart): the detector reads its series in time order, so the sample goes to the store
+        // only.
+        if time <= self.lastTime { return (nil, self.file(point.value, in: bucket), .none) }
+        let result = self.detector.update(time: point.time, value: point.value)
         var report = Report.none
         func beyond() -> Bool {
             let away = point.value - self.alertLevel
@@ -437,15 +443,21 @@ struct MetricSeries: Sendable {
             let gap = Double(max(0, time - self.lastTime)) / 1e9
             self.typicalGap = result.learntPoints == 1 ? gap : self.typicalGap + 0.05 * (gap - self.typicalGap)
         }
-        self.lastTime = max(self.lastTime, time)
+        self.lastTime = time
         self.silent = false
+        return (result, self.file(point.value, in: bucket), report)
+    }
+
+    /// Files a sample's value in its bucket; returns the bucket that goes to the store now: the one the sample's
+    /// replaces, or a late sample's own earlier bucket.
+    mutating func file(_ value: Double, in bucket: Int64) -> (start: Int64, value: Double)? {
         if bucket == self.bucket {
-            self.bucketValue = point.value
-            return (result, nil, report)
+            self.bucketValue = value
+            return nil
         }
-        if bucket < self.bucket { return (result, (bucket, point.value), report) }
-        defer { (self.bucket, self.bucketValue) = (bucket, point.value) }
-        return (result, self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue), report)
+        if bucket < self.bucket { return (bucket, value) }
+        defer { (self.bucket, self.bucketValue) = (bucket, value) }
+        return self.bucket == Int64.min ? nil : (self.bucket, self.bucketValue)
     }
 
     /// The bucket waiting for the store, now handed over.

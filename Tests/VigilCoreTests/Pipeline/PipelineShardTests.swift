@@ -251,6 +251,35 @@ import Testing
         #expect(shard.processedSamples == 6)
     }
 
+    /// History sent again (a retried write, a pull that starts from before a restart) is stored but not judged:
+    /// its normal values, read after the step that followed them, would be a step back.
+    @Test func samplesNoNewerThanTheSeriesNewestAreStoredButNotJudged() {
+        var shard = PipelineShard()
+        let series = SeriesKey(name: "queue_depth")
+        let history = (0..<300).map { index in
+            MetricPoint(
+                series: series,
+                time: Timestamp(seconds: 1_000 + 10 * Double(index)),
+                value: (index < 250 ? 10 : 80) + Double(index % 3)
+            )
+        }
+        var findings: [Anomaly] = []
+        shard.process(history, findings: &findings)
+        #expect(findings.contains { $0.kind == .metricDeviation }, "the step to 80 is found the first time")
+        _ = shard.takeSamples()
+        var again: [Anomaly] = []
+        shard.process(history, findings: &again)
+        #expect(again.isEmpty, "\(again.map(\.evidence.summary))")
+        #expect(shard.takeSamples().count == 300, "every repeated sample still reaches the store")
+        // The next new sample is judged as the continuation of the series: 81 is its level now.
+        shard.process(
+            [MetricPoint(series: series, time: Timestamp(seconds: 4_000), value: 81)],
+            findings: &again
+        )
+        #expect(again.isEmpty, "\(again.map(\.evidence.summary))")
+        #expect(shard.processedSamples == 601)
+    }
+
     @Test func aMetricSeriesThatStopsIsReportedSilentOnce() {
         var shard = PipelineShard()
         let steady = SeriesKey(name: "up", labels: [.init("job", "api")])
