@@ -51,9 +51,9 @@ public struct Anomaly: Sendable, Hashable, Codable {
 
 /// What a finding rests on: observed against expected, and a sentence that says it.
 public struct Evidence: Sendable, Hashable, Codable {
-    /// The value observed (a metric value, lines per minute).
+    /// The value observed (a metric value, lines per minute; for a level shift, the average that moved).
     public var observed: Double?
-    /// The value expected at that time.
+    /// The value expected at that time (for a level shift, the level it left).
     public var expected: Double?
     /// The lower edge of the normal band.
     public var lower: Double?

@@ -229,6 +229,10 @@ public struct PipelineShard: Sendable {
             }
         let outside =
             result.secondsOutside > 0 ? ", outside for \(Format.number(result.secondsOutside)) s" : ""
+        // A level shift's sample may sit inside its band, even on its expected value: what moved, and which way, is
+        // an average against the level it left (the sample's band stays in the summary).
+        let (observed, expected) = result.shift.map { ($0.mean, $0.level) } ?? (point.value, result.expected)
+        let band: (lower: Double?, upper: Double?) = result.shift == nil ? (lower, upper) : (nil, nil)
         return Anomaly(
             kind: .metricDeviation,
             service: service,
@@ -236,10 +240,10 @@ public struct PipelineShard: Sendable {
             time: point.time,
             score: result.score,
             evidence: Evidence(
-                observed: point.value,
-                expected: result.expected,
-                lower: lower,
-                upper: upper,
+                observed: observed,
+                expected: expected,
+                lower: band.lower,
+                upper: band.upper,
                 summary: "\(point.series.text) was \(Format.number(point.value)), \(position) its band "
                     + "\(Format.number(lower))…\(Format.number(upper)) (expected \(Format.number(result.expected)) "
                     + "from \(baseline), \(result.learntPoints) samples learnt); "

@@ -187,12 +187,52 @@ import Testing
             learntPoints: 500,
             shift: .init(points: 8, mean: 12.75, level: 10)
         )
-        let summary = PipelineShard.deviation(point, result).evidence.summary
-        #expect(summary.contains("inside its band"), "\(summary)")
+        let evidence = PipelineShard.deviation(point, result).evidence
+        #expect(evidence.summary.contains("inside its band"), "\(evidence.summary)")
         #expect(
-            summary.contains("level shift up (the average of its last 8 samples was 12.75 against the level 10)"),
-            "\(summary)"
+            evidence.summary.contains(
+                "level shift up (the average of its last 8 samples was 12.75 against the level 10)"
+            ),
+            "\(evidence.summary)"
         )
+        #expect(evidence.observed == 12.75 && evidence.expected == 10, "the average against the level it left")
+        #expect(evidence.lower == nil && evidence.upper == nil, "the sample's band is no band of the average")
+    }
+
+    /// Memory whose average shifted down is spare capacity even when the sample that found it sits on its expected
+    /// value: it does not make a caller's blip an incident of two services.
+    @Test func aLevelShiftDownOfMemoryIsNoSymptom() {
+        let point = MetricPoint(
+            series: SeriesKey(name: "mem", labels: [.init("service", "carts-db")]),
+            time: Timestamp(seconds: 1_000),
+            value: 107
+        )
+        let result = MetricAnomalyDetector.Result(
+            score: 0.9,
+            isAnomaly: true,
+            signal: .levelShiftDown,
+            baseline: .recent,
+            expected: 107,
+            bandHalfWidth: 6,
+            neverNegative: true,
+            secondsOutside: 0,
+            learntPoints: 338,
+            shift: .init(points: 64, mean: 124, level: 165)
+        )
+        var correlator = IncidentCorrelator()
+        correlator.addCall(caller: "carts", callee: "carts-db")
+        correlator.add(PipelineShard.deviation(point, result))
+        correlator.add(
+            Anomaly(
+                kind: .metricDeviation,
+                service: "carts",
+                subject: "cpu{service=\"carts\"}",
+                time: Timestamp(seconds: 1_005),
+                score: 1,
+                evidence: Evidence(observed: 90, expected: 10, summary: "cpu was 90")
+            )
+        )
+        #expect(correlator.incidents().isEmpty, "\(correlator.incidents().map(\.services))")
     }
 
     /// A step that holds reports again a minute after its alert, so the correlator sees it was no blip; a
