@@ -154,12 +154,22 @@ struct Ask: AsyncParsableCommand {
         let anomalies = try await get("/api/v1/anomalies?limit=50", as: [Briefing.AnomalyFacts].self)
         let changes = try await get("/api/v1/changes?limit=20", as: [Briefing.ChangeFacts].self)
         let templates = try await get("/api/v1/templates?limit=1000", as: [Briefing.TemplateFacts].self)
+        let topology = try await get(
+            "/api/v1/topology?from=\(Int(Date().timeIntervalSince1970) - 3600)",
+            as: Topology.self
+        )
         return Briefing(
             collected: Date().formatted(.iso8601),
             incidents: incidents,
             anomalies: anomalies,
             changes: changes,
-            errorTemplates: Briefing.TemplateFacts.mostErrors(templates)
+            errorTemplates: Briefing.TemplateFacts.mostErrors(templates),
+            calls: topology.edges
         )
+    }
+
+    /// What `GET /api/v1/topology` answers, as far as the copilot reads it.
+    struct Topology: Decodable {
+        var edges: [Briefing.CallFacts]
     }
 }

@@ -53,10 +53,15 @@ extension HTTPAPI {
         return try self.json(reply)
     }
 
-    /// What this server knows, as the copilot reads it: the newest incidents, anomalies and changes, and the
-    /// templates with the most errors.
+    /// What this server knows, as the copilot reads it: the newest incidents, anomalies and changes, the
+    /// templates with the most errors, and the service graph (the last hour's spans and the configuration).
     func briefing() throws -> Briefing {
         let store = self.pipeline.store
+        let now = Clock.now()
+        let calls = Self.edges(
+            seen: try store.topology(from: now.adding(seconds: -3600), to: now),
+            configured: self.pipeline.configuration.dependencies
+        )
         let templates = try store.templates(service: nil, limit: 1000)
             .map {
                 Briefing.TemplateFacts(
@@ -72,7 +77,8 @@ extension HTTPAPI {
             incidents: self.pipeline.incidents.incidents().prefix(20).map(Briefing.IncidentFacts.init),
             anomalies: try store.anomalies(service: nil, from: nil, to: nil, limit: 50).map(Briefing.AnomalyFacts.init),
             changes: try store.changes(service: nil, from: nil, to: nil, limit: 20).map(Briefing.ChangeFacts.init),
-            errorTemplates: Briefing.TemplateFacts.mostErrors(templates)
+            errorTemplates: Briefing.TemplateFacts.mostErrors(templates),
+            calls: calls.map { Briefing.CallFacts(caller: $0.caller, callee: $0.callee) }
         )
     }
 }

@@ -176,6 +176,17 @@ public struct Briefing: Sendable, Codable, Equatable {
         }
     }
 
+    /// A call of the service graph, from spans or the configuration.
+    public struct CallFacts: Sendable, Codable, Equatable {
+        public var caller: String
+        public var callee: String
+
+        public init(caller: String, callee: String) {
+            self.caller = caller
+            self.callee = callee
+        }
+    }
+
     /// When the facts were read (RFC 3339).
     public var collected: String
     /// Newest first; open ones carry their full explanation.
@@ -186,6 +197,8 @@ public struct Briefing: Sendable, Codable, Equatable {
     public var changes: [ChangeFacts]
     /// Most errors first.
     public var errorTemplates: [TemplateFacts]
+    /// The service graph: what a service waits on.
+    public var calls: [CallFacts]
 
     /// Creates a briefing.
     public init(
@@ -193,13 +206,15 @@ public struct Briefing: Sendable, Codable, Equatable {
         incidents: [IncidentFacts] = [],
         anomalies: [AnomalyFacts] = [],
         changes: [ChangeFacts] = [],
-        errorTemplates: [TemplateFacts] = []
+        errorTemplates: [TemplateFacts] = [],
+        calls: [CallFacts] = []
     ) {
         self.collected = collected
         self.incidents = incidents
         self.anomalies = anomalies
         self.changes = changes
         self.errorTemplates = errorTemplates
+        self.calls = calls
     }
 
     /// Every service the facts name, sorted.
@@ -212,6 +227,7 @@ public struct Briefing: Sendable, Codable, Equatable {
         for anomaly in self.anomalies { names.insert(anomaly.service) }
         for change in self.changes { names.insert(change.service) }
         for template in self.errorTemplates { names.insert(template.service) }
+        for call in self.calls { names.formUnion([call.caller, call.callee]) }
         names.remove("")
         return names.sorted()
     }

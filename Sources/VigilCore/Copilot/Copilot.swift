@@ -183,18 +183,34 @@ public enum Copilot {
         guard let incident = chosen, let cause = incident.topCause else {
             let name = service ?? "any service"
             let found = briefing.anomalies.filter { service == nil || $0.service == service }
-            guard !found.isEmpty else {
+            let hurting = found.filter(Self.hurts)
+            let spare = found.filter { !Self.hurts($0) }
+            let own = hurting.prefix(3)
+            if let service, let upstream = Self.upstreamIncident(of: service, briefing) {
+                return Self.waiting(service, on: upstream, own: Array(own))
+            }
+            if own.isEmpty && !spare.isEmpty {
+                return Answer(
+                    text:
+                        "No incident involves \(name), and its only anomalies are spare capacity (a CPU or memory that "
+                        + "fell, a success rate that rose): nothing in its data explains a problem there.",
+                    evidence: spare.prefix(3).map(Self.line)
+                )
+            }
+            guard !own.isEmpty else {
                 return Answer(
                     text:
                         "No incident involves \(name), and Vigil has no anomaly for it: nothing in its data explains a problem there.",
                     evidence: []
                 )
             }
-            let shown = found.prefix(3)
+            let more =
+                spare.isEmpty
+                ? "" : " \(spare.count) more show spare capacity (a CPU or memory that fell, a success rate that rose)."
             return Answer(
                 text: "No incident involves \(name) yet. Its latest anomalies: "
-                    + shown.map(\.evidence.summary).joined(separator: "; ") + ".",
-                evidence: shown.map(Self.line)
+                    + own.map(\.evidence.summary).joined(separator: "; ") + "." + more,
+                evidence: own.map(Self.line)
             )
         }
         var text: String
@@ -218,6 +234,86 @@ public enum Copilot {
         evidence += briefing.changes.filter { $0.service == cause }.prefix(2).map(Self.line)
         evidence += briefing.anomalies.filter { $0.service == cause }.prefix(3).map(Self.line)
         return Answer(text: text, evidence: evidence)
+    }
+
+    /// Whether a finding may be trouble: a CPU or memory that fell, or a success rate that rose, is spare capacity.
+    static func hurts(_ anomaly: Briefing.AnomalyFacts) -> Bool {
+        guard anomaly.kind == "metric_deviation", let observed = anomaly.evidence.observed,
+            let expected = anomaly.evidence.expected, observed != expected
+        else { return true }
+        return MetricKind(String(anomaly.subject.prefix { $0 != "{" })).hurts(rising: observed > expected)
+    }
+
+    /// An unresolved incident that a service outside every incident may be waiting on: the nearest service it
+    /// calls (directly or further down, at most `upstreamHops` calls away) that is an incident's root cause, or
+    /// else one of its services; and the calls that lead there.
+    static func upstreamIncident(
+        of service: String,
+        _ briefing: Briefing
+    ) -> (incident: Briefing.IncidentFacts, path: [String])? {
+        let active = briefing.incidents.filter { $0.status != "resolved" && $0.topCause != nil }
+        guard !active.isEmpty, !briefing.calls.isEmpty else { return nil }
+        var callees: [String: [String]] = [:]
+        for call in briefing.calls where call.caller != call.callee {
+            callees[call.caller, default: []].append(call.callee)
+        }
+        // Breadth first, so the nearest incident is found; by root cause before membership at each distance.
+        var paths: [String: [String]] = [service: [service]]
+        var frontier = [service]
+        for _ in 0..<Self.upstreamHops {
+            var next: [String] = []
+            for caller in frontier {
+                for callee in (callees[caller] ?? []).sorted() where paths[callee] == nil {
+                    paths[callee] = paths[caller]! + [callee]
+                    next.append(callee)
+                }
+            }
+            for reached in next {
+                if let incident = active.first(where: { $0.topCause == reached }) {
+                    return (incident, paths[reached]!)
+                }
+            }
+            for reached in next {
+                if let incident = active.first(where: { $0.services.contains(reached) }) {
+                    return (incident, paths[reached]!)
+                }
+            }
+            frontier = next
+        }
+        return nil
+    }
+
+    /// How far down its calls a service's trouble is looked for.
+    static let upstreamHops = 4
+
+    /// The answer for a service outside every incident that calls into one.
+    private static func waiting(
+        _ service: String,
+        on upstream: (incident: Briefing.IncidentFacts, path: [String]),
+        own: [Briefing.AnomalyFacts]
+    ) -> Answer {
+        let incident = upstream.incident
+        let reached = upstream.path.last!
+        let cause = incident.topCause!
+        let through = upstream.path.dropFirst().dropLast()
+        let via = through.isEmpty ? "" : " (through \(through.joined(separator: " → ")))"
+        let confidence =
+            (incident.rootCauses.first?.confidence ?? incident.confidence).map { " (confidence \(Self.percent($0)))" }
+            ?? ""
+        var text = "No incident involves \(service) itself, but it calls \(reached)\(via), "
+        if reached == cause {
+            text += "the most likely root cause of incident [\(incident.id)]\(confidence)"
+        } else {
+            text += "which incident [\(incident.id)] holds; it points at \(cause)\(confidence)"
+        }
+        let reasons = incident.rootCauses.first?.reasons ?? []
+        text += reasons.isEmpty ? "." : ": " + reasons.joined(separator: "; ") + "."
+        text += " Its trouble may come from there, through its calls."
+        if let recommendation = incident.recommendation { text += " Try first: \(recommendation.action)." }
+        if !own.isEmpty {
+            text += " Its own latest anomalies: " + own.map(\.evidence.summary).joined(separator: "; ") + "."
+        }
+        return Answer(text: text, evidence: [Self.line(incident)] + own.map(Self.line))
     }
 
     private static func changes(of service: String?, _ briefing: Briefing) -> Answer {

@@ -129,6 +129,75 @@ import VigilCore
         #expect(inventory.evidence.isEmpty)
     }
 
+    /// A service outside every incident that calls into one is told so, through the calls that lead there: the
+    /// nearest incident first, its root cause named as such.
+    @Test func aCallerOutsideEveryIncidentIsPointedAtTheIncidentItCalls() {
+        var briefing = Self.briefing
+        briefing.calls = [
+            .init(caller: "storefront", callee: "frontend"),
+            .init(caller: "frontend", callee: "checkout"),
+            .init(caller: "gateway", callee: "auth-api"),
+            .init(caller: "reports", callee: "archive"),
+        ]
+        func ask(_ question: String) -> Copilot.Answer {
+            Copilot.answer(Copilot.understand(question, services: briefing.services), from: briefing)
+        }
+        let frontend = ask("why is frontend slow?")
+        #expect(
+            frontend.text.hasPrefix(
+                "No incident involves frontend itself, but it calls checkout, which incident [4aa221a32d690df9] holds; "
+                    + "it points at auth-api (confidence 62 %): first to deviate"
+            ),
+            "\(frontend.text)"
+        )
+        #expect(frontend.text.contains("Try first: Roll back the deploy v2.4.1 of auth-api."))
+        #expect(frontend.evidence.first?.hasPrefix("incident [4aa221a32d690df9]") == true)
+        let storefront = ask("why is storefront failing")
+        #expect(
+            storefront.text.hasPrefix(
+                "No incident involves storefront itself, but it calls checkout (through frontend)"
+            ),
+            "\(storefront.text)"
+        )
+        let gateway = ask("why is gateway slow")
+        #expect(
+            gateway.text.hasPrefix(
+                "No incident involves gateway itself, but it calls auth-api, the most likely root cause of incident "
+                    + "[4aa221a32d690df9] (confidence 62 %)"
+            ),
+            "\(gateway.text)"
+        )
+        let reports = ask("why is reports slow")
+        #expect(reports.text.hasPrefix("No incident involves reports, and Vigil has no anomaly for it"))
+        // A resolved incident is nobody's trouble now.
+        briefing.incidents[0].status = "resolved"
+        #expect(!ask("why is gateway slow").text.contains("calls auth-api"))
+    }
+
+    /// A CPU or memory that fell is spare capacity: it explains no trouble, and the answer says so.
+    @Test func spareCapacityExplainsNoTrouble() {
+        var briefing = Self.briefing
+        briefing.anomalies.append(
+            .init(
+                kind: "metric_deviation",
+                service: "search",
+                subject: "mem{service=\"search\"}",
+                time: "2026-11-23T14:35:00Z",
+                score: 0.8,
+                evidence: .init(observed: 124, expected: 165, summary: "mem shifted down")
+            )
+        )
+        let answer = Copilot.answer(
+            Copilot.understand("why is search slow", services: briefing.services),
+            from: briefing
+        )
+        #expect(
+            answer.text.hasPrefix("No incident involves search, and its only anomalies are spare capacity"),
+            "\(answer.text)"
+        )
+        #expect(answer.evidence.count == 1)
+    }
+
     @Test func statusListsOpenIncidentsOrTheStrongestAnomaly() {
         let open = Copilot.answer(Copilot.understand("status?", services: []), from: Self.briefing)
         #expect(open.text.hasPrefix("1 open incident:\n- [4aa221a32d690df9] Root cause auth-api"))
