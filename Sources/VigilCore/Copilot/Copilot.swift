@@ -186,14 +186,13 @@ public enum Copilot {
             let hurting = found.filter(Self.hurts)
             let spare = found.filter { !Self.hurts($0) }
             let own = hurting.prefix(3)
-            if let service, let upstream = Self.upstreamIncident(of: service, briefing) {
-                return Self.waiting(service, on: upstream, own: Array(own))
+            if let service, let called = Self.incidentAmongCallees(of: service, briefing) {
+                return Self.waiting(service, on: called, own: Array(own))
             }
             if own.isEmpty && !spare.isEmpty {
                 return Answer(
-                    text:
-                        "No incident involves \(name), and its only anomalies are spare capacity (a CPU or memory that "
-                        + "fell, a success rate that rose): nothing in its data explains a problem there.",
+                    text: "No incident involves \(name), and its only anomalies are \(Self.spareCapacity): nothing in "
+                        + "its data explains a problem there.",
                     evidence: spare.prefix(3).map(Self.line)
                 )
             }
@@ -204,9 +203,7 @@ public enum Copilot {
                     evidence: []
                 )
             }
-            let more =
-                spare.isEmpty
-                ? "" : " \(spare.count) more show spare capacity (a CPU or memory that fell, a success rate that rose)."
+            let more = spare.isEmpty ? "" : " \(spare.count) more show \(Self.spareCapacity)."
             return Answer(
                 text: "No incident involves \(name) yet. Its latest anomalies: "
                     + own.map(\.evidence.summary).joined(separator: "; ") + "." + more,
@@ -239,15 +236,18 @@ public enum Copilot {
     /// Whether a finding may be trouble: a CPU or memory that fell, or a success rate that rose, is spare capacity.
     static func hurts(_ anomaly: Briefing.AnomalyFacts) -> Bool {
         guard anomaly.kind == "metric_deviation", let observed = anomaly.evidence.observed,
-            let expected = anomaly.evidence.expected, observed != expected
+            let expected = anomaly.evidence.expected
         else { return true }
-        return MetricKind(String(anomaly.subject.prefix { $0 != "{" })).hurts(rising: observed > expected)
+        return !MetricKind.isSpareCapacity(subject: anomaly.subject, observed: observed, expected: expected)
     }
 
+    /// What spare capacity is, as answers say it.
+    static let spareCapacity = "spare capacity (a CPU or memory that fell, a success rate that rose)"
+
     /// An unresolved incident that a service outside every incident may be waiting on: the nearest service it
-    /// calls (directly or further down, at most `upstreamHops` calls away) that is an incident's root cause, or
+    /// calls (directly or further down, at most `calleeHops` calls away) that is an incident's root cause, or
     /// else one of its services; and the calls that lead there.
-    static func upstreamIncident(
+    static func incidentAmongCallees(
         of service: String,
         _ briefing: Briefing
     ) -> (incident: Briefing.IncidentFacts, path: [String])? {
@@ -260,7 +260,7 @@ public enum Copilot {
         // Breadth first, so the nearest incident is found; by root cause before membership at each distance.
         var paths: [String: [String]] = [service: [service]]
         var frontier = [service]
-        for _ in 0..<Self.upstreamHops {
+        for _ in 0..<Self.calleeHops {
             var next: [String] = []
             for caller in frontier {
                 for callee in (callees[caller] ?? []).sorted() where paths[callee] == nil {
@@ -284,18 +284,18 @@ public enum Copilot {
     }
 
     /// How far down its calls a service's trouble is looked for.
-    static let upstreamHops = 4
+    static let calleeHops = 4
 
     /// The answer for a service outside every incident that calls into one.
     private static func waiting(
         _ service: String,
-        on upstream: (incident: Briefing.IncidentFacts, path: [String]),
+        on called: (incident: Briefing.IncidentFacts, path: [String]),
         own: [Briefing.AnomalyFacts]
     ) -> Answer {
-        let incident = upstream.incident
-        let reached = upstream.path.last!
+        let incident = called.incident
+        let reached = called.path.last!
         let cause = incident.topCause!
-        let through = upstream.path.dropFirst().dropLast()
+        let through = called.path.dropFirst().dropLast()
         let via = through.isEmpty ? "" : " (through \(through.joined(separator: " → ")))"
         let confidence =
             (incident.rootCauses.first?.confidence ?? incident.confidence).map { " (confidence \(Self.percent($0)))" }

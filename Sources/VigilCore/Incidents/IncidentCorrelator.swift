@@ -121,8 +121,8 @@ public struct IncidentCorrelator: Sendable {
     /// hurt (a service's CPU or memory that falls, a success rate that rises) neither opens nor joins an incident.
     public mutating func add(_ anomaly: Anomaly) {
         if anomaly.kind == .metricDeviation, let observed = anomaly.evidence.observed,
-            let expected = anomaly.evidence.expected, observed != expected,
-            !MetricKind(String(anomaly.subject.prefix { $0 != "{" })).hurts(rising: observed > expected)
+            let expected = anomaly.evidence.expected,
+            MetricKind.isSpareCapacity(subject: anomaly.subject, observed: observed, expected: expected)
         {
             return
         }

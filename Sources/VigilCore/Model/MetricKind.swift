@@ -63,4 +63,10 @@ enum MetricKind: Sendable {
         default: true
         }
     }
+
+    /// Whether a finding about `subject` (a series, `name{labels}`) that went from `expected` to `observed` is spare
+    /// capacity: a resource that fell or a quality that rose.
+    static func isSpareCapacity(subject: String, observed: Double, expected: Double) -> Bool {
+        observed != expected && !MetricKind(String(subject.prefix { $0 != "{" })).hurts(rising: observed > expected)
+    }
 }
