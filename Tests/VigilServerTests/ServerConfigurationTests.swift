@@ -81,6 +81,27 @@ import VigilStorage
         )
     }
 
+    /// The example file's `prometheus_pull`, uncommented, holds the defaults; a backfill beyond a month, or below 0,
+    /// is refused by name.
+    @Test func prometheusPullReadsAsWritten() throws {
+        var configuration = ServerConfiguration()
+        try configuration.apply(yaml: try Self.exampleBlock("prometheus_pull"), source: "vigil.example.yaml")
+        let pull = try #require(configuration.prometheusPull)
+        let defaults = ServerConfiguration.PrometheusPull(url: pull.url, queries: pull.queries)
+        #expect(pull == defaults)
+        #expect(pull.backfillSeconds == 3_600 && pull.queries.count == 2)
+        try configuration.validate()
+        for seconds in ["-1", "2678401"] {
+            var wrong = ServerConfiguration()
+            try wrong.apply(
+                yaml: "prometheus_pull: {url: \"http://127.0.0.1:9090\", queries: [up], backfill_seconds: \(seconds)}",
+                source: "test"
+            )
+            #expect(wrong.prometheusPull?.backfillSeconds == Double(seconds))
+            #expect(throws: ServerConfiguration.FileError.self) { try wrong.validate() }
+        }
+    }
+
     @Test func incidentRulesReadAsWritten() throws {
         var configuration = ServerConfiguration()
         try configuration.apply(yaml: try Self.exampleBlock("incidents"), source: "vigil.example.yaml")
