@@ -313,7 +313,8 @@ public enum Copilot {
         if !own.isEmpty {
             text += " Its own latest anomalies: " + own.map(\.evidence.summary).joined(separator: "; ") + "."
         }
-        return Answer(text: text, evidence: [Self.line(incident)] + own.map(Self.line))
+        let path = "calls: " + called.path.joined(separator: " → ") + " (the service graph)"
+        return Answer(text: text, evidence: [Self.line(incident), path] + own.map(Self.line))
     }
 
     private static func changes(of service: String?, _ briefing: Briefing) -> Answer {

@@ -152,6 +152,7 @@ import VigilCore
         )
         #expect(frontend.text.contains("Try first: Roll back the deploy v2.4.1 of auth-api."))
         #expect(frontend.evidence.first?.hasPrefix("incident [4aa221a32d690df9]") == true)
+        #expect(frontend.evidence.contains("calls: frontend → checkout (the service graph)"), "\(frontend.evidence)")
         let storefront = ask("why is storefront failing")
         #expect(
             storefront.text.hasPrefix(
@@ -159,6 +160,7 @@ import VigilCore
             ),
             "\(storefront.text)"
         )
+        #expect(storefront.evidence.contains("calls: storefront → frontend → checkout (the service graph)"))
         let gateway = ask("why is gateway slow")
         #expect(
             gateway.text.hasPrefix(
