@@ -417,9 +417,20 @@ public struct IncidentCorrelator: Sendable {
         // stands alone: one fault moves services the graph does not connect, and that must not split its incident.
         var incidents: [[Node]] = []
         var held: [[Node]] = []
+        var watching: [[Node]] = []
+        // Services that no call names while the graph is known watch the whole system (an end-user SLI, a prober).
+        var connected: Set<String> = []
+        for (caller, callees) in self.calls {
+            connected.insert(caller)
+            connected.formUnion(callees)
+        }
         for key in groups.keys.sorted() {
             let group = groups[key]!.map { nodes[$0] }
-            if self.related(group) {
+            if !connected.isEmpty && group.allSatisfy({ !connected.contains($0.member.service) })
+                && (self.related(group) || self.held(group))
+            {
+                watching.append(group)
+            } else if self.related(group) {
                 incidents.append(group)
             } else if self.held(group) {
                 held.append(group)
@@ -439,6 +450,28 @@ public struct IncidentCorrelator: Sendable {
             let held = Int((group[0].member.lastSeen.seconds - start).rounded())
             let when = gap >= 0 ? "\(gap) s after this incident opened" : "\(-gap) s before this incident opened"
             group[0].member.joinedBecause = "it held for \(held) s, \(when), and nothing else explains it"
+            incidents[open] = (incidents[open] + group).sorted { $0.member.firstSeen < $1.member.firstSeen }
+        }
+        // What a watcher of the whole system sees while an incident is firing is that incident, seen by the users:
+        // it joins the one last active within the join window of its start (it links no two incidents), and
+        // stands alone only when none is.
+        for var group in watching.sorted(by: { $0[0].member.firstSeen < $1[0].member.firstSeen }) {
+            let start = group[0].member.firstSeen.seconds
+            let active = incidents.indices.filter { index in
+                incidents[index].contains { $0.member.firstSeen.seconds <= start }
+                    && incidents[index].contains { $0.member.lastSeen.seconds + config.joinWindow >= start }
+            }
+            guard
+                let open = active.max(by: {
+                    incidents[$0].map(\.member.lastSeen).max()! < incidents[$1].map(\.member.lastSeen).max()!
+                })
+            else {
+                incidents.append(group)
+                continue
+            }
+            let service = group[0].member.service
+            group[0].member.joinedBecause =
+                "\(service) is in no call of the service graph: it watches the whole system, and this incident was firing"
             incidents[open] = (incidents[open] + group).sorted { $0.member.firstSeen < $1.member.firstSeen }
         }
         return incidents

@@ -90,6 +90,37 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         #expect(Set(incidents.first?.members.map(\.service) ?? []) == ["auth-api", "user-service"])
     }
 
+    /// An end-user SLI (a service in no call of a known graph) watches the whole system: while an incident is
+    /// firing, what it sees is that incident, even minutes after it opened; with none firing it stands alone, and
+    /// it never links two incidents into one.
+    @Test func aWatcherOfTheWholeSystemJoinsTheIncidentThatIsFiring() throws {
+        var correlator = self.chain()
+        for minute in 0..<10 {
+            correlator.add(anomaly("auth-api", "errors{service=\"auth-api\"}", Int64(60 * minute)))
+            correlator.add(anomaly("user-service", "latency{service=\"user-service\"}", Int64(60 * minute + 5)))
+        }
+        func seen(_ seconds: Int64) {
+            for metric in ["latency_p50", "latency_p90", "error_ratio"] {
+                correlator.add(anomaly("frontend-sli", "\(metric){service=\"frontend-sli\"}", seconds))
+            }
+        }
+        seen(480)
+        // A second fault starts after the watcher saw the first: it is its own incident.
+        for offset in [Int64(500), 530, 560] {
+            correlator.add(anomaly("search", "latency{service=\"search\"}", offset))
+            correlator.add(anomaly("catalogue", "cpu{service=\"catalogue\"}", offset + 2))
+        }
+        // Long after everything went quiet, the watcher alone.
+        seen(5_000)
+        let incidents = correlator.incidents().sorted { $0.opened < $1.opened }
+        try #require(incidents.count == 3, "\(incidents.map { ($0.opened, $0.services) })")
+        #expect(Set(incidents[0].services) == ["auth-api", "user-service", "frontend-sli"])
+        let joined = incidents[0].members.first { $0.service == "frontend-sli" }?.joinedBecause ?? ""
+        #expect(joined.contains("it watches the whole system"), "\(joined)")
+        #expect(Set(incidents[1].services) == ["search", "catalogue"])
+        #expect(incidents[2].services == ["frontend-sli"])
+    }
+
     @Test func stormBecomesOneExplainedIncident() throws {
         var correlator = self.chain()
         let (changes, anomalies) = self.storm()
