@@ -46,11 +46,9 @@ struct PrometheusPoller {
                     do {
                         let response = try answer.get()
                         let points = try PrometheusQuery.decode(response.body, name: query.name)
-                        var start = 0
-                        while start < points.count {
-                            let batch = Array(points[start..<min(points.count, start + Self.samplesPerBatch)])
-                            await self.pipeline.submitWaiting(.samples(batch))
-                            start += Self.samplesPerBatch
+                        for start in stride(from: 0, to: points.count, by: Self.samplesPerBatch) {
+                            let batch = points[start..<min(points.count, start + Self.samplesPerBatch)]
+                            await self.pipeline.submitWaiting(.samples(Array(batch)))
                         }
                     } catch {
                         self.logger.warning("prometheus_pull: \(query.expression): \(error)")

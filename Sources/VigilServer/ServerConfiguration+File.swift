@@ -258,14 +258,13 @@ extension ServerConfiguration {
             self.remediation = settings
         }
         if let pull = root["prometheus_pull"] {
+            let keys = ["url", "queries", "interval_seconds", "step_seconds", "backfill_seconds"]
             guard let map = pull as? [String: Any] else {
                 throw FileError(
-                    description:
-                        "\(source): prometheus_pull must be a mapping (url, queries, interval_seconds, step_seconds, backfill_seconds)"
+                    description: "\(source): prometheus_pull must be a mapping (\(keys.joined(separator: ", ")))"
                 )
             }
-            for key in map.keys.sorted()
-            where !["url", "queries", "interval_seconds", "step_seconds", "backfill_seconds"].contains(key) {
+            for key in map.keys.sorted() where !keys.contains(key) {
                 throw FileError(description: "\(source): unknown setting \"prometheus_pull.\(key)\"")
             }
             guard let url = try value("url", String.self, in: map, path: "prometheus_pull.url"),

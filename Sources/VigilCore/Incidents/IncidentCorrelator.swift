@@ -426,13 +426,13 @@ public struct IncidentCorrelator: Sendable {
         }
         for key in groups.keys.sorted() {
             let group = groups[key]!.map { nodes[$0] }
-            if !connected.isEmpty && group.allSatisfy({ !connected.contains($0.member.service) })
-                && (self.related(group) || self.held(group))
-            {
+            let corroborated = self.related(group)
+            guard corroborated || self.held(group) else { continue }
+            if !connected.isEmpty && group.allSatisfy({ !connected.contains($0.member.service) }) {
                 watching.append(group)
-            } else if self.related(group) {
+            } else if corroborated {
                 incidents.append(group)
-            } else if self.held(group) {
+            } else {
                 held.append(group)
             }
         }
@@ -457,14 +457,18 @@ public struct IncidentCorrelator: Sendable {
         // stands alone only when none is.
         for var group in watching.sorted(by: { $0[0].member.firstSeen < $1[0].member.firstSeen }) {
             let start = group[0].member.firstSeen.seconds
-            let active = incidents.indices.filter { index in
-                incidents[index].contains { $0.member.firstSeen.seconds <= start }
-                    && incidents[index].contains { $0.member.lastSeen.seconds + config.joinWindow >= start }
+            // Each incident's first and last activity; the one active at the start and last active wins.
+            let spans = incidents.map { incident in
+                (
+                    first: incident.map(\.member.firstSeen.seconds).min()!,
+                    last: incident.map(\.member.lastSeen.seconds).max()!
+                )
             }
             guard
-                let open = active.max(by: {
-                    incidents[$0].map(\.member.lastSeen).max()! < incidents[$1].map(\.member.lastSeen).max()!
+                let open = spans.indices.filter({
+                    spans[$0].first <= start && spans[$0].last + config.joinWindow >= start
                 })
+                .max(by: { spans[$0].last < spans[$1].last })
             else {
                 incidents.append(group)
                 continue
