@@ -7,8 +7,9 @@
 /// Nothing here knows a particular system. Learning looks at the kinds of the leading fields across the
 /// sample (number, time, level, bracket, `component:`, separator, word) and keeps the columns whose kind is the
 /// same on nearly every line. The header then ends, in order of preference, after the first consistent
-/// `component:` column, after the last consistent level or bracket column, or after the last consistent number
-/// or time column, and takes any separators (`-`, `|`) that follow.
+/// `component:` column (unless words of the message lie between it and a level or bracket before it: a sample
+/// of one message repeated agrees on its words too), after the last consistent level or bracket column, or after
+/// the last consistent number or time column, and takes any separators (`-`, `|`) that follow.
 public struct HeaderGrammar: Sendable, Hashable {
     /// The kind of each header column, in order.
     let kinds: [HeaderField.Kind]
@@ -37,6 +38,9 @@ public struct HeaderGrammar: Sendable, Hashable {
     static let agreement = 0.85
     /// The most header columns considered.
     static let maximumColumns = 14
+    /// This many plain words between a level or bracket column and a `component:` column make the colon the
+    /// message's own.
+    static let messageWords = 2
 
     /// Learns a grammar from sample lines, or returns `nil` when the lines share no header.
     public static func learn(from sample: [[UInt8]]) -> HeaderGrammar? {
@@ -93,7 +97,14 @@ public struct HeaderGrammar: Sendable, Hashable {
     }
 
     private static func headerEnd(_ kinds: [HeaderField.Kind]) -> Int? {
-        if let terminator = kinds.firstIndex(of: .terminator) { return terminator + 1 }
+        if let terminator = kinds.firstIndex(of: .terminator) {
+            // A header names its component at once, or after a word or two (a host, a thread), never after
+            // words that follow its level or bracket: `[exec-1] Login request of username: bob` on every line of
+            // a sample is a message repeated, and its colon is the message's own.
+            let marked = kinds[..<terminator].lastIndex { $0 == .level || $0 == .bracket }
+            let wordsAfterMarked = marked.map { kinds[($0 + 1)..<terminator].count { $0 == .word } } ?? 0
+            if wordsAfterMarked < Self.messageWords { return terminator + 1 }
+        }
         if let marked = kinds.lastIndex(where: { $0 == .level || $0 == .bracket }) { return marked + 1 }
         // Numbers and times only count while they lead the line: later ones are likely message values. A line
         // that opens with a plain word (`job 12 finished in 3 ms`) has no such header.

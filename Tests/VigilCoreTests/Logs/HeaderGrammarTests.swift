@@ -32,6 +32,24 @@ import Testing
         #expect(learn(lines)?.summary == "time time level [bracket] component:")
     }
 
+    @Test func aColonAfterTheMessagesFirstWordsIsNoComponent() throws {
+        // A Spring service logging the same message over and over: its words and `username:` agree on every line,
+        // but they follow the thread's bracket, so they are the message, and the name is its variable.
+        let grammar = try #require(
+            learn(
+                (0..<32).map {
+                    "16:50:\(10 + $0).757 INFO  a.c.UserController#43 [http-nio-12340-exec-\($0 % 8)] "
+                        + "Login request of username: user\($0 * 37 % 500)"
+                }
+            )
+        )
+        #expect(grammar.summary == "time level word [bracket]")
+        let line = Array("16:51:02.001 INFO  a.c.UserController#43 [exec-2] Login request of username: bob".utf8)
+        let lineSplit = grammar.split(line.span)
+        let split = try #require(lineSplit)
+        #expect(String(decoding: line[split.messageStart...], as: UTF8.self) == "Login request of username: bob")
+    }
+
     @Test func rejectsLinesWithoutACommonHeader() {
         #expect(learn(["the quick brown fox", "jumps over", "42 lazy dogs today"]) == nil)
         #expect(learn([]) == nil)
