@@ -136,12 +136,13 @@ extension IncidentData.ServiceLogs {
         let reader = LogRecordReader(format: format)
         var miner = TemplateMiner()
         /// Per group serial: 1 once seen, 2 when first written after the warm-up (a code path the reference never
-        /// took). Serials count up from 0, so an array indexed by them costs no hashing per line.
+        /// took, unless its template turns out to be one the warm-up wrote). Serials count up from 0, so an array
+        /// indexed by them costs no hashing per line.
         var seen: [UInt8] = []
         var errorLines = [Double](repeating: 0, count: rows)
-        var newLines = [Double](repeating: 0, count: rows)
-        /// Lines per row of the error and new templates.
-        var evidence: [TemplateMiner.GroupID: (isError: Bool, lines: [Int: Int])] = [:]
+        /// The lines that may be evidence (at error level, or after the warm-up): which is new is known only once
+        /// every line has been mined.
+        var candidates: [(row: Int32, serial: UInt32, isError: Bool)] = []
         let learnUntil = (self.lines.first?.time ?? 0) + max(Data.templateWarmUp, step)
         for (number, entry) in self.lines.enumerated() {
             let bytes = entry.bytes.span
@@ -162,24 +163,41 @@ extension IncidentData.ServiceLogs {
             let serial = Int(group.serial)
             if serial >= seen.count { seen += repeatElement(0, count: max(serial + 1 - seen.count, seen.count)) }
             if seen[serial] == 0 { seen[serial] = entry.time >= learnUntil ? 2 : 1 }
-            let isNew = seen[serial] == 2 && times[entry.row] >= learnUntil
-            if isNew { newLines[entry.row] += 1 }
-            if severity.isError || isNew {
-                // Changed in place: a copy of the entry would copy its table of rows on every line.
-                evidence[group, default: (false, [:])].lines[entry.row, default: 0] += 1
-                if severity.isError { evidence[group]!.isError = true }
+            if severity.isError || (seen[serial] == 2 && times[entry.row] >= learnUntil) {
+                candidates.append((Int32(entry.row), group.serial, severity.isError))
             }
         }
-        // Groups the miner later widened into one template add up under it.
+        // A shape first written late is new only if its template is: a variable the masker missed (a user name,
+        // `user277`) makes a shape per value, and the mining, once it has seen them all, makes them one template
+        // that the warm-up wrote too.
+        miner.consolidate()
+        var learntTemplates: Set<Int> = []
+        for serial in seen.indices where seen[serial] == 1 {
+            if let number = miner.templateNumber(of: .init(serial: UInt32(serial))) { learntTemplates.insert(number) }
+        }
+        var newLines = [Double](repeating: 0, count: rows)
+        /// Lines per row of the error and new templates.
+        var evidence: [UInt32: (isError: Bool, isNew: Bool, lines: [Int: Int])] = [:]
+        for (row, serial, isError) in candidates {
+            let isNew =
+                seen[Int(serial)] == 2 && times[Int(row)] >= learnUntil
+                && !(miner.templateNumber(of: .init(serial: serial)).map(learntTemplates.contains) ?? false)
+            guard isError || isNew else { continue }
+            if isNew { newLines[Int(row)] += 1 }
+            // Changed in place: a copy of the entry would copy its table of rows on every line.
+            evidence[serial, default: (false, false, [:])].lines[Int(row), default: 0] += 1
+            if isError { evidence[serial]!.isError = true }
+            if isNew { evidence[serial]!.isNew = true }
+        }
+        // Groups the miner widened into one template add up under it.
         let masker = PIIMasker()
         var templates: [String: Data.LogTemplate] = [:]
-        if !evidence.isEmpty { miner.consolidate() }
-        for (group, found) in evidence {
+        for (serial, found) in evidence {
             // Shown to people (and maybe an LLM): personal data and secrets stay masked.
-            guard let text = miner.templateText(of: group).map(masker.mask) else { continue }
+            guard let text = miner.templateText(of: .init(serial: serial)).map(masker.mask) else { continue }
             var template = templates[text] ?? Data.LogTemplate(text: text, isError: false, isNew: false, lines: [:])
             template.isError = template.isError || found.isError
-            template.isNew = template.isNew || seen[Int(group.serial)] == 2
+            template.isNew = template.isNew || found.isNew
             template.lines.merge(found.lines, uniquingKeysWith: +)
             templates[text] = template
         }

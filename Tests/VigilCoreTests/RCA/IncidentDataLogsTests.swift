@@ -167,6 +167,42 @@ import Testing
         #expect(result.candidates.first?.metric == IncidentData.LogMetric.errorLines)
     }
 
+    /// A variable the masker does not see as one (a user name) makes a new line shape per value, but the
+    /// template those shapes make was written in the warm-up: no line of it is new, while a new error is.
+    @Test func aNewValueOfAVariableIsNoNewTemplate() throws {
+        var data = Self.flatMetrics()
+        data.addLogs(
+            Self.logs(failing: true).map { line in
+                guard !line.line.contains("ERROR") else {
+                    let bracketed = line.line.replacing("#88 ", with: "#88 [exec-2] ")
+                    return .init(time: line.time, service: line.service, line: bracketed)
+                }
+                let name = "user\(Int(line.time - Self.times[0]) * 7 % 1000)"
+                let clock = line.line.prefix { $0 != " " }
+                return .init(
+                    time: line.time,
+                    service: line.service,
+                    line: "\(clock) INFO  a.c.UserController#43 [exec-1] Login request of username: \(name)"
+                )
+            }
+        )
+        for service in ["gateway", "order"] {
+            let fresh = try #require(
+                data.columns.first { $0.service == service && $0.metric == IncidentData.LogMetric.newTemplateLines }
+            )
+            #expect(fresh.values.allSatisfy { ($0 ?? 0) == 0 }, "\(service): \(fresh.values)")
+            #expect(data.logTemplates[service, default: []].isEmpty)
+        }
+        let payment = try #require(
+            data.columns.first { $0.service == "payment" && $0.metric == IncidentData.LogMetric.newTemplateLines }
+        )
+        #expect(payment.values[Self.onset - 1] == 0)
+        #expect(payment.values[Self.onset] == 3)
+        let templates = data.logTemplates["payment", default: []]
+        #expect(templates.map(\.text) == ["PaymentException: card service refused order <*>"])
+        #expect(templates.first?.isNew == true && templates.first?.isError == true)
+    }
+
     @Test func quietLogsAccuseNobody() {
         var data = Self.flatMetrics()
         data.addLogs(Self.logs(failing: false))
