@@ -150,6 +150,14 @@ enum MultilineRule {
         return true  // Structured streams: a line that does not fit is a continuation.
     }
 
+    /// Whether a line reads as part of the record before it whatever the format: indented, or a stack frame,
+    /// `Caused by:` or `... 12 more` (a source that sends a record's lines one by one sends these too).
+    static func isContinuation(_ line: Span<UInt8>) -> Bool {
+        if isIndented(line) { return true }
+        for prefix in continuationPrefixes where starts(line, with: prefix) { return true }
+        return false
+    }
+
     /// Whether a line starts with a space or tab.
     static func isIndented(_ line: Span<UInt8>) -> Bool {
         line.count > 0 && (line[0] == 0x20 || line[0] == 0x09)

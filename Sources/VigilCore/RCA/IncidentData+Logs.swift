@@ -71,7 +71,8 @@ extension IncidentData {
 
     /// Adds what logs show, per service and row, as columns: error lines and lines of never-seen templates.
     /// Rows no log line fell in stay missing (logs may cover only part of the window); a covered row where a
-    /// service wrote nothing counts 0. Each service's format is detected from its first lines and its templates
+    /// service wrote nothing counts 0. A stack frame or `Caused by:` is part of the line before it, not a line of its
+    /// own. Each service's format is detected from its first lines and its templates
     /// are mined Drain-style, so any line format works. The same as ``logsByService(_:)``, then
     /// ``ServiceLogs/evidence(times:)`` for each service, then ``add(_:)``, which callers may spread over cores.
     public mutating func addLogs(_ lines: [CaseLogLine]) {
@@ -146,6 +147,9 @@ extension IncidentData.ServiceLogs {
         let learnUntil = (self.lines.first?.time ?? 0) + max(Data.templateWarmUp, step)
         for (number, entry) in self.lines.enumerated() {
             let bytes = entry.bytes.span
+            // A stack frame or `Caused by:` is a line of the record before it (the lines of a record come one by
+            // one): its error was counted there, and a frame is no template of its own.
+            if number > 0 && MultilineRule.isContinuation(bytes) { continue }
             let severity: Severity
             let group: TemplateMiner.GroupID
             // Text headers give the message's bytes as they are; other formats build it.

@@ -203,6 +203,36 @@ import Testing
         #expect(templates.first?.isNew == true && templates.first?.isError == true)
     }
 
+    /// A logs.jsonl holds an exception's stack one line at a time: the frames and its cause belong to the error
+    /// line before them, which is the one error and the one template shown.
+    @Test func aStackTraceIsPartOfTheErrorBeforeIt() throws {
+        var data = Self.flatMetrics()
+        data.addLogs(
+            Self.logs(failing: true).flatMap { line -> [IncidentData.CaseLogLine] in
+                guard line.line.contains("ERROR") else { return [line] }
+                let frames = [
+                    "\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:197)",
+                    "\tat c.e.payment.Charge.run(Charge.java:88)",
+                    "Caused by: java.net.ConnectException: Connection refused",
+                    "\t... 42 more",
+                ]
+                return [line] + frames.map { .init(time: line.time, service: line.service, line: $0) }
+            }
+        )
+        let errors = try #require(
+            data.columns.first { $0.service == "payment" && $0.metric == IncidentData.LogMetric.errorLines }
+        )
+        #expect(errors.values[Self.onset] == 3)
+        let fresh = try #require(
+            data.columns.first { $0.service == "payment" && $0.metric == IncidentData.LogMetric.newTemplateLines }
+        )
+        #expect(fresh.values[Self.onset] == 3)
+        let templates = data.logTemplates["payment", default: []]
+        #expect(templates.count == 1)
+        #expect(templates.first?.text.hasSuffix("PaymentException: card service refused order <*>") == true)
+        #expect(templates.first?.lines(from: Self.onset) == 3 * (Self.rows - Self.onset))
+    }
+
     @Test func quietLogsAccuseNobody() {
         var data = Self.flatMetrics()
         data.addLogs(Self.logs(failing: false))
