@@ -83,6 +83,8 @@ struct HeaderField: Sendable {
         let last = line[end - 1]
         if length == 1 && (first == UInt8(ascii: "-") || first == UInt8(ascii: "|")) { return .separator }
         if first == UInt8(ascii: "\"") { return .quoted }
+        // Spring Boot's `o.s.w.s.DispatcherServlet : message`: a colon of its own ends the logger's name.
+        if length == 1 && first == UInt8(ascii: ":") { return .terminator }
         if length > 1 && last == UInt8(ascii: ":") && line[end - 2] != UInt8(ascii: ":") {
             return isTimeText(line, start, end - 1) ? .time : .terminator
         }

@@ -50,6 +50,23 @@ import Testing
         #expect(String(decoding: line[split.messageStart...], as: UTF8.self) == "Login request of username: bob")
     }
 
+    @Test func springBootsColonOfItsOwnEndsTheHeader() throws {
+        let messages = ["Login request of username: bob", "Query orders, user id: 42", "[getRouteById][RouteId: 7]"]
+        let grammar = try #require(
+            learn(
+                (0..<30).map {
+                    "2023-01-29 08:50:\(10 + $0).757  INFO 1 --- [http-nio-12340-exec-\($0 % 8)] "
+                        + "\(["a.c.UserController", "o.s.OrderService"][$0 % 2])    : \(messages[$0 % 3])"
+                }
+            )
+        )
+        #expect(grammar.summary == "time time level number word [bracket] word component:")
+        let line = Array("2023-01-29 08:51:02.001 ERROR 1 --- [exec-2] o.s.OrderService : Order 9 failed: timeout".utf8)
+        let lineSplit = grammar.split(line.span)
+        let split = try #require(lineSplit)
+        #expect(String(decoding: line[split.messageStart...], as: UTF8.self) == "Order 9 failed: timeout")
+    }
+
     @Test func rejectsLinesWithoutACommonHeader() {
         #expect(learn(["the quick brown fox", "jumps over", "42 lazy dogs today"]) == nil)
         #expect(learn([]) == nil)
