@@ -218,14 +218,16 @@ public struct LogRecordReader: Sendable {
         record.fields["component"] = String(name)
     }
 
-    /// Guesses a level from words in a message that declared none.
+    /// Guesses a level from words in a message that declared none, or from its HTTP status (``AccessLogStatus``).
     static func inferSeverity(_ message: String) -> Severity {
         var message = message
         return message.withUTF8(Self.inferSeverity)
     }
 
-    /// ``inferSeverity(_:)`` of a message's bytes.
+    /// ``inferSeverity(_:)`` of a message's bytes. An access log's status speaks first: a 200 for
+    /// `/api/errors` is no error.
     static func inferSeverity(_ bytes: UnsafeBufferPointer<UInt8>) -> Severity {
+        if let status = AccessLogStatus.severity(of: bytes) { return status }
         var result = Severity.unknown
         var start = 0
         var index = 0
