@@ -237,7 +237,7 @@ import Testing
                 #"10.0.0.7 - - [10/Oct/2000:13:56:01 -0700] "POST /login HTTP/1.1" 302 0 "-" "curl/8.0""#,
             ],
             message: #""GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08""#,
-            severity: .unknown,
+            severity: .info,
             component: nil,
             time: "2000-10-10T20:55:36Z"
         ),
