@@ -24,13 +24,35 @@ public struct LogRecordReader: Sendable {
         self.latestYear = CivilDate.fromDays(seconds >= 0 ? seconds / day : (seconds - day + 1) / day).year
     }
 
-    /// The time a timestamp's text names, a missing year taken from `latest` (or `defaultYear`).
+    /// The time a timestamp's text names, a missing year taken from `latest` (or `defaultYear`), and a missing
+    /// date too: a time of day alone (logback's default `16:50:01.757`) falls on the day of `latest`, or the day
+    /// before when it would come more than an hour after it (a log read at 02:00 wrote 23:00 yesterday), and on
+    /// 1 January of `defaultYear` when `latest` is unknown.
     private func time(_ text: Span<UInt8>) -> Timestamp? {
-        guard let latest = self.latest else { return TimestampParser.parse(text, defaultYear: self.defaultYear) }
-        guard let time = TimestampParser.parse(text, defaultYear: self.latestYear) else { return nil }
+        guard let latest = self.latest else {
+            return TimestampParser.parse(text, defaultYear: self.defaultYear)
+                ?? TimestampParser.timeOfDay(text).map {
+                    Timestamp(nanoseconds: CivilDate.days(year: self.defaultYear, month: 1, day: 1) * Self.day + $0)
+                }
+        }
+        guard let time = TimestampParser.parse(text, defaultYear: self.latestYear) else {
+            guard let sinceMidnight = TimestampParser.timeOfDay(text) else { return nil }
+            let midnight = latest.nanoseconds - Self.modulo(latest.nanoseconds, Self.day)
+            let sameDay = midnight + sinceMidnight
+            return Timestamp(nanoseconds: sameDay > latest.nanoseconds + Self.day / 24 ? sameDay - Self.day : sameDay)
+        }
         guard time.nanoseconds > latest.nanoseconds + 86_400_000_000_000 else { return time }
         // Too late for this year: last year's (a date that names its own year parses the same again).
         return TimestampParser.parse(text, defaultYear: self.latestYear - 1)
+    }
+
+    /// A day in nanoseconds.
+    static let day: Int64 = 86_400_000_000_000
+
+    /// `value` modulo `divisor`, never negative (times before 1970 included).
+    static func modulo(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let remainder = value % divisor
+        return remainder < 0 ? remainder + divisor : remainder
     }
 
     /// Reads a line, or returns `nil` when it does not fit the format (a continuation line, or foreign text).

@@ -7,7 +7,7 @@
 /// Apache (`Sun Dec 04 04:47:44 2005`, `10/Oct/2000:13:55:36 -0700`), compact dates (`081109 203615`,
 /// `17/06/09 20:10:40`, `03-17 16:13:38.811`, klog's `I1010 13:55:36.123456`), dotted dates
 /// (`2005-06-03-15.42.50.675872`) and Unix epochs in seconds, milliseconds, microseconds or nanoseconds.
-/// Dates without a year get `defaultYear`.
+/// Dates without a year get `defaultYear`; a time of day alone is read by ``timeOfDay(_:)``.
 public enum TimestampParser {
     private struct Group {
         var value: Int64
@@ -77,6 +77,46 @@ public enum TimestampParser {
         return Self.civil(groups, month: month, defaultYear: defaultYear).map {
             Timestamp(nanoseconds: $0.nanoseconds - offsetSeconds * 1_000_000_000)
         }
+    }
+
+    /// Nanoseconds since midnight of a time of day with no date (logback's default `16:50:01.757`, `16:50:01,757`,
+    /// `16:50:01`), or `nil` for any other text.
+    public static func timeOfDay(_ text: Span<UInt8>) -> Int64? {
+        let count = text.count
+        var index = 0
+        /// Reads one or two digits (the hour) or exactly two (minutes, seconds).
+        func field(allowingOne: Bool) -> Int64? {
+            let start = index
+            while index < count && index - start < 3 && ByteClass.isDigit(text[index]) { index += 1 }
+            let digits = index - start
+            guard digits == 2 || (allowingOne && digits == 1) else { return nil }
+            var value: Int64 = 0
+            for offset in start..<index { value = value * 10 + Int64(text[offset] &- 0x30) }
+            return value
+        }
+        guard let hour = field(allowingOne: true), hour < 24, index < count, text[index] == UInt8(ascii: ":") else {
+            return nil
+        }
+        index += 1
+        guard let minute = field(allowingOne: false), minute < 60, index < count, text[index] == UInt8(ascii: ":")
+        else { return nil }
+        index += 1
+        guard let second = field(allowingOne: false), second < 61 else { return nil }
+        var nanos: Int64 = 0
+        if index < count {
+            guard text[index] == UInt8(ascii: ".") || text[index] == UInt8(ascii: ","), index + 1 < count else {
+                return nil
+            }
+            index += 1
+            var scale: Int64 = 100_000_000
+            while index < count {
+                guard ByteClass.isDigit(text[index]) else { return nil }
+                nanos += Int64(text[index] &- 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        return (hour * 3600 + minute * 60 + second) * 1_000_000_000 + nanos
     }
 
     /// Epoch seconds, milliseconds, microseconds or nanoseconds between 1990 and 2200.

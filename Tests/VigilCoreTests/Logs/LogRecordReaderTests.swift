@@ -86,4 +86,23 @@ import Testing
         let isoReader = LogRecordReader(format: LogFormat.detect(sample: [dated]), latest: written)
         #expect(isoReader.record(from: dated.span, lineNumber: 1)?.timestamp?.iso8601 == "2024-05-01T10:00:00Z")
     }
+
+    /// A time of day alone (logback's default layout) falls on the day the log was last written, or the day before
+    /// when it would come more than an hour after that (a log read at 02:00 wrote 23:10 yesterday); with nothing
+    /// known, on 1 January 1970.
+    @Test func aTimeOfDayAloneFallsOnTheDayTheLogWasWritten() throws {
+        let lines = [
+            "23:10:00.250 [main] INFO  c.e.App - started",
+            "00:00:01.000 [main] WARN  c.e.App - midnight",
+            "01:59:59.999 [main] INFO  c.e.App - last",
+        ].map { Array($0.utf8) }
+        let format = LogFormat.detect(sample: lines)
+        let written = Timestamp(nanoseconds: 1_674_957_600 * 1_000_000_000)  // 2023-01-29T02:00:00Z
+        let reader = LogRecordReader(format: format, latest: written)
+        let times = lines.enumerated().map { reader.record(from: $1.span, lineNumber: $0 + 1)?.timestamp?.iso8601 }
+        #expect(times == ["2023-01-28T23:10:00.250Z", "2023-01-29T00:00:01Z", "2023-01-29T01:59:59.999Z"], "\(times)")
+        let first = lines[0]
+        let unknown = LogRecordReader(format: format).record(from: first.span, lineNumber: 1)
+        #expect(unknown?.timestamp?.iso8601 == "1970-01-01T23:10:00.250Z")
+    }
 }

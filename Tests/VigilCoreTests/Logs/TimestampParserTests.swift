@@ -31,6 +31,26 @@ import Testing
         #expect(TimestampParser.parse(bytes.span) == nil)
     }
 
+    @Test(arguments: [
+        ("16:50:01.757", Int64(60_601_757_000_000)),
+        ("16:50:01,5", Int64(60_601_500_000_000)),
+        ("9:05:00", Int64(32_700_000_000_000)),
+        ("00:00:00.000000001", Int64(1)),
+    ])
+    func readsATimeOfDayAlone(_ text: String, _ nanoseconds: Int64) {
+        let bytes = Array(text.utf8)
+        #expect(TimestampParser.timeOfDay(bytes.span) == nanoseconds)
+        #expect(TimestampParser.parse(bytes.span) == nil, "a date is what parse reads")
+    }
+
+    @Test(arguments: [
+        "", "16:50", "16:50:01.", "24:00:00", "16:60:00", "16:50:01 x", "2024-10-10 13:55:36", "123:00:00",
+    ])
+    func aTimeOfDayIsNothingElse(_ text: String) {
+        let bytes = Array(text.utf8)
+        #expect(TimestampParser.timeOfDay(bytes.span) == nil)
+    }
+
     @Test func civilDateConversionRoundTrips() {
         for days in stride(from: Int64(-800_000), through: 800_000, by: 997) {
             let (year, month, day) = CivilDate.fromDays(days)
