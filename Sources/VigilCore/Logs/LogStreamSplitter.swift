@@ -4,6 +4,11 @@
 /// Turns the lines of one log stream into records: detects the stream's format from its first lines, splits
 /// each line's header off, and optionally joins multi-line records (stack traces, Go panics) into one.
 ///
+/// A stream whose first line is in the CRI container log format (``CRILogLine``, the kubelet's files under
+/// `/var/log/containers`) is unwrapped first: the application's lines are what the format is detected on, a
+/// long line the runtime split (`P`) is joined again, and a record whose own header names no time takes the
+/// runtime's.
+///
 /// Lines are held back only while the format is being learned (the first ``sampleSize`` lines); after that
 /// every line is handed on at once.
 public struct LogStreamSplitter: Sendable {
@@ -25,6 +30,12 @@ public struct LogStreamSplitter: Sendable {
     private var lineNumber = 0
     private var open: LogRecord?
     private var openHasIndentedTail = false
+    /// Whether the stream's lines come wrapped in the CRI format, decided on its first line.
+    private var wrappedInCRI: Bool?
+    /// The parts of a long line the runtime split, until its end (`F`) comes.
+    private var partial: [UInt8] = []
+    /// The runtime's time of each line in `sample`, when wrapped.
+    private var sampleTimes: [Timestamp?] = []
 
     /// Creates a splitter.
     ///
@@ -54,18 +65,43 @@ public struct LogStreamSplitter: Sendable {
 
     /// Adds one line and returns the records completed by it (none while the format is still being learned).
     public mutating func add(_ line: Span<UInt8>) -> [LogRecord] {
+        if self.wrappedInCRI == nil { self.wrappedInCRI = self.format == nil && CRILogLine(line) != nil }
+        guard self.wrappedInCRI == true, let envelope = CRILogLine(line) else { return self.take(line, time: nil) }
+        let content = line.extracting(envelope.contentStart..<line.count)
+        if envelope.isPartial || !self.partial.isEmpty {
+            if self.partial.count + content.count <= MultilineRule.maximumBytes {
+                content.withUnsafeBufferPointer { self.partial.append(contentsOf: $0) }
+            }
+            if envelope.isPartial { return [] }
+            let whole = self.partial
+            self.partial = []
+            return self.take(whole.span, time: envelope.time)
+        }
+        return self.take(content, time: envelope.time)
+    }
+
+    /// Takes one line of the application's (unwrapped, when the stream is), with the time the runtime gave it.
+    private mutating func take(_ line: Span<UInt8>, time: Timestamp?) -> [LogRecord] {
         guard let reader = self.reader else {
             self.sample.append(line.withUnsafeBufferPointer { Array($0) })
+            self.sampleTimes.append(time)
             if self.sample.count >= self.sampleSize { return self.detectAndReplay() }
             return []
         }
         self.lineNumber += 1
-        return self.read(line, with: reader)
+        return self.read(line, time: time, with: reader)
     }
 
-    /// Returns every record still held: the sample (if the stream was shorter than it) and an open record.
+    /// Returns every record still held: the sample (if the stream was shorter than it), a long line whose end never
+    /// came, and an open record.
     public mutating func finish() -> [LogRecord] {
-        var records = self.reader == nil ? self.detectAndReplay() : []
+        var records: [LogRecord] = []
+        if !self.partial.isEmpty {
+            let rest = self.partial
+            self.partial = []
+            records += self.take(rest.span, time: nil)
+        }
+        records += self.reader == nil ? self.detectAndReplay() : []
         if let open = self.open {
             records.append(open)
             self.open = nil
@@ -80,19 +116,28 @@ public struct LogStreamSplitter: Sendable {
         self.reader = reader
         var records: [LogRecord] = []
         let held = self.sample
+        let times = self.sampleTimes
         self.sample = []
-        for line in held {
+        self.sampleTimes = []
+        for (line, time) in zip(held, times) {
             self.lineNumber += 1
-            records += self.read(line.span, with: reader)
+            records += self.read(line.span, time: time, with: reader)
         }
         return records
     }
 
-    private mutating func read(_ line: Span<UInt8>, with reader: LogRecordReader) -> [LogRecord] {
-        let fitted = reader.record(from: line, lineNumber: self.lineNumber)
+    private mutating func read(_ line: Span<UInt8>, time: Timestamp?, with reader: LogRecordReader) -> [LogRecord] {
+        var fitted = reader.record(from: line, lineNumber: self.lineNumber)
         if fitted == nil { self.unfittingLines += 1 }
+        if let time, fitted != nil, fitted?.timestamp == nil { fitted?.timestamp = time }
+        /// The line read as a bare message, when it fits no format.
+        func fallback() -> LogRecord {
+            var record = reader.fallbackRecord(from: line, lineNumber: self.lineNumber)
+            if record.timestamp == nil { record.timestamp = time }
+            return record
+        }
         guard self.joinsMultiline else {
-            return [fitted ?? reader.fallbackRecord(from: line, lineNumber: self.lineNumber)]
+            return [fitted ?? fallback()]
         }
         if var open = self.open, open.lineCount < MultilineRule.maximumLines,
             open.message.utf8.count + line.count < MultilineRule.maximumBytes,
@@ -112,7 +157,7 @@ public struct LogStreamSplitter: Sendable {
             return []
         }
         let completed = self.open
-        self.open = fitted ?? reader.fallbackRecord(from: line, lineNumber: self.lineNumber)
+        self.open = fitted ?? fallback()
         self.openHasIndentedTail = false
         return completed.map { [$0] } ?? []
     }

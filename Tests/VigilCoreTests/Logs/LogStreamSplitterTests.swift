@@ -72,4 +72,39 @@ import Testing
         #expect(records.count == 3)
         #expect(records[1].lineCount == 6)
     }
+
+    /// The kubelet's files wrap each line of the application's in the CRI format: unwrapped, the application's own
+    /// header gives the level (the tag `F` is no fatal level), a long line split in parts is one record again,
+    /// and a record whose header names no time takes the runtime's.
+    @Test func unwrapsTheCRIContainerLogFormat() {
+        let wrapped = self.javaLog.split(separator: "\n").enumerated().map { index, line in
+            "2024-10-10T13:55:3\(6 + index / 4).\(100_000_000 + index)Z \(index % 2 == 0 ? "stdout" : "stderr") F \(line)"
+        }
+        let records = self.split(wrapped.joined(separator: "\n"), join: true)
+        #expect(records.count == 3)
+        #expect(records.map(\.severity) == [.info, .error, .info])
+        #expect(records[1].message.hasPrefix("payment failed\njava.lang.IllegalStateException"))
+        #expect(records[0].timestamp?.iso8601 == "2024-10-10T13:55:36.123Z", "the application's own time")
+
+        let parts = [
+            "2024-10-10T13:55:36.5Z stdout P GET /cart 200 ",
+            "2024-10-10T13:55:36.6Z stdout P in 12",
+            "2024-10-10T13:55:36.7Z stdout F  ms",
+            "2024-10-10T13:55:37.000000001Z stdout F ",
+            "2024-10-10T13:55:38Z stdout F GET /cart 503 in 3 ms",
+            "a line that lost its envelope",
+        ]
+        let plain = self.split(parts.joined(separator: "\n"), join: false)
+        #expect(
+            plain.map(\.message) == [
+                "GET /cart 200 in 12 ms", "", "GET /cart 503 in 3 ms", "a line that lost its envelope",
+            ]
+        )
+        #expect(
+            plain.map { $0.timestamp?.iso8601 } == [
+                "2024-10-10T13:55:36.700Z", "2024-10-10T13:55:37.000Z", "2024-10-10T13:55:38Z", nil,
+            ]
+        )
+        #expect(plain.map(\.severity) == [.info, .unknown, .error, .unknown])
+    }
 }
