@@ -83,7 +83,7 @@ struct Analyze: AsyncParsableCommand {
         }
         take(splitter.finish())
         progress.finish()
-        if let format = splitter.format { analyzer.noteFormat(format) }
+        if let name = splitter.formatName { analyzer.noteFormat(named: name) }
         let report = analyzer.report()
         var out = OutputStream()
         if self.json {

@@ -38,9 +38,9 @@ public struct LogAnalyzer: Sendable {
         self.timelineBuckets = max(4, timelineBuckets)
     }
 
-    /// Records the format of a stream that was read.
-    public mutating func noteFormat(_ format: LogFormat) {
-        if !self.formats.contains(format.name) { self.formats.append(format.name) }
+    /// Records the format of a stream that was read, by name (``LogStreamSplitter/formatName``).
+    public mutating func noteFormat(named name: String) {
+        if !self.formats.contains(name) { self.formats.append(name) }
     }
 
     /// Adds one record.

@@ -18,6 +18,11 @@ public struct LogStreamSplitter: Sendable {
     public let joinsMultiline: Bool
     /// The detected format, once known.
     public private(set) var format: LogFormat?
+    /// The detected format's name, said to come wrapped when the stream's lines were CRI container log lines
+    /// (`cri-wrapped json`).
+    public var formatName: String? {
+        self.format.map { self.wrappedInCRI == true ? "cri-wrapped \($0.name)" : $0.name }
+    }
     /// Lines that did not fit the detected format and were read as bare messages.
     public private(set) var unfittingLines = 0
 

@@ -107,4 +107,19 @@ import Testing
         )
         #expect(plain.map(\.severity) == [.info, .unknown, .error, .unknown])
     }
+
+    @Test func aWrappedStreamSaysSo() {
+        var wrapped = LogStreamSplitter(sampleSize: 2)
+        var bare = LogStreamSplitter(sampleSize: 2)
+        for text in [
+            "2024-10-10T13:55:36Z stdout F {\"msg\": \"a\"}", "2024-10-10T13:55:37Z stdout F {\"msg\": \"b\"}",
+        ] {
+            let line = Array(text.utf8)
+            _ = wrapped.add(line.span)
+            let inner = Array(text.utf8.dropFirst(30))
+            _ = bare.add(inner.span)
+        }
+        #expect(wrapped.formatName == "cri-wrapped json")
+        #expect(bare.formatName == "json")
+    }
 }
