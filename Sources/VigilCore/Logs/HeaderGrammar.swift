@@ -75,6 +75,13 @@ public struct HeaderGrammar: Sendable, Hashable {
                 tally[kind == .separator ? .word : kind, default: 0] += 1
                 if kind == .separator { separators += 1 }
             }
+            // A bracket that holds a level on some lines (`[Warning]`, `[Server]`) is one bracket column.
+            if let levels = tally[.level], let brackets = tally[.bracket],
+                Double(max(levels, brackets)) < agreement * Double(lines.count)
+            {
+                tally[.bracket] = levels + brackets
+                tally[.level] = nil
+            }
             guard
                 let (kind, votes) = tally.filter({ $0.key != .quoted }).max(by: {
                     $0.value != $1.value ? $0.value < $1.value : $0.key.rawValue > $1.key.rawValue

@@ -94,9 +94,25 @@ public struct LogRecordReader: Sendable {
             severity = Severity(levelWord: line.extracting(first.start..<(first.start + 1))) ?? .unknown
         }
         if severity == .unknown {
+            for field in split.fields {
+                guard let level = Self.terminatorLevel(line, field) else { continue }
+                severity = level
+                break
+            }
+        }
+        if severity == .unknown {
             severity = line.extracting(split.messageStart..<line.count).withUnsafeBufferPointer(Self.inferSeverity)
         }
         return (severity, split.messageStart)
+    }
+
+    /// The level a `component:` field names instead of a component (PostgreSQL's `ERROR:`, `FATAL:`): a level word
+    /// of three letters or more before the colon.
+    static func terminatorLevel(_ line: Span<UInt8>, _ field: HeaderField) -> Severity? {
+        guard field.kind == .terminator, field.end - field.start >= 4, line[field.end - 1] == UInt8(ascii: ":") else {
+            return nil
+        }
+        return Severity(levelWord: line.extracting(field.start..<(field.end - 1)))
     }
 
     /// Builds the record of a line that does not fit the format: the whole line is the message.
@@ -178,7 +194,9 @@ public struct LogRecordReader: Sendable {
                     line[field.start] == UInt8(ascii: "[") ? (field.start + 1, field.end - 1) : (field.start, field.end)
                 record.severity = Severity(levelWord: line.extracting(start..<end)) ?? record.severity
             case .terminator:
-                self.readComponent(line.string(from: field.start, to: field.end - 1), into: &record)
+                if Self.terminatorLevel(line, field) == nil {
+                    self.readComponent(line.string(from: field.start, to: field.end - 1), into: &record)
+                }
             case .bracket:
                 record.fields["thread"] = line.string(from: field.start + 1, to: field.end - 1)
             case .address:
@@ -210,6 +228,13 @@ public struct LogRecordReader: Sendable {
             ByteClass.isLetter(line[first.start])
         {
             record.severity = Severity(levelWord: line.extracting(first.start..<(first.start + 1))) ?? .unknown
+        }
+        if record.severity == .unknown {
+            for field in fields {
+                guard let level = Self.terminatorLevel(line, field) else { continue }
+                record.severity = level
+                break
+            }
         }
         return record
     }

@@ -49,7 +49,7 @@ public enum Severity: Int, Sendable, Hashable, Comparable, CaseIterable, Codable
             (.trace, ["v", "trace", "trc", "verbose", "finest", "finer"]),
             (.debug, ["d", "debug", "dbg", "fine"]),
             (.info, ["i", "info", "inf", "information", "informational", "config"]),
-            (.notice, ["n", "notice"]),
+            (.notice, ["n", "notice", "note"]),
             (.warning, ["w", "warn", "warning", "wrn"]),
             (.error, ["e", "error", "err", "severe", "failure"]),
             (.critical, ["f", "fatal", "crit", "critical", "alert", "emerg", "emergency", "panic", "ftl"]),

@@ -105,4 +105,37 @@ import Testing
         let unknown = LogRecordReader(format: format).record(from: first.span, lineNumber: 1)
         #expect(unknown?.timestamp?.iso8601 == "1970-01-01T23:10:00.250Z")
     }
+
+    /// PostgreSQL names the level where others name a component (`ERROR:`), and MySQL puts it in a bracket beside
+    /// brackets that hold none (`[Note] [MY-010931] [Server]`): both are read as levels, the same by the lean
+    /// reading and the full record.
+    @Test func levelsInAComponentOrAMixedBracketColumn() {
+        let postgres = (0..<20).map { index in
+            "2023-01-29 08:50:\(10 + index).123 UTC [\(100 + index)] "
+                + [
+                    "LOG:  checkpoint starting: time", "ERROR:  relation \"t\(index)\" does not exist",
+                    "FATAL:  no pg_hba.conf entry",
+                ][index % 3]
+        }
+        .map { Array($0.utf8) }
+        #expect(Self.compare(postgres) == postgres.count)
+        let reader = LogRecordReader(format: LogFormat.detect(sample: postgres))
+        let levels = postgres.enumerated().map { reader.record(from: $1.span, lineNumber: $0 + 1)?.severity }
+        #expect(levels.prefix(3) == [.unknown, .error, .critical])
+        let second = postgres[1]
+        let error = reader.record(from: second.span, lineNumber: 2)
+        #expect(error?.message == "relation \"t1\" does not exist")
+        #expect(error?.fields["component"] == nil)
+
+        let mysql = (0..<20).map { index in
+            "2023-01-29T08:50:\(10 + index).123456Z \(index) [\(["Warning", "Note", "ERROR", "System"][index % 4])] "
+                + "[MY-0\(10_068 + index % 4)] [Server] Aborted connection \(index) to db"
+        }
+        .map { Array($0.utf8) }
+        #expect(Self.compare(mysql) == mysql.count)
+        let mysqlReader = LogRecordReader(format: LogFormat.detect(sample: mysql))
+        let records = mysql.enumerated().compactMap { mysqlReader.record(from: $1.span, lineNumber: $0 + 1) }
+        #expect(records.prefix(3).map(\.severity) == [.warning, .notice, .error])
+        #expect(Set(records.map(\.message)).count == 20 && records[0].message == "Aborted connection 0 to db")
+    }
 }
