@@ -71,9 +71,9 @@ extension IncidentData {
 
     /// Adds what logs show, per service and row, as columns: error lines and lines of never-seen templates.
     /// Rows no log line fell in stay missing (logs may cover only part of the window); a covered row where a
-    /// service wrote nothing counts 0. A stack frame or `Caused by:` is part of the line before it, not a line of its
-    /// own. Each service's format is detected from its first lines and its templates
-    /// are mined Drain-style, so any line format works. The same as ``logsByService(_:)``, then
+    /// service wrote nothing counts 0. A stack frame or `Caused by:` is part of the line before it, not a line of
+    /// its own. Each service's format is detected from its first lines and its templates are mined Drain-style, so
+    /// any line format works; a line counts as new when its template is. The same as ``logsByService(_:)``, then
     /// ``ServiceLogs/evidence(times:)`` for each service, then ``add(_:)``, which callers may spread over cores.
     public mutating func addLogs(_ lines: [CaseLogLine]) {
         let grouped = self.logsByService(lines)
@@ -175,17 +175,18 @@ extension IncidentData.ServiceLogs {
         // `user277`) makes a shape per value, and the mining, once it has seen them all, makes them one template
         // that the warm-up wrote too.
         miner.consolidate()
+        let templateOf = seen.indices.map { miner.templateNumber(of: .init(serial: UInt32($0))) }
         var learntTemplates: Set<Int> = []
         for serial in seen.indices where seen[serial] == 1 {
-            if let number = miner.templateNumber(of: .init(serial: UInt32(serial))) { learntTemplates.insert(number) }
+            if let number = templateOf[serial] { learntTemplates.insert(number) }
         }
+        /// Per group serial: whether its template is one the warm-up never wrote.
+        let newTemplate = seen.indices.map { seen[$0] == 2 && !(templateOf[$0].map(learntTemplates.contains) ?? false) }
         var newLines = [Double](repeating: 0, count: rows)
         /// Lines per row of the error and new templates.
         var evidence: [UInt32: (isError: Bool, isNew: Bool, lines: [Int: Int])] = [:]
         for (row, serial, isError) in candidates {
-            let isNew =
-                seen[Int(serial)] == 2 && times[Int(row)] >= learnUntil
-                && !(miner.templateNumber(of: .init(serial: serial)).map(learntTemplates.contains) ?? false)
+            let isNew = newTemplate[Int(serial)] && times[Int(row)] >= learnUntil
             guard isError || isNew else { continue }
             if isNew { newLines[Int(row)] += 1 }
             // Changed in place: a copy of the entry would copy its table of rows on every line.
