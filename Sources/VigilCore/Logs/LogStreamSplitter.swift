@@ -37,7 +37,8 @@ public struct LogStreamSplitter: Sendable {
     private var openHasIndentedTail = false
     /// Whether the stream's lines come wrapped in the CRI format, decided on its first line.
     private var wrappedInCRI: Bool?
-    /// The parts of a long line the runtime split, until its end (`F`) comes.
+    /// The parts of a long line the runtime split, until its end (`F`) comes; at most
+    /// ``MultilineRule/maximumBytes`` of it are kept, as for a joined record.
     private var partial: [UInt8] = []
     /// The runtime's time of each line in `sample`, when wrapped.
     private var sampleTimes: [Timestamp?] = []
