@@ -10,7 +10,7 @@ enum AccessLogStatus {
     static let maximumTarget = 8192
 
     /// The severity the line's status implies, or nil when the message is no request followed by a status.
-    static func severity(of message: UnsafeBufferPointer<UInt8>) -> Severity? {
+    static func severity(of message: Span<UInt8>) -> Severity? {
         let count = message.count
         var index = 0
         let quoted = count > 0 && message[0] == UInt8(ascii: "\"")
@@ -21,7 +21,7 @@ enum AccessLogStatus {
             index += 1
         }
         guard index < count, message[index] == 0x20,
-            Self.methods.contains(where: { Self.equals(message, methodStart..<index, $0) })
+            Self.methods.contains(where: { $0.count == index - methodStart && message.holds($0, at: methodStart) })
         else { return nil }
         index += 1
         // The target: a path, `*` or an absolute URL.
@@ -61,10 +61,4 @@ enum AccessLogStatus {
         "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
     ]
     .map { Array($0.utf8) }
-
-    private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ word: [UInt8]) -> Bool {
-        guard range.count == word.count else { return false }
-        for (offset, byte) in word.enumerated() where bytes[range.lowerBound + offset] != byte { return false }
-        return true
-    }
 }

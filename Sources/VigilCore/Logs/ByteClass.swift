@@ -39,4 +39,11 @@ extension Span where Element == UInt8 {
     func string(from start: Int, to end: Int) -> String {
         self.extracting(start..<end).withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
     }
+
+    /// Whether `word` stands at `start`.
+    func holds(_ word: [UInt8], at start: Int) -> Bool {
+        guard start >= 0, start + word.count <= self.count else { return false }
+        for (offset, byte) in word.enumerated() where self[start + offset] != byte { return false }
+        return true
+    }
 }

@@ -23,7 +23,7 @@ struct CRILogLine {
             let time = TimestampParser.parse(line.extracting(0..<index))
         else { return nil }
         index += 1
-        guard index + 8 <= count, Self.streams.contains(where: { Self.matches(line, at: index, $0) }) else {
+        guard index + 8 <= count, line.holds(Self.stdout, at: index) || line.holds(Self.stderr, at: index) else {
             return nil
         }
         index += 7
@@ -37,11 +37,6 @@ struct CRILogLine {
     }
 
     /// The streams, each with the space that follows it.
-    private static let streams: [[UInt8]] = ["stdout ", "stderr "].map { Array($0.utf8) }
-
-    private static func matches(_ line: Span<UInt8>, at start: Int, _ word: [UInt8]) -> Bool {
-        guard start + word.count <= line.count else { return false }
-        for (offset, byte) in word.enumerated() where line[start + offset] != byte { return false }
-        return true
-    }
+    private static let stdout = Array("stdout ".utf8)
+    private static let stderr = Array("stderr ".utf8)
 }

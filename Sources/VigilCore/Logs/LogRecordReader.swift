@@ -274,7 +274,7 @@ public struct LogRecordReader: Sendable {
     /// ``inferSeverity(_:)`` of a message's bytes. An access log's status speaks first: a 200 for
     /// `/api/errors` is no error.
     static func inferSeverity(_ bytes: UnsafeBufferPointer<UInt8>) -> Severity {
-        if let status = AccessLogStatus.severity(of: bytes) { return status }
+        if let status = AccessLogStatus.severity(of: Span(_unsafeElements: bytes)) { return status }
         var result = Severity.unknown
         var start = 0
         var index = 0

@@ -188,9 +188,7 @@ enum MultilineRule {
         if fitsFormat {
             if case .plain = format {} else { return false }
         }
-        if line.count == 0 { return true }
-        if isIndented(line) { return true }
-        for prefix in continuationPrefixes where starts(line, with: prefix) { return true }
+        if line.count == 0 || isContinuation(line) { return true }
         if case .plain = format {
             // Python: the exception line closes an indented traceback.
             if indentedTail && open.message.utf8.starts(with: "Traceback ".utf8) { return true }
@@ -204,9 +202,7 @@ enum MultilineRule {
     /// Whether a line reads as part of the record before it whatever the format: indented, or a stack frame,
     /// `Caused by:` or `... 12 more` (a source that sends a record's lines one by one sends these too).
     static func isContinuation(_ line: Span<UInt8>) -> Bool {
-        if isIndented(line) { return true }
-        for prefix in continuationPrefixes where starts(line, with: prefix) { return true }
-        return false
+        isIndented(line) || continuationPrefixes.contains { line.holds($0, at: 0) }
     }
 
     /// Whether a line starts with a space or tab.
@@ -216,7 +212,7 @@ enum MultilineRule {
 
     /// Whether a line starts an exception report (`Traceback`, `Caused by:`, `panic:`, `Exception in thread`).
     static func startsException(_ line: Span<UInt8>) -> Bool {
-        exceptionPrefixes.contains { starts(line, with: $0) }
+        exceptionPrefixes.contains { line.holds($0, at: 0) }
     }
 
     private static let continuationPrefixes: [[UInt8]] = [
@@ -225,10 +221,4 @@ enum MultilineRule {
     .map { Array($0.utf8) }
     private static let exceptionPrefixes: [[UInt8]] = ["Traceback ", "Caused by:", "panic: ", "Exception in thread"]
         .map { Array($0.utf8) }
-
-    private static func starts(_ line: Span<UInt8>, with prefix: [UInt8]) -> Bool {
-        guard line.count >= prefix.count else { return false }
-        for index in prefix.indices where line[index] != prefix[index] { return false }
-        return true
-    }
 }

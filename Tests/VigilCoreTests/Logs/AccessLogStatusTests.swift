@@ -8,8 +8,8 @@ import Testing
 /// An access log declares no level: its status is the level (5xx an error, 4xx a warning).
 @Suite struct AccessLogStatusTests {
     private func severity(_ message: String) -> Severity? {
-        var message = message
-        return message.withUTF8(AccessLogStatus.severity)
+        let bytes = Array(message.utf8)
+        return AccessLogStatus.severity(of: bytes.span)
     }
 
     @Test func aRequestThenItsStatusGivesTheLevel() {
