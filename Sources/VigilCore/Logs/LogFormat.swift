@@ -67,13 +67,34 @@ public enum LogFormat: Sendable, Hashable {
 enum StructuredKeys {
     static let time: Set<String> = [
         "time", "timestamp", "ts", "@timestamp", "datetime", "date", "t", "eventTime", "timeUnixNano", "asctime",
+        "__REALTIME_TIMESTAMP",
     ]
+    /// Level keys; a number there is a syslog code (0–7: journald's `PRIORITY`, GELF) or a pino/bunyan level
+    /// (10–60), see ``level(number:)``.
     static let level: Set<String> = [
         "level", "lvl", "severity", "loglevel", "log.level", "levelname", "severityText", "severity_text", "log_level",
+        "PRIORITY", "priority",
     ]
-    static let message: Set<String> = ["msg", "message", "log", "text", "body", "event", "@message", "short_message"]
+    static let message: Set<String> = [
+        "msg", "message", "log", "text", "body", "event", "@message", "short_message", "MESSAGE",
+    ]
     static let service: Set<String> = [
         "service", "service.name", "service_name", "app", "application", "logger", "logger_name", "component",
-        "source", "name", "module",
+        "source", "name", "module", "SYSLOG_IDENTIFIER",
     ]
+
+    /// The level a number in a level key means: 0–7 a syslog code (0 emergency … 7 debug), 8–60 a pino or bunyan
+    /// level (10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal); nil for anything else.
+    static func level(number text: String) -> Severity? {
+        guard let value = Int(text), (0...60).contains(value) else { return nil }
+        switch value {
+        case 0...7: return Severity(syslogCode: value)
+        case ...10: return .trace
+        case ...20: return .debug
+        case ...30: return .info
+        case ...40: return .warning
+        case ...50: return .error
+        default: return .critical
+        }
+    }
 }

@@ -135,7 +135,8 @@ public struct LogRecordReader: Sendable {
                     continue
                 }
             }
-            if record.severity == .unknown && StructuredKeys.level.contains(key), let level = Severity(levelWord: value)
+            if record.severity == .unknown && StructuredKeys.level.contains(key),
+                let level = Severity(levelWord: value) ?? StructuredKeys.level(number: value)
             {
                 record.severity = level
                 continue

@@ -209,6 +209,28 @@ import Testing
             time: "2024-10-10T13:55:36.123Z"
         ),
         Case(
+            name: "journalctl -o json",
+            lines: [
+                #"{"__CURSOR":"s=1;i=2","__REALTIME_TIMESTAMP":"1728568536123456","PRIORITY":"3","_SYSTEMD_UNIT":"nginx.service","SYSLOG_IDENTIFIER":"nginx","MESSAGE":"worker process 12 exited on signal 9"}"#,
+                #"{"__CURSOR":"s=1;i=3","__REALTIME_TIMESTAMP":"1728568537000000","PRIORITY":"6","_SYSTEMD_UNIT":"nginx.service","SYSLOG_IDENTIFIER":"nginx","MESSAGE":"reloading"}"#,
+            ],
+            message: "worker process 12 exited on signal 9",
+            severity: .error,
+            component: nil,
+            time: "2024-10-10T13:55:36.123Z"
+        ),
+        Case(
+            name: "pino (numeric levels)",
+            lines: [
+                #"{"level":50,"time":1728568536123,"pid":7,"hostname":"web-1","msg":"request handler crashed"}"#,
+                #"{"level":30,"time":1728568537000,"pid":7,"hostname":"web-1","msg":"listening"}"#,
+            ],
+            message: "request handler crashed",
+            severity: .error,
+            component: nil,
+            time: "2024-10-10T13:55:36.123Z"
+        ),
+        Case(
             name: "logfmt",
             lines: [
                 #"time=2024-10-10T13:55:36Z level=warn msg="cache miss storm" keys=120 service=api"#,
