@@ -120,6 +120,7 @@ struct HeaderField: Sendable {
     static func isTimeText(_ line: Span<UInt8>, _ start: Int, _ end: Int) -> Bool {
         if end - start == 3 && MonthName.number(line, start) != nil { return true }
         if end - start == 3 && MonthName.isWeekday(line, start) { return true }
+        if end - start == 2 && MonthName.meridiem(line, start) != nil { return true }
         return looksLikeTime(line, start, end)
     }
 
@@ -154,8 +155,18 @@ struct HeaderField: Sendable {
     }
 }
 
-/// English month and weekday abbreviations.
+/// English month and weekday abbreviations, and the AM and PM of a 12-hour clock.
 enum MonthName {
+    /// Whether `AM` (false) or `PM` (true), in any case, starts at `start`; nil for neither.
+    static func meridiem(_ line: Span<UInt8>, _ start: Int) -> Bool? {
+        guard start + 2 <= line.count, line[start + 1] | 0x20 == UInt8(ascii: "m") else { return nil }
+        switch line[start] | 0x20 {
+        case UInt8(ascii: "a"): return false
+        case UInt8(ascii: "p"): return true
+        default: return nil
+        }
+    }
+
     /// The month number (1…12) of a three-letter abbreviation at `start`, in any case.
     static func number(_ line: Span<UInt8>, _ start: Int) -> Int? {
         guard start + 3 <= line.count else { return nil }

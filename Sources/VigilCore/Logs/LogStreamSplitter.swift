@@ -155,8 +155,17 @@ public struct LogStreamSplitter: Sendable {
                 indentedTail: self.openHasIndentedTail
             )
         {
-            open.message += "\n" + line.string(from: 0, to: line.count)
             open.lineCount += 1
+            // java.util.logging writes a record on two lines, the time, class and method, then `SEVERE: message`:
+            // the second names the level and says what happened, so it is the record's message.
+            if open.lineCount == 2, open.severity == .unknown, let (level, start) = MultilineRule.levelLine(line) {
+                open.severity = level
+                open.fields["component"] = open.message
+                open.message = line.string(from: start, to: line.count)
+                self.open = open
+                return []
+            }
+            open.message += "\n" + line.string(from: 0, to: line.count)
             self.openHasIndentedTail = MultilineRule.isIndented(line)
             if open.severity < .error && MultilineRule.startsException(line) { open.severity = .error }
             self.open = open
@@ -203,6 +212,19 @@ enum MultilineRule {
     /// `Caused by:` or `... 12 more` (a source that sends a record's lines one by one sends these too).
     static func isContinuation(_ line: Span<UInt8>) -> Bool {
         isIndented(line) || continuationPrefixes.contains { line.holds($0, at: 0) }
+    }
+
+    /// The level a line opens with as `LEVEL: ` (`SEVERE: `, `WARNING: `: a level word of four letters or more) and
+    /// where its message starts, or nil.
+    static func levelLine(_ line: Span<UInt8>) -> (Severity, Int)? {
+        var colon = 0
+        while colon < line.count && colon <= 12 && ByteClass.isLetter(line[colon]) { colon += 1 }
+        guard colon >= 4, colon + 1 < line.count, line[colon] == UInt8(ascii: ":"), line[colon + 1] == 0x20,
+            let level = Severity(levelWord: line.extracting(0..<colon))
+        else { return nil }
+        var start = colon + 1
+        while start < line.count && line[start] == 0x20 { start += 1 }
+        return (level, start)
     }
 
     /// Whether a line starts with a space or tab.

@@ -24,6 +24,8 @@ public enum TimestampParser {
         var index = 0
         var previousSeparator: UInt8 = 0
         var sawColon = false
+        /// A 12-hour clock's `PM` (true) or `AM` (false).
+        var afternoon: Bool?
         let count = text.count
         while index < count {
             let byte = text[index]
@@ -59,10 +61,13 @@ public enum TimestampParser {
                 )
                 previousSeparator = 0
             } else if ByteClass.isLetter(byte) {
-                if let number = MonthName.number(text, index), month == nil {
+                let start = index
+                while index < count && ByteClass.isLetter(text[index]) { index += 1 }
+                if index - start == 2, let isPM = MonthName.meridiem(text, start) {
+                    afternoon = isPM
+                } else if let number = MonthName.number(text, start), month == nil {
                     month = Int64(number)
                 }
-                while index < count && ByteClass.isLetter(text[index]) { index += 1 }
                 if byte == UInt8(ascii: "T") || byte == UInt8(ascii: "Z") { previousSeparator = byte }
             } else {
                 if byte == UInt8(ascii: ":") { sawColon = true }
@@ -74,7 +79,7 @@ public enum TimestampParser {
         if let epoch = Self.epoch(groups[0]), groups.count == 1 || month == nil && groups[0].digits >= 10 {
             return epoch
         }
-        return Self.civil(groups, month: month, defaultYear: defaultYear).map {
+        return Self.civil(groups, month: month, afternoon: afternoon, defaultYear: defaultYear).map {
             Timestamp(nanoseconds: $0.nanoseconds - offsetSeconds * 1_000_000_000)
         }
     }
@@ -148,7 +153,12 @@ public enum TimestampParser {
         }
     }
 
-    private static func civil(_ groups: [Group], month namedMonth: Int64?, defaultYear: Int64) -> Timestamp? {
+    private static func civil(
+        _ groups: [Group],
+        month namedMonth: Int64?,
+        afternoon: Bool?,
+        defaultYear: Int64
+    ) -> Timestamp? {
         var year: Int64?
         var month = namedMonth
         var day: Int64?
@@ -201,7 +211,9 @@ public enum TimestampParser {
         let resolvedYear = year ?? defaultYear
         // Log years outside 1970–2200 are misreads; the bound also keeps differences of timestamps in an Int64.
         guard (1970...2200).contains(resolvedYear) else { return nil }
-        let hour = clock.count > 0 ? clock[0].value : 0
+        var hour = clock.count > 0 ? clock[0].value : 0
+        // A 12-hour clock: 12:30 AM is half past midnight, 1:30 PM is 13:30.
+        if let afternoon, (1...12).contains(hour) { hour = hour % 12 + (afternoon ? 12 : 0) }
         let minute = clock.count > 1 ? clock[1].value : 0
         let second = clock.count > 2 ? clock[2].value : 0
         guard (0..<25).contains(hour), (0..<60).contains(minute), (0..<61).contains(second) else { return nil }

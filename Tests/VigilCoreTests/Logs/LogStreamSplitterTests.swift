@@ -122,4 +122,25 @@ import Testing
         #expect(wrapped.formatName == "cri-wrapped json")
         #expect(bare.formatName == "json")
     }
+
+    /// java.util.logging's default layout (Tomcat's catalina.out) writes each record on two lines: the time,
+    /// class and method, then the level and the message, which is what the record says.
+    @Test func joinsJavaUtilLoggingsTwoLineRecords() {
+        let log = """
+            Jan 29, 2023 8:50:01 PM org.apache.catalina.core.StandardService startInternal
+            INFO: Starting service [Catalina]
+            Jan 29, 2023 8:50:02 PM org.apache.catalina.connector.CoyoteAdapter service
+            SEVERE: Exception processing request 12
+            java.lang.NullPointerException: null
+            \tat org.apache.catalina.connector.CoyoteAdapter.service(CoyoteAdapter.java:362)
+            """
+        let records = self.split(log, join: true)
+        #expect(records.count == 2)
+        #expect(records.map(\.severity) == [.info, .error])
+        let headlines = records.map { $0.message.split(separator: "\n").first.map(String.init) }
+        #expect(headlines == ["Starting service [Catalina]", "Exception processing request 12"])
+        #expect(records[1].fields["component"] == "org.apache.catalina.connector.CoyoteAdapter service")
+        #expect(records[1].lineCount == 4)
+        #expect(records[0].timestamp?.iso8601 == "2023-01-29T20:50:01Z")
+    }
 }
