@@ -11,6 +11,8 @@ public enum LogFormat: Sendable, Hashable {
     case syslog5424
     /// A text header learned from the data, then the message (syslog 3164, log4j, klog, Apache, …).
     case header(HeaderGrammar)
+    /// Python's `logging.basicConfig()` default, `LEVEL:logger:message` (``PythonLoggingLine``).
+    case pythonLogging
     /// No recognisable structure: each line is the message.
     case plain
 
@@ -21,6 +23,7 @@ public enum LogFormat: Sendable, Hashable {
         case .logfmt: "logfmt"
         case .syslog5424: "syslog-rfc5424"
         case .header(let grammar): "text header [\(grammar.summary)]"
+        case .pythonLogging: "python logging (LEVEL:logger:message)"
         case .plain: "plain text"
         }
     }
@@ -49,6 +52,11 @@ public enum LogFormat: Sendable, Hashable {
         if lines.count(where: { Syslog5424.parse($0.span, lineNumber: 0) != nil }) >= needed { return .syslog5424 }
         if lines.count(where: { KeyValueLine.logfmt($0.span).map(Self.looksLikeLogfmt) ?? false }) >= needed {
             return .logfmt
+        }
+        // Tracebacks interleave Python's lines; the layout is distinctive enough that most of the other lines will do.
+        let heads = lines.filter { !MultilineRule.isContinuation($0.span) && !MultilineRule.startsException($0.span) }
+        if !heads.isEmpty, heads.count(where: { PythonLoggingLine.parse($0.span) != nil }) * 10 >= heads.count * 6 {
+            return .pythonLogging
         }
         if let grammar = HeaderGrammar.learn(from: lines) {
             let fitting = lines.count(where: { grammar.split($0.span) != nil })

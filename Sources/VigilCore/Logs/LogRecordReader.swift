@@ -65,6 +65,15 @@ public struct LogRecordReader: Sendable {
             record = KeyValueLine.json(line).map { self.structured($0, lineNumber: lineNumber, separator: "=") }
         case .logfmt:
             record = KeyValueLine.logfmt(line).map { self.structured($0, lineNumber: lineNumber, separator: "=") }
+        case .pythonLogging:
+            record = PythonLoggingLine.parse(line).map { parsed in
+                LogRecord(
+                    severity: parsed.severity,
+                    fields: ["component": line.string(from: parsed.logger.lowerBound, to: parsed.logger.upperBound)],
+                    message: line.string(from: parsed.messageStart, to: line.count),
+                    lineNumber: lineNumber
+                )
+            }
         case .syslog5424:
             record = Syslog5424.parse(line, lineNumber: lineNumber)
         case .header(let grammar):

@@ -220,6 +220,18 @@ import Testing
             time: "2024-10-10T13:55:36.123Z"
         ),
         Case(
+            name: "Python logging's default",
+            lines: [
+                "ERROR:app.db:connection lost: server closed the connection unexpectedly",
+                "INFO:uvicorn.access:10.0.0.7:5123 - GET /health 200",
+                "WARNING:__main__:retrying in 2 s",
+            ],
+            message: "connection lost: server closed the connection unexpectedly",
+            severity: .error,
+            component: "app.db",
+            time: nil
+        ),
+        Case(
             name: "pino (numeric levels)",
             lines: [
                 #"{"level":50,"time":1728568536123,"pid":7,"hostname":"web-1","msg":"request handler crashed"}"#,

@@ -143,4 +143,22 @@ import Testing
         #expect(records[1].lineCount == 4)
         #expect(records[0].timestamp?.iso8601 == "2023-01-29T20:50:01Z")
     }
+
+    /// Python's `logging.basicConfig()` layout has no header of words and spaces, yet it names the level and the
+    /// logger; a traceback after an error joins it.
+    @Test func readsPythonLoggingsDefaultLayout() {
+        let log = """
+            INFO:root:worker 1 started
+            ERROR:app.api:request 7 failed
+            Traceback (most recent call last):
+              File "app.py", line 12, in handle
+            ValueError: bad input
+            WARNING:app.db:slow query 812 ms
+            """
+        let records = self.split(log, join: true)
+        #expect(records.map(\.severity) == [.info, .error, .warning])
+        #expect(records.map { $0.fields["component"] } == ["root", "app.api", "app.db"])
+        #expect(records[1].message.hasPrefix("request 7 failed\nTraceback"))
+        #expect(records[1].lineCount == 4)
+    }
 }
