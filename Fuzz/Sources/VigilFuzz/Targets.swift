@@ -118,6 +118,7 @@ let fuzzTargets: [FuzzTarget] = [
         _ = FormatLearning.signature(of: lines)
         for line in lines.prefix(16) {
             _ = TimestampParser.parse(line.span)
+            _ = TimestampParser.timeOfDay(line.span)
             _ = Syslog5424.parse(line.span, lineNumber: 1)
         }
     },
