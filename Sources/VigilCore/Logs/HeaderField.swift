@@ -74,7 +74,11 @@ struct HeaderField: Sendable {
     private static func classifyBracket(_ line: Span<UInt8>, _ start: Int, _ end: Int) -> Kind {
         let inner = line.extracting((start + 1)..<(end - 1))
         if Severity(levelWord: inner) != nil { return .level }
-        return looksLikeTime(line, start + 1, end - 1) ? .time : .bracket
+        if looksLikeTime(line, start + 1, end - 1) { return .time }
+        // Ruby's Logger: `[2023-01-29T08:50:01.123456 #1234]`, a full timestamp and then the pid.
+        var firstEnd = start + 1
+        while firstEnd < end - 1 && line[firstEnd] != 0x20 { firstEnd += 1 }
+        return firstEnd - start - 1 >= 19 && looksLikeTime(line, start + 1, firstEnd) ? .time : .bracket
     }
 
     static func classify(_ line: Span<UInt8>, _ start: Int, _ end: Int) -> Kind {

@@ -232,6 +232,17 @@ import Testing
             time: nil
         ),
         Case(
+            name: "Ruby's Logger",
+            lines: [
+                #"E, [2024-10-10T13:55:36.123456 #1234] ERROR -- app: PG::ConnectionBad: could not connect to server"#,
+                #"I, [2024-10-10T13:55:37.000001 #1234]  INFO -- : Started GET "/orders/7" for 10.0.0.1"#,
+            ],
+            message: "PG::ConnectionBad: could not connect to server",
+            severity: .error,
+            component: "app",
+            time: "2024-10-10T13:55:36.123Z"
+        ),
+        Case(
             name: "pino (numeric levels)",
             lines: [
                 #"{"level":50,"time":1728568536123,"pid":7,"hostname":"web-1","msg":"request handler crashed"}"#,
