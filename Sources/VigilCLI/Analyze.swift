@@ -24,6 +24,7 @@ struct Analyze: AsyncParsableCommand {
             Examples:
               vigil analyze /var/log/syslog
               journalctl -o short-iso --since -1h | vigil analyze -
+              vigil analyze /var/log/containers/checkout-7d9f_shop_app-1a2b.log   # the kubelet's CRI file, unwrapped
               vigil analyze --json app.log | jq '.errorTemplates'
               vigil analyze odd-format.log --llm-url http://127.0.0.1:11434/v1   # a model reads an unknown header once
               vigil analyze app.log --template 'card declined for order <*>'      # your own template, <*> for any text
