@@ -41,7 +41,7 @@ public struct LogRecordReader: Sendable {
             let sameDay = midnight + sinceMidnight
             return Timestamp(nanoseconds: sameDay > latest.nanoseconds + Self.day / 24 ? sameDay - Self.day : sameDay)
         }
-        guard time.nanoseconds > latest.nanoseconds + 86_400_000_000_000 else { return time }
+        guard time.nanoseconds > latest.nanoseconds + Self.day else { return time }
         // Too late for this year: last year's (a date that names its own year parses the same again).
         return TimestampParser.parse(text, defaultYear: self.latestYear - 1)
     }
