@@ -38,6 +38,12 @@ struct Detect: ParsableCommand {
             Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
             tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat.
 
+            A series whose name says it is a cumulative counter (Prometheus's _total, a histogram's _count, _sum \
+            and _bucket) is judged by its increase per second, as rate() reads it: alerts name it rate(NAME) and \
+            give the rate, and a fall is a restart from zero. One that falls other than to restart (to below half \
+            its value) is no counter, and its values are judged from there on (not with --format nab, which \
+            judges the value column as it is).
+
             Rows are scored as they are read: from a pipe, the text report prints each alert when its row arrives.
 
             Examples:
@@ -82,6 +88,9 @@ struct Detect: ParsableCommand {
         var alertCount = 0
         var scored = 0
         var seriesCount = 0
+        /// Per series: a counter's last sample, nil for other series; and the name alerts give it.
+        var counters: [CounterRate?] = []
+        var labels: [String] = []
         // Row by row as they are read: the alerts of several series come in time order, and a text report of a
         // pipe (`tail -f cpu.csv | vigil detect -`) prints each alert when its row arrives.
         let gaps = "gaps, not scored"
@@ -94,6 +103,10 @@ struct Detect: ParsableCommand {
                 }
                 detectors = names.map { _ in MetricAnomalyDetector(configuration: configuration) }
                 seriesCount = names.count
+                counters = names.map {
+                    CounterRate.isCounter(name: String($0.prefix { $0 != "{" })) ? CounterRate() : nil
+                }
+                labels = names.indices.map { counters[$0] == nil ? names[$0] : "rate(\(names[$0]))" }
                 if self.format == .nab { out.write("timestamp,value,anomaly_score,is_anomaly\n") }
             }
             if self.format == .nab {
@@ -109,15 +122,32 @@ struct Detect: ParsableCommand {
                 return
             }
             for column in names.indices {
-                guard let value = row.values[column] else { continue }
+                guard var value = row.values[column] else { continue }
                 scored += 1
+                if var counter = counters[column] {
+                    if let last = counter.last, value < last.value, !CounterRate.isRestart(from: last.value, to: value)
+                    {
+                        // No counter after all: its values from here on, on a detector that never saw rates.
+                        counters[column] = nil
+                        labels[column] = names[column]
+                        detectors[column] = MetricAnomalyDetector(configuration: configuration)
+                    } else {
+                        let rate = counter.rate(seconds: row.time.seconds, value: value)
+                        counters[column] = counter
+                        // The first sample has no rate yet.
+                        guard let rate else { continue }
+                        value = rate
+                    }
+                }
                 let result = detectors[column].update(time: row.time, value: value)
                 guard result.isAnomaly else { continue }
                 alertCount += 1
+                let counted = counters[column] != nil
                 if self.format == .json {
-                    alerts.append(Self.json(names[column], row.time, value, result))
+                    alerts.append(Self.json(labels[column], row.time, value, result))
                 } else {
-                    out.write(Self.sentence(names.count > 1 ? names[column] : nil, row.time, value, result) + "\n")
+                    let label = names.count > 1 || counted ? labels[column] : nil
+                    out.write(Self.sentence(label, row.time, value, result) + "\n")
                     out.flush()
                 }
             }

@@ -31,7 +31,10 @@ struct RCA: ParsableCommand {
             passed up from a callee), and network time (how long what the service sends takes to arrive: where \
             a network delay on it shows). Parent links add calls to the graph. Lines that are not valid JSON of \
             that shape are skipped, and metric cells that are not finite numbers read as missing, both counted on \
-            stderr.
+            stderr. A cumulative counter (a column named …_total, …_count, …_sum or …_bucket that never falls \
+            but to restart from zero, or any column that never falls while rising on at least half of 20 or more \
+            rows) is read as its increase per second and named rate(<metric>): its raw value only grows, and \
+            would look like a change in the middle of any window.
 
             The report names the candidates with the metric behind each, the impact chain (the root cause, then \
             each deviating caller the fault reached), the timeline of first deviations (observed against the \

@@ -179,6 +179,25 @@ import Testing
         #expect(nab.status != 0 && nab.stderr.contains("--format nab takes one series"), "\(nab.stderr)")
     }
 
+    /// A counter is judged by its rate: its restart is no dip, and the alert names and gives the rate.
+    @Test func aCounterIsJudgedByItsRate() throws {
+        var text = "time,http_requests_total\n"
+        var total = 5_000_000.0
+        for row in 0..<400 {
+            let rate = row == 300 ? 100 : 10 + Double((row * 7919) % 13) / 13
+            total = row == 200 ? 60 * rate : total + 60 * rate
+            text += "\(1_700_000_000 + 60 * row),\(total)\n"
+        }
+        let result = try Vigil.run(["detect", "--format", "json"], input: text)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        #expect(alerts.map { $0["series"] as? String } == ["rate(http_requests_total)"], "\(alerts)")
+        #expect(alerts.map { $0["value"] as? Double } == [100], "\(alerts)")
+        let textResult = try Vigil.run(["detect"], input: text)
+        #expect(textResult.stdout.contains("  rate(http_requests_total)  spike  value 100"), "\(textResult.stdout)")
+    }
+
     /// From a pipe, an alert is printed when its row arrives, while the writer still holds the pipe open.
     @Test func aPipeGetsEachAlertAsItsRowArrives() throws {
         let process = Process()

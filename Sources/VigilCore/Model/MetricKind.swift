@@ -26,7 +26,10 @@ enum MetricKind: Sendable {
     static let resourceWords = ["cpu", "mem", "disk", "filesystem", "fs_", "blkio", "socket", "thread", "open_fds"]
 
     init(_ metric: String) {
-        let name = metric.lowercased()
+        // A counter read as its rate (`rate(http_requests_total)`) measures what the counter counts.
+        let unwrapped =
+            metric.hasPrefix("rate(") && metric.hasSuffix(")") ? metric.dropFirst(5).dropLast() : Substring(metric)
+        let name = unwrapped.lowercased()
         if IncidentData.eventCounts.contains(metric) {
             self = .events
         } else if ["node", "host", "machine"].contains(where: { name.hasPrefix($0) }) {

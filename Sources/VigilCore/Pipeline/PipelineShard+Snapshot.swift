@@ -60,6 +60,9 @@ extension PipelineShard {
         var confirmAt: Int64?
         var alertLevel: Double?
         var alertEdge: Double?
+        /// For a counter judged by its rate, its last sample (absent for other series, and in checkpoints older
+        /// than rates: such a counter's detector learnt raw values, which it goes on judging).
+        var counter: CounterRate?
     }
 
     /// Hands every held line to its miner, then returns the state. Held lines are processed first so that the
@@ -108,7 +111,8 @@ extension PipelineShard {
                     silent: $0.series.silent,
                     confirmAt: $0.series.confirmAt == Int64.min ? nil : $0.series.confirmAt,
                     alertLevel: $0.series.confirmAt == Int64.min ? nil : $0.series.alertLevel,
-                    alertEdge: $0.series.confirmAt == Int64.min ? nil : $0.series.alertEdge
+                    alertEdge: $0.series.confirmAt == Int64.min ? nil : $0.series.alertEdge,
+                    counter: $0.series.counter
                 )
             }
         var snapshot = Snapshot(
@@ -153,6 +157,7 @@ extension PipelineShard {
             restored.lastTime = series.lastTime ?? Int64.min
             restored.typicalGap = series.typicalGap ?? 0
             restored.silent = series.silent ?? false
+            restored.counter = series.counter
             if let at = series.confirmAt, let level = series.alertLevel, let edge = series.alertEdge {
                 (restored.confirmAt, restored.alertLevel, restored.alertEdge) = (at, level, edge)
             }

@@ -163,7 +163,7 @@ public struct PipelineShard: Sendable {
             let bucket = time - ((time % length) + length) % length
             // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys
             // after it).
-            let (result, finished, report) = self.series[
+            let (result, finished, report, judged) = self.series[
                 point.series,
                 default: Self.newSeries(point.series, configuration)
             ]
@@ -180,17 +180,19 @@ public struct PipelineShard: Sendable {
             guard let result else { continue }
             switch report {
             case .none, .muted: break
-            case .deviation: findings.append(Self.deviation(point, result))
+            case .deviation: findings.append(Self.deviation(judged, result, rate: self.isRate(judged.series)))
             case .heldBack(let alert, let seconds):
-                findings.append(Self.deviation(alert.point, alert.result, heldFor: seconds))
+                findings.append(
+                    Self.deviation(alert.point, alert.result, heldFor: seconds, rate: self.isRate(judged.series))
+                )
             case .sustained(let level, let edge):
-                findings.append(Self.held(point, result, level: level, edge: edge))
+                findings.append(Self.held(judged, result, level: level, edge: edge, rate: self.isRate(judged.series)))
             }
             if let limit = Self.limit(of: point.series), !report.isMuted,
                 let prediction = self.trends[point.series, default: TrendDetector(configuration: .init(limit: limit))]
-                    .update(time: point.time, value: point.value)
+                    .update(time: point.time, value: judged.value)
             {
-                findings.append(Self.exhaustion(point, prediction, limit: limit))
+                findings.append(Self.exhaustion(judged, prediction, limit: limit))
             }
         }
         self.processedSamples += points.count
@@ -211,12 +213,22 @@ public struct PipelineShard: Sendable {
         return points
     }
 
+    /// Whether a series is judged by its rate (a counter), for the words of its findings.
+    func isRate(_ series: SeriesKey) -> Bool { self.series[series]?.counter != nil }
+
+    /// How a finding names what was judged: the series, or the rate of a counter.
+    static func judged(_ series: SeriesKey, rate: Bool) -> String {
+        rate ? "rate(\(series.text)) (per second)" : series.text
+    }
+
     /// The finding for a sample its detector alerted on, with the numbers behind it; `heldFor` says how long the
-    /// series had stayed beyond the band when a rule's minimum duration let the alert through.
+    /// series had stayed beyond the band when a rule's minimum duration let the alert through; `rate` that the
+    /// series is a counter, judged (and given here) by its increase per second.
     static func deviation(
         _ point: MetricPoint,
         _ result: MetricAnomalyDetector.Result,
-        heldFor: Double? = nil
+        heldFor: Double? = nil,
+        rate: Bool = false
     ) -> Anomaly {
         let service = point.series.service ?? "host"
         let (lower, upper) = (result.lower, result.upper)
@@ -244,7 +256,8 @@ public struct PipelineShard: Sendable {
                 expected: expected,
                 lower: band.lower,
                 upper: band.upper,
-                summary: "\(point.series.text) was \(Format.number(point.value)), \(position) its band "
+                summary:
+                    "\(Self.judged(point.series, rate: rate)) was \(Format.number(point.value)), \(position) its band "
                     + "\(Format.number(lower))…\(Format.number(upper)) (expected \(Format.number(result.expected)) "
                     + "from \(baseline), \(result.learntPoints) samples learnt); "
                     + result.signal.rawValue.replacing("_", with: " ")
@@ -266,7 +279,8 @@ public struct PipelineShard: Sendable {
         _ point: MetricPoint,
         _ result: MetricAnomalyDetector.Result,
         level: Double,
-        edge: Double
+        edge: Double,
+        rate: Bool = false
     )
         -> Anomaly
     {
@@ -283,7 +297,7 @@ public struct PipelineShard: Sendable {
                 lower: edge < 0 ? crossed : nil,
                 upper: edge >= 0 ? crossed : nil,
                 summary:
-                    "\(point.series.text) was \(Format.number(point.value)), still \(edge >= 0 ? "above" : "below") "
+                    "\(Self.judged(point.series, rate: rate)) was \(Format.number(point.value)), still \(edge >= 0 ? "above" : "below") "
                     + "\(Format.number(crossed)), the edge of the band it left at its alert (expected "
                     + "\(Format.number(level)) then): the change held"
             )
@@ -331,6 +345,7 @@ public struct PipelineShard: Sendable {
     static func newSeries(_ key: SeriesKey, _ configuration: Configuration) -> MetricSeries {
         var series = MetricSeries(detector: Self.metricDetector())
         Self.apply(SeriesRule.decision(for: key, in: configuration.seriesRules), configuration, to: &series)
+        if CounterRate.isCounter(name: key.name) { series.counter = CounterRate() }
         return series
     }
 
@@ -345,6 +360,10 @@ public struct PipelineShard: Sendable {
 /// One metric series of a shard: its detector and the store bucket it is filling.
 struct MetricSeries: Sendable {
     var detector: MetricAnomalyDetector
+    /// For a series whose name says it counts (`…_total`), its last sample: its rate is judged, not its raw
+    /// value, which only grows. Nil for every other series, and once the series fell other than to restart (no
+    /// counter after all, whatever its name).
+    var counter: CounterRate?
     /// The start (nanoseconds) of the bucket waiting for the store, `Int64.min` when none is.
     var bucket = Int64.min
     /// The last value that bucket got.
@@ -406,24 +425,48 @@ struct MetricSeries: Sendable {
         _ point: MetricPoint,
         bucket: Int64,
         sustainedSeconds: Int64
-    ) -> (result: MetricAnomalyDetector.Result?, finished: (start: Int64, value: Double)?, report: Report) {
+    ) -> (
+        result: MetricAnomalyDetector.Result?, finished: (start: Int64, value: Double)?, report: Report,
+        judged: MetricPoint
+    ) {
         let time = point.time.nanoseconds
         // A sample at or before the series' newest is a repeat or a straggler (a retried write, history pulled
         // again after a restart): the detector reads its series in time order, so the sample goes to the store
         // only.
-        if time <= self.lastTime { return (nil, self.file(point.value, in: bucket), .none) }
-        let result = self.detector.update(time: point.time, value: point.value)
+        if time <= self.lastTime { return (nil, self.file(point.value, in: bucket), .none, point) }
+        // A counter is judged by its rate (the store keeps its raw values, as Prometheus does).
+        var judged = point
+        if var counter = self.counter {
+            if let last = counter.last, point.value < last.value,
+                !CounterRate.isRestart(from: last.value, to: point.value)
+            {
+                // No counter after all: its values are judged from here on, by a detector that never saw rates.
+                self.counter = nil
+                let threshold = self.detector.configuration.alertThreshold
+                self.detector = PipelineShard.metricDetector()
+                self.detector.setAlertThreshold(threshold)
+            } else if let rate = counter.rate(seconds: point.time.seconds, value: point.value) {
+                self.counter = counter
+                judged.value = rate
+            } else {
+                // The first sample: no rate yet.
+                self.counter = counter
+                self.lastTime = time
+                return (nil, self.file(point.value, in: bucket), .none, point)
+            }
+        }
+        let result = self.detector.update(time: point.time, value: judged.value)
         var report = Report.none
         func beyond() -> Bool {
-            let away = point.value - self.alertLevel
+            let away = judged.value - self.alertLevel
             return self.alertEdge >= 0 ? away > self.alertEdge : away < self.alertEdge
         }
         if result.isAnomaly {
             self.confirmAt = time + sustainedSeconds * 1_000_000_000
             self.alertLevel = result.expected
-            self.alertEdge = point.value >= result.expected ? result.bandHalfWidth : -result.bandHalfWidth
+            self.alertEdge = judged.value >= result.expected ? result.bandHalfWidth : -result.bandHalfWidth
             if self.minimumNanoseconds > 0 {
-                self.heldBack = HeldAlert(point: point, result: result)
+                self.heldBack = HeldAlert(point: judged, result: result)
                 self.confirmAt = Int64.min
             } else {
                 self.heldBack = nil
@@ -445,11 +488,11 @@ struct MetricSeries: Sendable {
         // The gap that ends a silence is not the series' rhythm.
         if self.lastTime != Int64.min && !self.silent {
             let gap = Double(max(0, time - self.lastTime)) / 1e9
-            self.typicalGap = result.learntPoints == 1 ? gap : self.typicalGap + 0.05 * (gap - self.typicalGap)
+            self.typicalGap = result.learntPoints <= 1 ? gap : self.typicalGap + 0.05 * (gap - self.typicalGap)
         }
         self.lastTime = time
         self.silent = false
-        return (result, self.file(point.value, in: bucket), report)
+        return (result, self.file(point.value, in: bucket), report, judged)
     }
 
     /// Files a sample's value in its bucket; returns the bucket that goes to the store now: the one the sample's

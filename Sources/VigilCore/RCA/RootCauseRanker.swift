@@ -4,6 +4,8 @@
 /// Ranks the services of an incident by how likely each is its root cause, from metrics alone (and the call
 /// graph when known), deterministically.
 ///
+/// 0. **Counters.** A cumulative counter (`http_requests_total`) is read as its rate: see
+///    ``IncidentData/readCountersAsRates()``.
 /// 1. **Onset.** Given an alert time, the rows before the one holding it are the reference: a row stands for an
 ///    interval, and exporters label intervals by their start or by their end, so the row before the alert time
 ///    may already hold the fault; a clear change found (as below) from `alertLead` before the alert on is the
@@ -192,6 +194,8 @@ public struct RootCauseRanker: Sendable {
 
     /// Ranks the services of `data`; `alertTime` is when the incident was noticed, if known.
     public func rank(_ data: IncidentData, alertTime: Double? = nil) -> Result {
+        var data = data
+        data.readCountersAsRates()
         let rows = data.times.count
         let columns = data.columns.filter { $0.values.count == rows && $0.values.count(where: { $0 != nil }) >= 2 }
         guard rows >= 3, !columns.isEmpty else {

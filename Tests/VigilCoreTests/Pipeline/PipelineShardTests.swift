@@ -412,6 +412,83 @@ import Testing
     }
 
     /// A shard restored from a snapshot continues exactly as the original: same findings, same templates.
+    /// A counter sampled every 10 s: `rate(second)` per second, as a running total that restarts from zero at
+    /// `restart` (the sample there is what it counted since).
+    static func counter(
+        _ series: SeriesKey,
+        samples: Range<Int>,
+        restart: Int? = nil,
+        rate: (Int) -> Double
+    ) -> [MetricPoint] {
+        var total = 1_000_000.0
+        return (0..<samples.upperBound).compactMap { index in
+            total = index == restart ? 10 * rate(index) : total + 10 * rate(index)
+            guard samples.contains(index) else { return nil }
+            return MetricPoint(
+                series: series,
+                time: Timestamp(nanoseconds: Int64(index) * 10_000_000_000),
+                value: total
+            )
+        }
+    }
+
+    /// A counter's raw value only grows: its rate is judged, a restart is no dip, and the finding gives the rate.
+    @Test func aCounterIsJudgedByItsRate() throws {
+        let series = SeriesKey(name: "http_requests_total", labels: [.init("service", "checkout")])
+        let steady = { (index: Int) in 10 + 0.3 * Double(index % 7) }
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        shard.process(Self.counter(series, samples: 0..<300, restart: 250, rate: steady), findings: &findings)
+        #expect(findings.isEmpty)
+        shard.process(
+            Self.counter(series, samples: 300..<303, restart: 250) { $0 < 300 ? steady($0) : 100 },
+            findings: &findings
+        )
+        let found = try #require(findings.first)
+        #expect(found.subject == series.text)
+        #expect(abs((found.evidence.observed ?? 0) - 100) < 1e-9)
+        #expect(found.evidence.summary.hasPrefix("rate(\(series.text)) (per second) was 100"))
+    }
+
+    /// A series named like a counter that falls other than to restart is no counter: its values are judged.
+    @Test func aGaugeNamedLikeACounterIsJudgedByItsValues() throws {
+        let series = SeriesKey(name: "pg_stat_activity_count", labels: [.init("service", "db")])
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        for index in 0..<300 {
+            let value = index == 299 ? 60 : 5 + Double(index % 3)
+            shard.process(
+                [
+                    MetricPoint(
+                        series: series,
+                        time: Timestamp(nanoseconds: Int64(index) * 10_000_000_000),
+                        value: value
+                    )
+                ],
+                findings: &findings
+            )
+        }
+        let found = try #require(findings.first)
+        #expect(found.evidence.observed == 60)
+        #expect(found.evidence.summary.hasPrefix("\(series.text) was 60"))
+    }
+
+    /// A restored shard knows a counter's last sample: its next sample has a rate at once.
+    @Test func aRestoredShardKeepsACountersLastSample() {
+        let series = SeriesKey(name: "bytes_sent_total", labels: [.init("service", "edge")])
+        let rate = { (index: Int) in index >= 310 ? 400.0 : 40 + Double(index % 5) }
+        var original = PipelineShard()
+        var findings: [Anomaly] = []
+        original.process(Self.counter(series, samples: 0..<300, rate: rate), findings: &findings)
+        var restored = PipelineShard(restoring: original.snapshot())
+        var originalFindings: [Anomaly] = []
+        var restoredFindings: [Anomaly] = []
+        original.process(Self.counter(series, samples: 300..<320, rate: rate), findings: &originalFindings)
+        restored.process(Self.counter(series, samples: 300..<320, rate: rate), findings: &restoredFindings)
+        #expect(!originalFindings.isEmpty)
+        #expect(restoredFindings == originalFindings)
+    }
+
     @Test func aRestoredShardBehavesLikeTheOriginal() {
         var original = PipelineShard()
         var findings: [Anomaly] = []

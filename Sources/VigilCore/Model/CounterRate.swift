@@ -1,0 +1,73 @@
+// Vigil: a self-hosted AIOps engine.
+// SPDX-License-Identifier: Apache-2.0
+
+/// A cumulative counter (requests served, CPU seconds used, bytes sent since the process started) read as its
+/// increase per second, as Prometheus's `rate()` reads one: its raw value only grows, so it says nothing by
+/// itself, while its rate is the load, the CPU or the traffic. A fall is a restart from zero, so the new value
+/// is all of the increase.
+public struct CounterRate: Sendable, Equatable, Codable {
+    /// The last sample's time (Unix seconds) and value, if one came.
+    public private(set) var last: (seconds: Double, value: Double)?
+
+    /// A counter with no sample yet.
+    public init() {}
+
+    /// Restores a counter whose last sample was `value` at `seconds`.
+    public init(lastSeconds seconds: Double, value: Double) {
+        self.last = (seconds, value)
+    }
+
+    /// The increase per second since the last sample, or nil for the first sample or one no later than it
+    /// (which is not kept).
+    public mutating func rate(seconds: Double, value: Double) -> Double? {
+        guard let last else {
+            self.last = (seconds, value)
+            return nil
+        }
+        guard seconds > last.seconds else { return nil }
+        self.last = (seconds, value)
+        return Self.increase(from: last.value, to: value) / (seconds - last.seconds)
+    }
+
+    /// How much a counter grew from `before` to `after`: the difference, or `after` itself when it fell (the
+    /// counter restarted from zero).
+    public static func increase(from before: Double, to after: Double) -> Double {
+        after >= before ? after - before : after
+    }
+
+    /// Whether a counter's fall from `before` to `after` can be a restart from zero: it lands below half of
+    /// where it was. A series that falls less than that is no counter, whatever its name says (a gauge named
+    /// `…_count`).
+    public static func isRestart(from before: Double, to after: Double) -> Bool {
+        after < 0.5 * before
+    }
+
+    /// Whether a metric's name says it is a cumulative counter: OpenMetrics' `_total`, and a histogram's or
+    /// summary's `_count`, `_sum` and `_bucket`.
+    public static func isCounter(name: String) -> Bool {
+        Self.suffixes.contains { name.hasSuffix($0) }
+    }
+
+    static let suffixes = ["_total", "_count", "_sum", "_bucket"]
+
+    public static func == (left: Self, right: Self) -> Bool {
+        left.last?.seconds == right.last?.seconds && left.last?.value == right.last?.value
+    }
+
+    private enum CodingKeys: String, CodingKey { case seconds, value }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let seconds = try container.decodeIfPresent(Double.self, forKey: .seconds),
+            let value = try container.decodeIfPresent(Double.self, forKey: .value)
+        {
+            self.last = (seconds, value)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(self.last?.seconds, forKey: .seconds)
+        try container.encodeIfPresent(self.last?.value, forKey: .value)
+    }
+}
