@@ -73,10 +73,11 @@ struct OpenTelemetryTests {
         #expect((declined?["count"] as? NSNumber)?.intValue == 4)
         #expect(declined?["severity"] as? String == "error")
 
-        // Metrics: gauge, counter and histogram series with the resource's labels; span series per service.
+        // Metrics: gauge, counter (a monotonic cumulative sum, named `…_total`) and histogram series with the
+        // resource's labels; span series per service.
         let series = (try vigil.json("/api/v1/series?service=checkout") as? [[String: Any]] ?? [])
             .compactMap { $0["series"] as? String }
-        for name in ["queue_depth{", "requests{", "request_duration_count{", "request_duration_sum{"] {
+        for name in ["queue_depth{", "requests_total{", "request_duration_count{", "request_duration_sum{"] {
             #expect(series.contains { $0.hasPrefix(name) && $0.contains("namespace=\"shop\"") }, "\(name) in \(series)")
         }
         var spanSeries: [[String: Any]] = []

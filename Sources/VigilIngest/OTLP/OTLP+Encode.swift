@@ -75,17 +75,40 @@ extension OTLP {
     /// An `ExportMetricsServiceRequest` of gauges with one resource (`service.name` = `service`); each point's
     /// labels become attributes.
     public static func encodeGauges(service: String, _ points: [MetricPoint]) -> [UInt8] {
+        Self.encodeNumbers(service: service, points, sum: nil)
+    }
+
+    /// An `ExportMetricsServiceRequest` of sums, like ``encodeGauges(service:_:)``, with their temporality (1
+    /// delta, 2 cumulative) and whether they only grow: a monotonic cumulative sum is a counter.
+    public static func encodeSums(
+        service: String,
+        _ points: [MetricPoint],
+        temporality: UInt64,
+        monotonic: Bool
+    ) -> [UInt8] {
+        Self.encodeNumbers(service: service, points, sum: (temporality, monotonic))
+    }
+
+    static func encodeNumbers(
+        service: String,
+        _ points: [MetricPoint],
+        sum: (temporality: UInt64, monotonic: Bool)?
+    ) -> [UInt8] {
         var scope = ProtobufWriter()
         for point in points {
             var data = ProtobufWriter()
             for label in point.series.labels { data.field(7, bytes: Self.keyValue(label.name, label.value)) }
             data.fixed64(3, UInt64(bitPattern: point.time.nanoseconds))
             data.fixed64(4, point.value.bitPattern)
-            var gauge = ProtobufWriter()
-            gauge.field(1, bytes: data.bytes)
+            var container = ProtobufWriter()
+            container.field(1, bytes: data.bytes)
+            if let sum {
+                container.field(2, varint: sum.temporality)
+                container.field(3, varint: sum.monotonic ? 1 : 0)
+            }
             var metric = ProtobufWriter()
             metric.field(1, bytes: Array(point.series.name.utf8))
-            metric.field(5, bytes: gauge.bytes)
+            metric.field(sum == nil ? 5 : 7, bytes: container.bytes)
             scope.field(2, bytes: metric.bytes)
         }
         var resourceMetrics = ProtobufWriter()

@@ -71,6 +71,7 @@ extension OTLP {
                         let name = Self.metricName(raw)
                         for kind in ["gauge", "sum"] {
                             guard let data = metric[kind] else { continue }
+                            let series = kind == "sum" && Self.isCounter(sum: data) ? Self.counterName(name) : name
                             for (p, point) in try Self.array(data["dataPoints"], "\(path)[\(m)].\(kind).dataPoints")
                                 .enumerated()
                             {
@@ -92,7 +93,7 @@ extension OTLP {
                                 points.append(
                                     MetricPoint(
                                         series: SeriesKey(
-                                            name: name,
+                                            name: series,
                                             labels: labels + (try Self.labels(point["attributes"], "\(at).attributes"))
                                         ),
                                         time: Timestamp(
@@ -255,6 +256,14 @@ extension OTLP {
             throw IngestError("\(path) must be a non-negative integer, not \"\(text.prefix(40))\"")
         default: throw IngestError("\(path) must be an integer")
         }
+    }
+
+    /// Whether a JSON sum is a counter: monotonic, with cumulative temporality (an integer, or the enum's name
+    /// as some encoders write it).
+    static func isCounter(sum: JSONValue) -> Bool {
+        guard case .bool(true) = sum["isMonotonic"] else { return false }
+        let temporality = sum["aggregationTemporality"]
+        return temporality?.int64 == Int64(Self.cumulative) || temporality?.string?.hasSuffix("CUMULATIVE") == true
     }
 
     static func resource(json value: JSONValue?) throws(IngestError) -> OTLPResource {

@@ -121,6 +121,8 @@ public enum OTLP {
         }
         guard !name.isEmpty else { throw IngestError("a metric has no name") }
         for (kind, bytes) in data {
+            let counts = kind == 7 ? try Self.isCounter(sum: bytes) : false
+            let series = counts ? Self.counterName(name) : name
             var container = ProtobufReader(bytes)
             while !container.isAtEnd {
                 let (field, type) = try container.field()
@@ -130,11 +132,27 @@ public enum OTLP {
                 }
                 let point = try container.lengthDelimited()
                 switch kind {
-                case 5, 7: try Self.numberPoint(point, name: name, labels: labels, into: &points)
+                case 5, 7: try Self.numberPoint(point, name: series, labels: labels, into: &points)
                 default: try Self.distributionPoint(point, kind: kind, name: name, labels: labels, into: &points)
                 }
             }
         }
+    }
+
+    /// Whether a Sum message is a counter: monotonic (field 3), with cumulative temporality (field 2).
+    static func isCounter(sum bytes: ArraySlice<UInt8>) throws(IngestError) -> Bool {
+        var sum = ProtobufReader(bytes)
+        var temporality: UInt64 = 0
+        var monotonic = false
+        while !sum.isAtEnd {
+            let (field, type) = try sum.field()
+            switch (field, type) {
+            case (2, 0): temporality = try sum.varint()
+            case (3, 0): monotonic = try sum.varint() != 0
+            default: try sum.skip(wireType: type)
+            }
+        }
+        return monotonic && temporality == Self.cumulative
     }
 
     static func numberPoint(

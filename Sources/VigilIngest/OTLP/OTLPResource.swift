@@ -45,6 +45,15 @@ enum OTLPSignal: String {
 }
 
 extension OTLP {
+    /// The name of a monotonic sum with cumulative temporality: a counter, named `…_total` as OpenTelemetry's
+    /// Prometheus exporters name it, so that it is judged by its rate like any Prometheus counter.
+    static func counterName(_ name: String) -> String {
+        name.hasSuffix("_total") ? name : name + "_total"
+    }
+
+    /// OTLP's `AGGREGATION_TEMPORALITY_CUMULATIVE`.
+    static let cumulative: UInt64 = 2
+
     /// A Prometheus-style name: every character outside `[A-Za-z0-9_:]` becomes `_` (`http.server.duration` →
     /// `http_server_duration`); a leading digit gets a `_` in front.
     static func metricName(_ name: String) -> String {

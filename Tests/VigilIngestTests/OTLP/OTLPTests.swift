@@ -75,6 +75,28 @@ import VigilIngest
         )
     }
 
+    /// A monotonic cumulative sum is a counter, named `…_total` as OpenTelemetry's Prometheus exporters name it
+    /// (so it is judged by its rate); a delta or non-monotonic sum keeps its name.
+    @Test func aMonotonicCumulativeSumIsNamedAsACounter() throws {
+        func names(_ name: String, temporality: UInt64, monotonic: Bool) throws -> [String] {
+            let point = MetricPoint(series: SeriesKey(name: name), time: Timestamp(nanoseconds: 42), value: 7)
+            let body = OTLP.encodeSums(service: "api", [point], temporality: temporality, monotonic: monotonic)
+            return try OTLP.decodeMetrics(protobuf: body).map(\.series.name)
+        }
+        #expect(try names("http.server.requests", temporality: 2, monotonic: true) == ["http_server_requests_total"])
+        #expect(try names("rpc.calls_total", temporality: 2, monotonic: true) == ["rpc_calls_total"])
+        #expect(try names("http.server.requests", temporality: 1, monotonic: true) == ["http_server_requests"])
+        #expect(try names("db.client.connections", temporality: 2, monotonic: false) == ["db_client_connections"])
+        let json = """
+            {"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+            {"name":"a","sum":{"aggregationTemporality":"AGGREGATION_TEMPORALITY_CUMULATIVE","isMonotonic":true,
+            "dataPoints":[{"asDouble":1,"timeUnixNano":"1"}]}},
+            {"name":"b","sum":{"aggregationTemporality":1,"isMonotonic":true,
+            "dataPoints":[{"asDouble":1,"timeUnixNano":"1"}]}}]}]}]}
+            """
+        #expect(try OTLP.decodeMetrics(json: Array(json.utf8)).map(\.series.name) == ["a_total", "b"])
+    }
+
     /// The example shapes of the OTLP/JSON specification: camelCase, hex IDs, 64-bit integers as strings.
     @Test func decodesJSON() throws {
         let traces = """
@@ -116,7 +138,7 @@ import VigilIngest
         let points = try OTLP.decodeMetrics(json: Array(metrics.utf8))
         #expect(
             points.map(\.series.text) == [
-                "http_server_requests{code=\"200\",pod=\"api-7f9\",service=\"api\"}",
+                "http_server_requests_total{code=\"200\",pod=\"api-7f9\",service=\"api\"}",
                 "latency_count{pod=\"api-7f9\",service=\"api\"}",
                 "latency_sum{pod=\"api-7f9\",service=\"api\"}",
             ]
