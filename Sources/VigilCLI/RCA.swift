@@ -353,6 +353,14 @@ struct RCA: ParsableCommand {
             }
         }
         var data = IncidentData(times: times, columns: columns, services: services, calls: calls)
+        data.readCountersAsRates()
+        let counters = data.columns.count(where: { $0.metric.hasPrefix("rate(") })
+        if counters > 0 {
+            let message =
+                "vigil rca: read \(VigilCore.Format.count(counters, "column")) as cumulative counters, judged by "
+                + "their increase per second (rate(…))\n"
+            FileHandle.standardError.write(Data(message.utf8))
+        }
         // Logs and spans become evidence side by side: the spans as one job, each service's logs as another
         // (the most lines first), merged after in a fixed order.
         let logLines = logs.records()

@@ -209,6 +209,29 @@ import Testing
         )
     }
 
+    /// Counters are read as their rate, and the run says so: api's request counter climbs all along (read raw, a
+    /// change in the middle of the window) while db's CPU jumps at row 80.
+    @Test func readsCountersAsTheirRate() throws {
+        let folder = try Self.caseFolder()
+        var total = 10_000.0
+        try Self.writeMinuteRows("api.http_requests_total,api.cpu,db.cpu", rows: 100, to: folder) { row, wiggle in
+            total += 60 * (5 + wiggle)
+            return [total, 20 + wiggle, row >= 80 ? 90 + wiggle : 30 + wiggle]
+        }
+        let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stderr.contains("read 1 column as cumulative counters, judged by their increase per second"),
+            "\(result.stderr)"
+        )
+        let object = try Self.object(printedBy: result)
+        let ranking = try #require(object["ranking"] as? [[String: Any]])
+        #expect(ranking.first?["service"] as? String == "db")
+        #expect(object["onset"] as? Double == Double(1_700_000_000 + 80 * 60))
+        let api = ranking.first { $0["service"] as? String == "api" }
+        #expect(["cpu", "rate(http_requests_total)"].contains(api?["metric"] as? String ?? ""), "\(ranking)")
+    }
+
     /// Two incidents in one window: db's latency rises for rows 30–44, then cache's CPU from row 70 on. The alert
     /// time, given as an option in either spelling, chooses which one is explained, and overrides hint.json.
     @Test func theAlertTimeChoosesTheIncident() throws {

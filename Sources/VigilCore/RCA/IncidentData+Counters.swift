@@ -28,9 +28,9 @@ extension IncidentData {
     /// Whether a column holds a cumulative counter: it never falls but to restart from zero (below half of where
     /// it was), and either its name says it counts (`_total`, a histogram's `_count`, `_sum` or `_bucket`) or,
     /// whatever its name, it never falls at all while rising on at least half of its `counterValues` or more
-    /// steps. Event counts from logs and spans are counts per row already.
+    /// steps. What logs and spans add (counts and latencies per row) is no counter.
     static func isCounter(_ column: Column) -> Bool {
-        guard !Self.eventCounts.contains(column.metric), !column.metric.hasPrefix("rate(") else { return false }
+        guard !Self.evidenceMetrics.contains(column.metric), !column.metric.hasPrefix("rate(") else { return false }
         var previous: Double?
         var steps = 0
         var rises = 0
