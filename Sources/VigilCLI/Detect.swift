@@ -125,18 +125,18 @@ struct Detect: ParsableCommand {
                 guard var value = row.values[column] else { continue }
                 scored += 1
                 if var counter = counters[column] {
-                    if let last = counter.last, value < last.value, !CounterRate.isRestart(from: last.value, to: value)
-                    {
-                        // No counter after all: its values from here on, on a detector that never saw rates.
+                    switch counter.read(seconds: row.time.seconds, value: value) {
+                    case .rate(let rate):
+                        counters[column] = counter
+                        value = rate
+                    case .first:
+                        counters[column] = counter
+                        continue
+                    case .notACounter:
+                        // Its values from here on, on a detector that never saw rates.
                         counters[column] = nil
                         labels[column] = names[column]
                         detectors[column] = MetricAnomalyDetector(configuration: configuration)
-                    } else {
-                        let rate = counter.rate(seconds: row.time.seconds, value: value)
-                        counters[column] = counter
-                        // The first sample has no rate yet.
-                        guard let rate else { continue }
-                        value = rate
                     }
                 }
                 let result = detectors[column].update(time: row.time, value: value)

@@ -29,6 +29,24 @@ public struct CounterRate: Sendable, Equatable, Codable {
         return Self.increase(from: last.value, to: value) / (seconds - last.seconds)
     }
 
+    /// What a counter's next sample says.
+    public enum Reading: Sendable, Equatable {
+        /// Its increase per second since the last sample.
+        case rate(Double)
+        /// Nothing yet: the first sample, or one no later than the last.
+        case first
+        /// It fell other than to restart: the series is no counter, whatever its name says.
+        case notACounter
+    }
+
+    /// Reads the next sample of a series taken for a counter.
+    public mutating func read(seconds: Double, value: Double) -> Reading {
+        if let last, seconds > last.seconds, value < last.value, !Self.isRestart(from: last.value, to: value) {
+            return .notACounter
+        }
+        return self.rate(seconds: seconds, value: value).map(Reading.rate) ?? .first
+    }
+
     /// How much a counter grew from `before` to `after`: the difference, or `after` itself when it fell (the
     /// counter restarted from zero).
     public static func increase(from before: Double, to after: Double) -> Double {

@@ -437,22 +437,20 @@ struct MetricSeries: Sendable {
         // A counter is judged by its rate (the store keeps its raw values, as Prometheus does).
         var judged = point
         if var counter = self.counter {
-            if let last = counter.last, point.value < last.value,
-                !CounterRate.isRestart(from: last.value, to: point.value)
-            {
-                // No counter after all: its values are judged from here on, by a detector that never saw rates.
+            switch counter.read(seconds: point.time.seconds, value: point.value) {
+            case .rate(let rate):
+                self.counter = counter
+                judged.value = rate
+            case .first:
+                self.counter = counter
+                self.lastTime = time
+                return (nil, self.file(point.value, in: bucket), .none, point)
+            case .notACounter:
+                // Its values are judged from here on, by a detector that never saw rates.
                 self.counter = nil
                 let threshold = self.detector.configuration.alertThreshold
                 self.detector = PipelineShard.metricDetector()
                 self.detector.setAlertThreshold(threshold)
-            } else if let rate = counter.rate(seconds: point.time.seconds, value: point.value) {
-                self.counter = counter
-                judged.value = rate
-            } else {
-                // The first sample: no rate yet.
-                self.counter = counter
-                self.lastTime = time
-                return (nil, self.file(point.value, in: bucket), .none, point)
             }
         }
         let result = self.detector.update(time: point.time, value: judged.value)

@@ -23,6 +23,15 @@ import Testing
         #expect(!CounterRate.isRestart(from: 7, to: 5))
     }
 
+    /// A fall that is no restart says the series is no counter.
+    @Test func readingTellsAFallThatIsNoRestart() {
+        var counter = CounterRate()
+        #expect(counter.read(seconds: 0, value: 7) == .first)
+        #expect(counter.read(seconds: 10, value: 27) == .rate(2))
+        #expect(counter.read(seconds: 20, value: 3) == .rate(0.3))
+        #expect(counter.read(seconds: 30, value: 2) == .notACounter)
+    }
+
     @Test func namesThatCount() {
         for name in [
             "http_requests_total", "node_cpu_seconds_total", "rpc_duration_seconds_count",
