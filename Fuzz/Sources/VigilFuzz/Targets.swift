@@ -243,6 +243,7 @@ let fuzzSeeds: [String: @Sendable () -> [[UInt8]]] = [
         }
         return [
             OTLP.encodeLogs(service: "checkout", records), OTLP.encodeGauges(service: "checkout", seedPoints),
+            OTLP.encodeSums(service: "checkout", seedPoints, temporality: 2, monotonic: true),
             OTLP.encodeTraces(seedSpans),
         ]
     },
@@ -342,7 +343,9 @@ let seedOTLPJSON = """
     "scopeLogs":[{"logRecords":[{"timeUnixNano":"1700000000000000000","severityText":"ERROR",\
     "body":{"stringValue":"payment failed"}}]}]}],\
     "resourceMetrics":[{"resource":{"attributes":[]},"scopeMetrics":[{"metrics":[{"name":"cpu",\
-    "gauge":{"dataPoints":[{"timeUnixNano":"1700000000000000000","asDouble":0.5}]}}]}]}],\
+    "gauge":{"dataPoints":[{"timeUnixNano":"1700000000000000000","asDouble":0.5}]}},{"name":"requests",\
+    "sum":{"aggregationTemporality":2,"isMonotonic":true,"dataPoints":[{"timeUnixNano":"1700000000000000000",\
+    "asInt":"42"}]}}]}]}],\
     "resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},\
     "scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708",\
     "name":"GET","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000005000000"}]}]}]}
