@@ -36,7 +36,8 @@ struct Serve: AsyncParsableCommand {
             trigger and resolve PagerDuty alerts through its Events API v2), VIGIL_POSTGRES_URL, VIGIL_WORKER, VIGIL_CONFIG; or in a YAML \
             file given by --config (vigil.example.yaml lists every setting). Flags win over the environment, the \
             environment over the file. SIGTERM or SIGINT stop it cleanly: no new requests, the pipeline drains, a checkpoint is \
-            written. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
+            written; a shutdown still running after 30 s is cancelled, and the process ends 10 s later at the \
+            latest. After a crash it restores the last checkpoint and replays the write-ahead log, so every \
             acknowledged line is processed exactly once.
             """
     )

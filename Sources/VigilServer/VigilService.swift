@@ -8,6 +8,7 @@ public import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 import VigilCore
 import VigilIngest
 import VigilRemediation
@@ -100,8 +101,23 @@ public struct VigilServer: Sendable {
             },
             logger: self.logger
         )
-        try await app.runService()
+        // A shutdown that hangs (a request or a store call that never returns) must not keep the process alive:
+        // accepted data is already in the write-ahead log, so after `shutdownSeconds` the services are cancelled,
+        // and a service that ignores cancellation ends the process `cancellationSeconds` later.
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: self.logger
+        )
+        group.maximumGracefulShutdownDuration = .seconds(Self.shutdownSeconds)
+        group.maximumCancellationDuration = .seconds(Self.cancellationSeconds)
+        try await ServiceGroup(configuration: group).run()
     }
+
+    /// How long a graceful shutdown may take before the services are cancelled …
+    static let shutdownSeconds = 30
+    /// … and how long cancelled services may take before the process ends regardless.
+    static let cancellationSeconds = 10
 }
 
 extension VigilServer {

@@ -3,6 +3,7 @@
 
 import Foundation
 import Glibc
+import Testing
 import VigilServer
 import VigilTestSupport
 
@@ -62,11 +63,21 @@ final class ServerProcess {
         process.waitUntilExit()
     }
 
-    /// Stops the server with SIGTERM and returns its exit status.
+    /// Stops the server with SIGTERM and returns its exit status. A server still running 90 s later (past its own
+    /// shutdown limits) is a failure of the test: it is killed, and the status is -1.
     @discardableResult
     func stop() -> Int32 {
         guard let process = self.process else { return -1 }
         process.terminate()
+        // Polled: Foundation's waitUntilExit spins a core while it waits.
+        let deadline = Date().addingTimeInterval(90)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            Issue.record("vigil serve did not stop within 90 s of SIGTERM; killed. Log:\n\(self.log())")
+            return -1
+        }
         process.waitUntilExit()
         return process.terminationStatus
     }
