@@ -455,19 +455,11 @@ import Testing
         let series = SeriesKey(name: "pg_stat_activity_count", labels: [.init("service", "db")])
         var shard = PipelineShard()
         var findings: [Anomaly] = []
-        for index in 0..<300 {
-            let value = index == 299 ? 60 : 5 + Double(index % 3)
-            shard.process(
-                [
-                    MetricPoint(
-                        series: series,
-                        time: Timestamp(nanoseconds: Int64(index) * 10_000_000_000),
-                        value: value
-                    )
-                ],
-                findings: &findings
-            )
+        let points = (0..<300).map { index in
+            let time = Timestamp(nanoseconds: Int64(index) * 10_000_000_000)
+            return MetricPoint(series: series, time: time, value: index == 299 ? 60 : 5 + Double(index % 3))
         }
+        shard.process(points, findings: &findings)
         let found = try #require(findings.first)
         #expect(found.evidence.observed == 60)
         #expect(found.evidence.summary.hasPrefix("\(series.text) was 60"))
