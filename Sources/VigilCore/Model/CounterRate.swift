@@ -7,25 +7,31 @@
 /// is all of the increase.
 public struct CounterRate: Sendable, Equatable, Codable {
     /// The last sample's time (Unix seconds) and value, if one came.
-    public private(set) var last: (seconds: Double, value: Double)?
+    public private(set) var last: Sample?
+
+    /// One sample of the counter.
+    public struct Sample: Sendable, Equatable, Codable {
+        public var seconds: Double
+        public var value: Double
+    }
 
     /// A counter with no sample yet.
     public init() {}
 
     /// Restores a counter whose last sample was `value` at `seconds`.
     public init(lastSeconds seconds: Double, value: Double) {
-        self.last = (seconds, value)
+        self.last = Sample(seconds: seconds, value: value)
     }
 
     /// The increase per second since the last sample, or nil for the first sample or one no later than it
     /// (which is not kept).
     public mutating func rate(seconds: Double, value: Double) -> Double? {
         guard let last else {
-            self.last = (seconds, value)
+            self.last = Sample(seconds: seconds, value: value)
             return nil
         }
         guard seconds > last.seconds else { return nil }
-        self.last = (seconds, value)
+        self.last = Sample(seconds: seconds, value: value)
         return Self.increase(from: last.value, to: value) / (seconds - last.seconds)
     }
 
@@ -67,25 +73,4 @@ public struct CounterRate: Sendable, Equatable, Codable {
     }
 
     static let suffixes = ["_total", "_count", "_sum", "_bucket"]
-
-    public static func == (left: Self, right: Self) -> Bool {
-        left.last?.seconds == right.last?.seconds && left.last?.value == right.last?.value
-    }
-
-    private enum CodingKeys: String, CodingKey { case seconds, value }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        if let seconds = try container.decodeIfPresent(Double.self, forKey: .seconds),
-            let value = try container.decodeIfPresent(Double.self, forKey: .value)
-        {
-            self.last = (seconds, value)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encodeIfPresent(self.last?.seconds, forKey: .seconds)
-        try container.encodeIfPresent(self.last?.value, forKey: .value)
-    }
 }
