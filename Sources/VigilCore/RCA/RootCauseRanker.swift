@@ -767,8 +767,10 @@ public struct RootCauseRanker: Sendable {
         return result.sorted()
     }
 
-    /// A client-side latency that rose this far (in spreads) witnesses a slow callee.
-    static let clearOutbound = 5.0
+    /// A client-side latency that rose this far (in spreads) witnesses a slow callee. Client latencies are
+    /// percentiles of a few calls a minute and swing widely, so a delay moves them only a few of their spreads;
+    /// a witness lifts its suspect only as far as it slowed, so a faint one leads only when nothing moved more.
+    static let clearOutbound = 2.0
     /// How much of a symptomatic caller's score a silent callee takes: it ranks just below the caller.
     static let silentShare = 0.9
     /// An excursion before the onset that holds this many rows is an earlier incident, not spikiness.

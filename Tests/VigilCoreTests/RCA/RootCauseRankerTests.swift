@@ -645,6 +645,32 @@ import Testing
         #expect(slow.candidates.allSatisfy { $0.slowedCallers.isEmpty })
     }
 
+    /// A delay moves noisy client latencies only a few spreads: two callers whose calls to one callee slowed by 3
+    /// spreads each, with no callee's own metrics moving, still name it, above a CPU that moved 2 spreads.
+    @Test func aFaintSlowdownSharedByTheCallersStillNamesTheirCallee() {
+        func data(slowedTo latency: Double) -> IncidentData {
+            IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "a", metric: "client_latency_p90", values: Self.series(10, latency)),
+                    .init(service: "b", metric: "client_latency_p90", values: Self.series(10, latency)),
+                    .init(service: "shared", metric: "server_latency_p90", values: Self.series(5, 5)),
+                    .init(service: "c", metric: "client_latency_p90", values: Self.series(10, 10)),
+                    .init(service: "busy", metric: "cpu", values: Self.series(20, 22)),
+                ],
+                calls: [("a", "shared"), ("b", "shared"), ("c", "busy")]
+            )
+        }
+        let faint = RootCauseRanker().rank(data(slowedTo: 11.5), alertTime: Self.times[80])
+        #expect(faint.candidates.first?.service == "shared")
+        #expect(faint.candidates.first?.slowedCallers == ["a", "b"])
+        #expect(faint.candidates.first { $0.service == "busy" }.map { $0.deviation > 1 && $0.deviation < 3 } == true)
+        // A spread and a half is the swing of any client latency: no witness.
+        let noise = RootCauseRanker().rank(data(slowedTo: 10.75), alertTime: Self.times[80])
+        #expect(noise.candidates.first?.service == "busy")
+        #expect(noise.candidates.allSatisfy { $0.slowedCallers.isEmpty })
+    }
+
     /// An entry that took an end-user SLI's large latency on as its own, and whose calls slowed, is a symptom of
     /// the callee its slowdown points at: the suspect is weighed against the entry's slowdown, not the SLI's.
     @Test func anEntryHoldingAnSLIsLatencyYieldsToTheCalleeItsSlowCallsPointAt() {
