@@ -36,14 +36,18 @@ struct RCA: ParsableCommand {
             rows) is read as its increase per second and named rate(<metric>): its raw value only grows, and \
             would look like a change in the middle of any window.
 
-            The report names the candidates with the metric behind each, the impact chain (the root cause, then \
-            each deviating caller the fault reached), the timeline of first deviations (observed against the \
-            level before the onset), the root cause's error and never-seen log templates since the onset, and \
-            the first thing to try, from what moved. With an onset found in the data, it also names other times \
-            where many metrics changed together (another incident, perhaps). --output json adds the same as \
-            root_cause, impact_chain, timeline, log_evidence, action, action_reason, other_changes and \
+            The report names the candidates with the metric behind each and a confidence: the candidate's \
+            share of the evidence (its score to the power 1.5, over all candidates'; the confidences add up to \
+            100 %). On the 174 labelled cases (onset found in the data), a first candidate at 80 % or more was \
+            the root cause 98 times in 100, one below 60 % about 6 times in 10. Then the impact chain (the root \
+            cause, then each deviating caller the fault reached), the timeline of first deviations (observed \
+            against the level before the onset), the root cause's error and never-seen log templates since the \
+            onset, and the first thing to try, from what moved. With an onset found in the data, it also names \
+            other times where many metrics changed together (another incident, perhaps). --output json adds the \
+            same as root_cause, impact_chain, timeline, log_evidence, action, action_reason, other_changes and \
             onset_basis (change_in_data, row_before_alert, change_before_alert, lead_before_alert) beside the \
-            ranking, and quiet_onset when the onset was moved back from there.
+            ranking (each candidate with its confidence), and quiet_onset when the onset was moved back from \
+            there.
 
             A service may be named without its own metrics moving: one whose metrics hold no value at all \
             (silent) ranks just below a caller whose errors or latency rose unexplained (silent_callee_of in \
@@ -64,7 +68,7 @@ struct RCA: ParsableCommand {
             """
     )
 
-    @Option(help: "text (a report) or json ({\"ranking\": [{\"service\", \"score\"}, …], …}).")
+    @Option(help: "text (a report) or json ({\"ranking\": [{\"service\", \"score\", \"confidence\"}, …], …}).")
     var output = "text"
 
     @Option(help: "How many candidates the text report lists.")
@@ -122,7 +126,9 @@ struct RCA: ParsableCommand {
         var out = OutputStream()
         if self.output == "json" {
             let ranking: [[String: Any]] = result.candidates.map { candidate in
-                var entry: [String: Any] = ["service": candidate.service, "score": candidate.score]
+                var entry: [String: Any] = [
+                    "service": candidate.service, "score": candidate.score, "confidence": candidate.confidence,
+                ]
                 if let metric = candidate.metric { entry["metric"] = metric }
                 if let yielded = candidate.yieldedTo { entry["symptom_of"] = yielded }
                 if candidate.yieldedAsView { entry["view_of"] = candidate.yieldedTo }
@@ -200,7 +206,9 @@ struct RCA: ParsableCommand {
             }
             out.write("root-cause candidates:\n")
             for (index, candidate) in result.candidates.prefix(self.top).enumerated() {
-                var line = "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score))"
+                var line =
+                    "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score)), "
+                    + "confidence \(Self.percent(candidate.confidence))"
                 if let metric = candidate.metric {
                     line +=
                         "  (\(metric) moved \(String(format: "%.1f", candidate.spreads)) robust spreads from normal"
@@ -251,6 +259,12 @@ struct RCA: ParsableCommand {
             out.write("try first: \(explanation.action)\n  because \(explanation.reason)\n")
         }
         out.flush()
+    }
+
+    /// A confidence as a whole percentage, "<1 %" for one that is above 0 but rounds to 0.
+    static func percent(_ confidence: Double) -> String {
+        let whole = Int((confidence * 100).rounded())
+        return whole == 0 && confidence > 0 ? "<1 %" : "\(whole) %"
     }
 
     /// `text` as Unix seconds (a plain number) or any timestamp ``TimestampParser`` reads.

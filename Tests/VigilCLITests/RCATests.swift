@@ -72,6 +72,10 @@ import Testing
         #expect(services.first == "db")
         #expect(Set(services) == ["front", "api", "db", "cache", "queue"], "every known service is ranked once")
         #expect(ranking.allSatisfy { $0["score"] is NSNumber })
+        let confidences = ranking.compactMap { ($0["confidence"] as? NSNumber)?.doubleValue }
+        #expect(confidences.count == ranking.count)
+        #expect(abs(confidences.reduce(0, +) - 1) < 1e-6, "confidences are shares: \(confidences)")
+        #expect(confidences.first == confidences.max())
         #expect(ranking.first { $0["service"] as? String == "api" }?["symptom_of"] as? String == "db")
         let onset = try #require(object["onset"] as? Double)
         #expect(abs(onset - 1_700_003_600) <= 60, "the onset is found at the step: \(onset)")
@@ -87,6 +91,9 @@ import Testing
         let result = try Vigil.run(["rca", folder.path], input: "")
         #expect(result.status == 0)
         #expect(result.stdout.contains("1. db"))
+        #expect(
+            result.stdout.range(of: #"1\. db  score [0-9.]+, confidence [0-9]+ %"#, options: .regularExpression) != nil
+        )
         #expect(result.stdout.contains("likely a symptom of db"))
         #expect(result.stdout.contains("impact chain: db → api"), "\(result.stdout)")
         #expect(result.stdout.contains("try first: Scale db out"))

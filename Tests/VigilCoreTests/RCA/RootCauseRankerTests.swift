@@ -28,6 +28,44 @@ import Testing
         #expect(result.candidates[1].score == 0)
     }
 
+    /// Confidences are shares of the evidence: they add up to 1 and follow the scores. A fault far beyond
+    /// everything else holds nearly all of it, and two services that moved alike split it.
+    @Test func confidencesShareTheEvidence() {
+        func ranked(secondFaulty: Double) -> [RootCauseRanker.Candidate] {
+            let data = IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "carts", metric: "cpu", values: Self.series(20, 60)),
+                    .init(service: "orders", metric: "cpu", values: Self.series(20, secondFaulty)),
+                    .init(service: "users", metric: "cpu", values: Self.series(20, 20)),
+                ]
+            )
+            return RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates
+        }
+        let clear = ranked(secondFaulty: 22)
+        #expect(clear.map(\.service) == ["carts", "orders", "users"])
+        #expect(abs(clear.reduce(0) { $0 + $1.confidence } - 1) < 1e-9)
+        #expect(clear[0].confidence > 0.9)
+        #expect(zip(clear, clear.dropFirst()).allSatisfy { $0.confidence >= $1.confidence })
+        let split = ranked(secondFaulty: 60)
+        #expect(abs(split[0].confidence - split[1].confidence) < 0.1)
+        #expect(split[0].confidence < 0.6)
+    }
+
+    /// Where nothing moved, nothing points anywhere: every confidence is 0, not an even split.
+    @Test func nothingMovedMeansNoConfidence() {
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "carts", metric: "cpu", values: Array(repeating: 20, count: 120)),
+                .init(service: "orders", metric: "cpu", values: Array(repeating: 30, count: 120)),
+            ]
+        )
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[80])
+        #expect(result.candidates.count == 2)
+        #expect(result.candidates.allSatisfy { $0.score == 0 && $0.confidence == 0 })
+    }
+
     /// Availability at a constant 100 % has no spread; the floor still lets its fall count, downwards.
     @Test func aConstantMetricStillCountsWhenItFalls() {
         let flat: [Double?] = (0..<120).map { $0 < 80 ? 100 : 92 }
