@@ -173,6 +173,7 @@ def replay(vigil, case_dir, label, chunk):
         "incidents_after_fault": len(after),
         "symptoms": sum(i["symptomCount"] for i in incidents),
         "top3": top3,
+        "confidences": [c["confidence"] for c in after[0]["rootCauses"][:3]] if len(after) == 1 else [],
         "impact_chain": after[0]["impactChain"] if len(after) == 1 else [],
         "met": not before and len(after) == 1 and truth in top3,
         # Incidents of the fault whose first member came before it: a blip the fault's symptoms joined.

@@ -43,7 +43,8 @@ struct RCA: ParsableCommand {
             cause, then each deviating caller the fault reached), the timeline of first deviations (observed \
             against the level before the onset), the root cause's error and never-seen log templates since the \
             onset, and the first thing to try, from what moved. With an onset found in the data, it also names \
-            other times where many metrics changed together (another incident, perhaps). --output json adds the \
+            other times where many metrics changed together (another incident, perhaps), each with the first \
+            candidate and its confidence that giving its time as --alert-time would name. --output json adds the \
             same as root_cause, impact_chain, timeline, log_evidence, action, action_reason, other_changes and \
             onset_basis (change_in_data, row_before_alert, change_before_alert, lead_before_alert) beside the \
             ranking (each candidate with its confidence), and quiet_onset when the onset was moved back from \
@@ -161,7 +162,14 @@ struct RCA: ParsableCommand {
                 "onset_basis": result.onsetBasis.rawValue,
                 "impact_chain": explanation.impactChain, "timeline": timeline, "action": explanation.action,
                 "action_reason": explanation.reason,
-                "other_changes": result.otherChanges.map { ["time": $0.time, "metrics": $0.metrics] },
+                "other_changes": result.otherChanges.map { change -> [String: Any] in
+                    var entry: [String: Any] = ["time": change.time, "metrics": change.metrics]
+                    if let root = change.rootCause {
+                        entry["root_cause"] = root
+                        entry["confidence"] = change.confidence
+                    }
+                    return entry
+                },
             ]
             if let quiet = result.quietOnset { object["quiet_onset"] = quiet }
             if let root = explanation.rootCause { object["root_cause"] = root }
@@ -196,8 +204,9 @@ struct RCA: ParsableCommand {
                 out.write("the alert came \(DurationText.describe(alertTime - last)) after the last row\n")
             }
             if !result.otherChanges.isEmpty {
-                let others = result.otherChanges.map {
-                    "\(Timestamp(seconds: $0.time).iso8601) (\($0.metrics) metrics)"
+                let others = result.otherChanges.map { change in
+                    let root = change.rootCause.map { "; points at \($0), \(Self.percent(change.confidence))" } ?? ""
+                    return "\(Timestamp(seconds: change.time).iso8601) (\(change.metrics) metrics\(root))"
                 }
                 out.write(
                     "other changes in this window: \(others.joined(separator: ", ")); "

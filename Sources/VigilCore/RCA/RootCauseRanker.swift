@@ -171,6 +171,10 @@ public struct RootCauseRanker: Sendable {
         public var time: Double
         /// How many metrics (percentiles of one measurement counted once) changed at it or a row beside it.
         public var metrics: Int
+        /// The first candidate, and its confidence, when this time is given as the alert time: whom this other
+        /// incident points at. Nil when nothing moved from there.
+        public var rootCause: String?
+        public var confidence = 0.0
     }
 
     /// Why the onset is where it is.
@@ -220,8 +224,22 @@ public struct RootCauseRanker: Sendable {
         self.forEach = forEach
     }
 
-    /// Ranks the services of `data`; `alertTime` is when the incident was noticed, if known.
+    /// Ranks the services of `data`; `alertTime` is when the incident was noticed, if known. With none, each of
+    /// the other changes found is ranked too, as if its time were the alert time.
     public func rank(_ data: IncidentData, alertTime: Double? = nil) -> Result {
+        var result = self.rankOne(data, alertTime: alertTime)
+        for index in result.otherChanges.indices {
+            let other = self.rankOne(data, alertTime: result.otherChanges[index].time)
+            if let first = other.candidates.first, first.confidence > 0 {
+                result.otherChanges[index].rootCause = first.service
+                result.otherChanges[index].confidence = first.confidence
+            }
+        }
+        return result
+    }
+
+    /// The ranking of ``rank(_:alertTime:)``, without ranking the other changes.
+    func rankOne(_ data: IncidentData, alertTime: Double?) -> Result {
         var data = data
         data.readCountersAsRates()
         let rows = data.times.count

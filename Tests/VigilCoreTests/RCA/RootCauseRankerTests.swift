@@ -545,8 +545,8 @@ import Testing
         #expect(RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.first?.service == "web-3")
     }
 
-    /// A found onset names the other rows where several metrics changed together, apart from it and each other; a
-    /// lone change is not one, and a given alert time names none.
+    /// A found onset names the other rows where several metrics changed together, apart from it and each other, with
+    /// whom each points at; a lone change is not one, and a given alert time names none.
     @Test func otherChangesInTheWindowAreNamed() {
         var columns: [IncidentData.Column] = ["cpu", "latency_p90", "errors"].map {
             .init(service: "db", metric: $0, values: Self.series(10, 40, from: 90))
@@ -555,7 +555,16 @@ import Testing
         columns.append(.init(service: "mail", metric: "cpu", values: Self.series(10, 40, from: 60)))
         let result = RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns))
         #expect(result.onset == Self.times[90])
-        #expect(result.otherChanges == [.init(time: Self.times[40], metrics: 2)])
+        #expect(result.otherChanges.map(\.time) == [Self.times[40]])
+        #expect(result.otherChanges.map(\.metrics) == [2])
+        // Whom it points at, as its time given as the alert time would say: cache, which changed there.
+        let alertThere = RootCauseRanker().rank(
+            IncidentData(times: Self.times, columns: columns),
+            alertTime: Self.times[40]
+        )
+        #expect(alertThere.candidates.first?.service == "cache")
+        #expect(result.otherChanges.first?.rootCause == "cache")
+        #expect(result.otherChanges.first?.confidence == alertThere.candidates.first?.confidence)
         let given = RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns), alertTime: Self.times[90])
         #expect(given.otherChanges.isEmpty)
     }
