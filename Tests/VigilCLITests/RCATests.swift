@@ -95,6 +95,7 @@ import Testing
             result.stdout.range(of: #"1\. db  score [0-9.]+, confidence [0-9]+ %"#, options: .regularExpression) != nil
         )
         #expect(result.stdout.contains("likely a symptom of db"))
+        #expect(!result.stdout.contains("no candidate stands out"), "db does: \(result.stdout)")
         #expect(result.stdout.contains("impact chain: db → api"), "\(result.stdout)")
         #expect(result.stdout.contains("try first: Scale db out"))
     }
@@ -271,6 +272,24 @@ import Testing
 
     /// Two incidents that last: db and api step up at row 30, cache's CPU and memory at row 70. The onset found is
     /// where most metrics changed; the other change is named, and its time as --alert-time explains it.
+    /// Two services whose CPU moved alike: the report says that neither stands out, and to weigh the first three.
+    @Test func saysWhenNoCandidateStandsOut() throws {
+        let folder = try Self.caseFolder()
+        try Self.writeMinuteRows("api.cpu,db.cpu,cache.cpu", rows: 60, to: folder) { row, wiggle in
+            let moved = row >= 40 ? 50.0 : 0
+            return [10 + moved + wiggle, 10 + moved + wiggle, 10 + wiggle]
+        }
+        let text = try Vigil.run(["rca", folder.path], input: "")
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(
+            text.stdout.range(
+                of: #"no candidate stands out \(the first holds [0-9]+ % of the evidence\): weigh the first three"#,
+                options: .regularExpression
+            ) != nil,
+            "\(text.stdout)"
+        )
+    }
+
     @Test func namesTheOtherChangesInTheWindow() throws {
         let folder = try Self.caseFolder()
         let header = "api.lat_90,db.lat_90,db.cpu,cache.cpu,cache.mem"
