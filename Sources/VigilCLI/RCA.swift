@@ -39,17 +39,16 @@ struct RCA: ParsableCommand {
             The report names the candidates with the metric behind each and a confidence: the candidate's \
             share of the evidence (its score to the power 1.5, over all candidates'; the confidences add up to \
             100 %). On the 174 labelled cases (onset found in the data), a first candidate at 80 % or more was \
-            the root cause 98 times in 100, one below 60 % about 6 times in 10; below 80 %, the report says that no \
-            candidate stands out. Then the impact chain (the root \
-            cause, then each deviating caller the fault reached), the timeline of first deviations (observed \
-            against the level before the onset), the root cause's error and never-seen log templates since the \
-            onset, and the first thing to try, from what moved. With an onset found in the data, it also names \
-            other times where many metrics changed together (another incident, perhaps), each with the first \
-            candidate and its confidence that giving its time as --alert-time would name. --output json adds the \
-            same as root_cause, impact_chain, timeline, log_evidence, action, action_reason, other_changes and \
-            onset_basis (change_in_data, row_before_alert, change_before_alert, lead_before_alert) beside the \
-            ranking (each candidate with its confidence), and quiet_onset when the onset was moved back from \
-            there.
+            the root cause 98 times in 100, one below 60 % about 6 times in 10; below 80 %, the report says that \
+            no candidate stands out. Then come the impact chain (the root cause, then each deviating caller the \
+            fault reached), the timeline of first deviations (observed against the level before the onset), the \
+            root cause's error and never-seen log templates since the onset, and the first thing to try, from \
+            what moved. With an onset found in the data, it also names other times where many metrics changed \
+            together (another incident, perhaps), each with the first candidate and its confidence that giving \
+            its time as --alert-time would name. --output json adds the same as root_cause, impact_chain, \
+            timeline, log_evidence, action, action_reason, other_changes and onset_basis (change_in_data, \
+            row_before_alert, change_before_alert, lead_before_alert) beside the ranking (each candidate with \
+            its confidence), and quiet_onset when the onset was moved back from there.
 
             A service may be named without its own metrics moving: one whose metrics hold no value at all \
             (silent) ranks just below a caller whose errors or latency rose unexplained (silent_callee_of in \
