@@ -205,7 +205,9 @@ struct RCA: ParsableCommand {
             }
             if !result.otherChanges.isEmpty {
                 let others = result.otherChanges.map { change in
-                    let root = change.rootCause.map { "; points at \($0), \(Self.percent(change.confidence))" } ?? ""
+                    let root =
+                        change.rootCause.map { "; points at \($0), \(VigilCore.Format.percent(change.confidence))" }
+                        ?? ""
                     return "\(Timestamp(seconds: change.time).iso8601) (\(change.metrics) metrics\(root))"
                 }
                 out.write(
@@ -217,7 +219,7 @@ struct RCA: ParsableCommand {
             for (index, candidate) in result.candidates.prefix(self.top).enumerated() {
                 var line =
                     "  \(index + 1). \(candidate.service)  score \(String(format: "%.1f", candidate.score)), "
-                    + "confidence \(Self.percent(candidate.confidence))"
+                    + "confidence \(VigilCore.Format.percent(candidate.confidence))"
                 if let metric = candidate.metric {
                     line +=
                         "  (\(metric) moved \(String(format: "%.1f", candidate.spreads)) robust spreads from normal"
@@ -245,7 +247,7 @@ struct RCA: ParsableCommand {
             }
             if let first = result.candidates.first, first.confidence > 0, first.confidence < Self.standsOut {
                 out.write(
-                    "no candidate stands out (the first holds \(Self.percent(first.confidence)) of the evidence): "
+                    "no candidate stands out (the first holds \(VigilCore.Format.percent(first.confidence)) of the evidence): "
                         + "weigh the first three\n"
                 )
             }
@@ -279,12 +281,6 @@ struct RCA: ParsableCommand {
     /// The confidence from which the first candidate stands out: on the 174 labelled cases, a first candidate at 80 %
     /// or more was the root cause 98 times in 100, one below it 6 to 7 times in 10.
     static let standsOut = 0.8
-
-    /// A confidence as a whole percentage, "<1 %" for one that is above 0 but rounds to 0.
-    static func percent(_ confidence: Double) -> String {
-        let whole = Int((confidence * 100).rounded())
-        return whole == 0 && confidence > 0 ? "<1 %" : "\(whole) %"
-    }
 
     /// `text` as Unix seconds (a plain number) or any timestamp ``TimestampParser`` reads.
     static func seconds(_ text: String) -> Double? {

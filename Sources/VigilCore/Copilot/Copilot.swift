@@ -212,7 +212,7 @@ public enum Copilot {
         }
         var text: String
         let confidence =
-            (incident.rootCauses.first?.confidence ?? incident.confidence).map { " (confidence \(Self.percent($0)))" }
+            (incident.rootCauses.first?.confidence ?? incident.confidence).map { " (confidence \(Format.percent($0)))" }
             ?? ""
         let reasons = incident.rootCauses.first?.reasons ?? []
         if let service, service != cause {
@@ -298,7 +298,7 @@ public enum Copilot {
         let through = called.path.dropFirst().dropLast()
         let via = through.isEmpty ? "" : " (through \(through.joined(separator: " → ")))"
         let confidence =
-            (incident.rootCauses.first?.confidence ?? incident.confidence).map { " (confidence \(Self.percent($0)))" }
+            (incident.rootCauses.first?.confidence ?? incident.confidence).map { " (confidence \(Format.percent($0)))" }
             ?? ""
         var text = "No incident involves \(service) itself, but it calls \(reached)\(via), "
         if reached == cause {
@@ -426,8 +426,6 @@ public enum Copilot {
         if let description = change.description, !description.isEmpty { text += " (\(description))" }
         return text
     }
-
-    static func percent(_ ratio: Double) -> String { "\(Int((ratio * 100).rounded())) %" }
 
     static func rounded(_ value: Double) -> String {
         let hundredths = Int((value * 100).rounded())

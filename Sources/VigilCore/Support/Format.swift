@@ -24,6 +24,12 @@ public enum Format {
         Self.count(value) + " " + (value == 1 ? noun : plural ?? noun + "s")
     }
 
+    /// A share as a whole percentage: "73 %", and "<1 %" for one above 0 that rounds to 0.
+    public static func percent(_ share: Double) -> String {
+        let whole = Int((share * 100).rounded())
+        return whole == 0 && share > 0 ? "<1 %" : "\(whole) %"
+    }
+
     /// A count with thousands separated by commas: 1,847.
     public static func count(_ value: Int) -> String {
         var digits = String(value.magnitude)

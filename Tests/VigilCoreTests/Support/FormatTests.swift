@@ -31,4 +31,13 @@ import Testing
         #expect(Format.count(2, "entry", plural: "entries") == "2 entries")
         #expect(Format.count(1, "entry", plural: "entries") == "1 entry")
     }
+
+    /// Shares read as whole percentages; a share that is there but rounds to nothing is not "0 %".
+    @Test func sharesAreWholePercentages() {
+        #expect(Format.percent(0.734) == "73 %")
+        #expect(Format.percent(1) == "100 %")
+        #expect(Format.percent(0) == "0 %")
+        #expect(Format.percent(0.004) == "<1 %")
+        #expect(Format.percent(0.005) == "1 %")
+    }
 }
