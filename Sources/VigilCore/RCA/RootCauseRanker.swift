@@ -227,6 +227,8 @@ public struct RootCauseRanker: Sendable {
     /// Ranks the services of `data`; `alertTime` is when the incident was noticed, if known. With none, each of
     /// the other changes found is ranked too, as if its time were the alert time.
     public func rank(_ data: IncidentData, alertTime: Double? = nil) -> Result {
+        var data = data
+        data.readCountersAsRates()
         var result = self.rankOne(data, alertTime: alertTime)
         for index in result.otherChanges.indices {
             let other = self.rankOne(data, alertTime: result.otherChanges[index].time)
@@ -238,10 +240,9 @@ public struct RootCauseRanker: Sendable {
         return result
     }
 
-    /// The ranking of ``rank(_:alertTime:)``, without ranking the other changes.
+    /// The ranking of ``rank(_:alertTime:)``, without ranking the other changes, of `data` whose counters already
+    /// read as rates.
     func rankOne(_ data: IncidentData, alertTime: Double?) -> Result {
-        var data = data
-        data.readCountersAsRates()
         let rows = data.times.count
         let columns = data.columns.filter { $0.values.count == rows && $0.values.count(where: { $0 != nil }) >= 2 }
         guard rows >= 3, !columns.isEmpty else {
