@@ -55,7 +55,9 @@ import RealModule
 ///    table moves its own latency by tens of spreads and its callers' by hundreds. A service whose worst metric
 ///    counts errors yields to a callee whose errors clearly rose too, as a caller that retries logs each failure
 ///    several times. A CPU or memory rise is the
-///    service's own and yields only to a callee that deviates about as much. A leaf (no callees known) whose
+///    service's own and yields only to a callee that deviates about as much. A service whose CPU or memory moved
+///    as well as its latency (a saturated frontend) is slow on its own account: it yields to no callee that
+///    moved less than its resources did over `symptomRatio`. A leaf (no callees known) whose
 ///    latency, errors or quality moved yields the same way to a sibling (called by one of its callers) that has
 ///    callees, does not reach it, and moved at least `symptomRatio` as much in latency, errors or quality: the
 ///    leaf is most likely that sibling seen from the caller's side, through a load balancer, a gateway or a URL
@@ -403,6 +405,8 @@ public struct RootCauseRanker: Sendable {
         var events: [String: Double] = [:]
         /// The most deviating client-side latency: how much slower a service's calls to others became.
         var outbound: [String: Double] = [:]
+        /// The most deviating resource (CPU, memory): a saturated service explains its own slowness.
+        var resource: [String: Double] = [:]
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
         for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
@@ -440,6 +444,7 @@ public struct RootCauseRanker: Sendable {
                 weight = self.configuration.trafficWeight
             default:
                 fault[column.service] = max(fault[column.service] ?? 0, score)
+                if kind == .resource { resource[column.service] = max(resource[column.service] ?? 0, score) }
             }
             score *= weight
             if kind == .events { events[column.service] = max(events[column.service] ?? 0, score) }
@@ -489,8 +494,12 @@ public struct RootCauseRanker: Sendable {
                 let ownKind = own.map { kinds[$0.metric] ?? MetricKind($0.metric) }
                 let propagates = ownKind != .resource
                 // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
+                // A service whose own CPU or memory moved explains its own slowness, unless a callee moved
+                // clearly more (by the inverse of the symptom ratio).
+                let ownResource = (resource[service] ?? 0) / self.configuration.symptomRatio
                 if let culprit = reachable.filter({
                     let callee = fault[$0] ?? 0
+                    guard callee > ownResource else { return false }
                     return callee >= self.configuration.symptomRatio * deviation
                         || (propagates && callee >= self.configuration.clearDeviation)
                         || (ownKind == .events && (events[$0] ?? 0) >= self.configuration.clearEvents)

@@ -621,6 +621,30 @@ import Testing
         #expect(cpu.candidates.map(\.service) == ["search", "table"])
     }
 
+    /// A frontend whose CPU saturated is slow on its own account: its latency does not make it a symptom of a
+    /// callee that moved clearly but less than its CPU did. A callee that moved more than twice as much still
+    /// takes the latency.
+    @Test func aCallerWhoseCPUMovedKeepsItsLatencyUnlessACalleeMovedFarMore() {
+        func ranked(calleeFaulty: Double) -> RootCauseRanker.Result {
+            let data = IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "frontend", metric: "cpu", values: Self.series(15, 45, noise: 1)),
+                    .init(service: "frontend", metric: "latency_p90", values: Self.series(10, 610, noise: 2)),
+                    .init(service: "ads", metric: "latency_p99", values: Self.series(10, calleeFaulty, noise: 2)),
+                ],
+                calls: [("frontend", "ads")]
+            )
+            return RootCauseRanker().rank(data, alertTime: Self.times[80])
+        }
+        let saturated = ranked(calleeFaulty: 50)
+        #expect(saturated.candidates.map(\.service) == ["frontend", "ads"])
+        #expect(saturated.candidates[0].yieldedTo == nil)
+        let callee = ranked(calleeFaulty: 410)
+        #expect(callee.candidates.map(\.service) == ["ads", "frontend"])
+        #expect(callee.candidates[1].yieldedTo == "ads")
+    }
+
     /// A callee whose metrics hold no value at all (crashed, or lost its exporter) cannot be shown normal: when
     /// its caller's errors rose and no callee with data explains them, it ranks just below the caller, ahead of
     /// callees that stayed normal and of a callee that was never monitored. A caller whose CPU rose lifts nobody.
