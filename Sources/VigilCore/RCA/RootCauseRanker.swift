@@ -37,7 +37,8 @@ import RealModule
 ///    stands alone only right after the onset or up to the alert's row (the row before the alert may still be
 ///    normal), as nothing can confirm it yet; later, a move only at the end is a spike like any other. A metric
 ///    that strayed before the onset must go further: its score is divided by the root of its earlier excursions'
-///    peak, except the largest one that held three rows (an earlier incident in the reference, not spikiness).
+///    peak, except the largest one that held three rows (an earlier incident in the reference, not spikiness);
+///    one on the reference's first value counts as held, as it may have begun before the window did.
 /// 3. **Service.** A service scores as its most deviating metric. Traffic, client-side latency and host
 ///    metrics count `trafficWeight` as much, and a host metric that moved clearly on several services at once
 ///    (the cluster's, not one machine's) counts that many times less again. A service whose metrics hold no
@@ -674,9 +675,11 @@ public struct RootCauseRanker: Sendable {
         let sign = kind == .quality ? -1.0 : 1.0
         // How far the metric already strayed before the onset: a spiky metric must go further to count. Spikiness
         // is straying again and again, so the largest earlier excursion that held `episodeRows` rows (another
-        // incident in the reference window) is forgiven; spikes are not.
+        // incident in the reference window) is forgiven; spikes are not. One on the reference's first value may
+        // have begun before the window did: it counts as held.
         var episodes: [(peak: Double, rows: Int)] = []
         var inEpisode = false
+        var firstValue = true
         for row in 0..<onsetRow where settled(row) {
             guard let value = column.values[row] else { continue }
             let deviation = sign * (value - median) / scale
@@ -685,12 +688,13 @@ public struct RootCauseRanker: Sendable {
                     episodes[episodes.count - 1].peak = max(episodes[episodes.count - 1].peak, deviation)
                     episodes[episodes.count - 1].rows += 1
                 } else {
-                    episodes.append((deviation, 1))
+                    episodes.append((deviation, firstValue ? Self.episodeRows : 1))
                 }
                 inEpisode = true
             } else {
                 inEpisode = false
             }
+            firstValue = false
         }
         let forgiven = episodes.indices.filter { episodes[$0].rows >= Self.episodeRows }.max {
             episodes[$0].peak < episodes[$1].peak

@@ -492,6 +492,33 @@ import Testing
         #expect(scores["spiky"]! < 0.5 * scores["clean"]!)
     }
 
+    /// A window cut while an earlier incident was still on shows its last two rows first: that excursion may have
+    /// held long before the window began, so it is forgiven like one that held in the window. The same two rows
+    /// in the middle of the reference are a spike.
+    @Test func anExcursionOnTheWindowsFirstRowsMayHaveBegunBeforeIt() {
+        var cut = Self.series(20, 60)
+        cut[0] = 200
+        cut[1] = 200
+        var spiky = Self.series(20, 60)
+        spiky[20] = 200
+        spiky[21] = 200
+        let data = IncidentData(
+            times: Self.times,
+            columns: [
+                .init(service: "clean", metric: "cpu", values: Self.series(20, 60)),
+                .init(service: "cut", metric: "cpu", values: cut),
+                .init(service: "spiky", metric: "cpu", values: spiky),
+            ]
+        )
+        let scores = Dictionary(
+            uniqueKeysWithValues: RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.map {
+                ($0.service, $0.score)
+            }
+        )
+        #expect(scores["cut"]! > 0.9 * scores["clean"]!)
+        #expect(scores["spiky"]! < 0.2 * scores["clean"]!)
+    }
+
     /// Blind, the onset is where several metrics change together, not where the biggest total change is: ten
     /// services each drift to a new level at their own row (a daily swing), then a fault moves db's CPU, latency
     /// and errors at once, eight rows before the end.
