@@ -467,6 +467,19 @@ import Testing
         #expect(callee.candidates[1].yieldedTo == "catalog")
     }
 
+    /// Each service's score when its CPU is the given series, alerted at row 80.
+    static func cpuScores(_ cpu: [String: [Double?]]) -> [String: Double] {
+        let data = IncidentData(
+            times: Self.times,
+            columns: cpu.keys.sorted().map { .init(service: $0, metric: "cpu", values: cpu[$0]!) }
+        )
+        return Dictionary(
+            uniqueKeysWithValues: RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.map {
+                ($0.service, $0.score)
+            }
+        )
+    }
+
     /// The reference window may hold an earlier incident: the largest excursion that held several rows is
     /// forgiven, so the culprit scores as if its reference were clean, while a metric that spikes again and again
     /// must still go further to count.
@@ -475,19 +488,7 @@ import Testing
         for row in 30..<35 { earlier[row] = 60 }
         var spiky = Self.series(20, 60)
         for row in [10, 30, 50] { spiky[row] = 60 }
-        let data = IncidentData(
-            times: Self.times,
-            columns: [
-                .init(service: "clean", metric: "cpu", values: Self.series(20, 60)),
-                .init(service: "earlier", metric: "cpu", values: earlier),
-                .init(service: "spiky", metric: "cpu", values: spiky),
-            ]
-        )
-        let scores = Dictionary(
-            uniqueKeysWithValues: RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.map {
-                ($0.service, $0.score)
-            }
-        )
+        let scores = Self.cpuScores(["clean": Self.series(20, 60), "earlier": earlier, "spiky": spiky])
         #expect(scores["earlier"]! > 0.9 * scores["clean"]!)
         #expect(scores["spiky"]! < 0.5 * scores["clean"]!)
     }
@@ -502,19 +503,7 @@ import Testing
         var spiky = Self.series(20, 60)
         spiky[20] = 200
         spiky[21] = 200
-        let data = IncidentData(
-            times: Self.times,
-            columns: [
-                .init(service: "clean", metric: "cpu", values: Self.series(20, 60)),
-                .init(service: "cut", metric: "cpu", values: cut),
-                .init(service: "spiky", metric: "cpu", values: spiky),
-            ]
-        )
-        let scores = Dictionary(
-            uniqueKeysWithValues: RootCauseRanker().rank(data, alertTime: Self.times[80]).candidates.map {
-                ($0.service, $0.score)
-            }
-        )
+        let scores = Self.cpuScores(["clean": Self.series(20, 60), "cut": cut, "spiky": spiky])
         #expect(scores["cut"]! > 0.9 * scores["clean"]!)
         #expect(scores["spiky"]! < 0.2 * scores["clean"]!)
     }
