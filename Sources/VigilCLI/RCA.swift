@@ -134,6 +134,12 @@ struct RCA: ParsableCommand {
                 if let yielded = candidate.yieldedTo { entry["symptom_of"] = yielded }
                 if candidate.yieldedAsView { entry["view_of"] = candidate.yieldedTo }
                 if let caller = candidate.silentCalleeOf { entry["silent_callee_of"] = caller }
+                if let own = candidate.slowOnItsOwn {
+                    entry["slow_on_its_own"] = [
+                        "metric": own.metric, "spreads": own.spreads, "callee": own.callee,
+                        "callee_spreads": own.calleeSpreads,
+                    ]
+                }
                 if !candidate.slowedCallers.isEmpty { entry["slowed_callers"] = candidate.slowedCallers }
                 if let first = candidate.firstDeviation { entry["first_deviation"] = first }
                 if candidate.metric != nil {
@@ -234,6 +240,11 @@ struct RCA: ParsableCommand {
                         candidate.yieldedAsView
                         ? "  likely \(yielded) seen from its callers' side (a load balancer or URL in front of it)"
                         : "  likely a symptom of \(yielded), which it calls"
+                }
+                if let own = candidate.slowOnItsOwn {
+                    line +=
+                        "  (slow on its own account: its \(own.metric) moved \(String(format: "%.1f", own.spreads)) spreads; "
+                        + "\(own.callee), which it calls, \(String(format: "%.1f", own.calleeSpreads)): not twice as far)"
                 }
                 if !candidate.slowedCallers.isEmpty {
                     let callers = candidate.slowedCallers.joined(separator: ", ")

@@ -86,6 +86,27 @@ import Testing
         #expect((object["action"] as? String)?.isEmpty == false)
     }
 
+    /// A caller whose CPU saturated keeps its latency, and both outputs say why: its callee moved clearly, but not
+    /// twice as far.
+    @Test func saysWhenACallerIsSlowOnItsOwnAccount() throws {
+        let folder = try Self.caseFolder()
+        try Self.writeMinuteRows("front.cpu,front.lat_90,api.lat_90", rows: 100, to: folder) { row, wiggle in
+            row >= 60 ? [45 + wiggle, 610 + wiggle, 40 + wiggle] : [15 + wiggle, 10 + wiggle, 10 + wiggle]
+        }
+        try Data(#"{"services": ["front", "api"], "calls": [["front", "api"]]}"#.utf8).write(
+            to: folder.appendingPathComponent("topology.json")
+        )
+        let json = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(json.status == 0, "\(json.stderr)")
+        let ranking = try #require(try Self.object(printedBy: json)["ranking"] as? [[String: Any]])
+        #expect(ranking.first?["service"] as? String == "front")
+        let own = try #require(ranking.first?["slow_on_its_own"] as? [String: Any])
+        #expect(own["callee"] as? String == "api" && own["metric"] as? String == "cpu")
+        let text = try Vigil.run(["rca", folder.path], input: "")
+        #expect(text.stdout.contains("(slow on its own account: its cpu moved "), "\(text.stdout)")
+        #expect(text.stdout.contains("; api, which it calls, "))
+    }
+
     @Test func explainsInText() throws {
         let folder = try self.makeCase(hint: nil)
         let result = try Vigil.run(["rca", folder.path], input: "")

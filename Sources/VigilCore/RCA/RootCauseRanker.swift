@@ -120,6 +120,9 @@ public struct RootCauseRanker: Sendable {
         public var slowedCallers: [String] = []
         /// For a silent service (its metrics hold no value at all): the caller whose symptom it may explain.
         public var silentCalleeOf: String?
+        /// The callee this service would have yielded to, had its own CPU or memory not moved further: it is slow
+        /// on its own account.
+        public var slowOnItsOwn: SlowOnItsOwn?
         /// The metric's value where it deviated most, and its level before the onset (the reference median).
         public var observed: Double?
         public var expected: Double?
@@ -154,6 +157,17 @@ public struct RootCauseRanker: Sendable {
             result[index].confidence = total > 0 ? weights[index] / total : 0
         }
         return result
+    }
+
+    /// A service's own resource that moved far enough that the callee it would otherwise be a symptom of (which
+    /// moved less than twice as far) does not explain it.
+    public struct SlowOnItsOwn: Sendable, Equatable {
+        /// The callee that moved clearly, and how far its most deviating metric moved, in reference spreads.
+        public var callee: String
+        public var calleeSpreads: Double
+        /// The service's most deviating resource (CPU, memory) and how far it moved, in reference spreads.
+        public var metric: String
+        public var spreads: Double
     }
 
     /// Why a metric's move counts less than a service's own.
@@ -407,7 +421,7 @@ public struct RootCauseRanker: Sendable {
         /// The most deviating client-side latency: how much slower a service's calls to others became.
         var outbound: [String: Double] = [:]
         /// The most deviating resource (CPU, memory): a saturated service explains its own slowness.
-        var resource: [String: Double] = [:]
+        var resource: [String: (score: Double, metric: String)] = [:]
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
         for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
@@ -445,7 +459,9 @@ public struct RootCauseRanker: Sendable {
                 weight = self.configuration.trafficWeight
             default:
                 fault[column.service] = max(fault[column.service] ?? 0, score)
-                if kind == .resource { resource[column.service] = max(resource[column.service] ?? 0, score) }
+                if kind == .resource, score > resource[column.service]?.score ?? 0 {
+                    resource[column.service] = (score, column.metric)
+                }
             }
             score *= weight
             if kind == .events { events[column.service] = max(events[column.service] ?? 0, score) }
@@ -490,24 +506,32 @@ public struct RootCauseRanker: Sendable {
             let deviation = max(0, own?.score ?? 0)
             var score = deviation
             var yielded: String?
+            var slowOnItsOwn: SlowOnItsOwn?
             if deviation > 3 {
                 let reachable = Self.reachable(from: service, callees)
                 let ownKind = own.map { kinds[$0.metric] ?? MetricKind($0.metric) }
                 let propagates = ownKind != .resource
                 // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
+                let explains = { (callee: String) in
+                    let moved = fault[callee] ?? 0
+                    return moved >= self.configuration.symptomRatio * deviation
+                        || (propagates && moved >= self.configuration.clearDeviation)
+                        || (ownKind == .events && (events[callee] ?? 0) >= self.configuration.clearEvents)
+                }
+                let largest = { (a: String, b: String) in (fault[a] ?? 0) < (fault[b] ?? 0) }
                 // A service whose own CPU or memory moved explains its own slowness, unless a callee moved
                 // clearly more (by the inverse of the symptom ratio).
-                let ownResource = (resource[service] ?? 0) / self.configuration.symptomRatio
-                if let culprit = reachable.filter({
-                    let callee = fault[$0] ?? 0
-                    guard callee > ownResource else { return false }
-                    return callee >= self.configuration.symptomRatio * deviation
-                        || (propagates && callee >= self.configuration.clearDeviation)
-                        || (ownKind == .events && (events[$0] ?? 0) >= self.configuration.clearEvents)
-                })
-                .max(by: { (fault[$0] ?? 0) < (fault[$1] ?? 0) }) {
+                let ownResource = (resource[service]?.score ?? 0) / self.configuration.symptomRatio
+                if let culprit = reachable.filter({ (fault[$0] ?? 0) > ownResource && explains($0) }).max(by: largest) {
                     score *= self.configuration.symptomPenalty
                     yielded = culprit
+                } else if let own = resource[service], let spared = reachable.filter(explains).max(by: largest) {
+                    slowOnItsOwn = SlowOnItsOwn(
+                        callee: spared,
+                        calleeSpreads: fault[spared] ?? 0,
+                        metric: own.metric,
+                        spreads: own.score
+                    )
                 }
             }
             if !connected.isEmpty && !connected.contains(service) { score *= self.configuration.unconnectedWeight }
@@ -519,6 +543,7 @@ public struct RootCauseRanker: Sendable {
                     deviation: deviation,
                     firstDeviation: own?.first,
                     yieldedTo: yielded,
+                    slowOnItsOwn: slowOnItsOwn,
                     observed: own?.observed,
                     expected: own?.expected,
                     discount: own?.discount,

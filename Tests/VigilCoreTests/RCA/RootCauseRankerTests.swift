@@ -656,9 +656,12 @@ import Testing
         let saturated = ranked(calleeFaulty: 50)
         #expect(saturated.candidates.map(\.service) == ["frontend", "ads"])
         #expect(saturated.candidates[0].yieldedTo == nil)
+        let own = saturated.candidates[0].slowOnItsOwn
+        #expect(own?.callee == "ads" && own?.metric == "cpu")
+        #expect((own?.spreads ?? 0) * 2 > (own?.calleeSpreads ?? .infinity))
         let callee = ranked(calleeFaulty: 410)
         #expect(callee.candidates.map(\.service) == ["ads", "frontend"])
-        #expect(callee.candidates[1].yieldedTo == "ads")
+        #expect(callee.candidates[1].yieldedTo == "ads" && callee.candidates[1].slowOnItsOwn == nil)
     }
 
     /// A callee whose metrics hold no value at all (crashed, or lost its exporter) cannot be shown normal: when
