@@ -39,7 +39,7 @@ struct RCA: ParsableCommand {
             The report names the candidates with the metric behind each and a confidence: the candidate's \
             share of the evidence (its score to the power 1.5, over all candidates'; the confidences add up to \
             100 %). On the 174 labelled cases (onset found in the data), a first candidate at 80 % or more was \
-            the root cause 98 times in 100, one below 60 % about 6 times in 10; below 80 %, the report says that \
+            the root cause 98 times in 100, one below 60 % about 2 times in 3; below 80 %, the report says that \
             no candidate stands out. Then come the impact chain (the root cause, then each deviating caller the \
             fault reached), the timeline of first deviations (observed against the level before the onset), the \
             root cause's error and never-seen log templates since the onset, and the first thing to try, from \
@@ -55,7 +55,9 @@ struct RCA: ParsableCommand {
             JSON), and a callee whose callers' calls to it slowed while no callee's own metrics moved is suspected \
             of a network delay (slowed_callers). A leaf of the graph whose latency, errors or availability moved \
             like a sibling's that has callees of its own (called beside it by the same service) is taken for that \
-            sibling seen from the callers' side, a load balancer or URL in front of it (view_of).
+            sibling seen from the callers' side, a load balancer or URL in front of it (view_of). A service whose \
+            CPU or memory moved is slow on its own account: its latency is no callee's symptom unless that callee \
+            moved more than twice as far (slow_on_its_own names the callee it spared, with both moves).
 
             Traffic, client-side latency and host metrics count less than a service's own: the report gives \
             their move as measured and what it counted for (spreads, weight and discount in JSON: traffic, \
