@@ -115,7 +115,10 @@ let package = Package(
             dependencies: ["VigilStoragePostgres", "VigilStorage", "VigilTestSupport"]
         ),
         .testTarget(name: "VigilLLMTests", dependencies: ["VigilLLM"]),
-        .testTarget(name: "VigilRemediationTests", dependencies: ["VigilRemediation", "VigilStorage"]),
+        .testTarget(
+            name: "VigilRemediationTests",
+            dependencies: ["VigilRemediation", "VigilStorage", "VigilTestSupport"]
+        ),
         .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilStorage"]),
         .testTarget(
             name: "VigilCLITests",

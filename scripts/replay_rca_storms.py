@@ -29,6 +29,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -116,6 +117,7 @@ class Server:
     def __exit__(self, *error):
         self.process.terminate()
         self.process.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
 
     def send(self, times, columns, rows, chunk):
         """Sends the rows as OTLP requests of `chunk` rows, then waits until the server has processed them all."""

@@ -25,8 +25,7 @@ public final class PostgresServer: @unchecked Sendable {
             )
         }
         self.binaries = binaries
-        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-pg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        self.directory = try Scratch.folder("vigil-pg")
         // initdb refuses to run as root; the package's `postgres` user owns the cluster then.
         self.asUser = getuid() == 0 ? "postgres" : nil
         if let owner = self.asUser {
@@ -107,9 +106,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// server `pg_ctl start` leaves behind inherits Process's status pipe, and Process would wait for it too.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "vigil-pg-\(UUID().uuidString).out"
-        ).path
+        let outputPath = Scratch.path("vigil-pg", suffix: "out").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import VigilServer
+import VigilTestSupport
 
 /// The real Alertmanager (Debian's package, installed by scripts/test) sends its webhook to `vigil serve`:
 /// a firing alert, then the same alert resolved.
@@ -20,8 +21,7 @@ struct AlertmanagerTests {
         let vigil = try ServerProcess(arguments: ["--no-host"])
         try vigil.start()
         defer { vigil.stop() }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-am-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-am")
         let port = try ServerProcess.freePort()
         let config = """
             route: {receiver: vigil, group_by: [alertname], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import VigilServer
+import VigilTestSupport
 
 /// The language-model fallback of the format detector (`vigil analyze|parse --llm-url`): asked once per format,
 /// the answer checked against the file and cached.
@@ -23,7 +24,7 @@ import VigilServer
             text +=
                 "\(hosts[(index + seed) % 3]) \(services[(index * 5 + seed) % 3]) \(messages[(index * 3 + seed) % 4])\n"
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-plain-\(UUID().uuidString).log")
+        let url = Scratch.path("vigil-plain", suffix: "log")
         try Data(text.utf8).write(to: url)
         return url
     }
@@ -37,9 +38,7 @@ import VigilServer
 
         init(answer: String) throws {
             self.port = try ServerProcess.freePort()
-            self.requests = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "vigil-model-\(UUID().uuidString)"
-            )
+            self.requests = Scratch.path("vigil-model")
             self.process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
             self.process.arguments = [
                 "-c",
@@ -87,7 +86,7 @@ import VigilServer
     }
 
     static func cache() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("vigil-formats-\(UUID().uuidString).json")
+        Scratch.path("vigil-formats", suffix: "json")
     }
 
     @Test func aFormatIsLearnedOnceCheckedCachedAndUsedWithoutTheModel() throws {

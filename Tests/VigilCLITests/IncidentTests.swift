@@ -7,6 +7,7 @@ import Testing
 import VigilCore
 import VigilIngest
 import VigilServer
+import VigilTestSupport
 
 /// `vigil serve` turns a deploy and the alert storm after it into one incident, serves it over the API and tells
 /// a webhook (a small Python HTTP server standing in for Slack or a relay).
@@ -230,8 +231,7 @@ import VigilServer
     @Test func incidentsTriggerAndResolvePagerDutyAlerts() throws {
         let receiver = try WebhookReceiver()
         defer { receiver.stop() }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-pd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-pd")
         let config = folder.appendingPathComponent("vigil.yaml")
         let key = "R0UT1NGKEY0123456789abcdefABCDEF"
         try Data("pagerduty: {routing_key: \(key), url: \"\(receiver.url)\"}\n".utf8).write(to: config)
@@ -295,8 +295,7 @@ import VigilServer
     }
 
     static func server(dependencies: String) throws -> ServerProcess {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-deps")
         let topology = folder.appendingPathComponent("topology.json")
         try Data(dependencies.utf8).write(to: topology)
         let vigil = try ServerProcess(arguments: ["--no-host", "--dependencies", topology.path])
@@ -360,8 +359,7 @@ import VigilServer
     /// `incidents.rules` in the configuration file: Alertmanager's Watchdog is ignored, an info alert waits as
     /// context until a critical one opens the incident, and the stats say how the alerts were grouped.
     @Test func incidentRulesIgnoreAndKeepAlertsAsContext() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rules-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-rules")
         let config = folder.appendingPathComponent("vigil.yaml")
         try Data(
             """
@@ -427,8 +425,7 @@ import VigilServer
     }
 
     @Test func aBadDependencyFileStopsStartWithItsReason() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-deps")
         let file = folder.appendingPathComponent("deps.json")
         try Data(#"{"calls": [["checkout"]]}"#.utf8).write(to: file)
         let result = try Vigil.run(["serve", "--no-host", "--dependencies", file.path], input: "")

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import VigilServer
+import VigilTestSupport
 
 /// The server answers as `docs/openapi.json` says: every documented operation is called, its status is a
 /// documented one, and JSON bodies are checked against the documented schemas.
@@ -17,7 +18,7 @@ import VigilServer
 
     @Test func serverMatchesTheDocument() throws {
         // A declared call, so the topology shows an edge without spans' figures.
-        let dependencies = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-deps-\(UUID()).json")
+        let dependencies = Scratch.path("vigil-deps", suffix: "json")
         try Data(#"{"calls": [["checkout", "payment"]]}"#.utf8).write(to: dependencies)
         let server = try ServerProcess(arguments: ["--host-sample-seconds", "1", "--dependencies", dependencies.path])
         try server.start()

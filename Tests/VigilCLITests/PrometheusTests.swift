@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import VigilServer
+import VigilTestSupport
 
 /// The real Prometheus (Debian's package, installed by scripts/test) scrapes the real node_exporter and
 /// remote-writes to `vigil serve`; what arrives must be node_exporter's series with Prometheus's values.
@@ -104,7 +105,7 @@ struct PrometheusTests {
         }
         try #require(scraped >= 30, "Prometheus scraped \(scraped) times in 90 s")
         let started = Date().timeIntervalSince1970
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).yaml")
+        let config = Scratch.path("vigil", suffix: "yaml")
         try Data(
             """
             prometheus_pull:
@@ -163,8 +164,7 @@ struct PrometheusTests {
     }
 
     static func startPrometheus(name: String, settings: String) throws -> Stack {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("\(name)")
         let exporterPort = try ServerProcess.freePort()
         let prometheusPort = try ServerProcess.freePort()
         let config = """

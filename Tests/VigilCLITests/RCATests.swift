@@ -3,13 +3,13 @@
 
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// `vigil rca` on a constructed case: the contract of ../shared/eval/RCA_CASES.md, and the reasoning it promises.
 @Suite struct RCATests {
     /// A fresh, empty case folder.
     static func caseFolder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rca-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-rca")
         return folder
     }
 

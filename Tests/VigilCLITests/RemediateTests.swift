@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import VigilIngest
 import VigilServer
+import VigilTestSupport
 
 @Suite struct RemediateTests {
     @Test func checkShowsWhatEachRunbookWouldDoAndNamesMistakes() throws {
@@ -19,8 +20,7 @@ import VigilServer
         let suggested = try Vigil.run(["remediate", "check", example])
         #expect(!suggested.stdout.contains("runs unattended") && suggested.stdout.contains("a person runs it"))
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-rb")
         let bad = folder.appendingPathComponent("bad.yaml")
         try Data("runbooks: [{name: a, steps: [{run: \"kubectl delete pod {{service}}\"}]}]".utf8).write(to: bad)
         let refused = try Vigil.run(["remediate", "check", bad.path])
@@ -185,8 +185,7 @@ struct RollbackRunbook {
     init(token: String, slack: Bool = false, extra: String = "") throws {
         let extra = slack ? ", slack_signing_secret: \(Self.slackSecret), slack_approvers: [U0ALICE]\(extra)" : extra
         self.token = token
-        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
+        self.folder = try Scratch.folder("vigil-rb")
         self.marker = self.folder.appendingPathComponent("auth-api-v2.4.1.rolled-back")
         let runbooks = self.folder.appendingPathComponent("runbooks.yaml")
         try Data(

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import VigilTestSupport
 
 @Suite struct RightsizeTests {
     /// Eight days of checkout at 5-minute samples with its requests, and half a day of cart without a memory request.
@@ -86,8 +87,7 @@ import Testing
     @Test func readsUsageFromARealPrometheus() throws {
         // kube-state-metrics' HPA series, served as a file: node-exporter's HPA scales on CPU in monitoring, and
         // one of the same name in another namespace on memory.
-        let kube = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-kube-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: kube, withIntermediateDirectories: true)
+        let kube = try Scratch.folder("vigil-kube")
         try Data(
             """
             kube_horizontalpodautoscaler_info{namespace="monitoring",horizontalpodautoscaler="ne",scaletargetref_kind="Deployment",scaletargetref_name="node-exporter"} 1

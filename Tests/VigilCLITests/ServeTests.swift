@@ -6,6 +6,7 @@ import Testing
 import VigilCore
 import VigilIngest
 import VigilServer
+import VigilTestSupport
 
 /// `vigil serve` as users run it: a real process on loopback, real HTTP.
 @Suite(.serialized) struct ServeTests {
@@ -121,8 +122,7 @@ import VigilServer
     }
 
     @Test func followsFilesThroughRotationAndTruncation() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-tail-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-tail")
         let file = folder.appendingPathComponent("orders.log")
         func append(_ range: Range<Int>, to url: URL) throws {
             let text = range.map { "2026-11-23 10:00:00 INFO order \($0) placed\n" }.joined()
@@ -178,7 +178,7 @@ import VigilServer
     }
 
     @Test func aBadConfigurationFileStopsStartWithItsReason() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).yaml")
+        let file = Scratch.path("vigil", suffix: "yaml")
         try Data("port: 3100\nretension: {samples_days: 3}\n".utf8).write(to: file)
         let result = try Vigil.run(["serve", "--config", file.path], input: "")
         #expect(result.status != 0)
@@ -308,8 +308,7 @@ import VigilServer
 extension ServeTests {
     /// `log_templates`: lines a template of the user's matches are stored under it, named by its own text.
     @Test func logTemplatesOfYourOwnTakeTheLinesTheyMatch() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-tpl-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-tpl")
         let config = folder.appendingPathComponent("vigil.yaml")
         try Data("log_templates: [\"card declined for order <*>\"]\n".utf8).write(to: config)
         let vigil = try ServerProcess(arguments: ["--no-host", "--config", config.path])
@@ -375,8 +374,7 @@ extension ServeTests {
     /// that spikes and drains within its minimum duration is not reported, while one whose step holds is, late and
     /// dated at its start.
     @Test func seriesRulesMuteAndHoldBackWhatTheyMatch() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rules-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-rules")
         let config = folder.appendingPathComponent("vigil.yaml")
         try Data(
             """

@@ -21,7 +21,7 @@ final class ServerProcess {
         self.port = try Self.freePort()
         self.dataDirectory =
             dataDirectory
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-serve-\(UUID().uuidString)")
+            ?? Scratch.path("vigil-serve")
         self.logFile = self.dataDirectory.deletingLastPathComponent()
             .appendingPathComponent(self.dataDirectory.lastPathComponent + ".log")
         self.extraArguments = arguments

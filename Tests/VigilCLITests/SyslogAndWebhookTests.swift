@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import VigilIngest
 import VigilServer
+import VigilTestSupport
 
 /// util-linux `logger` sends syslog over UDP and TCP in both RFC formats; GitHub-style signed webhooks and
 /// `kubectl get events -w -o json` output become change events.
@@ -51,7 +52,7 @@ import VigilServer
 
     @Test func signedGitHubDeploymentsAndKubernetesEventsBecomeChanges() throws {
         // The secret comes from a configuration file (the environment would leak into parallel tests).
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).yaml")
+        let config = Scratch.path("vigil", suffix: "yaml")
         try Data("webhook_secret: s3cret\n".utf8).write(to: config)
         let vigil = try ServerProcess(arguments: ["--no-host", "--k8s-events", "-", "--config", config.path])
         let pipe = Pipe()

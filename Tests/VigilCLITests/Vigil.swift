@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+import VigilTestSupport
 
 /// Locates and runs the `vigil` binary built next to the tests.
 enum Vigil {
@@ -43,15 +44,12 @@ enum Vigil {
         if namingInputFile && arguments.count >= 1 && !arguments.contains("-")
             && !arguments.contains(where: { $0.hasPrefix("/") }) && !arguments.contains("--help")
         {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "vigil-test-\(UUID().uuidString).log"
-            )
+            let file = Scratch.path("vigil-test", suffix: "log")
             try input.write(to: file)
             arguments.append(file.path)
         }
         // Files rather than pipes: no reader threads, and large outputs cannot dead-lock the child.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-run")
         defer { try? FileManager.default.removeItem(at: folder) }
         let inputFile = folder.appendingPathComponent("stdin")
         let outputFile = folder.appendingPathComponent("stdout")

@@ -6,6 +6,7 @@ import Testing
 import VigilCore
 import VigilIngest
 import VigilServer
+import VigilTestSupport
 
 private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
@@ -157,7 +158,7 @@ private let hasBrowser =
             Thread.sleep(forTimeInterval: 0.2)
         }
 
-        let shots = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-ui-\(UUID().uuidString)")
+        let shots = Scratch.path("vigil-ui")
         let tour = Process()
         tour.executableURL = browserPython
         tour.arguments = [

@@ -3,6 +3,7 @@
 
 import Foundation
 import Glibc
+import VigilTestSupport
 
 /// A real HTTP server (Python's http.server) on a free loopback port that keeps every POSTed JSON body, as a
 /// Slack incoming webhook or a generic webhook receiver would.
@@ -12,8 +13,7 @@ final class WebhookReceiver {
     private let process = Process()
 
     init() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-hook-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("vigil-hook")
         self.received = folder.appendingPathComponent("received.jsonl")
         self.port = try ServerProcess.freePort()
         self.process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")

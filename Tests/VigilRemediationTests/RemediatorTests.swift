@@ -7,6 +7,7 @@ import Testing
 import VigilCore
 import VigilRemediation
 import VigilStorage
+import VigilTestSupport
 
 /// Records every action it is given and answers from a script (success unless told otherwise).
 final class ScriptedExecutor: ActionExecutor {
@@ -66,7 +67,7 @@ final class ScriptedExecutor: ActionExecutor {
 
     func store() throws -> SQLiteStore {
         try SQLiteStore(
-            path: FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).sqlite")
+            path: Scratch.path("vigil", suffix: "sqlite")
                 .path
         )
     }

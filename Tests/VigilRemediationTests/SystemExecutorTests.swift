@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import VigilCore
 import VigilRemediation
+import VigilTestSupport
 
 @Suite struct SystemExecutorTests {
     @Test func aCommandsExitStatusAndOutputAreItsResult() async {
@@ -18,9 +19,7 @@ import VigilRemediation
     }
 
     @Test func aFilledInValueReachesTheProgramAsOneArgumentAndNoShellRunsIt() async throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "vigil-injected-\(UUID().uuidString)"
-        )
+        let marker = Scratch.path("vigil-injected")
         let hostile = "pay; touch \(marker.path)"
         let action = try #require(
             Runbook.Action.command(["printf", "[%s]", "{{service}}"]).filled(with: ["service": hostile])
@@ -89,7 +88,7 @@ final class HTTPReceiver: Sendable {
     private let process: Process
 
     init() throws {
-        self.log = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-http-\(UUID().uuidString)")
+        self.log = Scratch.path("vigil-http")
         let script = """
             import http.server, sys
             log = open(sys.argv[1], "a", buffering=1)

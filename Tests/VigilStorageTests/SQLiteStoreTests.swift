@@ -8,7 +8,7 @@ import VigilTestSupport
 
 @Suite struct SQLiteStoreTests {
     func store() throws -> SQLiteStore {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-\(UUID().uuidString).sqlite")
+        let path = Scratch.path("vigil", suffix: "sqlite")
         return try SQLiteStore(path: path.path)
     }
 

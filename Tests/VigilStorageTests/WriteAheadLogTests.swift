@@ -4,12 +4,13 @@
 import Foundation
 import Testing
 import VigilCore
+import VigilTestSupport
 
 @testable import VigilStorage
 
 @Suite struct WriteAheadLogTests {
     func directory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("vigil-wal-\(UUID().uuidString)").path
+        Scratch.path("vigil-wal").path
     }
 
     @Test func crcMatchesTheStandardCheckValue() {
