@@ -52,7 +52,9 @@ struct RCA: ParsableCommand {
 
             A service may be named without its own metrics moving: one whose metrics hold no value at all \
             (silent) ranks just below a caller whose errors or latency rose unexplained (silent_callee_of in \
-            JSON), and a callee whose callers' calls to it slowed while no callee's own metrics moved is suspected \
+            JSON); one that reported all along and stopped at the onset (crashed, killed, evicted, cut off) \
+            ranks above every caller whose symptom it may explain (stopped_after: its last value's time); and a \
+            callee whose callers' calls to it slowed while no callee's own metrics moved is suspected \
             of a network delay (slowed_callers). A leaf of the graph whose latency, errors or availability moved \
             like a sibling's that has callees of its own (called beside it by the same service) is taken for that \
             sibling seen from the callers' side, a load balancer or URL in front of it (view_of). A service whose \
@@ -136,6 +138,7 @@ struct RCA: ParsableCommand {
                 if let yielded = candidate.yieldedTo { entry["symptom_of"] = yielded }
                 if candidate.yieldedAsView { entry["view_of"] = candidate.yieldedTo }
                 if let caller = candidate.silentCalleeOf { entry["silent_callee_of"] = caller }
+                if let last = candidate.stoppedAfter { entry["stopped_after"] = Timestamp(seconds: last).iso8601 }
                 if let own = candidate.slowOnItsOwn {
                     entry["slow_on_its_own"] = [
                         "metric": own.metric, "spreads": own.spreads, "callee": own.callee,
@@ -255,6 +258,9 @@ struct RCA: ParsableCommand {
                 if let caller = candidate.silentCalleeOf {
                     line +=
                         "  (no data: its metrics hold no value, and \(caller), which calls it, has a symptom no callee with data explains)"
+                }
+                if let last = candidate.stoppedAfter {
+                    line += "  (stopped reporting at the onset: its last value at \(Timestamp(seconds: last).iso8601))"
                 }
                 out.write(line + "\n")
             }

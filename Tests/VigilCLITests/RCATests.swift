@@ -107,6 +107,33 @@ import VigilTestSupport
         #expect(text.stdout.contains("; api, which it calls, "))
     }
 
+    /// A callee whose metrics stop at the onset (its pod was killed) while its caller's errors rise: both outputs
+    /// name it first, say when it last reported, and say to check that it runs.
+    @Test func namesACalleeThatStoppedReporting() throws {
+        let folder = try Self.caseFolder()
+        var csv = "time,front.errors,front.cpu,pay.cpu,pay.memory\n"
+        for row in 0..<100 {
+            let wiggle = Double((row * 7) % 5) / 10
+            let pay = row < 60 ? "\(30 + wiggle),\(500 + wiggle)" : ","
+            csv += "\(1_700_000_000 + row * 60),\(row < 60 ? 1 + wiggle : 40 + wiggle),\(20 + wiggle),\(pay)\n"
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        try Data(#"{"services": ["front", "pay"], "calls": [["front", "pay"]]}"#.utf8).write(
+            to: folder.appendingPathComponent("topology.json")
+        )
+        let json = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try Self.object(printedBy: json)
+        let ranking = try #require(object["ranking"] as? [[String: Any]])
+        #expect(ranking.map { $0["service"] as? String } == ["pay", "front"])
+        #expect(ranking.first?["stopped_after"] as? String == "2023-11-14T23:12:20Z")
+        #expect((object["action"] as? String)?.hasPrefix("Check whether pay is still running") == true)
+        let text = try Vigil.run(["rca", folder.path], input: "")
+        #expect(text.stdout.contains("1. pay"), "\(text.stdout)")
+        #expect(text.stdout.contains("(stopped reporting at the onset: its last value at 2023-11-14T23:12:20Z)"))
+        #expect(text.stdout.contains("because it stopped reporting as the incident began"))
+    }
+
     @Test func explainsInText() throws {
         let folder = try self.makeCase(hint: nil)
         let result = try Vigil.run(["rca", folder.path], input: "")

@@ -32,7 +32,7 @@ extension Incident {
             // A service no symptom named joins only when its own series clearly moved.
             guard
                 byService[metric.service] != nil || metric.deviation > 3 || metric.silentCalleeOf != nil
-                    || !metric.slowedCallers.isEmpty
+                    || metric.stoppedAfter != nil || !metric.slowedCallers.isEmpty
             else {
                 continue
             }
@@ -53,6 +53,12 @@ extension Incident {
             if let caller = metric.silentCalleeOf {
                 candidate.reasons.append(
                     "its metrics hold no value, and \(caller), which calls it, has a symptom no callee with data explains"
+                )
+            }
+            if let last = metric.stoppedAfter {
+                candidate.reasons.append(
+                    "it stopped reporting as the incident began (its last value at \(Timestamp(seconds: last).iso8601)): "
+                        + "crashed, killed, evicted or cut off"
                 )
             }
             if let sibling = metric.yieldedTo, metric.yieldedAsView {
@@ -94,9 +100,15 @@ extension Incident {
             }
             // The first action: a change event of the root cause decides it; else what its series did, as
             // `vigil rca` would say; else what its symptoms were.
-            if self.trigger?.service != root,
-                let moved = ranking.candidates.first(where: { $0.service == root }),
-                let metric = moved.metric, moved.deviation > RootCauseRanker.affected
+            let moved = ranking.candidates.first { $0.service == root }
+            if self.trigger?.service != root, moved?.stoppedAfter != nil {
+                let (action, reason) = RootCauseRanker.stoppedAction(
+                    for: root,
+                    affected: self.services.filter { $0 != root }.count
+                )
+                incident.recommendation = Recommendation(action: action, reason: reason)
+            } else if self.trigger?.service != root, let moved, let metric = moved.metric,
+                moved.deviation > RootCauseRanker.affected
             {
                 let (action, reason) = RootCauseRanker.action(
                     for: moved,

@@ -86,7 +86,9 @@ extension RootCauseRanker {
         .sorted { ($0.1.time, $0.0) < ($1.1.time, $1.0) }
         .map(\.1)
         var (action, reason) = ("", "")
-        if let metric = root.metric, root.slowedCallers.isEmpty {
+        if root.stoppedAfter != nil {
+            (action, reason) = Self.stoppedAction(for: root.service, affected: chain.count - 1)
+        } else if let metric = root.metric, root.slowedCallers.isEmpty {
             (action, reason) = Self.action(for: root, metric: metric, affected: chain.count - 1)
         } else {
             let witnesses = root.slowedCallers.joined(separator: ", ")
@@ -118,6 +120,15 @@ extension RootCauseRanker {
         let first = (a.firstDeviation ?? .infinity, -a.deviation, a.service)
         let second = (b.firstDeviation ?? .infinity, -b.deviation, b.service)
         return first < second
+    }
+
+    /// The first action for a root cause that stopped reporting at the onset, which `affected` services followed.
+    static func stoppedAction(for service: String, affected: Int) -> (String, String) {
+        let spread = affected > 0 ? ", and \(Format.count(affected, "other service")) followed" : ""
+        return (
+            "Check whether \(service) is still running (crashed, killed, evicted or cut off); restart it and read its last logs",
+            "it stopped reporting as the incident began (it had reported all along before)\(spread)"
+        )
     }
 
     /// The first action for a root cause, from what kind of metric moved.

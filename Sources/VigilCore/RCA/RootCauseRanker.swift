@@ -44,7 +44,9 @@ import RealModule
 ///    (the cluster's, not one machine's) counts that many times less again. A service whose metrics hold no
 ///    value at all has gone silent (crashed, or lost its exporter) and cannot be shown normal: it ranks just
 ///    below a caller whose latency or errors rose (not its CPU or memory) with no callee with data to explain
-///    them. A delay on a service's network shows only in its callers' client-side latency: a caller whose client
+///    them. One that reported all along and stopped at the onset (crashed, killed, evicted, cut off) changed as
+///    much as a service can: every caller's symptom may be its absence, so they yield to it, and it takes the
+///    largest symptom it explains (at least ``Configuration/clearDeviation``). A delay on a service's network shows only in its callers' client-side latency: a caller whose client
 ///    latency rose with no callee's own metrics to explain it witnesses a slow callee, and each callee is as
 ///    suspect as it explains the witnesses: the share of its callers that witness it, times the share of all
 ///    witnesses that call it, times their mean slowdown. A witness lifts no silent callee by the rule before
@@ -120,6 +122,9 @@ public struct RootCauseRanker: Sendable {
         public var slowedCallers: [String] = []
         /// For a silent service (its metrics hold no value at all): the caller whose symptom it may explain.
         public var silentCalleeOf: String?
+        /// For a service that reported through the reference and stopped at the onset (crashed, killed, evicted
+        /// or cut off): the time of its last value before it.
+        public var stoppedAfter: Double?
         /// The callee this service would have yielded to, had its own CPU or memory not moved at least half as far
         /// as that callee: it is slow on its own account.
         public var slowOnItsOwn: SlowOnItsOwn?
@@ -381,12 +386,55 @@ public struct RootCauseRanker: Sendable {
         return (row, candidates)
     }
 
-    /// Whether a ranking has a root cause to name: its first candidate moved more than ``affected`` spreads, or
-    /// is the suspect of slowed calls (named by its callers, not by its own metrics, which time its work and
-    /// not the wire).
+    /// Services that reported on at least ``stoppedCoverage`` of the rows before `onsetRow` (three or more) and
+    /// on none of the ``stoppedRows`` rows after it, while other services did: they stopped as the incident
+    /// began (crashed, killed, evicted, cut off from their exporter), with the time of their last value. The
+    /// onset's own row may hold a last value (given an alert, the onset is the row before it). Only metric
+    /// columns count: logs and spans often cover part of a window. Every column holds a value per row.
+    static func stoppedServices(
+        _ columns: [IncidentData.Column],
+        times: [Double],
+        onsetRow: Int
+    ) -> [String: Double] {
+        let rows = times.count
+        guard onsetRow >= 3, onsetRow + Self.stoppedRows < rows else { return [:] }
+        let after = (onsetRow + 1)...(onsetRow + Self.stoppedRows)
+        var reportedBefore: [String: [Bool]] = [:]
+        var reportedAfter: Set<String> = []
+        var reportingRows = [Set<String>](repeating: [], count: Self.stoppedRows)
+        for column in columns where !IncidentData.evidenceMetrics.contains(column.metric) {
+            var before = reportedBefore[column.service] ?? [Bool](repeating: false, count: onsetRow + 1)
+            for row in 0...onsetRow where column.values[row] != nil { before[row] = true }
+            reportedBefore[column.service] = before
+            for row in after where column.values[row] != nil {
+                reportedAfter.insert(column.service)
+                reportingRows[row - after.lowerBound].insert(column.service)
+            }
+        }
+        var stopped: [String: Double] = [:]
+        for (service, before) in reportedBefore where !reportedAfter.contains(service) {
+            let covered = before.prefix(onsetRow).reduce(0) { $0 + ($1 ? 1 : 0) }
+            guard Double(covered) >= Self.stoppedCoverage * Double(onsetRow),
+                reportingRows.allSatisfy({ !$0.isEmpty }),
+                let last = before.lastIndex(of: true)
+            else { continue }
+            stopped[service] = times[last]
+        }
+        return stopped
+    }
+
+    /// A service stopped when it reported on this share of the rows before the onset …
+    static let stoppedCoverage = 0.8
+    /// … and on none of this many rows from it (a scrape or two may fail on any day).
+    static let stoppedRows = 3
+
+    /// Whether a ranking has a root cause to name: its first candidate moved more than ``affected`` spreads, is
+    /// the suspect of slowed calls (named by its callers, not by its own metrics, which time its work and not
+    /// the wire), or stopped reporting at the onset.
     static func showsADeviation(_ candidates: [Candidate]) -> Bool {
         guard let root = candidates.first else { return false }
-        return !root.slowedCallers.isEmpty || (root.deviation > Self.affected && root.metric != nil)
+        return !root.slowedCallers.isEmpty || root.stoppedAfter != nil
+            || (root.deviation > Self.affected && root.metric != nil)
     }
 
     /// The services of `data`, ranked from `onsetRow` on (to the last row when `judgedToEnd`, else over the
@@ -473,6 +521,11 @@ public struct RootCauseRanker: Sendable {
             )
         }
 
+        // A service that reported through the reference and stopped at the onset changed as much as a service
+        // can: every caller's symptom may be its absence.
+        let stopped = Self.stoppedServices(columns, times: data.times, onsetRow: onsetRow)
+        for service in stopped.keys { fault[service] = .infinity }
+
         // A service yields to a callee that deviates about as much: it is more likely a symptom.
         var callees: [String: [String]] = [:]
         var connected: Set<String> = []
@@ -535,6 +588,7 @@ public struct RootCauseRanker: Sendable {
                     )
                 }
             }
+            if stopped[service] != nil { score = max(score, self.configuration.clearDeviation) }
             if !connected.isEmpty && !connected.contains(service) { score *= self.configuration.unconnectedWeight }
             candidates.append(
                 Candidate(
@@ -551,6 +605,7 @@ public struct RootCauseRanker: Sendable {
                     weight: own?.weight ?? 1
                 )
             )
+            candidates[candidates.count - 1].stoppedAfter = stopped[service]
         }
         // A service whose metrics exist but hold no value at all has gone silent (crashed, or lost its exporter):
         // it cannot be shown normal.
@@ -576,7 +631,8 @@ public struct RootCauseRanker: Sendable {
             for call in data.calls where call.caller != call.callee && best[call.caller] != nil {
                 callers[call.callee, default: []].insert(call.caller)
             }
-            for (callee, observers) in callers where best[callee] != nil || silent.contains(callee) {
+            for (callee, observers) in callers
+            where best[callee] != nil || silent.contains(callee) || stopped[callee] != nil {
                 let seen = observers.filter(witnesses.contains)
                 guard !seen.isEmpty, let index = position[callee] else { continue }
                 let slowdown = seen.reduce(0) { $0 + outbound[$1]! } / Double(seen.count)
@@ -653,9 +709,19 @@ public struct RootCauseRanker: Sendable {
                 }
             }
         }
-        // The callee a service yielded to ranks just above it (along chains too).
+        // The callee a service yielded to ranks just above it (along chains too). One that stopped takes the
+        // whole symptom it explains: its absence is the symptom's story.
         var index: [String: Int] = [:]
         for (position, candidate) in candidates.enumerated() { index[candidate.service] = position }
+        for candidate in candidates {
+            guard let callee = candidate.yieldedTo, stopped[callee] != nil, let position = index[callee] else {
+                continue
+            }
+            candidates[position].score = max(
+                candidates[position].score,
+                candidate.score / self.configuration.symptomPenalty
+            )
+        }
         for _ in 0..<3 {
             for candidate in candidates {
                 guard let callee = candidate.yieldedTo, let position = index[callee] else { continue }

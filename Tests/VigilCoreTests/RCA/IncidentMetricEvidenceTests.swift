@@ -109,6 +109,24 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64) -> 
         #expect(ranked.rootCauses.map(\.service) == ["front-end", "catalogue", "catalogue-db"])
     }
 
+    /// A service whose series stopped as the incident began is named with the time of its last value, and the
+    /// first action is to check that it runs.
+    @Test func aServiceThatStoppedReportingIsNamedAndChecked() {
+        var ranking = self.ranking()
+        ranking.candidates[2].stoppedAfter = 1_700_000_040
+        ranking.candidates[2].score = 90
+        let ranked = self.incident().withMetricEvidence(ranking, calls: self.calls)
+        #expect(ranked.rootCauses.first?.service == "catalogue-db")
+        #expect(
+            ranked.rootCauses.first?.reasons.contains(
+                "it stopped reporting as the incident began (its last value at 2023-11-14T22:14:00Z): "
+                    + "crashed, killed, evicted or cut off"
+            ) == true,
+            "\(ranked.rootCauses.first?.reasons ?? [])"
+        )
+        #expect(ranked.recommendation?.action.hasPrefix("Check whether catalogue-db is still running") == true)
+    }
+
     /// A root cause deeper than any symptom (the database under catalogue) traces the impact chain again from
     /// itself, up through the affected callers to the users.
     @Test func theImpactChainStartsAtTheNewRootCause() {

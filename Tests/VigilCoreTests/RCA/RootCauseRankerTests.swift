@@ -693,6 +693,55 @@ import Testing
         #expect(cpu.candidates.first { $0.service == "ads" }?.score == 0)
     }
 
+    /// A callee that reported all along and stops at the onset (a crashed or killed pod) changed as much as a
+    /// service can: its callers' errors are its absence, so they yield to it and it ranks first, with the time of
+    /// its last value, and the first action says to check it is running. A stop on one row (a failed scrape), a
+    /// service that reported only now and then, and every service stopping at once (the monitoring's gap) are
+    /// no such stop.
+    @Test func aCalleeThatStopsReportingAtTheOnsetRanksAboveItsCallers() {
+        func data(_ payment: (Int) -> Double?, everyone: Bool = false) -> IncidentData {
+            let present = { (values: [Double?]) in
+                everyone ? values.enumerated().map { $0.offset >= 80 && $0.offset < 83 ? nil : $0.element } : values
+            }
+            return IncidentData(
+                times: Self.times,
+                columns: [
+                    .init(service: "web", metric: "errors", values: present(Self.series(1, 20))),
+                    .init(service: "web", metric: "cpu", values: present(Self.series(40, 40))),
+                    .init(service: "orders", metric: "errors", values: present(Self.series(1, 30))),
+                    .init(service: "orders", metric: "cpu", values: present(Self.series(30, 30))),
+                    .init(service: "payment", metric: "cpu", values: (0..<120).map(payment)),
+                    .init(service: "payment", metric: "memory", values: (0..<120).map(payment)),
+                ],
+                services: ["web", "orders", "payment"],
+                calls: [("web", "orders"), ("orders", "payment")]
+            )
+        }
+        func ranked(_ payment: (Int) -> Double?, everyone: Bool = false) -> RootCauseRanker.Result {
+            RootCauseRanker().rank(data(payment, everyone: everyone), alertTime: Self.times[80])
+        }
+        let pod = data { $0 < 80 ? 25 + Double($0 % 3) : nil }
+        let killed = RootCauseRanker().rank(pod, alertTime: Self.times[80])
+        #expect(killed.candidates.map(\.service) == ["payment", "orders", "web"])
+        #expect(killed.candidates[0].stoppedAfter == Self.times[79])
+        #expect(killed.candidates[1].yieldedTo == "payment")
+        #expect(killed.candidates[0].confidence > 0.5)
+        let explanation = RootCauseRanker.explain(killed, of: pod)
+        #expect(explanation.action.hasPrefix("Check whether payment is still running"), "\(explanation.action)")
+        #expect(explanation.impactChain == ["payment", "orders", "web"])
+        // Restarted after three rows: still a stop at the onset.
+        let restarted = ranked { $0 < 80 || $0 >= 83 ? 25 + Double($0 % 3) : nil }
+        #expect(restarted.candidates.first?.service == "payment")
+
+        let missedScrape = ranked { $0 == 80 ? nil : 25 + Double($0 % 3) }
+        let sparse = ranked { $0 < 80 && $0 % 2 == 0 ? 25 + Double($0 % 3) : nil }
+        let gap = ranked({ $0 < 80 || $0 >= 83 ? 25 + Double($0 % 3) : nil }, everyone: true)
+        for result in [missedScrape, sparse, gap] {
+            #expect(result.candidates.first?.service == "orders")
+            #expect(result.candidates.allSatisfy { $0.stoppedAfter == nil })
+        }
+    }
+
     /// A delay on a service's network shows only in its callers' client latency. The callee that every slowed
     /// caller calls is the suspect: a callee only some of its callers find slow, or that explains only some of
     /// the slowed callers, ranks lower, and so does a silent callee that a slowed caller alone calls (the slow
