@@ -14,8 +14,8 @@ struct RCA: ParsableCommand {
         discussion: """
             CASEDIR holds metrics.csv (time,<service>.<metric>,…), and optionally topology.json \
             ({"services": [...], "calls": [[caller, callee], ...]}), logs.jsonl ({"time", "service", "line"} per \
-            line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error"} \
-            per line) and hint.json ({"alert_time": unix seconds}). Without an alert time (--alert-time, else \
+            line), spans.jsonl ({"trace_id", "span_id", "parent_id", "service", "start", "duration_ms", "error", \
+            and "operation" if known} per line) and hint.json ({"alert_time": unix seconds}). Without an alert time (--alert-time, else \
             hint.json) the incident onset is found in the data (the row where most metrics change and hold the \
             change for three rows or more); with it, the onset is a clear change in the five minutes before the \
             alert (alerts come late), else the start of those five minutes (a short fault may be over when the \
@@ -343,7 +343,7 @@ struct RCA: ParsableCommand {
             what: "a span",
             keys: [
                 .fingerprint("trace_id"), .fingerprint("span_id"), .fingerprint("parent_id"), .interned("service"),
-                "start", "duration_ms", "error",
+                "start", "duration_ms", "error", .fingerprint("operation"),
             ]
         ) { fields -> IncidentData.CaseSpan? in
             // IDs are only ever matched, so they are hashed straight from the bytes, never made strings.
@@ -355,6 +355,8 @@ struct RCA: ParsableCommand {
             if case .fingerprint(let hash, let length) = fields[2], length > 0 { parent = hash }
             var failed: Bool?
             if case .bool(let flag) = fields[6] { failed = flag }
+            var operation: UInt64?
+            if case .fingerprint(let hash, let length) = fields[7], length > 0 { operation = hash }
             return IncidentData.CaseSpan(
                 traceHash: trace,
                 spanHash: id,
@@ -362,7 +364,8 @@ struct RCA: ParsableCommand {
                 service: service,
                 start: start,
                 seconds: max(0, milliseconds / 1000),
-                isError: failed
+                isError: failed,
+                operationHash: operation
             )
         }
         // metrics.csv is parsed beside the first chunks of the others.

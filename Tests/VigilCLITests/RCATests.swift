@@ -235,6 +235,44 @@ import VigilTestSupport
         #expect(result.stderr.contains("logs.jsonl: skipped 1 line that is not"))
     }
 
+    /// spans.jsonl's `operation` tells where a call that failed with no child was going: calls to payment lost
+    /// from row 40 count for payment, not as order's own failures.
+    @Test func readsWhereALostCallWasGoing() throws {
+        let folder = try Self.caseFolder()
+        var csv = "time,order.cpu,payment.cpu\n"
+        var spans = ""
+        for row in 0..<60 {
+            let time = 1_700_000_000 + row * 10
+            csv += "\(time),\(20 + Double((row * 7) % 5) / 10),\(10 + Double((row * 3) % 5) / 10)\n"
+            for request in 0..<10 {
+                let start = Double(time) + Double(request)
+                let lost = row >= 40 && request < 6
+                let trace = "t\(row)-\(request)"
+                spans +=
+                    #"{"trace_id": "\#(trace)", "span_id": "o", "parent_id": null, "service": "order", "operation": "POST /order", "start": \#(start), "duration_ms": 30, "error": \#(lost)}"#
+                    + "\n"
+                spans +=
+                    #"{"trace_id": "\#(trace)", "span_id": "c", "parent_id": "o", "service": "order", "operation": "POST /pay", "start": \#(start + 0.001), "duration_ms": 25, "error": \#(lost)}"#
+                    + "\n"
+                if !lost {
+                    spans +=
+                        #"{"trace_id": "\#(trace)", "span_id": "p", "parent_id": "c", "service": "payment", "operation": "POST /pay", "start": \#(start + 0.002), "duration_ms": 20}"#
+                        + "\n"
+                }
+            }
+        }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("metrics.csv"))
+        try Data(spans.utf8).write(to: folder.appendingPathComponent("spans.jsonl"))
+        try Data(#"{"alert_time": 1700000410}"#.utf8).write(to: folder.appendingPathComponent("hint.json"))
+        let result = try Vigil.run(["rca", folder.path, "--output", "json"], input: "")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try Self.object(printedBy: result)
+        let ranking = try #require(object["ranking"] as? [[String: Any]])
+        #expect(ranking.first?["service"] as? String == "payment")
+        #expect(ranking.first?["metric"] as? String == "span_unanswered_calls")
+        #expect((object["action"] as? String)?.hasPrefix("Check whether payment is up and reachable") == true)
+    }
+
     /// metrics.csv cells: quoted names and cells, CRLF line ends, blank lines, short rows (the rest are empty), and
     /// cells that are not finite numbers (missing) all read as the format says.
     @Test func readsMetricsCellsAsTheFormatSays() throws {

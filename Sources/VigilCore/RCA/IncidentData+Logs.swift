@@ -55,7 +55,9 @@ extension IncidentData {
     }
 
     /// The evidence columns that count events, so the ranker scales them as counts.
-    static let eventCounts: Set<String> = [LogMetric.errorLines, LogMetric.newTemplateLines, SpanMetric.errors]
+    static let eventCounts: Set<String> = [
+        LogMetric.errorLines, LogMetric.newTemplateLines, SpanMetric.errors, SpanMetric.unanswered,
+    ]
     /// Every column that logs and spans add. Logs and spans often cover only a minute before an incident, so one
     /// reference row is enough for them, where a metric needs two.
     static let evidenceMetrics: Set<String> = eventCounts.union([

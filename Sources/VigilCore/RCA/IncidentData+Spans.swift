@@ -15,6 +15,9 @@ extension IncidentData {
         public var seconds: Double
         /// Whether the span failed; nil when unknown.
         public var isError: Bool?
+        /// The ``SignatureHash`` of the operation's name (`POST /pay`), nil when unknown: a failed call that never
+        /// reached its callee is known by the callee its operation reaches in other traces.
+        public var operation: UInt64?
 
         /// Creates a span.
         public init(
@@ -24,7 +27,8 @@ extension IncidentData {
             service: String,
             start: Double,
             seconds: Double,
-            isError: Bool?
+            isError: Bool?,
+            operation: String? = nil
         ) {
             self.init(
                 traceHash: SignatureHash.of(traceID),
@@ -33,7 +37,8 @@ extension IncidentData {
                 service: service,
                 start: start,
                 seconds: seconds,
-                isError: isError
+                isError: isError,
+                operationHash: operation.map(SignatureHash.of)
             )
         }
 
@@ -46,7 +51,8 @@ extension IncidentData {
             service: String,
             start: Double,
             seconds: Double,
-            isError: Bool?
+            isError: Bool?,
+            operationHash: UInt64? = nil
         ) {
             self.id = Self.fingerprint(traceHash, spanHash)
             self.parent = parentHash.map { Self.fingerprint(traceHash, $0) }
@@ -54,6 +60,7 @@ extension IncidentData {
             self.start = start
             self.seconds = seconds
             self.isError = isError
+            self.operation = operationHash
         }
 
         /// The fingerprint of a span from the hashes of its trace and span IDs (each hashed with its length, which
@@ -81,6 +88,11 @@ extension IncidentData {
         /// A count, so that it compares with error log lines (two failures in three requests are not thousands
         /// of spreads away from none). A service whose spans never say has no such column.
         public static let errors = "span_errors"
+        /// How many of the calls to a service failed without reaching it: a caller's span that failed with no
+        /// child at all, whose operation reaches this service in other traces (a killed pod, a lost packet, a
+        /// refused connection). They count here, not as the caller's own failures, and their time is none of the
+        /// caller's own. Spans that name no operation give none.
+        public static let unanswered = "span_unanswered_calls"
     }
 
     /// Adds what spans show, per service and row: latency, own time, network time and errors as columns,
@@ -108,6 +120,7 @@ extension IncidentData {
         var failures = [Int8](repeating: -1, count: count)
         var parentIDs = [UInt64?](repeating: nil, count: count)
         var ids = [UInt64](repeating: 0, count: count)
+        var operations = [UInt64?](repeating: nil, count: count)
         var position = -1
         for chunk in chunks {
             for span in chunk {
@@ -116,6 +129,7 @@ extension IncidentData {
                 durations[position] = span.seconds
                 if let failed = span.isError { failures[position] = failed ? 1 : 0 }
                 parentIDs[position] = span.parent
+                operations[position] = span.operation
                 let service = span.service
                 var hash = SignatureHash.of(service)
                 // Equal hashes of different names (never seen in practice) probe on with a changed key.
@@ -136,6 +150,10 @@ extension IncidentData {
         ids = []
         var childSeconds = [Double](repeating: 0, count: count)
         var failedChild = [Bool](repeating: false, count: count)
+        var hasChild = [Bool](repeating: false, count: count)
+        /// The service each operation's calls reach (a service's operation, by ``operationKey``), or -1 when they
+        /// reach several.
+        var reachedBy: [UInt64: Int] = [:]
         for position in 0..<count {
             let parent = parents[position]
             guard parent >= 0 else { continue }
@@ -144,7 +162,13 @@ extension IncidentData {
                 continue
             }
             childSeconds[parent] += durations[position]
+            hasChild[parent] = true
             if failures[position] == 1 { failedChild[parent] = true }
+            if let operation = operations[parent], serviceOf[parent] != serviceOf[position] {
+                let key = Self.operationKey(operation, serviceOf[parent])
+                let callee = serviceOf[position]
+                if let known = reachedBy[key], known != callee { reachedBy[key] = -1 } else { reachedBy[key] = callee }
+            }
         }
 
         let rows = self.times.count
@@ -155,6 +179,7 @@ extension IncidentData {
         var samples: [(bucket: Int, value: Double)] = []
         samples.reserveCapacity(count * 3)
         var errors = [[Double]?](repeating: nil, count: serviceNames.count)
+        var unanswered = [[Double]?](repeating: nil, count: serviceNames.count)
         var calls = Set(self.calls.map { CallKey(caller: $0.caller, callee: $0.callee) })
         var seenCalls: Set<Int> = []
         func note(_ metric: Int, _ service: Int, _ row: Int, _ value: Double) {
@@ -181,10 +206,22 @@ extension IncidentData {
                 note(2, service, row, max(0, parentStart + durations[parentPosition] - start - seconds))
             }
             if parentService != service { note(0, service, row, seconds) }
-            note(1, service, row, max(0, seconds - childSeconds[position]))
+            // A failed call that never reached its callee: the callee's failure, and no time of the caller's own.
+            var lostCallee: Int?
+            if failures[position] == 1 && !hasChild[position], let operation = operations[position],
+                let callee = reachedBy[Self.operationKey(operation, service)], callee >= 0
+            {
+                lostCallee = callee
+            }
+            if lostCallee == nil { note(1, service, row, max(0, seconds - childSeconds[position])) }
             if failures[position] >= 0 {
                 if errors[service] == nil { errors[service] = [Double](repeating: 0, count: rows) }
-                errors[service]![row] += failures[position] == 1 && !failedChild[position] ? 1 : 0
+                if let callee = lostCallee {
+                    if unanswered[callee] == nil { unanswered[callee] = [Double](repeating: 0, count: rows) }
+                    unanswered[callee]![row] += 1
+                } else {
+                    errors[service]![row] += failures[position] == 1 && !failedChild[position] ? 1 : 0
+                }
             }
         }
 
@@ -216,12 +253,19 @@ extension IncidentData {
                 self.columns.append(Column(service: serviceNames[service], metric: name, values: values))
             }
         }
-        for service in byName {
-            guard let counts = errors[service] else { continue }
-            self.note(service: serviceNames[service])
-            let values = counts.enumerated().map { row, count in covered[row] ? count : nil }
-            self.columns.append(Column(service: serviceNames[service], metric: SpanMetric.errors, values: values))
+        for (metric, counts) in [(SpanMetric.errors, errors), (SpanMetric.unanswered, unanswered)] {
+            for service in byName {
+                guard let counts = counts[service] else { continue }
+                self.note(service: serviceNames[service])
+                let values = counts.enumerated().map { row, count in covered[row] ? count : nil }
+                self.columns.append(Column(service: serviceNames[service], metric: metric, values: values))
+            }
         }
+    }
+
+    /// One key per service and operation name.
+    private static func operationKey(_ operation: UInt64, _ service: Int) -> UInt64 {
+        operation ^ (UInt64(service) &+ 1) &* 0x9E37_79B9_7F4A_7C15
     }
 
     /// The row an event at `time` falls in: the last row starting at or before it. Nil before the first row or

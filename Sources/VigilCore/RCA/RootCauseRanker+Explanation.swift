@@ -142,6 +142,12 @@ extension RootCauseRanker {
         }
         let spread = affected > 0 ? " and \(Format.count(affected, "other service")) followed" : ""
         let name = metric.lowercased()
+        if metric == IncidentData.SpanMetric.unanswered {
+            return (
+                "Check whether \(service) is up and reachable (its pods, network policies, sidecar)",
+                "calls to it failed without reaching it: \(moved)\(spread)"
+            )
+        }
         if metric == IncidentData.SpanMetric.network {
             return (
                 "Check the network of \(service) (its node, network policies, sidecar)",

@@ -467,6 +467,8 @@ public struct RootCauseRanker: Sendable {
         var fault: [String: Double] = [:]
         /// The most deviating event count (error lines, failed spans).
         var events: [String: Double] = [:]
+        /// How far the calls that failed without reaching a service moved (from spans).
+        var unanswered: [String: Double] = [:]
         /// The most deviating client-side latency: how much slower a service's calls to others became.
         var outbound: [String: Double] = [:]
         /// The most deviating resource (CPU, memory): a saturated service explains its own slowness.
@@ -514,6 +516,7 @@ public struct RootCauseRanker: Sendable {
             }
             score *= weight
             if kind == .events { events[column.service] = max(events[column.service] ?? 0, score) }
+            if column.metric == IncidentData.SpanMetric.unanswered { unanswered[column.service] = score }
             if kind == .outbound { outbound[column.service] = max(outbound[column.service] ?? 0, deviation) }
             if let existing = best[column.service], existing.score >= score { continue }
             best[column.service] = (
@@ -571,6 +574,7 @@ public struct RootCauseRanker: Sendable {
                     return moved >= self.configuration.symptomRatio * deviation
                         || (propagates && moved >= self.configuration.clearDeviation)
                         || (ownKind == .events && (events[callee] ?? 0) >= self.configuration.clearEvents)
+                        || (propagates && (unanswered[callee] ?? 0) >= self.configuration.clearEvents)
                 }
                 let largest = { (a: String, b: String) in (fault[a] ?? 0) < (fault[b] ?? 0) }
                 // A service whose own CPU or memory moved explains its own slowness, unless a callee moved

@@ -127,6 +127,70 @@ import Testing
         }
     }
 
+    /// Twenty traces a row through order's client span to payment (`POST /pay`) and, for a tenth of them, to
+    /// ledger (`POST /entry`). From the onset payment is gone for eight requests in twenty: order's client span
+    /// fails with no child (after `timeout` seconds), its server span fails with it, and payment serves the rest.
+    /// Without operation names the failures are order's own; with them, they are calls that never reached
+    /// payment, and order's latency, however far it rose, is their symptom.
+    static func lostCalls(named: Bool, timeout: Double = 0.02) -> [IncidentData.CaseSpan] {
+        var spans: [IncidentData.CaseSpan] = []
+        for row in 0..<Self.rows {
+            for request in 0..<20 {
+                let lost = row >= Self.onset && request < 8
+                let start = Self.times[row] + Double(request) / 4
+                let trace = "t\(row)-\(request)"
+                let callee = request % 10 == 9 ? ("ledger", "POST /entry") : ("payment", "POST /pay")
+                func span(_ id: String, _ parent: String?, _ service: String, _ operation: String, _ failed: Bool) {
+                    spans.append(
+                        .init(
+                            traceID: trace,
+                            spanID: id,
+                            parentID: parent,
+                            service: service,
+                            start: start,
+                            seconds: failed ? timeout : 0.02,
+                            isError: failed,
+                            operation: named ? operation : nil
+                        )
+                    )
+                }
+                span("o", nil, "order", "POST /order", lost)
+                span("c", "o", "order", callee.1, lost)
+                if !lost { span("p", "c", callee.0, callee.1, false) }
+            }
+        }
+        return spans
+    }
+
+    @Test func aCallThatNeverReachedItsCalleeCountsForTheCallee() {
+        var anonymous = Self.flatMetrics()
+        anonymous.addSpans(Self.lostCalls(named: false))
+        let blamed = RootCauseRanker().rank(anonymous, alertTime: Self.times[Self.onset + 1])
+        #expect(blamed.candidates.first?.service == "order")
+        #expect(!anonymous.columns.contains { $0.metric == IncidentData.SpanMetric.unanswered })
+
+        var data = Self.flatMetrics()
+        data.addSpans(Self.lostCalls(named: true))
+        let unanswered = data.columns.filter { $0.metric == IncidentData.SpanMetric.unanswered }
+        #expect(unanswered.map(\.service) == ["payment"])
+        #expect(unanswered.first?.values[Self.onset] == 8 && unanswered.first?.values[0] == 0)
+        let orderErrors = data.columns.first { $0.service == "order" && $0.metric == IncidentData.SpanMetric.errors }
+        #expect(orderErrors?.values.allSatisfy { $0 == 0 } == true)
+        let result = RootCauseRanker().rank(data, alertTime: Self.times[Self.onset + 1])
+        #expect(result.candidates.first?.service == "payment")
+        #expect(result.candidates.first?.metric == IncidentData.SpanMetric.unanswered)
+        let explanation = RootCauseRanker.explain(result, of: data)
+        #expect(explanation.action.hasPrefix("Check whether payment is up and reachable"), "\(explanation.action)")
+
+        var timedOut = Self.flatMetrics()
+        timedOut.addSpans(Self.lostCalls(named: true, timeout: 2))
+        let slow = RootCauseRanker().rank(timedOut, alertTime: Self.times[Self.onset + 1])
+        #expect(slow.candidates.prefix(2).map(\.service) == ["payment", "order"])
+        #expect(
+            slow.candidates[1].metric == IncidentData.SpanMetric.latency && slow.candidates[1].yieldedTo == "payment"
+        )
+    }
+
     /// A delay on a service's network slows what it sends: its callers wait longer and its callees start later,
     /// while its own spans stay as fast. Its network time, not its neighbours', moves.
     @Test(arguments: ["payment", "order", "gateway"])
