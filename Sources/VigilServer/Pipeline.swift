@@ -256,12 +256,13 @@ public final class Pipeline: Sendable {
             case .spans(let spans):
                 self.counters.accepted(spans: spans.count)
                 // A trace's spans meet in one shard to be joined into edges; a service's spans meet in one shard
-                // to be measured. The join message carries the count that is released when processed.
+                // to be measured (its calls to a named peer too, so each caller's calls to it have one shard).
+                // The join message carries the count that is released when processed.
                 var byTrace = [[TraceSpan]](repeating: [], count: count)
                 var byService = [[TraceSpan]](repeating: [], count: count)
                 for span in spans {
                     byTrace[Int((span.traceID.high ^ span.traceID.low) % UInt64(count))].append(span)
-                    if span.isEntry {
+                    if span.isEntry || (span.kind == .client && span.peer != nil) {
                         byService[Int(StreamKey(service: span.service, source: "spans").stableHash % UInt64(count))]
                             .append(span)
                     }

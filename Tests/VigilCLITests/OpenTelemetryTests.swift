@@ -89,5 +89,9 @@ struct OpenTelemetryTests {
             if (payment?["lastValue"] as? NSNumber)?.doubleValue != 0.2 { Thread.sleep(forTimeInterval: 0.5) }
         }
         #expect((payment?["lastValue"] as? NSNumber)?.doubleValue == 0.2)
+        // payment's client spans to its database (db.system) are the database's calls, as payment saw them.
+        let calls = (try vigil.json("/api/v1/series?name=span_calls_per_second") as? [[String: Any]] ?? [])
+            .compactMap { $0["series"] as? String }
+        #expect(calls.contains(#"span_calls_per_second{caller="payment",service="postgresql"}"#), "\(calls)")
     }
 }

@@ -194,4 +194,43 @@ import VigilCore
                 == Timestamp(nanoseconds: (ServiceGraphTests.base + 60) * 1_000_000_000)
         )
     }
+
+    /// Calls to a peer that serves no spans (killed, or cut off) still show: the callers' client spans that name
+    /// it become its call series, labelled with the peer as the service and the caller.
+    @Test func reportsTheCallsToAPeerAsItsCallersSeeThem() {
+        var metrics = SpanMetrics()
+        var points: [MetricPoint] = []
+        var spans: [TraceSpan] = []
+        for index in 0..<60 as Range<UInt64> {
+            spans.append(
+                ServiceGraphTests.span(
+                    index,
+                    2,
+                    parent: 1,
+                    "api",
+                    .client,
+                    at: Int64(index),
+                    milliseconds: 3000,
+                    error: index % 2 == 0,
+                    peer: "payment"
+                )
+            )
+            // A call to itself, and one to no named peer, are no peer's.
+            spans.append(ServiceGraphTests.span(index, 3, parent: 1, "api", .client, at: Int64(index), peer: "api"))
+            spans.append(ServiceGraphTests.span(index, 4, parent: 1, "api", .client, at: Int64(index)))
+        }
+        metrics.add(spans, points: &points)
+        for _ in 0..<15 { metrics.tick(points: &points) }
+        let byText = Dictionary(uniqueKeysWithValues: points.map { ($0.series.text, $0.value) })
+        #expect(
+            byText.keys.sorted() == [
+                #"span_call_error_ratio{caller="api",service="payment"}"#,
+                #"span_call_latency_p95_seconds{caller="api",service="payment"}"#,
+                #"span_calls_per_second{caller="api",service="payment"}"#,
+            ]
+        )
+        #expect(byText[#"span_call_error_ratio{caller="api",service="payment"}"#] == 0.5)
+        #expect(byText[#"span_calls_per_second{caller="api",service="payment"}"#] == 1)
+        #expect(points.allSatisfy { $0.series.service == "payment" })
+    }
 }
