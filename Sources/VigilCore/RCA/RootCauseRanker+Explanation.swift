@@ -142,10 +142,13 @@ extension RootCauseRanker {
         }
         let spread = affected > 0 ? " and \(Format.count(affected, "other service")) followed" : ""
         let name = metric.lowercased()
-        if metric == IncidentData.SpanMetric.unanswered {
+        if metric == IncidentData.SpanMetric.unanswered || metric == SpanMetrics.callErrorRatio {
+            let how =
+                metric == SpanMetrics.callErrorRatio
+                ? "its callers' calls to it failed" : "calls to it failed without reaching it"
             return (
                 "Check whether \(service) is up and reachable (its pods, network policies, sidecar)",
-                "calls to it failed without reaching it: \(moved)\(spread)"
+                "\(how): \(moved)\(spread)"
             )
         }
         if metric == IncidentData.SpanMetric.network {

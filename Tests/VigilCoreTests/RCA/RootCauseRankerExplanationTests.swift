@@ -59,6 +59,7 @@ import Testing
         #expect(action("lat_90", 30, 300).contains("Scale svc out"))
         #expect(action("container_fs_writes_bytes_total", 1e5, 9e7).contains("disk of svc"))
         #expect(action("container_sockets", 40, 4000).contains("leaked connections"))
+        #expect(action(SpanMetrics.callErrorRatio, 0, 40).contains("Check whether svc is up and reachable"))
     }
 
     /// A delay on db's network: its own latency stays calm, the client latency of api and of front (both call
