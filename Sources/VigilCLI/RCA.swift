@@ -55,11 +55,14 @@ struct RCA: ParsableCommand {
             JSON); one that reported all along and stopped at the onset (crashed, killed, evicted, cut off) \
             ranks above every caller whose symptom it may explain (stopped_after: its last value's time); and a \
             callee whose callers' calls to it slowed while no callee's own metrics moved is suspected \
-            of a network delay (slowed_callers). A leaf of the graph whose latency, errors or availability moved \
-            like a sibling's that has callees of its own (called beside it by the same service) is taken for that \
-            sibling seen from the callers' side, a load balancer or URL in front of it (view_of). A service whose \
-            CPU or memory moved is slow on its own account: its latency is no callee's symptom unless that callee \
-            moved more than twice as far (slow_on_its_own names the callee it spared, with both moves).
+            of a network delay (slowed_callers). A span that failed with no child, whose operation reaches one \
+            service in other traces, is a call that never reached it: it counts for that service \
+            (span_unanswered_calls), not for the caller. A leaf of the graph whose latency, errors or \
+            availability moved like a sibling's that has callees of its own (called beside it by the same \
+            service) is taken for that sibling seen from the callers' side, a load balancer or URL in front of \
+            it (view_of). A service whose CPU or memory moved is slow on its own account: its latency is no \
+            callee's symptom unless that callee moved more than twice as far (slow_on_its_own names the callee \
+            it spared, with both moves).
 
             Traffic, client-side latency and host metrics count less than a service's own: the report gives \
             their move as measured and what it counted for (spreads, weight and discount in JSON: traffic, \
