@@ -88,9 +88,9 @@ extension IncidentData {
         /// A count, so that it compares with error log lines (two failures in three requests are not thousands
         /// of spreads away from none). A service whose spans never say has no such column.
         public static let errors = "span_errors"
-        /// How many of the calls to a service failed without reaching it: a caller's span that failed with no
-        /// child at all, whose operation reaches this service in other traces (a killed pod, a lost packet, a
-        /// refused connection). They count here, not as the caller's own failures, and their time is none of the
+        /// How many of the calls to a service failed without reaching it: a caller's span (inside its own work,
+        /// as a client span is) that failed with no child at all, whose operation reaches this service in other
+        /// traces (a killed pod, a lost packet, a refused connection). They count here, not as the caller's own failures, and their time is none of the
         /// caller's own. Spans that name no operation give none.
         public static let unanswered = "span_unanswered_calls"
     }
@@ -207,8 +207,11 @@ extension IncidentData {
             }
             if parentService != service { note(0, service, row, seconds) }
             // A failed call that never reached its callee: the callee's failure, and no time of the caller's own.
+            // Only a span inside its service's work (its parent is the service's own) is such a call: a request
+            // the service served that failed before it called anyone is its own failure (a code fault).
             var lostCallee: Int?
-            if failures[position] == 1 && !hasChild[position], let operation = operations[position],
+            if failures[position] == 1 && !hasChild[position] && parentService == service,
+                let operation = operations[position],
                 let callee = reachedBy[Self.operationKey(operation, service)], callee >= 0
             {
                 lostCallee = callee

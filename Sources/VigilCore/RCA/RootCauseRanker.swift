@@ -46,7 +46,8 @@ import RealModule
 ///    below a caller whose latency or errors rose (not its CPU or memory) with no callee with data to explain
 ///    them. One that reported all along and stopped at the onset (crashed, killed, evicted, cut off) changed as
 ///    much as a service can: every caller's symptom may be its absence, so they yield to it, and it takes the
-///    largest symptom it explains (at least ``Configuration/clearDeviation``). A delay on a service's network shows only in its callers' client-side latency: a caller whose client
+///    largest symptom it explains (at least ``Configuration/clearDeviation``). A delay on a service's network
+///    shows only in its callers' client-side latency: a caller whose client
 ///    latency rose with no callee's own metrics to explain it witnesses a slow callee, and each callee is as
 ///    suspect as it explains the witnesses: the share of its callers that witness it, times the share of all
 ///    witnesses that call it, times their mean slowdown. A witness lifts no silent callee by the rule before
@@ -425,7 +426,7 @@ public struct RootCauseRanker: Sendable {
 
     /// A service stopped when it reported on this share of the rows before the onset …
     static let stoppedCoverage = 0.8
-    /// … and on none of this many rows from it (a scrape or two may fail on any day).
+    /// … and on none of this many rows after it (a scrape or two may fail on any day).
     static let stoppedRows = 3
 
     /// Whether a ranking has a root cause to name: its first candidate moved more than ``affected`` spreads, is

@@ -182,6 +182,50 @@ import Testing
         let explanation = RootCauseRanker.explain(result, of: data)
         #expect(explanation.action.hasPrefix("Check whether payment is up and reachable"), "\(explanation.action)")
 
+        // Without client spans, a request order served that failed before it called anyone is order's own failure
+        // (a code fault), though its other requests reach payment.
+        var direct: [IncidentData.CaseSpan] = []
+        for row in 0..<Self.rows {
+            for request in 0..<20 {
+                let failed = row >= Self.onset && request < 8
+                let start = Self.times[row] + Double(request) / 4
+                let trace = "t\(row)-\(request)"
+                direct.append(
+                    .init(
+                        traceID: trace,
+                        spanID: "o",
+                        parentID: nil,
+                        service: "order",
+                        start: start,
+                        seconds: 0.03,
+                        isError: failed,
+                        operation: "POST /order"
+                    )
+                )
+                if !failed {
+                    direct.append(
+                        .init(
+                            traceID: trace,
+                            spanID: "p",
+                            parentID: "o",
+                            service: "payment",
+                            start: start,
+                            seconds: 0.02,
+                            isError: false,
+                            operation: "POST /pay"
+                        )
+                    )
+                }
+            }
+        }
+        var codeFault = Self.flatMetrics()
+        codeFault.addSpans(direct)
+        #expect(!codeFault.columns.contains { $0.metric == IncidentData.SpanMetric.unanswered })
+        let own = RootCauseRanker().rank(codeFault, alertTime: Self.times[Self.onset + 1])
+        #expect(own.candidates.first?.service == "order")
+        let ownErrors = codeFault.columns.first { $0.service == "order" && $0.metric == IncidentData.SpanMetric.errors }
+        #expect(ownErrors?.values[Self.onset] == 8)
+
         var timedOut = Self.flatMetrics()
         timedOut.addSpans(Self.lostCalls(named: true, timeout: 2))
         let slow = RootCauseRanker().rank(timedOut, alertTime: Self.times[Self.onset + 1])
