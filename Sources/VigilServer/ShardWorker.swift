@@ -14,7 +14,7 @@ final class ShardWorker: Sendable {
         case alerts([Alert])
         /// Spans of the traces this shard joins into edges.
         case joinSpans([TraceSpan])
-        /// Entry spans of the services this shard measures.
+        /// Entry spans of the services this shard measures, and their client spans that name a peer.
         case measureSpans([TraceSpan])
         case tick(Timestamp)
         /// Flush, then reply with the shard's state, or nil when the store write failed (the held batch is not in
