@@ -388,7 +388,7 @@ public struct RootCauseRanker: Sendable {
     }
 
     /// Services that reported on at least ``stoppedCoverage`` of the rows before `onsetRow` (three or more) and
-    /// on none of the ``stoppedRows`` rows after it, while other services did: they stopped as the incident
+    /// on none of the ``stoppedRows`` rows after it (two, where the data ends sooner), while other services did: they stopped as the incident
     /// began (crashed, killed, evicted, cut off from their exporter), with the time of their last value. The
     /// onset's own row may hold a last value (given an alert, the onset is the row before it). Only metric
     /// columns count: logs and spans often cover part of a window. Every column holds a value per row.
@@ -398,11 +398,11 @@ public struct RootCauseRanker: Sendable {
         onsetRow: Int
     ) -> [String: Double] {
         let rows = times.count
-        guard onsetRow >= 3, onsetRow + Self.stoppedRows < rows else { return [:] }
-        let after = (onsetRow + 1)...(onsetRow + Self.stoppedRows)
+        guard onsetRow >= 3, onsetRow + 2 < rows else { return [:] }
+        let after = (onsetRow + 1)...min(onsetRow + Self.stoppedRows, rows - 1)
         var reportedBefore: [String: [Bool]] = [:]
         var reportedAfter: Set<String> = []
-        var reportingRows = [Set<String>](repeating: [], count: Self.stoppedRows)
+        var reportingRows = [Set<String>](repeating: [], count: after.count)
         for column in columns where !IncidentData.evidenceMetrics.contains(column.metric) {
             var before = reportedBefore[column.service] ?? [Bool](repeating: false, count: onsetRow + 1)
             for row in 0...onsetRow where column.values[row] != nil { before[row] = true }

@@ -732,6 +732,15 @@ import Testing
         // Restarted after three rows: still a stop at the onset.
         let restarted = ranked { $0 < 80 || $0 >= 83 ? 25 + Double($0 % 3) : nil }
         #expect(restarted.candidates.first?.service == "payment")
+        // The window ends two rows after the onset (an alert near its end): two silent rows are enough there.
+        var short = pod
+        short.times = Array(short.times.prefix(83))
+        for index in short.columns.indices {
+            short.columns[index].values = Array(short.columns[index].values.prefix(83))
+        }
+        let ending = RootCauseRanker().rank(short, alertTime: Self.times[80])
+        #expect(ending.candidates.first?.service == "payment")
+        #expect(ending.candidates.first?.stoppedAfter == Self.times[79])
 
         let missedScrape = ranked { $0 == 80 ? nil : 25 + Double($0 % 3) }
         let sparse = ranked { $0 < 80 && $0 % 2 == 0 ? 25 + Double($0 % 3) : nil }
