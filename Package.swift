@@ -98,7 +98,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Fixtures the test targets share: the store contract, a throwaway PostgreSQL, loopback ports (not a product).
+        // Fixtures the test targets share: the store contract, a throwaway PostgreSQL, loopback ports, a scratch
+        // folder (not a product).
         .target(name: "VigilTestSupport", dependencies: ["VigilCore", "VigilStorage"]),
         .testTarget(
             name: "VigilCoreTests",

@@ -90,8 +90,8 @@ extension IncidentData {
         public static let errors = "span_errors"
         /// How many of the calls to a service failed without reaching it: a caller's span (inside its own work,
         /// as a client span is) that failed with no child at all, whose operation reaches this service in other
-        /// traces (a killed pod, a lost packet, a refused connection). They count here, not as the caller's own failures, and their time is none of the
-        /// caller's own. Spans that name no operation give none.
+        /// traces (a killed pod, a lost packet, a refused connection). They count here, not as the caller's own
+        /// failures, and their time is none of the caller's own. Spans that name no operation give none.
         public static let unanswered = "span_unanswered_calls"
     }
 
@@ -268,7 +268,7 @@ extension IncidentData {
 
     /// One key per service and operation name.
     private static func operationKey(_ operation: UInt64, _ service: Int) -> UInt64 {
-        operation ^ (UInt64(service) &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        operation ^ ((UInt64(service) &+ 1) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// The row an event at `time` falls in: the last row starting at or before it. Nil before the first row or

@@ -131,15 +131,21 @@ import Testing
     /// ledger (`POST /entry`). From the onset payment is gone for eight requests in twenty: order's client span
     /// fails with no child (after `timeout` seconds), its server span fails with it, and payment serves the rest.
     /// Without operation names the failures are order's own; with them, they are calls that never reached
-    /// payment, and order's latency, however far it rose, is their symptom.
-    static func lostCalls(named: Bool, timeout: Double = 0.02) -> [IncidentData.CaseSpan] {
+    /// payment, and order's latency, however far it rose, is their symptom. Without `clientSpans`, order's server
+    /// span calls payment directly, and the eight fail in order before it calls anyone (a code fault).
+    static func lostCalls(
+        named: Bool,
+        timeout: Double = 0.02,
+        clientSpans: Bool = true
+    ) -> [IncidentData.CaseSpan] {
         var spans: [IncidentData.CaseSpan] = []
         for row in 0..<Self.rows {
             for request in 0..<20 {
                 let lost = row >= Self.onset && request < 8
                 let start = Self.times[row] + Double(request) / 4
                 let trace = "t\(row)-\(request)"
-                let callee = request % 10 == 9 ? ("ledger", "POST /entry") : ("payment", "POST /pay")
+                let callee =
+                    clientSpans && request % 10 == 9 ? ("ledger", "POST /entry") : ("payment", "POST /pay")
                 func span(_ id: String, _ parent: String?, _ service: String, _ operation: String, _ failed: Bool) {
                     spans.append(
                         .init(
@@ -155,8 +161,8 @@ import Testing
                     )
                 }
                 span("o", nil, "order", "POST /order", lost)
-                span("c", "o", "order", callee.1, lost)
-                if !lost { span("p", "c", callee.0, callee.1, false) }
+                if clientSpans { span("c", "o", "order", callee.1, lost) }
+                if !lost { span("p", clientSpans ? "c" : "o", callee.0, callee.1, false) }
             }
         }
         return spans
@@ -184,42 +190,8 @@ import Testing
 
         // Without client spans, a request order served that failed before it called anyone is order's own failure
         // (a code fault), though its other requests reach payment.
-        var direct: [IncidentData.CaseSpan] = []
-        for row in 0..<Self.rows {
-            for request in 0..<20 {
-                let failed = row >= Self.onset && request < 8
-                let start = Self.times[row] + Double(request) / 4
-                let trace = "t\(row)-\(request)"
-                direct.append(
-                    .init(
-                        traceID: trace,
-                        spanID: "o",
-                        parentID: nil,
-                        service: "order",
-                        start: start,
-                        seconds: 0.03,
-                        isError: failed,
-                        operation: "POST /order"
-                    )
-                )
-                if !failed {
-                    direct.append(
-                        .init(
-                            traceID: trace,
-                            spanID: "p",
-                            parentID: "o",
-                            service: "payment",
-                            start: start,
-                            seconds: 0.02,
-                            isError: false,
-                            operation: "POST /pay"
-                        )
-                    )
-                }
-            }
-        }
         var codeFault = Self.flatMetrics()
-        codeFault.addSpans(direct)
+        codeFault.addSpans(Self.lostCalls(named: true, clientSpans: false))
         #expect(!codeFault.columns.contains { $0.metric == IncidentData.SpanMetric.unanswered })
         let own = RootCauseRanker().rank(codeFault, alertTime: Self.times[Self.onset + 1])
         #expect(own.candidates.first?.service == "order")
