@@ -47,32 +47,21 @@ extension RootCauseRanker {
     /// … and on none of this many rows after it (a scrape or two may fail on any day).
     static let stoppedRows = 3
 
-    /// The services of `data`, ranked from `onsetRow` on (to the last row when `judgedToEnd`, else over the
-    /// incident span), most likely root cause first.
-    func candidates(
-        of data: IncidentData,
-        columns: [IncidentData.Column],
-        families: [String],
-        onsetRow: Int,
-        judgedToEnd: Bool,
-        aloneUntil: Int
-    ) -> [Candidate] {
-        let rows = data.times.count
-        // Score every metric against the rows before the onset, over the given alert's span after it (a found
-        // onset may come early, so it is judged to the end).
-        var endRow = rows
-        if !judgedToEnd {
-            let spanEnd = data.times[onsetRow] + self.configuration.incidentSpan
-            endRow = max(
-                min(rows, onsetRow + self.configuration.minimumIncidentRows),
-                data.times.firstIndex { $0 > spanEnd } ?? rows
-            )
-        }
-        var best:
-            [String: (
-                score: Double, metric: String, first: Double?, observed: Double, expected: Double,
-                discount: Discount?, weight: Double
-            )] = [:]
+    /// A service's most deviating metric, weighted by its kind: what the service scores as a candidate.
+    struct Strongest {
+        var score: Double
+        var metric: String
+        var first: Double?
+        var observed: Double
+        var expected: Double
+        var discount: Discount?
+        var weight: Double
+    }
+
+    /// What every service's metrics said from the onset on, gathered once for the rules of the call graph.
+    struct Evidence {
+        /// Each service's most deviating metric.
+        var best: [String: Strongest] = [:]
         /// The most deviating metric that is not traffic: what a caller may be a symptom of.
         var fault: [String: Double] = [:]
         /// The most deviating event count (error lines, failed spans).
@@ -83,9 +72,88 @@ extension RootCauseRanker {
         var outbound: [String: Double] = [:]
         /// The most deviating resource (CPU, memory): a saturated service explains its own slowness.
         var resource: [String: (score: Double, metric: String)] = [:]
+        /// The services that stopped reporting at the onset, with the time of their last value.
+        var stopped: [String: Double] = [:]
         /// Columns share a few metric names, each classified once.
         var kinds: [String: MetricKind] = [:]
-        for column in columns where kinds[column.metric] == nil { kinds[column.metric] = MetricKind(column.metric) }
+
+        /// What `metric` measures.
+        func kind(of metric: String) -> MetricKind { self.kinds[metric] ?? MetricKind(metric) }
+    }
+
+    /// The calls between different services, as the rules read them.
+    struct Calls {
+        var callees: [String: [String]] = [:]
+        var callers: [String: Set<String>] = [:]
+        /// Every service in a call: with a graph known, the others stand outside it.
+        var connected: Set<String> = []
+
+        init(_ calls: [(caller: String, callee: String)]) {
+            for call in calls where call.caller != call.callee {
+                self.callees[call.caller, default: []].append(call.callee)
+                self.callers[call.callee, default: []].insert(call.caller)
+                self.connected.insert(call.caller)
+                self.connected.insert(call.callee)
+            }
+        }
+    }
+
+    /// The services of `data`, ranked from `onsetRow` on (to the last row when `judgedToEnd`, else over the
+    /// incident span), most likely root cause first.
+    func candidates(
+        of data: IncidentData,
+        columns: [IncidentData.Column],
+        families: [String],
+        onsetRow: Int,
+        judgedToEnd: Bool,
+        aloneUntil: Int
+    ) -> [Candidate] {
+        let evidence = self.evidence(
+            of: data,
+            columns: columns,
+            families: families,
+            onsetRow: onsetRow,
+            judgedToEnd: judgedToEnd,
+            aloneUntil: aloneUntil
+        )
+        let calls = Calls(data.calls)
+        var candidates = self.yieldingToCallees(data, evidence, calls)
+        // A service whose metrics exist but hold no value at all has gone silent (crashed, or lost its exporter):
+        // it cannot be shown normal.
+        let reporting = Set(data.columns.filter { $0.values.contains { $0 != nil } }.map(\.service))
+        let silent = Set(data.columns.map(\.service)).subtracting(reporting)
+        let witnesses = self.suspectingSlowedCallees(&candidates, data, evidence, calls, silent: silent)
+        self.yieldingViewsToSiblings(&candidates, evidence, calls)
+        self.suspectingSilentCallees(&candidates, evidence, calls, silent: silent, witnesses: witnesses)
+        self.liftingCauses(&candidates, stopped: evidence.stopped)
+        candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
+        return candidates
+    }
+
+    /// Every metric scored against the rows before the onset, over the given alert's span after it (a found
+    /// onset may come early, so it is judged to the end), and gathered per service.
+    func evidence(
+        of data: IncidentData,
+        columns: [IncidentData.Column],
+        families: [String],
+        onsetRow: Int,
+        judgedToEnd: Bool,
+        aloneUntil: Int
+    ) -> Evidence {
+        let rows = data.times.count
+        var endRow = rows
+        if !judgedToEnd {
+            let spanEnd = data.times[onsetRow] + self.configuration.incidentSpan
+            endRow = max(
+                min(rows, onsetRow + self.configuration.minimumIncidentRows),
+                data.times.firstIndex { $0 > spanEnd } ?? rows
+            )
+        }
+        var evidence = Evidence()
+        for column in columns where evidence.kinds[column.metric] == nil {
+            evidence.kinds[column.metric] = MetricKind(column.metric)
+        }
+        let kinds = evidence.kinds
         let unsettled = self.unsettledRows(columns, families: families, before: onsetRow)
         let scores = self.concurrentMap(columns.indices) { index in
             self.score(
@@ -119,41 +187,48 @@ extension RootCauseRanker {
                 discount = kind == .traffic ? .traffic : .clientLatency
                 weight = self.configuration.trafficWeight
             default:
-                fault[column.service] = max(fault[column.service] ?? 0, score)
-                if kind == .resource, score > resource[column.service]?.score ?? 0 {
-                    resource[column.service] = (score, column.metric)
+                evidence.fault[column.service] = max(evidence.fault[column.service] ?? 0, score)
+                if kind == .resource, score > evidence.resource[column.service]?.score ?? 0 {
+                    evidence.resource[column.service] = (score, column.metric)
                 }
             }
             score *= weight
-            if kind == .events { events[column.service] = max(events[column.service] ?? 0, score) }
-            if column.metric == IncidentData.SpanMetric.unanswered { unanswered[column.service] = score }
-            if kind == .outbound { outbound[column.service] = max(outbound[column.service] ?? 0, deviation) }
-            if let existing = best[column.service], existing.score >= score { continue }
-            best[column.service] = (
-                score, column.metric, first ?? best[column.service]?.first, observed, median, discount, weight
+            if kind == .events { evidence.events[column.service] = max(evidence.events[column.service] ?? 0, score) }
+            if column.metric == IncidentData.SpanMetric.unanswered { evidence.unanswered[column.service] = score }
+            if kind == .outbound {
+                evidence.outbound[column.service] = max(evidence.outbound[column.service] ?? 0, deviation)
+            }
+            let earlier = evidence.best[column.service]
+            if let earlier, earlier.score >= score { continue }
+            evidence.best[column.service] = Strongest(
+                score: score,
+                metric: column.metric,
+                first: first ?? earlier?.first,
+                observed: observed,
+                expected: median,
+                discount: discount,
+                weight: weight
             )
         }
-
         // A service that reported through the reference and stopped at the onset changed as much as a service
         // can: every caller's symptom may be its absence.
-        let stopped = Self.stoppedServices(columns, times: data.times, onsetRow: onsetRow)
-        for service in stopped.keys { fault[service] = .infinity }
+        evidence.stopped = Self.stoppedServices(columns, times: data.times, onsetRow: onsetRow)
+        for service in evidence.stopped.keys { evidence.fault[service] = .infinity }
+        return evidence
+    }
 
-        // A service yields to a callee that deviates about as much: it is more likely a symptom.
-        var callees: [String: [String]] = [:]
-        var connected: Set<String> = []
-        for call in data.calls where call.caller != call.callee {
-            callees[call.caller, default: []].append(call.callee)
-            connected.insert(call.caller)
-            connected.insert(call.callee)
-        }
+    /// Every service as a candidate, yielding to a callee that deviates about as much (it is more likely a
+    /// symptom), and an entry taking on what an end-user SLI watching it saw.
+    func yieldingToCallees(_ data: IncidentData, _ evidence: Evidence, _ calls: Calls) -> [Candidate] {
+        let best = evidence.best
+        let fault = evidence.fault
         // A service outside a known graph watches the whole system (an end-user SLI): what it sees, the system's
         // entry services (those no service with metrics calls) saw first, so an entry takes the SLI's deviation on
         // as its own when it is larger, and yields it to a callee that deviates like any symptom. A fault in the
         // entry itself (a bad page, an exception) may show nowhere else.
         var watcher: String?
-        if !connected.isEmpty {
-            for (service, found) in best where !connected.contains(service) && (fault[service] ?? 0) > 0 {
+        if !calls.connected.isEmpty {
+            for (service, found) in best where !calls.connected.contains(service) && (fault[service] ?? 0) > 0 {
                 if watcher.map({ found.score > best[$0]!.score }) ?? true { watcher = service }
             }
         }
@@ -164,7 +239,7 @@ extension RootCauseRanker {
         for service in data.services {
             var own = best[service]
             var metricName = own?.metric
-            if let watcher, let watched = best[watcher], let mine = own, connected.contains(service),
+            if let watcher, let watched = best[watcher], let mine = own, calls.connected.contains(service),
                 !called.contains(service), watched.score > mine.score
             {
                 own = watched
@@ -175,25 +250,27 @@ extension RootCauseRanker {
             var yielded: String?
             var slowOnItsOwn: SlowOnItsOwn?
             if deviation > 3 {
-                let reachable = Self.reachable(from: service, callees)
-                let ownKind = own.map { kinds[$0.metric] ?? MetricKind($0.metric) }
+                let reachable = Self.reachable(from: service, calls.callees)
+                let ownKind = own.map { evidence.kind(of: $0.metric) }
                 let propagates = ownKind != .resource
                 // Only a callee that itself fails or slows counts: traffic to it rises because of its caller.
                 let explains = { (callee: String) in
                     let moved = fault[callee] ?? 0
                     return moved >= self.configuration.symptomRatio * deviation
                         || (propagates && moved >= self.configuration.clearDeviation)
-                        || (ownKind == .events && (events[callee] ?? 0) >= self.configuration.clearEvents)
-                        || (propagates && (unanswered[callee] ?? 0) >= self.configuration.clearEvents)
+                        || (ownKind == .events && (evidence.events[callee] ?? 0) >= self.configuration.clearEvents)
+                        || (propagates && (evidence.unanswered[callee] ?? 0) >= self.configuration.clearEvents)
                 }
                 let largest = { (a: String, b: String) in (fault[a] ?? 0) < (fault[b] ?? 0) }
                 // A service whose own CPU or memory moved explains its own slowness, unless a callee moved
                 // clearly more (by the inverse of the symptom ratio).
-                let ownResource = (resource[service]?.score ?? 0) / self.configuration.symptomRatio
+                let ownResource = (evidence.resource[service]?.score ?? 0) / self.configuration.symptomRatio
                 if let culprit = reachable.filter({ (fault[$0] ?? 0) > ownResource && explains($0) }).max(by: largest) {
                     score *= self.configuration.symptomPenalty
                     yielded = culprit
-                } else if let own = resource[service], let spared = reachable.filter(explains).max(by: largest) {
+                } else if let own = evidence.resource[service],
+                    let spared = reachable.filter(explains).max(by: largest)
+                {
                     slowOnItsOwn = SlowOnItsOwn(
                         callee: spared,
                         calleeSpreads: fault[spared] ?? 0,
@@ -202,8 +279,10 @@ extension RootCauseRanker {
                     )
                 }
             }
-            if stopped[service] != nil { score = max(score, self.configuration.clearDeviation) }
-            if !connected.isEmpty && !connected.contains(service) { score *= self.configuration.unconnectedWeight }
+            if evidence.stopped[service] != nil { score = max(score, self.configuration.clearDeviation) }
+            if !calls.connected.isEmpty && !calls.connected.contains(service) {
+                score *= self.configuration.unconnectedWeight
+            }
             candidates.append(
                 Candidate(
                     service: service,
@@ -219,112 +298,134 @@ extension RootCauseRanker {
                     weight: own?.weight ?? 1
                 )
             )
-            candidates[candidates.count - 1].stoppedAfter = stopped[service]
+            candidates[candidates.count - 1].stoppedAfter = evidence.stopped[service]
         }
-        // A service whose metrics exist but hold no value at all has gone silent (crashed, or lost its exporter):
-        // it cannot be shown normal.
-        let reporting = Set(data.columns.filter { $0.values.contains { $0 != nil } }.map(\.service))
-        let silent = Set(data.columns.map(\.service)).subtracting(reporting)
-        var position: [String: Int] = [:]
-        for (index, candidate) in candidates.enumerated() { position[candidate.service] = index }
-        // A delay on a service's network shows only in its callers' client latency: its own metrics (which time
-        // its work, not the wire) stay calm. A caller whose calls slowed with no callee's own metrics to explain
-        // it witnesses a slow callee, and a callee is as suspect as it explains the witnesses: the share of its
-        // callers that witness it times the share of all witnesses that call it.
+        return candidates
+    }
+
+    /// A delay on a service's network shows only in its callers' client latency: its own metrics (which time its
+    /// work, not the wire) stay calm. A caller whose calls slowed with no callee's own metrics to explain it
+    /// witnesses a slow callee, and a callee is as suspect as it explains the witnesses: the share of its callers
+    /// that witness it times the share of all witnesses that call it. Returns the witnesses.
+    func suspectingSlowedCallees(
+        _ candidates: inout [Candidate],
+        _ data: IncidentData,
+        _ evidence: Evidence,
+        _ calls: Calls,
+        silent: Set<String>
+    ) -> Set<String> {
+        let outbound = evidence.outbound
         var witnesses: Set<String> = []
         for (service, deviation) in outbound where deviation > Self.clearOutbound {
-            let explained = (callees[service] ?? []).contains {
-                let callee = fault[$0] ?? 0
+            let explained = (calls.callees[service] ?? []).contains {
+                let callee = evidence.fault[$0] ?? 0
                 return callee >= self.configuration.symptomRatio * deviation
                     || callee >= self.configuration.clearDeviation
             }
             if !explained { witnesses.insert(service) }
         }
-        if !witnesses.isEmpty {
-            var callers: [String: Set<String>] = [:]
-            for call in data.calls where call.caller != call.callee && best[call.caller] != nil {
-                callers[call.callee, default: []].insert(call.caller)
-            }
-            for (callee, observers) in callers
-            where best[callee] != nil || silent.contains(callee) || stopped[callee] != nil {
-                let seen = observers.filter(witnesses.contains)
-                guard !seen.isEmpty, let index = position[callee] else { continue }
-                let slowdown = seen.reduce(0) { $0 + outbound[$1]! } / Double(seen.count)
-                let suspicion =
-                    Double(seen.count) / Double(observers.count) * Double(seen.count) / Double(witnesses.count)
-                    * slowdown
-                if suspicion > candidates[index].score {
-                    candidates[index].score = suspicion + 0.01 * candidates[index].score
-                    candidates[index].slowedCallers = seen.sorted()
-                }
-            }
-            // A witness is a symptom of its most suspect callee, as of one whose own metrics moved: measured
-            // against its slowdown, which the suspect explains (its score may be an SLI's it took on).
-            for witness in witnesses {
-                guard let index = position[witness], candidates[index].yieldedTo == nil else { continue }
-                let suspects = (callees[witness] ?? []).compactMap { position[$0] }
-                    .filter { candidates[$0].slowedCallers.contains(witness) }
-                guard let top = suspects.max(by: { candidates[$0].score < candidates[$1].score }),
-                    candidates[top].score >= self.configuration.symptomRatio * outbound[witness]!
-                else { continue }
-                candidates[index].score *= self.configuration.symptomPenalty
-                candidates[index].yieldedTo = candidates[top].service
+        guard !witnesses.isEmpty else { return witnesses }
+        var position: [String: Int] = [:]
+        for (index, candidate) in candidates.enumerated() { position[candidate.service] = index }
+        /// Each callee's callers with metrics: those that could have seen it slow.
+        var observersOf: [String: Set<String>] = [:]
+        for call in data.calls where call.caller != call.callee && evidence.best[call.caller] != nil {
+            observersOf[call.callee, default: []].insert(call.caller)
+        }
+        for (callee, observers) in observersOf
+        where evidence.best[callee] != nil || silent.contains(callee) || evidence.stopped[callee] != nil {
+            let seen = observers.filter(witnesses.contains)
+            guard !seen.isEmpty, let index = position[callee] else { continue }
+            let slowdown = seen.reduce(0) { $0 + outbound[$1]! } / Double(seen.count)
+            let suspicion =
+                Double(seen.count) / Double(observers.count) * Double(seen.count) / Double(witnesses.count)
+                * slowdown
+            if suspicion > candidates[index].score {
+                candidates[index].score = suspicion + 0.01 * candidates[index].score
+                candidates[index].slowedCallers = seen.sorted()
             }
         }
-        // A leaf whose latency or errors moved, beside a sibling with callees of its own that moved at least
-        // `symptomRatio` as much the same way (and does not reach it), is that sibling seen from the caller's side
-        // (a load balancer, a gateway or a URL in front of it): it yields to the sibling, as a symptom to its cause.
-        // An entry that took an SLI's deviation on (its metric is not its own) is no such view.
-        var callersOf: [String: Set<String>] = [:]
-        for call in data.calls where call.caller != call.callee {
-            callersOf[call.callee, default: []].insert(call.caller)
+        // A witness is a symptom of its most suspect callee, as of one whose own metrics moved: measured against
+        // its slowdown, which the suspect explains (its score may be an SLI's it took on).
+        for witness in witnesses {
+            guard let index = position[witness], candidates[index].yieldedTo == nil else { continue }
+            let suspects = (calls.callees[witness] ?? []).compactMap { position[$0] }
+                .filter { candidates[$0].slowedCallers.contains(witness) }
+            guard let top = suspects.max(by: { candidates[$0].score < candidates[$1].score }),
+                candidates[top].score >= self.configuration.symptomRatio * outbound[witness]!
+            else { continue }
+            candidates[index].score *= self.configuration.symptomPenalty
+            candidates[index].yieldedTo = candidates[top].service
         }
+        return witnesses
+    }
+
+    /// A leaf whose latency or errors moved, beside a sibling with callees of its own that moved at least
+    /// `symptomRatio` as much the same way (and does not reach it), is that sibling seen from the caller's side (a
+    /// load balancer, a gateway or a URL in front of it): it yields to the sibling, as a symptom to its cause. An
+    /// entry that took an SLI's deviation on (its metric is not its own) is no such view.
+    func yieldingViewsToSiblings(_ candidates: inout [Candidate], _ evidence: Evidence, _ calls: Calls) {
+        let callees = calls.callees
         /// Whether the service's worst metric is latency, errors or a quality (what a caller sees, not its own CPU).
         func seenByCallers(_ service: String) -> Bool {
-            guard let metric = best[service]?.metric else { return false }
-            let kind = kinds[metric] ?? MetricKind(metric)
+            guard let metric = evidence.best[service]?.metric else { return false }
+            let kind = evidence.kind(of: metric)
             return kind == .quality || kind == .other
         }
         for (index, leaf) in candidates.enumerated()
         where leaf.yieldedTo == nil && leaf.deviation > 3 && callees[leaf.service] == nil
-            && leaf.metric == best[leaf.service]?.metric
+            && leaf.metric == evidence.best[leaf.service]?.metric
             && seenByCallers(leaf.service)
         {
-            let called = (callersOf[leaf.service] ?? []).flatMap { callees[$0] ?? [] }
+            let called = (calls.callers[leaf.service] ?? []).flatMap { callees[$0] ?? [] }
             let siblings = Set(called).subtracting([leaf.service])
+            let moved = { (service: String) in evidence.fault[service] ?? 0 }
             let mirrored = siblings.filter { sibling in
                 callees[sibling] != nil && seenByCallers(sibling)
-                    && (fault[sibling] ?? 0) >= self.configuration.symptomRatio * leaf.deviation
+                    && moved(sibling) >= self.configuration.symptomRatio * leaf.deviation
                     && !Self.reachable(from: sibling, callees).contains(leaf.service)
             }
-            if let sibling = mirrored.max(by: { ((fault[$0] ?? 0), $1) < ((fault[$1] ?? 0), $0) }) {
+            if let sibling = mirrored.max(by: { (moved($0), $1) < (moved($1), $0) }) {
                 candidates[index].score *= self.configuration.symptomPenalty
                 candidates[index].yieldedTo = sibling
                 candidates[index].yieldedAsView = true
             }
         }
-        // A silent callee is a suspect for a symptom that no callee with data explains (slowed calls are the
-        // witnesses' story, above).
-        if !silent.isEmpty {
-            for candidate in candidates
-            where candidate.yieldedTo == nil && candidate.deviation > Self.affected
-                && !witnesses.contains(candidate.service)
-            {
-                guard let metric = candidate.metric?.split(separator: ".").last.map(String.init),
-                    (kinds[metric] ?? MetricKind(metric)) != .resource
-                else { continue }
-                for callee in callees[candidate.service] ?? [] where silent.contains(callee) {
-                    guard let index = position[callee] else { continue }
-                    let score = candidate.score * Self.silentShare
-                    if score > candidates[index].score {
-                        candidates[index].score = score
-                        candidates[index].silentCalleeOf = candidate.service
-                    }
+    }
+
+    /// A silent callee is a suspect for a symptom that no callee with data explains (slowed calls are the
+    /// witnesses' story): it ranks just below its caller.
+    func suspectingSilentCallees(
+        _ candidates: inout [Candidate],
+        _ evidence: Evidence,
+        _ calls: Calls,
+        silent: Set<String>,
+        witnesses: Set<String>
+    ) {
+        guard !silent.isEmpty else { return }
+        var position: [String: Int] = [:]
+        for (index, candidate) in candidates.enumerated() { position[candidate.service] = index }
+        for candidate in candidates
+        where candidate.yieldedTo == nil && candidate.deviation > Self.affected
+            && !witnesses.contains(candidate.service)
+        {
+            guard let metric = candidate.metric?.split(separator: ".").last.map(String.init),
+                evidence.kind(of: metric) != .resource
+            else { continue }
+            for callee in calls.callees[candidate.service] ?? [] where silent.contains(callee) {
+                guard let index = position[callee] else { continue }
+                let score = candidate.score * Self.silentShare
+                if score > candidates[index].score {
+                    candidates[index].score = score
+                    candidates[index].silentCalleeOf = candidate.service
                 }
             }
         }
-        // The callee a service yielded to ranks just above it (along chains too). One that stopped takes the
-        // whole symptom it explains: its absence is the symptom's story.
+    }
+
+    /// The callee a service yielded to ranks just above it (along chains too). One that stopped takes the whole
+    /// symptom it explains: its absence is the symptom's story.
+    func liftingCauses(_ candidates: inout [Candidate], stopped: [String: Double]) {
         var index: [String: Int] = [:]
         for (position, candidate) in candidates.enumerated() { index[candidate.service] = position }
         for candidate in candidates {
@@ -342,8 +443,6 @@ extension RootCauseRanker {
                 candidates[position].score = max(candidates[position].score, candidate.score * 1.01)
             }
         }
-        candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.service < $1.service }
-        return candidates
     }
 
     /// Services reachable from `start` along calls, `start` excluded.
