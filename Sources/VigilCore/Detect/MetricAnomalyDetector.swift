@@ -41,6 +41,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         /// … or, as scores saturate, its distance from the expected value is this many times the episode's
         /// largest (a CPU at 100 % after a dip of a few spreads).
         public var escalationFactor = 10.0
+        /// A rest also ends once the series has stayed inside its band this many seconds since the alert (0: the
+        /// rest runs its course). In `vigil serve`, the time an incident takes to resolve: 150 points of
+        /// one-minute data are two and a half hours, and a fault that comes back after a quiet quarter of an hour
+        /// is a new episode.
+        public var rearmSeconds = 0.0
         /// Score at which an alert fires.
         public var alertThreshold = 0.43
         /// −log10 of the tail probability that maps to a score of 1.
@@ -62,6 +67,16 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         case daily
         /// The same time of the week.
         case weekly
+    }
+
+    /// Where a point stands against its band.
+    enum BandState: UInt8 {
+        /// Beyond the band.
+        case outside
+        /// Inside it, but scoring at least half the alert threshold (a level shift's point may sit inside).
+        case inside
+        /// Inside it and unsurprising.
+        case quiet
     }
 
     /// Which detector found a point surprising.
@@ -164,7 +179,9 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     private var episodePeak = 0.0
     /// The largest distance from the expected value in the episode.
     private var episodeDistance = 0.0
-    private var outsideSince: Timestamp?
+    /// Where the latest point stood against its band, and since when it has stood so.
+    private var standing = BandState.inside
+    private var standingSince: Timestamp?
     private var run = 0
     private var longestRun = 0
     private var moves = 0
@@ -180,6 +197,10 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// Changes the score at which alerts fire (a per-series rule; applied again when a checkpoint is restored,
     /// so the rules of the running server hold).
     public mutating func setAlertThreshold(_ threshold: Double) { self.configuration.alertThreshold = threshold }
+
+    /// Changes how long a quiet series rests after an alert at most (``Configuration/rearmSeconds``; applied again
+    /// when a checkpoint is restored, so the running server decides).
+    mutating func setRearmSeconds(_ seconds: Double) { self.configuration.rearmSeconds = seconds }
 
     /// Bytes this detector holds: its inline fields plus the storage of its arrays (profiles, calibrators).
     public var stateBytes: Int {
@@ -203,7 +224,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         ] {
             writer.write(value)
         }
-        writer.write(self.outsideSince.map { Int($0.nanoseconds) } ?? Int.min)
+        writer.write(self.standing == .outside ? self.standingSince.map { Int($0.nanoseconds) } ?? Int.min : Int.min)
         self.daily.write(to: &writer)
         self.weekly.write(to: &writer)
         for calibrator in [
@@ -220,6 +241,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         writer.write(self.configuration.escalationFactor)
         writer.write(self.episodeDistance)
         self.rhythm.write(to: &writer)
+        writer.write(self.configuration.rearmSeconds)
+        writer.write(self.standing == .quiet ? self.standingSince.map { Int($0.nanoseconds) } ?? Int.min : Int.min)
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -246,7 +269,9 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         )
         (self.shortMean, self.mediumMean, self.longMean) = (doubles[14], doubles[15], doubles[16])
         let outside = try reader.int()
-        self.outsideSince = outside == Int.min ? nil : Timestamp(nanoseconds: Int64(outside))
+        if outside != Int.min {
+            (self.standing, self.standingSince) = (.outside, Timestamp(nanoseconds: Int64(outside)))
+        }
         self.daily = try SeasonalProfile(reading: &reader)
         self.weekly = try SeasonalProfile(reading: &reader)
         self.pointCalibrator = try TailCalibrator(reading: &reader)
@@ -274,6 +299,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         }
         // … and those written before spike rhythms, here.
         if !reader.isAtEnd { self.rhythm = try SpikeRhythm(reading: &reader) }
+        // … and those written before a rest could end early, here.
+        if !reader.isAtEnd {
+            self.configuration.rearmSeconds = try reader.double()
+            let quiet = try reader.int()
+            if quiet != Int.min { (self.standing, self.standingSince) = (.quiet, Timestamp(nanoseconds: Int64(quiet))) }
+        }
     }
 
     /// Judges a point, then learns from it.
@@ -402,14 +433,20 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         self.learn(value, seconds: seconds, bins: bins, predictions: predictions, cap: 10 * scale)
 
         let band = 4 * scale
-        if abs(value - expected) > band {
-            if self.outsideSince == nil { self.outsideSince = time }
-        } else {
-            self.outsideSince = nil
-        }
-        let secondsOutside = self.outsideSince.map { time.seconds - $0.seconds } ?? 0
+        let state: BandState =
+            abs(value - expected) > band
+            ? .outside : score < 0.5 * self.configuration.alertThreshold ? .quiet : .inside
+        if state != self.standing || self.standingSince == nil { (self.standing, self.standingSince) = (state, time) }
+        let secondsInState = self.standingSince.map { time.seconds - $0.seconds } ?? 0
+        let secondsOutside = state == .outside ? secondsInState : 0
 
-        // Episodes: one alert, then a rest in which repeats count half.
+        // Episodes: one alert, then a rest in which repeats count half, until the series has stayed quiet (inside
+        // its band, scoring under half the alert threshold) for `rearmSeconds`, when set.
+        if self.configuration.rearmSeconds > 0 && state == .quiet && self.pointsSinceAlert < self.configuration.rest
+            && secondsInState >= self.configuration.rearmSeconds
+        {
+            self.pointsSinceAlert = self.configuration.rest
+        }
         self.pointsSinceAlert += 1
         var alert = false
         // How far the point or the recent means are from where they were expected, in the series' own units (a

@@ -148,6 +148,7 @@ extension PipelineShard {
         }
         for series in snapshot.series {
             var restored = MetricSeries(detector: series.detector)
+            restored.detector.setRearmSeconds(Self.rearmSeconds)
             // The rules of the running server hold, whatever they were when the checkpoint was written.
             Self.apply(
                 SeriesRule.decision(for: series.key, in: configuration.seriesRules),

@@ -338,8 +338,14 @@ public struct PipelineShard: Sendable {
         var configuration = MetricAnomalyDetector.Configuration()
         configuration.warmUp = 150
         configuration.rest = 150
+        configuration.rearmSeconds = Self.rearmSeconds
         return MetricAnomalyDetector(configuration: configuration)
     }
+
+    /// A series quiet this long after an alert (as long as an incident takes to resolve) has ended its episode:
+    /// its next departure alerts, however few points its rest has run (150 points of one-minute data are two and
+    /// a half hours).
+    static let rearmSeconds = 900.0
 
     /// A new series, with what its rule decides.
     static func newSeries(_ key: SeriesKey, _ configuration: Configuration) -> MetricSeries {

@@ -103,6 +103,29 @@ private let step: Int64 = 300
         #expect(alerts.filter { $0 > 1530 && $0 < 1600 }.isEmpty, "alerts at \(alerts)")
     }
 
+    /// As `vigil serve` configures it: a series that stayed quiet for a quarter of an hour after an alert has ended
+    /// its episode, and its next departure alerts however few points of its rest have run; one that comes back
+    /// sooner is the same episode. Without the re-arm, 150 one-minute points (two and a half hours) rest.
+    @Test func aQuietQuarterHourEndsTheRest() {
+        var values = self.noise(1200).map { 100 + 4 * $0 }
+        for index in [800, 810] { values[index] = 160 }
+        values[840] = 220  // larger: the calibrators have seen two of 160 by then
+        func alerts(rearm: Double) -> [Int] {
+            var detector = PipelineShard.metricDetector()
+            detector.setAlertThreshold(PipelineShard.Configuration().alertThreshold)
+            detector.setRearmSeconds(rearm)
+            return values.indices.filter { index in
+                detector.update(time: Timestamp(nanoseconds: Int64(index) * 60_000_000_000), value: values[index])
+                    .isAnomaly
+            }
+        }
+        let rearmed = alerts(rearm: PipelineShard.rearmSeconds)
+        #expect(rearmed.contains(800) && rearmed.contains(840), "alerts at \(rearmed)")
+        #expect(!rearmed.contains(810), "ten minutes after the alert is the same episode: \(rearmed)")
+        let resting = alerts(rearm: 0)
+        #expect(resting.contains(800) && !resting.contains(810) && !resting.contains(840), "alerts at \(resting)")
+    }
+
     /// The band never reaches below 0 on a series that has never been negative (a CPU's band is not −2.8…5.1),
     /// and is symmetric on one that has.
     @Test func theBandStopsAtZeroOnASeriesNeverNegative() {
@@ -257,6 +280,28 @@ private let step: Int64 = 300
 
 /// Checkpoints: a detector restored from its JSON goes on exactly as the original.
 @Suite struct MetricAnomalyDetectorCodingTests {
+    /// As the store writes checkpoints …
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        return encoder
+    }
+
+    /// … and reads them.
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        return decoder
+    }
+
     @Test func roundTripContinuesIdentically() throws {
         var random = SplitMix64(seed: 21)
         // A daily square wave, and a job's spike every 310 points: the checkpoint falls between two beats.
@@ -266,27 +311,36 @@ private let step: Int64 = 300
         func time(_ index: Int) -> Timestamp { Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000) }
         var original = MetricAnomalyDetector()
         for index in 0..<2000 { _ = original.update(time: time(index), value: values[index]) }
-        // As the store writes checkpoints.
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf",
-            negativeInfinity: "-inf",
-            nan: "nan"
-        )
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf",
-            negativeInfinity: "-inf",
-            nan: "nan"
-        )
-        let json = try encoder.encode(original)
+        let json = try Self.encoder.encode(original)
         #expect(json.count < 5800, "\(json.count) bytes of JSON")
-        var restored = try decoder.decode(MetricAnomalyDetector.self, from: json)
+        var restored = try Self.decoder.decode(MetricAnomalyDetector.self, from: json)
         for index in 2000..<3000 {
             #expect(
                 original.update(time: time(index), value: values[index])
                     == restored.update(time: time(index), value: values[index])
             )
         }
+    }
+
+    /// A checkpoint written while a series is quiet after an alert keeps how long it has been quiet: the
+    /// restored detector ends the rest when the original does.
+    @Test func aQuietStretchSurvivesACheckpoint() throws {
+        var random = SplitMix64(seed: 5)
+        var values = (0..<1000).map { _ in 100 + Double(random.next() % 800) / 100 }
+        for index in [600, 630] { values[index] = 200 }
+        func time(_ index: Int) -> Timestamp { Timestamp(nanoseconds: Int64(index) * 60_000_000_000) }
+        var original = PipelineShard.metricDetector()
+        original.setAlertThreshold(PipelineShard.Configuration().alertThreshold)
+        let first = (0..<610).filter { original.update(time: time($0), value: values[$0]).isAnomaly }
+        #expect(first.contains(600), "alerts at \(first)")
+        let json = try Self.encoder.encode(original)
+        var restored = try Self.decoder.decode(MetricAnomalyDetector.self, from: json)
+        var alerts: [Int] = []
+        for index in 610..<1000 {
+            let expected = original.update(time: time(index), value: values[index])
+            #expect(expected == restored.update(time: time(index), value: values[index]))
+            if expected.isAnomaly { alerts.append(index) }
+        }
+        #expect(alerts.contains(630), "the second spike alerts after the restore: \(alerts)")
     }
 }
