@@ -269,6 +269,26 @@ import Testing
         #expect(dipping.contains { $0.evidence.summary.contains("the change held") && $0.time.seconds == 360 })
     }
 
+    /// A fault that comes back after the series has been quiet for a quarter of an hour is a new finding, however
+    /// few points of the series' rest have run (150 one-minute points are two and a half hours). Quiet: the
+    /// level-shift score stays up for a quarter of an hour after a spike like the first one here.
+    @Test func aFaultThatComesBackAfterAQuietQuarterHourIsReportedAgain() {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let series = SeriesKey(name: "cpu", labels: [.init("service", "payment")])
+        var random = SplitMix64(seed: 3)
+        for minute in 0..<300 {
+            let fault = minute == 200 || (250..<260).contains(minute)
+            let value = fault ? 95 : 20 + Double(random.next() % 400) / 100
+            let time = Timestamp(nanoseconds: Int64(minute) * 60_000_000_000)
+            shard.process([MetricPoint(series: series, time: time, value: value)], findings: &findings)
+        }
+        let minutes = findings.map { Int($0.time.seconds) / 60 }
+        #expect(minutes.first == 200, "findings at minutes \(minutes)")
+        #expect(minutes.contains { (250..<260).contains($0) }, "findings at minutes \(minutes)")
+        #expect(!minutes.contains { (201..<250).contains($0) }, "findings at minutes \(minutes)")
+    }
+
     @Test func judgedSamplesReachTheStoreAsTheLastValueOfEachBucket() {
         var shard = PipelineShard()
         let a = SeriesKey(name: "a")
