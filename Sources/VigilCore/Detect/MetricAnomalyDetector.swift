@@ -41,10 +41,10 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         /// … or, as scores saturate, its distance from the expected value is this many times the episode's
         /// largest (a CPU at 100 % after a dip of a few spreads).
         public var escalationFactor = 10.0
-        /// A rest also ends once the series has stayed inside its band this many seconds since the alert (0: the
-        /// rest runs its course). In `vigil serve`, the time an incident takes to resolve: 150 points of
-        /// one-minute data are two and a half hours, and a fault that comes back after a quiet quarter of an hour
-        /// is a new episode.
+        /// A rest also ends once the series has stayed quiet (inside its band, scoring under half the alert
+        /// threshold) this many seconds since the alert (0: the rest runs its course). In `vigil serve`, 15
+        /// minutes, the default time an incident takes to resolve: 150 points of one-minute data are two and a half
+        /// hours, and a fault that comes back after a quiet quarter of an hour is a new episode.
         public var rearmSeconds = 0.0
         /// Score at which an alert fires.
         public var alertThreshold = 0.43

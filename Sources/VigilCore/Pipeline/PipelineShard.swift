@@ -342,7 +342,7 @@ public struct PipelineShard: Sendable {
         return MetricAnomalyDetector(configuration: configuration)
     }
 
-    /// A series quiet this long after an alert (as long as an incident takes to resolve) has ended its episode:
+    /// A series quiet this long after an alert (the default time an incident takes to resolve) has ended its episode:
     /// its next departure alerts, however few points its rest has run (150 points of one-minute data are two and
     /// a half hours).
     static let rearmSeconds = 900.0
