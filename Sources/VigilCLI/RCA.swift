@@ -45,7 +45,9 @@ struct RCA: ParsableCommand {
             root cause's error and never-seen log templates since the onset, and the first thing to try, from \
             what moved. With an onset found in the data, it also names other times where many metrics changed \
             together (another incident, perhaps), each with the first candidate and its confidence that giving \
-            its time as --alert-time would name. --output json adds the same as root_cause, impact_chain, \
+            its time as --alert-time would name; when the onset names no candidate that stands out and one of \
+            those times names one at 80 % or more, that service ranks third (root_cause_of_other_change in \
+            JSON), since a window often holds several incidents. --output json adds the same as root_cause, impact_chain, \
             timeline, log_evidence, action, action_reason, other_changes and onset_basis (change_in_data, \
             row_before_alert, change_before_alert, lead_before_alert) beside the ranking (each candidate with \
             its confidence), and quiet_onset when the onset was moved back from there.
@@ -149,6 +151,9 @@ struct RCA: ParsableCommand {
                     ]
                 }
                 if !candidate.slowedCallers.isEmpty { entry["slowed_callers"] = candidate.slowedCallers }
+                if let other = candidate.otherChange {
+                    entry["root_cause_of_other_change"] = ["time": other.time, "confidence": other.confidence]
+                }
                 if let first = candidate.firstDeviation { entry["first_deviation"] = first }
                 if candidate.metric != nil {
                     entry["spreads"] = candidate.spreads
@@ -265,9 +270,14 @@ struct RCA: ParsableCommand {
                 if let last = candidate.stoppedAfter {
                     line += "  (stopped reporting at the onset: its last value at \(Timestamp(seconds: last).iso8601))"
                 }
+                if let other = candidate.otherChange {
+                    line +=
+                        "  (ranked here as the root cause of the other change at \(Timestamp(seconds: other.time).iso8601), "
+                        + "\(VigilCore.Format.percent(other.confidence)), in case that is the incident you mean)"
+                }
                 out.write(line + "\n")
             }
-            if let first = result.candidates.first, first.confidence > 0, first.confidence < Self.standsOut {
+            if let first = result.candidates.first, first.confidence > 0, first.confidence < RootCauseRanker.standsOut {
                 out.write(
                     "no candidate stands out (the first holds \(VigilCore.Format.percent(first.confidence)) of the evidence): "
                         + "weigh the first three\n"
@@ -299,10 +309,6 @@ struct RCA: ParsableCommand {
         }
         out.flush()
     }
-
-    /// The confidence from which the first candidate stands out: on the 174 labelled cases, a first candidate at 80 %
-    /// or more was the root cause 98 times in 100, one below it 6 to 7 times in 10.
-    static let standsOut = 0.8
 
     /// `text` as Unix seconds (a plain number) or any timestamp ``TimestampParser`` reads.
     static func seconds(_ text: String) -> Double? {

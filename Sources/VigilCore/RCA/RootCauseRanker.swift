@@ -136,6 +136,9 @@ public struct RootCauseRanker: Sendable {
         public var discount: Discount?
         /// … and the share of it that counts in ``deviation`` (1 when it counts fully).
         public var weight = 1.0
+        /// Set when this service was moved up to ``hedgePlace`` as the root cause of another change in the window,
+        /// the one it names: see ``rank(_:alertTime:)``. Its score and confidence stay those of this ranking.
+        public var otherChange: Change?
 
         /// How likely this service is the root cause, from 0 to 1: its share of the evidence (see
         /// ``withConfidence(_:)``). The candidates' confidences add up to 1, or are all 0 when nothing moved.
@@ -249,7 +252,8 @@ public struct RootCauseRanker: Sendable {
     }
 
     /// Ranks the services of `data`; `alertTime` is when the incident was noticed, if known. With none, each of
-    /// the other changes found is ranked too, as if its time were the alert time.
+    /// the other changes found is ranked too, as if its time were the alert time, and the ranking hedges on
+    /// them (``hedgingOnOtherChanges(_:)``).
     public func rank(_ data: IncidentData, alertTime: Double? = nil) -> Result {
         var data = data
         data.readCountersAsRates()
@@ -261,7 +265,36 @@ public struct RootCauseRanker: Sendable {
                 result.otherChanges[index].confidence = first.confidence
             }
         }
-        return result
+        return Self.hedgingOnOtherChanges(result)
+    }
+
+    /// The confidence from which a first candidate stands out: on the 174 labelled cases, a first candidate at
+    /// 80 % or more was the root cause 98 times in 100, one below it 6 to 7 times in 10.
+    public static let standsOut = 0.8
+
+    /// The place (counted from 1) that the clear root cause of another change takes in a ranking whose own
+    /// first candidate does not stand out: below the two this onset names first.
+    public static let hedgePlace = 3
+
+    /// `result` with the root cause of another change in the window moved up to ``hedgePlace``, when the
+    /// onset found names no candidate that ``standsOut`` and that change names one that does. A found onset
+    /// is a guess among the window's changes, and a window often holds several incidents; a reader weighing
+    /// the first three should then see the one clear culprit the window holds. The candidate says which change
+    /// it stands for (``Candidate/otherChange``); nothing moves when the onset names a clear root cause, or
+    /// when that service already ranks among the first ``hedgePlace``.
+    static func hedgingOnOtherChanges(_ result: Result) -> Result {
+        guard let first = result.candidates.first, first.confidence < Self.standsOut else { return result }
+        let clear = result.otherChanges.filter { $0.rootCause != nil && $0.confidence >= Self.standsOut }
+        guard
+            let other = clear.max(by: { ($0.confidence, $0.metrics) < ($1.confidence, $1.metrics) }),
+            let index = result.candidates.firstIndex(where: { $0.service == other.rootCause }),
+            index >= Self.hedgePlace
+        else { return result }
+        var hedged = result
+        var candidate = hedged.candidates.remove(at: index)
+        candidate.otherChange = other
+        hedged.candidates.insert(candidate, at: Self.hedgePlace - 1)
+        return hedged
     }
 
     /// The ranking of ``rank(_:alertTime:)``, without ranking the other changes, of `data` whose counters already

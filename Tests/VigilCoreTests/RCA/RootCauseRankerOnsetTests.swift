@@ -188,6 +188,52 @@ extension RootCauseRankerTests {
         #expect(given.otherChanges.isEmpty)
     }
 
+    /// A found onset is a guess among the window's changes. Where it names no candidate that stands out (db and
+    /// web moved alike at row 90) and another change names one that does (cache, alone at row 40), that root
+    /// cause takes third place, saying which change it stands for; where the onset names a clear culprit, or
+    /// an alert time is given, nothing moves.
+    @Test func aClearRootCauseOfAnotherChangeRanksThirdWhenTheOnsetNamesNone() {
+        func ranking(webMoves: Bool, alertTime: Double? = nil) -> RootCauseRanker.Result {
+            var columns: [IncidentData.Column] = ["cpu", "latency_p90", "errors"].flatMap { metric in
+                [
+                    IncidentData.Column(service: "db", metric: metric, values: Self.series(10, 40, from: 90)),
+                    IncidentData.Column(
+                        service: "web",
+                        metric: metric,
+                        values: Self.series(10, webMoves ? 40 : 10, from: 90)
+                    ),
+                ]
+            }
+            columns += ["cpu", "memory"].map {
+                .init(service: "cache", metric: $0, values: Self.series(10, 40, from: 40))
+            }
+            columns.append(.init(service: "queue", metric: "cpu", values: Self.series(10, 14, from: 90)))
+            columns.append(.init(service: "auth", metric: "cpu", values: Self.series(10, 13, from: 90)))
+            return RootCauseRanker().rank(IncidentData(times: Self.times, columns: columns), alertTime: alertTime)
+        }
+        let split = ranking(webMoves: true)
+        #expect(split.onset == Self.times[90])
+        #expect(split.otherChanges.first?.rootCause == "cache")
+        #expect((split.otherChanges.first?.confidence ?? 0) >= RootCauseRanker.standsOut)
+        #expect(split.candidates[0].confidence < RootCauseRanker.standsOut)
+        #expect(Set(split.candidates.prefix(2).map(\.service)) == ["db", "web"])
+        #expect(split.candidates[2].service == "cache")
+        #expect(split.candidates[2].otherChange?.time == Self.times[40])
+        #expect(split.candidates.filter { $0.otherChange != nil }.count == 1)
+        // Without the hedge cache would rank last: it did not move at row 90.
+        #expect(split.candidates[3...].map(\.service) == ["queue", "auth"])
+
+        let clear = ranking(webMoves: false)
+        #expect(clear.candidates[0].service == "db")
+        #expect(clear.candidates[0].confidence >= RootCauseRanker.standsOut)
+        #expect(!clear.candidates.prefix(3).contains { $0.service == "cache" })
+        #expect(clear.candidates.allSatisfy { $0.otherChange == nil })
+
+        let given = ranking(webMoves: true, alertTime: Self.times[90])
+        #expect(given.candidates.last?.service == "cache")
+        #expect(given.candidates.allSatisfy { $0.otherChange == nil })
+    }
+
     /// Percentiles of one measurement move together and are one witness: three latency percentiles of search
     /// changing at row 40 outvote neither the CPU and the errors of checkout changing at row 90.
     @Test func percentilesOfOneMetricVoteOnce() {
