@@ -98,6 +98,18 @@ func process(_ batches: [[LogBatch]], into shard: inout PipelineShard, findings:
     }
 }
 
+/// 10,000 timestamps in the layouts log headers and CSV files use, as `TimestampParser.parse` gets them.
+let timestamps: [[UInt8]] = (0..<10_000).map { index in
+    let second = index % 60
+    let layouts = [
+        "2024-10-10T13:55:\(10 + second % 50).123Z", "2024-10-10 13:55:\(10 + second % 50),123",
+        "2015-09-01 22:\(10 + second % 50):00", "Jun 14 15:16:\(10 + second % 50)",
+        "10/Oct/2000:13:55:\(10 + second % 50) -0700", "Sun Dec 04 04:47:\(10 + second % 50) 2005",
+        "081109 2036\(10 + second % 50)", "\(1_700_000_000 + index)",
+    ]
+    return Array(layouts[index % layouts.count].utf8)
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -117,6 +129,11 @@ let benchmarks: @Sendable () -> Void = {
             for line in metricsLines {
                 line.withUnsafeBufferPointer { blackHole(CSVReader.withCells(of: $0, &cells) { $1.count }) }
             }
+        }
+    }
+    Benchmark("TimestampParser.parse, 10k timestamps of 8 layouts per iteration") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for text in timestamps { blackHole(TimestampParser.parse(text.span)) }
         }
     }
     Benchmark("LokiPush.decodeProtobuf (snappy), 20k lines per iteration") { benchmark in

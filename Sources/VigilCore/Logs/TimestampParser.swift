@@ -14,11 +14,70 @@ public enum TimestampParser {
         var digits: Int
         var separatorBefore: UInt8
         var separatorAfter: UInt8
+
+        static let none = Group(value: 0, digits: 0, separatorBefore: 0, separatorAfter: 0)
+    }
+
+    /// Up to ``capacity`` groups, held inline: a timestamp is parsed per log line, and an array per parse (and
+    /// one per date and clock part) was most of its cost. Groups past the capacity are dropped: no layout has
+    /// that many numbers.
+    private struct Groups {
+        static let capacity = 16
+        private var items = InlineArray<16, Group>(repeating: .none)  // 16 = capacity
+        private(set) var count = 0
+
+        var isEmpty: Bool { self.count == 0 }
+
+        subscript(index: Int) -> Group {
+            get { self.items[index] }
+            set { self.items[index] = newValue }
+        }
+
+        mutating func append(_ group: Group) {
+            guard self.count < Self.capacity else { return }
+            self.items[self.count] = group
+            self.count += 1
+        }
+
+        /// The index of the first group in `range` (all of them by default) that satisfies `predicate`.
+        func firstIndex(in range: Range<Int>? = nil, where predicate: (Group) -> Bool) -> Int? {
+            let range = range ?? 0..<self.count
+            for index in range where predicate(self.items[index]) { return index }
+            return nil
+        }
+    }
+
+    /// The numeric groups of a date part (before the time of day), but for a year found among them: how many there
+    /// are, and the first three, all a date is read from.
+    private struct DateGroups {
+        private(set) var count = 0
+        private var items = InlineArray<3, Group>(repeating: .none)
+
+        var first: Group? { self.count > 0 ? self.items[0] : nil }
+        subscript(index: Int) -> Group { self.items[index] }
+
+        mutating func append(_ group: Group) {
+            if self.count < 3 { self.items[self.count] = group }
+            self.count += 1
+        }
+    }
+
+    /// A time of day: hour, minute, second and the fraction's group, 0 and nil where the layout has none.
+    private typealias Clock = (hour: Int64, minute: Int64, second: Int64, fraction: Group?)
+
+    /// The time of day in `groups[range]`: hour, minute, second and fraction, in that order.
+    private static func clock(_ groups: Groups, _ range: Range<Int>) -> Clock {
+        let count = range.count
+        let start = range.lowerBound
+        return (
+            count > 0 ? groups[start].value : 0, count > 1 ? groups[start + 1].value : 0,
+            count > 2 ? groups[start + 2].value : 0, count > 3 ? groups[start + 3] : nil
+        )
     }
 
     /// Parses `text` (the time fields of a header, joined by spaces), or returns `nil`.
     public static func parse(_ text: Span<UInt8>, defaultYear: Int64 = 1970) -> Timestamp? {
-        var groups: [Group] = []
+        var groups = Groups()
         var month: Int64?
         var offsetSeconds: Int64 = 0
         var index = 0
@@ -142,7 +201,7 @@ public enum TimestampParser {
     }
 
     /// Reads year, month and day from the numeric groups before the time of day.
-    private static func date(from date: [Group], year: Int64?, month: Int64?) -> (Int64?, Int64?, Int64?) {
+    private static func date(from date: DateGroups, year: Int64?, month: Int64?) -> (Int64?, Int64?, Int64?) {
         if month != nil { return (year, month, date.first?.value) }
         switch (date.count, date.first?.digits) {
         case (1, 8): return (date[0].value / 10_000, date[0].value / 100 % 100, date[0].value % 100)  // 20241010
@@ -154,7 +213,7 @@ public enum TimestampParser {
     }
 
     private static func civil(
-        _ groups: [Group],
+        _ groups: Groups,
         month namedMonth: Int64?,
         afternoon: Bool?,
         defaultYear: Int64
@@ -162,44 +221,40 @@ public enum TimestampParser {
         var year: Int64?
         var month = namedMonth
         var day: Int64?
-        var clock: [Group] = []
+        var clock: Clock = (0, 0, 0, nil)
         // The time of day starts at the first short group followed by a colon.
         if let timeStart = groups.firstIndex(where: { $0.digits <= 2 && $0.separatorAfter == UInt8(ascii: ":") }) {
-            var date = Array(groups[..<timeStart])
-            clock = Array(groups[timeStart...])
+            var clockEnd = groups.count
             // A year after the time (`Sun Dec 04 04:47:44 2005`).
-            if let trailingYear = clock.dropFirst(3).firstIndex(where: { $0.digits == 4 && $0.separatorBefore == 0x20 })
-            {
-                year = clock[trailingYear].value
-                clock.removeSubrange(trailingYear...)
+            if let trailingYear = groups.firstIndex(
+                in: min(timeStart + 3, groups.count)..<groups.count,
+                where: { $0.digits == 4 && $0.separatorBefore == 0x20 }
+            ) {
+                year = groups[trailingYear].value
+                clockEnd = trailingYear
             }
-            if month == nil && date.count == 1 && date[0].digits == 4 && (101...1231).contains(date[0].value) {
-                month = date[0].value / 100  // klog `I1010`: month and day
-                day = date[0].value % 100
-                date.removeAll()
-            } else if let yearIndex = date.firstIndex(where: { $0.digits == 4 }) {
-                year = date[yearIndex].value
-                date.remove(at: yearIndex)
-            }
-            if day == nil {
+            clock = Self.clock(groups, timeStart..<clockEnd)
+            if month == nil && timeStart == 1 && groups[0].digits == 4 && (101...1231).contains(groups[0].value) {
+                month = groups[0].value / 100  // klog `I1010`: month and day
+                day = groups[0].value % 100
+            } else {
+                let yearIndex = groups.firstIndex(in: 0..<timeStart) { $0.digits == 4 }
+                if let yearIndex { year = groups[yearIndex].value }
+                var date = DateGroups()
+                for index in 0..<timeStart where index != yearIndex { date.append(groups[index]) }
                 (year, month, day) = Self.date(from: date, year: year, month: month)
             }
         } else if groups.count >= 6 && groups[0].digits == 4 {
             year = groups[0].value  // 2005-06-03-15.42.50.675872
             month = groups[1].value
             day = groups[2].value
-            clock = Array(groups[3...])
+            clock = Self.clock(groups, 3..<groups.count)
         } else if groups.count >= 2 && groups[0].digits == 6 && groups[1].digits == 6 {
             year = 2000 + groups[0].value / 10_000  // 081109 203615
             month = groups[0].value / 100 % 100
             day = groups[0].value % 100
             let hms = groups[1].value
-            clock =
-                [
-                    Group(value: hms / 10_000, digits: 2, separatorBefore: 0, separatorAfter: 0),
-                    Group(value: hms / 100 % 100, digits: 2, separatorBefore: 0, separatorAfter: 0),
-                    Group(value: hms % 100, digits: 2, separatorBefore: 0, separatorAfter: 0),
-                ] + groups.dropFirst(2)
+            clock = (hms / 10_000, hms / 100 % 100, hms % 100, groups.count > 2 ? groups[2] : nil)
         } else if groups.count >= 3 && groups[0].digits == 4 {
             year = groups[0].value
             month = groups[1].value
@@ -211,15 +266,13 @@ public enum TimestampParser {
         let resolvedYear = year ?? defaultYear
         // Log years outside 1970–2200 are misreads; the bound also keeps differences of timestamps in an Int64.
         guard (1970...2200).contains(resolvedYear) else { return nil }
-        var hour = clock.count > 0 ? clock[0].value : 0
+        var hour = clock.hour
         // A 12-hour clock: 12:30 AM is half past midnight, 1:30 PM is 13:30.
         if let afternoon, (1...12).contains(hour) { hour = hour % 12 + (afternoon ? 12 : 0) }
-        let minute = clock.count > 1 ? clock[1].value : 0
-        let second = clock.count > 2 ? clock[2].value : 0
+        let (minute, second) = (clock.minute, clock.second)
         guard (0..<25).contains(hour), (0..<60).contains(minute), (0..<61).contains(second) else { return nil }
         var nanos: Int64 = 0
-        if clock.count > 3 {
-            let fraction = clock[3]
+        if let fraction = clock.fraction {
             nanos = fraction.digits <= 9 ? fraction.value : 0
             var digits = fraction.digits <= 9 ? fraction.digits : 9
             while digits < 9 {
