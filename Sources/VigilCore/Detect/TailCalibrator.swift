@@ -133,11 +133,18 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
         var tailBucket = 0
         var tailMass = 0.0
         var index = Self.bucketCount - 1
+        // Runs of empty buckets share one probability: its logarithm is taken once.
+        var lastProbability = -1.0
+        var lastLog10: Float = 0
         while index >= 0 {
             above += Double(self.mass[index])
             // Half of a bucket's own mass counts: the statistic is anywhere inside it.
             let probability = (above - Double(self.mass[index]) / 2 + 0.5 * self.weight) / total
-            self.tailLog10[index] = Float(-Self.fastLog10(probability))
+            if probability != lastProbability {
+                lastProbability = probability
+                lastLog10 = Float(-Self.fastLog10(probability))
+            }
+            self.tailLog10[index] = lastLog10
             if tailBucket == 0 && above > 0.03 * self.total {
                 tailBucket = min(index + 1, Self.bucketCount - 1)
                 tailMass = above - Double(self.mass[index])
