@@ -34,7 +34,10 @@ struct Detect: ParsableCommand {
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
             chosen by how well each predicts), spike/dip and level-shift detectors calibrated into tail \
-            probabilities, a warm-up of 150 points, one alert per episode and a rest of 200 points after it. \
+            probabilities, a warm-up of 150 points, one alert per episode and a rest of 200 points after it. A \
+            spike that stays in the lower half of the range the series has already shown (a dip in the upper \
+            half) counts as far as it reaches across that range: 10 to 18 is news on a series that never passed \
+            20, less so on one that has been at 100. \
             Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
             tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat.
 
@@ -217,7 +220,8 @@ struct Detect: ParsableCommand {
     }
 
     /// The calibrated tail probability behind a score (nil for a flatline, whose score is a verdict, not a
-    /// probability); a saturated score stands for this probability or less.
+    /// probability; for a spike low in the range seen, as discounted by its reach); a saturated score stands for
+    /// this probability or less.
     static func tailProbability(_ result: MetricAnomalyDetector.Result) -> Double? {
         guard result.signal != .flatline, result.score > 0 else { return nil }
         return pow(10, -result.score * MetricAnomalyDetector.Configuration().saturationLog10)

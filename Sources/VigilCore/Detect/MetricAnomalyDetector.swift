@@ -143,10 +143,13 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var upper: Double { self.expected + self.bandHalfWidth }
     }
 
-    /// The level-shift averages' weights: spans of 2, 8 and 64 points (weight 2 / (span + 1)).
     /// Points that only settle the error estimates before the calibrators learn.
     static let settling = 30
+    /// The level-shift averages' weights: spans of 2, 8 and 64 points (weight 2 / (span + 1)).
     static let shiftWeights = (2.0 / 3, 2.0 / 9, 2.0 / 65)
+    /// A spike or dip whose point reaches this share of the range seen (from its far end) counts in full; one
+    /// that reaches less counts in proportion.
+    static let fullReach = 0.5
     public private(set) var configuration: Configuration
     private var count = 0
     private var level = 0.0
@@ -335,6 +338,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             )
         }
         let range = self.maximum - self.minimum
+        let (lowestSeen, highestSeen) = (self.minimum, self.maximum)
         let outside = value > self.maximum ? value - self.maximum : value < self.minimum ? self.minimum - value : 0
         self.minimum = Swift.min(self.minimum, value)
         self.maximum = Swift.max(self.maximum, value)
@@ -371,6 +375,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         let learning = self.count > Self.settling
         var surprise = self.pointCalibrator.judge(abs(value - expected) * inverseScale, learning: learning)
         var signal: Signal = value >= expected ? .spike : .dip
+        // A spike that stays in the lower part of the range already seen (a dip in the upper part) is no larger
+        // than moves the series has made before: it counts as far as it reaches across that range.
+        if range > 0 {
+            let reach = (value >= expected ? value - lowestSeen : highestSeen - value) / range
+            surprise *= Swift.min(1, Swift.max(0, reach) / Self.fullReach)
+        }
         let breach = self.rangeCalibrator.judge(
             outside / Swift.max(range, 5 * self.configuration.minimumRelativeLevel * abs(self.slowLevel), 1e-9),
             learning: learning

@@ -38,6 +38,23 @@ private let step: Int64 = 300
         #expect(abs(results[1500].expected - 100) < 3)
     }
 
+    /// Whoever looks at a chart sees a spike against everything the series has already shown: the same jump from
+    /// 10 to 18 is the highest point yet after an earlier excursion to 20.5, and a small one after an excursion to
+    /// 100, where it reaches less than a tenth of the range seen (without the rule it scores 0.46 and alerts).
+    @Test func aSpikeLowInTheRangeSeenCountsForLess() {
+        func results(earlierExcursion: Double) -> [MetricAnomalyDetector.Result] {
+            var values = self.noise(2000).map { 10 + 3 * $0 }
+            values[300] = earlierExcursion
+            values[1500] = 18
+            return self.run(values)
+        }
+        let small = results(earlierExcursion: 20.5)
+        #expect(self.alerts(small) == [300, 1500])
+        #expect(small[1500].signal == .spike)
+        let large = results(earlierExcursion: 100)
+        #expect(self.alerts(large) == [300], "scored \(large[1500].score)")
+    }
+
     /// A step series (CPU held for a while, then moving a little) has a tiny typical error, so every move looks
     /// big against it; a jump far outside everything seen must still stand out as the worst.
     @Test func aJumpFarOutsideTheRangeSeenIsOffTheScale() {
