@@ -10,7 +10,8 @@
 ///   long-run squared error is well below the recent level's, which is how the seasonal period is found.
 /// - **spike and dip**: the point's distance from the baseline in units of the baseline's own recent error,
 ///   and how far it lands outside the whole range seen, in ranges (a step series whose recent error is tiny
-///   would otherwise make every move look alike).
+///   would otherwise make every move look alike). A spike that stays in the lower half of the range seen (a dip
+///   in the upper half) counts as far as it reaches across it, as a chart shows it.
 /// - **level shift**: averages over 2, 8 and 64 points against a slow level, in the same units, so a
 ///   sustained change that no single point shows still stands out.
 /// - **flatline**: a run of identical values far longer than any run before it, on a series that used to move.
