@@ -338,8 +338,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
                 learntPoints: 0
             )
         }
-        let range = self.maximum - self.minimum
         let (lowestSeen, highestSeen) = (self.minimum, self.maximum)
+        let range = highestSeen - lowestSeen
         let outside = value > self.maximum ? value - self.maximum : value < self.minimum ? self.minimum - value : 0
         self.minimum = Swift.min(self.minimum, value)
         self.maximum = Swift.max(self.maximum, value)

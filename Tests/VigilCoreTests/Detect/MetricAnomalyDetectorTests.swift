@@ -40,7 +40,7 @@ private let step: Int64 = 300
 
     /// Whoever looks at a chart sees a spike against everything the series has already shown: the same jump from
     /// 10 to 18 is the highest point yet after an earlier excursion to 20.5, and a small one after an excursion to
-    /// 100, where it reaches less than a tenth of the range seen (without the rule it scores 0.46 and alerts).
+    /// 100, where it reaches about a tenth of the range seen (without the rule it scores 0.46 and alerts).
     @Test func aSpikeLowInTheRangeSeenCountsForLess() {
         func results(earlierExcursion: Double) -> [MetricAnomalyDetector.Result] {
             var values = self.noise(2000).map { 10 + 3 * $0 }
