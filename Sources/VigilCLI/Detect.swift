@@ -22,13 +22,13 @@ struct Detect: ParsableCommand {
             standard error and not scored (nab output keeps its row, with an empty value and a score of 0).
 
             Output formats:
-              text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat), \
-            value, expected value and band (never below 0 on a series that has not been negative), the baseline \
+              text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat, \
+            missed_beat), value, expected value and band (never below 0 on a series that has not been negative), the baseline \
             it was judged against (recent, daily, weekly), score with the odds behind it (the calibrated tail \
             probability: "as rare as 1 in 1,700 points"), and for a level shift the average that moved against the \
             level it left (the value itself may be inside its band) (default)
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
-            tail_probability (null for a flatline), seconds_outside, beat_seconds when judged by a spike beat, \
+            tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged by a spike beat, \
             shift: {points, mean, level} for a level shift}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract; one series)
 
@@ -39,7 +39,9 @@ struct Detect: ParsableCommand {
             half) counts as far as it reaches across that range: 10 to 18 is news on a series that never passed \
             20, less so on one that has been at 100. \
             Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
-            tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat.
+            tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat. A beat that \
+            held seven times and then does not come (the job did not run) alerts once as missed_beat, when the \
+            rows have passed its time by twice the tolerance (3 % of the period, at least a row and a half).
 
             A series whose name says it is a cumulative counter (Prometheus's _total, a histogram's _count, _sum \
             and _bucket) is judged by its increase per second, as rate() reads it: alerts name it rate(NAME) and \
@@ -185,7 +187,11 @@ struct Detect: ParsableCommand {
                 "  mean of \(shift.points) points \(Self.readable(shift.mean)) against level \(Self.readable(shift.level))"
         }
         if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
-        if let beat = result.beatSeconds { text += "  beat every \(DurationText.describe(beat))" }
+        if let beat = result.beatSeconds {
+            let missed = result.signal == .missedBeat
+            text += missed ? "  no spike on its beat every " : "  beat every "
+            text += DurationText.describe(beat)
+        }
         return text
     }
 
@@ -219,11 +225,11 @@ struct Detect: ParsableCommand {
         return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + "}"
     }
 
-    /// The calibrated tail probability behind a score (nil for a flatline, whose score is a verdict, not a
+    /// The calibrated tail probability behind a score (nil for a flatline or a missed beat, whose score is a verdict, not a
     /// probability; for a spike low in the range seen, as discounted by its reach); a saturated score stands for
     /// this probability or less.
     static func tailProbability(_ result: MetricAnomalyDetector.Result) -> Double? {
-        guard result.signal != .flatline, result.score > 0 else { return nil }
+        guard result.signal != .flatline, result.signal != .missedBeat, result.score > 0 else { return nil }
         return pow(10, -result.score * MetricAnomalyDetector.Configuration().saturationLog10)
     }
 

@@ -87,20 +87,7 @@ import Testing
     /// of its runs: the
     /// alert says off_beat and names the beat, in text and in JSON.
     @Test func aSpikeOffItsBeatNamesTheBeat() throws {
-        // Noise of ±2 around 100 from a fixed linear congruential sequence.
-        var state: UInt64 = 5
-        var values = (0..<4000).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return 100 + 4 * (Double(state >> 11) / Double(1 << 53) - 0.5)
-        }
-        for index in stride(from: 40, to: 4000, by: 310) { values[index] = 160 }
-        values[3340] = 160
-        let start = Date(timeIntervalSince1970: 1_700_000_000)
-        let formatter = ISO8601DateFormatter()
-        let csv =
-            "timestamp,value\n"
-            + values.enumerated().map { "\(formatter.string(from: start + Double($0.offset) * 300)),\($0.element)" }
-            .joined(separator: "\n") + "\n"
+        let csv = self.nightlyJob { $0[3340] = 160 }
         let text = try Vigil.run(["detect"], input: csv)
         let alert = try #require(text.stdout.split(separator: "\n").first { $0.contains("off_beat") }, "\(text.stdout)")
         #expect(alert.hasSuffix("beat every 25 h 50 min"), "\(alert)")
@@ -110,6 +97,38 @@ import Testing
         let offBeat = try #require(alerts.first { $0["signal"] as? String == "off_beat" })
         #expect((offBeat["beat_seconds"] as? Double).map { abs($0 - 93_000) < 1_000 } == true, "\(offBeat)")
         #expect(alerts.filter { $0["signal"] as? String != "off_beat" }.allSatisfy { $0["beat_seconds"] == nil })
+    }
+
+    /// The same job, whose run at row 3140 does not come: one alert says so and names the beat.
+    @Test func aMissedRunNamesTheBeat() throws {
+        let csv = self.nightlyJob { $0[3140] = 100 }
+        let text = try Vigil.run(["detect"], input: csv)
+        let missed = text.stdout.split(separator: "\n").filter { $0.contains("missed_beat") }
+        #expect(missed.count == 1, "\(text.stdout)")
+        #expect(missed.first?.hasSuffix("no spike on its beat every 25 h 50 min") == true, "\(missed)")
+        let json = try Vigil.run(["detect", "--format", "json"], input: csv)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        let alert = try #require(alerts.first { $0["signal"] as? String == "missed_beat" })
+        #expect((alert["beat_seconds"] as? Double).map { abs($0 - 93_000) < 1_000 } == true, "\(alert)")
+        #expect(alert["tail_probability"] is NSNull, "\(alert)")
+    }
+
+    /// Five-minute rows of noise (±2 around 100, from a fixed linear congruential sequence) with a job spiking to
+    /// 160 every 310 rows from row 40, changed by `edit`.
+    private func nightlyJob(_ edit: (inout [Double]) -> Void) -> String {
+        var state: UInt64 = 5
+        var values = (0..<4000).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return 100 + 4 * (Double(state >> 11) / Double(1 << 53) - 0.5)
+        }
+        for index in stride(from: 40, to: 4000, by: 310) { values[index] = 160 }
+        edit(&values)
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let formatter = ISO8601DateFormatter()
+        return "timestamp,value\n"
+            + values.enumerated().map { "\(formatter.string(from: start + Double($0.offset) * 300)),\($0.element)" }
+            .joined(separator: "\n") + "\n"
     }
 
     @Test(arguments: [

@@ -16,7 +16,8 @@
 ///   sustained change that no single point shows still stands out.
 /// - **flatline**: a run of identical values far longer than any run before it, on a series that used to move.
 /// - **rhythm**: a ``SpikeRhythm`` times the spikes; once they keep a beat (a nightly job), a spike on the beat
-///   counts only as far as it outgrows the beat's recent spikes, and one as large away from the beat is off-beat.
+///   counts only as far as it outgrows the beat's recent spikes, one as large away from the beat is off-beat, and a
+///   beat that held and then does not come is a missed beat.
 ///
 /// Each statistic is calibrated into a tail probability by its own ``TailCalibrator``; the score is the most
 /// surprising one on a log scale (1e-6 maps to 1). Alerts come in episodes: none during the warm-up, one per
@@ -96,6 +97,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         case flatline
         /// A spike as large as the series' recurring ones (a nightly job), away from their beat.
         case offBeat = "off_beat"
+        /// The series' recurring spike (a nightly job) did not come on its beat.
+        case missedBeat = "missed_beat"
     }
 
     /// What moved in a level shift: the average of the latest points against the slow level it left (the point
@@ -247,6 +250,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         self.rhythm.write(to: &writer)
         writer.write(self.configuration.rearmSeconds)
         writer.write(self.standing == .quiet ? self.standingSince.map { Int($0.nanoseconds) } ?? Int.min : Int.min)
+        writer.write(self.rhythm.absenceJudged ? 1 : 0)
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -309,6 +313,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             let quiet = try reader.int()
             if quiet != Int.min { (self.standing, self.standingSince) = (.quiet, Timestamp(nanoseconds: Int64(quiet))) }
         }
+        // … and those written before a missed beat was reported, here.
+        if !reader.isAtEnd { self.rhythm.absenceJudged = try reader.int() == 1 }
     }
 
     /// Judges a point, then learns from it.
@@ -416,13 +422,26 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         let shiftMean = shiftPoints == 2 ? self.shortMean : shiftPoints == 8 ? self.mediumMean : self.longMean
         let shiftLevel = self.slowLevel
         var beat: Double?
+        var missedBeat = false
         if learning {
-            let judged = self.rhythm.judge(seconds: seconds, spike: spikeSurprise, surprise: surprise)
+            let judged = self.rhythm.judge(
+                seconds: seconds,
+                spike: spikeSurprise,
+                upward: value >= expected,
+                surprise: surprise
+            )
             surprise = judged.surprise
             if judged.verdict == .offBeat { signal = .offBeat }
-            if judged.verdict != .none { beat = self.rhythm.beatSeconds }
+            missedBeat = judged.verdict == .missed
+            if judged.verdict == .onBeat || judged.verdict == .offBeat { beat = self.rhythm.beatSeconds }
         }
         var score = Swift.min(1, surprise / self.configuration.saturationLog10)
+        // A beat that did not come is a verdict, as a freeze is: it alerts at the threshold.
+        if missedBeat && score < self.configuration.alertThreshold {
+            score = self.configuration.alertThreshold
+            signal = .missedBeat
+            beat = self.rhythm.beatSeconds
+        }
 
         // Held values are not samples: until the series has moved often enough (or while it never moved), the
         // tails are guesses.

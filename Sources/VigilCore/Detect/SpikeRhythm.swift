@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Learns the beat of a series' recurring spikes (a nightly job, a cron every 100 minutes) from the times of its
-/// surprising points, so a spike on the beat counts only as far as it outgrows the beat's recent spikes, and a
+/// surprising points above the baseline, so a spike on the beat counts only as far as it outgrows the beat's recent spikes, and a
 /// spike as large as those away from the beat is as surprising as such spikes have been rare.
 ///
 /// A beat is found when a spike lands one period after a spike of about its size (within a factor of ten in
@@ -10,8 +10,10 @@
 /// half; the shortest such period wins, and it is lost after three missed beats. The period need not divide a day:
 /// a job every 24 h 03 min drifts across a day profile's bins, yet stays on its beat. A beat may have a second and
 /// third spike a cycle (a backup at 02:00, a report at 02:30): an off-beat spike that lands at the same place in
-/// the cycle as off-beat spikes in two cycles before it marks a phase, and spikes at a phase are on the beat. O(1)
-/// per point, and at most a few hundred comparisons per spike; about 210 bytes.
+/// the cycle as off-beat spikes in two cycles before it marks a phase, and spikes at a phase are on the beat. A beat
+/// that has come seven times and then does not (the job did not run) is reported once, when the samples have
+/// passed its time by twice the tolerance. O(1) per point, and at most a few hundred
+/// comparisons per spike; about 210 bytes.
 struct SpikeRhythm: Sendable {
     /// What the rhythm made of a point.
     enum Verdict: Sendable, Equatable {
@@ -21,6 +23,8 @@ struct SpikeRhythm: Sendable {
         case onBeat
         /// As large as the beats, away from them.
         case offBeat
+        /// The beat did not come: the samples have passed its time, with no spike on it.
+        case missed
     }
 
     /// −log10 tail probability from which a point counts as a spike worth timing.
@@ -53,6 +57,12 @@ struct SpikeRhythm: Sendable {
     private var phaseHits = InlineArray<2, Float>(repeating: 0)
     /// Hits that make a place in the cycle a phase of the beat: the spike, and two cycles before it.
     static let phaseHitsNeeded: Float = 3
+    /// Beats since the beat was found, the spike that found it first, before one that does not come is reported:
+    /// with the four spikes before that one, seven on time.
+    static let beatsBeforeMissing = 3
+    /// Whether the absence of the next beat has been judged (reported, or let go because the samples had a gap
+    /// over its time), until a beat comes.
+    var absenceJudged = false
 
     init() {}
 
@@ -116,21 +126,42 @@ struct SpikeRhythm: Sendable {
     var hasBeat: Bool { self.period > 0 }
 
     /// Judges a point from its spike surprise (−log10 tail probability of its distance from the baseline) and
-    /// returns the surprise to use for the whole point with the verdict behind it.
+    /// whether it lies above the baseline, and returns the surprise to use for the whole point with the verdict
+    /// behind it. Points above the baseline start spikes; one below may only carry on a spike that is falling back.
     @inline(__always)
-    mutating func judge(seconds: Int64, spike: Double, surprise: Double) -> (surprise: Double, verdict: Verdict) {
+    mutating func judge(
+        seconds: Int64,
+        spike: Double,
+        upward: Bool,
+        surprise: Double
+    ) -> (surprise: Double, verdict: Verdict) {
         if self.lastSeconds != .min, seconds > self.lastSeconds {
             let step = Double(seconds - self.lastSeconds)
             self.spacing = self.spacing == 0 ? step : self.spacing + 0.05 * (step - self.spacing)
         }
+        let step = self.lastSeconds == .min ? 0 : Double(seconds - self.lastSeconds)
         self.lastSeconds = seconds
         if self.hasBeat {
             self.pointsOnBeat += 1
+            let sinceBeat = Double(seconds - self.lastBeat)
             // Three missed beats: the job stopped, or the beat was a coincidence.
-            if Double(seconds - self.lastBeat) > 3.5 * self.period { self.forgetBeat() }
+            if sinceBeat > 3.5 * self.period {
+                self.forgetBeat()
+            } else if !self.absenceJudged && self.beatCount >= Self.beatsBeforeMissing
+                && sinceBeat > self.period - self.tolerance(self.period)
+            {
+                if step > 3 * self.spacing || (upward && spike >= Self.eventLevel) {
+                    // The samples stopped over the beat's time (nothing says the job did not run), or a spike came,
+                    // late perhaps, and is judged as one.
+                    self.absenceJudged = true
+                } else if spike < Self.eventLevel && sinceBeat > self.period + 2 * self.tolerance(self.period) {
+                    self.absenceJudged = true
+                    return (surprise, .missed)
+                }
+            }
         }
         guard spike >= Self.eventLevel else { return (surprise, .none) }
-        return self.judgeSpike(seconds: seconds, spike: spike, surprise: surprise)
+        return self.judgeSpike(seconds: seconds, spike: spike, upward: upward, surprise: surprise)
     }
 
     /// The rare path: a surprising point.
@@ -138,6 +169,7 @@ struct SpikeRhythm: Sendable {
     private mutating func judgeSpike(
         seconds: Int64,
         spike: Double,
+        upward: Bool,
         surprise: Double
     ) -> (surprise: Double, verdict: Verdict) {
         let gap = Swift.max(3 * self.spacing, 1)
@@ -146,6 +178,9 @@ struct SpikeRhythm: Sendable {
             self.lastEventEnd = seconds
             return (self.adjust(surprise, spike: spike, verdict: self.lastVerdict), self.lastVerdict)
         }
+        // A dip starts no event: one where a beat was expected (a day profile that learnt the job) is the run that
+        // did not come, not a beat.
+        guard upward else { return (surprise, .none) }
         self.lastEventEnd = seconds
         let verdict = self.hasBeat ? self.placeOnBeat(seconds, spike: spike) : self.findBeat(seconds, spike: spike)
         self.remember(seconds, size: spike)
@@ -215,6 +250,7 @@ struct SpikeRhythm: Sendable {
         self.pointsOnBeat = 0
         self.phases = InlineArray(repeating: -1)
         self.phaseHits = InlineArray(repeating: 0)
+        self.absenceJudged = false
         return .onBeat
     }
 
@@ -241,6 +277,7 @@ struct SpikeRhythm: Sendable {
             self.reference = self.beatSize
             self.beatSizes[self.beatCount % 4] = Float(spike)
             self.beatCount += 1
+            self.absenceJudged = false
             return .onBeat
         }
         // Half a period on: a beat with two spikes a cycle, not a stray one.
@@ -276,7 +313,7 @@ struct SpikeRhythm: Sendable {
     /// counts as rare as such spikes have been since the beat was found.
     private func adjust(_ surprise: Double, spike: Double, verdict: Verdict) -> Double {
         switch verdict {
-        case .none: return surprise
+        case .none, .missed: return surprise
         case .onBeat:
             // Ten times rarer than the largest recent beat before it counts at all.
             return Swift.min(surprise, Swift.max(Self.eventLevel, spike - self.reference - 1 + Self.eventLevel))

@@ -261,7 +261,11 @@ public struct PipelineShard: Sendable {
                     + "\(Format.number(lower))…\(Format.number(upper)) (expected \(Format.number(result.expected)) "
                     + "from \(baseline), \(result.learntPoints) samples learnt); "
                     + result.signal.rawValue.replacing("_", with: " ")
-                    + (result.beatSeconds.map { " (spikes beat every \(DurationText.describe($0)))" } ?? "")
+                    + (result.beatSeconds.map {
+                        result.signal == .missedBeat
+                            ? ": no spike came on its beat every \(DurationText.describe($0))"
+                            : " (spikes beat every \(DurationText.describe($0)))"
+                    } ?? "")
                     + (result.shift.map {
                         " (the average of its last \($0.points) samples was \(Format.number($0.mean)) against the level "
                             + "\(Format.number($0.level)))"

@@ -339,6 +339,27 @@ private let step: Int64 = 300
         }
     }
 
+    /// A checkpoint written after a missed beat was reported, before the next beat: the restored detector does not
+    /// report it again.
+    @Test func aReportedMissedBeatSurvivesACheckpoint() throws {
+        var random = SplitMix64(seed: 5)
+        // A job spiking to 160 every 310 points over noise of ±2 around 100; its run at 3140 does not come.
+        let values = (0..<4000).map { index in
+            let noise = 100 + 4 * (Double(random.next() >> 11) / Double(1 << 53) - 0.5)
+            return index % 310 == 40 && index != 3140 ? 160 : noise
+        }
+        func time(_ index: Int) -> Timestamp { Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000) }
+        var original = MetricAnomalyDetector()
+        let missed = (0..<3200).filter { original.update(time: time($0), value: values[$0]).signal == .missedBeat }
+        #expect(missed.count == 1 && missed[0] > 3140, "missed beats at \(missed)")
+        var restored = try Self.decoder.decode(MetricAnomalyDetector.self, from: try Self.encoder.encode(original))
+        for index in 3200..<4000 {
+            let result = restored.update(time: time(index), value: values[index])
+            #expect(result == original.update(time: time(index), value: values[index]))
+            #expect(result.signal != .missedBeat)
+        }
+    }
+
     /// A checkpoint written while a series is quiet after an alert keeps how long it has been quiet: the
     /// restored detector ends the rest when the original does.
     @Test func aQuietStretchSurvivesACheckpoint() throws {

@@ -58,6 +58,70 @@ private let step: Int64 = 300
         #expect(results[40 + 10 * 310].isAnomaly)
     }
 
+    /// The nightly job with the spike of run `missing` taken out (its row stays, at the noise).
+    private func nightlyJob(missing run: Int) -> (values: [Double], beat: Int) {
+        var values = self.nightlyJob()
+        let beat = 40 + run * 310
+        values[beat] = 100
+        return (values, beat)
+    }
+
+    @Test func aBeatThatDoesNotComeAlertsOnceAsMissed() throws {
+        let (values, beat) = self.nightlyJob(missing: 10)
+        let results = self.run(values)
+        let missed = results.indices.filter { results[$0].signal == .missedBeat }
+        // Reported once, when the rows have passed the beat by twice its tolerance (3 % of 310 points, 9.3 points).
+        #expect(missed.count == 1, "missed beats at \(missed)")
+        let index = try #require(missed.first)
+        #expect((beat + 18)...(beat + 20) ~= index, "\(index)")
+        #expect(results[index].isAnomaly)
+        let period = try #require(results[index].beatSeconds)
+        #expect(abs(period - 310 * 300) < 0.03 * 310 * 300, "\(period)")
+        // The next run is on its beat again, and quiet.
+        #expect(!results[beat + 310].isAnomaly)
+    }
+
+    @Test func aBeatThatKeepsComingIsNeverMissed() {
+        // Each run up to 3 points early or late: inside the tolerance.
+        var values = self.nightlyJob()
+        for index in stride(from: 40, to: values.count - 3, by: 310) {
+            values[index] = 100
+            values[index + (index / 310) % 7 - 3] = 160
+        }
+        let results = self.run(values)
+        #expect(results.allSatisfy { $0.signal != .missedBeat })
+        #expect(self.run(self.nightlyJob()).allSatisfy { $0.signal != .missedBeat })
+    }
+
+    @Test func aBeatMissedAgainAfterItCameBackAlertsAgain() {
+        var (values, _) = self.nightlyJob(missing: 8)
+        values[40 + 11 * 310] = 100
+        let results = self.run(values)
+        let missed = results.indices.filter { results[$0].signal == .missedBeat }
+        #expect(missed.count == 2, "missed beats at \(missed)")
+    }
+
+    @Test func aLateRunIsNoMissedBeat() {
+        // Run 10 comes 15 points (75 minutes) late, beyond the beat's tolerance but before its absence is reported.
+        var (values, beat) = self.nightlyJob(missing: 10)
+        values[beat + 15] = 160
+        let results = self.run(values)
+        #expect(results.allSatisfy { $0.signal != .missedBeat })
+    }
+
+    @Test func noRowsOverTheBeatIsAGapNotAMissedBeat() {
+        // The rows around run 10 never arrived (a scrape outage): nothing says the job did not run.
+        let beat = 40 + 10 * 310
+        let values = self.nightlyJob()
+        var detector = MetricAnomalyDetector()
+        var missed: [Int] = []
+        for index in values.indices where !((beat - 12)...(beat + 25)).contains(index) {
+            let time = Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000)
+            if detector.update(time: time, value: values[index]).signal == .missedBeat { missed.append(index) }
+        }
+        #expect(missed.isEmpty, "missed beats at \(missed)")
+    }
+
     /// Spikes 200 points apart that the calibrators learn as ordinary: a spike of that size between two beats is
     /// the rare thing.
     @Test func aDenserSpikeBetweenRegularOnesStandsOut() {
@@ -75,7 +139,9 @@ private let step: Int64 = 300
         var verdicts: [SpikeRhythm.Verdict] = []
         for index in 0..<count {
             let spike = spikes.contains(index) ? 4.0 : 0.5
-            verdicts.append(rhythm.judge(seconds: Int64(index) * step, spike: spike, surprise: spike).verdict)
+            verdicts.append(
+                rhythm.judge(seconds: Int64(index) * step, spike: spike, upward: true, surprise: spike).verdict
+            )
         }
         return (rhythm, verdicts)
     }

@@ -199,6 +199,31 @@ import Testing
         #expect(evidence.lower == nil && evidence.upper == nil, "the sample's band is no band of the average")
     }
 
+    /// A nightly job that did not run is found in serve too, and its finding names the beat it missed.
+    @Test func aMissedRunOfANightlyJobIsAFinding() throws {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let series = SeriesKey(name: "backup_bytes_written", labels: [.init("service", "backup")])
+        var random = SplitMix64(seed: 8)
+        // Five-minute samples, a job every 288 (a day) that does not run on day 12.
+        for index in 0..<4000 {
+            let run = index % 288 == 40 && index / 288 != 12
+            let value = run ? 5000 : 100 + Double(random.next() % 400) / 100
+            let time = Timestamp(nanoseconds: Int64(index) * 300_000_000_000)
+            shard.process([MetricPoint(series: series, time: time, value: value)], findings: &findings)
+        }
+        let missed = findings.filter { $0.evidence.summary.contains("missed beat") }
+        #expect(missed.count == 1, "\(findings.map(\.evidence.summary))")
+        let finding = try #require(missed.first)
+        #expect(
+            finding.evidence.summary.hasSuffix("missed beat: no spike came on its beat every 24 h"),
+            "\(finding.evidence.summary)"
+        )
+        // The beat's time plus twice its tolerance (3 % of a day): about 17 samples after row 12 × 288 + 40.
+        let row = Int(finding.time.seconds) / 300
+        #expect((12 * 288 + 40 + 15)...(12 * 288 + 40 + 20) ~= row, "\(row)")
+    }
+
     /// Memory whose average shifted down is spare capacity even when the sample that found it sits on its expected
     /// value: it does not make a caller's blip an incident of two services.
     @Test func aLevelShiftDownOfMemoryIsNoSymptom() {
