@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Learns the beat of a series' recurring spikes (a nightly job, a cron every 100 minutes) from the times of its
-/// surprising points above the baseline, so a spike on the beat counts only as far as it outgrows the beat's recent spikes, and a
-/// spike as large as those away from the beat is as surprising as such spikes have been rare.
+/// surprising points above the baseline, so a spike on the beat counts only as far as it outgrows the beat's recent
+/// spikes, and a spike as large as those away from the beat is as surprising as such spikes have been rare.
 ///
 /// A beat is found when a spike lands one period after a spike of about its size (within a factor of ten in
 /// probability) and three of the four periods before that held one too, within 3 % of the period or a sample and a
@@ -12,8 +12,8 @@
 /// third spike a cycle (a backup at 02:00, a report at 02:30): an off-beat spike that lands at the same place in
 /// the cycle as off-beat spikes in two cycles before it marks a phase, and spikes at a phase are on the beat. A beat
 /// that has come seven times and then does not (the job did not run) is reported once, when the samples have
-/// passed its time by twice the tolerance. O(1) per point, and at most a few hundred
-/// comparisons per spike; about 210 bytes.
+/// passed its time by twice the tolerance. O(1) per point, and at most a few hundred comparisons per spike; about
+/// 210 bytes.
 struct SpikeRhythm: Sendable {
     /// What the rhythm made of a point.
     enum Verdict: Sendable, Equatable {
@@ -135,11 +135,8 @@ struct SpikeRhythm: Sendable {
         upward: Bool,
         surprise: Double
     ) -> (surprise: Double, verdict: Verdict) {
-        if self.lastSeconds != .min, seconds > self.lastSeconds {
-            let step = Double(seconds - self.lastSeconds)
-            self.spacing = self.spacing == 0 ? step : self.spacing + 0.05 * (step - self.spacing)
-        }
         let step = self.lastSeconds == .min ? 0 : Double(seconds - self.lastSeconds)
+        if step > 0 { self.spacing = self.spacing == 0 ? step : self.spacing + 0.05 * (step - self.spacing) }
         self.lastSeconds = seconds
         if self.hasBeat {
             self.pointsOnBeat += 1
@@ -154,7 +151,7 @@ struct SpikeRhythm: Sendable {
                     // The samples stopped over the beat's time (nothing says the job did not run), or a spike came,
                     // late perhaps, and is judged as one.
                     self.absenceJudged = true
-                } else if spike < Self.eventLevel && sinceBeat > self.period + 2 * self.tolerance(self.period) {
+                } else if sinceBeat > self.period + 2 * self.tolerance(self.period) {
                     self.absenceJudged = true
                     return (surprise, .missed)
                 }
