@@ -153,7 +153,7 @@ import VigilTestSupport
 
     @Test func readsStandardInput() throws {
         let pipe = Pipe()
-        var server = try ServerProcess(arguments: ["--no-host", "--tail", "-"])
+        let server = try ServerProcess(arguments: ["--no-host", "--tail", "-"])
         server.standardInput = pipe
         try server.start()
         let text = (0..<40).map { "job \($0) finished in \($0 * 3) ms\n" }.joined()
