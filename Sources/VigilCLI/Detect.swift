@@ -23,13 +23,13 @@ struct Detect: ParsableCommand {
 
             Output formats:
               text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat, \
-            missed_beat), value, expected value and band (never below 0 on a series that has not been negative), the baseline \
-            it was judged against (recent, daily, weekly), score with the odds behind it (the calibrated tail \
-            probability: "as rare as 1 in 1,700 points"), and for a level shift the average that moved against the \
-            level it left (the value itself may be inside its band) (default)
+            missed_beat), value, expected value and band (never below 0 on a series that has not been \
+            negative), the baseline it was judged against (recent, daily, weekly), score with the odds behind \
+            it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a level shift the \
+            average that moved against the level it left (the value itself may be inside its band) (default)
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
-            tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged by a spike beat, \
-            shift: {points, mean, level} for a level shift}]}
+            tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged \
+            by a spike beat, shift: {points, mean, level} for a level shift}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract; one series)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
@@ -225,9 +225,9 @@ struct Detect: ParsableCommand {
         return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + "}"
     }
 
-    /// The calibrated tail probability behind a score (nil for a flatline or a missed beat, whose score is a verdict, not a
-    /// probability; for a spike low in the range seen, as discounted by its reach); a saturated score stands for
-    /// this probability or less.
+    /// The calibrated tail probability behind a score (nil for a flatline or a missed beat, whose score is a
+    /// verdict, not a probability; for a spike low in the range seen, as discounted by its reach); a saturated score
+    /// stands for this probability or less.
     static func tailProbability(_ result: MetricAnomalyDetector.Result) -> Double? {
         guard result.signal != .flatline, result.signal != .missedBeat, result.score > 0 else { return nil }
         return pow(10, -result.score * MetricAnomalyDetector.Configuration().saturationLog10)
