@@ -38,8 +38,9 @@ struct SpikeRhythm: Sendable {
     /// The end of the latest spike (a spike lasting several points is one event) and its verdict.
     private var lastEventEnd = Int64.min
     private var lastVerdict = Verdict.none
-    /// Whether the absence of the next beat has been judged (reported, or let go because the samples had a gap
-    /// over its time), until a beat comes. (Beside the verdict: both fit in the padding before the period.)
+    /// Whether the absence of the next beat has been judged (reported, or let go because a spike came, late perhaps,
+    /// or the samples had a gap over its time), until a beat comes. (Beside the verdict: both fit in the padding
+    /// before the period.)
     var absenceJudged = false
     /// The beat: its period in seconds (0 when none is trusted), its latest start and its usual surprise.
     private var period = 0.0
