@@ -26,7 +26,8 @@ struct Detect: ParsableCommand {
             missed_beat), value, expected value and band (never below 0 on a series that has not been \
             negative), the baseline it was judged against (recent, daily, weekly), score with the odds behind \
             it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a level shift the \
-            average that moved against the level it left (the value itself may be inside its band) (default)
+            average that moved against the level it left (the value itself may be inside its band; on a daily \
+            or weekly baseline, how far the points averaged above or below their expected values) (default)
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged \
             by a spike beat, shift: {points, mean, level} for a level shift}]}
@@ -183,8 +184,12 @@ struct Detect: ParsableCommand {
         text += "\(result.baseline.rawValue) baseline)  score \(Self.score(result.score))"
         if let odds = Self.odds(result) { text += " (as rare as 1 in \(odds) points)" }
         if let shift = result.shift {
+            // On a seasonal baseline the average is of distances from each point's expectation.
+            let gap = shift.mean - shift.level
             text +=
-                "  mean of \(shift.points) points \(Self.readable(shift.mean)) against level \(Self.readable(shift.level))"
+                result.baseline == .recent
+                ? "  mean of \(shift.points) points \(Self.readable(shift.mean)) against level \(Self.readable(shift.level))"
+                : "  \(shift.points) points averaged \(Self.readable(abs(gap))) \(gap >= 0 ? "above" : "below") expected"
         }
         if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
         if let beat = result.beatSeconds {

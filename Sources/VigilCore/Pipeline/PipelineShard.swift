@@ -267,8 +267,11 @@ public struct PipelineShard: Sendable {
                             : " (spikes beat every \(DurationText.describe($0)))"
                     } ?? "")
                     + (result.shift.map {
-                        " (the average of its last \($0.points) samples was \(Format.number($0.mean)) against the level "
-                            + "\(Format.number($0.level)))"
+                        result.baseline == .recent
+                            ? " (the average of its last \($0.points) samples was \(Format.number($0.mean)) against the "
+                                + "level \(Format.number($0.level)))"
+                            : " (its last \($0.points) samples averaged \(Format.number(abs($0.mean - $0.level))) "
+                                + "\($0.mean >= $0.level ? "above" : "below") their expected values)"
                     } ?? "")
                     + outside
                     + (heldFor.map { "; it stayed beyond the band for \(Format.number($0)) s, as its rule asks" } ?? "")

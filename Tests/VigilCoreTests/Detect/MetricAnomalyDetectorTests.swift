@@ -211,6 +211,41 @@ private let step: Int64 = 300
         )
     }
 
+    /// Twelve days of a daily swing from −10 to 110 over noise of ±3, plus `shift` from day 10 at 04:00.
+    private func dailySwing(shiftedBy shift: Double = 0) -> (values: [Double], shiftStart: Int) {
+        let perDay = Int(86_400 / step)
+        let noise = self.noise(perDay * 12)
+        let start = 10 * perDay + 48
+        let values = noise.indices.map { index in
+            50 + 60 * sin(2 * Double.pi * Double(index % perDay) / Double(perDay)) + 6 * noise[index]
+                + (index >= start ? shift : 0)
+        }
+        return (values, start)
+    }
+
+    /// Once the day profile is the baseline, the level-shift averages are of each point's distance from its
+    /// expectation: the swing itself, which crosses the slow level twice a day, is no level shift.
+    @Test func aDailySwingIsNoLevelShift() {
+        let results = self.run(self.dailySwing().values)
+        let ready = 3 * Int(86_400 / step)
+        #expect(results[ready...].allSatisfy { $0.baseline == .daily })
+        let shifts = self.alerts(results).filter { $0 >= ready && results[$0].shift != nil }
+        #expect(shifts.isEmpty, "level shifts at \(shifts)")
+    }
+
+    /// A lasting step on a seasonal series is a level shift against where the day profile put each point.
+    @Test func aStepOnASeasonalSeriesIsAShiftFromTheProfile() throws {
+        let (values, start) = self.dailySwing(shiftedBy: 12)
+        let results = self.run(values)
+        let first = try #require(self.alerts(results).first { $0 >= start - 300 })
+        #expect((start..<(start + 12)).contains(first), "first alert at \(first), the step at \(start)")
+        let shifted = try #require(results[start..<(start + 12)].first { $0.signal == .levelShiftUp })
+        let shift = try #require(shifted.shift)
+        #expect(shifted.baseline == .daily)
+        #expect(shift.level == shifted.expected, "\(shift)")
+        #expect(shift.mean - shift.level > 3, "\(shift)")
+    }
+
     /// A daily cycle that jumps from 20 to 80 every morning: the morning jump is normal, its absence is not.
     @Test func seasonalSeriesAlertsWhenTheDailyJumpIsMissing() {
         let perDay = Int(86_400 / step)
@@ -336,6 +371,41 @@ private let step: Int64 = 300
                 original.update(time: time(index), value: values[index])
                     == restored.update(time: time(index), value: values[index])
             )
+        }
+    }
+
+    /// A checkpoint from before the level-shift averages were distances held the averages of the values: restored,
+    /// they are taken from the slow level, and the detector goes on as if it had never stopped.
+    @Test func aCheckpointWithAveragesOfValuesIsConverted() throws {
+        var random = SplitMix64(seed: 3)
+        let values = (0..<3000).map { index in
+            Double(index % 288 < 100 ? 80 : 20) + Double(random.next() % 1000) / 100 + (index >= 2400 ? 30 : 0)
+        }
+        func time(_ index: Int) -> Timestamp { Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000) }
+        var original = MetricAnomalyDetector()
+        for index in 0..<2000 { _ = original.update(time: time(index), value: values[index]) }
+        var writer = PackedWriter()
+        original.write(to: &writer)
+        // The old layout: no trailing marker, and doubles 14…16 (after six integers) as values, not distances
+        // from the slow level (double 4).
+        var bytes = Array(writer.bytes.dropLast(8))
+        func double(_ index: Int) -> Double {
+            let offset = 48 + 8 * index
+            return Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << UInt64($1 * 8) })
+        }
+        for index in 14...16 {
+            let bits = (double(index) + double(4)).bitPattern
+            for byte in 0..<8 { bytes[48 + 8 * index + byte] = UInt8(truncatingIfNeeded: bits >> UInt64(byte * 8)) }
+        }
+        var reader = try PackedReader(base64: Base64.encode(bytes))
+        var restored = try MetricAnomalyDetector(reading: &reader)
+        #expect(reader.isAtEnd)
+        for index in 2000..<3000 {
+            let (expected, got) = (
+                original.update(time: time(index), value: values[index]),
+                restored.update(time: time(index), value: values[index])
+            )
+            #expect(abs(expected.score - got.score) < 1e-9 && expected.isAnomaly == got.isAnomaly, "at \(index)")
         }
     }
 

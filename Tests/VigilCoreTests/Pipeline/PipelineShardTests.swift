@@ -199,6 +199,33 @@ import Testing
         #expect(evidence.lower == nil && evidence.upper == nil, "the sample's band is no band of the average")
     }
 
+    /// On a seasonal baseline the average is of the samples' distances from where the profile put each one.
+    @Test func aSeasonalLevelShiftFindingSaysHowFarTheSamplesAveragedFromTheirExpectations() {
+        let point = MetricPoint(
+            series: SeriesKey(name: "requests", labels: [.init("service", "checkout")]),
+            time: Timestamp(nanoseconds: 1_000_000_000),
+            value: 95
+        )
+        let result = MetricAnomalyDetector.Result(
+            score: 0.8,
+            isAnomaly: true,
+            signal: .levelShiftDown,
+            baseline: .daily,
+            expected: 110,
+            bandHalfWidth: 20,
+            neverNegative: true,
+            secondsOutside: 0,
+            learntPoints: 900,
+            shift: .init(points: 64, mean: 98, level: 110)
+        )
+        let evidence = PipelineShard.deviation(point, result).evidence
+        #expect(
+            evidence.summary.contains("level shift down (its last 64 samples averaged 12 below their expected values)"),
+            "\(evidence.summary)"
+        )
+        #expect(evidence.observed == 98 && evidence.expected == 110)
+    }
+
     /// A nightly job that did not run is found in serve too, and its finding names the beat it missed.
     @Test func aMissedRunOfANightlyJobIsAFinding() throws {
         var shard = PipelineShard()
