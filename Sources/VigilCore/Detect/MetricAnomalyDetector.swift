@@ -12,9 +12,9 @@
 ///   and how far it lands outside the whole range seen, in ranges (a step series whose recent error is tiny
 ///   would otherwise make every move look alike). A spike that stays in the lower half of the range seen (a dip
 ///   in the upper half) counts as far as it reaches across it, as a chart shows it.
-/// - **level shift**: averages over 2, 8 and 64 points of how far each point sat from a slow level (or, on a
-///   seasonal baseline, from the profile's expectation, so the day's own swing is no shift), in the same units,
-///   so a sustained change that no single point shows still stands out.
+/// - **level shift**: averages over 2, 8 and 64 points against a slow level (each point with its season removed
+///   on a seasonal baseline, so the day's own swing is no shift), in the same units, so a sustained change that
+///   no single point shows still stands out.
 /// - **flatline**: a run of identical values far longer than any run before it, on a series that used to move.
 /// - **rhythm**: a ``SpikeRhythm`` times the spikes; once they keep a beat (a nightly job), a spike on the beat
 ///   counts only as far as it outgrows the beat's recent spikes, one as large away from the beat is off-beat, and a
@@ -107,7 +107,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     public struct Shift: Sendable, Equatable {
         /// How many latest points the average spans (2, 8 or 64, exponentially weighted).
         public var points: Int
-        /// Their average: `level` plus their average distance from where each was expected.
+        /// Their average (on a seasonal baseline: `level` plus their average distance from their expectations).
         public var mean: Double
         /// The level the average is judged against: the slow level, or on a seasonal baseline the profile's
         /// expectation at this point (the day's swing taken out).
@@ -172,11 +172,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     private var dailySquaredError = 0.0
     private var weeklySquaredError = 0.0
     private var recentSquaredError = 0.0
-    /// The level-shift averages: how far the latest 2, 8 and 64 points sat from where each belonged (the slow
-    /// level, or the seasonal profile's expectation when that was the baseline).
-    private var shortShift = 0.0
-    private var mediumShift = 0.0
-    private var longShift = 0.0
+    /// The level-shift averages of the latest 2, 8 and 64 points, each point taken with its season removed
+    /// when a seasonal profile was the baseline (less the profile's expectation, plus the slow level).
+    private var shortMean = 0.0
+    private var mediumMean = 0.0
+    private var longMean = 0.0
     private var pointCalibrator = TailCalibrator()
     private var shortCalibrator = TailCalibrator()
     private var mediumCalibrator = TailCalibrator()
@@ -231,7 +231,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         for value in [
             c.alertThreshold, c.saturationLog10, c.minimumRelativeError, self.level, self.slowLevel, self.last,
             self.recentError, self.minimum, self.maximum, self.dailyError, self.weeklyError, self.dailySquaredError,
-            self.weeklySquaredError, self.recentSquaredError, self.shortShift, self.mediumShift, self.longShift,
+            self.weeklySquaredError, self.recentSquaredError, self.shortMean, self.mediumMean, self.longMean,
         ] {
             writer.write(value)
         }
@@ -255,7 +255,6 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         writer.write(self.configuration.rearmSeconds)
         writer.write(self.standing == .quiet ? self.standingSince.map { Int($0.nanoseconds) } ?? Int.min : Int.min)
         writer.write(self.rhythm.absenceJudged ? 1 : 0)
-        writer.write(1)  // the level-shift averages are distances, not values
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -280,7 +279,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         (self.dailySquaredError, self.weeklySquaredError, self.recentSquaredError) = (
             doubles[11], doubles[12], doubles[13]
         )
-        (self.shortShift, self.mediumShift, self.longShift) = (doubles[14], doubles[15], doubles[16])
+        (self.shortMean, self.mediumMean, self.longMean) = (doubles[14], doubles[15], doubles[16])
         let outside = try reader.int()
         if outside != Int.min {
             (self.standing, self.standingSince) = (.outside, Timestamp(nanoseconds: Int64(outside)))
@@ -320,14 +319,6 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         }
         // … and those written before a missed beat was reported, here.
         if !reader.isAtEnd { self.rhythm.absenceJudged = try reader.int() == 1 }
-        // … and those written when the level-shift averages were of the values themselves, here.
-        if reader.isAtEnd {
-            self.shortShift -= self.slowLevel
-            self.mediumShift -= self.slowLevel
-            self.longShift -= self.slowLevel
-        } else {
-            _ = try reader.int()
-        }
     }
 
     /// Judges a point, then learns from it.
@@ -340,6 +331,9 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             self.last = value
             self.minimum = value
             self.maximum = value
+            self.shortMean = value
+            self.mediumMean = value
+            self.longMean = value
             self.daily.learn(value, at: seconds)
             self.weekly.learn(value, at: seconds)
             return Result(
@@ -404,37 +398,39 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         )
         surprise = Swift.max(surprise, breach)
         let spikeSurprise = surprise
-        // Where the point belonged for the level shifts: the slow level, or on a seasonal baseline the profile's
-        // expectation, so the day's own swing does not read as a shift.
-        let shiftLevel = baseline == .recent ? self.slowLevel : expected
-        let departure = value - shiftLevel
-        self.shortShift += Self.shiftWeights.0 * (departure - self.shortShift)
-        self.mediumShift += Self.shiftWeights.1 * (departure - self.mediumShift)
-        self.longShift += Self.shiftWeights.2 * (departure - self.longShift)
+        // On a seasonal baseline the averages take the point with its season removed (its distance from the
+        // profile's expectation, from the slow level), so the day's own swing does not read as a shift.
+        let deseasoned = baseline == .recent ? value : value - expected + self.slowLevel
+        self.shortMean += Self.shiftWeights.0 * (deseasoned - self.shortMean)
+        self.mediumMean += Self.shiftWeights.1 * (deseasoned - self.mediumMean)
+        self.longMean += Self.shiftWeights.2 * (deseasoned - self.longMean)
         let shifts = (
-            self.shortCalibrator.judge(abs(self.shortShift) * inverseScale, learning: learning),
-            self.mediumCalibrator.judge(abs(self.mediumShift) * inverseScale, learning: learning),
-            self.longCalibrator.judge(abs(self.longShift) * inverseScale, learning: learning)
+            self.shortCalibrator.judge(abs(self.shortMean - self.slowLevel) * inverseScale, learning: learning),
+            self.mediumCalibrator.judge(abs(self.mediumMean - self.slowLevel) * inverseScale, learning: learning),
+            self.longCalibrator.judge(abs(self.longMean - self.slowLevel) * inverseScale, learning: learning)
         )
         /// The span of the winning average, when a level shift speaks (0 otherwise).
         var shiftPoints = 0
         if shifts.0 > surprise {
             surprise = shifts.0
-            signal = self.shortShift >= 0 ? .levelShiftUp : .levelShiftDown
+            signal = self.shortMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
             shiftPoints = 2
         }
         if shifts.1 > surprise {
             surprise = shifts.1
-            signal = self.mediumShift >= 0 ? .levelShiftUp : .levelShiftDown
+            signal = self.mediumMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
             shiftPoints = 8
         }
         if shifts.2 > surprise {
             surprise = shifts.2
-            signal = self.longShift >= 0 ? .levelShiftUp : .levelShiftDown
+            signal = self.longMean >= self.slowLevel ? .levelShiftUp : .levelShiftDown
             shiftPoints = 64
         }
+        // Told against the slow level, or on a seasonal baseline against this point's expectation.
+        let shiftLevel = baseline == .recent ? self.slowLevel : expected
         let shiftMean =
-            shiftLevel + (shiftPoints == 2 ? self.shortShift : shiftPoints == 8 ? self.mediumShift : self.longShift)
+            shiftLevel - self.slowLevel
+            + (shiftPoints == 2 ? self.shortMean : shiftPoints == 8 ? self.mediumMean : self.longMean)
         var beat: Double?
         var missedBeat = false
         if learning {
@@ -497,8 +493,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         // scale grows with the range, and so with the very point that escalates).
         // (Two at a time: the variadic `max` would allocate an array on every point.)
         let distance = Swift.max(
-            Swift.max(abs(value - expected), abs(self.shortShift)),
-            Swift.max(abs(self.mediumShift), abs(self.longShift))
+            Swift.max(abs(value - expected), abs(self.shortMean - self.slowLevel)),
+            Swift.max(abs(self.mediumMean - self.slowLevel), abs(self.longMean - self.slowLevel))
         )
         let escalates =
             score >= self.episodePeak + self.configuration.escalation

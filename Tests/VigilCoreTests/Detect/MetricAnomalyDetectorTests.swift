@@ -374,41 +374,6 @@ private let step: Int64 = 300
         }
     }
 
-    /// A checkpoint from before the level-shift averages were distances held the averages of the values: restored,
-    /// they are taken from the slow level, and the detector goes on as if it had never stopped.
-    @Test func aCheckpointWithAveragesOfValuesIsConverted() throws {
-        var random = SplitMix64(seed: 3)
-        let values = (0..<3000).map { index in
-            Double(index % 288 < 100 ? 80 : 20) + Double(random.next() % 1000) / 100 + (index >= 2400 ? 30 : 0)
-        }
-        func time(_ index: Int) -> Timestamp { Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000) }
-        var original = MetricAnomalyDetector()
-        for index in 0..<2000 { _ = original.update(time: time(index), value: values[index]) }
-        var writer = PackedWriter()
-        original.write(to: &writer)
-        // The old layout: no trailing marker, and doubles 14…16 (after six integers) as values, not distances
-        // from the slow level (double 4).
-        var bytes = Array(writer.bytes.dropLast(8))
-        func double(_ index: Int) -> Double {
-            let offset = 48 + 8 * index
-            return Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << UInt64($1 * 8) })
-        }
-        for index in 14...16 {
-            let bits = (double(index) + double(4)).bitPattern
-            for byte in 0..<8 { bytes[48 + 8 * index + byte] = UInt8(truncatingIfNeeded: bits >> UInt64(byte * 8)) }
-        }
-        var reader = try PackedReader(base64: Base64.encode(bytes))
-        var restored = try MetricAnomalyDetector(reading: &reader)
-        #expect(reader.isAtEnd)
-        for index in 2000..<3000 {
-            let (expected, got) = (
-                original.update(time: time(index), value: values[index]),
-                restored.update(time: time(index), value: values[index])
-            )
-            #expect(abs(expected.score - got.score) < 1e-9 && expected.isAnomaly == got.isAnomaly, "at \(index)")
-        }
-    }
-
     /// A checkpoint written after a missed beat was reported, before the next beat: the restored detector does not
     /// report it again.
     @Test func aReportedMissedBeatSurvivesACheckpoint() throws {
