@@ -61,6 +61,18 @@ import Testing
         #expect(abs(tail - pow(10, -6 * score)) <= 0.01 * tail, "\(tail) for score \(score)")
     }
 
+    /// NAB's New York taxi demand (half-hourly), a real series with a daily swing: New Year's Eve is a level shift
+    /// told against the rides expected at that time of day, not against a level in the middle of the swing.
+    @Test func aLevelShiftOnADailyBaselineIsToldAgainstTheExpectedValues() throws {
+        let taxi = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/data/nab/data/realKnownCause/nyc_taxi.csv")
+        let text = try Vigil.run(["detect", taxi.path])
+        let alert = try #require(text.stdout.split(separator: "\n").first { $0.contains("2014-12-31T") })
+        #expect(alert.contains("level_shift_up") && alert.contains("daily baseline"), "\(alert)")
+        #expect(alert.contains(" points averaged ") && alert.contains(" above expected"), "\(alert)")
+    }
+
     /// A ramp alerts as a level shift whose evidence names the average that moved and the level it left.
     @Test func aLevelShiftReportsTheAverageThatMoved() throws {
         var values = (0..<1500).map { 20 + Double(($0 * 7919) % 13) / 13 }
