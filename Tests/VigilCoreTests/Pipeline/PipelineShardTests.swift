@@ -167,27 +167,46 @@ import Testing
         #expect((found?.evidence.expected ?? 0) > 0.19 && (found?.evidence.expected ?? 1) < 0.25)
     }
 
-    /// A level shift's finding names the average that moved and the level it left: the sample itself sits inside
-    /// its band.
-    @Test func aLevelShiftFindingNamesTheAverageThatMoved() {
+    /// The finding of a level shift on checkout's `series`, whose latest sample was `value` against `expected`.
+    private func levelShiftFinding(
+        _ series: String,
+        value: Double,
+        signal: MetricAnomalyDetector.Signal,
+        baseline: MetricAnomalyDetector.Baseline,
+        expected: Double,
+        shift: MetricAnomalyDetector.Shift
+    ) -> Evidence {
         let point = MetricPoint(
-            series: SeriesKey(name: "latency", labels: [.init("service", "checkout")]),
+            series: SeriesKey(name: series, labels: [.init("service", "checkout")]),
             time: Timestamp(nanoseconds: 1_000_000_000),
-            value: 12.5
+            value: value
         )
         let result = MetricAnomalyDetector.Result(
             score: 0.8,
             isAnomaly: true,
-            signal: .levelShiftUp,
-            baseline: .recent,
-            expected: 11,
-            bandHalfWidth: 2,
+            signal: signal,
+            baseline: baseline,
+            expected: expected,
+            bandHalfWidth: 0.2 * expected,
             neverNegative: true,
             secondsOutside: 0,
             learntPoints: 500,
+            shift: shift
+        )
+        return PipelineShard.deviation(point, result).evidence
+    }
+
+    /// A level shift's finding names the average that moved and the level it left: the sample itself sits inside
+    /// its band.
+    @Test func aLevelShiftFindingNamesTheAverageThatMoved() {
+        let evidence = self.levelShiftFinding(
+            "latency",
+            value: 12.5,
+            signal: .levelShiftUp,
+            baseline: .recent,
+            expected: 11,
             shift: .init(points: 8, mean: 12.75, level: 10)
         )
-        let evidence = PipelineShard.deviation(point, result).evidence
         #expect(evidence.summary.contains("inside its band"), "\(evidence.summary)")
         #expect(
             evidence.summary.contains(
@@ -201,24 +220,14 @@ import Testing
 
     /// On a seasonal baseline the average is of the samples' distances from where the profile put each one.
     @Test func aSeasonalLevelShiftFindingSaysHowFarTheSamplesAveragedFromTheirExpectations() {
-        let point = MetricPoint(
-            series: SeriesKey(name: "requests", labels: [.init("service", "checkout")]),
-            time: Timestamp(nanoseconds: 1_000_000_000),
-            value: 95
-        )
-        let result = MetricAnomalyDetector.Result(
-            score: 0.8,
-            isAnomaly: true,
+        let evidence = self.levelShiftFinding(
+            "requests",
+            value: 95,
             signal: .levelShiftDown,
             baseline: .daily,
             expected: 110,
-            bandHalfWidth: 20,
-            neverNegative: true,
-            secondsOutside: 0,
-            learntPoints: 900,
             shift: .init(points: 64, mean: 98, level: 110)
         )
-        let evidence = PipelineShard.deviation(point, result).evidence
         #expect(
             evidence.summary.contains("level shift down (its last 64 samples averaged 12 below their expected values)"),
             "\(evidence.summary)"
