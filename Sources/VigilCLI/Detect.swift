@@ -27,10 +27,13 @@ struct Detect: ParsableCommand {
             negative), the baseline it was judged against (recent, daily, weekly), score with the odds behind \
             it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a level shift the \
             average that moved against the level it left (the value itself may be inside its band; on a daily \
-            or weekly baseline, how far the points averaged above or below their expected values) (default)
+            or weekly baseline, how far the points averaged above or below their expected values), and for a \
+            spike or dip that scored by leaving the range seen, how far beyond the edge it left ("8.3 above the \
+            range it left (highest 112.9)") (default)
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged \
-            by a spike beat, shift: {points, mean, level} for a level shift}]}
+            by a spike beat, shift: {points, mean, level} for a level shift, range_edge for a spike or dip \
+            beyond the range seen}]}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract; one series)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
@@ -38,7 +41,9 @@ struct Detect: ParsableCommand {
             probabilities, a warm-up of 150 points, one alert per episode and a rest of 200 points after it. A \
             spike that stays in the lower half of the range the series has already shown (a dip in the upper \
             half) counts as far as it reaches across that range: 10 to 18 is news on a series that never passed \
-            20, less so on one that has been at 100. \
+            20, less so on one that has been at 100. A new high is measured from where the range stood when \
+            the series left it, so a daily swing that climbs a little every day alerts on the first day it \
+            passes its old high by a clear margin, not only when a single step is large. \
             Spikes that keep a beat (a nightly job, found after five of them) stop alerting unless they grow \
             tenfold rarer; a spike as large away from the beat alerts as off_beat, naming the beat. A beat that \
             held seven times and then does not come (the job did not run) alerts once as missed_beat, when the \
@@ -191,6 +196,11 @@ struct Detect: ParsableCommand {
                 ? "  mean of \(shift.points) points \(Self.readable(shift.mean)) against level \(Self.readable(shift.level))"
                 : "  \(shift.points) points averaged \(Self.readable(abs(gap))) \(gap >= 0 ? "above" : "below") expected"
         }
+        if let edge = result.rangeEdge {
+            let above = value >= edge
+            text += "  \(Self.readable(abs(value - edge))) \(above ? "above" : "below") the range it left ("
+            text += "\(above ? "highest" : "lowest") \(Self.readable(edge)))"
+        }
         if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
         if let beat = result.beatSeconds {
             let missed = result.signal == .missedBeat
@@ -227,7 +237,8 @@ struct Detect: ParsableCommand {
                     ",\"shift\":{\"points\":\($0.points),\"mean\":\(Self.number($0.mean)),\"level\":\(Self.number($0.level))}"
                 ]
             } ?? []
-        return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + "}"
+        let edge = result.rangeEdge.map { [",\"range_edge\":\(Self.number($0))"] } ?? []
+        return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + edge.joined() + "}"
     }
 
     /// The calibrated tail probability behind a score (nil for a flatline or a missed beat, whose score is a

@@ -95,6 +95,37 @@ import Testing
         )
     }
 
+    /// A daily swing between −10 and 110 that climbs 0.2 a row (58 a day) from day 7: the alert on the climb's
+    /// first day is a new high, told against the edge of the range it left, in text and in JSON.
+    @Test func aClimbingDailySwingIsToldAgainstTheRangeItLeft() throws {
+        var state: UInt64 = 11
+        let values = (0..<(10 * 288)).map { (index: Int) -> Double in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let swing = 50 + 60 * sin(2 * Double.pi * Double(index % 288) / 288)
+            return swing + 6 * (Double(state >> 11) / Double(1 << 53) - 0.5)
+                + (index >= 2016 ? 0.2 * Double(index - 2016) : 0)
+        }
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let formatter = ISO8601DateFormatter()
+        let csv =
+            "timestamp,value\n"
+            + values.enumerated().map { "\(formatter.string(from: start + Double($0.offset) * 300)),\($0.element)" }
+            .joined(separator: "\n") + "\n"
+        let text = try Vigil.run(["detect"], input: csv)
+        let alert = try #require(
+            text.stdout.split(separator: "\n").first { $0.contains(" above the range it left (highest ") },
+            "\(text.stdout)"
+        )
+        #expect(alert.contains("  spike  ") && alert.contains("daily baseline"), "\(alert)")
+        let json = try Vigil.run(["detect", "--format", "json"], input: csv)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        let beyond = try #require(alerts.first { $0["range_edge"] != nil })
+        let edge = try #require(beyond["range_edge"] as? Double)
+        let value = try #require(beyond["value"] as? Double)
+        #expect(edge > 105 && edge < 116 && value > edge, "\(beyond)")
+    }
+
     /// A job spiking every 310 rows (25 h 50 min at five-minute rows), and once two thirds of the way between two
     /// of its runs: the
     /// alert says off_beat and names the beat, in text and in JSON.

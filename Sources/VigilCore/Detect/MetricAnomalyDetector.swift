@@ -10,8 +10,10 @@
 ///   long-run squared error is well below the recent level's, which is how the seasonal period is found.
 /// - **spike and dip**: the point's distance from the baseline in units of the baseline's own recent error,
 ///   and how far it lands outside the whole range seen, in ranges (a step series whose recent error is tiny
-///   would otherwise make every move look alike). A spike that stays in the lower half of the range seen (a dip
-///   in the upper half) counts as far as it reaches across it, as a chart shows it.
+///   would otherwise make every move look alike), measured from where the range stood when the series left it,
+///   so a climb that sets a new high day after day (a daily swing drifting up) is measured from yesterday's high,
+///   not from the point before. A spike that stays in the lower half of the range seen (a dip in the upper half)
+///   counts as far as it reaches across it, as a chart shows it.
 /// - **level shift**: averages over 2, 8 and 64 points against a slow level (each point with its season removed
 ///   on a seasonal baseline, so the day's own swing is no shift), in the same units, so a sustained change that
 ///   no single point shows still stands out.
@@ -139,6 +141,9 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var beatSeconds: Double? = nil
         /// For a level shift, the average that moved and the level it left.
         public var shift: Shift? = nil
+        /// For a spike or dip that scored by landing beyond the range seen: the edge of the range the series left
+        /// (its highest or lowest value before the climb, drawn towards the new extreme over about 200 points).
+        public var rangeEdge: Double? = nil
 
         /// The band's lower edge: `expected` − `bandHalfWidth`, no lower than 0 on a series that has never been
         /// negative (a CPU's band is not −2.8…5.1) …
@@ -156,6 +161,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// A spike or dip whose point reaches this share of the range seen (from its far end) counts in full; one
     /// that reaches less counts in proportion.
     static let fullReach = 0.5
+    /// How fast the edge a series left follows it while it stays beyond: about 200 points, so a series that
+    /// settled at a new level is judged from there, not from where it was before.
+    static let edgeWeight = 0.005
+    /// How long a range takes to form: the range statistic's history starts afresh once a series has been
+    /// watched this long, since in its first hours every new high is a large share of a small range.
+    static let rangeFormingSeconds: Int64 = 86_400
     public private(set) var configuration: Configuration
     private var count = 0
     private var level = 0.0
@@ -184,6 +195,9 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     /// How far a point lands outside everything seen, in ranges: a jump from 1 to 100 on a series that moved
     /// between 0.8 and 2 is off the scale however noisy its point errors were.
     private var rangeCalibrator = TailCalibrator()
+    /// Where the range stood when the series left it (its highest value before a climb above it, its lowest
+    /// before a fall below), while the series stays beyond; NaN inside the range.
+    private var rangeEdge = Double.nan
     /// The beat of recurring spikes, if the series has one.
     private var rhythm = SpikeRhythm()
     private var pointsSinceAlert = Int.max / 2
@@ -192,6 +206,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     private var episodeDistance = 0.0
     /// Where the latest point stood against its band, and since when it has stood so.
     private var standing = BandState.inside
+    // (Two flags beside `standing`, in what would be padding.)
+    /// Whether the series left its range upwards (see `rangeEdge`).
+    private var leftUpwards = false
+    /// Whether the range calibrator has started afresh after ``rangeFormingSeconds``.
+    private var rangeFormed = false
     private var standingSince: Timestamp?
     private var run = 0
     private var longestRun = 0
@@ -255,6 +274,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         writer.write(self.configuration.rearmSeconds)
         writer.write(self.standing == .quiet ? self.standingSince.map { Int($0.nanoseconds) } ?? Int.min : Int.min)
         writer.write(self.rhythm.absenceJudged ? 1 : 0)
+        writer.write(self.rangeEdge)
+        writer.write((self.leftUpwards ? 1 : 0) | (self.rangeFormed ? 2 : 0))
     }
 
     /// Reads what ``write(to:)`` wrote.
@@ -319,6 +340,14 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         }
         // … and those written before a missed beat was reported, here.
         if !reader.isAtEnd { self.rhythm.absenceJudged = try reader.int() == 1 }
+        // … and those written before the edge a series left was kept, here (their range history stays).
+        if !reader.isAtEnd {
+            self.rangeEdge = try reader.double()
+            let flags = try reader.int()
+            (self.leftUpwards, self.rangeFormed) = (flags & 1 != 0, flags & 2 != 0)
+        } else {
+            self.rangeFormed = true
+        }
     }
 
     /// Judges a point, then learns from it.
@@ -350,7 +379,7 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         }
         let (lowestSeen, highestSeen) = (self.minimum, self.maximum)
         let range = highestSeen - lowestSeen
-        let outside = value > self.maximum ? value - self.maximum : value < self.minimum ? self.minimum - value : 0
+        let outside = self.leaveRange(value, seconds: seconds)
         self.minimum = Swift.min(self.minimum, value)
         self.maximum = Swift.max(self.maximum, value)
         let floor = Swift.max(
@@ -393,9 +422,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             surprise *= Swift.min(1, Swift.max(0, reach) / Self.fullReach)
         }
         let breach = self.rangeCalibrator.judge(
-            outside / Swift.max(range, 5 * self.configuration.minimumRelativeLevel * abs(self.slowLevel), 1e-9),
+            outside.distance
+                / Swift.max(range, 5 * self.configuration.minimumRelativeLevel * abs(self.slowLevel), 1e-9),
             learning: learning
         )
+        let beyondRange = outside.distance > 0 && breach > surprise
         surprise = Swift.max(surprise, breach)
         let spikeSurprise = surprise
         // On a seasonal baseline the averages take the point with its season removed (its distance from the
@@ -525,8 +556,36 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             learntPoints: self.count - 1,
             beatSeconds: beat,
             shift: signal == .levelShiftUp || signal == .levelShiftDown
-                ? Shift(points: shiftPoints, mean: shiftMean, level: shiftLevel) : nil
+                ? Shift(points: shiftPoints, mean: shiftMean, level: shiftLevel) : nil,
+            rangeEdge: beyondRange && (signal == .spike || signal == .dip) ? outside.edge : nil
         )
+    }
+
+    /// How far a point lands beyond the range seen, measured from the edge the series left (its highest value
+    /// before this climb, its lowest before this fall), and that edge; then draws the edge towards the new
+    /// extreme. The range statistic's history starts afresh once the series has been watched for
+    /// ``rangeFormingSeconds``.
+    private mutating func leaveRange(_ value: Double, seconds: Int64) -> (distance: Double, edge: Double) {
+        if !self.rangeFormed, let first = self.daily.firstSeen, seconds - first >= Self.rangeFormingSeconds {
+            self.rangeCalibrator = TailCalibrator()
+            self.rangeFormed = true
+        }
+        // Back inside the range it left (a comparison with NaN is false: no excursion to end).
+        if self.leftUpwards ? value <= self.rangeEdge : value >= self.rangeEdge { self.rangeEdge = .nan }
+        var distance = 0.0
+        if value > self.maximum || value < self.minimum {
+            let upwards = value > self.maximum
+            if self.rangeEdge.isNaN || self.leftUpwards != upwards {
+                (self.rangeEdge, self.leftUpwards) = (upwards ? self.maximum : self.minimum, upwards)
+            }
+            distance = abs(value - self.rangeEdge)
+        }
+        let edge = self.rangeEdge
+        if !edge.isNaN {
+            let extreme = self.leftUpwards ? Swift.max(self.maximum, value) : Swift.min(self.minimum, value)
+            self.rangeEdge += Self.edgeWeight * (extreme - edge)
+        }
+        return (distance, edge)
     }
 
     /// Updates every baseline and error estimate with a point already judged.

@@ -48,6 +48,9 @@ public struct SeasonalProfile: Sendable, PackedCodable, Equatable {
         return min(self.bins.count - 1, Int(Double(phase) * Double(self.bins.count) / Double(self.period)))
     }
 
+    /// The time of the first point learnt, or nil before any.
+    var firstSeen: Int64? { self.firstSecond }
+
     /// Whether two full periods have been seen, enough for the profile to be trusted.
     public func isReady(at seconds: Int64) -> Bool {
         guard let first = self.firstSecond else { return false }

@@ -273,6 +273,10 @@ public struct PipelineShard: Sendable {
                             : " (its last \($0.points) samples averaged \(Format.number(abs($0.mean - $0.level))) "
                                 + "\($0.mean >= $0.level ? "above" : "below") their expected values)"
                     } ?? "")
+                    + (result.rangeEdge.map {
+                        " (\(Format.number(abs(point.value - $0))) \(point.value >= $0 ? "above" : "below") the range it "
+                            + "left, whose \(point.value >= $0 ? "highest" : "lowest") was \(Format.number($0)))"
+                    } ?? "")
                     + outside
                     + (heldFor.map { "; it stayed beyond the band for \(Format.number($0)) s, as its rule asks" } ?? "")
             )

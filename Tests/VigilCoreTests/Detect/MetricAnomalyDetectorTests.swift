@@ -246,6 +246,34 @@ private let step: Int64 = 300
         #expect(shift.mean - shift.level > 3, "\(shift)")
     }
 
+    /// Twelve days of the daily swing, climbing 0.2 a point (58 a day) from day 7: each point follows the one
+    /// before closely and the day profile follows the climb, so only the range shows it. Each day's peak is a new
+    /// high measured from the day before's, and the first one alerts on the first day, naming the edge it left.
+    @Test func aDailySwingThatClimbsAlertsAsANewHighOnItsFirstDay() throws {
+        let perDay = Int(86_400 / step)
+        let start = 7 * perDay
+        let swing = self.dailySwing().values
+        let values = swing.indices.map { swing[$0] + ($0 >= start ? 0.2 * Double($0 - start) : 0) }
+        let results = self.run(values)
+        let before = swing[..<start].max() ?? 0
+        let first = try #require(self.alerts(results).first { $0 >= start }, "no alert on the climb")
+        #expect(first < start + perDay, "first alert at \(first), the climb from \(start)")
+        #expect(results[first].signal == .spike && results[first].baseline == .daily, "\(results[first])")
+        let edge = try #require(results[first].rangeEdge, "\(results[first])")
+        #expect(abs(edge - before) < 1 && values[first] > edge + 5, "edge \(edge), highest before \(before)")
+        #expect(results.allSatisfy { $0.rangeEdge == nil || $0.signal == .spike || $0.signal == .dip })
+    }
+
+    /// A series that settled at a new level sets new highs on it now and then; they are judged from the edge as
+    /// it follows the series, not from where the series was before the step, so the step alerts and its new
+    /// level does not go on alerting.
+    @Test func aSeriesSettledAtANewLevelIsJudgedFromThere() {
+        let values = self.noise(6000).enumerated().map { 20 + $0.element + ($0.offset >= 2000 ? 10 : 0) }
+        let alerts = self.alerts(self.run(values))
+        #expect(alerts.contains { (2000..<2012).contains($0) }, "alerts at \(alerts)")
+        #expect(alerts.filter { $0 >= 2400 }.isEmpty, "alerts at \(alerts)")
+    }
+
     /// A daily cycle that jumps from 20 to 80 every morning: the morning jump is normal, its absence is not.
     @Test func seasonalSeriesAlertsWhenTheDailyJumpIsMissing() {
         let perDay = Int(86_400 / step)
@@ -392,6 +420,33 @@ private let step: Int64 = 300
             let result = restored.update(time: time(index), value: values[index])
             #expect(result == original.update(time: time(index), value: values[index]))
             #expect(result.signal != .missedBeat)
+        }
+    }
+
+    /// A checkpoint keeps the edge a climbing series left and whether its range has had its day to form: written
+    /// in the first hours, and again halfway up a climb above the old high, the restored detector goes on as the
+    /// original does.
+    @Test func anEdgeLeftAndAFormingRangeSurviveACheckpoint() throws {
+        let perDay = 288
+        let values = (0..<(6 * perDay)).map { (index: Int) -> Double in
+            let swing = 60 * sin(2 * Double.pi * Double(index % perDay) / Double(perDay))
+            let climb = index >= 4 * perDay ? 0.2 * Double(index - 4 * perDay) : 0
+            return 50 + swing + Double(index % 7) + climb
+        }
+        func time(_ index: Int) -> Timestamp { Timestamp(nanoseconds: Int64(index) * step * 1_000_000_000) }
+        // In the first hours, and on the climb's second day, beyond the day before's high.
+        for checkpoint in [100, 5 * perDay + 40] {
+            var original = MetricAnomalyDetector()
+            for index in 0..<checkpoint { _ = original.update(time: time(index), value: values[index]) }
+            var restored = try Self.decoder.decode(MetricAnomalyDetector.self, from: try Self.encoder.encode(original))
+            var differing: [Int] = []
+            for index in checkpoint..<values.count
+            where original.update(time: time(index), value: values[index])
+                != restored.update(time: time(index), value: values[index])
+            {
+                differing.append(index)
+            }
+            #expect(differing.isEmpty, "from a checkpoint at \(checkpoint), differs at \(differing.prefix(5))")
         }
     }
 

@@ -167,14 +167,16 @@ import Testing
         #expect((found?.evidence.expected ?? 0) > 0.19 && (found?.evidence.expected ?? 1) < 0.25)
     }
 
-    /// The finding of a level shift on checkout's `series`, whose latest sample was `value` against `expected`.
-    private func levelShiftFinding(
+    /// The finding on checkout's `series`, whose latest sample was `value` against `expected`: a level shift's when
+    /// `shift` is given, a new high's or low's when `rangeEdge` is.
+    private func deviationFinding(
         _ series: String,
         value: Double,
         signal: MetricAnomalyDetector.Signal,
         baseline: MetricAnomalyDetector.Baseline,
         expected: Double,
-        shift: MetricAnomalyDetector.Shift
+        shift: MetricAnomalyDetector.Shift? = nil,
+        rangeEdge: Double? = nil
     ) -> Evidence {
         let point = MetricPoint(
             series: SeriesKey(name: series, labels: [.init("service", "checkout")]),
@@ -191,15 +193,34 @@ import Testing
             neverNegative: true,
             secondsOutside: 0,
             learntPoints: 500,
-            shift: shift
+            shift: shift,
+            rangeEdge: rangeEdge
         )
         return PipelineShard.deviation(point, result).evidence
+    }
+
+    /// A sample that scored by leaving the range seen says how far beyond the edge it left it went: a climbing
+    /// daily swing's new high may sit inside the band of its time of day.
+    @Test func aNewHighFindingSaysHowFarBeyondTheRangeItLeft() {
+        let evidence = self.deviationFinding(
+            "memory",
+            value: 121.8,
+            signal: .spike,
+            baseline: .daily,
+            expected: 116,
+            rangeEdge: 113
+        )
+        #expect(
+            evidence.summary.contains("spike (8.8 above the range it left, whose highest was 113)"),
+            "\(evidence.summary)"
+        )
+        #expect(evidence.observed == 121.8 && evidence.expected == 116)
     }
 
     /// A level shift's finding names the average that moved and the level it left: the sample itself sits inside
     /// its band.
     @Test func aLevelShiftFindingNamesTheAverageThatMoved() {
-        let evidence = self.levelShiftFinding(
+        let evidence = self.deviationFinding(
             "latency",
             value: 12.5,
             signal: .levelShiftUp,
@@ -220,7 +241,7 @@ import Testing
 
     /// On a seasonal baseline the average is of the samples' distances from where the profile put each one.
     @Test func aSeasonalLevelShiftFindingSaysHowFarTheSamplesAveragedFromTheirExpectations() {
-        let evidence = self.levelShiftFinding(
+        let evidence = self.deviationFinding(
             "requests",
             value: 95,
             signal: .levelShiftDown,
