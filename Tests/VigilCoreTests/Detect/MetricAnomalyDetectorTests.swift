@@ -246,21 +246,24 @@ private let step: Int64 = 300
         #expect(shift.mean - shift.level > 3, "\(shift)")
     }
 
-    /// Twelve days of the daily swing, climbing 0.2 a point (58 a day) from day 7: each point follows the one
-    /// before closely and the day profile follows the climb, so only the range shows it. Each day's peak is a new
-    /// high measured from the day before's, and the first one alerts on the first day, naming the edge it left.
-    @Test func aDailySwingThatClimbsAlertsAsANewHighOnItsFirstDay() throws {
+    /// Twelve days of the daily swing, climbing (or sinking) 0.2 a point, 58 a day, from day 7: each point follows
+    /// the one before closely and the day profile follows the drift, so only the range shows it. Each day's peak
+    /// is a new high measured from the day before's (each trough a new low), and the first one alerts on the first
+    /// day, naming the edge it left.
+    @Test(arguments: [0.2, -0.2])
+    func aDailySwingThatDriftsAlertsAsANewHighOrLowOnItsFirstDay(slope: Double) throws {
         let perDay = Int(86_400 / step)
         let start = 7 * perDay
         let swing = self.dailySwing().values
-        let values = swing.indices.map { swing[$0] + ($0 >= start ? 0.2 * Double($0 - start) : 0) }
+        let values = swing.indices.map { swing[$0] + ($0 >= start ? slope * Double($0 - start) : 0) }
         let results = self.run(values)
-        let before = swing[..<start].max() ?? 0
-        let first = try #require(self.alerts(results).first { $0 >= start }, "no alert on the climb")
-        #expect(first < start + perDay, "first alert at \(first), the climb from \(start)")
-        #expect(results[first].signal == .spike && results[first].baseline == .daily, "\(results[first])")
+        let first = try #require(self.alerts(results).first { $0 >= start }, "no alert on the drift")
+        #expect(first < start + perDay, "first alert at \(first), the drift from \(start)")
+        #expect(results[first].signal == (slope > 0 ? .spike : .dip), "\(results[first])")
+        #expect(results[first].baseline == .daily, "\(results[first])")
         let edge = try #require(results[first].rangeEdge, "\(results[first])")
-        #expect(abs(edge - before) < 1 && values[first] > edge + 5, "edge \(edge), highest before \(before)")
+        let before = (slope > 0 ? swing[..<start].max() : swing[..<start].min()) ?? 0
+        #expect(abs(edge - before) < 1 && abs(values[first] - edge) > 5, "edge \(edge), before \(before)")
         #expect(results.allSatisfy { $0.rangeEdge == nil || $0.signal == .spike || $0.signal == .dip })
     }
 
