@@ -33,7 +33,9 @@ struct Detect: ParsableCommand {
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged \
             by a spike beat, shift: {points, mean, level} for a level shift, range_edge for a spike or dip \
-            beyond the range seen}]}
+            beyond the range seen}]}; a trend_exhaustion alert gives {series, time, signal, value (the fitted \
+            line now), limit, per_hour, hours_to_limit, earliest_hours, latest_hours (null when a flat line is \
+            plausible), crossing, confidence}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract; one series)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \
@@ -55,6 +57,12 @@ struct Detect: ParsableCommand {
             its value) is no counter, and its values are judged from there on (not with --format nab, which \
             judges the value column as it is).
 
+            With --limit (or for a series named …_used_ratio, whose limit is 1), a steady climb towards the limit \
+            (of any series but a counter) alerts once as trend_exhaustion, with when it gets there and an \
+            interval: "rising 1.2 per hour: reaches 100 in 41.7 h (between 40.9 h and 42.5 h), around \
+            2026-01-04T17:40:00Z". The line is fitted to the last few hundred rows, and only a climb that is \
+            clearly real, along a line (not a one-off step), and due within 7 days alerts.
+
             Rows are scored as they are read: from a pipe, the text report prints each alert when its row arrives.
 
             Examples:
@@ -63,6 +71,7 @@ struct Detect: ParsableCommand {
               curl -s 'http://prometheus:9090/api/v1/query_range?query=up&start=1700000000&end=1700086400&step=60' \
                 | vigil detect -
               vigil detect --format nab ../shared/data/nab/data/realKnownCause/nyc_taxi.csv
+              vigil detect --limit 500 disk_used_gb.csv
             """
     )
 
@@ -78,6 +87,15 @@ struct Detect: ParsableCommand {
     @Option(help: "Score at which an alert fires, in (0, 1]: higher alerts less often.")
     var alertThreshold: Double = MetricAnomalyDetector.Configuration().alertThreshold
 
+    @Option(
+        help: ArgumentHelp(
+            "The value the series must not reach (a disk's size, a quota): a steady climb towards it alerts as "
+                + "trend_exhaustion, with the predicted crossing time and its interval.",
+            valueName: "value"
+        )
+    )
+    var limit: Double?
+
     @Flag(help: "Fail on a timestamp that does not increase instead of scoring rows in file order.")
     var strictTime = false
 
@@ -87,6 +105,12 @@ struct Detect: ParsableCommand {
     func validate() throws {
         guard self.alertThreshold > 0 && self.alertThreshold <= 1 else {
             throw ValidationError("--alert-threshold must be in (0, 1], got \(self.alertThreshold)")
+        }
+        if let limit = self.limit {
+            guard limit.isFinite else { throw ValidationError("--limit must be a finite number, got \(limit)") }
+            guard self.format != .nab else {
+                throw ValidationError("--limit does not apply to --format nab, whose rows carry only a score")
+            }
         }
     }
 
@@ -102,6 +126,8 @@ struct Detect: ParsableCommand {
         /// Per series: a counter's last sample, nil for other series; and the name alerts give it.
         var counters: [CounterRate?] = []
         var labels: [String] = []
+        /// Per series: the trend towards its limit (--limit, or 1 for a `…_used_ratio`), nil when it has none.
+        var trends: [TrendDetector?] = []
         // Row by row as they are read: the alerts of several series come in time order, and a text report of a
         // pipe (`tail -f cpu.csv | vigil detect -`) prints each alert when its row arrives.
         let gaps = "gaps, not scored"
@@ -118,6 +144,12 @@ struct Detect: ParsableCommand {
                     CounterRate.isCounter(name: String($0.prefix { $0 != "{" })) ? CounterRate() : nil
                 }
                 labels = names.indices.map { counters[$0] == nil ? names[$0] : "rate(\(names[$0]))" }
+                // A counter only ever climbs: no limit is reached by its count.
+                trends = names.indices.map { column in
+                    let ratio = names[column].prefix { $0 != "{" }.hasSuffix("_used_ratio")
+                    let limit = counters[column] != nil ? nil : self.limit ?? (ratio ? 1 : nil)
+                    return limit.map { TrendDetector(configuration: .init(limit: $0)) }
+                }
                 if self.format == .nab { out.write("timestamp,value,anomaly_score,is_anomaly\n") }
             }
             if self.format == .nab {
@@ -135,6 +167,20 @@ struct Detect: ParsableCommand {
             for column in names.indices {
                 guard var value = row.values[column] else { continue }
                 scored += 1
+                // The trend reads the column as it is in the file: a disk's bytes, not their rate.
+                if let prediction = trends[column]?.update(time: row.time, value: value),
+                    let limit = trends[column]?.configuration.limit
+                {
+                    alertCount += 1
+                    if self.format == .json {
+                        alerts.append(Self.json(names[column], row.time, prediction, limit: limit))
+                    } else {
+                        out.write(
+                            Self.sentence(names.count > 1 ? names[column] : nil, row.time, prediction, limit) + "\n"
+                        )
+                        out.flush()
+                    }
+                }
                 if var counter = counters[column] {
                     switch counter.read(seconds: row.time.seconds, value: value) {
                     case .rate(let rate):
@@ -208,6 +254,55 @@ struct Detect: ParsableCommand {
             text += DurationText.describe(beat)
         }
         return text
+    }
+
+    /// A climb towards the limit as a line a person reads: where the fitted line is, how fast it rises, and when
+    /// it reaches the limit, with the interval.
+    private static func sentence(
+        _ series: String?,
+        _ time: Timestamp,
+        _ prediction: TrendDetector.Prediction,
+        _ limit: Double
+    ) -> String {
+        func hours(_ seconds: Double) -> String {
+            seconds.isFinite ? VigilCore.Format.number((seconds / 360).rounded() / 10) + " h" : "never"
+        }
+        var text = "alert  \(time.iso8601)  \(series.map { "\($0)  " } ?? "")trend_exhaustion"
+        text += "  value \(Self.readable(prediction.level)) (fitted)  rising "
+        text += "\(Self.readable(prediction.slopePerSecond * 3600)) per hour: reaches \(Self.readable(limit)) in "
+        text += "\(hours(prediction.secondsToLimit)) (between \(hours(prediction.earliestSeconds)) and "
+        text += "\(hours(prediction.latestSeconds))), around \(Self.crossing(time, prediction).iso8601)"
+        text += "  confidence \(Self.score(prediction.confidence))"
+        return text
+    }
+
+    /// When the fitted line reaches the limit, to the second.
+    private static func crossing(_ time: Timestamp, _ prediction: TrendDetector.Prediction) -> Timestamp {
+        Timestamp(seconds: (time.seconds + prediction.secondsToLimit).rounded())
+    }
+
+    /// A climb towards the limit as a JSON object (`latest_hours` is null when a flat line is plausible).
+    private static func json(
+        _ series: String,
+        _ time: Timestamp,
+        _ prediction: TrendDetector.Prediction,
+        limit: Double
+    ) -> String {
+        let latest = prediction.latestSeconds.isFinite ? Self.number(prediction.latestSeconds / 3600) : "null"
+        let fields = [
+            "\"series\":\(JSON.string(series))",
+            "\"time\":\"\(time.iso8601)\"",
+            "\"signal\":\"trend_exhaustion\"",
+            "\"value\":\(Self.number(prediction.level))",
+            "\"limit\":\(Self.number(limit))",
+            "\"per_hour\":\(Self.number(prediction.slopePerSecond * 3600))",
+            "\"hours_to_limit\":\(Self.number(prediction.secondsToLimit / 3600))",
+            "\"earliest_hours\":\(Self.number(prediction.earliestSeconds / 3600))",
+            "\"latest_hours\":\(latest)",
+            "\"crossing\":\"\(Self.crossing(time, prediction).iso8601)\"",
+            "\"confidence\":\(Self.score(prediction.confidence))",
+        ]
+        return "{" + fields.joined(separator: ",") + "}"
     }
 
     /// One alert as a JSON object.

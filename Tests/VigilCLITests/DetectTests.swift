@@ -126,6 +126,63 @@ import Testing
         #expect(edge > 105 && edge < 116 && value > edge, "\(beyond)")
     }
 
+    /// Five-minute rows climbing 0.1 a row (1.2 an hour) from 50 over noise of ±1, as `name`.
+    private func climb(_ name: String, from start: Double = 50, by step: Double = 0.1, rows: Int = 600) -> String {
+        var state: UInt64 = 3
+        let begin = Date(timeIntervalSince1970: 1_700_000_000)
+        let formatter = ISO8601DateFormatter()
+        return "timestamp,\(name)\n"
+            + (0..<rows).map { (index: Int) -> String in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let noise = 2 * (Double(state >> 11) / Double(1 << 53) - 0.5) * step * 10
+                return "\(formatter.string(from: begin + Double(index) * 300)),\(start + step * Double(index) + noise)"
+            }
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// A disk climbing 1.2 GB an hour towards its 200 GB alerts once as trend_exhaustion, saying when it gets
+    /// there and with what interval; without --limit nothing is predicted.
+    @Test func aClimbTowardsTheLimitAlertsWithItsCrossingTime() throws {
+        let csv = self.climb("disk_used_gb")
+        let text = try Vigil.run(["detect", "--limit", "200"], input: csv)
+        let alerts = text.stdout.split(separator: "\n").filter { $0.contains("trend_exhaustion") }
+        #expect(alerts.count == 1, "\(text.stdout)")
+        #expect(alerts.first?.contains(" per hour: reaches 200 in ") == true, "\(text.stdout)")
+        let json = try Vigil.run(["detect", "--limit", "200", "--format", "json"], input: csv)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let found = try #require(
+            (object["alerts"] as? [[String: Any]])?.first { $0["signal"] as? String == "trend_exhaustion" }
+        )
+        let perHour = try #require(found["per_hour"] as? Double)
+        let hours = try #require(found["hours_to_limit"] as? Double)
+        let (earliest, latest) = (try #require(found["earliest_hours"] as? Double), found["latest_hours"] as? Double)
+        let value = try #require(found["value"] as? Double)
+        #expect(abs(perHour - 1.2) < 0.25, "\(found)")
+        #expect(abs(hours - (200 - value) / perHour) < 0.01 && earliest < hours && hours < (latest ?? .infinity))
+        #expect(found["limit"] as? Double == 200 && found["crossing"] is String, "\(found)")
+        let plain = try Vigil.run(["detect"], input: csv)
+        #expect(!plain.stdout.contains("trend_exhaustion"), "\(plain.stdout)")
+    }
+
+    /// A column named …_used_ratio runs out at 1, as in vigil serve: its climb is predicted without --limit.
+    @Test func aUsedRatioClimbIsPredictedWithoutALimitGiven() throws {
+        let text = try Vigil.run(["detect"], input: self.climb("node_memory_used_ratio", from: 0.5, by: 0.0004))
+        let alert = try #require(
+            text.stdout.split(separator: "\n").first { $0.contains("trend_exhaustion") },
+            "\(text.stdout)"
+        )
+        #expect(alert.contains(" per hour: reaches 1 in "), "\(alert)")
+    }
+
+    /// A limit that is no number, or one asked of the nab contract, is refused with the reason.
+    @Test func aBadLimitIsRefused() throws {
+        let csv = self.climb("disk_used_gb", rows: 10)
+        let notANumber = try Vigil.run(["detect", "--limit", "nan"], input: csv)
+        #expect(notANumber.status != 0 && notANumber.stderr.contains("--limit must be a finite number"))
+        let nab = try Vigil.run(["detect", "--limit", "5", "--format", "nab"], input: csv)
+        #expect(nab.status != 0 && nab.stderr.contains("--limit does not apply to --format nab"), "\(nab.stderr)")
+    }
+
     /// A job spiking every 310 rows (25 h 50 min at five-minute rows), and once two thirds of the way between two
     /// of its runs: the
     /// alert says off_beat and names the beat, in text and in JSON.
