@@ -60,8 +60,9 @@ struct Detect: ParsableCommand {
             With --limit (or for a series named …_used_ratio, whose limit is 1), a steady climb towards the limit \
             (of any series but a counter) alerts once as trend_exhaustion, with when it gets there and an \
             interval: "rising 1.2 per hour: reaches 100 in 41.7 h (between 40.9 h and 42.5 h), around \
-            2026-01-04T17:40:00Z". The line is fitted to the last few hundred rows, and only a climb that is \
-            clearly real, along a line (not a one-off step), and due within 7 days alerts.
+            2026-01-04T17:40:00Z". A series that starts above its limit is watched for a fall to it instead (free \
+            bytes to --limit 0). The line is fitted to the last few hundred rows, and only a move that is clearly \
+            real, along a line (not a one-off step), and due within 7 days alerts.
 
             Rows are scored as they are read: from a pipe, the text report prints each alert when its row arrives.
 
@@ -89,8 +90,9 @@ struct Detect: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The value the series must not reach (a disk's size, a quota): a steady climb towards it alerts as "
-                + "trend_exhaustion, with the predicted crossing time and its interval.",
+            "The value the series must not reach (a disk's size, a quota; 0 for free bytes): a steady climb towards it "
+                + "(a fall, for a series that starts above it) alerts as trend_exhaustion, with the predicted "
+                + "crossing time and its interval.",
             valueName: "value"
         )
     )
@@ -126,7 +128,9 @@ struct Detect: ParsableCommand {
         /// Per series: a counter's last sample, nil for other series; and the name alerts give it.
         var counters: [CounterRate?] = []
         var labels: [String] = []
-        /// Per series: the trend towards its limit (--limit, or 1 for a `…_used_ratio`), nil when it has none.
+        /// Per series: its limit (--limit, or 1 for a `…_used_ratio`), nil when it has none; and the trend towards
+        /// it, from its first value (above the limit, it falls towards it).
+        var limits: [Double?] = []
         var trends: [TrendDetector?] = []
         // Row by row as they are read: the alerts of several series come in time order, and a text report of a
         // pipe (`tail -f cpu.csv | vigil detect -`) prints each alert when its row arrives.
@@ -145,11 +149,11 @@ struct Detect: ParsableCommand {
                 }
                 labels = names.indices.map { counters[$0] == nil ? names[$0] : "rate(\(names[$0]))" }
                 // A counter only ever climbs: no limit is reached by its count.
-                trends = names.indices.map { column in
+                limits = names.indices.map { column in
                     let ratio = names[column].prefix { $0 != "{" }.hasSuffix("_used_ratio")
-                    let limit = counters[column] != nil ? nil : self.limit ?? (ratio ? 1 : nil)
-                    return limit.map { TrendDetector(configuration: .init(limit: $0)) }
+                    return counters[column] != nil ? nil : self.limit ?? (ratio ? 1 : nil)
                 }
+                trends = names.map { _ in nil }
                 if self.format == .nab { out.write("timestamp,value,anomaly_score,is_anomaly\n") }
             }
             if self.format == .nab {
@@ -168,8 +172,11 @@ struct Detect: ParsableCommand {
                 guard var value = row.values[column] else { continue }
                 scored += 1
                 // The trend reads the column as it is in the file: a disk's bytes, not their rate.
+                if let limit = limits[column], trends[column] == nil {
+                    trends[column] = TrendDetector(configuration: .init(limit: limit, falling: value > limit))
+                }
                 if let prediction = trends[column]?.update(time: row.time, value: value),
-                    let limit = trends[column]?.configuration.limit
+                    let limit = limits[column]
                 {
                     alertCount += 1
                     if self.format == .json {
@@ -268,8 +275,9 @@ struct Detect: ParsableCommand {
             seconds.isFinite ? VigilCore.Format.number((seconds / 360).rounded() / 10) + " h" : "never"
         }
         var text = "alert  \(time.iso8601)  \(series.map { "\($0)  " } ?? "")trend_exhaustion"
-        text += "  value \(Self.readable(prediction.level)) (fitted)  rising "
-        text += "\(Self.readable(prediction.slopePerSecond * 3600)) per hour: reaches \(Self.readable(limit)) in "
+        let rising = prediction.slopePerSecond > 0
+        text += "  value \(Self.readable(prediction.level)) (fitted)  \(rising ? "rising" : "falling") "
+        text += "\(Self.readable(abs(prediction.slopePerSecond) * 3600)) per hour: reaches \(Self.readable(limit)) in "
         text += "\(hours(prediction.secondsToLimit)) (between \(hours(prediction.earliestSeconds)) and "
         text += "\(hours(prediction.latestSeconds))), around \(Self.crossing(time, prediction).iso8601)"
         text += "  confidence \(Self.score(prediction.confidence))"

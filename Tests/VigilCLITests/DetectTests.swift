@@ -164,6 +164,16 @@ import Testing
         #expect(!plain.stdout.contains("trend_exhaustion"), "\(plain.stdout)")
     }
 
+    /// Free space falling 0.1 GB a row towards 0: a series that starts above its limit is watched for the fall.
+    @Test func aFallTowardsTheLimitIsPredictedToo() throws {
+        let text = try Vigil.run(["detect", "--limit", "0"], input: self.climb("disk_free_gb", from: 150, by: -0.1))
+        let alert = try #require(
+            text.stdout.split(separator: "\n").first { $0.contains("trend_exhaustion") },
+            "\(text.stdout)"
+        )
+        #expect(alert.contains("  falling 1.") && alert.contains(" per hour: reaches 0 in "), "\(alert)")
+    }
+
     /// A column named …_used_ratio runs out at 1, as in vigil serve: its climb is predicted without --limit.
     @Test func aUsedRatioClimbIsPredictedWithoutALimitGiven() throws {
         let text = try Vigil.run(["detect"], input: self.climb("node_memory_used_ratio", from: 0.5, by: 0.0004))

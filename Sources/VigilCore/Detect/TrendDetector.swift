@@ -1,8 +1,8 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
-/// Watches a series that can run out (memory, disk, a quota) for a steady climb towards its limit, and predicts
-/// when it gets there, with an interval.
+/// Watches a series that can run out (memory, disk, a quota) for a steady climb towards its limit, or a steady
+/// fall towards it (free bytes towards 0), and predicts when it gets there, with an interval.
 ///
 /// A least-squares line is fitted to the recent points with exponential forgetting (about `memory` points carry
 /// the fit), in O(1) time and memory per point. The slope's standard error gives both the confidence that the
@@ -22,16 +22,32 @@ public struct TrendDetector: Sendable, Codable {
         public var horizonSeconds: Double = 7 * 86_400
         /// The z-score of the slope needed to call the climb real.
         public var minimumZ: Double = 4
+        /// Whether the series falls towards its limit instead of climbing to it.
+        public var falling = false
 
-        /// Creates a configuration for a limit.
-        public init(limit: Double) { self.limit = limit }
+        /// Creates a configuration for a limit, reached by climbing or, when `falling`, by falling.
+        public init(limit: Double, falling: Bool = false) {
+            self.limit = limit
+            self.falling = falling
+        }
+
+        /// Reads a configuration; one written before falling limits climbs.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.limit = try container.decode(Double.self, forKey: .limit)
+            self.memory = try container.decode(Double.self, forKey: .memory)
+            self.warmUp = try container.decode(Int.self, forKey: .warmUp)
+            self.horizonSeconds = try container.decode(Double.self, forKey: .horizonSeconds)
+            self.minimumZ = try container.decode(Double.self, forKey: .minimumZ)
+            self.falling = try container.decodeIfPresent(Bool.self, forKey: .falling) ?? false
+        }
     }
 
     /// A prediction of when the limit is reached.
     public struct Prediction: Sendable, Equatable {
         /// The fitted current value.
         public var level: Double
-        /// The climb per second.
+        /// The climb per second (negative for a fall).
         public var slopePerSecond: Double
         /// Seconds until the limit at the fitted slope.
         public var secondsToLimit: Double
@@ -56,6 +72,8 @@ public struct TrendDetector: Sendable, Codable {
     /// Takes a point; returns a prediction when an alert should fire (once per episode).
     public mutating func update(time: Timestamp, value: Double) -> Prediction? {
         guard value.isFinite else { return nil }
+        // A fall towards the limit is fitted as the climb of the negated series.
+        let value = self.configuration.falling ? -value : value
         let seconds = time.seconds
         let origin = self.origin ?? seconds
         self.origin = origin
@@ -82,15 +100,17 @@ public struct TrendDetector: Sendable, Codable {
             let recent = self.fast.line(at: t)
         else { return nil }
         let (level, slope, standardError) = line
-        guard slope > 0, level < self.configuration.limit, recent.slope > 0.5 * slope, self.slow.isLinear() else {
+        let sign = self.configuration.falling ? -1.0 : 1.0
+        let limit = sign * self.configuration.limit
+        guard slope > 0, level < limit, recent.slope > 0.5 * slope, self.slow.isLinear() else {
             return nil
         }
-        let remaining = self.configuration.limit - level
+        let remaining = limit - level
         let high = slope + 2 * standardError
         let low = slope - 2 * standardError
         return Prediction(
-            level: level,
-            slopePerSecond: slope,
+            level: sign * level,
+            slopePerSecond: sign * slope,
             secondsToLimit: remaining / slope,
             earliestSeconds: remaining / high,
             latestSeconds: low > 0 ? remaining / low : .infinity,

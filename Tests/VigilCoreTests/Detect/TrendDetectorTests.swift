@@ -1,6 +1,7 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import Foundation
 import Testing
 
 @testable import VigilCore
@@ -53,6 +54,37 @@ import Testing
             }
         }
         #expect(alerts == 0)
+    }
+
+    /// Free disk space falling towards 0 at 2 GB an hour from 200 GB: the same prediction, mirrored (a negative
+    /// slope, the fitted level where the series is), and a climb does not alert on a falling limit.
+    @Test func predictsAFallTowardsAFallingLimit() throws {
+        var detector = TrendDetector(configuration: .init(limit: 0, falling: true))
+        var alerts: [TrendDetector.Prediction] = []
+        for index in 0..<360 {
+            let value = 200 - 2 * Double(index) / 60 + 0.5 * Self.noise(index)
+            if let alert = detector.update(time: Timestamp(seconds: Double(index) * 60), value: value) {
+                alerts.append(alert)
+            }
+        }
+        #expect(alerts.count == 1)
+        let last = try #require(detector.predict(at: 359 * 60))
+        #expect(abs(last.slopePerSecond * 3600 + 2) < 0.05, "\(last)")
+        #expect(abs(last.level - (200 - 2 * 359 / 60.0)) < 0.5, "\(last)")
+        // From 188 GB at 2 GB an hour: 94 h.
+        #expect(abs(last.secondsToLimit / 3600 - 94) < 3 && last.earliestSeconds < last.secondsToLimit)
+        var climbing = TrendDetector(configuration: .init(limit: 0, falling: true))
+        let rising = (0..<360).compactMap { index in
+            climbing.update(time: Timestamp(seconds: Double(index) * 60), value: 10 + Double(index) / 60)
+        }
+        #expect(rising.isEmpty)
+    }
+
+    /// A configuration written before falling limits existed reads as a climb.
+    @Test func anOlderConfigurationClimbs() throws {
+        let json = #"{"limit":1,"memory":360,"warmUp":60,"horizonSeconds":604800,"minimumZ":4}"#
+        let configuration = try JSONDecoder().decode(TrendDetector.Configuration.self, from: Data(json.utf8))
+        #expect(configuration.limit == 1 && !configuration.falling)
     }
 
     @Test func stateIsSmall() {
