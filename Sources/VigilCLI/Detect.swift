@@ -271,13 +271,11 @@ struct Detect: ParsableCommand {
         _ prediction: TrendDetector.Prediction,
         _ limit: Double
     ) -> String {
-        func hours(_ seconds: Double) -> String {
-            seconds.isFinite ? VigilCore.Format.number((seconds / 360).rounded() / 10) + " h" : "never"
-        }
         var text = "alert  \(time.iso8601)  \(series.map { "\($0)  " } ?? "")trend_exhaustion"
         let rising = prediction.slopePerSecond > 0
         text += "  value \(Self.readable(prediction.level)) (fitted)  \(rising ? "rising" : "falling") "
         text += "\(Self.readable(abs(prediction.slopePerSecond) * 3600)) per hour: reaches \(Self.readable(limit)) in "
+        let hours = VigilCore.Format.hours
         text += "\(hours(prediction.secondsToLimit)) (between \(hours(prediction.earliestSeconds)) and "
         text += "\(hours(prediction.latestSeconds))), around \(Self.crossing(time, prediction).iso8601)"
         text += "  confidence \(Self.score(prediction.confidence))"

@@ -321,9 +321,6 @@ public struct PipelineShard: Sendable {
     }
 
     static func exhaustion(_ point: MetricPoint, _ prediction: TrendDetector.Prediction, limit: Double) -> Anomaly {
-        func hours(_ seconds: Double) -> String {
-            seconds.isFinite ? Format.number((seconds / 360).rounded() / 10) + " h" : "never"
-        }
         let crossing = point.time.adding(seconds: prediction.secondsToLimit)
         let service = point.series.service ?? "host"
         return Anomaly(
@@ -339,8 +336,9 @@ public struct PipelineShard: Sendable {
                 upper: prediction.latestSeconds.isFinite ? prediction.latestSeconds : nil,
                 summary: "\(point.series.text) is at \(Format.number(prediction.level)) and rising "
                     + "\(Format.number(prediction.slopePerSecond * 3600)) per hour: it reaches \(Format.number(limit)) in "
-                    + "\(hours(prediction.secondsToLimit)) (between \(hours(prediction.earliestSeconds)) and "
-                    + "\(hours(prediction.latestSeconds))), around \(crossing.iso8601)"
+                    + "\(Format.hours(prediction.secondsToLimit)) (between "
+                    + "\(Format.hours(prediction.earliestSeconds)) and \(Format.hours(prediction.latestSeconds))), "
+                    + "around \(crossing.iso8601)"
             )
         )
     }

@@ -24,6 +24,11 @@ public enum Format {
         Self.count(value) + " " + (value == 1 ? noun : plural ?? noun + "s")
     }
 
+    /// Seconds as hours to a tenth, as a time to a limit is told: "68.3 h", and "never" for an infinite time.
+    public static func hours(_ seconds: Double) -> String {
+        seconds.isFinite ? Self.number((seconds / 360).rounded() / 10) + " h" : "never"
+    }
+
     /// A share as a whole percentage: "73 %", and "<1 %" for one above 0 that rounds to 0.
     public static func percent(_ share: Double) -> String {
         let whole = Int((share * 100).rounded())

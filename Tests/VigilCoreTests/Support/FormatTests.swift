@@ -32,6 +32,13 @@ import Testing
         #expect(Format.count(1, "entry", plural: "entries") == "1 entry")
     }
 
+    /// A time to a limit reads in hours to a tenth; one never reached says so.
+    @Test func hoursAreToATenth() {
+        #expect(Format.hours(68 * 3600 + 17 * 60) == "68.3 h")
+        #expect(Format.hours(1800) == "0.5 h")
+        #expect(Format.hours(.infinity) == "never")
+    }
+
     /// Shares read as whole percentages; a share that is there but rounds to nothing is not "0 %".
     @Test func sharesAreWholePercentages() {
         #expect(Format.percent(0.734) == "73 %")
