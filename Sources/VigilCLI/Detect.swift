@@ -57,12 +57,13 @@ struct Detect: ParsableCommand {
             its value) is no counter, and its values are judged from there on (not with --format nab, which \
             judges the value column as it is).
 
-            With --limit (or for a series named …_used_ratio, whose limit is 1), a steady climb towards the limit \
-            (of any series but a counter) alerts once as trend_exhaustion, with when it gets there and an \
-            interval: "rising 1.2 per hour: reaches 100 in 41.7 h (between 40.9 h and 42.5 h), around \
-            2026-01-04T17:40:00Z". A series that starts above its limit is watched for a fall to it instead (free \
-            bytes to --limit 0). The line is fitted to the last few hundred rows, and only a move that is clearly \
-            real, along a line (not a one-off step), and due within 7 days alerts.
+            With --limit, or for a series whose name gives its limit (…_used_ratio 1; free bytes such as \
+            node_filesystem_avail_bytes 0), a steady climb towards the limit (of any series but a counter) alerts \
+            once as trend_exhaustion, with when it gets there and an interval: "rising 1.2 per hour: reaches 100 \
+            in 41.7 h (between 40.9 h and 42.5 h), around 2026-01-04T17:40:00Z". A series that starts above its \
+            limit is watched for a fall to it instead (free bytes to 0). The line is fitted to the last few \
+            hundred rows, and only a move that is clearly real, along a line (not a one-off step), and due within \
+            7 days alerts.
 
             Rows are scored as they are read: from a pipe, the text report prints each alert when its row arrives.
 
@@ -128,8 +129,9 @@ struct Detect: ParsableCommand {
         /// Per series: a counter's last sample, nil for other series; and the name alerts give it.
         var counters: [CounterRate?] = []
         var labels: [String] = []
-        /// Per series: its limit (--limit, or 1 for a `…_used_ratio`), nil when it has none; and the trend towards
-        /// it, from its first value (above the limit, it falls towards it).
+        /// Per series: its limit (--limit, or the one its name says it has: 1 for a `…_used_ratio`, 0 for free
+        /// bytes), nil when it has none; and the trend towards it, from its first value (above the limit, it falls
+        /// towards it).
         var limits: [Double?] = []
         var trends: [TrendDetector?] = []
         // Row by row as they are read: the alerts of several series come in time order, and a text report of a
@@ -150,8 +152,8 @@ struct Detect: ParsableCommand {
                 labels = names.indices.map { counters[$0] == nil ? names[$0] : "rate(\(names[$0]))" }
                 // A counter only ever climbs: no limit is reached by its count.
                 limits = names.indices.map { column in
-                    let ratio = names[column].prefix { $0 != "{" }.hasSuffix("_used_ratio")
-                    return counters[column] != nil ? nil : self.limit ?? (ratio ? 1 : nil)
+                    let named = TrendDetector.Configuration.named(names[column].prefix { $0 != "{" })
+                    return counters[column] != nil ? nil : self.limit ?? named?.limit
                 }
                 trends = names.map { _ in nil }
                 if self.format == .nab { out.write("timestamp,value,anomaly_score,is_anomaly\n") }

@@ -174,6 +174,17 @@ import Testing
         #expect(alert.contains("  falling 1.") && alert.contains(" per hour: reaches 0 in "), "\(alert)")
     }
 
+    /// node_exporter's free disk space runs out at 0, as in vigil serve: its fall is predicted without --limit.
+    @Test func freeBytesFallingArePredictedWithoutALimitGiven() throws {
+        let csv = self.climb("node_filesystem_avail_bytes", from: 150, by: -0.1)
+        let text = try Vigil.run(["detect"], input: csv)
+        let alert = try #require(
+            text.stdout.split(separator: "\n").first { $0.contains("trend_exhaustion") },
+            "\(text.stdout)"
+        )
+        #expect(alert.contains("  falling 1.") && alert.contains(" per hour: reaches 0 in "), "\(alert)")
+    }
+
     /// A column named …_used_ratio runs out at 1, as in vigil serve: its climb is predicted without --limit.
     @Test func aUsedRatioClimbIsPredictedWithoutALimitGiven() throws {
         let text = try Vigil.run(["detect"], input: self.climb("node_memory_used_ratio", from: 0.5, by: 0.0004))

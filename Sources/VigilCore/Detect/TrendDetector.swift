@@ -31,6 +31,19 @@ public struct TrendDetector: Sendable, Codable {
             self.falling = falling
         }
 
+        /// The limit a series' name says it has, or nil: a `…_used_ratio` runs out at 1, and free space falls to
+        /// 0 (node_exporter's `node_filesystem_avail_bytes` and `node_memory_MemAvailable_bytes`, any
+        /// `…_avail_bytes` or `…_available_bytes`).
+        public static func named(_ name: some StringProtocol) -> Self? {
+            if name.hasSuffix("_used_ratio") { return .init(limit: 1) }
+            if name.hasSuffix("_avail_bytes") || name.hasSuffix("_available_bytes")
+                || name.hasSuffix("MemAvailable_bytes")
+            {
+                return .init(limit: 0, falling: true)
+            }
+            return nil
+        }
+
         /// Reads a configuration; one written before falling limits climbs.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)

@@ -189,10 +189,10 @@ public struct PipelineShard: Sendable {
                 findings.append(Self.held(judged, result, level: level, edge: edge, rate: self.isRate(judged.series)))
             }
             if let limit = Self.limit(of: point.series), !report.isMuted,
-                let prediction = self.trends[point.series, default: TrendDetector(configuration: .init(limit: limit))]
+                let prediction = self.trends[point.series, default: TrendDetector(configuration: limit)]
                     .update(time: point.time, value: judged.value)
             {
-                findings.append(Self.exhaustion(judged, prediction, limit: limit))
+                findings.append(Self.exhaustion(judged, prediction, limit: limit.limit))
             }
         }
         self.processedSamples += points.count
@@ -315,9 +315,9 @@ public struct PipelineShard: Sendable {
         )
     }
 
-    /// The limit a series must not reach, when its name says it has one: a `…_used_ratio` runs out at 1.
-    static func limit(of series: SeriesKey) -> Double? {
-        series.name.hasSuffix("_used_ratio") ? 1 : nil
+    /// The limit a series must not reach, when its name says it has one (``TrendDetector/Configuration/named(_:)``).
+    static func limit(of series: SeriesKey) -> TrendDetector.Configuration? {
+        TrendDetector.Configuration.named(series.name)
     }
 
     static func exhaustion(_ point: MetricPoint, _ prediction: TrendDetector.Prediction, limit: Double) -> Anomaly {
@@ -334,8 +334,9 @@ public struct PipelineShard: Sendable {
                 expected: limit,
                 lower: prediction.earliestSeconds,
                 upper: prediction.latestSeconds.isFinite ? prediction.latestSeconds : nil,
-                summary: "\(point.series.text) is at \(Format.number(prediction.level)) and rising "
-                    + "\(Format.number(prediction.slopePerSecond * 3600)) per hour: it reaches \(Format.number(limit)) in "
+                summary: "\(point.series.text) is at \(Format.number(prediction.level)) and "
+                    + "\(prediction.slopePerSecond > 0 ? "rising" : "falling") "
+                    + "\(Format.number(abs(prediction.slopePerSecond) * 3600)) per hour: it reaches \(Format.number(limit)) in "
                     + "\(Format.hours(prediction.secondsToLimit)) (between "
                     + "\(Format.hours(prediction.earliestSeconds)) and \(Format.hours(prediction.latestSeconds))), "
                     + "around \(crossing.iso8601)"

@@ -513,6 +513,38 @@ import Testing
         #expect(trend.evidence.summary.contains("reaches 1 in"))
     }
 
+    /// node_exporter's free disk space falling 2 GB an hour towards 0 is a disk filling too: reported once, with
+    /// the fall and its crossing time. A used ratio that falls is no exhaustion.
+    @Test func freeSpaceFallingToZeroIsReportedWithItsCrossingTime() throws {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let free = SeriesKey(
+            name: "node_filesystem_avail_bytes",
+            labels: [.init("instance", "db-1:9100"), .init("mountpoint", "/")]
+        )
+        let used = SeriesKey(name: "host_filesystem_used_ratio", labels: [.init("host", "db-1")])
+        for index in 0..<720 {  // two hours at 10 s, from 20 GB
+            let time = Timestamp(seconds: 1_700_000_000 + Double(index) * 10)
+            let bytes = 20e9 - 2e9 * Double(index) / 360 + 1e6 * Double(index % 7 - 3)
+            shard.process(
+                [
+                    MetricPoint(series: free, time: time, value: bytes),
+                    MetricPoint(series: used, time: time, value: 0.5 - 0.01 * Double(index) / 360),
+                ],
+                findings: &findings
+            )
+        }
+        let trends = findings.filter { $0.kind == .trendExhaustion }
+        #expect(trends.count == 1 && trends.first?.subject == free.text, "\(trends.map(\.subject))")
+        let summary = try #require(trends.first?.evidence.summary)
+        // At 19.7 GB falling 2.0 GB an hour: 9.8 h.
+        #expect(
+            summary.contains(" and falling 199") && summary.contains(" per hour: it reaches 0 in 9.8 h"),
+            "\(summary)"
+        )
+        #expect(trends.first?.evidence.expected == 0)
+    }
+
     /// A shard restored from a snapshot continues exactly as the original: same findings, same templates.
     /// A counter sampled every 10 s: `rate(second)` per second, as a running total that restarts from zero at
     /// `restart` (the sample there is what it counted since).
