@@ -188,7 +188,8 @@ public struct PipelineShard: Sendable {
             case .sustained(let level, let edge):
                 findings.append(Self.held(judged, result, level: level, edge: edge, rate: self.isRate(judged.series)))
             }
-            if let limit = Self.limit(of: point.series), !report.isMuted,
+            // A series whose name says it can run out: a used ratio climbing to 1, free bytes falling to 0.
+            if let limit = TrendDetector.Configuration.named(point.series.name), !report.isMuted,
                 let prediction = self.trends[point.series, default: TrendDetector(configuration: limit)]
                     .update(time: point.time, value: judged.value)
             {
@@ -313,11 +314,6 @@ public struct PipelineShard: Sendable {
                     + "\(Format.number(level)) then): the change held"
             )
         )
-    }
-
-    /// The limit a series must not reach, when its name says it has one (``TrendDetector/Configuration/named(_:)``).
-    static func limit(of series: SeriesKey) -> TrendDetector.Configuration? {
-        TrendDetector.Configuration.named(series.name)
     }
 
     static func exhaustion(_ point: MetricPoint, _ prediction: TrendDetector.Prediction, limit: Double) -> Anomaly {
