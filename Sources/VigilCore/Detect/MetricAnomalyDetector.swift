@@ -27,7 +27,8 @@
 /// episode, and a rest period after it in which scores are halved (repeats would only add noise) unless the
 /// deviation escalates well beyond the episode's peak (in score, or, as scores saturate, ten times further from
 /// the expected value than anything in the episode), which alerts again. The error never counts as smaller
-/// than 1 % of the range seen or 1 % of the level, so tiny wiggles on a flat series never page anyone. A repeated
+/// than 1 % of the range seen or 1 % of the level, so tiny wiggles on a flat series never page anyone, and a point
+/// less than one error from its expected value is no spike however regular the series has been. A repeated
 /// value (a gauge held between scrapes) teaches the error nothing, and the warm-up counts moves as well as
 /// points.
 public struct MetricAnomalyDetector: Sendable, PackedCodable {
@@ -413,7 +414,11 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         // The first points only settle the error estimates: their ratios would teach the calibrators a tail
         // that is not there.
         let learning = self.count > Self.settling
-        var surprise = self.pointCalibrator.judge(abs(value - expected) * inverseScale, learning: learning)
+        let errors = abs(value - expected) * inverseScale
+        var surprise = self.pointCalibrator.judge(errors, learning: learning)
+        // A point less than one error from its expectation is no spike, however regular the series has been (a
+        // smooth curve whose slope grows by a tenth of its floor would otherwise set a record).
+        surprise *= Swift.min(1, errors)
         var signal: Signal = value >= expected ? .spike : .dip
         // A spike that stays in the lower part of the range already seen (a dip in the upper part) is no larger
         // than moves the series has made before: it counts as far as it reaches across that range.

@@ -313,6 +313,17 @@ private let step: Int64 = 300
         #expect(self.alerts(self.run(values)).isEmpty)
     }
 
+    /// A noise-free curve (a period of 628 points, longer than the warm-up) has point errors well under its floor;
+    /// where its slope passes the largest seen, by a tenth of an error, the point is still no spike (before, it
+    /// alerted at 615: "spike value 48.67 expected 48.57"). The spike of 300 at 2,500 alerts.
+    @Test func aSmoothCurveIsNoSpikeWhereItsSlopeSetsARecord() {
+        var values = (0..<3000).map { 50 + 10 * sin(Double($0) / 100) }
+        values[2500] += 300
+        let results = self.run(values)
+        let spikes = self.alerts(results).filter { results[$0].signal == .spike || results[$0].signal == .dip }
+        #expect(spikes == [2500], "spike or dip alerts at \(spikes)")
+    }
+
     @Test func gapsAndIrregularTimestampsKeepTheDailyPhase() {
         let perDay = Int(86_400 / step)
         var times: [Int64] = []
