@@ -424,7 +424,7 @@ async function anomaliesView(params) {
     table(
       [['Time'], ['Service'], ['Kind'], ['Subject'], ['Score', 'num'], ['Observed', 'num'], ['Expected'], ['Evidence']],
       rows,
-      'No anomalies yet. Detectors warm up on each series first (150 points) and then alert only when a value leaves its learnt band.'
+      'No anomalies yet. Detectors warm up on each series first (150 points) and then alert only when a value, or the average of the latest ones, is far rarer than the series\' own history.'
     )
   );
 }
