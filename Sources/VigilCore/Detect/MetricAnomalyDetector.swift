@@ -129,7 +129,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var baseline: Baseline
         /// The value expected at this time.
         public var expected: Double
-        /// Half the width of the normal band around `expected`.
+        /// Half the width of the normal band around `expected`: four errors, or nearer where the series is so regular
+        /// that a smaller distance already scores an alert (never under one error).
         public var bandHalfWidth: Double
         /// Whether the series has never been negative, so its band stops at 0.
         public var neverNegative: Bool
@@ -508,7 +509,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
 
         self.learn(value, seconds: seconds, bins: bins, predictions: predictions, cap: 10 * scale)
 
-        let band = 4 * scale
+        // Four errors, or nearer where this series is so regular that a smaller distance already scores an alert
+        // (never under one error, below which a point is no spike): a spike that alerts lies outside its band.
+        let alertErrors = self.pointCalibrator.statistic(
+            reaching: self.configuration.alertThreshold * self.configuration.saturationLog10
+        )
+        let band = Swift.min(4, Swift.max(1, alertErrors)) * scale
         let state: BandState =
             abs(value - expected) > band
             ? .outside : score < 0.5 * self.configuration.alertThreshold ? .quiet : .inside

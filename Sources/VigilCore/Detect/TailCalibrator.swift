@@ -99,6 +99,23 @@ public struct TailCalibrator: Sendable, PackedCodable, Equatable {
         return Double(self.tailLog10[Self.bucket(of: u)])
     }
 
+    /// The smallest statistic whose surprise reaches `surpriseLog10`: where the fitted tail reaches it, or the lower
+    /// edge of the first bucket that does (infinity until 20 points have been seen).
+    @inline(__always)
+    public func statistic(reaching surpriseLog10: Double) -> Double {
+        guard self.seen > 20 else { return .infinity }
+        if surpriseLog10 >= self.tailStartLog10 {
+            return self.tailStart + (surpriseLog10 - self.tailStartLog10) * (1 / Self.log10OfE) * self.tailScale
+        }
+        // The table rises with the bucket: halve the span until the first bucket that reaches it.
+        var (low, high) = (0, Self.bucketCount - 1)
+        while low < high {
+            let middle = (low + high) / 2
+            if Double(self.tailLog10[middle]) >= surpriseLog10 { high = middle } else { low = middle + 1 }
+        }
+        return Double(self.tailLog10[low]) >= surpriseLog10 ? Self.edges[low].lower : self.tailStart
+    }
+
     /// −log10 of the tail probability of `u` (as ``surpriseLog10(_:)``), then learns it when `learning`: one
     /// call per point.
     @inline(__always)

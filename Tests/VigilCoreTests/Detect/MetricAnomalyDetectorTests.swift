@@ -324,6 +324,19 @@ private let step: Int64 = 300
         #expect(spikes == [2500], "spike or dip alerts at \(spikes)")
     }
 
+    /// On a series whose points never strayed half an error (the floor, 1 % of the level), a jump of three errors
+    /// is as rare as an alert: its band is drawn where alerts start, so the spike is outside it (with a band of
+    /// four errors it sat inside, 96…104).
+    @Test func aSpikeThatAlertsIsOutsideItsBand() {
+        var values = self.noise(2000).map { 100 + $0 }
+        values[1500] = 103
+        let results = self.run(values)
+        #expect(self.alerts(results).contains(1500), "alerts at \(self.alerts(results))")
+        #expect(results[1500].signal == .spike)
+        #expect(results[1500].upper < 103, "band \(results[1500].lower)…\(results[1500].upper)")
+        #expect(results[1500].bandHalfWidth >= 1, "never under one error")
+    }
+
     @Test func gapsAndIrregularTimestampsKeepTheDailyPhase() {
         let perDay = Int(86_400 / step)
         var times: [Int64] = []
