@@ -25,10 +25,10 @@ struct Detect: ParsableCommand {
               text  one line per alert: time, detector (spike, dip, level_shift_up/down, flatline, off_beat, \
             missed_beat), value, expected value and band (where a point alone starts to alert: four errors \
             either side, nearer on a series so regular that less is already as rare; never below 0 on a series \
-            that has not been negative), the baseline it was judged against (recent, daily, weekly), score with the odds behind \
-            it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a level shift the \
-            average that moved against the level it left (the value itself may be inside its band; on a daily \
-            or weekly baseline, how far the points averaged above or below their expected values), and for a \
+            that has not been negative), the baseline it was judged against (recent, daily, weekly), score with \
+            the odds behind it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a \
+            level shift the average that moved against the level it left (the value itself may be inside its \
+            band; on a daily or weekly baseline, how far the points averaged above or below their expected values), and for a \
             spike or dip that scored by leaving the range seen, how far beyond the edge it left ("8.3 above the \
             range it left (highest 112.9)") (default)
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
