@@ -28,9 +28,9 @@ struct Detect: ParsableCommand {
             that has not been negative), the baseline it was judged against (recent, daily, weekly), score with \
             the odds behind it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a \
             level shift the average that moved against the level it left (the value itself may be inside its \
-            band; on a daily or weekly baseline, how far the points averaged above or below their expected values), and for a \
-            spike or dip that scored by leaving the range seen, how far beyond the edge it left ("8.3 above the \
-            range it left (highest 112.9)") (default)
+            band; on a daily or weekly baseline, how far the points averaged above or below their expected \
+            values), and for a spike or dip that scored by leaving the range seen, how far beyond the edge it \
+            left ("8.3 above the range it left (highest 112.9)") (default)
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged \
             by a spike beat, shift: {points, mean, level} for a level shift, range_edge for a spike or dip \
