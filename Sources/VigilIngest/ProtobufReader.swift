@@ -1,6 +1,8 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import VigilCore
+
 /// What reading the protobuf wire format needs from where the bytes live; field keys and skipping follow.
 protocol ProtobufWire {
     mutating func varint() throws(IngestError) -> UInt64
@@ -161,14 +163,7 @@ struct ProtobufCursor: ProtobufWire {
 struct ProtobufWriter {
     var bytes: [UInt8] = []
 
-    mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            self.bytes.append(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
-        }
-        self.bytes.append(UInt8(value))
-    }
+    mutating func varint(_ value: UInt64) { Varint.append(value, to: &self.bytes) }
 
     mutating func field(_ number: Int, varint value: UInt64) {
         self.varint(UInt64(number << 3))

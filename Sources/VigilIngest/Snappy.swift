@@ -1,6 +1,8 @@
 // Vigil: a self-hosted AIOps engine.
 // SPDX-License-Identifier: Apache-2.0
 
+import VigilCore
+
 /// The snappy *block* format (not the framed stream format), as Prometheus remote_write and Loki push use it.
 public enum Snappy {
     /// Decompresses a block, refusing any whose declared size exceeds `maximumLength`.
@@ -105,12 +107,7 @@ public enum Snappy {
     ) -> (bytes: [UInt8], literalPositions: [Int]) {
         var output: [UInt8] = []
         output.reserveCapacity(input.count / 2 + 16)
-        var length = UInt64(input.count)
-        while length >= 0x80 {
-            output.append(UInt8(length & 0x7F) | 0x80)
-            length >>= 7
-        }
-        output.append(UInt8(length))
+        Varint.append(UInt64(input.count), to: &output)
         var kept = [Bool](repeating: false, count: input.count + 1)
         for range in ranges { for index in range { kept[index] = true } }
         var positions: [Int] = []

@@ -235,14 +235,7 @@ public enum WALPayload: Sendable, Equatable {
 struct ByteWriter {
     var bytes: [UInt8] = []
 
-    mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            self.bytes.append(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
-        }
-        self.bytes.append(UInt8(value))
-    }
+    mutating func varint(_ value: UInt64) { Varint.append(value, to: &self.bytes) }
 
     mutating func string(_ text: String) {
         self.varint(UInt64(text.utf8.count))
