@@ -634,7 +634,7 @@ public struct IncidentCorrelator: Sendable {
             trigger: trigger,
             impactChain: chain,
             timeline: timeline,
-            recommendation: Self.recommendation(root: root, trigger: trigger, members: members)
+            recommendation: Self.recommendation(root: root, trigger: trigger, members: members, impactChain: chain)
         )
     }
 
@@ -668,20 +668,28 @@ public struct IncidentCorrelator: Sendable {
         return chain.reversed()
     }
 
-    /// The first thing to try, from the trigger's kind or, without one, from the root cause's symptoms.
+    /// The first thing to try, from the trigger's kind or, without one, from the root cause's symptoms. The
+    /// reason says the other services depend on the root only where `impactChain` (root first) shows it.
     static func recommendation(
         root: String,
         trigger: ChangeEvent?,
-        members: [Incident.Member]
+        members: [Incident.Member],
+        impactChain: [String]
     ) -> Incident.Recommendation {
+        let dependents = impactChain.dropFirst().filter { $0 != root }
+        let others = Set(members.map(\.service)).subtracting([root]).count
+        let followed =
+            !dependents.isEmpty
+            ? " and \(dependents.joined(separator: ", ")), which \(dependents.count == 1 ? "depends" : "depend") on it, followed"
+            : others > 0 ? " and \(Format.count(others, "other service")) followed" : ""
         if let trigger, trigger.service == root {
             let version = trigger.version.map { " " + $0 } ?? ""
             switch trigger.kind {
             case .deploy:
                 return .init(
                     action: "Roll back the deploy\(version) of \(root)",
-                    reason:
-                        "\(root) was deployed at \(trigger.time.iso8601), just before it degraded, and the other affected services depend on it"
+                    reason: "\(root) was deployed at \(trigger.time.iso8601), just before it degraded"
+                        + (followed.isEmpty ? "" : ",\(followed)")
                 )
             case .config:
                 return .init(
@@ -707,14 +715,11 @@ public struct IncidentCorrelator: Sendable {
         }
         let subjects = members.filter { $0.service == root }.map(\.subject).joined(separator: " ")
         if subjects.contains("latency") || subjects.contains("cpu") || subjects.contains("load") {
-            return .init(
-                action: "Scale \(root) out",
-                reason: "its latency or load rose first and the services that depend on it followed"
-            )
+            return .init(action: "Scale \(root) out", reason: "its latency or load rose first\(followed)")
         }
         return .init(
             action: "Restart \(root) and look at its error logs",
-            reason: "it deviated first and the services that depend on it followed; no change event explains it"
+            reason: "it deviated first\(followed); no change event explains it"
         )
     }
 }

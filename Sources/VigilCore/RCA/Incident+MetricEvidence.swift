@@ -120,7 +120,8 @@ extension Incident {
                 incident.recommendation = IncidentCorrelator.recommendation(
                     root: root,
                     trigger: self.trigger,
-                    members: self.members
+                    members: self.members,
+                    impactChain: incident.impactChain
                 )
             }
         }

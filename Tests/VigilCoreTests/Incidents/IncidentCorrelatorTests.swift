@@ -137,11 +137,33 @@ private func anomaly(_ service: String, _ subject: String, _ seconds: Int64, sco
         #expect(incident.impactChain == ["auth-api", "user-service", "checkout", "payment"])
         #expect(incident.services == ["auth-api", "user-service", "checkout", "payment"])
         #expect(incident.recommendation?.action == "Roll back the deploy v2.4.1 of auth-api")
+        #expect(
+            incident.recommendation?.reason.hasSuffix(
+                "just before it degraded, and user-service, checkout, payment, which depend on it, followed"
+            ) == true,
+            "\(incident.recommendation?.reason ?? "")"
+        )
         #expect(incident.timeline.first?.what == "deploy v2.4.1")
         let joined = try #require(incident.members.first { $0.service == "user-service" }?.joinedBecause)
         #expect(joined.contains("user-service calls auth-api") && joined.contains("within 20 s"), "\(joined)")
         #expect(incident.status == .open)
         #expect(incident.narrative.contains("Root cause auth-api"))
+    }
+
+    /// Without a known call path, the first action's reason claims no dependency, only what followed in time.
+    @Test func aReasonClaimsNoDependencyTheTopologyDoesNotShow() throws {
+        var correlator = IncidentCorrelator()
+        correlator.add(ChangeEvent(service: "checkout", kind: .deploy, version: "v2.4.1", time: at(0)))
+        for offset in stride(from: Int64(120), to: 240, by: 30) {
+            correlator.add(anomaly("checkout", "http_latency_ms{service=\"checkout\"}", offset))
+            correlator.add(anomaly("payment", "cpu_usage{service=\"payment\"}", offset + 5))
+        }
+        let incident = try #require(correlator.incidents().first)
+        #expect(incident.rootCauses.first?.service == "checkout")
+        #expect(incident.impactChain == ["checkout"])
+        let reason = try #require(incident.recommendation?.reason)
+        #expect(reason.hasSuffix("just before it degraded, and 1 other service followed"), "\(reason)")
+        #expect(!reason.contains("depend"), "\(reason)")
     }
 
     @Test func inputOrderDoesNotMatter() {
