@@ -124,7 +124,7 @@ final class ShardWorker: Sendable {
                 if writeTemplates { lastTemplateWrite = now }
                 flush(templates: writeTemplates)
             case .checkpoint(let reply):
-                let snapshot = shard.snapshot()
+                let snapshot = shard.snapshot(findings: &pending.anomalies)
                 templatesChanged = true
                 reply(flush(templates: true) ? snapshot : nil)
             }

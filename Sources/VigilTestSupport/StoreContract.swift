@@ -107,7 +107,9 @@ public enum StoreContract {
         var counters = IngestCounters()
         counters.logs.accepted = 1
         try store.saveCheckpoint(Checkpoint(walSequence: 41, shards: [], counters: IngestCounters()))
-        try store.saveCheckpoint(Checkpoint(walSequence: 42, shards: [shard.snapshot()], counters: counters))
+        try store.saveCheckpoint(
+            Checkpoint(walSequence: 42, shards: [shard.snapshot(findings: &findings)], counters: counters)
+        )
         let loaded = try #require(try store.loadCheckpoint())
         #expect(loaded.walSequence == 42)
         #expect(loaded.counters == counters)

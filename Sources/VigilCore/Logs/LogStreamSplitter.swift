@@ -40,8 +40,10 @@ public struct LogStreamSplitter: Sendable {
     /// The parts of a long line the runtime split, until its end (`F`) comes; at most
     /// ``MultilineRule/maximumBytes`` of it are kept, as for a joined record.
     private var partial: [UInt8] = []
-    /// The runtime's time of each line in `sample`, when wrapped.
-    private var sampleTimes: [Timestamp?] = []
+    /// The runtime's time of each line in `sample`, when wrapped, and when it arrived.
+    private var sampleTimes: [(time: Timestamp?, arrival: Timestamp?)] = []
+    /// When the first part of `partial` arrived.
+    private var partialArrival: Timestamp?
 
     /// Creates a splitter.
     ///
@@ -69,33 +71,41 @@ public struct LogStreamSplitter: Sendable {
         }
     }
 
+    /// Whether lines are held while the format is being learned (the first ``sampleSize`` lines).
+    public var isLearningFormat: Bool { self.reader == nil }
+
     /// Adds one line and returns the records completed by it (none while the format is still being learned).
-    public mutating func add(_ line: Span<UInt8>) -> [LogRecord] {
+    /// `arrival`, when the sender gave the line a time, becomes the ``LogRecord/arrival`` of the record it starts,
+    /// however long the line was held.
+    public mutating func add(_ line: Span<UInt8>, arrival: Timestamp? = nil) -> [LogRecord] {
         if self.wrappedInCRI == nil { self.wrappedInCRI = self.format == nil && CRILogLine(line) != nil }
-        guard self.wrappedInCRI == true, let envelope = CRILogLine(line) else { return self.take(line, time: nil) }
+        guard self.wrappedInCRI == true, let envelope = CRILogLine(line) else {
+            return self.take(line, time: nil, arrival: arrival)
+        }
         let content = line.extracting(envelope.contentStart..<line.count)
         if envelope.isPartial || !self.partial.isEmpty {
+            if self.partial.isEmpty { self.partialArrival = arrival }
             if self.partial.count + content.count <= MultilineRule.maximumBytes {
                 content.withUnsafeBufferPointer { self.partial.append(contentsOf: $0) }
             }
             if envelope.isPartial { return [] }
             let whole = self.partial
             self.partial = []
-            return self.take(whole.span, time: envelope.time)
+            return self.take(whole.span, time: envelope.time, arrival: self.partialArrival)
         }
-        return self.take(content, time: envelope.time)
+        return self.take(content, time: envelope.time, arrival: arrival)
     }
 
     /// Takes one line of the application's (unwrapped, when the stream is), with the time the runtime gave it.
-    private mutating func take(_ line: Span<UInt8>, time: Timestamp?) -> [LogRecord] {
+    private mutating func take(_ line: Span<UInt8>, time: Timestamp?, arrival: Timestamp?) -> [LogRecord] {
         guard let reader = self.reader else {
             self.sample.append(line.withUnsafeBufferPointer { Array($0) })
-            self.sampleTimes.append(time)
+            self.sampleTimes.append((time, arrival))
             if self.sample.count >= self.sampleSize { return self.detectAndReplay() }
             return []
         }
         self.lineNumber += 1
-        return self.read(line, time: time, with: reader)
+        return self.read(line, time: time, arrival: arrival, with: reader)
     }
 
     /// Returns every record still held: the sample (if the stream was shorter than it), a long line whose end never
@@ -105,7 +115,7 @@ public struct LogStreamSplitter: Sendable {
         if !self.partial.isEmpty {
             let rest = self.partial
             self.partial = []
-            records += self.take(rest.span, time: nil)
+            records += self.take(rest.span, time: nil, arrival: self.partialArrival)
         }
         records += self.reader == nil ? self.detectAndReplay() : []
         if let open = self.open {
@@ -125,21 +135,28 @@ public struct LogStreamSplitter: Sendable {
         let times = self.sampleTimes
         self.sample = []
         self.sampleTimes = []
-        for (line, time) in zip(held, times) {
+        for (line, times) in zip(held, times) {
             self.lineNumber += 1
-            records += self.read(line.span, time: time, with: reader)
+            records += self.read(line.span, time: times.time, arrival: times.arrival, with: reader)
         }
         return records
     }
 
-    private mutating func read(_ line: Span<UInt8>, time: Timestamp?, with reader: LogRecordReader) -> [LogRecord] {
+    private mutating func read(
+        _ line: Span<UInt8>,
+        time: Timestamp?,
+        arrival: Timestamp?,
+        with reader: LogRecordReader
+    ) -> [LogRecord] {
         var fitted = reader.record(from: line, lineNumber: self.lineNumber)
         if fitted == nil { self.unfittingLines += 1 }
         if let time, fitted != nil, fitted?.timestamp == nil { fitted?.timestamp = time }
+        fitted?.arrival = arrival
         /// The line read as a bare message, when it fits no format.
         func fallback() -> LogRecord {
             var record = reader.fallbackRecord(from: line, lineNumber: self.lineNumber)
             if record.timestamp == nil { record.timestamp = time }
+            record.arrival = arrival
             return record
         }
         guard self.joinsMultiline else {

@@ -15,6 +15,8 @@ public struct LogRecord: Sendable, Hashable {
     public var lineNumber: Int
     /// How many input lines were joined into this record (stack traces span several).
     public var lineCount: Int
+    /// When the record's first line arrived, as whoever sent it said (a push's entry time), if they said.
+    public var arrival: Timestamp?
 
     /// Creates a record.
     public init(

@@ -28,7 +28,7 @@ struct LogStreamState: Sendable {
     var records = 0
     /// Lines taken since the last tick; a tick that finds none hands held lines on.
     var linesSinceTick = 0
-    /// The time of the newest line, given to the records it starts.
+    /// The time of the newest line, given to a record whose first line came without one.
     var currentTime = Timestamp(nanoseconds: 0)
     /// Error lines per closed bucket, as samples for the store (the shard hands them on): what root-cause ranking
     /// reads as log evidence.
@@ -58,11 +58,14 @@ struct LogStreamState: Sendable {
     }
 
     mutating func take(_ entry: LogEntry, masker: PIIMasker?, findings: inout [Anomaly]) {
-        // A line completes the record before it (which may have been waiting for continuation lines): mine that
-        // record in the bucket of its own time before this line's time moves the bucket on.
-        let records = entry.line.withUnsafeBufferPointer { self.splitter.add(Span(_unsafeElements: $0)) }
-        for record in records { self.mine(record, masker: masker) }
-        self.advance(to: entry.time, findings: &findings)
+        // A line completes the record before it (which may have been waiting for continuation lines, or for the
+        // format to be learnt): each record is mined at its own first line's time, in that time's bucket, before
+        // this line's time moves the bucket on. While the format is learnt, no bucket moves.
+        let records = entry.line.withUnsafeBufferPointer {
+            self.splitter.add(Span(_unsafeElements: $0), arrival: entry.time)
+        }
+        for record in records { self.mine(record, masker: masker, findings: &findings) }
+        if !self.splitter.isLearningFormat { self.advance(to: entry.time, findings: &findings) }
         if let last = self.lastTime {
             let gap = max(0, entry.time.seconds - last.seconds)
             self.typicalGap = self.typicalGap.map { $0 + 0.05 * (gap - $0) } ?? gap
@@ -74,13 +77,15 @@ struct LogStreamState: Sendable {
     }
 
     /// Hands every held line (format sample, open multi-line record) to the miner.
-    mutating func flush(masker: PIIMasker?) {
-        for record in self.splitter.finish() { self.mine(record, masker: masker) }
+    mutating func flush(masker: PIIMasker?, findings: inout [Anomaly]) {
+        for record in self.splitter.finish() { self.mine(record, masker: masker, findings: &findings) }
     }
 
-    private mutating func mine(_ record: LogRecord, masker: PIIMasker?) {
+    private mutating func mine(_ record: LogRecord, masker: PIIMasker?, findings: inout [Anomaly]) {
+        let time = record.arrival ?? self.currentTime
+        self.advance(to: time, findings: &findings)
         let message = masker.map { $0.mask(record.message) } ?? record.message
-        let group = self.miner.add(message, severity: record.severity, time: self.currentTime)
+        let group = self.miner.add(message, severity: record.severity, time: time)
         self.records += 1
         self.bucketCounts[group.serial, default: 0] += 1
         guard self.sequenceSteps.count < Self.maximumSequenceSteps else {
@@ -88,7 +93,7 @@ struct LogStreamState: Sendable {
             return
         }
         let session = LogSequenceDetector.session(of: record.fields)
-        self.sequenceSteps.append((session.hash, session.kind, group.serial, self.currentTime))
+        self.sequenceSteps.append((session.hash, session.kind, group.serial, time))
         if let field = session.field, self.sessionFields[session.kind] != field {
             self.sessionFields[session.kind] = field
         }
@@ -97,8 +102,9 @@ struct LogStreamState: Sendable {
     mutating func tick(now: Timestamp, masker: PIIMasker?, findings: inout [Anomaly]) {
         // A stream that paused for a whole tick may still hold a format sample or an open record: hand them on
         // (a stack trace whose lines arrive more than a tick apart is split; that is the price of not waiting).
-        if self.linesSinceTick == 0 { self.flush(masker: masker) }
+        if self.linesSinceTick == 0 { self.flush(masker: masker, findings: &findings) }
         self.linesSinceTick = 0
+        guard !self.splitter.isLearningFormat else { return }
         self.advance(to: now, findings: &findings)
         guard !self.silent, let last = self.lastTime, let gap = self.typicalGap,
             self.closedBuckets >= self.configuration.warmUpBuckets

@@ -66,13 +66,14 @@ extension PipelineShard {
     }
 
     /// Hands every held line to its miner, then returns the state. Held lines are processed first so that the
-    /// snapshot covers every line taken, and nothing taken before it needs to be replayed after a restart.
-    public mutating func snapshot() -> Snapshot {
+    /// snapshot covers every line taken, and nothing taken before it needs to be replayed after a restart; the
+    /// findings of buckets they close are appended to `findings`.
+    public mutating func snapshot(findings: inout [Anomaly]) -> Snapshot {
         let masker = self.configuration.masksPII ? self.piiMasker : nil
         var streams: [StreamSnapshot] = []
         for key in self.streamKeys {
             var state = self.streams[key]!
-            state.flush(masker: masker)
+            state.flush(masker: masker, findings: &findings)
             self.streams[key] = state
             let miner = state.miner.snapshot()
             var indexBySerial: [UInt32: Int] = [:]

@@ -108,6 +108,28 @@ import Testing
         #expect(plain.map(\.severity) == [.info, .unknown, .error, .unknown])
     }
 
+    /// A record arrives when its first line did, though the line waited for the format to be learnt, for the rest of
+    /// a stack trace, or for the end of a line the runtime split.
+    @Test func aRecordArrivesWhenItsFirstLineDid() {
+        var splitter = LogStreamSplitter(joinMultiline: true, sampleSize: 50)
+        var records: [LogRecord] = []
+        for (index, line) in self.javaLog.split(separator: "\n").enumerated() {
+            records += splitter.add(Array(line.utf8).span, arrival: Timestamp(seconds: Double(100 + index)))
+        }
+        records += splitter.finish()
+        #expect(records.map(\.arrival) == [100, 101, 107].map { Timestamp(seconds: $0) })
+
+        var wrapped = LogStreamSplitter(sampleSize: 1)
+        var parts: [LogRecord] = []
+        for (index, line) in ["2024-10-10T13:55:36.5Z stdout P GET /cart ", "2024-10-10T13:55:36.6Z stdout F 200"]
+            .enumerated()
+        {
+            parts += wrapped.add(Array(line.utf8).span, arrival: Timestamp(seconds: Double(200 + index)))
+        }
+        #expect(parts.map(\.message) == ["GET /cart 200"])
+        #expect(parts.map(\.arrival) == [Timestamp(seconds: 200)])
+    }
+
     @Test func aWrappedStreamSaysSo() {
         var wrapped = LogStreamSplitter(sampleSize: 2)
         var bare = LogStreamSplitter(sampleSize: 2)

@@ -90,18 +90,45 @@ import Testing
     @Test func closedBucketsBecomeErrorLineSamples() throws {
         var shard = PipelineShard()
         var findings: [Anomaly] = []
-        shard.process(Self.traffic(minute: 0), findings: &findings)
-        shard.process(
-            Self.traffic(minute: 1, error: "payment provider refused card for order 991"),
-            findings: &findings
-        )
-        shard.process(Self.traffic(minute: 2), findings: &findings)
-        shard.tick(now: Timestamp(nanoseconds: 3 * Self.minute + 1), findings: &findings)
+        for minute in Int64(0)..<3 {
+            let error = minute == 1 ? "payment provider refused card for order 991" : nil
+            shard.process(Self.traffic(minute: minute, error: error), findings: &findings)
+            shard.tick(now: Timestamp(nanoseconds: minute * Self.minute + 59_000_000_000), findings: &findings)
+        }
+        // The stream's clock: its newest line (2:58) and the two seconds since.
+        shard.tick(now: Timestamp(nanoseconds: 3 * Self.minute + 1_000_000_000), findings: &findings)
         let samples = shard.takeSamples().filter { $0.series.name == IncidentData.LogMetric.errorLines }
         #expect(samples.map(\.value) == [0, 1, 0])
         #expect(samples.map(\.time.nanoseconds) == [0, Self.minute, 2 * Self.minute])
         #expect(samples.allSatisfy { $0.series.service == "checkout" })
         #expect(shard.takeSamples().isEmpty, "handed on once")
+    }
+
+    /// A new stream's first lines wait while its format is learnt (a backlog pushed at once: a line a minute for
+    /// 20 minutes): each is still mined at its own time, so its template was first seen at the first line, and
+    /// each minute's error lines are that minute's sample.
+    @Test func linesHeldWhileTheFormatIsLearntKeepTheirOwnTimes() throws {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let entries = (0..<20).map { minute in
+            LogEntry(
+                time: Timestamp(nanoseconds: Int64(minute) * Self.minute),
+                line: Array("2024-01-01 10:\(minute + 10):00 ERROR payment \(minute) declined: upstream timeout".utf8)
+            )
+        }
+        shard.process(LogBatch(stream: Self.stream, entries: entries), findings: &findings)
+        #expect(shard.templates().flatMap(\.templates).isEmpty, "held while the format is learnt")
+        // The first tick finds lines taken since the last, the second hands them on, the third moves the stream's
+        // clock (its newest line's time and the minute since) past the last minute.
+        for minute in Int64(21)...23 {
+            shard.tick(now: Timestamp(nanoseconds: minute * Self.minute), findings: &findings)
+        }
+        let template = try #require(shard.templates().flatMap(\.templates).first)
+        #expect(template.count == 20)
+        #expect(template.firstSeen == Timestamp(nanoseconds: 0))
+        let samples = shard.takeSamples().filter { $0.series.name == IncidentData.LogMetric.errorLines }
+        #expect(samples.prefix(20).map(\.value) == Array(repeating: 1, count: 20), "\(samples.map(\.value))")
+        #expect(samples.prefix(20).map(\.time.nanoseconds) == (0..<20).map { Int64($0) * Self.minute })
     }
 
     @Test func reportsSilenceOnceWhenASteadyStreamStops() {
@@ -445,7 +472,7 @@ import Testing
         #expect(silent.first?.evidence.summary.contains("every 15 s") == true)
 
         // Once only; a checkpoint keeps that; a new sample re-arms it.
-        var restored = PipelineShard(restoring: shard.snapshot())
+        var restored = PipelineShard(restoring: shard.snapshot(findings: &findings))
         restored.tick(now: Timestamp(seconds: last + 900), findings: &findings)
         #expect(findings.filter { $0.kind == .silence }.count == 1)
         restored.process(
@@ -606,7 +633,7 @@ import Testing
         var original = PipelineShard()
         var findings: [Anomaly] = []
         original.process(Self.counter(series, samples: 0..<300, rate: rate), findings: &findings)
-        var restored = PipelineShard(restoring: original.snapshot())
+        var restored = PipelineShard(restoring: original.snapshot(findings: &findings))
         var originalFindings: [Anomaly] = []
         var restoredFindings: [Anomaly] = []
         original.process(Self.counter(series, samples: 300..<320, rate: rate), findings: &originalFindings)
@@ -624,7 +651,7 @@ import Testing
                 findings: &findings
             )
         }
-        let snapshot = original.snapshot()
+        let snapshot = original.snapshot(findings: &findings)
         var restored = PipelineShard(restoring: snapshot)
         var originalFindings: [Anomaly] = []
         var restoredFindings: [Anomaly] = []

@@ -62,7 +62,7 @@ import Testing
         for second in 0..<500 {
             if second == restart {
                 configuration.seriesRules = rulesAfterRestart ?? rules
-                shard = PipelineShard(restoring: shard.snapshot(), configuration: configuration)
+                shard = PipelineShard(restoring: shard.snapshot(findings: &findings), configuration: configuration)
             }
             let value = second < 300 ? 0.07 + 0.01 * Double(second % 3) : fault(second)
             let time = Timestamp(nanoseconds: Int64(second) * 1_000_000_000)
