@@ -20,6 +20,9 @@ struct LogStreamState: Sendable {
     var rateDetectors: [String: RateAnomalyDetector] = [:]
     /// The newest data time seen.
     var lastTime: Timestamp?
+    /// The stream's own clock: its newest line's time, moving on with the ticks since that line came. A sender
+    /// whose clock runs behind the server's, or a replay of old lines, is judged on its own time.
+    var clock = SampleClock()
     /// A smoothed gap between consecutive lines, in seconds.
     var typicalGap: Double?
     /// Whether a silence was reported and no line came since.
@@ -99,12 +102,15 @@ struct LogStreamState: Sendable {
         }
     }
 
-    mutating func tick(now: Timestamp, masker: PIIMasker?, findings: inout [Anomaly]) {
+    /// Closes the buckets the stream's own clock has passed at the server's time `tick`, and reports the stream
+    /// silent once it has sent nothing for long enough by that clock.
+    mutating func tick(now tick: Timestamp, masker: PIIMasker?, findings: inout [Anomaly]) {
         // A stream that paused for a whole tick may still hold a format sample or an open record: hand them on
         // (a stack trace whose lines arrive more than a tick apart is split; that is the price of not waiting).
         if self.linesSinceTick == 0 { self.flush(masker: masker, findings: &findings) }
         self.linesSinceTick = 0
         guard !self.splitter.isLearningFormat else { return }
+        let now = self.lastTime.flatMap { self.clock.now(newestSample: $0.nanoseconds, tick: tick) } ?? tick
         self.advance(to: now, findings: &findings)
         guard !self.silent, let last = self.lastTime, let gap = self.typicalGap,
             self.closedBuckets >= self.configuration.warmUpBuckets

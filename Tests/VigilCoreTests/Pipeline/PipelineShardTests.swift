@@ -153,6 +153,31 @@ import Testing
         #expect(findings.filter { $0.kind == .silence }.count == 2)
     }
 
+    /// A sender whose clock runs ten minutes behind the server's (or a replay of old lines) is judged on its own
+    /// clock: not silent while its lines come, silent once when they stop, its minutes its own.
+    @Test func aStreamWhoseClockRunsBehindIsJudgedOnItsOwnClock() {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let lag: Int64 = 600
+        for second in Int64(0)..<1800 {
+            let line = LogEntry(
+                time: Timestamp(nanoseconds: second * 1_000_000_000),
+                line: Array("2024-01-01 10:00:00 INFO GET /cart 200 in \(second % 7) ms".utf8)
+            )
+            shard.process(LogBatch(stream: Self.stream, entries: [line]), findings: &findings)
+            shard.tick(now: Timestamp(nanoseconds: (second + lag) * 1_000_000_000), findings: &findings)
+        }
+        #expect(findings.isEmpty, "\(findings.count) findings, the first: \(findings.first?.evidence.summary ?? "")")
+        let minutes = shard.takeSamples().filter { $0.series.name == IncidentData.LogMetric.errorLines }
+        #expect(minutes.last?.time == Timestamp(nanoseconds: 28 * Self.minute), "the 29th minute closed last")
+        for second in stride(from: Int64(1800), to: 2400, by: 1) {
+            shard.tick(now: Timestamp(nanoseconds: (second + lag) * 1_000_000_000), findings: &findings)
+        }
+        let silences = findings.filter { $0.kind == .silence }
+        #expect(silences.count == 1)
+        #expect(silences.first?.time == Timestamp(nanoseconds: 1799 * 1_000_000_000))
+    }
+
     @Test func reportsATemplateRateSpike() {
         var shard = PipelineShard()
         var findings: [Anomaly] = []
