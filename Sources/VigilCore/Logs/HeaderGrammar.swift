@@ -107,9 +107,11 @@ public struct HeaderGrammar: Sendable, Hashable {
         if let terminator = kinds.firstIndex(of: .terminator) {
             // A header names its component at once, or after a word or two (a host, a thread), never after
             // words that follow its level or bracket: `[exec-1] Login request of username: bob` on every line of
-            // a sample is a message repeated, and its colon is the message's own.
+            // a sample is a message repeated, and its colon is the message's own. A number there is the message's
+            // too (`ERROR payment 42 declined: card expired`).
             let marked = kinds[..<terminator].lastIndex { $0 == .level || $0 == .bracket }
-            let wordsAfterMarked = marked.map { kinds[($0 + 1)..<terminator].count { $0 == .word } } ?? 0
+            let wordsAfterMarked =
+                marked.map { kinds[($0 + 1)..<terminator].count { $0 == .word || $0 == .number } } ?? 0
             if wordsAfterMarked < Self.messageWords { return terminator + 1 }
         }
         if let marked = kinds.lastIndex(where: { $0 == .level || $0 == .bracket }) { return marked + 1 }

@@ -50,6 +50,17 @@ import Testing
         #expect(String(decoding: line[split.messageStart...], as: UTF8.self) == "Login request of username: bob")
     }
 
+    @Test func aNumberAfterTheLevelIsTheMessagesToo() throws {
+        // Twenty lines of one error, or a syslog line's level and structured data: `payment 42 declined:` agrees on
+        // every line, yet it is what happened, not who said it.
+        let repeated = try #require(
+            learn((0..<20).map { "ERROR payment \(380 + $0) declined: upstream timeout after 3000 ms" })
+        )
+        #expect(repeated.summary == "level")
+        let syslog = try #require(learn([#"ERROR [timeQuality tzKnown="1" isSynced="0"] payment 42 declined: expired"#]))
+        #expect(syslog.summary == "level [bracket]")
+    }
+
     @Test func springBootsColonOfItsOwnEndsTheHeader() throws {
         let messages = ["Login request of username: bob", "Query orders, user id: 42", "[getRouteById][RouteId: 7]"]
         let grammar = try #require(
