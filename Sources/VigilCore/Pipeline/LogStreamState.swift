@@ -14,6 +14,9 @@ struct LogStreamState: Sendable {
     var bucketCounts: [UInt32: Int] = [:]
     /// Buckets closed so far.
     var closedBuckets = 0
+    /// Buckets closed that held a line: a stream is judged silent only once it has kept sending (a burst of boot
+    /// messages is no rhythm to miss).
+    var activeBuckets = 0
     /// The miner's line count when the open bucket started: templates first seen after it are new.
     var linesBeforeBucket = 0
     /// Rate detectors by template ID.
@@ -113,7 +116,7 @@ struct LogStreamState: Sendable {
         let now = self.lastTime.flatMap { self.clock.now(newestSample: $0.nanoseconds, tick: tick) } ?? tick
         self.advance(to: now, findings: &findings)
         guard !self.silent, let last = self.lastTime, let gap = self.typicalGap,
-            self.closedBuckets >= self.configuration.warmUpBuckets
+            self.activeBuckets >= self.configuration.warmUpBuckets
         else { return }
         let quiet = now.seconds - last.seconds
         let limit = max(Double(self.configuration.minimumSilenceSeconds), gap * self.configuration.silenceGapMultiple)
@@ -160,6 +163,7 @@ struct LogStreamState: Sendable {
     private mutating func closeBucket(at start: Int64, findings: inout [Anomaly]) {
         defer {
             self.closedBuckets += 1
+            if !self.bucketCounts.isEmpty { self.activeBuckets += 1 }
             self.bucketCounts.removeAll(keepingCapacity: true)
             self.linesBeforeBucket = self.miner.lineCount
         }

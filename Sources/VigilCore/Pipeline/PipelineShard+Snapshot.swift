@@ -37,6 +37,8 @@ extension PipelineShard {
         /// Lines of the open bucket per shape, by the shape's index in `miner.shapes`.
         var bucketCounts: [Int: Int]
         var closedBuckets: Int
+        /// Closed buckets that held a line (absent in older checkpoints: then every closed bucket counts).
+        var activeBuckets: Int?
         var linesBeforeBucket: Int
         var rateDetectors: [String: RateAnomalyDetector]
         var lastTime: Timestamp?
@@ -91,6 +93,7 @@ extension PipelineShard {
                     bucketStart: state.bucketStart,
                     bucketCounts: counts,
                     closedBuckets: state.closedBuckets,
+                    activeBuckets: state.activeBuckets,
                     linesBeforeBucket: state.linesBeforeBucket,
                     rateDetectors: state.rateDetectors,
                     lastTime: state.lastTime,
@@ -140,6 +143,7 @@ extension PipelineShard {
             }
             state.bucketStart = stream.bucketStart
             state.closedBuckets = stream.closedBuckets
+            state.activeBuckets = stream.activeBuckets ?? stream.closedBuckets
             state.linesBeforeBucket = stream.linesBeforeBucket
             state.rateDetectors = stream.rateDetectors
             state.lastTime = stream.lastTime

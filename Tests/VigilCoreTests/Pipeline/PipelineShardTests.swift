@@ -178,6 +178,25 @@ import Testing
         #expect(silences.first?.time == Timestamp(nanoseconds: 1799 * 1_000_000_000))
     }
 
+    /// The kernel's boot messages, 300 in 1.5 s and then nothing for an hour: a burst is no rhythm, so its end is
+    /// no silence (it was reported once the stream's first minutes had passed, "it used to send a line every
+    /// 0.005 s").
+    @Test func aBurstIsNoRhythmToMiss() {
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        let entries = (0..<300).map { index in
+            LogEntry(
+                time: Timestamp(nanoseconds: Int64(index) * 5_000_000),
+                line: Array("pci 0000:00:\(index % 30).0: BAR \(index % 4) [mem 0x\(index)]".utf8)
+            )
+        }
+        shard.process(LogBatch(stream: StreamKey(service: "kernel", source: "kmsg"), entries: entries), findings: &findings)
+        for second in Int64(2)..<3600 {
+            shard.tick(now: Timestamp(nanoseconds: second * 1_000_000_000), findings: &findings)
+        }
+        #expect(findings.isEmpty, "\(findings.map(\.evidence.summary))")
+    }
+
     @Test func reportsATemplateRateSpike() {
         var shard = PipelineShard()
         var findings: [Anomaly] = []
