@@ -29,12 +29,13 @@ struct Detect: ParsableCommand {
             the odds behind it (the calibrated tail probability: "as rare as 1 in 1,700 points"), and for a \
             level shift the average that moved against the level it left (the value itself may be inside its \
             band; on a daily or weekly baseline, how far the points averaged above or below their expected \
-            values), and for a spike or dip that scored by leaving the range seen, how far beyond the edge it \
-            left ("8.3 above the range it left (highest 112.9)") (default)
+            values), for a spike or dip that scored by leaving the range seen, how far beyond the edge it \
+            left ("8.3 above the range it left (highest 112.9)"), and for a flatline how long the value held \
+            ("held for 123 points (longest run before 41)") (default)
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged \
             by a spike beat, shift: {points, mean, level} for a level shift, range_edge for a spike or dip \
-            beyond the range seen}]}; a trend_exhaustion alert gives {series, time, signal, value (the fitted \
+            beyond the range seen, freeze: {points, longest_before} for a flatline}]}; a trend_exhaustion alert gives {series, time, signal, value (the fitted \
             line now), limit, per_hour, hours_to_limit, earliest_hours, latest_hours (null when a flat line is \
             plausible), crossing, confidence}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract; one series)
@@ -257,6 +258,9 @@ struct Detect: ParsableCommand {
             text += "  \(Self.readable(abs(value - edge))) \(above ? "above" : "below") the range it left ("
             text += "\(above ? "highest" : "lowest") \(Self.readable(edge)))"
         }
+        if let freeze = result.freeze {
+            text += "  held for \(freeze.points) points (longest run before \(freeze.longestBefore))"
+        }
         if result.secondsOutside > 0 { text += "  outside for \(Self.number(result.secondsOutside)) s" }
         if let beat = result.beatSeconds {
             let missed = result.signal == .missedBeat
@@ -342,7 +346,10 @@ struct Detect: ParsableCommand {
                 ]
             } ?? []
         let edge = result.rangeEdge.map { [",\"range_edge\":\(Self.number($0))"] } ?? []
-        return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + edge.joined() + "}"
+        let freeze =
+            result.freeze.map { [",\"freeze\":{\"points\":\($0.points),\"longest_before\":\($0.longestBefore)}"] } ?? []
+        return "{" + fields.joined(separator: ",") + beat.joined() + shift.joined() + edge.joined() + freeze.joined()
+            + "}"
     }
 
     /// The calibrated tail probability behind a score (nil for a flatline or a missed beat, whose score is a

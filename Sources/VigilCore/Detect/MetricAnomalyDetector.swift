@@ -118,6 +118,12 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
     }
 
     /// The judgement of one point.
+    /// A run of equal values: how many points held the value, and the longest run of the series before it.
+    public struct Freeze: Sendable, Equatable {
+        public var points: Int
+        public var longestBefore: Int
+    }
+
     public struct Result: Sendable, Equatable {
         /// A calibrated surprise in [0, 1]: −log10 of the tail probability over ``Configuration/saturationLog10``.
         public var score: Double
@@ -146,6 +152,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         /// For a spike or dip that scored by landing beyond the range seen: the edge of the range the series left
         /// (its highest or lowest value before the climb, drawn towards the new extreme over about 200 points).
         public var rangeEdge: Double? = nil
+        /// For a flatline, how many points in a row have held this value, and the longest run before.
+        public var freeze: Freeze? = nil
 
         /// The band's lower edge: `expected` − `bandHalfWidth`, no lower than 0 on a series that has never been
         /// negative (a CPU's band is not −2.8…5.1) …
@@ -496,11 +504,13 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         if value != self.last { self.moves += 1 }
 
         // A freeze: a run of equal values three times longer than any before, on a series that used to move.
+        var freeze: Freeze?
         if value == self.last {
             self.run += 1
             if self.run == Swift.max(12, 3 * self.longestRun) && self.count - self.run > 100 {
                 score = Swift.max(score, self.configuration.alertThreshold)
                 signal = .flatline
+                freeze = Freeze(points: self.run + 1, longestBefore: self.longestRun + 1)
             }
         } else {
             self.longestRun = Swift.max(self.longestRun, self.run)
@@ -568,7 +578,8 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
             beatSeconds: beat,
             shift: signal == .levelShiftUp || signal == .levelShiftDown
                 ? Shift(points: shiftPoints, mean: shiftMean, level: shiftLevel) : nil,
-            rangeEdge: beyondRange && (signal == .spike || signal == .dip) ? outside.edge : nil
+            rangeEdge: beyondRange && (signal == .spike || signal == .dip) ? outside.edge : nil,
+            freeze: signal == .flatline ? freeze : nil
         )
     }
 

@@ -274,6 +274,10 @@ public struct PipelineShard: Sendable {
                             : " (its last \($0.points) samples averaged \(Format.number(abs($0.mean - $0.level))) "
                                 + "\($0.mean >= $0.level ? "above" : "below") their expected values)"
                     } ?? "")
+                    + (result.freeze.map {
+                        ": held at \(Format.number(point.value)) for \($0.points) samples in a row (its longest run "
+                            + "before: \($0.longestBefore))"
+                    } ?? "")
                     + (result.rangeEdge.map {
                         " (\(Format.number(abs(point.value - $0))) \(point.value >= $0 ? "above" : "below") the range it "
                             + "left, whose \(point.value >= $0 ? "highest" : "lowest") was \(Format.number($0)))"

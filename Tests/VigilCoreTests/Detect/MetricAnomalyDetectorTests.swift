@@ -304,8 +304,10 @@ private let step: Int64 = 300
         for index in 1000..<1500 { values[index] = 10 }
         let results = self.run(values)
         let alerts = self.alerts(results).filter { $0 >= 1000 }
-        #expect(alerts.first.map { $0 < 1020 } == true, "alerts at \(alerts)")
+        #expect(alerts.first == 1012, "alerts at \(alerts)")
         #expect(alerts.first.map { results[$0].signal } == .flatline)
+        // How long it held, against the longest run of the noise before (none: every point moved).
+        #expect(alerts.first.flatMap { results[$0].freeze } == .init(points: 13, longestBefore: 1))
     }
 
     @Test func flatSeriesWithTinyWigglesNeverAlerts() {
