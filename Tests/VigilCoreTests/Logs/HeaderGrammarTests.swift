@@ -57,7 +57,9 @@ import Testing
             learn((0..<20).map { "ERROR payment \(380 + $0) declined: upstream timeout after 3000 ms" })
         )
         #expect(repeated.summary == "level")
-        let syslog = try #require(learn([#"ERROR [timeQuality tzKnown="1" isSynced="0"] payment 42 declined: expired"#]))
+        let syslog = try #require(
+            learn([#"ERROR [timeQuality tzKnown="1" isSynced="0"] payment 42 declined: expired"#])
+        )
         #expect(syslog.summary == "level [bracket]")
     }
 

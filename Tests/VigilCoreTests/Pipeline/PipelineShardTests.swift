@@ -190,7 +190,10 @@ import Testing
                 line: Array("pci 0000:00:\(index % 30).0: BAR \(index % 4) [mem 0x\(index)]".utf8)
             )
         }
-        shard.process(LogBatch(stream: StreamKey(service: "kernel", source: "kmsg"), entries: entries), findings: &findings)
+        shard.process(
+            LogBatch(stream: StreamKey(service: "kernel", source: "kmsg"), entries: entries),
+            findings: &findings
+        )
         for second in Int64(2)..<3600 {
             shard.tick(now: Timestamp(nanoseconds: second * 1_000_000_000), findings: &findings)
         }
