@@ -35,9 +35,9 @@ struct Detect: ParsableCommand {
               json  {"points": n, "alerts": [{series, time, signal, value, expected, lower, upper, baseline, score, \
             tail_probability (null for a flatline or a missed beat), seconds_outside, beat_seconds when judged \
             by a spike beat, shift: {points, mean, level} for a level shift, range_edge for a spike or dip \
-            beyond the range seen, freeze: {points, longest_before} for a flatline}]}; a trend_exhaustion alert gives {series, time, signal, value (the fitted \
-            line now), limit, per_hour, hours_to_limit, earliest_hours, latest_hours (null when a flat line is \
-            plausible), crossing, confidence}
+            beyond the range seen, freeze: {points, longest_before} for a flatline}]}; a trend_exhaustion \
+            alert gives {series, time, signal, value (the fitted line now), limit, per_hour, hours_to_limit, \
+            earliest_hours, latest_hours (null when a flat line is plausible), crossing, confidence}
               nab   timestamp,value,anomaly_score,is_anomaly for every row (the NAB benchmark contract; one series)
 
             One configuration for every series: baselines (recent level, same time of day, same time of week, \

@@ -117,13 +117,15 @@ public struct MetricAnomalyDetector: Sendable, PackedCodable {
         public var level: Double
     }
 
-    /// The judgement of one point.
-    /// A run of equal values: how many points held the value, and the longest run of the series before it.
+    /// A run of equal values that alerted as a flatline.
     public struct Freeze: Sendable, Equatable {
+        /// How many points in a row held the value, this one included.
         public var points: Int
+        /// The longest run of equal values before it, in points.
         public var longestBefore: Int
     }
 
+    /// The judgement of one point.
     public struct Result: Sendable, Equatable {
         /// A calibrated surprise in [0, 1]: −log10 of the tail probability over ``Configuration/saturationLog10``.
         public var score: Double
