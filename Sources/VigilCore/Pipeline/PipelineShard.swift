@@ -67,6 +67,9 @@ public struct PipelineShard: Sendable {
     /// The newest sample time (nanoseconds) of any series, and the data clock that silence is judged on.
     var newestSample = Int64.min
     var sampleClock = SampleClock()
+    /// The first sample time this shard took (since it started, or was restored from a checkpoint): a series is
+    /// judged silent on how long it has sent nothing since then, so the server's own downtime is no silence.
+    var resumedAt = Int64.min
     var trends: [SeriesKey: TrendDetector] = [:]
     var graph = ServiceGraph()
     var spanMetrics = SpanMetrics()
@@ -119,7 +122,13 @@ public struct PipelineShard: Sendable {
         guard let clock = self.sampleClock.now(newestSample: self.newestSample, tick: now) else { return }
         var silent: [Anomaly] = []
         for index in self.series.indices where !self.series.values[index].muted {
-            guard let (last, gap, quiet) = self.series.values[index].fallSilent(now: clock, self.configuration) else {
+            guard
+                let (last, gap, quiet) = self.series.values[index].fallSilent(
+                    now: clock,
+                    since: self.resumedAt,
+                    self.configuration
+                )
+            else {
                 continue
             }
             let key = self.series.keys[index]
@@ -159,6 +168,7 @@ public struct PipelineShard: Sendable {
         let configuration = self.configuration
         for point in points {
             let time = point.time.nanoseconds
+            if self.newestSample == Int64.min { self.resumedAt = time }
             self.newestSample = max(self.newestSample, time)
             let bucket = time - ((time % length) + length) % length
             // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys
@@ -529,18 +539,20 @@ struct MetricSeries: Sendable {
     }
 
     /// Whether the series has just gone silent at `now`: it had settled into a rhythm (`samplesBeforeSilence`)
-    /// and has sent nothing for `silenceGapMultiple` typical gaps, and at least `minimumSilenceSeconds`.
-    /// Reported once until a sample arrives.
+    /// and has sent nothing for `silenceGapMultiple` typical gaps, and at least `minimumSilenceSeconds`, counted
+    /// from its last sample or from `since` (when the shard took its first sample), whichever is later.
+    /// Reported once until a sample arrives; `quiet` is the whole time since its last sample.
     mutating func fallSilent(
         now: Timestamp,
+        since: Int64,
         _ configuration: PipelineShard.Configuration
     ) -> (last: Int64, gap: Double, quiet: Double)? {
         guard !self.silent, self.lastTime != Int64.min, now.nanoseconds > self.lastTime,
             self.detector.pointCount >= configuration.samplesBeforeSilence
         else { return nil }
-        let quiet = Double(now.nanoseconds - self.lastTime) / 1e9
         let limit = max(Double(configuration.minimumSilenceSeconds), configuration.silenceGapMultiple * self.typicalGap)
-        guard quiet >= limit else { return nil }
+        guard Double(now.nanoseconds - max(self.lastTime, since)) / 1e9 >= limit else { return nil }
+        let quiet = Double(now.nanoseconds - self.lastTime) / 1e9
         self.silent = true
         return (self.lastTime, self.typicalGap, quiet)
     }

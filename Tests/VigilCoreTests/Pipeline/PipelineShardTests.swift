@@ -531,6 +531,36 @@ import Testing
         #expect(findings.filter { $0.kind == .silence }.count == 2)
     }
 
+    /// A server down for an hour: after its restart the host's rates come a sample later than its gauges (a rate
+    /// needs two readings). The hour was the server's own downtime, so neither is silent; a series that does not
+    /// come back is, five minutes after the restart, with its whole gap.
+    @Test func aRestartIsNoSilence() {
+        let gauge = SeriesKey(name: "host_load1", labels: [.init("host", "vm")])
+        let rate = SeriesKey(name: "host_cpu_busy_ratio", labels: [.init("host", "vm")])
+        let gone = SeriesKey(name: "host_disk_read_bytes_per_second", labels: [.init("host", "vm")])
+        var shard = PipelineShard()
+        var findings: [Anomaly] = []
+        for index in 0..<100 {
+            let time = Timestamp(seconds: 1000 + 5 * Double(index))
+            shard.process([gauge, rate, gone].map { MetricPoint(series: $0, time: time, value: 1) }, findings: &findings)
+            shard.tick(now: time, findings: &findings)
+        }
+        var restarted = PipelineShard(restoring: shard.snapshot(findings: &findings))
+        let back = 1000 + 5 * 99 + 3600.0
+        restarted.process([MetricPoint(series: gauge, time: Timestamp(seconds: back), value: 1)], findings: &findings)
+        restarted.tick(now: Timestamp(seconds: back), findings: &findings)
+        restarted.process(
+            [gauge, rate].map { MetricPoint(series: $0, time: Timestamp(seconds: back + 5), value: 1) },
+            findings: &findings
+        )
+        restarted.tick(now: Timestamp(seconds: back + 5), findings: &findings)
+        #expect(findings.filter { $0.kind == .silence }.isEmpty, "\(findings.map(\.evidence.summary))")
+        restarted.tick(now: Timestamp(seconds: back + 301), findings: &findings)
+        let silent = findings.filter { $0.kind == .silence }
+        #expect(silent.map(\.subject) == [gone.text])
+        #expect(silent.first?.evidence.summary.contains("no sample for 3901 s") == true)
+    }
+
     @Test func aReplayIsJudgedOnItsOwnClock() {
         // Data from 2022 replayed quickly while the wall clock says 2026: only a series the others leave behind
         // is silent.
