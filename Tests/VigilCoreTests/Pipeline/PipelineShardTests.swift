@@ -542,7 +542,10 @@ import Testing
         var findings: [Anomaly] = []
         for index in 0..<100 {
             let time = Timestamp(seconds: 1000 + 5 * Double(index))
-            shard.process([gauge, rate, gone].map { MetricPoint(series: $0, time: time, value: 1) }, findings: &findings)
+            shard.process(
+                [gauge, rate, gone].map { MetricPoint(series: $0, time: time, value: 1) },
+                findings: &findings
+            )
             shard.tick(now: time, findings: &findings)
         }
         var restarted = PipelineShard(restoring: shard.snapshot(findings: &findings))
