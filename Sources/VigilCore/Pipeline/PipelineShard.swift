@@ -166,9 +166,9 @@ public struct PipelineShard: Sendable {
     public mutating func process(_ points: [MetricPoint], findings: inout [Anomaly]) {
         let length = self.configuration.sampleBucketSeconds * 1_000_000_000
         let configuration = self.configuration
+        if self.newestSample == Int64.min, let first = points.first { self.resumedAt = first.time.nanoseconds }
         for point in points {
             let time = point.time.nanoseconds
-            if self.newestSample == Int64.min { self.resumedAt = time }
             self.newestSample = max(self.newestSample, time)
             let bucket = time - ((time % length) + length) % length
             // Updated in place: one lookup, no copy of the detector, no removal (a removal re-places the keys
